@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+
+from paylink.models import Profile
+
+
+def profile_for_user(*, user: AbstractBaseUser) -> Profile:
+    """The user's Profile, created with a fresh opaque identifier on first need."""
+    profile, _ = Profile.objects.get_or_create(user=user)
+    return profile

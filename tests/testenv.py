@@ -1,0 +1,14 @@
+"""Loaded with `-p tests.testenv` before Django's settings are read: the test environment."""
+
+import os
+
+os.environ["PAYLINK_TESTING"] = "true"
+os.environ.setdefault("ATOMIC_ENV", "simulator")
+# Tasks run inline in tests; the database backend and its worker are exercised on their own.
+os.environ.setdefault("PAYLINK_TASKS_BACKEND", "django.tasks.backends.immediate.ImmediateBackend")
+# A per-process cache keeps tests independent of each other's throttles.
+os.environ.setdefault("CACHE_URL", "locmemcache://")
+# Playwright drives the machine's Chromium; it never downloads a browser.
+os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+# Live servers and the browser run on this machine; keep proxies out of loopback traffic.
+os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
