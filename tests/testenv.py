@@ -12,3 +12,6 @@ os.environ.setdefault("CACHE_URL", "locmemcache://")
 os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 # Live servers and the browser run on this machine; keep proxies out of loopback traffic.
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+# Playwright's sync API runs an event loop in the test thread; the ORM calls in those tests are
+# still plain synchronous code.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
