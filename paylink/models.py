@@ -22,7 +22,9 @@ class Profile(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="paylink_profile"
     )
-    identifier = models.CharField(max_length=64, unique=True, default=identifier_new, editable=False)
+    identifier = models.CharField(
+        max_length=64, unique=True, default=identifier_new, editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     monitoring_ended_at = models.DateTimeField(null=True, blank=True)
 

@@ -1,1 +1,1 @@
-"""Writes. One module per entity; functions are named `<entity>_<action>` with keyword-only arguments."""
+"""Writes, one module per entity: `<entity>_<action>` functions with keyword-only arguments."""

@@ -44,7 +44,8 @@ def _status_may_move(*, current: str, new: str, patched: bool) -> bool:
         return True
     if current in TERMINAL_STATUSES:
         return False
-    return STATUS_RANK.get(new, 0) > STATUS_RANK.get(current, 0)
+    # Same rank moves too, so an unknown status reported while queued is kept and shown.
+    return STATUS_RANK.get(new, 0) >= STATUS_RANK.get(current, 0)
 
 
 def task_record(

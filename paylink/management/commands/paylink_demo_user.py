@@ -14,7 +14,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         if not settings.SIMULATOR_MODE:
-            raise CommandError("The demo user exists only in simulator mode (ATOMIC_ENV=simulator).")
+            raise CommandError(
+                "The demo user exists only in simulator mode (ATOMIC_ENV=simulator)."
+            )
         username = settings.PAYLINK_DEMO_USERNAME
         password = settings.PAYLINK_DEMO_PASSWORD
         user, created = get_user_model().objects.get_or_create(
