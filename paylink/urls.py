@@ -3,9 +3,14 @@ from __future__ import annotations
 from django.urls import path
 
 from paylink import views
+from paylink.views import hub
 
 app_name = "paylink"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("hub/", hub.hub, name="hub"),
+    path("hub/token/", hub.token, name="token"),
+    path("hub/events/", hub.sdk_event, name="sdk-event"),
+    path("hub/tasks/<str:task_id>/", hub.task_status, name="task"),
 ]

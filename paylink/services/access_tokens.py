@@ -1,0 +1,21 @@
+"""Public tokens for Transact, issued by Atomic for the user's opaque identifier."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+
+from paylink import client
+from paylink.services.profiles import profile_for_user
+
+
+def access_token_issue(*, user: AbstractBaseUser) -> str:
+    """A fresh publicToken for `user`, valid for PAYLINK_TOKEN_LIFETIME seconds.
+
+    Only the opaque identifier leaves the host: never the username or email.
+    Raises `client.AtomicError` when Atomic refuses or cannot be reached.
+    """
+    profile = profile_for_user(user=user)
+    return client.atomic_client().access_token_create(
+        identifier=profile.identifier, token_lifetime=settings.PAYLINK_TOKEN_LIFETIME
+    )

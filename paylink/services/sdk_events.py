@@ -1,0 +1,163 @@
+"""What the browser reports from Transact's callbacks: parsed strictly, stored, acted on."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+
+from paylink import client
+from paylink.models import Profile, SdkEvent, SdkEventKind, Task
+from paylink.services.tasks import task_record
+
+logger = logging.getLogger(__name__)
+
+SDK_EVENT_MAX_BYTES = 16 * 1024
+
+
+class SdkEventInvalid(ValueError):
+    """The browser sent something that is not an SDK event; the message says what."""
+
+
+@dataclass(frozen=True)
+class LaunchInfo:
+    """What the page launched, sent along with a finish so the task knows its origin."""
+
+    operation: str = "manage"
+    action_type: str = ""
+    account_id: str = ""
+
+
+@dataclass(frozen=True)
+class SdkEventInput:
+    kind: SdkEventKind
+    payload: dict[str, Any]
+    launch: LaunchInfo = field(default_factory=LaunchInfo)
+
+    @property
+    def name(self) -> str:
+        return _short_text(self.payload.get("name"), 200)
+
+    @property
+    def task_atomic_id(self) -> str:
+        return _short_text(self.payload.get("taskId"), 64)
+
+
+def _short_text(value: object, limit: int) -> str:
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def sdk_event_parse(*, body: bytes) -> SdkEventInput:
+    """`{"kind": ..., "payload": {...}, "launch"?: {...}}` or SdkEventInvalid saying why."""
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise SdkEventInvalid("The event is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise SdkEventInvalid("The event must be a JSON object.")
+    try:
+        kind = SdkEventKind(data.get("kind"))
+    except ValueError:
+        choices = ", ".join(SdkEventKind.values)
+        raise SdkEventInvalid(f"Unknown event kind; expected one of: {choices}.") from None
+    payload = data.get("payload")
+    if not isinstance(payload, dict):
+        raise SdkEventInvalid("The event's payload must be a JSON object.")
+    launch = data.get("launch") or {}
+    if not isinstance(launch, dict):
+        raise SdkEventInvalid("The event's launch details must be a JSON object.")
+    operation = launch.get("operation") or "manage"
+    if operation not in ("manage", "action"):
+        raise SdkEventInvalid("The launch operation must be manage or action.")
+    if kind == SdkEventKind.FINISH:
+        task_id = payload.get("taskId")
+        if not isinstance(task_id, str) or not 0 < len(task_id) <= 64:
+            raise SdkEventInvalid("A finish event needs the taskId Transact reported.")
+    return SdkEventInput(
+        kind=kind,
+        payload=payload,
+        launch=LaunchInfo(
+            operation=operation,
+            action_type=_short_text(launch.get("actionType"), 64),
+            account_id=_short_text(launch.get("accountId"), 64),
+        ),
+    )
+
+
+def sdk_event_record(*, profile: Profile, event: SdkEventInput) -> SdkEvent:
+    """Store what the browser reported, as it came, for the user's profile."""
+    return SdkEvent.objects.create(
+        profile=profile,
+        kind=event.kind,
+        name=event.name,
+        task_atomic_id=event.task_atomic_id,
+        payload=event.payload,
+    )
+
+
+def _identity_known(user: AbstractBaseUser) -> dict[str, str]:
+    known = {
+        "identity.firstName": getattr(user, "first_name", ""),
+        "identity.lastName": getattr(user, "last_name", ""),
+        "identity.email": getattr(user, "email", ""),
+    }
+    return {name: value for name, value in known.items() if value}
+
+
+def _requested_fields(payload: dict[str, Any]) -> list[str]:
+    fields = payload.get("fields")
+    if not isinstance(fields, list):
+        return []
+    names = []
+    for item in fields:
+        # Fields arrive as dotted names; some SDK versions wrap them as {"name": ...}.
+        name = item.get("name") if isinstance(item, dict) else item
+        if isinstance(name, str):
+            names.append(name)
+    return names
+
+
+def sdk_data_request_answer(
+    *, user: AbstractBaseUser, profile: Profile, payload: dict[str, Any]
+) -> list[str]:
+    """Answer Transact's data request from the server with `PUT /user`.
+
+    Sends only the requested fields the host knows, for the profile's own identifier
+    (never one from the browser). Returns the names of the fields sent, never their values.
+    Raises `client.AtomicError` when Atomic does not accept the update.
+    """
+    known = _identity_known(user)
+    sent = [name for name in dict.fromkeys(_requested_fields(payload)) if name in known]
+    if not sent:
+        return []
+    data: dict[str, dict[str, str]] = {}
+    for name in sent:
+        section, key = name.split(".", 1)
+        data.setdefault(section, {})[key] = known[name]
+    client.atomic_client().user_update(identifier=profile.identifier, data=data)
+    return sent
+
+
+def sdk_finish_record(*, profile: Profile, event: SdkEventInput) -> Task:
+    """Record the task Transact finished, then ask for a sync: it often means new accounts.
+
+    Raises `paylink.services.tasks.TaskOwnershipError` when the task is another user's.
+    """
+    details = {"operation": event.launch.operation}
+    if event.launch.operation == "action":
+        details |= {"action_type": event.launch.action_type, "account_id": event.launch.account_id}
+    change = task_record(profile=profile, atomic_id=event.task_atomic_id, **details)
+    _accounts_sync_request(profile=profile)
+    return change.task
+
+
+def _accounts_sync_request(*, profile: Profile) -> None:
+    try:
+        from paylink.services.accounts import accounts_sync_request
+    except ImportError:
+        # Deployments without account sync still record the task.
+        return
+    accounts_sync_request(profile=profile)

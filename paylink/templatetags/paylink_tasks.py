@@ -1,0 +1,67 @@
+"""Task status wording and the Transact launch configuration, for any template."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.conf import settings
+from django.urls import reverse
+
+from paylink.fail_reasons import fail_reason_sentence
+from paylink.models import TaskStatus
+
+register = template.Library()
+
+_STATUS_LABELS = {
+    TaskStatus.QUEUED: ("Queued", "badge--warn"),
+    TaskStatus.PROCESSING: ("In progress", "badge--warn"),
+    TaskStatus.COMPLETED: ("Completed", "badge--ok"),
+    TaskStatus.FAILED: ("Failed", "badge--bad"),
+}
+_TRANSACT_LANGUAGES = ("en", "es")
+
+
+@register.filter
+def task_status_label(status: str) -> str:
+    # An unknown status from Atomic is shown as it came rather than hidden.
+    return _STATUS_LABELS.get(status, (status.replace("-", " ").capitalize(), ""))[0]
+
+
+@register.filter
+def task_status_badge(status: str) -> str:
+    return _STATUS_LABELS.get(status, ("", ""))[1]
+
+
+@register.filter
+def task_fail_sentence(reason: str) -> str:
+    return fail_reason_sentence(reason)
+
+
+@register.simple_tag(takes_context=True)
+def transact_config(context: template.Context) -> dict[str, Any]:
+    """What hub.js needs to launch Transact; the publicToken is fetched only on click."""
+    request = context.get("request")
+    language = getattr(request, "LANGUAGE_CODE", "en") or "en"
+    config: dict[str, Any] = {
+        "scope": "pay-link",
+        "tasks": [{"operation": "manage", "apps": list(settings.PAYLINK_HUB_APPS)}],
+        "language": language if language in _TRANSACT_LANGUAGES else "en",
+        "theme": {"brandColor": "#0b5cad", "overlayColor": "rgba(20, 33, 61, 0.72)"},
+    }
+    launch: dict[str, Any] = {
+        "config": config,
+        "tokenUrl": reverse("paylink:token"),
+        "eventsUrl": reverse("paylink:sdk-event"),
+    }
+    if settings.ATOMIC_TRANSACT_ORIGIN:
+        launch["environmentOverride"] = settings.ATOMIC_TRANSACT_ORIGIN
+    return launch
+
+
+@register.simple_tag
+def transact_sdk() -> dict[str, str]:
+    return {
+        "url": settings.ATOMIC_TRANSACT_SDK_URL,
+        "integrity": settings.ATOMIC_TRANSACT_SDK_INTEGRITY,
+    }

@@ -1,0 +1,159 @@
+"""The Payments Hub launch page, its token and SDK-event endpoints, and task status."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from paylink import client
+from paylink.models import SdkEventKind, Task
+from paylink.selectors.tasks import task_for_user, tasks_recent_for_user
+from paylink.services.access_tokens import access_token_issue
+from paylink.services.profiles import profile_for_user
+from paylink.services.sdk_events import (
+    SDK_EVENT_MAX_BYTES,
+    SdkEventInvalid,
+    sdk_data_request_answer,
+    sdk_event_parse,
+    sdk_event_record,
+    sdk_finish_record,
+)
+from paylink.services.tasks import TaskOwnershipError, task_record
+
+logger = logging.getLogger(__name__)
+
+# htmx stops polling when a response carries this status.
+HTMX_STOP_POLLING = 286
+
+
+def _atomic_error_response(error: client.AtomicError) -> JsonResponse:
+    # 503 tells the page a retry may work; 502 that Atomic answered but refused.
+    return JsonResponse(
+        {"error": str(error), "retryable": bool(error.retryable)},
+        status=503 if error.retryable else 502,
+    )
+
+
+@require_GET
+def hub(request: HttpRequest) -> HttpResponse:
+    profile_for_user(user=request.user)
+    return render(
+        request,
+        "paylink/hub.html",
+        {"recent_tasks": tasks_recent_for_user(user=request.user)},
+    )
+
+
+@require_POST
+@never_cache
+def token(request: HttpRequest) -> JsonResponse:
+    try:
+        public_token = access_token_issue(user=request.user)
+    except client.AtomicError as error:
+        logger.warning("Atomic refused an access token: %s", error)
+        return _atomic_error_response(error)
+    return JsonResponse({"publicToken": public_token})
+
+
+def _json_error(message: str, *, status: int) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+@require_POST
+@never_cache
+def sdk_event(request: HttpRequest) -> JsonResponse:
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    if not declared.isdigit() or int(declared) > SDK_EVENT_MAX_BYTES:
+        return _json_error("The event is too large.", status=413)
+    body = request.body
+    if len(body) > SDK_EVENT_MAX_BYTES:
+        return _json_error("The event is too large.", status=413)
+    try:
+        event = sdk_event_parse(body=body)
+    except SdkEventInvalid as error:
+        return _json_error(str(error), status=400)
+    profile = profile_for_user(user=request.user)
+    match event.kind:
+        case SdkEventKind.FINISH:
+            try:
+                task = sdk_finish_record(profile=profile, event=event)
+            except TaskOwnershipError:
+                # Another user's task: the same answer as an unknown one, so ids leak nothing.
+                return _json_error("No such task.", status=404)
+            sdk_event_record(profile=profile, event=event)
+            return JsonResponse(
+                {
+                    "taskId": task.atomic_id,
+                    "statusUrl": reverse("paylink:task", args=[task.atomic_id]),
+                }
+            )
+        case SdkEventKind.DATA_REQUEST:
+            sdk_event_record(profile=profile, event=event)
+            try:
+                sent = sdk_data_request_answer(
+                    user=request.user, profile=profile, payload=event.payload
+                )
+            except client.AtomicError as error:
+                logger.warning("Atomic refused the user data update: %s", error)
+                return _atomic_error_response(error)
+            return JsonResponse({"recorded": True, "sent": sent})
+        case _:
+            sdk_event_record(profile=profile, event=event)
+            return JsonResponse({"recorded": True})
+
+
+def _task_refresh(task: Task) -> tuple[Task, bool]:
+    """Ask Atomic for the task's status, at most once per window across every poller.
+
+    Returns the task as now known and whether Atomic could not be asked.
+    """
+    if task.is_terminal:
+        return task, False
+    timeout = settings.PAYLINK_STATUS_REFRESH_SECONDS
+    if not cache.add(f"paylink:task-status:{task.atomic_id}", 1, timeout):
+        # Another poller, maybe in another process, asked within the window.
+        return task, False
+    try:
+        answer = client.atomic_client().task_status_get(task_id=task.atomic_id)
+    except client.AtomicError as error:
+        logger.warning("Task %s status check failed: %s", task.atomic_id, error)
+        return task, True
+    change = task_record(
+        profile=task.profile,
+        atomic_id=task.atomic_id,
+        status=answer.status,
+        fail_reason=answer.fail_reason or None,
+    )
+    Task.objects.filter(pk=task.pk).update(status_checked_at=timezone.now())
+    return change.task, False
+
+
+@require_GET
+def task_status(request: HttpRequest, task_id: str) -> HttpResponse:
+    task = task_for_user(user=request.user, atomic_id=task_id)
+    task, check_failed = _task_refresh(task)
+    context = {"task": task, "check_failed": check_failed}
+    if not request.htmx:
+        return render(request, "paylink/task.html", context)
+    response = render(request, "paylink/task.html#status", context)
+    if task.is_terminal:
+        response.status_code = HTMX_STOP_POLLING
+        response["HX-Trigger"] = json.dumps(
+            {
+                "paylink:task-finished": {
+                    "taskId": task.atomic_id,
+                    "status": task.status,
+                    "accountId": task.account_id,
+                }
+            }
+        )
+    return response

@@ -1,0 +1,212 @@
+// Launches Atomic Transact for the Payments Hub and reports its events to the host.
+// The publicToken is fetched only on click and never stored; everything else comes from
+// the JSON config the page renders (#paylink-transact-config).
+(function () {
+  "use strict";
+
+  const configElement = document.getElementById("paylink-transact-config");
+  if (!configElement) {
+    return;
+  }
+  const settings = JSON.parse(configElement.textContent);
+
+  const CLOSE_MESSAGES = {
+    unknown: "You closed the Payments Hub.",
+    "task-pending": "Your request is still being processed; we will update this page.",
+    "zero-search-results": "We couldn't find that company.",
+    "manual-fallback": "This company can't be connected automatically yet.",
+  };
+  const CLOSE_GENERIC = "The Payments Hub closed before finishing. You can open it again at any time.";
+
+  function csrfToken() {
+    const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    if (match) {
+      return decodeURIComponent(match[1]);
+    }
+    // The cookie may be HttpOnly; the token htmx sends rides on <body hx-headers>.
+    try {
+      return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
+    } catch (error) {
+      return "";
+    }
+  }
+
+  async function postJSON(url, body) {
+    const response = await fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {
+        "Content-Type": "application/json",
+        Accept: "application/json",
+        "X-CSRFToken": csrfToken(),
+      },
+      body: JSON.stringify(body),
+    });
+    let data = {};
+    try {
+      data = await response.json();
+    } catch (error) {
+      data = {};
+    }
+    return { ok: response.ok, status: response.status, data: data };
+  }
+
+  function messagesRegion() {
+    let region = document.getElementById("paylink-transact-messages");
+    if (!region) {
+      region = document.createElement("div");
+      region.id = "paylink-transact-messages";
+      region.className = "transact-messages";
+      region.setAttribute("role", "status");
+      region.setAttribute("aria-live", "polite");
+      (document.getElementById("main") || document.body).prepend(region);
+    }
+    return region;
+  }
+
+  // Text only: nothing from the network ever becomes markup here.
+  function showMessage(text, kind, retry) {
+    const region = messagesRegion();
+    region.replaceChildren();
+    if (!text) {
+      return;
+    }
+    const alert = document.createElement("div");
+    alert.className = "alert alert--" + (kind || "info") + " transact-message";
+    const sentence = document.createElement("p");
+    sentence.textContent = text;
+    alert.append(sentence);
+    if (retry) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "button button--small";
+      button.textContent = "Try again";
+      button.addEventListener("click", retry);
+      alert.append(button);
+    }
+    region.append(alert);
+  }
+
+  function taskTarget(selector) {
+    return document.querySelector(selector || "#paylink-task-status") || messagesRegion();
+  }
+
+  function report(kind, payload, launch) {
+    const body = { kind: kind, payload: payload || {} };
+    if (launch) {
+      body.launch = launch;
+    }
+    return postJSON(settings.eventsUrl, body).catch(function () {
+      return { ok: false, status: 0, data: {} };
+    });
+  }
+
+  function launchDetails(options) {
+    if (options.actionId) {
+      return {
+        operation: "action",
+        actionType: options.actionType || "",
+        accountId: options.accountId || "",
+      };
+    }
+    return { operation: "manage" };
+  }
+
+  function setBusy(trigger, busy) {
+    if (!trigger) {
+      return;
+    }
+    trigger.disabled = busy;
+    trigger.setAttribute("aria-busy", busy ? "true" : "false");
+  }
+
+  async function launch(options) {
+    options = options || {};
+    const trigger = options.trigger || null;
+    const retry = function () {
+      launch(options);
+    };
+    if (!window.Atomic || typeof window.Atomic.transact !== "function") {
+      showMessage("The Payments Hub couldn't load. Check your connection and try again.", "error", retry);
+      return;
+    }
+    setBusy(trigger, true);
+    showMessage("Opening the Payments Hub…", "info");
+    let answer;
+    try {
+      answer = await postJSON(settings.tokenUrl, {});
+    } catch (error) {
+      answer = { ok: false, status: 0, data: {} };
+    }
+    if (!answer.ok || !answer.data.publicToken) {
+      setBusy(trigger, false);
+      const text =
+        answer.data.error || "We couldn't open the Payments Hub right now. Try again in a moment.";
+      showMessage(text, "error", retry);
+      return;
+    }
+    showMessage("", "info");
+
+    const details = launchDetails(options);
+    const tasks = options.actionId
+      ? [{ operation: "action", action: { id: options.actionId } }]
+      : settings.config.tasks;
+    const call = {
+      config: Object.assign({}, settings.config, { publicToken: answer.data.publicToken, tasks: tasks }),
+      onInteraction: function (payload) {
+        report("interaction", payload);
+      },
+      onDataRequest: function (payload) {
+        report("data-request", payload);
+      },
+      onFinish: async function (payload) {
+        setBusy(trigger, false);
+        showMessage("Thanks! We're checking on your request.", "success");
+        const result = await report("finish", payload, details);
+        if (!result.ok || !result.data.statusUrl) {
+          showMessage(result.data.error || "We couldn't record that request. Refresh the page to see its status.", "error");
+          return;
+        }
+        const target = taskTarget(options.taskTarget);
+        if (window.htmx) {
+          window.htmx.ajax("GET", result.data.statusUrl, { target: target, swap: "innerHTML" });
+        } else {
+          window.location.assign(result.data.statusUrl);
+        }
+        if (trigger) {
+          trigger.focus();
+        }
+      },
+      onClose: function (payload) {
+        setBusy(trigger, false);
+        const reason = payload && payload.reason;
+        showMessage(CLOSE_MESSAGES[reason] || CLOSE_GENERIC, reason === "unknown" ? "info" : "warning");
+        report("close", payload);
+        if (trigger) {
+          trigger.focus();
+        }
+      },
+    };
+    if (settings.environmentOverride) {
+      call.environmentOverride = settings.environmentOverride;
+    }
+    window.Atomic.transact(call);
+  }
+
+  document.addEventListener("click", function (event) {
+    const trigger = event.target.closest("[data-transact-launch]");
+    if (!trigger) {
+      return;
+    }
+    event.preventDefault();
+    launch({
+      trigger: trigger,
+      actionId: trigger.dataset.actionId,
+      actionType: trigger.dataset.actionType,
+      accountId: trigger.dataset.accountId,
+      taskTarget: trigger.dataset.taskTarget,
+    });
+  });
+
+  window.PaymentsHub = { launch: launch };
+})();
