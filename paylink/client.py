@@ -1,0 +1,384 @@
+"""The host's only HTTP speaker: Atomic's server API.
+
+One `requests.Session` per configuration, with default (connect, read) timeouts so no call can
+hang, and urllib3 retries on connection errors and on 429/502/503/504 only. Every failure comes
+out as one `AtomicError` whose message is safe to show and log: it never carries the API key,
+the secret, a publicToken or a response body.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+import requests
+from django.conf import settings
+from django.utils.dateparse import parse_datetime
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import InvalidHeader, MaxRetryError, ResponseError
+from urllib3.util.retry import Retry
+
+logger = logging.getLogger(__name__)
+
+# Status codes worth a second try: Atomic (or its edge) is busy or briefly away.
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# Every verb used here may be retried. PUT /user and end-monitoring are idempotent upserts;
+# a retried POST /access-token at worst mints a second token for the same identifier, which
+# is harmless: it expires on its own and grants nothing the first did not.
+RETRY_METHODS = frozenset({"GET", "POST", "PUT"})
+RETRY_TOTAL = 2
+RETRY_BACKOFF = 0.2
+# Atomic's messages are short; anything longer is cut so a log line stays a line.
+MESSAGE_MAX = 200
+
+
+class AtomicError(Exception):
+    """Atomic could not answer as asked.
+
+    `status` is the HTTP status (None when no answer came), `code` Atomic's numeric code if it
+    sent one, and `retryable` whether the same call could succeed later (5xx, 429, timeouts,
+    connection errors, garbled answers) or never will as sent (other 4xx).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        retryable: bool = False,
+        code: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.retryable = retryable
+        self.code = code
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class _CappedRetry(Retry):
+    """urllib3's Retry, except that a 429 asking for a longer wait than we allow gives up.
+
+    urllib3 would clamp the wait to `retry_after_max` and still retry; a web request must not
+    sleep that long, so the 429 goes back to the caller as a retryable AtomicError instead.
+    """
+
+    def increment(self, method=None, url=None, response=None, error=None, **kwargs):  # type: ignore[no-untyped-def]
+        if response is not None and response.status == 429:
+            wait = _retry_after_seconds(response.headers.get("Retry-After"))
+            if wait is not None and wait > self.retry_after_max:
+                # With raise_on_status off, urllib3 hands the 429 itself back to us.
+                raise MaxRetryError(kwargs.get("_pool"), url, ResponseError("Retry-After too long"))
+        return super().increment(method, url, response, error, **kwargs)
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return Retry(retry_after_max=sys.maxsize).parse_retry_after(value)
+    except InvalidHeader:
+        return None
+
+
+class _TimeoutAdapter(HTTPAdapter):
+    """Gives every request the configured (connect, read) timeout unless it brings its own."""
+
+    def __init__(self, *, timeout: tuple[float, float], **kwargs: Any) -> None:
+        self.default_timeout = timeout
+        super().__init__(**kwargs)
+
+    def send(self, request, **kwargs):  # type: ignore[no-untyped-def]
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.default_timeout
+        return super().send(request, **kwargs)
+
+
+class AtomicSession(requests.Session):
+    def __init__(self, *, timeout: tuple[float, float], max_retry_after: float) -> None:
+        super().__init__()
+        retry = _CappedRetry(
+            total=RETRY_TOTAL,
+            connect=RETRY_TOTAL,
+            # A read that timed out or broke may have reached Atomic; waiting twice as long
+            # helps nobody, so read errors go straight back to the caller.
+            read=False,
+            status=RETRY_TOTAL,
+            other=0,
+            redirect=False,
+            allowed_methods=RETRY_METHODS,
+            status_forcelist=RETRY_STATUSES,
+            backoff_factor=RETRY_BACKOFF,
+            respect_retry_after_header=True,
+            retry_after_max=max_retry_after,  # type: ignore[arg-type]
+            raise_on_status=False,
+        )
+        adapter = _TimeoutAdapter(timeout=timeout, max_retries=retry)
+        self.mount("https://", adapter)
+        self.mount("http://", adapter)
+        self.trust_env = False
+
+
+# --- Results ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TaskStatus:
+    status: str
+    fail_reason: str | None
+    created_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TaskDetails:
+    id: str
+    status: str
+    fail_reason: str | None
+    authenticated: bool | None
+    company_id: str | None
+    company_name: str | None
+    product: str | None
+    identifier: str | None
+    created_at: datetime | None
+    updated_at: datetime | None
+    metadata: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TaskSummary:
+    id: str
+    status: str
+    fail_reason: str | None
+    authenticated: bool | None
+    product: str | None
+    company_id: str | None
+    company_name: str | None
+    created_at: datetime | None
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _bool(value: object) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def _when(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_datetime(value)
+    except ValueError:
+        return None
+
+
+def _company(value: object) -> tuple[str | None, str | None]:
+    if isinstance(value, dict):
+        return _text(value.get("_id")), _text(value.get("name"))
+    return None, None
+
+
+def _malformed(what: str, status: int) -> AtomicError:
+    return AtomicError(f"Atomic sent a malformed answer ({what}).", status=status, retryable=True)
+
+
+def _unwrap_task(payload: dict[str, Any]) -> dict[str, Any]:
+    """The task object, whether Atomic sent it bare or inside `data.task`."""
+    data = payload.get("data")
+    if isinstance(data, dict) and isinstance(data.get("task"), dict):
+        return data["task"]
+    return payload
+
+
+_NOT_JSON = object()
+
+
+# --- The client ------------------------------------------------------------------------------
+
+
+class AtomicClient:
+    def __init__(self, *, base_url: str, api_key: str, api_secret: str, session: requests.Session):
+        self.base_url = base_url.rstrip("/")
+        self._headers = {"x-api-key": api_key, "x-api-secret": api_secret}
+        self.session = session
+
+    def _call(self, method: str, path: str, *, json: Any = None, params: Any = None) -> Any:
+        """One request; the parsed JSON answer (None for an empty 2xx), or AtomicError."""
+        started = time.monotonic()
+        try:
+            response = self.session.request(
+                method,
+                self.base_url + path,
+                json=json,
+                params=params,
+                headers={**self._headers, "accept": "application/json"},
+            )
+        except requests.Timeout:
+            logger.warning("atomic %s %s timed out", method, path)
+            raise AtomicError(
+                f"Atomic did not answer {method} {path} in time.", retryable=True
+            ) from None
+        except requests.RequestException as exc:
+            logger.warning("atomic %s %s failed: %s", method, path, type(exc).__name__)
+            raise AtomicError(
+                f"Could not reach Atomic for {method} {path}.", retryable=True
+            ) from None
+        elapsed_ms = (time.monotonic() - started) * 1000
+        status = response.status_code
+        logger.info("atomic %s %s -> %s in %.0f ms", method, path, status, elapsed_ms)
+        try:
+            body = response.json() if response.content else None
+        except ValueError:
+            body = _NOT_JSON
+        if status >= 400:
+            raise self._error(method, path, status, body)
+        if body is _NOT_JSON:
+            raise _malformed("not JSON", status)
+        return body
+
+    @staticmethod
+    def _error(method: str, path: str, status: int, body: Any) -> AtomicError:
+        message, code = None, None
+        if isinstance(body, dict):
+            message = _text(body.get("message"))
+            raw_code = body.get("code")
+            code = (
+                raw_code if isinstance(raw_code, int) and not isinstance(raw_code, bool) else None
+            )
+        text = f"Atomic answered {status} to {method} {path}"
+        if message:
+            text += f": {message[:MESSAGE_MAX]}"
+        retryable = status >= 500 or status == 429
+        return AtomicError(text + ".", status=status, retryable=retryable, code=code)
+
+    # --- Endpoints (one method each) ---------------------------------------------------------
+
+    def access_token_create(self, *, identifier: str, token_lifetime: int | None = None) -> str:
+        """POST /access-token: a publicToken for the Atomic user `identifier`."""
+        body: dict[str, Any] = {"identifier": identifier}
+        if token_lifetime is not None:
+            body["tokenLifetime"] = token_lifetime
+        payload = self._call("POST", "/access-token", json=body)
+        data = payload.get("data") if isinstance(payload, dict) else None
+        # The deprecated top-level `token` is ignored on purpose: publicToken is the contract.
+        token = _text(data.get("publicToken")) if isinstance(data, dict) else None
+        if token is None:
+            raise _malformed("no publicToken", 200)
+        return token
+
+    def accounts_get(self, *, identifier: str) -> dict[str, Any]:
+        """GET /{identifier}/pay-link/accounts: the raw payload, checked to hold an accounts list.
+
+        Parsing into typed accounts is `paylink.payloads`' job; this only guards the shape.
+        """
+        payload = self._call("GET", f"/{_segment(identifier)}/pay-link/accounts")
+        if not isinstance(payload, dict) or not isinstance(payload.get("accounts"), list):
+            raise _malformed("no accounts list", 200)
+        return payload
+
+    def task_status_get(self, *, task_id: str) -> TaskStatus:
+        """GET /task/{id}/status: the lightweight status, bare or wrapped in `data.task`."""
+        payload = self._call("GET", f"/task/{_segment(task_id)}/status")
+        task = _unwrap_task(payload) if isinstance(payload, dict) else {}
+        status = _text(task.get("status"))
+        if status is None:
+            raise _malformed("no task status", 200)
+        return TaskStatus(
+            status=status,
+            fail_reason=_text(task.get("failReason")),
+            created_at=_when(task.get("createdAt")),
+        )
+
+    def task_details_get(self, *, task_id: str) -> TaskDetails:
+        """GET /task/{id}/details: the full task record."""
+        payload = self._call("GET", f"/task/{_segment(task_id)}/details")
+        task = _unwrap_task(payload) if isinstance(payload, dict) else {}
+        status = _text(task.get("status"))
+        if status is None:
+            raise _malformed("no task status", 200)
+        company_id, company_name = _company(task.get("company"))
+        user = task.get("user")
+        metadata = task.get("metadata")
+        return TaskDetails(
+            id=_text(task.get("_id")) or task_id,
+            status=status,
+            fail_reason=_text(task.get("failReason")),
+            authenticated=_bool(task.get("authenticated")),
+            company_id=company_id,
+            company_name=company_name,
+            product=_text(task.get("product")),
+            identifier=_text(user.get("identifier")) if isinstance(user, dict) else None,
+            created_at=_when(task.get("createdAt")),
+            updated_at=_when(task.get("updatedAt")),
+            metadata=metadata if isinstance(metadata, dict) else {},
+        )
+
+    def user_tasks_list(self, *, identifier: str, status: str | None = None) -> list[TaskSummary]:
+        """GET /user/{identifier}/tasks: the user's tasks; entries without an id are skipped."""
+        params = {"status": status} if status else None
+        payload = self._call("GET", f"/user/{_segment(identifier)}/tasks", params=params)
+        data = payload.get("data") if isinstance(payload, dict) else None
+        tasks = data.get("tasks") if isinstance(data, dict) else None
+        if not isinstance(tasks, list):
+            raise _malformed("no tasks list", 200)
+        summaries = []
+        for item in tasks:
+            if not isinstance(item, dict) or not _text(item.get("_id")):
+                continue
+            company_id, company_name = _company(item.get("company"))
+            summaries.append(
+                TaskSummary(
+                    id=item["_id"],
+                    status=_text(item.get("status")) or "",
+                    fail_reason=_text(item.get("failReason")),
+                    authenticated=_bool(item.get("authenticated")),
+                    product=_text(item.get("product")),
+                    company_id=company_id,
+                    company_name=company_name,
+                    created_at=_when(item.get("createdAt")),
+                )
+            )
+        return summaries
+
+    def user_update(self, *, identifier: str, data: dict[str, Any]) -> None:
+        """PUT /user: upsert data on the user, the server's answer to onDataRequest."""
+        self._call("PUT", "/user", json={"identifier": identifier, "data": data})
+
+    def user_end_monitoring(self, *, identifier: str) -> None:
+        """PUT /user/{identifier}/end-monitoring: stop continuous monitoring of the user."""
+        self._call("PUT", f"/user/{_segment(identifier)}/end-monitoring")
+
+
+def _segment(value: str) -> str:
+    """One path segment: slashes, dots and the rest are escaped so an id cannot move the path."""
+    if value in {"", ".", ".."}:
+        raise AtomicError("An empty or relative id cannot name an Atomic resource.")
+    return quote(value, safe="")
+
+
+_sessions: dict[tuple[float, float, float], AtomicSession] = {}
+
+
+def atomic_client() -> AtomicClient:
+    """A client built from the current settings (read now, so overrides apply)."""
+    timeout = (float(settings.ATOMIC_CONNECT_TIMEOUT), float(settings.ATOMIC_READ_TIMEOUT))
+    cap = float(settings.ATOMIC_MAX_RETRY_AFTER)
+    # A session keeps connections alive between calls; one per configuration per process.
+    key = (*timeout, cap)
+    session = _sessions.get(key)
+    if session is None:
+        session = _sessions[key] = AtomicSession(timeout=timeout, max_retry_after=cap)
+    return AtomicClient(
+        base_url=settings.ATOMIC_API_URL,
+        api_key=settings.ATOMIC_API_KEY,
+        api_secret=settings.ATOMIC_API_SECRET,
+        session=session,
+    )

@@ -1,0 +1,288 @@
+from __future__ import annotations
+
+import json
+import socket
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from paylink.client import AtomicError, TaskStatus, atomic_client
+from tests.paylink.atomic_stub import AtomicStub, Reply
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "atomic"
+
+
+def fixture(name: str) -> dict:
+    return json.loads((FIXTURES / name).read_text())
+
+
+@pytest.fixture
+def stub(settings) -> Iterator[AtomicStub]:
+    server = AtomicStub().start()
+    settings.ATOMIC_API_URL = server.url
+    settings.ATOMIC_API_KEY = "key-alice-host"
+    settings.ATOMIC_API_SECRET = "secret-never-shown"
+    settings.ATOMIC_CONNECT_TIMEOUT = 1.0
+    settings.ATOMIC_READ_TIMEOUT = 2.0
+    settings.ATOMIC_MAX_RETRY_AFTER = 2.0
+    yield server
+    server.stop()
+
+
+def test_it_sends_the_key_and_secret_and_the_identifier(stub):
+    stub.play(Reply(body=fixture("access_token.json")))
+    token = atomic_client().access_token_create(identifier="hub_alice", token_lifetime=1800)
+    assert token == "public-token-alice"
+    (seen,) = stub.seen
+    assert (seen.method, seen.path) == ("POST", "/access-token")
+    assert seen.headers["x-api-key"] == "key-alice-host"
+    assert seen.headers["x-api-secret"] == "secret-never-shown"
+    assert seen.json() == {"identifier": "hub_alice", "tokenLifetime": 1800}
+
+
+def test_it_leaves_out_the_token_lifetime_when_not_given(stub):
+    stub.play(Reply(body={"data": {"publicToken": "tok"}}))
+    atomic_client().access_token_create(identifier="hub_alice")
+    assert stub.seen[0].json() == {"identifier": "hub_alice"}
+
+
+def test_it_ignores_the_deprecated_token_field(stub):
+    stub.play(Reply(body={"data": {"token": "old"}}))
+    with pytest.raises(AtomicError) as info:
+        atomic_client().access_token_create(identifier="hub_alice")
+    assert "malformed" in str(info.value)
+    assert "old" not in str(info.value)
+
+
+def test_it_gives_up_on_a_read_timeout_without_retrying(stub, settings):
+    settings.ATOMIC_READ_TIMEOUT = 0.3
+    stub.play(Reply(body=fixture("task_status.json"), delay=1.0))
+    started = time.monotonic()
+    with pytest.raises(AtomicError) as info:
+        atomic_client().task_status_get(task_id="t1")
+    assert time.monotonic() - started < 0.9
+    assert info.value.retryable is True
+    assert info.value.status is None
+    assert "in time" in str(info.value)
+    assert len(stub.seen) == 1
+
+
+def test_it_retries_a_429_after_the_wait_it_asks_for(stub):
+    stub.play(
+        Reply(status=429, body={"message": "slow down"}, headers={"Retry-After": "1"}),
+        Reply(body=fixture("task_status.json")),
+    )
+    started = time.monotonic()
+    result = atomic_client().task_status_get(task_id="t1")
+    assert time.monotonic() - started >= 0.9
+    assert result.status == "failed"
+    assert len(stub.seen) == 2
+
+
+def test_it_gives_up_at_once_when_retry_after_exceeds_the_cap(stub):
+    stub.play(Reply(status=429, body={"message": "later"}, headers={"Retry-After": "120"}))
+    started = time.monotonic()
+    with pytest.raises(AtomicError) as info:
+        atomic_client().task_status_get(task_id="t1")
+    assert time.monotonic() - started < 1.0
+    assert (info.value.status, info.value.retryable) == (429, True)
+    assert len(stub.seen) == 1
+
+
+@pytest.mark.parametrize("status", [502, 503, 504])
+def test_it_retries_gateway_errors_then_succeeds(stub, status):
+    stub.play(
+        Reply(status=status, body={"message": "busy"}), Reply(body=fixture("task_status.json"))
+    )
+    assert atomic_client().task_status_get(task_id="t1").status == "failed"
+    assert len(stub.seen) == 2
+
+
+def test_it_retries_a_put_on_503(stub):
+    stub.play(Reply(status=503), Reply(body={}))
+    atomic_client().user_update(identifier="hub_alice", data={"phone": "555"})
+    assert [s.method for s in stub.seen] == ["PUT", "PUT"]
+
+
+def test_it_stops_after_a_small_number_of_tries(stub):
+    stub.play(Reply(status=503, body={"message": "down"}))
+    with pytest.raises(AtomicError) as info:
+        atomic_client().task_status_get(task_id="t1")
+    assert (info.value.status, info.value.retryable) == (503, True)
+    assert len(stub.seen) == 3
+
+
+def test_it_does_not_retry_a_500(stub):
+    stub.play(Reply(status=500, body={"message": "boom", "code": 5000}))
+    with pytest.raises(AtomicError) as info:
+        atomic_client().task_status_get(task_id="t1")
+    assert (info.value.status, info.value.retryable, info.value.code) == (500, True, 5000)
+    assert len(stub.seen) == 1
+
+
+def test_it_reports_a_reset_connection_as_retryable(stub):
+    stub.play(Reply(reset=True))
+    with pytest.raises(AtomicError) as info:
+        atomic_client().task_status_get(task_id="t1")
+    assert info.value.retryable is True
+    assert info.value.status is None
+
+
+def test_it_reports_a_refused_connection_as_retryable(settings):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings.ATOMIC_API_URL = f"http://127.0.0.1:{port}"
+    with pytest.raises(AtomicError) as info:
+        atomic_client().task_status_get(task_id="t1")
+    assert info.value.retryable is True
+    assert "Could not reach Atomic" in str(info.value)
+
+
+def test_it_rejects_malformed_json_as_retryable(stub):
+    stub.play(Reply(raw=b"{not json"))
+    with pytest.raises(AtomicError) as info:
+        atomic_client().accounts_get(identifier="hub_alice")
+    assert info.value.retryable is True
+    assert "malformed" in str(info.value)
+
+
+def test_it_rejects_an_accounts_answer_without_a_list(stub):
+    stub.play(Reply(body={"accounts": {"not": "a list"}}))
+    with pytest.raises(AtomicError, match="malformed"):
+        atomic_client().accounts_get(identifier="hub_alice")
+
+
+def test_it_returns_the_accounts_payload_as_sent(stub):
+    payload = fixture("accounts_hulu.json")
+    stub.play(Reply(body=payload))
+    assert atomic_client().accounts_get(identifier="hub_alice") == payload
+    assert stub.seen[0].path == "/hub_alice/pay-link/accounts"
+
+
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [(401, "Invalid credentials"), (404, "Task not found"), (422, "identifier is required")],
+)
+def test_it_turns_client_errors_into_permanent_errors(stub, status, message):
+    stub.play(Reply(status=status, body={"message": message, "code": status * 10}))
+    with pytest.raises(AtomicError) as info:
+        atomic_client().task_details_get(task_id="t1")
+    error = info.value
+    assert (error.status, error.retryable, error.code) == (status, False, status * 10)
+    assert message in str(error)
+    assert len(stub.seen) == 1
+
+
+def test_its_errors_never_show_the_key_or_secret(stub):
+    stub.play(Reply(status=401, body={"message": "bad"}))
+    with pytest.raises(AtomicError) as info:
+        atomic_client().access_token_create(identifier="hub_alice")
+    assert "secret-never-shown" not in str(info.value)
+    assert "key-alice-host" not in str(info.value)
+
+
+def test_it_reads_a_bare_task_status(stub):
+    stub.play(Reply(body=fixture("task_status.json")))
+    assert atomic_client().task_status_get(task_id="t1") == TaskStatus(
+        status="failed",
+        fail_reason="payment-method-not-supported",
+        created_at=datetime(2023, 1, 3, 16, 40, 48, 9000, tzinfo=UTC),
+    )
+
+
+def test_it_reads_a_wrapped_task_status_with_unknown_values(stub):
+    stub.play(Reply(body={"data": {"task": {"status": "rebooting", "shiny": 1}}}))
+    result = atomic_client().task_status_get(task_id="t1")
+    assert result == TaskStatus(status="rebooting", fail_reason=None, created_at=None)
+
+
+def test_it_reads_task_details(stub):
+    stub.play(Reply(body=fixture("task_details.json")))
+    details = atomic_client().task_details_get(task_id="65b15fd99b3f03aa9edff9de")
+    assert details.id == "65b15fd99b3f03aa9edff9de"
+    assert (details.status, details.fail_reason, details.authenticated) == (
+        "completed",
+        "unknown-failure",
+        True,
+    )
+    assert (details.company_id, details.company_name) == (
+        "607e249736b9f053b536bde0",
+        "Test Company",
+    )
+    assert details.identifier == "IDENTIFIER_FROM_YOUR_SYSTEM"
+    assert details.metadata == {"data": "test"}
+    assert details.updated_at == datetime(2024, 1, 1, 0, 0, 5, tzinfo=UTC)
+
+
+def test_it_reads_task_details_with_missing_optional_fields(stub):
+    stub.play(Reply(body={"data": {"task": {"_id": "t9", "status": "queued"}}}))
+    details = atomic_client().task_details_get(task_id="t9")
+    assert (details.company_name, details.identifier, details.created_at) == (None, None, None)
+    assert details.metadata == {}
+
+
+def test_it_lists_a_users_tasks_and_filters_by_status(stub):
+    stub.play(Reply(body=fixture("user_tasks.json")))
+    tasks = atomic_client().user_tasks_list(identifier="hub_alice", status="failed")
+    assert stub.seen[0].path == "/user/hub_alice/tasks?status=failed"
+    assert [t.id for t in tasks] == ["65b3f3c8b871a9626c36d103", "65b3f3c8b871a9626c36d104"]
+    assert tasks[1].fail_reason == "bad-credentials"
+    assert tasks[0].fail_reason is None
+
+
+def test_it_skips_listed_tasks_without_an_id(stub):
+    stub.play(Reply(body={"data": {"tasks": [{"status": "queued"}, "junk", {"_id": "t1"}]}}))
+    tasks = atomic_client().user_tasks_list(identifier="hub_alice")
+    assert [(t.id, t.status) for t in tasks] == [("t1", "")]
+
+
+def test_it_sends_user_data_with_put(stub):
+    stub.play(Reply(body={"data": {}}))
+    atomic_client().user_update(identifier="hub_alice", data={"email": "alice@example.com"})
+    (seen,) = stub.seen
+    assert (seen.method, seen.path) == ("PUT", "/user")
+    assert seen.json() == {"identifier": "hub_alice", "data": {"email": "alice@example.com"}}
+
+
+def test_it_ends_monitoring_with_an_empty_answer(stub):
+    stub.play(Reply(status=200, body=None))
+    atomic_client().user_end_monitoring(identifier="hub_alice")
+    assert (stub.seen[0].method, stub.seen[0].path) == ("PUT", "/user/hub_alice/end-monitoring")
+
+
+def test_it_quotes_ids_so_they_cannot_change_the_path(stub):
+    stub.play(Reply(body=fixture("task_status.json")))
+    atomic_client().task_status_get(task_id="../../access-token?x=1#y")
+    assert stub.seen[0].path == "/task/..%2F..%2Faccess-token%3Fx%3D1%23y/status"
+
+
+@pytest.mark.parametrize("task_id", ["", ".", ".."])
+def test_it_refuses_empty_or_relative_ids(stub, task_id):
+    with pytest.raises(AtomicError):
+        atomic_client().task_status_get(task_id=task_id)
+    assert stub.seen == []
+
+
+def test_it_reads_settings_at_call_time(stub, settings):
+    other = AtomicStub().start()
+    try:
+        settings.ATOMIC_API_URL = other.url
+        other.play(Reply(body=fixture("task_status.json")))
+        atomic_client().task_status_get(task_id="t1")
+        assert len(other.seen) == 1
+        assert stub.seen == []
+    finally:
+        other.stop()
+
+
+def test_it_logs_calls_without_secrets_or_tokens(stub, caplog):
+    stub.play(Reply(body={"data": {"publicToken": "public-token-alice"}}))
+    with caplog.at_level("INFO", logger="paylink.client"):
+        atomic_client().access_token_create(identifier="hub_alice")
+    assert "POST /access-token -> 200" in caplog.text
+    for secret in ("public-token-alice", "secret-never-shown", "key-alice-host"):
+        assert secret not in caplog.text
