@@ -1,0 +1,62 @@
+"""The Transact page the SDK frames, and the SDK script for simulator mode."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET
+
+from simulator.transact.config import ConfigError, config_decode
+
+_SDK_FILE = Path(__file__).resolve().parent.parent / "static" / "simulator" / "sdk" / "transact.js"
+
+# The page runs only its own script and calls only its own origin; any site may frame it,
+# as Atomic's Transact is framed by every integrator.
+_PAGE_CSP = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: https:",
+        "connect-src 'self'",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors *",
+    ]
+)
+
+
+def _page(request: HttpRequest, template: str, context: dict, *, status: int = 200) -> HttpResponse:
+    response = render(request, template, context, status=status)
+    response["Content-Security-Policy"] = _PAGE_CSP
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+def initialize_view(request: HttpRequest, config: str) -> HttpResponse:
+    """`/initialize/{base64 config}#hId=...`: the Transact app, or an error screen (400)."""
+    try:
+        parsed = config_decode(config)
+    except ConfigError as exc:
+        return _page(request, "simulator/transact/error.html", {"message": exc.message}, status=400)
+    return _page(request, "simulator/transact/app.html", {"config": parsed.for_page()})
+
+
+@cache
+def _sdk_source() -> bytes:
+    return _SDK_FILE.read_bytes()
+
+
+@require_GET
+@cache_control(public=True, max_age=300)
+def sdk_view(request: HttpRequest) -> HttpResponse:
+    """Our own implementation of the SDK's browser side, for pages that use the simulator."""
+    response = HttpResponse(_sdk_source(), content_type="text/javascript; charset=utf-8")
+    # Integrators may load it with crossorigin/SRI from their own origin.
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
