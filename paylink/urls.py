@@ -9,6 +9,7 @@ app_name = "paylink"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("refresh/", views.dashboard_refresh, name="dashboard-refresh"),
     path("hub/", hub.hub, name="hub"),
     path("hub/token/", hub.token, name="token"),
     path("hub/events/", hub.sdk_event, name="sdk-event"),

@@ -1,8 +1,125 @@
+"""The dashboard at `/`: drawn from the stored snapshot, never from a live call to Atomic."""
+
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+import time
+from typing import Any
+
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import reswap, retarget
+
+from paylink.models import AccountSnapshot
+from paylink.selectors.dashboard import (
+    Freshness,
+    dashboard_for_payload,
+    freshness_for_snapshot,
+    snapshot_for_user,
+)
+from paylink.services.profiles import profile_for_user
+
+TEMPLATE = "paylink/dashboard.html"
+# The cached fragments hold action ids, which Atomic expires after about an hour.
+REGIONS_CACHE_SECONDS = 600
+# A refresh that has not landed by then stops polling and shows what is there.
+POLL_DEADLINE_MS = 90_000
 
 
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _regions_html(*, snapshot: AccountSnapshot | None) -> str:
+    """Summary, bills, accounts and suggestions: the costly part, cached per snapshot version.
+
+    The key holds the day because overdue and due-soon flags depend on today, and the
+    language because the fragments carry words.
+    """
+    today = timezone.localdate()
+    if snapshot is None:
+        dashboard = dashboard_for_payload(payload={}, today=today)
+        return render_to_string(f"{TEMPLATE}#regions", {"dashboard": dashboard})
+    key = (
+        f"paylink:dashboard:{snapshot.profile_id}:{snapshot.version}:"
+        f"{get_language()}:{today.isoformat()}"
+    )
+    html = cache.get(key)
+    if html is None:
+        dashboard = dashboard_for_payload(payload=snapshot.payload, today=today)
+        html = render_to_string(f"{TEMPLATE}#regions", {"dashboard": dashboard})
+        cache.set(key, html, REGIONS_CACHE_SECONDS)
+    return html
+
+
+def _body_context(*, snapshot: AccountSnapshot | None, freshness: Freshness) -> dict[str, Any]:
+    return {
+        "freshness": freshness,
+        "regions_html": _regions_html(snapshot=snapshot),
+        "watch_url": _poll_url(since=freshness.version, after=_now_ms()),
+    }
+
+
+def _poll_url(*, since: int, after: int) -> str:
+    return f"{reverse('paylink:dashboard')}?partial=poll&since={since}&after={after}"
+
+
+def _int_param(request: HttpRequest, name: str) -> int | None:
+    value = request.GET.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 16 else None
+
+
+def _poll(request: HttpRequest, *, snapshot: AccountSnapshot | None) -> HttpResponse:
+    """Waits for a sync: answers with the same polling region until a newer snapshot or a
+    newer error has landed, then with the whole body, retargeted over the old one."""
+    since = _int_param(request, "since")
+    after = _int_param(request, "after")
+    if since is None or after is None:
+        return HttpResponseBadRequest(
+            "The poll needs whole-number 'since' (a version) and 'after' (ms) parameters."
+        )
+    freshness = freshness_for_snapshot(snapshot=snapshot)
+    landed = freshness.version > since or (
+        freshness.error_at is not None and freshness.error_at.timestamp() * 1000 > after
+    )
+    if landed or _now_ms() - after > POLL_DEADLINE_MS:
+        context = _body_context(snapshot=snapshot, freshness=freshness)
+        response = render(request, f"{TEMPLATE}#body", context)
+        return reswap(retarget(response, "#dashboard-body"), "outerHTML")
+    return render(request, f"{TEMPLATE}#poll", {"poll_url": _poll_url(since=since, after=after)})
+
+
+@require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "paylink/dashboard.html", {})
+    snapshot = snapshot_for_user(user=request.user)
+    match request.GET.get("partial", ""):
+        case "poll":
+            return _poll(request, snapshot=snapshot)
+        case "":
+            pass
+        case _:
+            return HttpResponseBadRequest("Unknown part of the dashboard.")
+    freshness = freshness_for_snapshot(snapshot=snapshot)
+    context = _body_context(snapshot=snapshot, freshness=freshness)
+    return render(request, TEMPLATE, context)
+
+
+@require_POST
+def dashboard_refresh(request: HttpRequest) -> HttpResponse:
+    """Asks for a fresh copy of the accounts; HTMX then polls until it lands."""
+    from paylink.services.accounts import accounts_sync_request
+
+    profile = profile_for_user(user=request.user)
+    before = freshness_for_snapshot(snapshot=snapshot_for_user(user=request.user))
+    after = _now_ms()
+    accounts_sync_request(profile=profile)
+    if not request.htmx:
+        return redirect("paylink:dashboard")
+    return render(
+        request, f"{TEMPLATE}#poll", {"poll_url": _poll_url(since=before.version, after=after)}
+    )

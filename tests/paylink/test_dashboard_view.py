@@ -1,0 +1,242 @@
+"""The dashboard page: who sees what, escaping, masking, refresh and its polling region."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.cache import cache
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from paylink.models import AccountSnapshot, Profile
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "accounts"
+
+
+def fixture(name: str) -> dict:
+    return json.loads((FIXTURES / f"{name}.json").read_text())
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    cache.clear()
+
+
+@pytest.fixture
+def alice(db) -> User:
+    return User.objects.create_user("alice", password="pw-alice-123")
+
+
+@pytest.fixture
+def bob(db) -> User:
+    return User.objects.create_user("bob", password="pw-bob-123")
+
+
+@pytest.fixture
+def alice_client(alice) -> Client:
+    client = Client()
+    client.force_login(alice)
+    return client
+
+
+def snapshot_for(user: User, payload: dict, **fields) -> AccountSnapshot:
+    profile, _ = Profile.objects.get_or_create(user=user)
+    defaults = {"payload": payload, "version": 1, "fetched_at": timezone.now()}
+    return AccountSnapshot.objects.create(profile=profile, **(defaults | fields))
+
+
+def test_it_requires_login(db):
+    response = Client().get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_it_invites_a_first_connection_without_a_snapshot(alice_client):
+    html = alice_client.get("/").content.decode()
+    assert "Connect your first account" in html
+    assert 'href="/hub/"' in html
+    assert "data-transact-launch" in html
+    assert "<h1>" in html and html.count("<h1") == 1
+
+
+def test_it_invites_a_first_connection_with_zero_accounts(alice, alice_client):
+    snapshot_for(alice, fixture("empty"))
+    assert "Connect your first account" in alice_client.get("/").content.decode()
+
+
+def test_it_shows_the_hulu_account_with_masked_numbers(alice, alice_client):
+    snapshot_for(alice, fixture("hulu"))
+    html = alice_client.get("/").content.decode()
+    assert "Hulu" in html
+    assert "•••• 1919" in html
+    assert "8498390016491919" not in html
+    assert "Mastercard" in html and "•••• 2345" in html
+    assert "test@email.com" not in html and "t•••@email.com" in html
+    assert "5558675309" not in html
+    assert "Remove Disney Bundle" in html
+    assert 'data-action-id="BASE64_ENCODED_ID"' in html
+    assert 'data-task-target="#account-67376c5befe988922e8aabc4-task"' in html
+    assert 'id="account-67376c5befe988922e8aabc4-task"' in html
+    assert 'fill="#040405"' in html
+    assert '<svg class="history-chart"' in html and "<title" in html
+
+
+def test_it_escapes_markup_from_atomic(alice, alice_client):
+    snapshot_for(alice, fixture("messy"))
+    html = alice_client.get("/").content.decode()
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;Drop extras" in html
+    assert "<img src=x" not in html
+    assert "Stream&lt;b&gt;Co&lt;/b&gt;" in html
+    assert "javascript:" not in html
+    assert "red; background" not in html
+
+
+def test_it_never_shows_a_full_account_number(alice, alice_client):
+    snapshot_for(alice, fixture("messy"))
+    html = alice_client.get("/").content.decode()
+    assert "4111222233334444" not in html
+    assert "•••• 4444" in html
+    assert "12345678" not in html
+
+
+def test_it_renders_unknown_values_plainly(alice, alice_client):
+    snapshot_for(alice, fixture("messy"))
+    html = alice_client.get("/").content.decode()
+    assert "Hologram" in html
+    assert "telepathic-savings" in html
+    assert "Hibernating" in html
+    assert "Teleport" in html
+    assert "Unknown company" in html
+
+
+def test_it_never_shows_another_users_snapshot(alice, bob, alice_client):
+    snapshot_for(bob, fixture("hulu"))
+    html = alice_client.get("/").content.decode()
+    assert "Hulu" not in html
+    assert "Connect your first account" in html
+
+
+def test_it_shows_a_banner_and_keeps_old_data_when_the_last_sync_failed(alice, alice_client):
+    fetched = timezone.now().replace(hour=13, minute=40) - timedelta(days=1)
+    snapshot_for(
+        alice,
+        fixture("hulu"),
+        fetched_at=fetched,
+        last_error="Atomic is unreachable",
+        last_error_at=fetched + timedelta(minutes=25),
+    )
+    html = alice_client.get("/").content.decode()
+    assert "We couldn't reach your billers' data at 14:05." in html
+    assert "Showing what we had from 13:40" in html
+    assert "Hulu" in html
+    assert "Atomic is unreachable" not in html
+
+
+def test_it_shows_no_banner_when_a_success_followed_the_error(alice, alice_client):
+    now = timezone.now()
+    snapshot_for(
+        alice,
+        fixture("hulu"),
+        fetched_at=now,
+        last_error="boom",
+        last_error_at=now - timedelta(hours=1),
+    )
+    assert "couldn't reach" not in alice_client.get("/").content.decode()
+
+
+def test_it_shows_when_the_data_was_updated(alice, alice_client):
+    snapshot_for(alice, fixture("hulu"), fetched_at=timezone.now() - timedelta(minutes=5))
+    assert "Updated <time" in alice_client.get("/").content.decode()
+    assert "5\xa0minutes ago" in alice_client.get("/").content.decode()
+
+
+def test_it_re_renders_when_the_version_changes(alice, alice_client):
+    snapshot = snapshot_for(alice, fixture("hulu"))
+    assert "Hulu" in alice_client.get("/").content.decode()
+    snapshot.payload = fixture("messy")
+    snapshot.version = 2
+    snapshot.save()
+    html = alice_client.get("/").content.decode()
+    assert "Hulu" not in html and "Insurer" in html
+
+
+def test_refresh_asks_for_a_sync_and_redirects_without_htmx(alice, alice_client):
+    with mock.patch("paylink.services.accounts.accounts_sync_request") as sync:
+        response = alice_client.post(reverse("paylink:dashboard-refresh"))
+    assert response.status_code == 302 and response["Location"] == "/"
+    sync.assert_called_once_with(profile=Profile.objects.get(user=alice))
+
+
+def test_refresh_answers_htmx_with_a_polling_region(alice, alice_client):
+    snapshot_for(alice, fixture("hulu"), version=4)
+    with mock.patch("paylink.services.accounts.accounts_sync_request"):
+        response = alice_client.post(
+            reverse("paylink:dashboard-refresh"), headers={"HX-Request": "true"}
+        )
+    html = response.content.decode()
+    assert 'id="dashboard-poll"' in html
+    assert re.search(r'hx-get="/\?partial=poll&amp;since=4&amp;after=\d+"', html)
+    assert 'hx-trigger="load delay:2s"' in html
+
+
+def test_refresh_requires_csrf(alice):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+    with mock.patch("paylink.services.accounts.accounts_sync_request") as sync:
+        response = client.post(reverse("paylink:dashboard-refresh"))
+    assert response.status_code == 403
+    sync.assert_not_called()
+
+
+def test_refresh_refuses_get(alice_client):
+    assert alice_client.get(reverse("paylink:dashboard-refresh")).status_code == 405
+
+
+def test_the_poll_keeps_polling_until_a_newer_version_lands(alice, alice_client):
+    snapshot = snapshot_for(alice, fixture("hulu"), version=4)
+    after = int(timezone.now().timestamp() * 1000)
+    url = f"/?partial=poll&since=4&after={after}"
+    waiting = alice_client.get(url, headers={"HX-Request": "true"})
+    assert waiting.status_code == 200
+    assert 'id="dashboard-poll"' in waiting.content.decode()
+    assert "HX-Retarget" not in waiting
+
+    snapshot.version = 5
+    snapshot.save()
+    landed = alice_client.get(url, headers={"HX-Request": "true"})
+    assert landed["HX-Retarget"] == "#dashboard-body"
+    assert landed["HX-Reswap"] == "outerHTML"
+    html = landed.content.decode()
+    assert 'id="dashboard-body"' in html and "Hulu" in html
+    assert "<html" not in html
+
+
+def test_the_poll_stops_when_a_newer_error_lands(alice, alice_client):
+    after = int(timezone.now().timestamp() * 1000)
+    snapshot_for(
+        alice,
+        fixture("hulu"),
+        version=4,
+        fetched_at=timezone.now() - timedelta(hours=1),
+        last_error="down",
+        last_error_at=timezone.now() + timedelta(seconds=1),
+    )
+    landed = alice_client.get(
+        f"/?partial=poll&since=4&after={after}", headers={"HX-Request": "true"}
+    )
+    assert landed["HX-Retarget"] == "#dashboard-body"
+    assert "couldn't reach" in landed.content.decode()
+
+
+@pytest.mark.parametrize("query", ["partial=poll", "partial=poll&since=x&after=1", "partial=nope"])
+def test_bad_partial_parameters_are_a_clear_400(alice_client, query):
+    response = alice_client.get(f"/?{query}")
+    assert response.status_code == 400
