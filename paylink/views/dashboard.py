@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any
 
 from django.core.cache import cache
@@ -22,6 +23,7 @@ from paylink.selectors.dashboard import (
     freshness_for_snapshot,
     snapshot_for_user,
 )
+from paylink.services import accounts as account_services
 from paylink.services.profiles import profile_for_user
 
 TEMPLATE = "paylink/dashboard.html"
@@ -74,6 +76,10 @@ def _int_param(request: HttpRequest, name: str) -> int | None:
     return int(value) if value.isdigit() and len(value) < 16 else None
 
 
+def _later_than(moment: datetime | None, *, after_ms: int) -> bool:
+    return moment is not None and moment.timestamp() * 1000 > after_ms
+
+
 def _poll(request: HttpRequest, *, snapshot: AccountSnapshot | None) -> HttpResponse:
     """Waits for a sync: answers with the same polling region until a newer snapshot or a
     newer error has landed, then with the whole body, retargeted over the old one."""
@@ -84,8 +90,11 @@ def _poll(request: HttpRequest, *, snapshot: AccountSnapshot | None) -> HttpResp
             "The poll needs whole-number 'since' (a version) and 'after' (ms) parameters."
         )
     freshness = freshness_for_snapshot(snapshot=snapshot)
-    landed = freshness.version > since or (
-        freshness.error_at is not None and freshness.error_at.timestamp() * 1000 > after
+    # A sync that found nothing new keeps the version but moves fetched_at.
+    landed = (
+        freshness.version > since
+        or _later_than(freshness.fetched_at, after_ms=after)
+        or _later_than(freshness.error_at, after_ms=after)
     )
     if landed or _now_ms() - after > POLL_DEADLINE_MS:
         context = _body_context(snapshot=snapshot, freshness=freshness)
@@ -112,12 +121,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @require_POST
 def dashboard_refresh(request: HttpRequest) -> HttpResponse:
     """Asks for a fresh copy of the accounts; HTMX then polls until it lands."""
-    from paylink.services.accounts import accounts_sync_request
-
     profile = profile_for_user(user=request.user)
     before = freshness_for_snapshot(snapshot=snapshot_for_user(user=request.user))
     after = _now_ms()
-    accounts_sync_request(profile=profile)
+    account_services.accounts_sync_request(profile=profile)
     if not request.htmx:
         return redirect("paylink:dashboard")
     return render(

@@ -201,7 +201,9 @@ def test_refresh_refuses_get(alice_client):
 
 
 def test_the_poll_keeps_polling_until_a_newer_version_lands(alice, alice_client):
-    snapshot = snapshot_for(alice, fixture("hulu"), version=4)
+    snapshot = snapshot_for(
+        alice, fixture("hulu"), version=4, fetched_at=timezone.now() - timedelta(minutes=1)
+    )
     after = int(timezone.now().timestamp() * 1000)
     url = f"/?partial=poll&since=4&after={after}"
     waiting = alice_client.get(url, headers={"HX-Request": "true"})
@@ -240,3 +242,25 @@ def test_the_poll_stops_when_a_newer_error_lands(alice, alice_client):
 def test_bad_partial_parameters_are_a_clear_400(alice_client, query):
     response = alice_client.get(f"/?{query}")
     assert response.status_code == 400
+
+
+def test_the_poll_stops_when_a_sync_found_nothing_new(alice, alice_client):
+    snapshot = snapshot_for(
+        alice, fixture("hulu"), version=4, fetched_at=timezone.now() - timedelta(minutes=1)
+    )
+    after = int(timezone.now().timestamp() * 1000)
+    snapshot.fetched_at = timezone.now() + timedelta(seconds=1)
+    snapshot.save()
+    landed = alice_client.get(
+        f"/?partial=poll&since=4&after={after}", headers={"HX-Request": "true"}
+    )
+    assert landed["HX-Retarget"] == "#dashboard-body"
+
+
+def test_the_dashboard_listens_for_finished_tasks(alice, alice_client):
+    snapshot_for(alice, fixture("hulu"), version=7)
+    html = alice_client.get("/").content.decode()
+    assert 'hx-trigger="paylink:task-finished from:body"' in html
+    assert re.search(
+        r'id="dashboard-watch"[^>]*hx-get="/\?partial=poll&amp;since=7&amp;after=\d+"', html
+    )

@@ -1,0 +1,187 @@
+"""The dashboard's view-model: sorting, totals, due flags, monthly equivalents."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from paylink.selectors.dashboard import DueState, dashboard_for_payload
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "accounts"
+TODAY = date(2026, 11, 21)
+
+
+def fixture(name: str) -> dict:
+    return json.loads((FIXTURES / f"{name}.json").read_text())
+
+
+def biller(
+    index: int, *, amount: object, due: str | None, cycle: str = "monthly", savings=()
+) -> dict:
+    account = copy.deepcopy(fixture("hulu")["accounts"][0])
+    account["_id"] = f"acct{index}"
+    account["company"]["name"] = f"Biller {index}"
+    account["account"]["billing"]["amount"] = amount
+    account["account"]["billing"]["dueDate"] = due
+    account["account"]["billing"]["autopay"]["cycle"] = cycle
+    account["account"]["suggestions"] = [
+        {"monthlySavings": s, "category": "cancel-plan", "shortDescription": f"Save {s}"}
+        for s in savings
+    ]
+    return account
+
+
+def test_it_sorts_bills_by_due_date_with_undated_bills_last():
+    payload = {
+        "accounts": [
+            biller(1, amount=10, due="2026-12-15T00:00:00Z"),
+            biller(2, amount=20, due=None),
+            biller(3, amount=30, due="2026-11-10T00:00:00.000Z"),
+            biller(4, amount=40, due="2026-11-24"),
+        ]
+    }
+    bills = dashboard_for_payload(payload=payload, today=TODAY).bills
+    assert [b.account.company.name for b in bills] == [
+        "Biller 3",
+        "Biller 4",
+        "Biller 1",
+        "Biller 2",
+    ]
+    assert [b.due_state for b in bills] == [
+        DueState.OVERDUE,
+        DueState.SOON,
+        DueState.LATER,
+        DueState.UNKNOWN,
+    ]
+
+
+def test_it_marks_due_within_seven_days_inclusive_and_overdue_from_yesterday():
+    payload = {
+        "accounts": [
+            biller(1, amount=1, due="2026-11-20T23:59:59Z"),
+            biller(2, amount=1, due="2026-11-21T00:00:00Z"),
+            biller(3, amount=1, due="2026-11-28T12:00:00Z"),
+            biller(4, amount=1, due="2026-11-29T00:00:00Z"),
+        ]
+    }
+    states = {
+        b.account.id: b.due_state for b in dashboard_for_payload(payload=payload, today=TODAY).bills
+    }
+    assert states == {
+        "acct1": DueState.OVERDUE,
+        "acct2": DueState.SOON,
+        "acct3": DueState.SOON,
+        "acct4": DueState.LATER,
+    }
+
+
+def test_it_totals_what_is_due_in_the_next_thirty_days_apart_from_overdue():
+    payload = {
+        "accounts": [
+            biller(1, amount=10, due="2026-11-25"),
+            biller(2, amount="5.50", due="2026-12-21"),
+            biller(3, amount=100, due="2026-12-22"),
+            biller(4, amount=7, due="2026-11-01"),
+            biller(5, amount=None, due="2026-11-30"),
+        ]
+    }
+    summary = dashboard_for_payload(payload=payload, today=TODAY).summary
+    assert summary.due_soon_total == Decimal("15.50")
+    assert summary.due_soon_count == 3
+    assert summary.overdue_total == Decimal(7)
+    assert summary.overdue_count == 1
+    assert summary.connected == 5
+
+
+def test_it_turns_each_bill_into_a_monthly_equivalent_by_its_cycle():
+    payload = {
+        "accounts": [
+            biller(1, amount=120, due=None, cycle="yearly"),
+            biller(2, amount=10, due=None, cycle="weekly"),
+            biller(3, amount=30, due=None, cycle="quarterly"),
+            biller(4, amount="9.99", due=None, cycle="whenever"),
+        ]
+    }
+    dashboard = dashboard_for_payload(payload=payload, today=TODAY)
+    assert [c.monthly_equivalent for c in dashboard.cards] == [
+        Decimal("10.00"),
+        Decimal("43.33"),
+        Decimal("10.00"),
+        Decimal("9.99"),
+    ]
+    assert dashboard.summary.monthly_spend == Decimal("73.32")
+
+
+def test_it_uses_a_plans_cycle_when_autopay_has_none():
+    account = biller(1, amount=60, due=None)
+    account["account"]["billing"]["autopay"] = None
+    account["account"]["data"]["plans"][0]["cycle"] = "annual"
+    (card,) = dashboard_for_payload(payload={"accounts": [account]}, today=TODAY).cards
+    assert card.monthly_equivalent == Decimal("5.00")
+
+
+def test_it_sorts_suggestions_by_savings_and_sums_them():
+    payload = {
+        "accounts": [
+            biller(1, amount=1, due=None, savings=[3, "12.5"]),
+            biller(2, amount=1, due=None, savings=[None, 8]),
+        ]
+    }
+    dashboard = dashboard_for_payload(payload=payload, today=TODAY)
+    assert [s.suggestion.monthly_savings for s in dashboard.suggestions] == [
+        Decimal("12.5"),
+        Decimal(8),
+        Decimal(3),
+        None,
+    ]
+    assert dashboard.summary.monthly_savings == Decimal("23.5")
+    assert dashboard.summary.yearly_savings == Decimal("282.0")
+
+
+def test_it_links_a_suggestion_to_a_matching_action_only():
+    dashboard = dashboard_for_payload(payload=fixture("messy"), today=TODAY)
+    by_category = {s.suggestion.category: s for s in dashboard.suggestions}
+    assert by_category["cancel-plan"].action.id == "act-new-shape"
+    assert by_category["telepathic-savings"].action is None
+    assert by_category["telepathic-savings"].category_label == "telepathic-savings"
+    assert by_category["cancel-plan"].category_label == "Cancel plan"
+
+
+def test_it_summarises_the_seed_hulu_example():
+    dashboard = dashboard_for_payload(payload=fixture("hulu"), today=date(2024, 11, 15))
+    (bill,) = dashboard.bills
+    assert bill.due_state is DueState.SOON
+    assert bill.autopay is True
+    assert bill.payment_method.brand == "Mastercard"
+    assert dashboard.summary.due_soon_total == Decimal("20.46")
+    assert dashboard.summary.monthly_spend == Decimal("20.46")
+    assert dashboard.summary.monthly_savings == Decimal(15)
+    (card,) = dashboard.cards
+    assert [h.amount for h in card.history] == [Decimal("19.38"), Decimal("20.7")]
+
+
+def test_it_keeps_only_the_last_six_payments_in_date_order():
+    account = biller(1, amount=1, due=None)
+    account["account"]["billing"]["history"] = [
+        {"date": f"2026-{month:02d}-01T00:00:00Z", "amount": month} for month in range(10, 0, -1)
+    ]
+    (card,) = dashboard_for_payload(payload={"accounts": [account]}, today=TODAY).cards
+    assert [h.amount for h in card.history] == [Decimal(m) for m in range(5, 11)]
+
+
+def test_it_handles_two_hundred_accounts():
+    payload = {"accounts": [biller(i, amount=1, due="2026-11-30") for i in range(200)]}
+    dashboard = dashboard_for_payload(payload=payload, today=TODAY)
+    assert dashboard.summary.connected == 200
+    assert dashboard.summary.due_soon_total == Decimal(200)
+    assert len({c.dom_id for c in dashboard.cards}) == 200
+
+
+def test_it_gives_unsafe_account_ids_a_safe_dom_id():
+    account = biller(1, amount=1, due=None)
+    account["_id"] = '"><script>'
+    (card,) = dashboard_for_payload(payload={"accounts": [account]}, today=TODAY).cards
+    assert card.dom_id.startswith("account-h") and card.dom_id.replace("-", "").isalnum()
