@@ -14,4 +14,5 @@ urlpatterns = [
     path("hub/token/", hub.token, name="token"),
     path("hub/events/", hub.sdk_event, name="sdk-event"),
     path("hub/tasks/<str:task_id>/", hub.task_status, name="task"),
+    path("webhooks/atomic/", views.atomic_webhook, name="atomic-webhook"),
 ]

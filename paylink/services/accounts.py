@@ -1,0 +1,81 @@
+"""Keeping each user's local copy of their PayLink accounts in step with Atomic.
+
+The dashboard renders only from this copy, so a sync that fails keeps the old payload and
+says what went wrong instead of leaving the user with nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from paylink import client
+from paylink.models import AccountSnapshot, Profile
+
+logger = logging.getLogger(__name__)
+
+
+def _payload_sha256(payload: dict[str, Any]) -> str:
+    # Key order and spacing must not count as a change, or every sync would bump the version.
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def accounts_sync(*, profile: Profile) -> AccountSnapshot:
+    """Fetch the user's accounts now and store them in their snapshot.
+
+    The version moves only when the payload changed. An AtomicError is recorded on the
+    snapshot (`last_error`, `last_error_at`) and not raised: the old payload stays, and a
+    background task that calls this cannot crash-loop on an outage. Callers that need to know
+    check `snapshot.last_error`.
+    """
+    AccountSnapshot.objects.get_or_create(profile=profile)
+    try:
+        payload = client.atomic_client().accounts_get(identifier=profile.identifier)
+    except client.AtomicError as exc:
+        logger.warning("accounts sync failed for profile %s: %s", profile.pk, exc)
+        now = timezone.now()
+        AccountSnapshot.objects.filter(profile=profile).update(
+            last_error=str(exc)[:500], last_error_at=now
+        )
+        return AccountSnapshot.objects.get(profile=profile)
+    digest = _payload_sha256(payload)
+    # The network call stays outside the transaction; the compare-and-bump happens under a
+    # row lock so two syncs finishing together cannot both bump, or lose, the version.
+    with transaction.atomic():
+        snapshot = AccountSnapshot.objects.select_for_update().get(profile=profile)
+        if digest != snapshot.payload_sha256:
+            snapshot.payload = payload
+            snapshot.payload_sha256 = digest
+            snapshot.version += 1
+        snapshot.fetched_at = timezone.now()
+        snapshot.last_error = ""
+        snapshot.last_error_at = None
+        snapshot.save()
+    return snapshot
+
+
+def accounts_sync_request(*, profile: Profile) -> None:
+    """Ask for a background sync of the user's accounts, enqueued once the transaction commits."""
+    # Imported here: the task module calls back into this one.
+    from paylink.tasks import sync_accounts
+
+    now = timezone.now()
+    snapshot, created = AccountSnapshot.objects.get_or_create(
+        profile=profile, defaults={"sync_requested_at": now}
+    )
+    if not created:
+        AccountSnapshot.objects.filter(pk=snapshot.pk).update(sync_requested_at=now)
+    transaction.on_commit(lambda: sync_accounts.enqueue(profile.pk))
+
+
+def monitoring_end(*, profile: Profile) -> None:
+    """End Atomic's continuous monitoring of the user and note when. Raises AtomicError."""
+    client.atomic_client().user_end_monitoring(identifier=profile.identifier)
+    profile.monitoring_ended_at = timezone.now()
+    profile.save(update_fields=["monitoring_ended_at"])

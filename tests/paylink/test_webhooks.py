@@ -1,0 +1,302 @@
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import json
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from django.contrib.auth.models import User
+from django.urls import reverse
+
+from paylink.models import AccountSnapshot, Profile, Task, WebhookEvent
+from paylink.tasks import process_webhook_event
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "webhooks"
+SECRET = "webhook-test-secret"
+URL = "/webhooks/atomic/"
+
+
+def event_body(name: str, **data_changes: object) -> bytes:
+    payload = json.loads((FIXTURES / f"{name}.json").read_text())
+    payload["data"].update(data_changes)
+    return json.dumps(payload).encode()
+
+
+def sign(body: bytes, secret: str = SECRET) -> str:
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+@pytest.fixture(autouse=True)
+def webhook_secret(settings):
+    settings.ATOMIC_API_SECRET = SECRET
+
+
+@pytest.fixture
+def alice(db) -> Profile:
+    user = User.objects.create_user("alice", password="alice-pass-1234")
+    return Profile.objects.create(user=user, identifier="hub_alice")
+
+
+@pytest.fixture
+def bob(db) -> Profile:
+    user = User.objects.create_user("bob", password="bob-pass-1234")
+    return Profile.objects.create(user=user, identifier="hub_bob")
+
+
+@pytest.fixture
+def atomic():
+    """The one seam: the Atomic client the accounts sync would call."""
+    fake = mock.Mock()
+    fake.accounts_get.return_value = {"accounts": []}
+    with mock.patch("paylink.client.atomic_client", return_value=fake):
+        yield fake
+
+
+@pytest.fixture
+def deliver(client, django_capture_on_commit_callbacks):
+    def post(body: bytes, *, ce_id: str = "ce-1", signature: str | None = "sign", **headers):
+        if signature == "sign":
+            signature = sign(body)
+        all_headers = {
+            "ce-id": ce_id,
+            "ce-specversion": "1.0",
+            "ce-type": "com.atomicfi.task-status-updated",
+            "Authorization": "Bearer must-not-be-kept",
+            **headers,
+        }
+        if signature is not None:
+            all_headers["X-HMAC-Signature-Sha-256"] = signature
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(URL, data=body, content_type="application/json", headers=all_headers)
+
+    return post
+
+
+def test_the_url_is_named():
+    assert reverse("paylink:atomic-webhook") == URL
+
+
+def test_it_stores_and_applies_a_valid_event(alice, atomic, deliver):
+    body = event_body("task_status_updated_processing")
+    response = deliver(body)
+    assert response.status_code == 200
+    event = WebhookEvent.objects.get()
+    assert event.signature_valid is True
+    assert event.processed_at is not None
+    assert event.error == ""
+    assert event.body == body.decode()
+    assert (event.ce_id, event.event_type, event.identifier, event.task_atomic_id) == (
+        "ce-1",
+        "task-status-updated",
+        "hub_alice",
+        "task-alice-1",
+    )
+    assert event.headers["ce-specversion"] == "1.0"
+    assert "authorization" not in event.headers
+    task = Task.objects.get(atomic_id="task-alice-1")
+    assert (task.profile, task.status, task.company_name, task.product) == (
+        alice,
+        "processing",
+        "Hulu",
+        "present",
+    )
+
+
+def test_a_completed_task_enqueues_an_accounts_sync(alice, atomic, deliver):
+    deliver(event_body("task_status_updated_completed"))
+    atomic.accounts_get.assert_called_once_with(identifier="hub_alice")
+    assert AccountSnapshot.objects.get(profile=alice).version == 1
+
+
+def test_it_rejects_a_forged_signature(alice, atomic, deliver):
+    body = event_body("task_status_updated_completed")
+    response = deliver(body, signature=sign(body, secret="not-the-secret"))
+    assert response.status_code == 401
+    event = WebhookEvent.objects.get()
+    assert event.signature_valid is False
+    assert event.processed_at is None
+    assert not Task.objects.exists()
+    atomic.accounts_get.assert_not_called()
+
+
+def test_it_rejects_an_unsigned_event(alice, deliver):
+    response = deliver(event_body("task_status_updated_completed"), signature=None)
+    assert response.status_code == 401
+    assert WebhookEvent.objects.get().signature_valid is False
+    assert not Task.objects.exists()
+
+
+def test_it_rejects_every_event_when_no_secret_is_configured(alice, deliver, settings):
+    body = event_body("task_status_updated_completed")
+    signature = hmac.new(b"", body, hashlib.sha256).hexdigest()
+    settings.ATOMIC_API_SECRET = ""
+    assert deliver(body, signature=signature).status_code == 401
+
+
+def test_a_repeated_ce_id_is_acknowledged_without_a_second_effect(alice, atomic, deliver):
+    body = event_body("task_status_updated_completed")
+    assert deliver(body).status_code == 200
+    assert deliver(body).status_code == 200
+    assert atomic.accounts_get.call_count == 1
+    assert WebhookEvent.objects.filter(signature_valid=True).count() == 1
+    duplicate = WebhookEvent.objects.get(signature_valid=False)
+    assert "Duplicate" in duplicate.error
+
+
+def test_a_repeated_ce_id_does_not_reapply_a_changed_body(alice, atomic, deliver):
+    deliver(event_body("task_status_updated_processing"), ce_id="ce-same")
+    deliver(event_body("task_status_updated_completed"), ce_id="ce-same")
+    assert Task.objects.get().status == "processing"
+
+
+def test_a_forged_event_does_not_block_the_real_one_with_its_ce_id(alice, atomic, deliver):
+    body = event_body("task_status_updated_completed")
+    assert deliver(body, ce_id="ce-7", signature="0" * 64).status_code == 401
+    assert deliver(body, ce_id="ce-7").status_code == 200
+    assert Task.objects.get().status == "completed"
+
+
+def test_a_late_processing_event_does_not_undo_completed(alice, atomic, deliver):
+    deliver(event_body("task_status_updated_completed"), ce_id="ce-2")
+    deliver(event_body("task_status_updated_processing"), ce_id="ce-1")
+    task = Task.objects.get()
+    assert task.status == "completed"
+    assert task.finished_at is not None
+
+
+def test_a_patched_event_corrects_a_final_status(alice, atomic, deliver):
+    deliver(event_body("task_status_updated_failed"), ce_id="ce-1")
+    assert Task.objects.get().fail_reason == "payment-method-declined"
+    deliver(event_body("task_status_patched"), ce_id="ce-2")
+    task = Task.objects.get()
+    assert (task.status, task.fail_reason) == ("completed", "")
+    atomic.accounts_get.assert_called_once_with(identifier="hub_alice")
+
+
+def test_an_unpatched_event_cannot_change_a_final_status(alice, atomic, deliver):
+    deliver(event_body("task_status_updated_failed"), ce_id="ce-1")
+    deliver(event_body("task_status_updated_completed"), ce_id="ce-2")
+    assert Task.objects.get().status == "failed"
+
+
+def test_an_event_for_an_unseen_task_creates_it_for_its_user(alice, bob, atomic, deliver):
+    deliver(event_body("task_status_updated_processing", taskId="task-never-launched"))
+    assert Task.objects.get(atomic_id="task-never-launched").profile == alice
+
+
+def test_it_does_not_move_a_task_that_belongs_to_another_user(alice, bob, atomic, deliver):
+    Task.objects.create(profile=bob, atomic_id="task-alice-1", status="queued")
+    assert deliver(event_body("task_status_updated_completed")).status_code == 200
+    task = Task.objects.get()
+    assert (task.profile, task.status) == (bob, "queued")
+    assert "another user" in WebhookEvent.objects.get().error
+
+
+def test_it_records_authentication(alice, atomic, deliver):
+    deliver(event_body("task_authentication_status_updated"))
+    assert Task.objects.get(atomic_id="task-alice-1").authenticated is True
+
+
+def test_an_accounts_updated_event_syncs_the_accounts(alice, atomic, deliver):
+    deliver(event_body("pay_link_accounts_updated"))
+    atomic.accounts_get.assert_called_once_with(identifier="hub_alice")
+    assert AccountSnapshot.objects.get(profile=alice).sync_requested_at is not None
+
+
+def test_a_workflow_finished_event_is_only_recorded(alice, atomic, deliver):
+    assert deliver(event_body("task_workflow_finished")).status_code == 200
+    event = WebhookEvent.objects.get()
+    assert (event.processed_at is not None, event.error) == (True, "")
+    assert not Task.objects.exists()
+    atomic.accounts_get.assert_not_called()
+
+
+def test_an_unknown_event_type_is_stored_and_ignored(alice, atomic, deliver):
+    assert deliver(event_body("unknown_type")).status_code == 200
+    event = WebhookEvent.objects.get()
+    assert event.processed_at is not None
+    assert "Ignored event type" in event.error
+    assert not Task.objects.exists()
+
+
+def test_an_event_for_an_unknown_user_is_stored_and_noted(db, atomic, deliver):
+    assert deliver(event_body("task_status_updated_completed")).status_code == 200
+    event = WebhookEvent.objects.get()
+    assert event.processed_at is not None
+    assert "Unknown user" in event.error
+    assert not Task.objects.exists()
+
+
+def test_an_event_missing_its_task_id_is_noted_not_crashed(alice, atomic, deliver):
+    body = json.loads(event_body("task_status_updated_completed"))
+    del body["data"]["taskId"]
+    assert deliver(json.dumps(body).encode()).status_code == 200
+    assert "Missing data.taskId" in WebhookEvent.objects.get().error
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b"\xff\xfe"])
+def test_it_rejects_a_signed_body_that_is_not_a_json_object(alice, atomic, deliver, body):
+    response = deliver(body)
+    assert response.status_code == 400
+    event = WebhookEvent.objects.get()
+    assert "not a JSON object" in event.error
+    assert not Task.objects.exists()
+
+
+def test_it_refuses_an_oversized_body_without_storing_it(alice, deliver, settings):
+    settings.PAYLINK_WEBHOOK_MAX_BYTES = 100
+    body = event_body("task_status_updated_completed")
+    assert len(body) > 100
+    assert deliver(body).status_code == 413
+    assert not WebhookEvent.objects.exists()
+
+
+def test_it_refuses_a_body_longer_than_its_declared_length(alice, rf, settings):
+    from paylink.views import atomic_webhook
+
+    settings.PAYLINK_WEBHOOK_MAX_BYTES = 100
+    request = rf.post(URL, data=b"x" * 500, content_type="application/json")
+    request.META["CONTENT_LENGTH"] = "50"
+    # The stream is longer than declared only when a server passes it through as is.
+    request._stream = io.BytesIO(b"x" * 500)
+    assert atomic_webhook(request).status_code == 413
+    assert not WebhookEvent.objects.exists()
+
+
+@pytest.mark.parametrize("method", ["get", "put", "delete"])
+def test_it_answers_405_to_anything_but_post(db, client, method):
+    response = getattr(client, method)(URL)
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+
+
+def test_it_needs_no_login_and_no_csrf_token(alice, atomic, settings):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    body = event_body("task_workflow_finished")
+    response = strict.post(
+        URL,
+        data=body,
+        content_type="application/json",
+        headers={"X-HMAC-Signature-Sha-256": sign(body), "ce-id": "ce-9"},
+    )
+    assert response.status_code == 200
+
+
+def test_reprocessing_an_event_changes_nothing_more(alice, atomic, deliver):
+    deliver(event_body("task_status_updated_completed"))
+    event = WebhookEvent.objects.get()
+    process_webhook_event.call(event.pk)
+    assert Task.objects.get().status == "completed"
+    assert atomic.accounts_get.call_count == 1
+
+
+def test_processing_skips_an_event_that_failed_verification(alice, atomic, deliver):
+    body = event_body("task_status_updated_completed")
+    deliver(body, signature="0" * 64)
+    process_webhook_event.call(WebhookEvent.objects.get().pk)
+    assert not Task.objects.exists()
