@@ -1,0 +1,172 @@
+from __future__ import annotations
+
+import time
+from unittest import mock
+
+import pytest
+from django.contrib.auth.models import User
+from django.core import mail
+from django.core.cache import cache
+from django.test import Client
+
+from paylink.login_throttle import WINDOW_SECONDS
+from paylink.models import Profile
+
+pytestmark = pytest.mark.django_db
+
+BLOCKED = "Too many failed sign-in attempts. Try again in"
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def alice() -> User:
+    return User.objects.create_user("alice", "alice@example.com", "alice-pass-1234")
+
+
+def _login(client: Client, username: str, password: str, address: str = "10.0.0.1"):
+    return client.post(
+        "/accounts/login/",
+        {"username": username, "password": password},
+        REMOTE_ADDR=address,
+    )
+
+
+def test_the_login_page_is_public_and_has_a_form(client):
+    response = client.get("/accounts/login/")
+    assert response.status_code == 200
+    assert b'name="username"' in response.content
+    assert b"csrfmiddlewaretoken" in response.content
+
+
+def test_alice_signs_in_and_lands_on_the_dashboard(client, alice):
+    response = _login(client, "alice", "alice-pass-1234")
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+
+
+def test_logout_is_post_only(client, alice):
+    client.force_login(alice)
+    assert client.get("/accounts/logout/").status_code == 405
+    response = client.post("/accounts/logout/")
+    assert response.status_code == 302
+    assert client.get("/").status_code == 302
+
+
+def test_five_failures_block_the_username_even_with_the_right_password(client, alice):
+    for attempt in range(5):
+        response = _login(client, "alice", "wrong", address=f"10.0.0.{attempt + 1}")
+        assert BLOCKED.encode() not in response.content
+    # A sixth try from a fresh address, with the right password, is still refused.
+    response = _login(client, "alice", "alice-pass-1234", address="10.9.9.9")
+    assert response.status_code == 200
+    assert b"Too many failed sign-in attempts. Try again in 15 minutes." in response.content
+    assert "_auth_user_id" not in client.session
+
+
+def test_five_failures_block_the_address_for_every_username(client, alice):
+    for attempt in range(5):
+        _login(client, f"guess{attempt}", "wrong", address="10.6.6.6")
+    response = _login(client, "alice", "alice-pass-1234", address="10.6.6.6")
+    assert BLOCKED.encode() in response.content
+    assert "_auth_user_id" not in client.session
+    # Alice from her own address is not affected.
+    response = _login(client, "alice", "alice-pass-1234", address="10.1.1.1")
+    assert response.status_code == 302
+
+
+def test_a_success_does_not_reset_the_address_counter(client, alice):
+    for attempt in range(4):
+        _login(client, f"guess{attempt}", "wrong", address="10.6.6.6")
+    assert _login(client, "alice", "alice-pass-1234", address="10.6.6.6").status_code == 302
+    client.post("/accounts/logout/")
+    _login(client, "guess9", "wrong", address="10.6.6.6")
+    response = _login(client, "alice", "alice-pass-1234", address="10.6.6.6")
+    assert BLOCKED.encode() in response.content
+
+
+def test_the_block_lifts_after_the_window(client, alice):
+    start = time.time()
+    with mock.patch("time.time", return_value=start):
+        for _ in range(5):
+            _login(client, "alice", "wrong")
+        assert BLOCKED.encode() in _login(client, "alice", "alice-pass-1234").content
+    with mock.patch("time.time", return_value=start + WINDOW_SECONDS - 90):
+        response = _login(client, "alice", "alice-pass-1234")
+        assert b"Try again in 2 minutes." in response.content
+    with mock.patch("time.time", return_value=start + WINDOW_SECONDS + 1):
+        assert _login(client, "alice", "alice-pass-1234").status_code == 302
+
+
+def test_throttle_keys_never_hold_the_username_or_address(client):
+    _login(client, "carol-secret-name", "wrong", address="10.4.4.4")
+    keys = list(cache._cache.keys())
+    assert keys
+    assert not any("carol" in key or "10.4.4.4" in key for key in keys)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_signup_follows_the_setting(client, settings, enabled):
+    settings.PAYLINK_SIGNUP_ENABLED = enabled
+    response = client.get("/accounts/signup/")
+    assert response.status_code == (200 if enabled else 404)
+
+
+def test_signup_creates_the_user_signs_them_in_and_gives_them_an_identifier(client, settings):
+    settings.PAYLINK_SIGNUP_ENABLED = True
+    response = client.post(
+        "/accounts/signup/",
+        {
+            "username": "dana",
+            "email": "dana@example.com",
+            "password1": "a-long-Passphrase-9",
+            "password2": "a-long-Passphrase-9",
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    dana = User.objects.get(username="dana")
+    assert client.session["_auth_user_id"] == str(dana.pk)
+    assert Profile.objects.get(user=dana).identifier.startswith("hub_")
+
+
+def test_signup_shows_errors_instead_of_failing(client, settings):
+    settings.PAYLINK_SIGNUP_ENABLED = True
+    response = client.post(
+        "/accounts/signup/", {"username": "", "password1": "x", "password2": "y"}
+    )
+    assert response.status_code == 200
+    assert b"errorlist" in response.content
+    assert not User.objects.exists()
+
+
+def test_signup_is_refused_when_closed_even_by_post(client, settings):
+    settings.PAYLINK_SIGNUP_ENABLED = False
+    response = client.post(
+        "/accounts/signup/",
+        {"username": "eve", "password1": "a-long-Passphrase-9", "password2": "a-long-Passphrase-9"},
+    )
+    assert response.status_code == 404
+    assert not User.objects.filter(username="eve").exists()
+
+
+def test_password_reset_sends_a_link(client, alice):
+    response = client.post("/accounts/password_reset/", {"email": "alice@example.com"})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    assert "/accounts/reset/" in mail.outbox[0].body
+    assert client.get(response["Location"]).status_code == 200
+
+
+def test_identifiers_are_opaque_and_stable(alice):
+    from paylink.services.profiles import profile_for_user
+
+    first = profile_for_user(user=alice)
+    again = profile_for_user(user=alice)
+    assert first.identifier == again.identifier
+    assert "alice" not in first.identifier

@@ -1,0 +1,200 @@
+from __future__ import annotations
+
+import json
+from unittest import mock
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from paylink.client import AtomicError
+from paylink.models import SdkEvent, Task
+from paylink.services.profiles import profile_for_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def alice() -> User:
+    return User.objects.create_user(
+        "alice", "alice@example.com", "alice-pass-1234", first_name="Alice", last_name="Liddell"
+    )
+
+
+@pytest.fixture
+def bob() -> User:
+    return User.objects.create_user("bob", "bob@example.com", "bob-pass-1234")
+
+
+@pytest.fixture
+def alice_client(client: Client, alice: User) -> Client:
+    client.force_login(alice)
+    return client
+
+
+@pytest.fixture
+def atomic():
+    with mock.patch("paylink.client.atomic_client") as factory:
+        yield factory.return_value
+
+
+def _post(client: Client, body: object, **extra):
+    data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+    return client.post("/hub/events/", data, content_type="application/json", **extra)
+
+
+def test_an_interaction_is_stored_with_its_name(alice_client, alice, atomic):
+    response = _post(
+        alice_client,
+        {"kind": "interaction", "payload": {"name": "Initialized Transact", "value": {}}},
+    )
+    assert response.status_code == 200
+    event = SdkEvent.objects.get()
+    assert event.profile == profile_for_user(user=alice)
+    assert (event.kind, event.name) == ("interaction", "Initialized Transact")
+    assert event.payload == {"name": "Initialized Transact", "value": {}}
+    atomic.assert_not_called()
+
+
+def test_a_close_is_stored(alice_client, atomic):
+    response = _post(alice_client, {"kind": "close", "payload": {"reason": "task-pending"}})
+    assert response.status_code == 200
+    assert SdkEvent.objects.get().payload == {"reason": "task-pending"}
+
+
+def test_a_data_request_is_answered_from_the_server_with_what_the_host_knows(
+    alice_client, alice, atomic
+):
+    response = _post(
+        alice_client,
+        {
+            "kind": "data-request",
+            "payload": {
+                "taskId": "task-1",
+                "identifier": "someone-elses-identifier",
+                "fields": ["identity.firstName", "identity.email", "identity.ssn", "card.number"],
+            },
+        },
+    )
+    assert response.status_code == 200
+    assert response.json() == {"recorded": True, "sent": ["identity.firstName", "identity.email"]}
+    assert "Alice" not in response.content.decode()
+    # The profile's own identifier, never the one the browser sent.
+    atomic.user_update.assert_called_once_with(
+        identifier=profile_for_user(user=alice).identifier,
+        data={"identity": {"firstName": "Alice", "email": "alice@example.com"}},
+    )
+    event = SdkEvent.objects.get()
+    assert (event.kind, event.task_atomic_id) == ("data-request", "task-1")
+
+
+def test_nothing_is_sent_when_the_host_knows_none_of_the_fields(alice_client, atomic):
+    response = _post(
+        alice_client, {"kind": "data-request", "payload": {"fields": ["identity.phone"]}}
+    )
+    assert response.json()["sent"] == []
+    atomic.user_update.assert_not_called()
+
+
+def test_a_data_request_atomic_refuses_is_a_json_error(alice_client, atomic):
+    atomic.user_update.side_effect = AtomicError("Atomic is busy.", status=503, retryable=True)
+    response = _post(
+        alice_client, {"kind": "data-request", "payload": {"fields": ["identity.lastName"]}}
+    )
+    assert response.status_code == 503
+    assert response.json() == {"error": "Atomic is busy.", "retryable": True}
+
+
+def test_a_finish_records_the_task_and_returns_its_status_url(alice_client, alice, atomic):
+    with mock.patch("paylink.services.sdk_events._accounts_sync_request") as sync:
+        response = _post(alice_client, {"kind": "finish", "payload": {"taskId": "task-42"}})
+    assert response.status_code == 200
+    assert response.json() == {"taskId": "task-42", "statusUrl": "/hub/tasks/task-42/"}
+    task = Task.objects.get(atomic_id="task-42")
+    assert task.profile == profile_for_user(user=alice)
+    assert (task.status, task.operation) == ("queued", "manage")
+    sync.assert_called_once_with(profile=task.profile)
+    assert SdkEvent.objects.get().task_atomic_id == "task-42"
+
+
+def test_a_finish_of_an_action_records_what_was_launched(alice_client, atomic):
+    with mock.patch("paylink.services.sdk_events._accounts_sync_request"):
+        _post(
+            alice_client,
+            {
+                "kind": "finish",
+                "payload": {"taskId": "task-43"},
+                "launch": {"operation": "action", "actionType": "pause-plan", "accountId": "acc-1"},
+            },
+        )
+    task = Task.objects.get(atomic_id="task-43")
+    assert (task.operation, task.action_type, task.account_id) == ("action", "pause-plan", "acc-1")
+
+
+def test_a_finish_with_bobs_task_id_is_a_404(alice_client, bob, atomic):
+    Task.objects.create(profile=profile_for_user(user=bob), atomic_id="task-bob")
+    with mock.patch("paylink.services.sdk_events._accounts_sync_request") as sync:
+        response = _post(alice_client, {"kind": "finish", "payload": {"taskId": "task-bob"}})
+    assert response.status_code == 404
+    assert Task.objects.get(atomic_id="task-bob").profile.user == bob
+    sync.assert_not_called()
+    assert not SdkEvent.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"[1, 2]",
+        {"kind": "teleport", "payload": {}},
+        {"payload": {}},
+        {"kind": "close", "payload": "reason"},
+        {"kind": "finish", "payload": {}},
+        {"kind": "finish", "payload": {"taskId": 7}},
+        {"kind": "finish", "payload": {"taskId": "x" * 65}},
+        {"kind": "finish", "payload": {"taskId": "t"}, "launch": {"operation": "delete"}},
+    ],
+)
+def test_garbage_is_a_400_with_a_reason(alice_client, atomic, body):
+    response = _post(alice_client, body)
+    assert response.status_code == 400
+    assert response.json()["error"]
+    assert not SdkEvent.objects.exists()
+
+
+def test_an_oversized_event_is_a_413(alice_client, atomic):
+    body = {"kind": "interaction", "payload": {"name": "x", "value": "y" * 17000}}
+    response = _post(alice_client, body)
+    assert response.status_code == 413
+    assert not SdkEvent.objects.exists()
+
+
+def test_the_events_endpoint_is_post_only(alice_client):
+    assert alice_client.get("/hub/events/").status_code == 405
+
+
+def test_the_events_endpoint_enforces_csrf(alice):
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(alice)
+    response = _post(strict, {"kind": "close", "payload": {"reason": "unknown"}})
+    assert response.status_code == 403
+    assert not SdkEvent.objects.exists()
+
+
+def test_anonymous_events_are_sent_to_sign_in(client):
+    response = _post(client, {"kind": "close", "payload": {"reason": "unknown"}})
+    assert response.status_code == 302
+    assert not SdkEvent.objects.exists()
+
+
+def test_the_page_script_has_a_sentence_for_every_close_reason():
+    from django.conf import settings
+
+    script = (settings.BASE_DIR / "static/paylink/js/hub.js").read_text()
+    for sentence in [
+        "You closed the Payments Hub.",
+        "Your request is still being processed; we will update this page.",
+        "We couldn't find that company.",
+        "This company can't be connected automatically yet.",
+    ]:
+        assert sentence in script

@@ -1,0 +1,196 @@
+from __future__ import annotations
+
+import json
+from unittest import mock
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.cache import cache
+from django.test import Client
+
+from paylink.client import AtomicError, TaskStatus
+from paylink.fail_reasons import FAIL_REASON_SENTENCES, fail_reason_sentence
+from paylink.models import Task
+from paylink.services.profiles import profile_for_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def alice() -> User:
+    return User.objects.create_user("alice", "alice@example.com", "alice-pass-1234")
+
+
+@pytest.fixture
+def alice_client(client: Client, alice: User) -> Client:
+    client.force_login(alice)
+    return client
+
+
+@pytest.fixture
+def task(alice: User) -> Task:
+    return Task.objects.create(
+        profile=profile_for_user(user=alice), atomic_id="task-1", company_name="Hulu"
+    )
+
+
+@pytest.fixture
+def atomic():
+    with mock.patch("paylink.client.atomic_client") as factory:
+        yield factory.return_value
+
+
+def _status(status: str, fail_reason: str | None = None) -> TaskStatus:
+    return TaskStatus(status=status, fail_reason=fail_reason, created_at=None)
+
+
+def test_the_full_page_shows_the_status_in_a_live_region(alice_client, task, atomic):
+    atomic.task_status_get.return_value = _status("processing")
+    response = alice_client.get("/hub/tasks/task-1/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<h1" in html and "Hulu" in html
+    assert 'role="status"' in html and 'aria-live="polite"' in html
+    assert "In progress" in html
+    assert 'hx-trigger="every 2s"' in html
+
+
+def test_an_htmx_poll_gets_only_the_partial_which_keeps_polling(alice_client, task, atomic):
+    atomic.task_status_get.return_value = _status("queued")
+    response = alice_client.get("/hub/tasks/task-1/", headers={"hx-request": "true"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<html" not in html
+    assert 'hx-get="/hub/tasks/task-1/"' in html
+    assert 'hx-swap="outerHTML"' in html
+    assert "HX-Trigger" not in response
+
+
+def test_a_finished_task_stops_polling_with_286_and_announces_itself(alice_client, task, atomic):
+    task.account_id = "acc-9"
+    task.save()
+    atomic.task_status_get.return_value = _status("completed")
+    response = alice_client.get("/hub/tasks/task-1/", headers={"hx-request": "true"})
+    assert response.status_code == 286
+    html = response.content.decode()
+    assert "hx-get" not in html
+    assert "Completed" in html
+    assert json.loads(response["HX-Trigger"]) == {
+        "paylink:task-finished": {"taskId": "task-1", "status": "completed", "accountId": "acc-9"}
+    }
+    task.refresh_from_db()
+    assert task.status == "completed"
+    assert task.status_checked_at is not None
+
+
+def test_two_polls_within_the_window_ask_atomic_once(alice_client, task, atomic, settings):
+    settings.PAYLINK_STATUS_REFRESH_SECONDS = 60
+    atomic.task_status_get.return_value = _status("processing")
+    for _ in range(2):
+        assert (
+            alice_client.get("/hub/tasks/task-1/", headers={"hx-request": "true"}).status_code
+            == 200
+        )
+    atomic.task_status_get.assert_called_once_with(task_id="task-1")
+
+
+def test_a_terminal_task_is_not_asked_about_again(alice_client, task, atomic):
+    task.status = "failed"
+    task.fail_reason = "bad-credentials"
+    task.save()
+    response = alice_client.get("/hub/tasks/task-1/", headers={"hx-request": "true"})
+    assert response.status_code == 286
+    atomic.task_status_get.assert_not_called()
+
+
+def test_the_status_never_moves_backwards(alice_client, task, atomic):
+    task.status = "processing"
+    task.save()
+    atomic.task_status_get.return_value = _status("queued")
+    alice_client.get("/hub/tasks/task-1/", headers={"hx-request": "true"})
+    task.refresh_from_db()
+    assert task.status == "processing"
+
+
+def test_an_atomic_error_while_polling_shows_the_local_row(alice_client, task, atomic):
+    atomic.task_status_get.side_effect = AtomicError("Atomic timed out.", retryable=True)
+    response = alice_client.get("/hub/tasks/task-1/", headers={"hx-request": "true"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Queued" in html
+    assert "Still checking" in html
+    assert "hx-get" in html
+
+
+def test_a_failure_reads_as_a_sentence(alice_client, task, atomic):
+    atomic.task_status_get.return_value = _status("failed", "bad-credentials")
+    response = alice_client.get("/hub/tasks/task-1/", headers={"hx-request": "true"})
+    assert response.status_code == 286
+    assert (
+        "The username or password wasn&#x27;t accepted by the company. Check them and try again."
+        in response.content.decode()
+    )
+
+
+def test_an_unknown_fail_reason_is_named_and_escaped(alice_client, task, atomic):
+    atomic.task_status_get.return_value = _status("failed", "<b>new-reason</b>")
+    html = alice_client.get("/hub/tasks/task-1/").content.decode()
+    assert "(reason: &lt;b&gt;new-reason&lt;/b&gt;)" in html
+    assert "<b>new-reason" not in html
+
+
+def test_an_unknown_status_is_shown_plainly_and_keeps_polling(alice_client, task, atomic):
+    atomic.task_status_get.return_value = _status("paused-by-company")
+    html = alice_client.get("/hub/tasks/task-1/", headers={"hx-request": "true"}).content.decode()
+    assert "hx-get" in html
+    assert "paused-by-company" in html
+
+
+def test_bobs_task_is_a_404_for_alice(alice_client, atomic):
+    bob = User.objects.create_user("bob", "bob@example.com", "bob-pass-1234")
+    Task.objects.create(profile=profile_for_user(user=bob), atomic_id="task-bob")
+    assert alice_client.get("/hub/tasks/task-bob/").status_code == 404
+    assert alice_client.get("/hub/tasks/no-such-task/").status_code == 404
+    atomic.task_status_get.assert_not_called()
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "subscription-inactive",
+        "subscription-managed-by-partner-provider",
+        "payment-method-locked",
+        "payment-method-not-supported",
+        "payment-method-insufficient-funds",
+        "payment-method-limit-reached",
+        "payment-method-declined",
+        "payment-token-expired",
+        "payment-switch-unsuccessful",
+        "bad-credentials",
+        "account-lockout",
+        "connection-error",
+        "session-timeout",
+        "system-unavailable",
+        "device-disconnected",
+        "user-abandon",
+        "unknown-failure",
+    ],
+)
+def test_every_documented_fail_reason_has_its_own_sentence(reason):
+    sentence = fail_reason_sentence(reason)
+    assert sentence == FAIL_REASON_SENTENCES[reason]
+    assert reason not in sentence
+    assert sentence.endswith(".")
+
+
+def test_an_unknown_fail_reason_names_its_code():
+    assert fail_reason_sentence("brand-new") == (
+        "The company couldn't complete the request (reason: brand-new)."
+    )
