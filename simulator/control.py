@@ -21,10 +21,9 @@ from django.utils.html import escape
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from simulator import faults, webhooks
+from simulator import engine, faults, webhooks
 from simulator.api import error_response
 from simulator.catalogue import BILLERS, biller_by_slug
-from simulator.engine import step_seconds
 from simulator.models import (
     ApiFault,
     ConfigOverride,
@@ -140,7 +139,7 @@ def config_current() -> dict[str, Any]:
     return {
         "webhook_url": webhooks.webhook_url(),
         "webhook_retry_delay": webhooks.retry_delay(),
-        "task_step_seconds": step_seconds(),
+        "task_step_seconds": engine.step_seconds(),
         "action_lifetime_seconds": ConfigOverride.current("action_lifetime_seconds", 3600),
     }
 
@@ -190,6 +189,44 @@ def token_expire_view(payload: dict[str, Any]) -> dict[str, Any]:
     if not updated:
         raise ControlInputError(404, "No such public token.")
     return {"expired": True}
+
+
+@_control
+def task_create_view(payload: dict[str, Any]) -> dict[str, Any]:
+    """Start a task without the Transact UI, for tests and QA.
+
+    `{"identifier", "company": id or slug, "username"?}` starts a connect task (default
+    username `test-good`); `{"identifier", "actionId"}` starts an action task.
+    """
+    identifier = payload.get("identifier")
+    if not isinstance(identifier, str) or not identifier:
+        raise ControlInputError(422, "identifier is required.")
+    user = SimUser.objects.filter(identifier=identifier).first()
+    if user is None:
+        raise ControlInputError(404, "No user has that identifier; create an access token first.")
+    metadata = payload.get("metadata") or {}
+    if not isinstance(metadata, dict):
+        raise ControlInputError(422, "metadata must be an object.")
+    try:
+        if "actionId" in payload:
+            task = engine.action_task_start(
+                user=user, action_id=str(payload["actionId"]), metadata=metadata
+            )
+        else:
+            company = str(payload.get("company", ""))
+            biller = biller_by_slug(company)
+            username = payload.get("username", "test-good")
+            if not isinstance(username, str):
+                raise ControlInputError(422, "username must be a string.")
+            task = engine.task_start(
+                user=user,
+                company_id=biller.id if biller else company,
+                username=username,
+                metadata=metadata,
+            )
+    except engine.SimulatorError as exc:
+        raise ControlInputError(exc.status, exc.message) from None
+    return {"taskId": task.task_id, "status": task.status}
 
 
 # --- reads --------------------------------------------------------------------------------

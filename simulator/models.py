@@ -127,6 +127,7 @@ class SimTask(models.Model):
             "_id": self.task_id,
             "authenticated": self.authenticated,
             "createdAt": iso_ms(self.created_at),
+            "payrollDataAvailable": False,  # payroll products only; never for PayLink
             "product": "pay-link",
             "status": self.status,
         }

@@ -15,6 +15,7 @@ urlpatterns = [
     path("_sim/config", control.config_view, name="config"),
     path("_sim/reset", control.reset_view, name="reset"),
     path("_sim/state", control.state_view, name="state"),
+    path("_sim/tasks", control.task_create_view, name="task-create"),
     path("_sim/tokens/expire", control.token_expire_view, name="token-expire"),
     # Atomic's server API.
     path("access-token", api.access_token_view, name="access-token"),

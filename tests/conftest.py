@@ -1,0 +1,109 @@
+"""Fixtures shared across the suite: the simulator process and a loopback webhook receiver.
+
+- `simulator` (session): one simulator process, see `tests.simprocess.SimulatorProcess`.
+- `sim`: the same process with faults, runtime config and unsent webhooks cleared first.
+- `webhook_sink`: a receiver on a free loopback port that records every request and can be
+  told to answer 500 to the next N.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from tests.simprocess import SimulatorProcess
+
+
+@pytest.fixture(scope="session")
+def simulator() -> Iterator[SimulatorProcess]:
+    process = SimulatorProcess().start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def sim(simulator: SimulatorProcess) -> SimulatorProcess:
+    simulator.reset()
+    return simulator
+
+
+@dataclass(frozen=True)
+class ReceivedRequest:
+    path: str
+    headers: dict[str, str]  # names lowercased
+    body: bytes
+    status: int  # what the sink answered
+    at: float
+
+
+class WebhookSink:
+    def __init__(self) -> None:
+        self.received: list[ReceivedRequest] = []
+        self._failures_left = 0
+        self._failure_status = 500
+        self._lock = threading.Lock()
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                with sink._lock:
+                    status = 200
+                    if sink._failures_left > 0:
+                        sink._failures_left -= 1
+                        status = sink._failure_status
+                    sink.received.append(
+                        ReceivedRequest(
+                            path=self.path,
+                            headers={k.lower(): v for k, v in self.headers.items()},
+                            body=body,
+                            status=status,
+                            at=time.monotonic(),
+                        )
+                    )
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/webhooks/atomic/"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def fail_next(self, count: int, *, status: int = 500) -> None:
+        with self._lock:
+            self._failures_left, self._failure_status = count, status
+
+    def wait_for(
+        self, predicate: Callable[[list[ReceivedRequest]], bool], *, timeout: float = 10.0
+    ) -> list[ReceivedRequest]:
+        """Wait until `predicate(received)` holds; the requests so far either way."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                snapshot = list(self.received)
+            if predicate(snapshot):
+                return snapshot
+            time.sleep(0.05)
+        with self._lock:
+            return list(self.received)
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def webhook_sink() -> Iterator[WebhookSink]:
+    sink = WebhookSink()
+    yield sink
+    sink.stop()
