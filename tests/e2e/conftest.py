@@ -1,0 +1,70 @@
+"""End to end: the host on pytest-django's live server, the simulator as a real process,
+and Debian's Chromium between them. The host talks to the simulator exactly as it would
+talk to Atomic: its API, its Transact origin and SDK, and signed webhooks back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+from django.utils.csp import CSP
+from playwright.sync_api import Page
+
+# The browser fixtures are shared with the simulator's own browser tests.
+from tests.browser.conftest import (  # noqa: F401
+    browser,
+    browser_log,
+    context,
+    page,
+    playwright,
+)
+
+_HERE = Path(__file__).resolve().parent
+PASSWORD = "alice-pass-1234"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.is_relative_to(_HERE):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture
+def host(live_server, simulator, settings) -> Iterator[str]:
+    """The host's URL, configured against the simulator, which sends its webhooks back."""
+    settings.ATOMIC_API_URL = simulator.url
+    settings.ATOMIC_API_KEY = simulator.api_key
+    settings.ATOMIC_API_SECRET = simulator.api_secret
+    settings.ATOMIC_TRANSACT_ORIGIN = simulator.url
+    settings.ATOMIC_TRANSACT_SDK_URL = simulator.url + "/sdk/transact.js"
+    settings.ATOMIC_TRANSACT_SDK_INTEGRITY = ""
+    settings.SECURE_CSP = {
+        **settings.SECURE_CSP,
+        "script-src": [CSP.SELF, CSP.NONCE, simulator.url],
+        "frame-src": [simulator.url],
+    }
+    simulator.reset()
+    simulator.configure(webhook_url=live_server.url + "/webhooks/atomic/")
+    yield live_server.url
+    simulator.reset()
+
+
+@pytest.fixture
+def alice(transactional_db) -> User:
+    return User.objects.create_user(
+        "alice", "alice@example.com", PASSWORD, first_name="Alice", last_name="Liddell"
+    )
+
+
+@pytest.fixture
+def signed_in(page: Page, host: str, alice: User) -> Page:  # noqa: F811
+    """Alice, signed in through the real sign-in page."""
+    page.goto(host + "/accounts/login/")
+    page.get_by_label("Username").fill("alice")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(host + "/")
+    return page

@@ -1,0 +1,90 @@
+"""Alice connects a biller through the Payments Hub, and the host follows the task to its end."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from paylink.models import SdkEvent, Task, WebhookEvent
+from tests.browser.pages import FRAME, log_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# Webhooks arrive within a second or two; htmx polls every 2 s.
+SETTLE_MS = 20_000
+
+
+def _open_hub_and_log_in(page: Page, host: str, *, username: str) -> None:
+    page.goto(host + "/hub/")
+    expect(page.get_by_role("heading", name="Connect your accounts")).to_be_visible()
+    # A marker that a reload would wipe: the status must arrive without one.
+    page.evaluate("window.__sameDocument = true")
+    page.get_by_role("button", name="Open Payments Hub").click()
+    frame = page.frame_locator(FRAME)
+    log_in(frame, company="Streamly", username=username)
+
+
+def _finished_task(page: Page) -> Task:
+    status = page.locator("#paylink-task-status [data-task-id]")
+    expect(status).to_have_count(1, timeout=SETTLE_MS)
+    return Task.objects.get(atomic_id=status.get_attribute("data-task-id"))
+
+
+def test_alice_connects_a_biller_and_watches_the_task_complete(signed_in: Page, host, alice):
+    page = signed_in
+    _open_hub_and_log_in(page, host, username="test-good")
+    frame = page.frame_locator(FRAME)
+    expect(frame.get_by_role("heading", name="Connected to Streamly")).to_be_visible()
+    frame.get_by_role("button", name="Done").click()
+
+    expect(page.locator(FRAME)).to_have_count(0)
+    status = page.locator("#paylink-task-status .task-status")
+    expect(status).to_contain_text("Completed", timeout=SETTLE_MS)
+    expect(status).to_contain_text("Done. The company accepted your request.")
+    assert page.evaluate("window.__sameDocument") is True
+
+    task = _finished_task(page)
+    assert task.profile.user == alice
+    assert task.status == "completed"
+    assert task.operation == "manage"
+    assert SdkEvent.objects.filter(kind="finish", task_atomic_id=task.atomic_id).exists()
+    assert SdkEvent.objects.filter(kind="interaction", name="Initialized Transact").exists()
+    # The simulator's signed webhook reached the host and was accepted.
+    webhook = WebhookEvent.objects.filter(task_atomic_id=task.atomic_id, signature_valid=True)
+    assert webhook.exists(), list(WebhookEvent.objects.values("event_type", "signature_valid"))
+    assert webhook.first().identifier == task.profile.identifier
+
+    page.reload()
+    expect(page.locator(".task-list")).to_contain_text("Completed")
+
+
+def test_bad_credentials_show_the_failure_sentence(signed_in: Page, host, alice):
+    page = signed_in
+    _open_hub_and_log_in(page, host, username="test-bad")
+    frame = page.frame_locator(FRAME)
+    expect(frame.get_by_role("button", name="Done")).to_be_visible()
+    frame.get_by_role("button", name="Done").click()
+
+    status = page.locator("#paylink-task-status .task-status")
+    expect(status).to_contain_text("Failed", timeout=SETTLE_MS)
+    expect(status).to_contain_text(
+        "The username or password wasn't accepted by the company. Check them and try again."
+    )
+    assert page.evaluate("window.__sameDocument") is True
+    task = _finished_task(page)
+    assert (task.status, task.fail_reason) == ("failed", "bad-credentials")
+    assert WebhookEvent.objects.filter(task_atomic_id=task.atomic_id, signature_valid=True).exists()
+
+
+def test_closing_the_hub_says_so(signed_in: Page, host):
+    page = signed_in
+    page.goto(host + "/hub/")
+    page.get_by_role("button", name="Open Payments Hub").click()
+    frame = page.frame_locator(FRAME)
+    frame.get_by_role("button", name=re.compile("Close", re.I)).first.click()
+    expect(page.locator("#paylink-transact-messages")).to_contain_text(
+        "You closed the Payments Hub."
+    )
+    expect(page.get_by_role("button", name="Open Payments Hub")).to_be_enabled()
