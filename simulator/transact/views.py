@@ -8,7 +8,7 @@ from pathlib import Path
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import cache_control
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from simulator.transact.config import ConfigError, config_decode
 
@@ -37,7 +37,7 @@ def _page(request: HttpRequest, template: str, context: dict, *, status: int = 2
     return response
 
 
-@require_GET
+@require_safe
 def initialize_view(request: HttpRequest, config: str) -> HttpResponse:
     """`/initialize/{base64 config}#hId=...`: the Transact app, or an error screen (400)."""
     try:
@@ -52,7 +52,7 @@ def _sdk_source() -> bytes:
     return _SDK_FILE.read_bytes()
 
 
-@require_GET
+@require_safe
 @cache_control(public=True, max_age=300)
 def sdk_view(request: HttpRequest) -> HttpResponse:
     """Our own implementation of the SDK's browser side, for pages that use the simulator."""
