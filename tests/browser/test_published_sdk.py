@@ -1,0 +1,68 @@
+"""Fidelity: Atomic's published SDK drives the simulator's Transact as our own script does.
+
+The published file is not ours to ship, so it never enters the repository: point
+PUBLISHED_SDK_PATH at a local copy (`npm install @atomicfi/transact-javascript@3.2.0` in a
+scratch folder) to run this test; it is skipped otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.pages import (
+    FRAME,
+    events,
+    integrator_page,
+    interaction_names,
+    launch,
+    log_in,
+    manage_config,
+    wait_for_event,
+)
+
+PUBLISHED_SDK = os.environ.get("PUBLISHED_SDK_PATH", "")
+
+pytestmark = pytest.mark.skipif(
+    not PUBLISHED_SDK or not Path(PUBLISHED_SDK).is_file(),
+    reason="PUBLISHED_SDK_PATH does not point to the published SDK's index.js",
+)
+
+
+def test_the_published_sdk_connects_an_account_through_the_simulator(
+    page: Page, integrator, sim
+) -> None:
+    sdk_url = integrator.serve(
+        "/vendor/transact.js", Path(PUBLISHED_SDK).read_bytes(), "application/javascript"
+    )
+    page.goto(integrator.serve("/hub", integrator_page(sdk_url=sdk_url)))
+    token = sim.access_token("alice-published-sdk")
+
+    frame = launch(page, simulator_url=sim.url, config=manage_config(token))
+    log_in(frame, company="Streamly", username="test-good")
+    expect(frame.get_by_role("heading", name="Connected to Streamly")).to_be_visible()
+    frame.get_by_role("button", name="Done").click()
+
+    task_id = wait_for_event(page, "finish")["taskId"]
+    assert sim.task_status(task_id)["status"] == "completed"
+    expect(page.locator(FRAME)).to_have_count(0)
+    assert "Viewed Task Completed Page" in interaction_names(page)
+    assert events(page, "dataRequest")[0]["taskId"] == task_id
+
+
+def test_the_published_sdk_relays_the_close_button(page: Page, integrator, sim) -> None:
+    sdk_url = integrator.serve(
+        "/vendor/transact.js", Path(PUBLISHED_SDK).read_bytes(), "application/javascript"
+    )
+    page.goto(integrator.serve("/hub", integrator_page(sdk_url=sdk_url)))
+    token = sim.access_token("alice-published-close")
+
+    frame = launch(page, simulator_url=sim.url, config=manage_config(token))
+    expect(frame.get_by_role("heading", name="Payments Hub")).to_be_visible()
+    frame.get_by_role("button", name="Close").click()
+
+    assert wait_for_event(page, "close") == {"reason": "unknown"}
+    expect(page.locator(FRAME)).to_have_count(0)
