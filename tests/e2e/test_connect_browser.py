@@ -9,6 +9,7 @@ from playwright.sync_api import Page, expect
 
 from paylink.models import SdkEvent, Task, WebhookEvent
 from tests.browser.pages import FRAME, log_in
+from tests.simprocess import NOWHERE
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -58,6 +59,34 @@ def test_alice_connects_a_biller_and_watches_the_task_complete(signed_in: Page, 
 
     page.reload()
     expect(page.locator(".task-list")).to_contain_text("Completed")
+
+
+def test_the_status_arrives_by_polling_when_atomic_was_briefly_unreachable(
+    signed_in: Page, host, simulator, settings
+):
+    page = signed_in
+    settings.PAYLINK_STATUS_REFRESH_SECONDS = 1
+    # No webhook, and Atomic's status endpoint failing: the page can only show the local row.
+    simulator.configure(webhook_url=NOWHERE)
+    simulator.control_faults(endpoint="task-status", kind="503", times=1000)
+    _open_hub_and_log_in(page, host, username="test-good")
+    frame = page.frame_locator(FRAME)
+    expect(frame.get_by_role("heading", name="Connected to Streamly")).to_be_visible()
+    frame.get_by_role("button", name="Done").click()
+
+    status = page.locator("#paylink-task-status .task-status")
+    expect(status).to_contain_text("Queued", timeout=SETTLE_MS)
+    expect(status).to_contain_text("Still checking with the company")
+    task = _finished_task(page)
+    assert task.status == "queued"
+
+    # Atomic answers again: the next poll finds the task finished, in place.
+    simulator.reset()
+    expect(status).to_contain_text("Completed", timeout=SETTLE_MS)
+    assert page.evaluate("window.__sameDocument") is True
+    task.refresh_from_db()
+    assert task.status == "completed"
+    assert task.status_checked_at is not None
 
 
 def test_bad_credentials_show_the_failure_sentence(signed_in: Page, host, alice):
