@@ -78,6 +78,7 @@ _CHART_WIDTH = 240
 _CHART_HEIGHT = 72
 _BAR_GAP = 8
 _LABEL_SPACE = 14
+_MAX_BAR_WIDTH = 28
 
 
 @register.simple_tag
@@ -92,12 +93,13 @@ def history_chart(history: tuple[HistoryEntry, ...], title: str, chart_id: str) 
     amounts = [h.amount or Decimal(0) for h in history]
     top = max(amounts) or Decimal(1)
     slot = _CHART_WIDTH / len(history)
-    bar_width = max(slot - _BAR_GAP, 4)
+    # A few payments should still look like bars, not slabs.
+    bar_width = min(max(slot - _BAR_GAP, 4), _MAX_BAR_WIDTH)
     plot_height = _CHART_HEIGHT - _LABEL_SPACE
     bars = []
     for index, (entry, amount) in enumerate(zip(history, amounts, strict=True)):
         height = max(float(amount / top) * (plot_height - 2), 1.0)
-        x = index * slot + _BAR_GAP / 2
+        x = index * slot + (slot - bar_width) / 2
         label = timezone.localtime(entry.date).strftime("%b") if entry.date else ""
         bars.append(
             (

@@ -1,0 +1,102 @@
+"""Alice sees her connected billers on the dashboard and pauses a plan from its card."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from paylink.models import AccountSnapshot
+from paylink.payloads import accounts_parse
+from paylink.templatetags.paylink_dashboard import money
+from tests.browser.pages import FRAME, log_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# Webhooks arrive within a second or two; htmx polls every 2 s.
+SETTLE_MS = 20_000
+
+
+def _connect(page: Page, host: str, *, company: str) -> None:
+    page.goto(host + "/hub/")
+    page.get_by_role("button", name="Open Payments Hub").click()
+    frame = page.frame_locator(FRAME)
+    log_in(frame, company=company, username="test-good")
+    expect(frame.get_by_role("heading", name=f"Connected to {company}")).to_be_visible(
+        timeout=SETTLE_MS
+    )
+    frame.get_by_role("button", name="Done").click()
+    expect(page.locator(FRAME)).to_have_count(0)
+    expect(page.locator("#paylink-task-status .task-status")).to_contain_text(
+        "Completed", timeout=SETTLE_MS
+    )
+
+
+def _snapshot_with(alice, count: int) -> AccountSnapshot:
+    """The host's snapshot once the syncs after the webhooks have stored `count` accounts."""
+    deadline = time.monotonic() + SETTLE_MS / 1000
+    while time.monotonic() < deadline:
+        snapshot = AccountSnapshot.objects.filter(profile__user=alice).first()
+        if snapshot and len(snapshot.payload.get("accounts", [])) >= count:
+            return snapshot
+        time.sleep(0.25)
+    raise AssertionError(f"the host never stored {count} accounts")
+
+
+def _card(page: Page, company: str):
+    return page.locator("article.account-card").filter(
+        has=page.get_by_role("heading", name=company, exact=True)
+    )
+
+
+def test_alice_sees_both_billers_and_pauses_one_without_a_reload(signed_in: Page, host, alice):
+    page = signed_in
+    expect(page.get_by_role("heading", name="Connect your first account")).to_be_visible()
+
+    _connect(page, host, company="Streamly")
+    _connect(page, host, company="Tunewave Music")
+    snapshot = _snapshot_with(alice, 2)
+
+    page.goto(host + "/")
+    expect(page.get_by_role("heading", level=1)).to_have_count(1)
+    expect(page.locator("article.account-card")).to_have_count(2)
+    expect(_card(page, "Streamly")).to_be_visible()
+    expect(_card(page, "Tunewave Music")).to_be_visible()
+
+    # Both billers bill monthly in the simulator, so the monthly spend is the sum of the bills.
+    accounts = accounts_parse(snapshot.payload)
+    spend = sum((a.billing.amount for a in accounts), Decimal(0))
+    savings = sum((s.monthly_savings for a in accounts for s in a.suggestions), Decimal(0))
+    summary = page.locator(".summary-grid")
+    expect(summary.locator(".summary-tile").nth(0)).to_contain_text("2")
+    expect(summary.locator(".summary-tile").nth(2)).to_contain_text(money(spend))
+    expect(summary.locator(".summary-tile").nth(3)).to_contain_text(money(savings))
+    expect(page.locator("table.bills tbody tr")).to_have_count(2)
+    for account in accounts:
+        assert account.billing.account_number not in page.content()
+
+    streamly = _card(page, "Streamly")
+    expect(streamly.locator("[data-plan-status]")).not_to_have_attribute(
+        "data-plan-status", "paused"
+    )
+    # A marker that a reload would wipe: the card must change without one.
+    page.evaluate("window.__sameDocument = true")
+    streamly.get_by_role("button", name="Pause plan").click()
+    frame = page.frame_locator(FRAME)
+    expect(frame.get_by_role("heading", name="Pause your Streamly plan?")).to_be_visible()
+    frame.get_by_role("button", name="Confirm").click()
+    expect(frame.get_by_role("heading", name="Your Streamly plan is paused")).to_be_visible(
+        timeout=SETTLE_MS
+    )
+    frame.get_by_role("button", name="Done").click()
+
+    expect(_card(page, "Streamly").locator("[data-plan-status]")).to_have_attribute(
+        "data-plan-status", "paused", timeout=SETTLE_MS
+    )
+    expect(_card(page, "Streamly")).to_contain_text("Paused")
+    expect(_card(page, "Tunewave Music").locator("[data-plan-status]")).not_to_have_attribute(
+        "data-plan-status", "paused"
+    )
+    assert page.evaluate("window.__sameDocument") is True
