@@ -104,7 +104,7 @@ def _bill(entry: dict[str, Any], company: HubCompany, account: dict[str, Any]) -
         plan for plan in _dict(account.get("data")).get("plans") or [] if isinstance(plan, dict)
     ]
     plan = plans[0] if plans else {}
-    pending = _dict(plan.get("pendingChange"))
+    changes = _dict(_dict(plan.get("pendingChange")).get("changes"))
     number = "".join(ch for ch in _text(billing.get("accountNumber")) if ch.isalnum())
     actions = []
     for raw in entry.get("actions") or []:
@@ -118,7 +118,7 @@ def _bill(entry: dict[str, Any], company: HubCompany, account: dict[str, Any]) -
         company=company,
         plan_title=_text(plan.get("title")),
         plan_status=_text(plan.get("status")),
-        pending_change=_text(_dict(pending.get("changes")).get("status")),
+        pending_change=_text(changes.get("title")) or _text(changes.get("status")),
         amount=_number(billing.get("amount")),
         due_date=_text(billing.get("dueDate")),
         account_last_four=number[-4:],

@@ -14,6 +14,7 @@ FRAME = "#atomic-transact-iframe"
 # Loads an SDK script and records every callback in `window.events`.
 _INTEGRATOR_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Integrator</title>
+<link rel="icon" href="data:,">
 <script src="{sdk_url}"></script></head>
 <body><h1>Integrator's app</h1><div id="slot"></div>
 <script>
@@ -35,7 +36,8 @@ window.launch = function (options) {{
 
 # Frames Transact by hand and answers the handshake with whatever handshake id it is given.
 _HANDSHAKE_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Hand-made integrator</title></head>
+<html lang="en"><head><meta charset="utf-8"><title>Hand-made integrator</title>
+<link rel="icon" href="data:,"></head>
 <body><iframe id="atomic-transact-iframe" title="Transact" style="width:100%;height:600px"
   src="{frame_url}"></iframe>
 <script>

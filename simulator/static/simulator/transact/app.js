@@ -25,7 +25,7 @@
       noDueDate: "No due date",
       accountEnding: "Account ending in {lastFour}",
       autopayOn: "Autopay on",
-      pendingChange: "Pending: {change}",
+      pendingChange: "Change pending: {change}",
       manageOnSite: "Manage on {company}'s site",
       suggestions: "Savings suggestions",
       noSuggestions: "No suggestions yet. They appear once an account is connected.",
@@ -37,6 +37,7 @@
       ordersEmpty: "No orders yet.",
       searchTitle: "Find your company",
       searchLabel: "Search for a company",
+      companyName: "Company name",
       searchEmpty: "No companies match “{query}”.",
       searchEmptyHelp: "Check the spelling, or close and come back later.",
       loginTitle: "Log in to {company}",
@@ -99,6 +100,7 @@
       saveUpTo: "Ahorra hasta {amount} al mes",
       searchTitle: "Busca tu empresa",
       searchLabel: "Buscar una empresa",
+      companyName: "Nombre de la empresa",
       searchEmpty: "Ninguna empresa coincide con “{query}”.",
       loginTitle: "Inicia sesión en {company}",
       username: "Usuario",
@@ -264,7 +266,7 @@
     const badge = h("span", { class: "logo", "aria-hidden": "true" }, name.slice(0, 1));
     if (company && company.color) badge.style.setProperty("--company", company.color);
     if (company && company.logoUrl) {
-      const img = h("img", { src: company.logoUrl, alt: "", loading: "lazy" });
+      const img = h("img", { src: company.logoUrl, alt: "" });
       img.addEventListener("error", () => img.remove());
       badge.append(img);
     }
@@ -442,7 +444,7 @@
       id: "company-search",
       type: "search",
       autocomplete: "off",
-      placeholder: "Hulu, Netflix…",
+      placeholder: t("companyName"),
     });
     const results = h("div", { id: "company-results", "aria-live": "polite" });
     const screen = render(
@@ -641,10 +643,14 @@
     const status = h("p", { class: "muted", id: "task-status", "data-status": task.status });
     const title = flow.kind === "connect" ? "progressTitle" : "actionProgressTitle";
     const screen = render(company.name, [
-      h("div", { class: "center" }, h("div", { class: "spinner", "aria-hidden": "true" })),
-      h("h1", {}, t(title, { company: company.name })),
-      list,
-      status,
+      h(
+        "div",
+        { class: "center", "data-screen": "progress" },
+        h("div", { class: "spinner", "aria-hidden": "true" }),
+        h("h1", {}, t(title, { company: company.name })),
+        list,
+        status,
+      ),
     ]);
     const paint = (current) => {
       status.dataset.status = current.status;
