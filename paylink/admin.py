@@ -1,0 +1,240 @@
+"""Staff views of the host's PayLink records, and the few levers support needs.
+
+Raw payloads are read-only and pretty-printed; account numbers are cut to their last four
+digits even here. Received webhooks and browser events are evidence: they cannot be added or
+edited, only re-processed.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from paylink import client
+from paylink.models import AccountSnapshot, Profile, SdkEvent, Task, WebhookEvent
+from paylink.services.accounts import accounts_sync, monitoring_end
+from paylink.services.webhooks import webhook_event_process
+
+
+def _masked(value: Any) -> Any:
+    """A copy of a JSON value with every "...number" field cut to its last four characters."""
+    if isinstance(value, dict):
+        return {
+            key: _last_four(item) if key.lower().endswith("number") else _masked(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_masked(item) for item in value]
+    return value
+
+
+def _last_four(value: Any) -> Any:
+    if value is None or value == "":
+        return value
+    return f"••••{str(value)[-4:]}"
+
+
+def _pretty(value: Any) -> SafeString:
+    return format_html("<pre>{}</pre>", json.dumps(_masked(value), indent=2, ensure_ascii=False))
+
+
+def _report(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, verb: str, done: int, failed: list[str]
+) -> None:
+    if done:
+        modeladmin.message_user(request, f"{verb}: {done} succeeded.", messages.SUCCESS)
+    if failed:
+        detail = "; ".join(failed[:5])
+        modeladmin.message_user(
+            request, f"{verb}: {len(failed)} failed ({detail}).", messages.ERROR
+        )
+
+
+def _sync_profiles(modeladmin: admin.ModelAdmin, request: HttpRequest, profiles: Any) -> None:
+    done, failed = 0, []
+    for profile in profiles:
+        snapshot = accounts_sync(profile=profile)
+        if snapshot.last_error:
+            failed.append(f"{profile.user}: {snapshot.last_error}")
+        else:
+            done += 1
+    _report(modeladmin, request, "Re-sync accounts", done, failed)
+
+
+@admin.register(Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "identifier", "task_count", "created_at", "monitoring_ended_at"]
+    list_filter = [("monitoring_ended_at", admin.EmptyFieldListFilter)]
+    search_fields = ["user__username", "user__email", "identifier"]
+    list_select_related = ["user"]
+    readonly_fields = ["identifier", "created_at", "monitoring_ended_at"]
+    raw_id_fields = ["user"]
+    date_hierarchy = "created_at"
+    actions = ["resync_accounts", "end_monitoring"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Profile]:
+        return super().get_queryset(request).annotate(task_count=Count("tasks"))
+
+    @admin.display(description="Tasks", ordering="task_count")
+    def task_count(self, profile: Profile) -> int:
+        return profile.task_count  # type: ignore[attr-defined]
+
+    @admin.action(description="Re-sync accounts from Atomic now")
+    def resync_accounts(self, request: HttpRequest, queryset: QuerySet[Profile]) -> None:
+        _sync_profiles(self, request, queryset.select_related("user"))
+
+    @admin.action(description="End continuous monitoring at Atomic")
+    def end_monitoring(self, request: HttpRequest, queryset: QuerySet[Profile]) -> None:
+        done, failed = 0, []
+        for profile in queryset.select_related("user"):
+            try:
+                monitoring_end(profile=profile)
+            except client.AtomicError as exc:
+                failed.append(f"{profile.user}: {exc}")
+            else:
+                done += 1
+        _report(self, request, "End monitoring", done, failed)
+
+
+@admin.register(Task)
+class TaskAdmin(admin.ModelAdmin):
+    list_display = [
+        "atomic_id",
+        "profile",
+        "status",
+        "fail_reason",
+        "company_name",
+        "operation",
+        "authenticated",
+        "created_at",
+        "finished_at",
+    ]
+    list_filter = ["status", "operation", "product", "authenticated"]
+    search_fields = ["atomic_id", "profile__identifier", "profile__user__username", "company_name"]
+    list_select_related = ["profile__user"]
+    date_hierarchy = "created_at"
+    raw_id_fields = ["profile"]
+    readonly_fields = ["created_at", "updated_at", "finished_at", "status_checked_at"]
+
+
+@admin.register(AccountSnapshot)
+class AccountSnapshotAdmin(admin.ModelAdmin):
+    list_display = ["profile", "version", "fetched_at", "sync_requested_at", "last_error_at"]
+    list_filter = [("last_error_at", admin.EmptyFieldListFilter)]
+    search_fields = ["profile__identifier", "profile__user__username"]
+    list_select_related = ["profile__user"]
+    fields = [
+        "profile",
+        "version",
+        "fetched_at",
+        "sync_requested_at",
+        "last_error",
+        "last_error_at",
+        "payload_sha256",
+        "payload_pretty",
+    ]
+    readonly_fields = fields
+    actions = ["resync_accounts"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Snapshots come only from Atomic; a hand-made one would be shown to users as fact.
+        return False
+
+    @admin.display(description="Payload (account numbers masked)")
+    def payload_pretty(self, snapshot: AccountSnapshot) -> SafeString:
+        return _pretty(snapshot.payload)
+
+    @admin.action(description="Re-sync accounts from Atomic now")
+    def resync_accounts(self, request: HttpRequest, queryset: QuerySet[AccountSnapshot]) -> None:
+        profiles = [snapshot.profile for snapshot in queryset.select_related("profile__user")]
+        _sync_profiles(self, request, profiles)
+
+
+class _EvidenceAdmin(admin.ModelAdmin):
+    """Records of what others sent: viewable and deletable, never added or edited by hand."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(_EvidenceAdmin):
+    list_display = [
+        "received_at",
+        "event_type",
+        "ce_id",
+        "identifier",
+        "task_atomic_id",
+        "signature_valid",
+        "processed_at",
+        "error",
+    ]
+    list_filter = ["signature_valid", "event_type", ("processed_at", admin.EmptyFieldListFilter)]
+    search_fields = ["ce_id", "identifier", "task_atomic_id", "event_type"]
+    date_hierarchy = "received_at"
+    fields = [
+        "received_at",
+        "ce_id",
+        "event_type",
+        "identifier",
+        "task_atomic_id",
+        "signature_valid",
+        "processed_at",
+        "error",
+        "headers_pretty",
+        "body_pretty",
+    ]
+    readonly_fields = fields
+    actions = ["reprocess"]
+
+    @admin.display(description="Headers")
+    def headers_pretty(self, event: WebhookEvent) -> SafeString:
+        return _pretty(event.headers)
+
+    @admin.display(description="Body")
+    def body_pretty(self, event: WebhookEvent) -> SafeString:
+        try:
+            return _pretty(json.loads(event.body))
+        except ValueError:
+            return format_html("<pre>{}</pre>", event.body)
+
+    def has_reprocess_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("paylink.change_webhookevent")
+
+    @admin.action(description="Re-process valid events", permissions=["reprocess"])
+    def reprocess(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> None:
+        done = 0
+        # Unverified events are never acted on, whoever asks.
+        for event in queryset.filter(signature_valid=True):
+            webhook_event_process(event=event)
+            done += 1
+        _report(self, request, "Re-process", done, [])
+        skipped = queryset.filter(signature_valid=False).count()
+        if skipped:
+            self.message_user(
+                request, f"Re-process: {skipped} unverified event(s) skipped.", messages.WARNING
+            )
+
+
+@admin.register(SdkEvent)
+class SdkEventAdmin(_EvidenceAdmin):
+    list_display = ["created_at", "profile", "kind", "name", "task_atomic_id"]
+    list_filter = ["kind"]
+    search_fields = ["name", "task_atomic_id", "profile__identifier", "profile__user__username"]
+    list_select_related = ["profile__user"]
+    date_hierarchy = "created_at"
+    fields = ["created_at", "profile", "kind", "name", "task_atomic_id", "payload_pretty"]
+    readonly_fields = fields
+
+    @admin.display(description="Payload")
+    def payload_pretty(self, event: SdkEvent) -> SafeString:
+        return _pretty(event.payload)

@@ -1,0 +1,109 @@
+"""Catch up on what webhooks missed (Atomic retries a webhook only three times).
+
+Two passes: tasks stuck in queued/processing are asked about one by one; then each user's
+task list is read so tasks the host never heard of are recorded. Every item stands alone: an
+error from Atomic is reported and the command moves on.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db.models import Q
+from django.utils import timezone
+
+from paylink import client
+from paylink.models import Profile, Task, TaskStatus
+from paylink.services.accounts import accounts_sync_request
+from paylink.services.tasks import TaskOwnershipError, task_record
+
+
+class Command(BaseCommand):
+    help = "Ask Atomic about stuck tasks and record tasks the host never heard of."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        atomic = client.atomic_client()
+        errors = self._stuck_tasks(atomic) + self._user_tasks(atomic)
+        summary = f"Reconcile finished with {errors} error(s)." if errors else "Reconcile finished."
+        self.stdout.write(summary)
+
+    def _stuck_tasks(self, atomic: client.AtomicClient) -> int:
+        cutoff = timezone.now() - timedelta(seconds=settings.PAYLINK_RECONCILE_AFTER_SECONDS)
+        stuck = (
+            Task.objects.filter(
+                status__in=[TaskStatus.QUEUED, TaskStatus.PROCESSING], updated_at__lt=cutoff
+            )
+            .select_related("profile")
+            .order_by("updated_at", "pk")
+        )
+        errors = 0
+        for task in stuck.iterator():
+            try:
+                answer = atomic.task_status_get(task_id=task.atomic_id)
+            except client.AtomicError as exc:
+                errors += 1
+                self.stderr.write(f"task {task.atomic_id}: {exc}")
+                continue
+            change = task_record(
+                profile=task.profile,
+                atomic_id=task.atomic_id,
+                status=answer.status,
+                fail_reason=answer.fail_reason,
+            )
+            Task.objects.filter(pk=task.pk).update(status_checked_at=timezone.now())
+            if change.status_changed:
+                self.stdout.write(f"task {task.atomic_id}: {task.status} -> {change.task.status}")
+            else:
+                self.stdout.write(f"task {task.atomic_id}: still {change.task.status}")
+            if change.completed_now:
+                accounts_sync_request(profile=task.profile)
+        return errors
+
+    def _user_tasks(self, atomic: client.AtomicClient) -> int:
+        # Only users who ever launched something or were synced can have tasks at Atomic.
+        profiles = (
+            Profile.objects.filter(Q(tasks__isnull=False) | Q(snapshot__isnull=False))
+            .distinct()
+            .select_related("user")
+            .order_by("pk")
+        )
+        errors = 0
+        for profile in profiles.iterator():
+            name = profile.user.get_username()
+            try:
+                summaries = atomic.user_tasks_list(identifier=profile.identifier)
+            except client.AtomicError as exc:
+                errors += 1
+                self.stderr.write(f"user {name}: {exc}")
+                continue
+            completed_any = False
+            for summary in summaries:
+                try:
+                    change = task_record(
+                        profile=profile,
+                        atomic_id=summary.id[:64],
+                        status=summary.status[:32] or None,
+                        fail_reason=summary.fail_reason,
+                        authenticated=summary.authenticated,
+                        product=(summary.product or "")[:32],
+                        company_id=(summary.company_id or "")[:64],
+                        company_name=(summary.company_name or "")[:200],
+                    )
+                except TaskOwnershipError:
+                    errors += 1
+                    self.stderr.write(f"user {name}: task {summary.id} belongs to another user")
+                    continue
+                if change.created:
+                    self.stdout.write(
+                        f"user {name}: recorded task {summary.id} ({change.task.status})"
+                    )
+                elif change.status_changed:
+                    self.stdout.write(f"user {name}: task {summary.id} -> {change.task.status}")
+                completed_any = completed_any or change.completed_now
+            if completed_any:
+                # One sync covers every task that finished for this user.
+                accounts_sync_request(profile=profile)
+        return errors

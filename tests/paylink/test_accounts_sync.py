@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from django.contrib.auth.models import User
+
+from paylink.client import AtomicError
+from paylink.models import AccountSnapshot, Profile
+from paylink.services.accounts import accounts_sync, accounts_sync_request, monitoring_end
+
+HULU = json.loads((Path(__file__).parent.parent / "fixtures/atomic/accounts_hulu.json").read_text())
+
+
+@pytest.fixture
+def alice(db) -> Profile:
+    user = User.objects.create_user("alice", password="alice-pass-1234")
+    return Profile.objects.create(user=user, identifier="hub_alice")
+
+
+@pytest.fixture
+def atomic():
+    """The one seam: the Atomic client."""
+    fake = mock.Mock()
+    fake.accounts_get.return_value = HULU
+    with mock.patch("paylink.client.atomic_client", return_value=fake):
+        yield fake
+
+
+def test_the_first_sync_stores_the_payload_as_version_one(alice, atomic):
+    snapshot = accounts_sync(profile=alice)
+    atomic.accounts_get.assert_called_once_with(identifier="hub_alice")
+    assert snapshot.payload == HULU
+    assert snapshot.version == 1
+    assert snapshot.fetched_at is not None
+    assert len(snapshot.payload_sha256) == 64
+
+
+def test_an_unchanged_payload_keeps_the_version(alice, atomic):
+    first = accounts_sync(profile=alice)
+    # The same data with keys in another order is the same data.
+    atomic.accounts_get.return_value = json.loads(
+        json.dumps(HULU), object_pairs_hook=lambda p: dict(reversed(p))
+    )
+    second = accounts_sync(profile=alice)
+    assert second.version == 1
+    assert second.fetched_at > first.fetched_at
+
+
+def test_a_changed_payload_bumps_the_version(alice, atomic):
+    accounts_sync(profile=alice)
+    atomic.accounts_get.return_value = {"accounts": []}
+    snapshot = accounts_sync(profile=alice)
+    assert (snapshot.version, snapshot.payload) == (2, {"accounts": []})
+
+
+def test_an_error_keeps_the_old_payload_and_is_recorded(alice, atomic):
+    accounts_sync(profile=alice)
+    atomic.accounts_get.side_effect = AtomicError(
+        "Atomic answered 503 to GET /hub_alice/pay-link/accounts.", status=503, retryable=True
+    )
+    snapshot = accounts_sync(profile=alice)
+    assert snapshot.payload == HULU
+    assert snapshot.version == 1
+    assert "503" in snapshot.last_error
+    assert snapshot.last_error_at is not None
+
+
+def test_a_first_sync_that_fails_leaves_an_empty_snapshot_with_the_error(alice, atomic):
+    atomic.accounts_get.side_effect = AtomicError("Could not reach Atomic.", retryable=True)
+    snapshot = accounts_sync(profile=alice)
+    assert (snapshot.version, snapshot.payload, snapshot.fetched_at) == (0, {}, None)
+    assert snapshot.last_error == "Could not reach Atomic."
+
+
+def test_a_success_clears_the_last_error(alice, atomic):
+    atomic.accounts_get.side_effect = AtomicError("Could not reach Atomic.", retryable=True)
+    accounts_sync(profile=alice)
+    atomic.accounts_get.side_effect = None
+    snapshot = accounts_sync(profile=alice)
+    assert (snapshot.last_error, snapshot.last_error_at) == ("", None)
+
+
+def test_a_request_marks_the_time_and_syncs_after_commit(
+    alice, atomic, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        accounts_sync_request(profile=alice)
+    snapshot = AccountSnapshot.objects.get(profile=alice)
+    assert snapshot.sync_requested_at is not None
+    atomic.accounts_get.assert_not_called()
+    assert len(callbacks) == 1
+    callbacks[0]()
+    atomic.accounts_get.assert_called_once_with(identifier="hub_alice")
+    assert AccountSnapshot.objects.get(profile=alice).version == 1
+
+
+def test_the_sync_task_ignores_a_deleted_profile(alice, atomic):
+    from paylink.tasks import sync_accounts
+
+    profile_id = alice.pk
+    alice.user.delete()
+    sync_accounts.call(profile_id)
+    atomic.accounts_get.assert_not_called()
+
+
+def test_ending_monitoring_calls_atomic_and_notes_the_time(alice, atomic):
+    monitoring_end(profile=alice)
+    atomic.user_end_monitoring.assert_called_once_with(identifier="hub_alice")
+    alice.refresh_from_db()
+    assert alice.monitoring_ended_at is not None
+
+
+def test_ending_monitoring_that_fails_changes_nothing(alice, atomic):
+    atomic.user_end_monitoring.side_effect = AtomicError("Atomic answered 404.", status=404)
+    with pytest.raises(AtomicError):
+        monitoring_end(profile=alice)
+    alice.refresh_from_db()
+    assert alice.monitoring_ended_at is None

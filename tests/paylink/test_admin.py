@@ -1,0 +1,202 @@
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from django.contrib.auth.models import User
+from django.urls import reverse
+
+from paylink.client import AtomicError
+from paylink.models import AccountSnapshot, Profile, SdkEvent, Task, WebhookEvent
+
+HULU = json.loads((Path(__file__).parent.parent / "fixtures/atomic/accounts_hulu.json").read_text())
+MODELS = ["profile", "task", "accountsnapshot", "webhookevent", "sdkevent"]
+
+
+@pytest.fixture
+def staff(db, client):
+    admin = User.objects.create_superuser("sam", password="sam-pass-1234")
+    client.force_login(admin)
+    return client
+
+
+@pytest.fixture
+def alice(db) -> Profile:
+    user = User.objects.create_user("alice", password="alice-pass-1234")
+    return Profile.objects.create(user=user, identifier="hub_alice")
+
+
+@pytest.fixture
+def bob(db) -> Profile:
+    user = User.objects.create_user("bob", password="bob-pass-1234")
+    return Profile.objects.create(user=user, identifier="hub_bob")
+
+
+@pytest.fixture
+def records(alice):
+    task = Task.objects.create(profile=alice, atomic_id="t-1", status="processing")
+    snapshot = AccountSnapshot.objects.create(profile=alice, payload=HULU, version=1)
+    body = json.dumps(
+        {
+            "eventType": "task-status-updated",
+            "user": {"identifier": "hub_alice"},
+            "data": {"taskId": "t-1", "status": "completed"},
+        }
+    )
+    webhook = WebhookEvent.objects.create(
+        ce_id="ce-1",
+        event_type="task-status-updated",
+        body=body,
+        headers={"ce-id": "ce-1"},
+        signature_valid=True,
+    )
+    forged = WebhookEvent.objects.create(ce_id="ce-1", body=body, signature_valid=False)
+    sdk = SdkEvent.objects.create(profile=alice, kind="finish", payload={"taskId": "t-1"})
+    return {
+        "profile": alice,
+        "task": task,
+        "accountsnapshot": snapshot,
+        "webhookevent": webhook,
+        "forged": forged,
+        "sdkevent": sdk,
+    }
+
+
+@pytest.fixture
+def atomic():
+    """The one seam: the Atomic client."""
+    fake = mock.Mock()
+    fake.accounts_get.return_value = HULU
+    with mock.patch("paylink.client.atomic_client", return_value=fake):
+        yield fake
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_staff_can_open_every_changelist_and_change_page(staff, records, model):
+    changelist = staff.get(reverse(f"admin:paylink_{model}_changelist"))
+    assert changelist.status_code == 200
+    change = staff.get(reverse(f"admin:paylink_{model}_change", args=[records[model].pk]))
+    assert change.status_code == 200
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_the_changelists_do_not_query_per_row(
+    staff, records, model, django_assert_max_num_queries, alice, bob
+):
+    url = reverse(f"admin:paylink_{model}_changelist")
+    staff.get(url)
+    for n in range(5):
+        Task.objects.create(profile=bob, atomic_id=f"extra-{n}")
+        SdkEvent.objects.create(profile=bob, kind="close")
+    with django_assert_max_num_queries(12):
+        assert staff.get(url).status_code == 200
+
+
+def test_the_snapshot_page_shows_only_the_last_four_of_account_numbers(staff, records):
+    page = staff.get(
+        reverse("admin:paylink_accountsnapshot_change", args=[records["accountsnapshot"].pk])
+    ).content.decode()
+    assert "8498390016491919" not in page
+    assert "••••1919" in page
+    assert "Hulu" in page
+
+
+@pytest.mark.parametrize("model", ["webhookevent", "sdkevent", "accountsnapshot"])
+def test_evidence_cannot_be_added_by_hand(staff, db, model):
+    assert staff.get(reverse(f"admin:paylink_{model}_add")).status_code == 403
+
+
+def test_a_webhook_event_cannot_be_edited(staff, records):
+    url = reverse("admin:paylink_webhookevent_change", args=[records["webhookevent"].pk])
+    staff.post(url, {"body": "{}", "error": "edited"})
+    records["webhookevent"].refresh_from_db()
+    assert records["webhookevent"].error == ""
+
+
+def test_a_non_staff_user_is_sent_to_the_admin_login(client, records, alice):
+    client.force_login(alice.user)
+    for model in MODELS:
+        response = client.get(reverse(f"admin:paylink_{model}_changelist"))
+        assert response.status_code == 302
+        assert "/admin/login/" in response["Location"]
+
+
+def act(staff, model: str, action: str, pks: list[int]):
+    return staff.post(
+        reverse(f"admin:paylink_{model}_changelist"),
+        {"action": action, "_selected_action": [str(pk) for pk in pks]},
+        follow=True,
+    )
+
+
+def messages_of(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+def test_resync_from_profiles_reports_successes_and_failures(staff, alice, bob, atomic):
+    def accounts_get(*, identifier):
+        if identifier == "hub_bob":
+            raise AtomicError("Atomic answered 503.", status=503, retryable=True)
+        return HULU
+
+    atomic.accounts_get.side_effect = accounts_get
+    response = act(staff, "profile", "resync_accounts", [alice.pk, bob.pk])
+    assert AccountSnapshot.objects.get(profile=alice).version == 1
+    assert AccountSnapshot.objects.get(profile=bob).last_error == "Atomic answered 503."
+    shown = messages_of(response)
+    assert "Re-sync accounts: 1 succeeded." in shown
+    assert any("1 failed" in m and "503" in m for m in shown)
+
+
+def test_resync_from_snapshots_fetches_again(staff, records, atomic):
+    atomic.accounts_get.return_value = {"accounts": []}
+    response = act(staff, "accountsnapshot", "resync_accounts", [records["accountsnapshot"].pk])
+    atomic.accounts_get.assert_called_once_with(identifier="hub_alice")
+    assert AccountSnapshot.objects.get().version == 2
+    assert "Re-sync accounts: 1 succeeded." in messages_of(response)
+
+
+def test_reprocess_applies_only_verified_events(staff, records, atomic):
+    response = act(
+        staff, "webhookevent", "reprocess", [records["webhookevent"].pk, records["forged"].pk]
+    )
+    assert Task.objects.get(atomic_id="t-1").status == "completed"
+    records["forged"].refresh_from_db()
+    assert records["forged"].processed_at is None
+    shown = messages_of(response)
+    assert "Re-process: 1 succeeded." in shown
+    assert "Re-process: 1 unverified event(s) skipped." in shown
+
+
+def test_end_monitoring_reports_each_outcome(staff, alice, bob, atomic):
+    def end_monitoring(*, identifier):
+        if identifier == "hub_bob":
+            raise AtomicError("Atomic answered 404.", status=404)
+
+    atomic.user_end_monitoring.side_effect = end_monitoring
+    response = act(staff, "profile", "end_monitoring", [alice.pk, bob.pk])
+    alice.refresh_from_db()
+    bob.refresh_from_db()
+    assert alice.monitoring_ended_at is not None
+    assert bob.monitoring_ended_at is None
+    shown = messages_of(response)
+    assert "End monitoring: 1 succeeded." in shown
+    assert any("End monitoring: 1 failed" in m for m in shown)
+
+
+def test_the_webhook_page_never_shows_the_api_secret(staff, records, settings):
+    settings.ATOMIC_API_SECRET = "admin-page-secret"
+    body = records["webhookevent"].body.encode()
+    records["webhookevent"].headers = {
+        "x-hmac-signature-sha-256": hmac.new(b"admin-page-secret", body, hashlib.sha256).hexdigest()
+    }
+    records["webhookevent"].save()
+    page = staff.get(
+        reverse("admin:paylink_webhookevent_change", args=[records["webhookevent"].pk])
+    ).content.decode()
+    assert "admin-page-secret" not in page
+    assert "task-status-updated" in page

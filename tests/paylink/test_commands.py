@@ -1,0 +1,174 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from io import StringIO
+from unittest import mock
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from paylink.client import AtomicError, TaskStatus, TaskSummary
+from paylink.models import AccountSnapshot, Profile, Task
+
+
+def profile_for(username: str) -> Profile:
+    user = User.objects.create_user(username, password=f"{username}-pass-1234")
+    return Profile.objects.create(user=user, identifier=f"hub_{username}")
+
+
+@pytest.fixture
+def alice(db) -> Profile:
+    return profile_for("alice")
+
+
+@pytest.fixture
+def bob(db) -> Profile:
+    return profile_for("bob")
+
+
+@pytest.fixture
+def atomic():
+    """The one seam: the Atomic client."""
+    fake = mock.Mock()
+    fake.accounts_get.return_value = {"accounts": [{"_id": "a1"}, {"_id": "a2"}]}
+    fake.user_tasks_list.return_value = []
+    with mock.patch("paylink.client.atomic_client", return_value=fake):
+        yield fake
+
+
+@pytest.fixture
+def run(django_capture_on_commit_callbacks):
+    """Runs a command as from a shell: what it enqueues on commit runs too."""
+
+    def run(*args: str) -> tuple[str, str]:
+        out, err = StringIO(), StringIO()
+        with django_capture_on_commit_callbacks(execute=True):
+            call_command(*args, stdout=out, stderr=err)
+        return out.getvalue(), err.getvalue()
+
+    return run
+
+
+def summary(task_id: str, status: str, **extra) -> TaskSummary:
+    fields = {
+        "fail_reason": None,
+        "authenticated": None,
+        "product": None,
+        "company_id": None,
+        "company_name": None,
+        "created_at": None,
+    }
+    return TaskSummary(id=task_id, status=status, **(fields | extra))
+
+
+def stuck(profile: Profile, atomic_id: str, status: str, *, age: int = 600) -> Task:
+    task = Task.objects.create(profile=profile, atomic_id=atomic_id, status=status)
+    Task.objects.filter(pk=task.pk).update(updated_at=timezone.now() - timedelta(seconds=age))
+    return task
+
+
+def test_sync_of_one_user_prints_the_count_and_version(alice, bob, atomic, run):
+    out, _ = run("paylink_sync", "--user", "alice")
+    assert out == "alice: 2 accounts, version 1\n"
+    atomic.accounts_get.assert_called_once_with(identifier="hub_alice")
+    assert not AccountSnapshot.objects.filter(profile=bob).exists()
+
+
+def test_sync_of_everyone_reports_each_user_and_fails_at_the_end(alice, bob, atomic):
+    atomic.accounts_get.side_effect = [
+        {"accounts": []},
+        AtomicError("Atomic answered 401 to GET /hub_bob/pay-link/accounts.", status=401),
+    ]
+    out, err = StringIO(), StringIO()
+    with pytest.raises(CommandError, match="1 user"):
+        call_command("paylink_sync", "--all", stdout=out, stderr=err)
+    assert out.getvalue() == "alice: 0 accounts, version 1\n"
+    assert "bob: failed: Atomic answered 401" in err.getvalue()
+
+
+def test_sync_of_an_unknown_user_is_a_clear_error(db, atomic, run):
+    with pytest.raises(CommandError, match="No PayLink profile for user 'carol'"):
+        run("paylink_sync", "--user", "carol")
+
+
+def test_sync_needs_a_user_or_all(db, run):
+    with pytest.raises(CommandError):
+        run("paylink_sync")
+
+
+def test_reconcile_moves_stuck_tasks_forward(alice, atomic, settings, run):
+    settings.PAYLINK_RECONCILE_AFTER_SECONDS = 300
+    stuck(alice, "t-old", "processing")
+    stuck(alice, "t-young", "queued", age=10)
+    stuck(alice, "t-done", "completed")
+    atomic.task_status_get.return_value = TaskStatus(
+        status="failed", fail_reason="payment-method-declined", created_at=None
+    )
+    out, _ = run("paylink_reconcile")
+    atomic.task_status_get.assert_called_once_with(task_id="t-old")
+    task = Task.objects.get(atomic_id="t-old")
+    assert (task.status, task.fail_reason) == ("failed", "payment-method-declined")
+    assert task.status_checked_at is not None
+    assert "task t-old: processing -> failed" in out
+
+
+def test_reconcile_syncs_accounts_when_a_stuck_task_completed(alice, atomic, run):
+    stuck(alice, "t-old", "processing")
+    atomic.task_status_get.return_value = TaskStatus(
+        status="completed", fail_reason=None, created_at=None
+    )
+    run("paylink_reconcile")
+    atomic.accounts_get.assert_called_once_with(identifier="hub_alice")
+
+
+def test_reconcile_records_tasks_the_host_never_heard_of(alice, bob, atomic, run):
+    stuck(alice, "t-known", "completed")
+    atomic.user_tasks_list.return_value = [
+        summary("t-known", "completed"),
+        summary("t-new", "failed", fail_reason="bad-credentials", company_name="Hulu"),
+    ]
+    out, _ = run("paylink_reconcile")
+    # bob never launched anything, so Atomic is not asked about him.
+    atomic.user_tasks_list.assert_called_once_with(identifier="hub_alice")
+    new = Task.objects.get(atomic_id="t-new")
+    assert (new.profile, new.status, new.fail_reason, new.company_name) == (
+        alice,
+        "failed",
+        "bad-credentials",
+        "Hulu",
+    )
+    assert "user alice: recorded task t-new (failed)" in out
+
+
+def test_reconcile_reports_errors_and_carries_on(alice, bob, atomic, run):
+    stuck(alice, "t-a", "processing")
+    stuck(alice, "t-b", "processing")
+    AccountSnapshot.objects.create(profile=bob)
+    atomic.task_status_get.side_effect = [
+        AtomicError("Atomic answered 404 to GET /task/t-a/status.", status=404),
+        TaskStatus(status="processing", fail_reason=None, created_at=None),
+    ]
+    atomic.user_tasks_list.side_effect = [
+        AtomicError("Could not reach Atomic.", retryable=True),
+        [summary("t-bob", "queued")],
+    ]
+    out, err = run("paylink_reconcile")
+    assert "task t-a: Atomic answered 404" in err
+    assert "task t-b: still processing" in out
+    assert "user alice: Could not reach Atomic." in err
+    assert Task.objects.get(atomic_id="t-bob").profile == bob
+    assert "Reconcile finished with 2 error(s)." in out
+
+
+def test_reconcile_never_moves_another_users_task(alice, bob, atomic, run):
+    stuck(bob, "t-bob", "queued", age=0)
+    AccountSnapshot.objects.create(profile=alice)
+    atomic.user_tasks_list.side_effect = lambda identifier: (
+        [summary("t-bob", "completed")] if identifier == "hub_alice" else []
+    )
+    _, err = run("paylink_reconcile")
+    task = Task.objects.get(atomic_id="t-bob")
+    assert (task.profile, task.status) == (bob, "queued")
+    assert "belongs to another user" in err
