@@ -100,3 +100,15 @@ def test_alice_sees_both_billers_and_pauses_one_without_a_reload(signed_in: Page
         "data-plan-status", "paused"
     )
     assert page.evaluate("window.__sameDocument") is True
+
+
+def test_refresh_swaps_in_the_new_snapshot_without_a_reload(signed_in: Page, host, alice):
+    page = signed_in
+    expect(page.locator(".dash-freshness")).to_contain_text("Not synced yet")
+    page.evaluate("window.__sameDocument = true")
+    page.get_by_role("button", name="Refresh").click()
+    expect(page.locator(".dash-freshness")).to_contain_text("Updated", timeout=SETTLE_MS)
+    expect(page.locator("#dashboard-poll")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Connect your first account")).to_be_visible()
+    assert page.evaluate("window.__sameDocument") is True
+    assert AccountSnapshot.objects.get(profile__user=alice).fetched_at is not None

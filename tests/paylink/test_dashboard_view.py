@@ -264,3 +264,12 @@ def test_the_dashboard_listens_for_finished_tasks(alice, alice_client):
     assert re.search(
         r'id="dashboard-watch"[^>]*hx-get="/\?partial=poll&amp;since=7&amp;after=\d+"', html
     )
+
+
+def test_it_renders_two_hundred_accounts(alice, alice_client):
+    hulu = fixture("hulu")["accounts"][0]
+    accounts = [dict(hulu, _id=f"acct{index:03d}") for index in range(200)]
+    snapshot_for(alice, {"accounts": accounts})
+    html = alice_client.get("/").content.decode()
+    assert html.count('class="card account-card"') == 200
+    assert "<dd>200</dd>" in html
