@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 import random
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -71,7 +72,14 @@ def action_id_issue(*, account_id: str, action_type: str, user_atomic_id: str) -
     """An opaque, signed, expiring action id; a fresh one on every accounts call."""
     lifetime = ConfigOverride.current("action_lifetime_seconds", ACTION_LIFETIME_SECONDS)
     expires = int(timezone.now().timestamp() + float(lifetime))
-    payload = {"a": account_id, "t": action_type, "u": user_atomic_id, "e": expires}
+    # The nonce makes every issue distinct, as Atomic's are, even within one second.
+    payload = {
+        "a": account_id,
+        "t": action_type,
+        "u": user_atomic_id,
+        "e": expires,
+        "n": secrets.token_hex(4),
+    }
     return signing.dumps(payload, salt=ACTION_SALT, compress=False)
 
 

@@ -145,7 +145,10 @@ def delivery_attempt(delivery: WebhookDelivery) -> None:
         delivery.state, delivery.next_attempt_at = DeliveryState.FAILED, None
     else:
         delivery.next_attempt_at = timezone.now() + timedelta(seconds=retry_delay())
-    delivery.save(update_fields=["state", "next_attempt_at"])
+    # Conditional, so a delivery cancelled (reset) while this try was in flight stays cancelled.
+    WebhookDelivery.objects.filter(pk=delivery.pk, state=DeliveryState.PENDING).update(
+        state=delivery.state, next_attempt_at=delivery.next_attempt_at
+    )
     # Anything held back for reordering goes out after this later event.
     WebhookDelivery.objects.filter(state=DeliveryState.HELD, id__lt=delivery.id).update(
         state=DeliveryState.PENDING, next_attempt_at=timezone.now()

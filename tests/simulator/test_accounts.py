@@ -1,0 +1,155 @@
+"""Account data is stable per user, differs between users, and actions change it."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+BILLER_SLUGS = (
+    "streamly",
+    "tunewave",
+    "northpeak-mobile",
+    "brightline-fiber",
+    "harborline-auto",
+    "keystone-renters",
+    "cascade-auto-finance",
+    "meridian-student-loans",
+)
+
+
+def without_action_ids(accounts):
+    # Action ids are re-issued (with a new expiry) on every call; everything else is stable.
+    return [{**a, "actions": [x["type"] for x in a["actions"]]} for a in accounts]
+
+
+def linked(sim, name, companies=("streamly", "northpeak-mobile", "keystone-renters")):
+    sim.access_token(name)
+    task_ids = [sim.connect(name, company, wait=False) for company in companies]
+    for task_id in task_ids:
+        assert sim.wait_for_task(task_id)["status"] == "completed"
+    return sim.accounts(name)
+
+
+def test_the_same_user_always_gets_the_same_data(sim, person):
+    alice = person("alice")
+    first = linked(sim, alice)
+
+    again = sim.accounts(alice)
+
+    assert without_action_ids(again) == without_action_ids(first)
+
+
+def test_two_users_get_different_data(sim, person):
+    alice_accounts = linked(sim, person("alice"))
+    bob_accounts = linked(sim, person("bob"))
+
+    for alice_account, bob_account in zip(alice_accounts, bob_accounts, strict=True):
+        assert alice_account["company"] == bob_account["company"]
+        assert alice_account["_id"] != bob_account["_id"]
+        assert alice_account["account"]["billing"] != bob_account["account"]["billing"]
+
+
+def test_bills_are_dated_around_today(sim, person):
+    accounts = linked(sim, person("alice"), companies=BILLER_SLUGS)
+
+    due_dates = {a["account"]["billing"]["dueDate"][:10] for a in accounts}
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    in_45_days = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 45 * 86400))
+    a_month_ago = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 31 * 86400))
+    assert all(a_month_ago <= day <= in_45_days for day in due_dates)
+    assert any(day >= today for day in due_dates)
+
+
+def action(account, kind):
+    return next(a["id"] for a in account["actions"] if a["type"] == kind)
+
+
+def test_completing_pause_plan_pauses_the_plan_and_stops_the_bill(sim, person):
+    alice = person("alice")
+    (account,) = linked(sim, alice, companies=("streamly",))
+
+    task_id = sim.run_action(alice, action(account, "pause-plan"))
+
+    assert sim.task_status(task_id)["status"] == "completed"
+    (after,) = sim.accounts(alice)
+    assert after["account"]["data"]["plans"][0]["status"] == "paused"
+    assert after["account"]["billing"]["amount"] == 0
+    assert "pause-plan" not in [a["type"] for a in after["actions"]]
+    assert after["_id"] == account["_id"]
+
+
+def test_completing_cancel_plan_cancels_and_offers_nothing_more(sim, person):
+    alice = person("alice")
+    (account,) = linked(sim, alice, companies=("tunewave",))
+
+    sim.run_action(alice, action(account, "cancel-plan"))
+
+    (after,) = sim.accounts(alice)
+    assert after["account"]["data"]["plans"][0]["status"] == "cancelled"
+    assert after["actions"] == []
+
+
+def test_completing_change_plan_moves_to_another_tier(sim, person):
+    alice = person("alice")
+    (account,) = linked(sim, alice, companies=("northpeak-mobile",))
+    before = account["account"]["data"]["plans"][0]
+
+    sim.run_action(alice, action(account, "change-plan"))
+
+    (after,) = sim.accounts(alice)
+    plan = after["account"]["data"]["plans"][0]
+    assert plan["title"] != before["title"]
+    assert plan["status"] == "active"
+
+
+def test_action_ids_change_on_every_call_but_all_work(sim, person):
+    alice = person("alice")
+    (account,) = linked(sim, alice, companies=("streamly",))
+
+    (again,) = sim.accounts(alice)
+
+    old_id, new_id = action(account, "pause-plan"), action(again, "pause-plan")
+    assert old_id != new_id
+    sim.run_action(alice, old_id)
+
+
+def test_an_expired_action_id_is_refused(sim, person):
+    alice = person("alice")
+    sim.configure(action_lifetime_seconds=0)
+    (account,) = linked(sim, alice, companies=("streamly",))
+
+    answer = sim.session.post(
+        f"{sim.url}/_sim/tasks",
+        json={"identifier": alice, "actionId": action(account, "pause-plan")},
+    )
+
+    assert answer.status_code == 422
+    assert "no longer available" in answer.json()["message"]
+
+
+@pytest.mark.parametrize("forged", ["", "garbage", "eyJhIjoiMSJ9:1abc:deadbeef"])
+def test_a_forged_action_id_is_refused(sim, person, forged):
+    alice = person("alice")
+    sim.access_token(alice)
+
+    answer = sim.session.post(
+        f"{sim.url}/_sim/tasks", json={"identifier": alice, "actionId": forged}
+    )
+
+    assert answer.status_code == 422
+
+
+def test_bob_cannot_use_alices_action_id(sim, person):
+    alice, bob = person("alice"), person("bob")
+    (account,) = linked(sim, alice, companies=("streamly",))
+    linked(sim, bob, companies=("streamly",))
+
+    answer = sim.session.post(
+        f"{sim.url}/_sim/tasks",
+        json={"identifier": bob, "actionId": action(account, "pause-plan")},
+    )
+
+    assert answer.status_code == 422
+    (alice_after,) = sim.accounts(alice)
+    assert alice_after["account"]["data"]["plans"][0]["status"] == "active"

@@ -1,0 +1,104 @@
+"""Task lifecycles follow the sandbox usernames, step by step, and are reported by webhook."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    ("username", "status", "fail_reason", "authenticated"),
+    [
+        ("test-good", "completed", None, True),
+        ("test-code-mfa", "completed", None, True),
+        ("test-question-mfa", "completed", None, True),
+        ("test-bad", "failed", "bad-credentials", False),
+        ("someone-else", "failed", "bad-credentials", False),
+        ("test-failure", "failed", "unknown-failure", True),
+        ("test-declined", "failed", "payment-method-declined", True),
+        ("test-inactive", "failed", "subscription-inactive", True),
+    ],
+)
+def test_each_sandbox_username_ends_as_documented(
+    sim, person, username, status, fail_reason, authenticated
+):
+    alice = person("alice")
+    sim.access_token(alice)
+    task_id = sim.connect(alice, "brightline-fiber", username=username, wait=False)
+    assert sim.task_status(task_id)["status"] == "queued"
+
+    final = sim.wait_for_task(task_id)
+
+    assert final["status"] == status
+    assert final.get("failReason") == fail_reason
+    task = sim.api("GET", f"/task/{task_id}/details").json()["data"]["task"]
+    assert task["authenticated"] is authenticated
+    linked = [a["company"]["name"] for a in sim.accounts(alice)]
+    assert linked == (["Brightline Fiber"] if status == "completed" else [])
+
+
+def test_a_task_passes_through_processing(sim, person):
+    alice = person("alice")
+    sim.access_token(alice)
+    task_id = sim.connect(alice, "streamly", wait=False)
+
+    seen = []
+    while not seen or seen[-1] not in ("completed", "failed"):
+        status = sim.task_status(task_id)["status"]
+        if not seen or seen[-1] != status:
+            seen.append(status)
+
+    assert seen == ["queued", "processing", "completed"]
+
+
+def events(received, identifier):
+    sent = [json.loads(request.body) for request in received]
+    return [event for event in sent if event["user"]["identifier"] == identifier]
+
+
+def test_a_completed_connect_sends_the_webhooks_atomic_sends(sim, person, webhook_sink):
+    sim.configure(webhook_url=webhook_sink.url)
+    alice = person("alice")
+    sim.access_token(alice)
+
+    task_id = sim.connect(alice, "streamly", metadata={"session": "s1"})
+    received = webhook_sink.wait_for(lambda r: len(events(r, alice)) >= 5)
+
+    sent = events(received, alice)
+    assert [(e["eventType"], e["data"].get("status")) for e in sent] == [
+        ("task-status-updated", "processing"),
+        ("task-authentication-status-updated", None),
+        ("task-status-updated", "completed"),
+        ("pay-link-accounts-updated", None),
+        ("task-workflow-finished", "completed"),
+    ]
+    first = sent[0]
+    assert first["user"]["identifier"] == alice
+    assert first["data"]["taskId"] == task_id
+    assert first["data"]["previousStatus"] == "queued"
+    assert first["data"]["company"]["name"] == "Streamly"
+    assert first["data"]["product"] == "pay-link"
+    assert first["data"]["metadata"] == {"session": "s1"}
+    assert sent[1]["data"] == {
+        "taskId": task_id,
+        "authenticated": True,
+        "company": {"_id": first["data"]["company"]["_id"]},
+        "metadata": {"session": "s1"},
+    }
+    assert sent[2]["data"]["previousStatus"] == "processing"
+    assert sent[3]["data"]["accountIds"] == [sim.accounts(alice)[0]["_id"]]
+
+
+def test_a_failed_login_reports_it_was_not_authenticated(sim, person, webhook_sink):
+    sim.configure(webhook_url=webhook_sink.url)
+    alice = person("alice")
+    sim.access_token(alice)
+
+    sim.connect(alice, "streamly", username="test-bad")
+    received = webhook_sink.wait_for(lambda r: len(events(r, alice)) >= 4)
+
+    sent = {e["eventType"]: e["data"] for e in events(received, alice)}
+    assert sent["task-authentication-status-updated"]["authenticated"] is False
+    assert sent["task-status-updated"]["failReason"] == "bad-credentials"
+    assert "pay-link-accounts-updated" not in sent
