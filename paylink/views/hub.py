@@ -46,11 +46,9 @@ def _atomic_error_response(error: client.AtomicError) -> JsonResponse:
 @require_GET
 def hub(request: HttpRequest) -> HttpResponse:
     profile_for_user(user=request.user)
-    return render(
-        request,
-        "paylink/hub.html",
-        {"recent_tasks": tasks_recent_for_user(user=request.user)},
-    )
+    # htmx asks for the recent list again whenever a task on the page finishes.
+    template = "paylink/hub.html#recent" if request.htmx else "paylink/hub.html"
+    return render(request, template, {"recent_tasks": tasks_recent_for_user(user=request.user)})
 
 
 @require_POST

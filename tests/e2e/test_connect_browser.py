@@ -57,8 +57,9 @@ def test_alice_connects_a_biller_and_watches_the_task_complete(signed_in: Page, 
     assert webhook.exists(), list(WebhookEvent.objects.values("event_type", "signature_valid"))
     assert webhook.first().identifier == task.profile.identifier
 
-    page.reload()
-    expect(page.locator(".task-list")).to_contain_text("Completed")
+    # The finished task's HX-Trigger refreshed the recent list, still without a reload.
+    expect(page.locator("#hub-recent .task-list")).to_contain_text("Completed")
+    assert page.evaluate("window.__sameDocument") is True
 
 
 def test_the_status_arrives_by_polling_when_atomic_was_briefly_unreachable(

@@ -117,6 +117,16 @@ def test_the_hub_lists_alices_recent_tasks_and_not_bobs(alice_client, alice):
     assert "Netflix" not in html
 
 
+def test_the_recent_list_refreshes_itself_when_a_task_finishes(alice_client, alice):
+    html = alice_client.get("/hub/").content.decode()
+    assert 'hx-trigger="paylink:task-finished from:body"' in html
+    Task.objects.create(profile=profile_for_user(user=alice), atomic_id="t-new", status="completed")
+    partial = alice_client.get("/hub/", headers={"hx-request": "true"}).content.decode()
+    assert "<html" not in partial
+    assert partial.strip().startswith('<section class="hub__recent card" id="hub-recent"')
+    assert "/hub/tasks/t-new/" in partial
+
+
 def test_the_token_endpoint_returns_only_the_public_token(alice_client, alice, atomic, settings):
     settings.PAYLINK_TOKEN_LIFETIME = 3600
     atomic.access_token_create.return_value = "test-public-token"
