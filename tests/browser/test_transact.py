@@ -314,3 +314,32 @@ def test_the_sdk_script_is_served_as_javascript(simulator) -> None:
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/javascript")
     assert "window" in response.text
+
+
+def test_an_action_taken_from_the_hub_shows_on_the_hub_afterwards(
+    host_page: Page, simulator, alice: str
+) -> None:
+    token = simulator.access_token(alice)
+    simulator.connect(alice, "streamly")
+    frame = launch(host_page, simulator_url=simulator.url, config=manage_config(token))
+
+    frame.get_by_role("button", name="Pause plan").click()
+    frame.get_by_role("button", name="Confirm").click()
+    expect(frame.get_by_role("heading", name="Your Streamly plan is paused")).to_be_visible()
+    frame.get_by_role("button", name="Back to Hub").click()
+
+    expect(frame.locator("[data-app=expenses] .badge", has_text="paused")).to_be_visible()
+    assert simulator.accounts(alice)[0]["account"]["data"]["plans"][0]["status"] == "paused"
+    assert events(host_page, "finish") == []
+
+
+def test_the_billers_site_link_goes_to_the_integrators_open_url_callback(
+    host_page: Page, simulator, alice: str
+) -> None:
+    token = simulator.access_token(alice)
+    simulator.connect(alice, "streamly")
+    frame = launch(host_page, simulator_url=simulator.url, config=manage_config(token))
+
+    frame.get_by_role("button", name="Manage on Streamly's site").click()
+
+    assert wait_for_event(host_page, "openUrl") == {"url": "https://www.streamly.com"}
