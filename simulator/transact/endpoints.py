@@ -106,9 +106,11 @@ def task_json(task: Any) -> dict[str, Any]:
     }
 
 
-def _identity_missing(user: Any) -> bool:
+def _identity_missing(user: Any) -> list[str]:
+    """The identity fields the host has not given Atomic yet."""
     identity = engine.user_data(identifier=user.identifier).get("identity")
-    return not (isinstance(identity, dict) and identity.get("firstName"))
+    stored = identity if isinstance(identity, dict) else {}
+    return [name for name in IDENTITY_FIELDS if not stored.get(name.removeprefix("identity."))]
 
 
 @require_GET
@@ -165,7 +167,7 @@ def _connect(
 ) -> JsonResponse:
     task = engine.task_start(user=user, company_id=company.id, username=username, metadata=metadata)
     # The page forwards this to the host, which answers from its server with PUT /user.
-    fields = list(IDENTITY_FIELDS) if _identity_missing(user) else []
+    fields = _identity_missing(user)
     return JsonResponse({"step": "task", "task": task_json(task), "dataRequestFields": fields})
 
 

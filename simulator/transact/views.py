@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import cache_control
@@ -48,8 +49,13 @@ def initialize_view(request: HttpRequest, config: str) -> HttpResponse:
 
 
 @cache
-def _sdk_source() -> bytes:
+def _sdk_source_cached() -> bytes:
     return _SDK_FILE.read_bytes()
+
+
+def _sdk_source() -> bytes:
+    # Re-read on every request while developing, so an edit shows without a restart.
+    return _SDK_FILE.read_bytes() if settings.DEBUG else _sdk_source_cached()
 
 
 @require_safe

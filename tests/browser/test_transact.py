@@ -343,3 +343,50 @@ def test_the_billers_site_link_goes_to_the_integrators_open_url_callback(
     frame.get_by_role("button", name="Manage on Streamly's site").click()
 
     assert wait_for_event(host_page, "openUrl") == {"url": "https://www.streamly.com"}
+
+
+def test_a_question_mfa_login_shows_the_security_question(
+    host_page: Page, simulator, alice: str
+) -> None:
+    token = simulator.access_token(alice)
+    frame = launch(host_page, simulator_url=simulator.url, config=manage_config(token))
+
+    log_in(frame, company="Streamly", username="test-question-mfa")
+    frame.get_by_label("What was the name of your first pet?").fill("Rex")
+    frame.get_by_role("button", name="Verify").click()
+
+    expect(frame.get_by_role("heading", name="Connected to Streamly")).to_be_visible()
+    mfa = next(e for e in events(host_page, "interaction") if e["name"] == "Viewed MFA Page")
+    assert mfa["value"]["type"] == "question"
+
+
+def test_no_data_request_when_the_host_already_gave_the_identity(
+    host_page: Page, simulator, alice: str
+) -> None:
+    identity = {"firstName": "Alice", "lastName": "Liddell", "email": "alice@example.com"}
+    token = simulator.access_token(alice, identity=identity)
+    frame = launch(host_page, simulator_url=simulator.url, config=manage_config(token))
+
+    log_in(frame, company="Streamly", username="test-good")
+    expect(frame.get_by_role("heading", name="Connected to Streamly")).to_be_visible()
+
+    assert events(host_page, "dataRequest") == []
+
+
+def test_a_container_hosts_the_iframe_inline_and_loses_it_on_close(
+    host_page: Page, simulator, alice: str
+) -> None:
+    token = simulator.access_token(alice)
+    frame = launch(
+        host_page, simulator_url=simulator.url, config=manage_config(token), container="#slot"
+    )
+    expect(frame.get_by_role("heading", name="Payments Hub")).to_be_visible()
+    iframe = host_page.locator(f"#slot > {FRAME}")
+    expect(iframe).to_have_count(1)
+    assert iframe.evaluate("el => getComputedStyle(el).position") != "fixed"
+    assert host_page.evaluate("document.body.style.overflow") == ""
+
+    frame.get_by_role("button", name="Close").click()
+
+    wait_for_event(host_page, "close")
+    expect(host_page.locator(FRAME)).to_have_count(0)
