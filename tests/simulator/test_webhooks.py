@@ -1,0 +1,147 @@
+"""Webhooks go out as Atomic sends them: signed, CloudEvents headers, retried, and faultable."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from collections import defaultdict
+
+import pytest
+
+
+@pytest.fixture
+def alice(sim, person, webhook_sink):
+    sim.configure(webhook_url=webhook_sink.url)
+    identifier = person("alice")
+    sim.access_token(identifier)
+    return identifier
+
+
+def mine(received, identifier):
+    return [r for r in received if json.loads(r.body)["user"]["identifier"] == identifier]
+
+
+def event_type(request):
+    return json.loads(request.body)["eventType"]
+
+
+def test_each_webhook_is_signed_over_its_raw_body_with_cloudevents_headers(
+    sim, alice, webhook_sink
+):
+    sim.connect(alice, "streamly")
+    received = webhook_sink.wait_for(lambda r: len(mine(r, alice)) >= 5)
+
+    for request in mine(received, alice):
+        expected = hmac.new(sim.api_secret.encode(), request.body, hashlib.sha256).hexdigest()
+        assert request.headers["x-hmac-signature-sha-256"] == expected
+        assert request.headers["ce-specversion"] == "1.0"
+        assert request.headers["ce-source"] == "com.atomicfi"
+        assert request.headers["ce-type"] == f"com.atomicfi.{event_type(request)}"
+        assert request.headers["ce-time"] == json.loads(request.body)["eventTime"]
+        assert request.headers["content-type"] == "application/json"
+        assert request.path == "/webhooks/atomic/"
+    assert len({r.headers["ce-id"] for r in mine(received, alice)}) == 5
+
+
+def test_a_webhook_signed_with_another_secret_would_not_verify(sim, alice, webhook_sink):
+    sim.connect(alice, "streamly")
+    (first, *_) = mine(webhook_sink.wait_for(lambda r: len(mine(r, alice)) >= 1), alice)
+
+    forged = hmac.new(b"another-secret", first.body, hashlib.sha256).hexdigest()
+
+    assert first.headers["x-hmac-signature-sha-256"] != forged
+
+
+def test_a_retry_carries_the_same_ce_id_and_bytes(sim, alice, webhook_sink):
+    webhook_sink.fail_next(2)
+
+    sim.connect(alice, "streamly")
+    received = webhook_sink.wait_for(
+        lambda r: sum(1 for x in mine(r, alice) if x.status == 200) >= 5
+    )
+
+    by_id = defaultdict(list)
+    for request in mine(received, alice):
+        by_id[request.headers["ce-id"]].append(request)
+    retried = [tries for tries in by_id.values() if len(tries) > 1]
+    assert len(retried) == 2
+    for tries in retried:
+        assert [t.status for t in tries] == [500, 200]
+        assert tries[0].body == tries[1].body
+        assert tries[1].at - tries[0].at >= 0.25  # the configured retry delay
+
+
+def test_it_retries_exactly_three_more_times_then_gives_up(sim, alice, webhook_sink):
+    webhook_sink.fail_next(1000)
+
+    sim.connect(alice, "streamly", username="test-bad")
+    webhook_sink.wait_for(lambda r: len(mine(r, alice)) >= 16)
+    time.sleep(1.0)  # three retry delays: room for a fifth try, if there were one
+
+    by_id = defaultdict(int)
+    for request in mine(webhook_sink.received, alice):
+        by_id[request.headers["ce-id"]] += 1
+    assert list(by_id.values()) == [4, 4, 4, 4]
+    states = {d["state"] for d in sim.state()["deliveries"] if d["identifier"] == alice}
+    assert states == {"failed"}
+
+
+def test_the_drop_fault_never_sends_the_event(sim, alice, webhook_sink):
+    sim.control_webhook_faults("drop", times=1)
+
+    sim.connect(alice, "streamly")
+    received = mine(webhook_sink.wait_for(lambda r: len(mine(r, alice)) >= 4), alice)
+    time.sleep(0.5)
+
+    types = [event_type(r) for r in mine(webhook_sink.received, alice)]
+    assert types == [
+        "task-authentication-status-updated",
+        "task-status-updated",
+        "pay-link-accounts-updated",
+        "task-workflow-finished",
+    ]
+    assert json.loads(received[1].body)["data"]["status"] == "completed"
+    dropped = [d for d in sim.state()["deliveries"] if d["state"] == "dropped"]
+    assert dropped and dropped[0]["identifier"] == alice and dropped[0]["attempts"] == []
+
+
+def test_the_duplicate_fault_sends_the_event_twice_with_one_ce_id(sim, alice, webhook_sink):
+    sim.control_webhook_faults("duplicate", times=1)
+
+    sim.connect(alice, "streamly")
+    received = mine(webhook_sink.wait_for(lambda r: len(mine(r, alice)) >= 6), alice)
+
+    first, second = received[0], received[1]
+    assert first.headers["ce-id"] == second.headers["ce-id"]
+    assert first.body == second.body
+    assert len({r.headers["ce-id"] for r in received}) == 5
+
+
+def test_the_reorder_fault_sends_the_event_after_the_next_one(sim, alice, webhook_sink):
+    sim.control_webhook_faults("reorder", times=1)
+
+    sim.connect(alice, "streamly")
+    received = mine(webhook_sink.wait_for(lambda r: len(mine(r, alice)) >= 5), alice)
+
+    assert [event_type(r) for r in received[:2]] == [
+        "task-authentication-status-updated",
+        "task-status-updated",
+    ]
+    assert json.loads(received[1].body)["data"]["status"] == "processing"
+
+
+def test_the_fail_fault_makes_the_first_try_count_as_failed(sim, alice, webhook_sink):
+    sim.control_webhook_faults("fail", times=1)
+
+    sim.connect(alice, "streamly")
+    received = mine(webhook_sink.wait_for(lambda r: len(mine(r, alice)) >= 5), alice)
+
+    processing = [r for r in received if json.loads(r.body)["data"].get("status") == "processing"]
+    assert len(processing) == 1  # the failed try never reached the receiver
+    delivery = next(
+        d for d in sim.state()["deliveries"] if d["ce_id"] == processing[0].headers["ce-id"]
+    )
+    assert [a["error"] for a in delivery["attempts"]] == ["fault: fail", ""]
+    assert [a["status_code"] for a in delivery["attempts"]] == [None, 200]
