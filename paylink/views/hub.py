@@ -35,10 +35,17 @@ logger = logging.getLogger(__name__)
 HTMX_STOP_POLLING = 286
 
 
-def _atomic_error_response(error: client.AtomicError) -> JsonResponse:
+def _atomic_error_response(error: client.AtomicError, *, doing: str) -> JsonResponse:
+    # The page gets our sentence, never Atomic's text (logged instead): it may name paths or ids.
     # 503 tells the page a retry may work; 502 that Atomic answered but refused.
+    if error.retryable:
+        sentence = (
+            f"We couldn't {doing} because Atomic isn't answering right now. Try again in a moment."
+        )
+    else:
+        sentence = f"We couldn't {doing}. If this keeps happening, contact support."
     return JsonResponse(
-        {"error": str(error), "retryable": bool(error.retryable)},
+        {"error": sentence, "retryable": bool(error.retryable)},
         status=503 if error.retryable else 502,
     )
 
@@ -58,7 +65,7 @@ def token(request: HttpRequest) -> JsonResponse:
         public_token = access_token_issue(user=request.user)
     except client.AtomicError as error:
         logger.warning("Atomic refused an access token: %s", error)
-        return _atomic_error_response(error)
+        return _atomic_error_response(error, doing="open the Payments Hub")
     return JsonResponse({"publicToken": public_token})
 
 
@@ -102,7 +109,7 @@ def sdk_event(request: HttpRequest) -> JsonResponse:
                 )
             except client.AtomicError as error:
                 logger.warning("Atomic refused the user data update: %s", error)
-                return _atomic_error_response(error)
+                return _atomic_error_response(error, doing="share your details with the company")
             return JsonResponse({"recorded": True, "sent": sent})
         case _:
             sdk_event_record(profile=profile, event=event)

@@ -118,3 +118,19 @@ def test_closing_the_hub_says_so(signed_in: Page, host):
         "You closed the Payments Hub."
     )
     expect(page.get_by_role("button", name="Open Payments Hub")).to_be_enabled()
+
+
+def test_a_token_failure_offers_to_try_again(signed_in: Page, host, simulator):
+    page = signed_in
+    simulator.control_faults(endpoint="access-token", kind="503", times=100)
+    page.goto(host + "/hub/")
+    page.get_by_role("button", name="Open Payments Hub").click()
+    messages = page.locator("#paylink-transact-messages")
+    expect(messages.locator(".alert--error")).to_be_visible()
+    expect(page.locator(FRAME)).to_have_count(0)
+
+    simulator.reset()
+    messages.get_by_role("button", name="Try again").click()
+    expect(
+        page.frame_locator(FRAME).get_by_role("button", name="Connect an account")
+    ).to_be_visible()

@@ -102,7 +102,11 @@ def test_a_data_request_atomic_refuses_is_a_json_error(alice_client, atomic):
         alice_client, {"kind": "data-request", "payload": {"fields": ["identity.lastName"]}}
     )
     assert response.status_code == 503
-    assert response.json() == {"error": "Atomic is busy.", "retryable": True}
+    assert response.json() == {
+        "error": "We couldn't share your details with the company because Atomic isn't "
+        "answering right now. Try again in a moment.",
+        "retryable": True,
+    }
 
 
 def test_a_finish_records_the_task_and_returns_its_status_url(alice_client, alice, atomic):
