@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import io
 import json
+import time
 from pathlib import Path
 from unittest import mock
 
@@ -11,6 +12,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
+from paylink.client import atomic_client
 from paylink.models import AccountSnapshot, Profile, Task, WebhookEvent
 from paylink.tasks import process_webhook_event
 
@@ -300,3 +302,67 @@ def test_processing_skips_an_event_that_failed_verification(alice, atomic, deliv
     deliver(body, signature="0" * 64)
     process_webhook_event.call(WebhookEvent.objects.get().pk)
     assert not Task.objects.exists()
+
+
+# --- Against the simulator: real signed deliveries into the host on a live server --------------
+
+
+@pytest.fixture
+def host_on_simulator(live_server, simulator, settings):
+    settings.ATOMIC_API_URL = simulator.url
+    settings.ATOMIC_API_KEY = simulator.api_key
+    settings.ATOMIC_API_SECRET = simulator.api_secret
+    simulator.reset()
+    simulator.configure(webhook_url=live_server.url + URL)
+    yield simulator
+    simulator.reset()
+
+
+def wait_until(predicate, *, timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return predicate()
+
+
+def deliveries_settled(sim, identifier: str) -> bool:
+    deliveries = [d for d in sim.state()["deliveries"] if d["identifier"] == identifier]
+    answered = sum(1 for d in deliveries for a in d["attempts"] if a["status_code"] == 200)
+    return (
+        bool(deliveries)
+        and all(d["state"] in ("delivered", "failed", "dropped") for d in deliveries)
+        and WebhookEvent.objects.count() == answered
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_simulators_webhooks_complete_the_task_and_sync_the_accounts(host_on_simulator):
+    sim = host_on_simulator
+    user = User.objects.create_user("alice", password="alice-pass-1234")
+    alice = Profile.objects.create(user=user, identifier="hub_alice_live")
+    assert atomic_client().access_token_create(identifier="hub_alice_live")
+    # A duplicated delivery must still count once.
+    sim.control_webhook_faults("duplicate", times=1)
+    task_id = sim.connect("hub_alice_live", "streamly")
+
+    assert wait_until(
+        lambda: (
+            Task.objects.filter(atomic_id=task_id, status="completed").exists()
+            and AccountSnapshot.objects.filter(profile=alice, version__gte=1).exists()
+        )
+    ), sim.log()
+    task = Task.objects.get(atomic_id=task_id)
+    assert (task.profile, task.company_name != "") == (alice, True)
+    snapshot = AccountSnapshot.objects.get(profile=alice)
+    assert len(snapshot.payload["accounts"]) >= 1
+    # Later events (accounts updated, workflow finished) may still be on their way: wait until
+    # the simulator has sent them all and the host holds every delivery it answered.
+    settled = wait_until(lambda: deliveries_settled(sim, "hub_alice_live"))
+    assert settled, list(WebhookEvent.objects.values_list("event_type", "error", "processed_at"))
+    assert WebhookEvent.objects.filter(error__startswith="Duplicate").count() == 1
+    assert not WebhookEvent.objects.filter(processed_at__isnull=True).exists()
+    assert (
+        not WebhookEvent.objects.exclude(error="").exclude(error__startswith="Duplicate").exists()
+    )
