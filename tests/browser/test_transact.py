@@ -3,6 +3,8 @@ SDK, a person goes through the iframe, and the integrator's callbacks hear about
 
 from __future__ import annotations
 
+import base64
+import json
 import secrets
 
 import pytest
@@ -390,3 +392,16 @@ def test_a_container_hosts_the_iframe_inline_and_loses_it_on_close(
 
     wait_for_event(host_page, "close")
     expect(host_page.locator(FRAME)).to_have_count(0)
+
+
+def test_a_token_in_the_config_itself_is_used_without_a_handshake(
+    page: Page, simulator, alice: str
+) -> None:
+    token = simulator.access_token(alice)
+    config = {"scope": "pay-link", "publicToken": token, "tasks": [{"operation": "manage"}]}
+    encoded = base64.b64encode(json.dumps(config).encode()).decode()
+
+    page.goto(f"{simulator.url}/initialize/{encoded}")
+
+    expect(page.get_by_role("heading", name="Payments Hub")).to_be_visible()
+    expect(page.locator("[data-app=orders]")).to_contain_text("No orders yet.")

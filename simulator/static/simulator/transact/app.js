@@ -637,10 +637,15 @@
     ];
     const list = h(
       "ol",
-      { class: "steps" },
+      { class: "steps", "aria-live": "polite" },
       steps.map(([id, text]) => h("li", { "data-step": id }, text)),
     );
-    const status = h("p", { class: "muted", id: "task-status", "data-status": task.status });
+    const status = h("p", {
+      class: "muted",
+      id: "task-status",
+      role: "status",
+      "data-status": task.status,
+    });
     const title = flow.kind === "connect" ? "progressTitle" : "actionProgressTitle";
     const screen = render(company.name, [
       h(
