@@ -405,3 +405,47 @@ def test_a_token_in_the_config_itself_is_used_without_a_handshake(
 
     expect(page.get_by_role("heading", name="Payments Hub")).to_be_visible()
     expect(page.locator("[data-app=orders]")).to_contain_text("No orders yet.")
+
+
+def test_a_person_can_connect_with_the_keyboard_alone(
+    host_page: Page, simulator, alice: str
+) -> None:
+    token = simulator.access_token(alice)
+    frame = launch(host_page, simulator_url=simulator.url, config=manage_config(token))
+    expect(frame.get_by_role("heading", name="Payments Hub")).to_be_focused()
+    keys = host_page.keyboard
+
+    keys.press("Tab")
+    expect(frame.get_by_role("button", name="Connect an account")).to_be_focused()
+    keys.press("Enter")
+    expect(frame.get_by_label("Search for a company")).to_be_focused()
+    keys.type("Streamly")
+    expect(frame.locator(".company")).to_have_count(1)
+    keys.press("Tab")
+    keys.press("Enter")
+    expect(frame.get_by_label("Username")).to_be_focused()
+    keys.type("test-good")
+    keys.press("Tab")
+    keys.type("secret")
+    keys.press("Enter")
+    expect(frame.get_by_role("heading", name="Connected to Streamly")).to_be_focused()
+    keys.press("Tab")
+    keys.press("Enter")
+
+    assert simulator.task_status(wait_for_event(host_page, "finish")["taskId"])["status"] == (
+        "completed"
+    )
+
+
+def test_try_again_after_a_failure_goes_back_to_the_login(
+    host_page: Page, simulator, alice: str
+) -> None:
+    token = simulator.access_token(alice)
+    frame = launch(host_page, simulator_url=simulator.url, config=manage_config(token))
+    log_in(frame, company="Streamly", username="test-declined")
+    expect(frame.get_by_text("The payment method was declined.")).to_be_visible()
+
+    frame.get_by_role("button", name="Try again").click()
+
+    expect(frame.get_by_role("heading", name="Log in to Streamly")).to_be_visible()
+    expect(frame.get_by_label("Username")).to_have_value("")
