@@ -98,14 +98,27 @@ class SimulatorProcess:
         self.stop()
         raise RuntimeError(f"the simulator did not answer within {timeout} s:\n{self.log()}")
 
-    def stop(self) -> None:
+    def _end_process(self, *, kill: bool = False) -> None:
         if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
+            if kill:
+                self.process.kill()
+            else:
+                self.process.terminate()
             try:
                 self.process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=5)
+
+    def restart(self, *, crash: bool = False, pause: float = 0.0) -> SimulatorProcess:
+        """Stop (or with `crash`, kill) the process and start it again on the same port and
+        database, after `pause` seconds down."""
+        self._end_process(kill=crash)
+        time.sleep(pause)
+        return self.start()
+
+    def stop(self) -> None:
+        self._end_process()
         self.session.close()
         self._tmp.cleanup()
 
