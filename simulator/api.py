@@ -17,8 +17,9 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
@@ -242,8 +243,8 @@ def task_details_view(request: HttpRequest, task_id: str) -> HttpResponse:
 
 @api_endpoint("user-tasks", methods=("GET",))
 def user_tasks_view(request: HttpRequest, identifier: str) -> HttpResponse:
-    status = request.GET.get("status")
-    if status is not None and status not in TaskStatus.values:
+    status = request.GET.get("status", "")
+    if status and status not in TaskStatus.values:
         raise ApiInputError(422, f"status must be one of: {', '.join(TaskStatus.values)}.")
     user = _user_get(identifier)
     tasks = [engine.task_catch_up(task) for task in user.tasks.all()]
@@ -313,5 +314,12 @@ class JsonErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse:
+        match exception:
+            case RequestDataTooBig():
+                return error_response(413, "The request body is too large.")
+            case SuspiciousOperation():
+                return error_response(400, "The request was unacceptable.")
+            case Http404():
+                return error_response(404, "Not found.")
         logger.exception("unhandled error on %s %s", request.method, request.path)
         return server_error_view(request)

@@ -175,3 +175,13 @@ def test_an_expired_public_token_is_refused(sim, person):
     tokens = [t for t in sim.state()["tokens"] if t["identifier"] == alice]
     assert tokens[0]["expired"] is True
     assert token not in str(sim.state())
+
+
+def test_an_oversized_body_is_refused_in_json(sim):
+    huge = b'{"identifier": "' + b"a" * 3_000_000 + b'"}'
+
+    answer = sim.api(
+        "POST", "/access-token", data=huge, headers={"content-type": "application/json"}
+    )
+
+    assert_json_error(answer, 413)
