@@ -2,6 +2,17 @@
 
 For local QA only, so no auth; JSON bodies only (a cross-site page cannot send those without a
 CORS preflight, which is never granted), or form posts from the root page with its CSRF token.
+Bad input is a 4xx JSON `{message, code}` (422 for values that make no sense).
+
+    POST /_sim/faults          {endpoint, kind, times?, retry_after?, delay?}
+    POST /_sim/webhook-faults  {mode: drop|duplicate|reorder|fail, times?}
+    POST /_sim/config          {webhook_url?, webhook_retry_delay?, task_step_seconds?,
+                                action_lifetime_seconds?}   (null: back to the setting)
+    POST /_sim/reset           {all?}   faults, config, unsent webhooks (all: every record)
+    POST /_sim/tasks           {identifier, company, username?, metadata?} or
+                               {identifier, actionId, metadata?}: start a task without Transact
+    POST /_sim/tokens/expire   {publicToken}
+    GET  /_sim/state           users, masked tokens, tasks, deliveries, faults, config
 """
 
 from __future__ import annotations
