@@ -113,7 +113,13 @@ def account_actions(*, biller: Biller, plan_status: str) -> list[str]:
             return list(biller.actions)
 
 
-def account_build(*, link: LinkedAccount, identifier: str, user_atomic_id: str) -> dict[str, Any]:
+def account_build(
+    *,
+    link: LinkedAccount,
+    identifier: str,
+    user_atomic_id: str,
+    known_identity: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The full PayLink account (the seed's Hulu shape) for one linked company."""
     biller = biller_by_id(link.company_id)
     if biller is None:
@@ -186,6 +192,20 @@ def account_build(*, link: LinkedAccount, identifier: str, user_atomic_id: str) 
     if "pending_change" in overrides:
         pending_change = overrides["pending_change"]
 
+    identity = {
+        "firstName": first,
+        "lastName": last,
+        "email": f"{first}.{last}@example.com".lower(),
+        "phone": f"555{_digits(rng, 7)}",
+    }
+    if isinstance(known_identity, dict):
+        # The biller knows the person the host described (access token or PUT /user).
+        identity |= {
+            key: value
+            for key, value in known_identity.items()
+            if key in identity and isinstance(value, str) and value
+        }
+
     plan_json: dict[str, Any] = {
         "sourceId": f"{biller.name} ({plan.title})",
         "status": plan_status,
@@ -211,14 +231,7 @@ def account_build(*, link: LinkedAccount, identifier: str, user_atomic_id: str) 
             "type": biller.account_type,
             "sourceId": source_id,
             "suggestions": suggestions,
-            "identities": [
-                {
-                    "firstName": first,
-                    "lastName": last,
-                    "email": f"{first}.{last}@example.com".lower(),
-                    "phone": f"555{_digits(rng, 7)}",
-                }
-            ],
+            "identities": [identity],
             "billing": {
                 "accountNumber": account_number,
                 "amount": amount,

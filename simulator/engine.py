@@ -166,7 +166,12 @@ def accounts_for(*, identifier: str) -> list[dict[str, Any]]:
     if user is None:
         return []
     built = (
-        accounts.account_build(link=link, identifier=identifier, user_atomic_id=user.atomic_id)
+        accounts.account_build(
+            link=link,
+            identifier=identifier,
+            user_atomic_id=user.atomic_id,
+            known_identity=user.data.get("identity"),
+        )
         for link in user.linked_accounts.all()
     )
     return [account for account in built if account]

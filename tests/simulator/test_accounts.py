@@ -153,3 +153,16 @@ def test_bob_cannot_use_alices_action_id(sim, person):
     assert answer.status_code == 422
     (alice_after,) = sim.accounts(alice)
     assert alice_after["account"]["data"]["plans"][0]["status"] == "active"
+
+
+def test_accounts_show_the_identity_the_host_gave(sim, person):
+    alice = person("alice")
+    sim.access_token(alice, identity={"firstName": "Alice", "email": "alice@example.org"})
+    sim.connect(alice, "streamly")
+
+    (account,) = sim.accounts(alice)
+
+    (identity,) = account["account"]["identities"]
+    assert identity["firstName"] == "Alice"
+    assert identity["email"] == "alice@example.org"
+    assert identity["lastName"]  # still filled in by the biller
