@@ -123,7 +123,6 @@ class AtomicSession(requests.Session):
         adapter = _TimeoutAdapter(timeout=timeout, max_retries=retry)
         self.mount("https://", adapter)
         self.mount("http://", adapter)
-        self.trust_env = False
 
 
 # --- Results ---------------------------------------------------------------------------------

@@ -63,7 +63,8 @@ def webhook_event_store(*, body: bytes, headers: Mapping[str, str]) -> WebhookEv
 
     The searchable columns are filled from the (still unverified) body on a best-effort basis.
     """
-    text = body.decode("utf-8", errors="replace")
+    # NUL cannot be stored in a PostgreSQL text column; it has no place in JSON anyway.
+    text = body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
     kept = _kept_headers(headers)
     payload = _body_json(text)
     ce_type = kept.get("ce-type", "")
@@ -85,6 +86,12 @@ def webhook_signature_valid(*, body: bytes, signature: str | None) -> bool:
         return False
     expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     return hmac.compare_digest(expected, signature.strip().lower())
+
+
+def webhook_event_unverified(*, event: WebhookEvent) -> None:
+    """Note on an event that its signature was missing or wrong; it is never processed."""
+    event.error = "Signature missing or wrong; not processed."
+    event.save(update_fields=["error"])
 
 
 def webhook_event_claim(*, event: WebhookEvent) -> bool:

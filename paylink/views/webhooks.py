@@ -15,6 +15,7 @@ from paylink.services.webhooks import (
     webhook_event_claim,
     webhook_event_reject,
     webhook_event_store,
+    webhook_event_unverified,
     webhook_signature_valid,
 )
 from paylink.tasks import process_webhook_event
@@ -50,6 +51,7 @@ def atomic_webhook(request: HttpRequest) -> HttpResponse:
 
     if not webhook_signature_valid(body=body, signature=request.headers.get(SIGNATURE_HEADER)):
         # Not provably from Atomic: stored for the record (signature_valid False), not acted on.
+        webhook_event_unverified(event=event)
         return _answer(401, "Invalid signature.")
 
     if not webhook_event_claim(event=event):

@@ -120,6 +120,7 @@ def test_it_rejects_a_forged_signature(alice, atomic, deliver):
     event = WebhookEvent.objects.get()
     assert event.signature_valid is False
     assert event.processed_at is None
+    assert "Signature missing or wrong" in event.error
     assert not Task.objects.exists()
     atomic.accounts_get.assert_not_called()
 
@@ -239,7 +240,7 @@ def test_an_event_missing_its_task_id_is_noted_not_crashed(alice, atomic, delive
     assert "Missing data.taskId" in WebhookEvent.objects.get().error
 
 
-@pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b"\xff\xfe"])
+@pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b"\xff\xfe", b"\x00{}"])
 def test_it_rejects_a_signed_body_that_is_not_a_json_object(alice, atomic, deliver, body):
     response = deliver(body)
     assert response.status_code == 400
