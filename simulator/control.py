@@ -34,7 +34,7 @@ from django.views.decorators.http import require_GET
 
 from simulator import engine, faults, webhooks
 from simulator.api import error_response
-from simulator.catalogue import BILLERS, biller_by_slug
+from simulator.catalogue import BILLERS, biller_by_id, biller_by_slug
 from simulator.models import (
     ApiFault,
     ConfigOverride,
@@ -275,6 +275,11 @@ def _delivery_json(delivery: WebhookDelivery) -> dict[str, Any]:
     }
 
 
+def _company_name(company_id: str) -> str:
+    biller = biller_by_id(company_id)
+    return biller.name if biller else company_id
+
+
 def state_snapshot() -> dict[str, Any]:
     now = timezone.now()
     users = SimUser.objects.prefetch_related("linked_accounts")[:LIST_LIMIT]
@@ -307,6 +312,7 @@ def state_snapshot() -> dict[str, Any]:
                 "task_id": task.task_id,
                 "identifier": task.user.identifier,
                 "company_id": task.company_id,
+                "company_name": _company_name(task.company_id),
                 "operation": task.operation,
                 "action_type": task.action_type,
                 "account_id": task.account_id,
@@ -342,6 +348,10 @@ def state_view(request: HttpRequest) -> HttpResponse:
 @require_GET
 def index_view(request: HttpRequest) -> HttpResponse:
     state = state_snapshot()
+    for user in state["users"]:
+        user["data_json"] = json.dumps(user["data"], indent=1, sort_keys=True)
+        for link in user["linked_accounts"]:
+            link["company_name"] = _company_name(link["company_id"])
     companies = [biller.company for biller in BILLERS]
     return render(
         request,
