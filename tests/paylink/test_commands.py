@@ -112,6 +112,7 @@ def test_reconcile_moves_stuck_tasks_forward(alice, atomic, settings, run):
     assert (task.status, task.fail_reason) == ("failed", "payment-method-declined")
     assert task.status_checked_at is not None
     assert "task t-old: processing -> failed" in out
+    assert out.endswith("Reconcile finished.\n")
 
 
 def test_reconcile_syncs_accounts_when_a_stuck_task_completed(alice, atomic, run):
@@ -142,7 +143,9 @@ def test_reconcile_records_tasks_the_host_never_heard_of(alice, bob, atomic, run
     assert "user alice: recorded task t-new (failed)" in out
 
 
-def test_reconcile_reports_errors_and_carries_on(alice, bob, atomic, run):
+def test_reconcile_reports_errors_and_carries_on(
+    alice, bob, atomic, django_capture_on_commit_callbacks
+):
     stuck(alice, "t-a", "processing")
     stuck(alice, "t-b", "processing")
     AccountSnapshot.objects.create(profile=bob)
@@ -154,12 +157,17 @@ def test_reconcile_reports_errors_and_carries_on(alice, bob, atomic, run):
         AtomicError("Could not reach Atomic.", retryable=True),
         [summary("t-bob", "queued")],
     ]
-    out, err = run("paylink_reconcile")
+    out, err = StringIO(), StringIO()
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(CommandError, match=r"finished with 2 error\(s\)"),
+    ):
+        call_command("paylink_reconcile", stdout=out, stderr=err)
+    out, err = out.getvalue(), err.getvalue()
     assert "task t-a: Atomic answered 404" in err
     assert "task t-b: still processing" in out
     assert "user alice: Could not reach Atomic." in err
     assert Task.objects.get(atomic_id="t-bob").profile == bob
-    assert "Reconcile finished with 2 error(s)." in out
 
 
 def test_reconcile_never_moves_another_users_task(alice, bob, atomic, run):
@@ -168,7 +176,10 @@ def test_reconcile_never_moves_another_users_task(alice, bob, atomic, run):
     atomic.user_tasks_list.side_effect = lambda identifier: (
         [summary("t-bob", "completed")] if identifier == "hub_alice" else []
     )
-    _, err = run("paylink_reconcile")
+    err = StringIO()
+    with pytest.raises(CommandError):
+        call_command("paylink_reconcile", stdout=StringIO(), stderr=err)
+    err = err.getvalue()
     task = Task.objects.get(atomic_id="t-bob")
     assert (task.profile, task.status) == (bob, "queued")
     assert "belongs to another user" in err

@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 from django.utils import timezone
 
@@ -27,8 +27,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         atomic = client.atomic_client()
         errors = self._stuck_tasks(atomic) + self._user_tasks(atomic)
-        summary = f"Reconcile finished with {errors} error(s)." if errors else "Reconcile finished."
-        self.stdout.write(summary)
+        if errors:
+            # A non-zero exit lets cron or a scheduler flag the run; the next run retries.
+            raise CommandError(f"Reconcile finished with {errors} error(s).")
+        self.stdout.write("Reconcile finished.")
 
     def _stuck_tasks(self, atomic: client.AtomicClient) -> int:
         cutoff = timezone.now() - timedelta(seconds=settings.PAYLINK_RECONCILE_AFTER_SECONDS)
