@@ -165,6 +165,9 @@ def accounts_for(*, identifier: str) -> list[dict[str, Any]]:
     user = SimUser.objects.filter(identifier=identifier).first()
     if user is None:
         return []
+    # A connect whose last step is overdue (the stepper was down) must show up here too.
+    for task in user.tasks.filter(next_step_at__lte=timezone.now()):
+        task_catch_up(task)
     built = (
         accounts.account_build(
             link=link,

@@ -17,6 +17,7 @@ def test_tasks_and_webhooks_resume_after_a_crash(webhook_sink):
         process.restart(crash=True, pause=1.2)
 
         # Both steps fell due while the process was down; the first read takes them.
+        assert [a["company"]["name"] for a in process.accounts("alice")] == ["Streamly"]
         assert process.task_status(task_id)["status"] == "completed"
         received = webhook_sink.wait_for(lambda r: len(r) >= 5)
         types = [json.loads(r.body)["eventType"] for r in received]
@@ -27,6 +28,5 @@ def test_tasks_and_webhooks_resume_after_a_crash(webhook_sink):
             "pay-link-accounts-updated",
             "task-workflow-finished",
         ]
-        assert [a["company"]["name"] for a in process.accounts("alice")] == ["Streamly"]
     finally:
         process.stop()
