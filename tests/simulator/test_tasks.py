@@ -26,7 +26,6 @@ def test_each_sandbox_username_ends_as_documented(
     alice = person("alice")
     sim.access_token(alice)
     task_id = sim.connect(alice, "brightline-fiber", username=username, wait=False)
-    assert sim.task_status(task_id)["status"] == "queued"
 
     final = sim.wait_for_task(task_id)
 
@@ -39,6 +38,8 @@ def test_each_sandbox_username_ends_as_documented(
 
 
 def test_a_task_passes_through_processing(sim, person):
+    # Steps long enough that a poll lands in each status even on a busy machine.
+    sim.configure(task_step_seconds=1.0)
     alice = person("alice")
     sim.access_token(alice)
     task_id = sim.connect(alice, "streamly", wait=False)
