@@ -11,19 +11,36 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import User
 from django.utils.csp import CSP
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
-# The browser fixtures are shared with the simulator's own browser tests.
+# The per-test browser fixtures are shared with the simulator's own browser tests.
 from tests.browser.conftest import (  # noqa: F401
-    browser,
+    CHROMIUM,
+    CHROMIUM_ARGS,
     browser_log,
     context,
     page,
-    playwright,
 )
 
 _HERE = Path(__file__).resolve().parent
 PASSWORD = "alice-pass-1234"
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    # Module scope, not session: only one Playwright driver may run in a thread at a time,
+    # and tests/browser starts its own for the whole session after these tests have run.
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed")
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield chromium
+    chromium.close()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
