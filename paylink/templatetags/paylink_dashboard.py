@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.timesince import timesince
 
 from paylink.payloads import HistoryEntry
 
@@ -34,6 +35,16 @@ def day(value: datetime | None) -> str:
     if value is None:
         return MISSING
     return formats.date_format(timezone.localtime(value), "M j, Y")
+
+
+@register.filter
+def ago(value: datetime | None) -> str:
+    """ "just now" under a minute, else Django's "N minutes ago" wording."""
+    if value is None:
+        return MISSING
+    if timezone.now() - value < timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(value)} ago"
 
 
 @register.filter

@@ -273,3 +273,8 @@ def test_it_renders_two_hundred_accounts(alice, alice_client):
     html = alice_client.get("/").content.decode()
     assert html.count('class="card account-card"') == 200
     assert "<dd>200</dd>" in html
+
+
+def test_it_says_just_now_for_a_fresh_snapshot(alice, alice_client):
+    snapshot_for(alice, fixture("hulu"), fetched_at=timezone.now())
+    assert re.search(r"Updated <time[^>]*>just now</time>", alice_client.get("/").content.decode())
