@@ -1,7 +1,8 @@
 """Fixtures shared across the suite: the simulator process and a loopback webhook receiver.
 
 - `simulator` (session): one simulator process, see `tests.simprocess.SimulatorProcess`.
-- `sim`: the same process with faults, runtime config and unsent webhooks cleared first.
+- `sim`: the same process with faults, runtime config and unsent webhooks cleared before
+  and after the test.
 - `webhook_sink`: a receiver on a free loopback port that records every request and can be
   told to answer 500 to the next N.
 """
@@ -27,9 +28,11 @@ def simulator() -> Iterator[SimulatorProcess]:
 
 
 @pytest.fixture
-def sim(simulator: SimulatorProcess) -> SimulatorProcess:
+def sim(simulator: SimulatorProcess) -> Iterator[SimulatorProcess]:
     simulator.reset()
-    return simulator
+    yield simulator
+    # Tests that take the plain `simulator` fixture must not inherit this test's faults.
+    simulator.reset()
 
 
 @dataclass(frozen=True)
