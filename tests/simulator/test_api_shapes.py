@@ -22,8 +22,9 @@ def test_access_token_answers_a_sandbox_style_public_token(sim, person):
 def test_accounts_match_the_seed_hulu_example_key_by_key(sim, person):
     alice = person("alice")
     sim.access_token(alice)
-    for company in ("streamly", "northpeak-mobile", "harborline-auto", "cascade-auto-finance"):
-        sim.connect(alice, company)
+    companies = ("streamly", "northpeak-mobile", "harborline-auto", "cascade-auto-finance")
+    for task_id in [sim.connect(alice, company, wait=False) for company in companies]:
+        sim.wait_for_task(task_id)
 
     accounts = sim.accounts(alice)
 
@@ -87,8 +88,10 @@ def test_task_status_and_details_match_the_seed_examples(sim, person):
 def test_user_tasks_match_the_seed_example_and_filter_by_status(sim, person):
     alice = person("alice")
     sim.access_token(alice)
-    good = sim.connect(alice, "streamly")
-    bad = sim.connect(alice, "tunewave", username="test-bad")
+    good = sim.connect(alice, "streamly", wait=False)
+    bad = sim.connect(alice, "tunewave", username="test-bad", wait=False)
+    sim.wait_for_task(good)
+    sim.wait_for_task(bad)
 
     everything = sim.api("GET", f"/user/{alice}/tasks").json()
     failed = sim.api("GET", f"/user/{alice}/tasks?status=failed").json()
