@@ -73,3 +73,27 @@ def test_bob_gets_a_404_for_alices_task():
             client.get("/hub/tasks/task-alice/", headers={"hx-request": "true"}).status_code == 404
         )
         factory.assert_not_called()
+
+
+def test_only_sign_in_sign_up_password_reset_and_the_webhook_are_public():
+    public = set()
+
+    def walk(patterns, namespace: str | None) -> None:
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                walk(entry.url_patterns, entry.namespace or namespace)
+            elif getattr(entry.callback, "login_required", True) is False:
+                public.add(f"{namespace}:{entry.name}" if namespace else entry.name)
+
+    walk(get_resolver().url_patterns, None)
+    # The admin marks its own login page; everything else of the admin needs staff.
+    public.discard("admin:login")
+    assert public == {
+        "login",
+        "signup",
+        "password_reset",
+        "password_reset_done",
+        "password_reset_confirm",
+        "password_reset_complete",
+        "paylink:atomic-webhook",
+    }
