@@ -232,7 +232,8 @@ SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE, _sdk_origin],
     "style-src": [CSP.SELF],
-    "img-src": [CSP.SELF, "data:", "https:"],
+    # Billers' logos come from Atomic's CDN over https; the simulator serves its own over http.
+    "img-src": [CSP.SELF, "data:", "https:", *([ATOMIC_API_URL] if SIMULATOR_MODE else [])],
     "connect-src": [CSP.SELF],
     "frame-src": [ATOMIC_TRANSACT_ORIGIN or "https://transact.atomicfi.com"],
     "object-src": [CSP.NONE],
