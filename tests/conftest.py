@@ -3,6 +3,7 @@
 - `simulator` (session): one simulator process, see `tests.simprocess.SimulatorProcess`.
 - `sim`: the same process with faults, runtime config and unsent webhooks cleared before
   and after the test.
+- the browser fixtures (`browser`, `context`, `page`, `browser_log`) of tests/browser_harness.py.
 - `webhook_sink`: a receiver on a free loopback port that records every request and can be
   told to answer 500 to the next N.
 """
@@ -18,6 +19,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tests.simprocess import SimulatorProcess
+
+# One Playwright driver and one Chromium for the whole session, shared by every browser test.
+pytest_plugins = ["tests.browser_harness"]
 
 
 @pytest.fixture(scope="session")

@@ -11,36 +11,10 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import User
 from django.utils.csp import CSP
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
-
-# The per-test browser fixtures are shared with the simulator's own browser tests.
-from tests.browser.conftest import (  # noqa: F401
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    browser_log,
-    context,
-    page,
-)
+from playwright.sync_api import Page
 
 _HERE = Path(__file__).resolve().parent
 PASSWORD = "alice-pass-1234"
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    # Module scope, not session: only one Playwright driver may run in a thread at a time,
-    # and tests/browser starts its own for the whole session after these tests have run.
-    with sync_playwright() as driver:
-        yield driver
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed")
-    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    yield chromium
-    chromium.close()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -77,7 +51,7 @@ def alice(transactional_db) -> User:
 
 
 @pytest.fixture
-def signed_in(page: Page, host: str, alice: User) -> Page:  # noqa: F811
+def signed_in(page: Page, host: str, alice: User) -> Page:
     """Alice, signed in through the real sign-in page."""
     page.goto(host + "/accounts/login/")
     page.get_by_label("Username").fill("alice")

@@ -1,0 +1,81 @@
+"""Browser harness: Debian's Chromium driven by Playwright's sync API, shared by every browser
+test in the suite (`tests/browser`, `tests/e2e`). Loaded from tests/conftest.py as a plugin, so
+there is one driver and one browser per session, whatever order the tests run in.
+
+Fixtures: `playwright` and `browser` (session), `context` and `page` (new per test), and
+`browser_log` (what the page printed or threw). Never downloads a browser.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# Long enough for a slow shared machine, short enough that a broken flow fails quickly.
+DEFAULT_TIMEOUT_MS = 15_000
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed")
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    ctx = browser.new_context()
+    ctx.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    yield ctx
+    ctx.close()
+
+
+@dataclass
+class BrowserLog:
+    """What the page (and its frames) printed as errors, and the exceptions it threw."""
+
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def browser_log() -> BrowserLog:
+    return BrowserLog()
+
+
+@pytest.fixture
+def page(context: BrowserContext, browser_log: BrowserLog) -> Iterator[Page]:
+    tab = context.new_page()
+    tab.on("pageerror", lambda error: browser_log.page_errors.append(str(error)))
+    tab.on(
+        "console",
+        lambda message: (
+            browser_log.console_errors.append(message.text) if message.type == "error" else None
+        ),
+    )
+    yield tab
+    # An uncaught exception in any script is a defect, even when the flow still passed.
+    if browser_log.page_errors:
+        pytest.fail(f"the page threw: {browser_log.page_errors}")
