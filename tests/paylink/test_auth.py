@@ -17,18 +17,6 @@ pytestmark = pytest.mark.django_db
 BLOCKED = "Too many failed sign-in attempts. Try again in"
 
 
-@pytest.fixture(autouse=True)
-def _clean_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def alice() -> User:
-    return User.objects.create_user("alice", "alice@example.com", "alice-pass-1234")
-
-
 def _login(client: Client, username: str, password: str, address: str = "10.0.0.1"):
     return client.post(
         "/accounts/login/",

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 import re
-from unittest import mock
 
 import pytest
 from django.contrib.auth.models import User
@@ -13,23 +12,6 @@ from paylink.models import Task
 from paylink.services.profiles import profile_for_user
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def alice() -> User:
-    return User.objects.create_user("alice", "alice@example.com", "alice-pass-1234")
-
-
-@pytest.fixture
-def alice_client(client: Client, alice: User) -> Client:
-    client.force_login(alice)
-    return client
-
-
-@pytest.fixture
-def atomic():
-    with mock.patch("paylink.client.atomic_client") as factory:
-        yield factory.return_value
 
 
 def _config(html: str) -> dict:

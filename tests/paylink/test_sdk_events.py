@@ -26,18 +26,6 @@ def bob() -> User:
     return User.objects.create_user("bob", "bob@example.com", "bob-pass-1234")
 
 
-@pytest.fixture
-def alice_client(client: Client, alice: User) -> Client:
-    client.force_login(alice)
-    return client
-
-
-@pytest.fixture
-def atomic():
-    with mock.patch("paylink.client.atomic_client") as factory:
-        yield factory.return_value
-
-
 def _post(client: Client, body: object, **extra):
     data = body if isinstance(body, (bytes, str)) else json.dumps(body)
     return client.post("/hub/events/", data, content_type="application/json", **extra)

@@ -1,12 +1,9 @@
 from __future__ import annotations
 
 import json
-from unittest import mock
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.cache import cache
-from django.test import Client
 
 from paylink.client import AtomicError, TaskStatus
 from paylink.fail_reasons import FAIL_REASON_SENTENCES, fail_reason_sentence
@@ -16,35 +13,11 @@ from paylink.services.profiles import profile_for_user
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _clean_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def alice() -> User:
-    return User.objects.create_user("alice", "alice@example.com", "alice-pass-1234")
-
-
-@pytest.fixture
-def alice_client(client: Client, alice: User) -> Client:
-    client.force_login(alice)
-    return client
-
-
 @pytest.fixture
 def task(alice: User) -> Task:
     return Task.objects.create(
         profile=profile_for_user(user=alice), atomic_id="task-1", company_name="Hulu"
     )
-
-
-@pytest.fixture
-def atomic():
-    with mock.patch("paylink.client.atomic_client") as factory:
-        yield factory.return_value
 
 
 def _status(status: str, fail_reason: str | None = None) -> TaskStatus:
