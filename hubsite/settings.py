@@ -14,7 +14,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-(BASE_DIR / "var").mkdir(exist_ok=True)
+# Local state (SQLite databases, collected static files); ignored by git.
+(BASE_DIR / "var" / "staticfiles").mkdir(parents=True, exist_ok=True)
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
@@ -218,12 +219,30 @@ STORAGES = {
     },
 }
 
-EMAIL_BACKEND = env.str(
+# Outgoing mail (password resets): the console in debug and simulator mode, else SMTP at
+# EMAIL_URL, e.g. smtp+tls://user:password@mail.example.com:587.
+_email = env.email_url("EMAIL_URL", default="smtp://localhost:25")
+_email_backend = env.str(
     "DJANGO_EMAIL_BACKEND",
     default="django.core.mail.backends.console.EmailBackend"
     if DEBUG or SIMULATOR_MODE
-    else "django.core.mail.backends.smtp.EmailBackend",
+    else _email["EMAIL_BACKEND"],
 )
+MAILERS = {
+    "default": {
+        "BACKEND": _email_backend,
+        "OPTIONS": {
+            "host": _email["EMAIL_HOST"],
+            "port": _email["EMAIL_PORT"],
+            "username": _email["EMAIL_HOST_USER"],
+            "password": _email["EMAIL_HOST_PASSWORD"],
+            "use_tls": _email.get("EMAIL_USE_TLS", False),
+            "use_ssl": _email.get("EMAIL_USE_SSL", False),
+        }
+        if _email_backend.endswith("smtp.EmailBackend")
+        else {},
+    }
+}
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="hub@localhost")
 
 # --- Security headers ---------------------------------------------------------------------
