@@ -8,7 +8,6 @@ any overdue step is also taken lazily when a task is read.
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,11 +15,11 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from simulator import accounts, webhooks
+from simulator import accounts, background, webhooks
 from simulator.catalogue import BILLERS, Company, biller_by_id
 from simulator.models import (
     ConfigOverride,
@@ -30,8 +29,6 @@ from simulator.models import (
     SimUser,
     TaskStatus,
 )
-
-logger = logging.getLogger(__name__)
 
 __all__ = [
     "MFA_QUESTION",
@@ -378,20 +375,6 @@ _started = False
 _start_lock = threading.Lock()
 
 
-def _stepper_loop() -> None:
-    while True:
-        wait = 1.0
-        try:
-            close_old_connections()
-            wait = tasks_advance_due()
-        except Exception:
-            logger.exception("task stepper failed; retrying shortly")
-        finally:
-            connection.close()
-        _wake.wait(timeout=min(max(wait, 0.02), 1.0))
-        _wake.clear()
-
-
 def engine_start() -> None:
     """Start the task stepper and the webhook sender once per process."""
     global _started
@@ -400,7 +383,7 @@ def engine_start() -> None:
     with _start_lock:
         if _started:
             return
-        threading.Thread(target=_stepper_loop, name="simulator-tasks", daemon=True).start()
+        background.loop_start(name="simulator-tasks", step=tasks_advance_due, wake=_wake)
         webhooks.sender_start()
         _started = True
 

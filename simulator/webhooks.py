@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import logging
 import threading
 import time
 import uuid
@@ -18,10 +17,10 @@ from typing import Any
 
 import requests
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from simulator import faults
+from simulator import background, faults
 from simulator.models import (
     ConfigOverride,
     DeliveryAttempt,
@@ -30,8 +29,6 @@ from simulator.models import (
     WebhookDelivery,
     iso_ms,
 )
-
-logger = logging.getLogger(__name__)
 
 MAX_TRIES = 4  # the first send and up to 3 retries
 _wake = threading.Event()
@@ -179,19 +176,5 @@ def deliveries_send_due() -> float:
     return max(0.0, (upcoming - timezone.now()).total_seconds())
 
 
-def _sender_loop() -> None:
-    while True:
-        wait = 1.0
-        try:
-            close_old_connections()
-            wait = deliveries_send_due()
-        except Exception:
-            logger.exception("webhook sender failed; retrying shortly")
-        finally:
-            connection.close()
-        _wake.wait(timeout=min(max(wait, 0.02), 1.0))
-        _wake.clear()
-
-
 def sender_start() -> None:
-    threading.Thread(target=_sender_loop, name="simulator-webhooks", daemon=True).start()
+    background.loop_start(name="simulator-webhooks", step=deliveries_send_due, wake=_wake)
