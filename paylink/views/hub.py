@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from paylink import client
-from paylink.models import SdkEventKind, Task
+from paylink.models import SdkEventKind, Task, TaskStatus
 from paylink.selectors.tasks import task_for_user, tasks_recent_for_user
 from paylink.services.access_tokens import access_token_issue
 from paylink.services.profiles import profile_for_user
@@ -152,13 +152,11 @@ def task_status(request: HttpRequest, task_id: str) -> HttpResponse:
     response = render(request, "paylink/task.html#status", context)
     if task.is_terminal:
         response.status_code = HTMX_STOP_POLLING
-        response["HX-Trigger"] = json.dumps(
-            {
-                "paylink:task-finished": {
-                    "taskId": task.atomic_id,
-                    "status": task.status,
-                    "accountId": task.account_id,
-                }
-            }
-        )
+        detail = {"taskId": task.atomic_id, "status": task.status, "accountId": task.account_id}
+        events = {"paylink:task-finished": detail}
+        if task.status == TaskStatus.COMPLETED:
+            # Only a completed task changes accounts: the dashboard waits for a sync on this
+            # one, and not after a failure (htmx cannot filter on the detail without eval).
+            events["paylink:task-completed"] = detail
+        response["HX-Trigger"] = json.dumps(events)
     return response

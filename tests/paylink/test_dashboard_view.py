@@ -257,10 +257,10 @@ def test_the_poll_stops_when_a_sync_found_nothing_new(alice, alice_client):
     assert landed["HX-Retarget"] == "#dashboard-body"
 
 
-def test_the_dashboard_listens_for_finished_tasks(alice, alice_client):
+def test_the_dashboard_waits_for_a_sync_after_a_completed_task(alice, alice_client):
     snapshot_for(alice, fixture("hulu"), version=7)
     html = alice_client.get("/").content.decode()
-    assert 'hx-trigger="paylink:task-finished from:body"' in html
+    assert 'hx-trigger="paylink:task-completed from:body"' in html
     assert re.search(
         r'id="dashboard-watch"[^>]*hx-get="/\?partial=poll&amp;since=7&amp;after=\d+"', html
     )

@@ -55,8 +55,10 @@ def test_a_finished_task_stops_polling_with_286_and_announces_itself(alice_clien
     html = response.content.decode()
     assert "hx-get" not in html
     assert "Completed" in html
+    detail = {"taskId": "task-1", "status": "completed", "accountId": "acc-9"}
     assert json.loads(response["HX-Trigger"]) == {
-        "paylink:task-finished": {"taskId": "task-1", "status": "completed", "accountId": "acc-9"}
+        "paylink:task-finished": detail,
+        "paylink:task-completed": detail,
     }
     task.refresh_from_db()
     assert task.status == "completed"
@@ -110,6 +112,8 @@ def test_a_failure_reads_as_a_sentence(alice_client, task, atomic):
         "The username or password wasn&#x27;t accepted by the company. Check them and try again."
         in response.content.decode()
     )
+    # A failure changes no accounts, so the dashboard is not told to wait for a sync.
+    assert list(json.loads(response["HX-Trigger"])) == ["paylink:task-finished"]
 
 
 def test_an_unknown_fail_reason_is_named_and_escaped(alice_client, task, atomic):

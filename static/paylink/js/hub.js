@@ -169,7 +169,12 @@
         }
         const target = taskTarget(options.taskTarget);
         if (window.htmx) {
-          window.htmx.ajax("GET", result.data.statusUrl, { target: target, swap: "innerHTML" });
+          // Once the live status is on the page, "checking" has said all it had to say.
+          window.htmx
+            .ajax("GET", result.data.statusUrl, { target: target, swap: "innerHTML" })
+            .then(function () {
+              showMessage("", "info");
+            });
         } else {
           window.location.assign(result.data.statusUrl);
         }
