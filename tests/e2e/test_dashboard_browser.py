@@ -96,6 +96,10 @@ def test_alice_sees_both_billers_and_pauses_one_without_a_reload(signed_in: Page
         "data-plan-status", "paused", timeout=SETTLE_MS
     )
     expect(_card(page, "Streamly")).to_contain_text("Paused")
+    # The card's own status went with the redraw; the page still says how it ended.
+    expect(page.locator("#paylink-transact-messages")).to_have_text(
+        "Done. The company accepted your request."
+    )
     expect(_card(page, "Tunewave Music").locator("[data-plan-status]")).not_to_have_attribute(
         "data-plan-status", "paused"
     )

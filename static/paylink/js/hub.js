@@ -91,6 +91,22 @@
     return document.querySelector(selector || "#paylink-task-status") || messagesRegion();
   }
 
+  const CHECKING = "Thanks! We're checking on your request.";
+
+  function announceOutcome(taskId) {
+    const listener = function (event) {
+      const detail = event.detail || {};
+      if (detail.taskId !== taskId) {
+        return;
+      }
+      document.body.removeEventListener("paylink:task-finished", listener);
+      if (detail.status === "completed") {
+        showMessage("Done. The company accepted your request.", "success");
+      }
+    };
+    document.body.addEventListener("paylink:task-finished", listener);
+  }
+
   function report(kind, payload, launch) {
     const body = { kind: kind, payload: payload || {} };
     if (launch) {
@@ -161,19 +177,26 @@
       },
       onFinish: async function (payload) {
         setBusy(trigger, false);
-        showMessage("Thanks! We're checking on your request.", "success");
+        showMessage(CHECKING, "success");
         const result = await report("finish", payload, details);
         if (!result.ok || !result.data.statusUrl) {
           showMessage(result.data.error || "We couldn't record that request. Refresh the page to see its status.", "error");
           return;
         }
         const target = taskTarget(options.taskTarget);
+        if (options.taskTarget) {
+          // A status shown inside a card goes when the card is redrawn with the change, so
+          // the page-level region keeps the outcome for the person (and screen readers).
+          announceOutcome(result.data.taskId);
+        }
         if (window.htmx) {
           // Once the live status is on the page, "checking" has said all it had to say.
           window.htmx
             .ajax("GET", result.data.statusUrl, { target: target, swap: "innerHTML" })
             .then(function () {
-              showMessage("", "info");
+              if (messagesRegion().textContent === CHECKING) {
+                showMessage("", "info");
+              }
             });
         } else {
           window.location.assign(result.data.statusUrl);
