@@ -106,6 +106,15 @@ def wait_for_event(page: Page, kind: str) -> Any:
     return events(page, kind)[-1]
 
 
+def wait_for_interaction(page: Page, name: str) -> Any:
+    """The payload of the interaction `name`, once the page's handler has heard it."""
+    page.wait_for_function(
+        "name => window.events.some(e => e.kind === 'interaction' && e.payload.name === name)",
+        arg=name,
+    )
+    return next(e for e in events(page, "interaction") if e["name"] == name)
+
+
 def interaction_names(page: Page) -> list[str]:
     return [payload["name"] for payload in events(page, "interaction")]
 

@@ -20,6 +20,7 @@ from tests.browser.pages import (
     log_in,
     manage_config,
     wait_for_event,
+    wait_for_interaction,
 )
 
 
@@ -107,8 +108,8 @@ def test_bad_credentials_show_the_failure_sentence(host_page: Page, simulator, a
 
     expect(frame.get_by_text("The username or password was not accepted.")).to_be_visible()
     expect(frame.get_by_role("button", name="Try again")).to_be_visible()
-    failed = [e for e in events(host_page, "interaction") if e["name"] == "Viewed Task Failed Page"]
-    assert failed[0]["value"]["failReason"] == "bad-credentials"
+    failed = wait_for_interaction(host_page, "Viewed Task Failed Page")
+    assert failed["value"]["failReason"] == "bad-credentials"
     frame.get_by_role("button", name="Done").click()
     finish = wait_for_event(host_page, "finish")
     assert simulator.task_status(finish["taskId"])["status"] == "failed"
@@ -125,7 +126,7 @@ def test_a_code_mfa_login_asks_for_a_code_then_connects(
     frame.get_by_role("button", name="Verify").click()
 
     expect(frame.get_by_role("heading", name="Connected to Streamly")).to_be_visible()
-    assert "Viewed MFA Page" in interaction_names(host_page)
+    wait_for_interaction(host_page, "Viewed MFA Page")
 
 
 def test_the_close_button_reports_unknown_and_removes_the_iframe(
@@ -222,8 +223,8 @@ def test_an_action_pauses_the_plan_and_the_account_reflects_it(
     expect(frame.get_by_role("heading", name="Your Streamly plan is paused")).to_be_visible()
     frame.get_by_role("button", name="Done").click()
 
-    finish = events(host_page, "finish")
-    task_id = finish[-1]["taskId"]
+    # The finish reaches the page's handler a moment after the click: wait for it.
+    task_id = wait_for_event(host_page, "finish")["taskId"]
     assert simulator.task_status(task_id)["status"] == "completed"
     [after] = simulator.accounts(alice)
     assert after["account"]["data"]["plans"][0]["status"] == "paused"
@@ -358,7 +359,7 @@ def test_a_question_mfa_login_shows_the_security_question(
     frame.get_by_role("button", name="Verify").click()
 
     expect(frame.get_by_role("heading", name="Connected to Streamly")).to_be_visible()
-    mfa = next(e for e in events(host_page, "interaction") if e["name"] == "Viewed MFA Page")
+    mfa = wait_for_interaction(host_page, "Viewed MFA Page")
     assert mfa["value"]["type"] == "question"
 
 
