@@ -2,40 +2,18 @@
 
 from __future__ import annotations
 
-import copy
-import json
-from pathlib import Path
-
 import pytest
-from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
-from paylink.models import AccountSnapshot, Profile
-
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "accounts"
-
-
-def accounts(count: int) -> dict:
-    hulu = json.loads((FIXTURES / "hulu.json").read_text())["accounts"][0]
-    result = []
-    for index in range(count):
-        account = copy.deepcopy(hulu)
-        account["_id"] = f"acct{index:04d}"
-        account["company"]["name"] = f"Biller {index}"
-        result.append(account)
-    return {"accounts": result}
+from bench.run import user_with_accounts
 
 
 def dashboard_queries(username: str, count: int) -> tuple[int, str]:
-    user = User.objects.create_user(username)
-    profile = Profile.objects.create(user=user)
-    AccountSnapshot.objects.create(
-        profile=profile, payload=accounts(count), version=1, fetched_at=timezone.now()
-    )
+    # The same users `make bench` measures, so the bound and the benchmark speak of one thing.
+    user, _ = user_with_accounts(username, count)
     client = Client()
     client.force_login(user)
     cache.clear()
@@ -57,9 +35,7 @@ def test_fifty_accounts_cost_the_same_queries_as_one():
 
 @pytest.mark.django_db
 def test_a_warm_dashboard_stays_within_six_queries(django_assert_max_num_queries):
-    user = User.objects.create_user("alice")
-    profile = Profile.objects.create(user=user)
-    AccountSnapshot.objects.create(profile=profile, payload=accounts(50), version=1)
+    user, _ = user_with_accounts("alice", 50)
     client = Client()
     client.force_login(user)
     client.get("/")
