@@ -11,6 +11,7 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from paylink import client
 from paylink.models import Profile, SdkEvent, SdkEventKind, Task
+from paylink.services.accounts import accounts_sync_request
 from paylink.services.tasks import task_record
 
 logger = logging.getLogger(__name__)
@@ -150,14 +151,5 @@ def sdk_finish_record(*, profile: Profile, event: SdkEventInput) -> Task:
     if event.launch.operation == "action":
         details |= {"action_type": event.launch.action_type, "account_id": event.launch.account_id}
     change = task_record(profile=profile, atomic_id=event.task_atomic_id, **details)
-    _accounts_sync_request(profile=profile)
-    return change.task
-
-
-def _accounts_sync_request(*, profile: Profile) -> None:
-    try:
-        from paylink.services.accounts import accounts_sync_request
-    except ImportError:
-        # Deployments without account sync still record the task.
-        return
     accounts_sync_request(profile=profile)
+    return change.task

@@ -98,7 +98,7 @@ def test_a_data_request_atomic_refuses_is_a_json_error(alice_client, atomic):
 
 
 def test_a_finish_records_the_task_and_returns_its_status_url(alice_client, alice, atomic):
-    with mock.patch("paylink.services.sdk_events._accounts_sync_request") as sync:
+    with mock.patch("paylink.services.sdk_events.accounts_sync_request") as sync:
         response = _post(alice_client, {"kind": "finish", "payload": {"taskId": "task-42"}})
     assert response.status_code == 200
     assert response.json() == {"taskId": "task-42", "statusUrl": "/hub/tasks/task-42/"}
@@ -110,7 +110,7 @@ def test_a_finish_records_the_task_and_returns_its_status_url(alice_client, alic
 
 
 def test_a_finish_of_an_action_records_what_was_launched(alice_client, atomic):
-    with mock.patch("paylink.services.sdk_events._accounts_sync_request"):
+    with mock.patch("paylink.services.sdk_events.accounts_sync_request"):
         _post(
             alice_client,
             {
@@ -125,7 +125,7 @@ def test_a_finish_of_an_action_records_what_was_launched(alice_client, atomic):
 
 def test_a_finish_with_bobs_task_id_is_a_404(alice_client, bob, atomic):
     Task.objects.create(profile=profile_for_user(user=bob), atomic_id="task-bob")
-    with mock.patch("paylink.services.sdk_events._accounts_sync_request") as sync:
+    with mock.patch("paylink.services.sdk_events.accounts_sync_request") as sync:
         response = _post(alice_client, {"kind": "finish", "payload": {"taskId": "task-bob"}})
     assert response.status_code == 404
     assert Task.objects.get(atomic_id="task-bob").profile.user == bob

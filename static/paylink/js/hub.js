@@ -178,7 +178,14 @@
       onFinish: async function (payload) {
         setBusy(trigger, false);
         showMessage(CHECKING, "success");
-        const result = await report("finish", payload, details);
+        let result = await report("finish", payload, details);
+        if (!result.ok && (result.status === 0 || result.status >= 500)) {
+          // A dropped connection or a busy server: the task is worth one more try.
+          await new Promise(function (resolve) {
+            setTimeout(resolve, 1000);
+          });
+          result = await report("finish", payload, details);
+        }
         if (!result.ok || !result.data.statusUrl) {
           showMessage(result.data.error || "We couldn't record that request. Refresh the page to see its status.", "error");
           return;
