@@ -122,7 +122,11 @@ def interaction_names(page: Page) -> list[str]:
 def log_in(frame: FrameLocator, *, company: str, username: str) -> None:
     """From the Hub: pick the company from search and submit the sandbox credentials."""
     frame.get_by_role("button", name="Connect an account").click()
-    frame.get_by_label("Search for a company").fill(company[:4])
+    query = company[:4]
+    frame.get_by_label("Search for a company").fill(query)
+    # Click only once the filtered list has replaced the full one: a list redrawn between
+    # mouse-down and mouse-up swallows the click.
+    frame.locator(f'#company-results[data-query="{query}"]').wait_for()
     frame.get_by_role("button", name=re.compile(re.escape(company))).click()
     frame.get_by_label("Username").fill(username)
     frame.get_by_label("Password").fill("any password at all")

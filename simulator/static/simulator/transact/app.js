@@ -491,6 +491,8 @@
       }
       if (mine !== asked || screen !== state.screen) return;
       results.replaceChildren(companyList(data.companies, query));
+      // Which query the list answers, so automation can wait for it to settle.
+      results.dataset.query = query;
     };
     input.addEventListener("input", search);
     search();
