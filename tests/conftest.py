@@ -14,10 +14,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
+from tests.loopback import LoopbackServer
 from tests.simprocess import SimulatorProcess
 
 # One Playwright driver and one Chromium for the whole session, shared by every browser test.
@@ -81,10 +82,8 @@ class WebhookSink:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/webhooks/atomic/"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.server = LoopbackServer(Handler)
+        self.url = f"{self.server.url}/webhooks/atomic/"
 
     def fail_next(self, count: int, *, status: int = 500) -> None:
         with self._lock:
@@ -105,8 +104,7 @@ class WebhookSink:
             return list(self.received)
 
     def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.server.stop()
 
 
 @pytest.fixture

@@ -5,12 +5,13 @@ tests/browser_harness.py. Every test in this folder is marked `browser`.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
+
+from tests.loopback import LoopbackServer
 
 _HERE = Path(__file__).resolve().parent
 
@@ -45,11 +46,8 @@ class IntegratorServer:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
+        self.server = LoopbackServer(Handler)
+        self.url = self.server.url
 
     def serve(self, path: str, body: str | bytes, content_type: str = "text/html") -> str:
         """Register `body` at `path`; returns its full URL."""
@@ -60,8 +58,7 @@ class IntegratorServer:
         return self.url + path
 
     def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -12,8 +12,10 @@ import struct
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.loopback import LoopbackServer
 
 
 @dataclass(frozen=True)
@@ -92,10 +94,9 @@ class AtomicStub:
 
             do_GET = do_POST = do_PUT = _handle
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._handler = Handler
+        self.server: LoopbackServer | None = None
+        self.url = ""
 
     def _next(self, seen: Seen) -> Reply:
         with self._lock:
@@ -107,9 +108,10 @@ class AtomicStub:
             self.replies = list(replies)
 
     def start(self) -> AtomicStub:
-        self._thread.start()
+        self.server = LoopbackServer(self._handler)
+        self.url = self.server.url
         return self
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        if self.server is not None:
+            self.server.stop()
