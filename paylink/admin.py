@@ -20,6 +20,7 @@ from paylink import client
 from paylink.models import AccountSnapshot, Profile, SdkEvent, Task, WebhookEvent
 from paylink.services.accounts import accounts_sync, monitoring_end
 from paylink.services.webhooks import webhook_event_process
+from paylink.vendor_json import JsonRejected, json_parse
 
 
 def _masked(value: Any) -> Any:
@@ -203,8 +204,8 @@ class WebhookEventAdmin(_EvidenceAdmin):
     @admin.display(description="Body")
     def body_pretty(self, event: WebhookEvent) -> SafeString:
         try:
-            return _pretty(json.loads(event.body))
-        except ValueError:
+            return _pretty(json_parse(event.body))
+        except JsonRejected:
             return format_html("<pre>{}</pre>", event.body)
 
     def has_reprocess_permission(self, request: HttpRequest) -> bool:

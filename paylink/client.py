@@ -18,10 +18,11 @@ from urllib.parse import quote
 
 import requests
 from django.conf import settings
-from django.utils.dateparse import parse_datetime
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import InvalidHeader, MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
+
+from paylink.vendor_json import fail_reason, flag, text, when
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +130,7 @@ class AtomicSession(requests.Session):
 
 
 @dataclass(frozen=True)
-class TaskStatus:
+class TaskStatusReport:
     status: str
     fail_reason: str | None
     created_at: datetime | None
@@ -162,26 +163,13 @@ class TaskSummary:
     created_at: datetime | None
 
 
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _bool(value: object) -> bool | None:
-    return value if isinstance(value, bool) else None
-
-
-def _when(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return parse_datetime(value)
-    except ValueError:
-        return None
+def _opt(value: object) -> str | None:
+    return text(value) or None
 
 
 def _company(value: object) -> tuple[str | None, str | None]:
     if isinstance(value, dict):
-        return _text(value.get("_id")), _text(value.get("name"))
+        return _opt(value.get("_id")), _opt(value.get("name"))
     return None, None
 
 
@@ -247,7 +235,7 @@ class AtomicClient:
     def _error(method: str, path: str, status: int, body: Any) -> AtomicError:
         message, code = None, None
         if isinstance(body, dict):
-            message = _text(body.get("message"))
+            message = _opt(body.get("message"))
             raw_code = body.get("code")
             code = (
                 raw_code if isinstance(raw_code, int) and not isinstance(raw_code, bool) else None
@@ -268,7 +256,7 @@ class AtomicClient:
         payload = self._call("POST", "/access-token", json=body)
         data = payload.get("data") if isinstance(payload, dict) else None
         # The deprecated top-level `token` is ignored on purpose: publicToken is the contract.
-        token = _text(data.get("publicToken")) if isinstance(data, dict) else None
+        token = _opt(data.get("publicToken")) if isinstance(data, dict) else None
         if token is None:
             raise _malformed("no publicToken", 200)
         return token
@@ -283,40 +271,40 @@ class AtomicClient:
             raise _malformed("no accounts list", 200)
         return payload
 
-    def task_status_get(self, *, task_id: str) -> TaskStatus:
+    def task_status_get(self, *, task_id: str) -> TaskStatusReport:
         """GET /task/{id}/status: the lightweight status, bare or wrapped in `data.task`."""
         payload = self._call("GET", f"/task/{_segment(task_id)}/status")
         task = _unwrap_task(payload) if isinstance(payload, dict) else {}
-        status = _text(task.get("status"))
+        status = _opt(task.get("status"))
         if status is None:
             raise _malformed("no task status", 200)
-        return TaskStatus(
+        return TaskStatusReport(
             status=status,
-            fail_reason=_text(task.get("failReason")),
-            created_at=_when(task.get("createdAt")),
+            fail_reason=fail_reason(task) or None,
+            created_at=when(task.get("createdAt")),
         )
 
     def task_details_get(self, *, task_id: str) -> TaskDetails:
         """GET /task/{id}/details: the full task record."""
         payload = self._call("GET", f"/task/{_segment(task_id)}/details")
         task = _unwrap_task(payload) if isinstance(payload, dict) else {}
-        status = _text(task.get("status"))
+        status = _opt(task.get("status"))
         if status is None:
             raise _malformed("no task status", 200)
         company_id, company_name = _company(task.get("company"))
         user = task.get("user")
         metadata = task.get("metadata")
         return TaskDetails(
-            id=_text(task.get("_id")) or task_id,
+            id=_opt(task.get("_id")) or task_id,
             status=status,
-            fail_reason=_text(task.get("failReason")),
-            authenticated=_bool(task.get("authenticated")),
+            fail_reason=fail_reason(task) or None,
+            authenticated=flag(task.get("authenticated")),
             company_id=company_id,
             company_name=company_name,
-            product=_text(task.get("product")),
-            identifier=_text(user.get("identifier")) if isinstance(user, dict) else None,
-            created_at=_when(task.get("createdAt")),
-            updated_at=_when(task.get("updatedAt")),
+            product=_opt(task.get("product")),
+            identifier=_opt(user.get("identifier")) if isinstance(user, dict) else None,
+            created_at=when(task.get("createdAt")),
+            updated_at=when(task.get("updatedAt")),
             metadata=metadata if isinstance(metadata, dict) else {},
         )
 
@@ -330,19 +318,19 @@ class AtomicClient:
             raise _malformed("no tasks list", 200)
         summaries = []
         for item in tasks:
-            if not isinstance(item, dict) or not _text(item.get("_id")):
+            if not isinstance(item, dict) or not _opt(item.get("_id")):
                 continue
             company_id, company_name = _company(item.get("company"))
             summaries.append(
                 TaskSummary(
                     id=item["_id"],
-                    status=_text(item.get("status")) or "",
-                    fail_reason=_text(item.get("failReason")),
-                    authenticated=_bool(item.get("authenticated")),
-                    product=_text(item.get("product")),
+                    status=_opt(item.get("status")) or "",
+                    fail_reason=fail_reason(item) or None,
+                    authenticated=flag(item.get("authenticated")),
+                    product=_opt(item.get("product")),
                     company_id=company_id,
                     company_name=company_name,
-                    created_at=_when(item.get("createdAt")),
+                    created_at=when(item.get("createdAt")),
                 )
             )
         return summaries

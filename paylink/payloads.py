@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from paylink.vendor_json import as_dict, as_list, text, when
 
 _HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
@@ -139,20 +141,6 @@ class Account:
     actions: tuple[Action, ...]
 
 
-def _dict(value: object) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: object) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _text(value: object) -> str:
-    if value is None or isinstance(value, (dict, list)):
-        return ""
-    return str(value).strip()
-
-
 def amount_parse(value: object) -> Decimal | None:
     """A money amount from a number or a numeric string ("20.46", "$1,020.46"); else None."""
     if isinstance(value, bool) or value is None:
@@ -170,39 +158,25 @@ def amount_parse(value: object) -> Decimal | None:
     return amount if amount.is_finite() else None
 
 
-def datetime_parse(value: object) -> datetime | None:
-    """An ISO 8601 date or datetime, with or without milliseconds or Z; naive means UTC."""
-    text = _text(value)
-    if not text:
-        return None
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def url_parse(value: object) -> str | None:
     """Only http(s) URLs may reach an <img src>; javascript:, data: and the like are dropped."""
-    text = _text(value)
-    if text.lower().startswith(("https://", "http://")) and not any(c.isspace() for c in text):
-        return text
+    url = text(value)
+    if url.lower().startswith(("https://", "http://")) and not any(c.isspace() for c in url):
+        return url
     return None
 
 
 def colour_parse(value: object) -> str | None:
-    text = _text(value)
-    return text.lower() if _HEX_COLOUR.match(text) else None
+    colour = text(value)
+    return colour.lower() if _HEX_COLOUR.match(colour) else None
 
 
 def _company_parse(raw: dict[str, Any]) -> Company:
-    branding = _dict(raw.get("branding"))
-    logo = _dict(branding.get("logo"))
+    branding = as_dict(raw.get("branding"))
+    logo = as_dict(branding.get("logo"))
     return Company(
-        id=_text(raw.get("_id")),
-        name=_text(raw.get("name")) or "Unknown company",
+        id=text(raw.get("_id")),
+        name=text(raw.get("name")) or "Unknown company",
         logo_url=url_parse(logo.get("url")),
         color=colour_parse(branding.get("color")) or colour_parse(logo.get("backgroundColor")),
     )
@@ -211,19 +185,19 @@ def _company_parse(raw: dict[str, Any]) -> Company:
 def _suggestion_parse(raw: dict[str, Any]) -> Suggestion:
     return Suggestion(
         monthly_savings=amount_parse(raw.get("monthlySavings")),
-        category=_text(raw.get("category")),
-        short_description=_text(raw.get("shortDescription")),
-        detailed_description=_text(raw.get("detailedDescription")),
-        button_title=_text(raw.get("buttonTitle")),
+        category=text(raw.get("category")),
+        short_description=text(raw.get("shortDescription")),
+        detailed_description=text(raw.get("detailedDescription")),
+        button_title=text(raw.get("buttonTitle")),
     )
 
 
 def _identity_parse(raw: dict[str, Any]) -> Identity:
     return Identity(
-        first_name=_text(raw.get("firstName")),
-        last_name=_text(raw.get("lastName")),
-        email=_text(raw.get("email")),
-        phone=_text(raw.get("phone")),
+        first_name=text(raw.get("firstName")),
+        last_name=text(raw.get("lastName")),
+        email=text(raw.get("email")),
+        phone=text(raw.get("phone")),
     )
 
 
@@ -232,36 +206,36 @@ def _billing_parse(raw: object) -> Billing | None:
         return None
     autopay_raw = raw.get("autopay")
     autopay = (
-        Autopay(status=_text(autopay_raw.get("status")), cycle=_text(autopay_raw.get("cycle")))
+        Autopay(status=text(autopay_raw.get("status")), cycle=text(autopay_raw.get("cycle")))
         if isinstance(autopay_raw, dict)
         else None
     )
     return Billing(
-        account_number=_text(raw.get("accountNumber")),
+        account_number=text(raw.get("accountNumber")),
         amount=amount_parse(raw.get("amount")),
-        due_date=datetime_parse(raw.get("dueDate")),
+        due_date=when(raw.get("dueDate")),
         autopay=autopay,
         items=tuple(
             BillingItem(
-                description=_text(i.get("description")), amount=amount_parse(i.get("amount"))
+                description=text(i.get("description")), amount=amount_parse(i.get("amount"))
             )
-            for i in _list(raw.get("items"))
+            for i in as_list(raw.get("items"))
             if isinstance(i, dict)
         ),
         history=tuple(
-            HistoryEntry(date=datetime_parse(h.get("date")), amount=amount_parse(h.get("amount")))
-            for h in _list(raw.get("history"))
+            HistoryEntry(date=when(h.get("date")), amount=amount_parse(h.get("amount")))
+            for h in as_list(raw.get("history"))
             if isinstance(h, dict)
         ),
         payment_methods=tuple(
             PaymentMethod(
-                type=_text(p.get("type")),
-                brand=_text(p.get("brand")),
+                type=text(p.get("type")),
+                brand=text(p.get("brand")),
                 # Only ever the last four: a longer value is cut, never shown whole.
-                last_four=_text(p.get("lastFour"))[-4:],
+                last_four=text(p.get("lastFour"))[-4:],
                 is_primary=p.get("isPrimary") is True,
             )
-            for p in _list(raw.get("paymentMethods"))
+            for p in as_list(raw.get("paymentMethods"))
             if isinstance(p, dict)
         ),
     )
@@ -271,30 +245,30 @@ def _plan_parse(raw: dict[str, Any]) -> Plan:
     pending_raw = raw.get("pendingChange")
     pending = None
     if isinstance(pending_raw, dict):
-        changes = _dict(pending_raw.get("changes"))
+        changes = as_dict(pending_raw.get("changes"))
         pending = PendingChange(
-            type=_text(pending_raw.get("type")),
-            status=_text(changes.get("status")),
-            title=_text(changes.get("title")),
+            type=text(pending_raw.get("type")),
+            status=text(changes.get("status")),
+            title=text(changes.get("title")),
             amount=amount_parse(changes.get("amount")),
-            start_date=datetime_parse(pending_raw.get("startDate")),
-            end_date=datetime_parse(pending_raw.get("endDate")),
+            start_date=when(pending_raw.get("startDate")),
+            end_date=when(pending_raw.get("endDate")),
         )
     return Plan(
-        source_id=_text(raw.get("sourceId")),
-        status=_text(raw.get("status")),
-        title=_text(raw.get("title")),
-        description=_text(raw.get("description")),
+        source_id=text(raw.get("sourceId")),
+        status=text(raw.get("status")),
+        title=text(raw.get("title")),
+        description=text(raw.get("description")),
         free_trial=raw.get("freeTrial") is True,
-        cycle=_text(raw.get("cycle") or raw.get("billingCycle") or raw.get("interval")),
+        cycle=text(raw.get("cycle") or raw.get("billingCycle") or raw.get("interval")),
         pending_change=pending,
     )
 
 
 def _action_parse(raw: dict[str, Any]) -> Action | None:
     # The seed sends {type, id}; newer apps send {type, actionId, automated}.
-    action_id = _text(raw.get("actionId") or raw.get("id"))
-    action_type = _text(raw.get("type"))
+    action_id = text(raw.get("actionId") or raw.get("id"))
+    action_type = text(raw.get("type"))
     if not action_id or not action_type:
         return None
     automated = raw.get("automated")
@@ -306,23 +280,23 @@ def _action_parse(raw: dict[str, Any]) -> Action | None:
 
 
 def account_parse(raw: dict[str, Any]) -> Account:
-    details = _dict(raw.get("account"))
-    data = _dict(details.get("data"))
-    actions = (_action_parse(a) for a in _list(raw.get("actions")) if isinstance(a, dict))
+    details = as_dict(raw.get("account"))
+    data = as_dict(details.get("data"))
+    actions = (_action_parse(a) for a in as_list(raw.get("actions")) if isinstance(a, dict))
     return Account(
-        id=_text(raw.get("_id")) or _text(details.get("_id")),
-        company=_company_parse(_dict(raw.get("company"))),
-        type=_text(details.get("type")),
-        source_id=_text(details.get("sourceId")),
-        link_type=_text(raw.get("type")),
+        id=text(raw.get("_id")) or text(details.get("_id")),
+        company=_company_parse(as_dict(raw.get("company"))),
+        type=text(details.get("type")),
+        source_id=text(details.get("sourceId")),
+        link_type=text(raw.get("type")),
         suggestions=tuple(
-            _suggestion_parse(s) for s in _list(details.get("suggestions")) if isinstance(s, dict)
+            _suggestion_parse(s) for s in as_list(details.get("suggestions")) if isinstance(s, dict)
         ),
         identities=tuple(
-            _identity_parse(i) for i in _list(details.get("identities")) if isinstance(i, dict)
+            _identity_parse(i) for i in as_list(details.get("identities")) if isinstance(i, dict)
         ),
         billing=_billing_parse(details.get("billing")),
-        plans=tuple(_plan_parse(p) for p in _list(data.get("plans")) if isinstance(p, dict)),
+        plans=tuple(_plan_parse(p) for p in as_list(data.get("plans")) if isinstance(p, dict)),
         actions=tuple(a for a in actions if a is not None),
     )
 
@@ -330,5 +304,5 @@ def account_parse(raw: dict[str, Any]) -> Account:
 def accounts_parse(payload: object) -> tuple[Account, ...]:
     """Every account in `{"accounts": [...]}`; entries that are not objects are skipped."""
     return tuple(
-        account_parse(a) for a in _list(_dict(payload).get("accounts")) if isinstance(a, dict)
+        account_parse(a) for a in as_list(as_dict(payload).get("accounts")) if isinstance(a, dict)
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +12,7 @@ from paylink import client
 from paylink.models import Profile, SdkEvent, SdkEventKind, Task
 from paylink.services.accounts import accounts_sync_request
 from paylink.services.tasks import task_record
+from paylink.vendor_json import JsonRejected, json_object_parse, text
 
 logger = logging.getLogger(__name__)
 
@@ -40,25 +40,19 @@ class SdkEventInput:
 
     @property
     def name(self) -> str:
-        return _short_text(self.payload.get("name"), 200)
+        return text(self.payload.get("name"), 200)
 
     @property
     def task_atomic_id(self) -> str:
-        return _short_text(self.payload.get("taskId"), 64)
-
-
-def _short_text(value: object, limit: int) -> str:
-    return value[:limit] if isinstance(value, str) else ""
+        return text(self.payload.get("taskId"), 64)
 
 
 def sdk_event_parse(*, body: bytes) -> SdkEventInput:
     """`{"kind": ..., "payload": {...}, "launch"?: {...}}` or SdkEventInvalid saying why."""
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise SdkEventInvalid("The event is not valid JSON.") from None
-    if not isinstance(data, dict):
-        raise SdkEventInvalid("The event must be a JSON object.")
+        data = json_object_parse(body)
+    except JsonRejected as error:
+        raise SdkEventInvalid(str(error)) from None
     try:
         kind = SdkEventKind(data.get("kind"))
     except ValueError:
@@ -82,8 +76,8 @@ def sdk_event_parse(*, body: bytes) -> SdkEventInput:
         payload=payload,
         launch=LaunchInfo(
             operation=operation,
-            action_type=_short_text(launch.get("actionType"), 64),
-            account_id=_short_text(launch.get("accountId"), 64),
+            action_type=text(launch.get("actionType"), 64),
+            account_id=text(launch.get("accountId"), 64),
         ),
     )
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from paylink import client
 from paylink.models import STATUS_RANK, TERMINAL_STATUSES, Profile, Task
+
+logger = logging.getLogger(__name__)
 
 
 class TaskOwnershipError(Exception):
@@ -89,3 +95,48 @@ def task_record(
             task.fail_reason = fail_reason
         task.save()
     return TaskChange(task=task, created=created, status_changed=status_changed)
+
+
+@dataclass(frozen=True)
+class TaskRefresh:
+    """How asking Atomic about a task went: the task as now known, and whether Atomic was asked
+    (`checked`) or could not answer (`error`, a safe sentence)."""
+
+    task: Task
+    checked: bool = False
+    error: str = ""
+
+
+def task_status_refresh(*, task: Task, windowed: bool = True) -> TaskRefresh:
+    """Ask Atomic for `task`'s status, record it, and on completion request an accounts sync.
+
+    The one path by which a status *asked for* reaches the host (webhooks are the other, told):
+    the task page's poll and `paylink_reconcile` both come through here. With `windowed`, Atomic
+    is asked at most once per PAYLINK_STATUS_REFRESH_SECONDS per task, across every poller and
+    process (the shared cache decides). A final task is never asked about again.
+    """
+    if task.is_terminal:
+        return TaskRefresh(task=task)
+    if windowed and not cache.add(
+        f"paylink:task-status:{task.atomic_id}", 1, settings.PAYLINK_STATUS_REFRESH_SECONDS
+    ):
+        # Another poller, maybe in another process, asked within the window.
+        return TaskRefresh(task=task)
+    try:
+        answer = client.atomic_client().task_status_get(task_id=task.atomic_id)
+    except client.AtomicError as error:
+        logger.warning("Task %s status check failed: %s", task.atomic_id, error)
+        return TaskRefresh(task=task, error=str(error))
+    change = task_record(
+        profile=task.profile,
+        atomic_id=task.atomic_id,
+        status=answer.status[:32],
+        fail_reason=answer.fail_reason,
+    )
+    Task.objects.filter(pk=task.pk).update(status_checked_at=timezone.now())
+    if change.completed_now:
+        # Imported here: the accounts service enqueues tasks that import this module.
+        from paylink.services.accounts import accounts_sync_request
+
+        accounts_sync_request(profile=task.profile)
+    return TaskRefresh(task=change.task, checked=True)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -20,6 +19,7 @@ from django.utils import timezone
 from paylink.models import Profile, WebhookEvent
 from paylink.services.accounts import accounts_sync_request
 from paylink.services.tasks import TaskOwnershipError, task_record
+from paylink.vendor_json import JsonRejected, dig, fail_reason, json_object_parse, text
 
 logger = logging.getLogger(__name__)
 
@@ -39,23 +39,9 @@ def _kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
 
 def _body_json(body: str) -> dict[str, Any] | None:
     try:
-        parsed = json.loads(body)
-    except ValueError:
+        return json_object_parse(body)
+    except JsonRejected:
         return None
-    return parsed if isinstance(parsed, dict) else None
-
-
-def _dig(payload: dict[str, Any] | None, *keys: str) -> Any:
-    value: Any = payload
-    for key in keys:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(key)
-    return value
-
-
-def _short(value: Any, limit: int) -> str:
-    return value[:limit] if isinstance(value, str) else ""
 
 
 def webhook_event_store(*, body: bytes, headers: Mapping[str, str]) -> WebhookEvent:
@@ -64,17 +50,17 @@ def webhook_event_store(*, body: bytes, headers: Mapping[str, str]) -> WebhookEv
     The searchable columns are filled from the (still unverified) body on a best-effort basis.
     """
     # NUL cannot be stored in a PostgreSQL text column; it has no place in JSON anyway.
-    text = body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+    stored = body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
     kept = _kept_headers(headers)
-    payload = _body_json(text)
+    payload = _body_json(stored)
     ce_type = kept.get("ce-type", "")
-    event_type = _dig(payload, "eventType") or ce_type.removeprefix("com.atomicfi.")
+    event_type = dig(payload, "eventType") or ce_type.removeprefix("com.atomicfi.")
     return WebhookEvent.objects.create(
         ce_id=kept.get("ce-id", "")[:200],
-        event_type=_short(event_type, 100),
-        identifier=_short(_dig(payload, "user", "identifier"), 64),
-        task_atomic_id=_short(_dig(payload, "data", "taskId"), 64),
-        body=text,
+        event_type=text(event_type, 100),
+        identifier=text(dig(payload, "user", "identifier"), 64),
+        task_atomic_id=text(dig(payload, "data", "taskId"), 64),
+        body=stored,
         headers=kept,
     )
 
@@ -144,7 +130,7 @@ _KNOWN_TYPES = frozenset(
 def _apply(payload: dict[str, Any]) -> str:
     """Act on one event; the note to keep ("" when all went as expected)."""
     event_type = payload.get("eventType")
-    identifier = _dig(payload, "user", "identifier")
+    identifier = dig(payload, "user", "identifier")
     data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
     if not isinstance(event_type, str) or event_type not in _KNOWN_TYPES:
         return f"Ignored event type {str(event_type)[:100]!r}."
@@ -177,11 +163,11 @@ def _task_status(*, profile: Profile, data: dict[str, Any], patched: bool) -> st
             profile=profile,
             atomic_id=task_id[:64],
             status=status[:32],
-            fail_reason=_short(data.get("failReason"), 100) or None,
+            fail_reason=fail_reason(data) or None,
             patched=patched,
-            company_id=_short(company.get("_id"), 64),
-            company_name=_short(company.get("name"), 200),
-            product=_short(data.get("product"), 32),
+            company_id=text(company.get("_id"), 64),
+            company_name=text(company.get("name"), 200),
+            product=text(data.get("product"), 32),
         )
     except TaskOwnershipError:
         return "Task belongs to another user; not changed."

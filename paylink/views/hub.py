@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import logging
 
-from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HTMX_STOP_POLLING, trigger_client_event
 
 from paylink import client
-from paylink.models import SdkEventKind, Task, TaskStatus
+from paylink.models import SdkEventKind, TaskStatus
 from paylink.selectors.tasks import task_for_user, tasks_recent_for_user
 from paylink.services.access_tokens import access_token_issue
 from paylink.services.profiles import profile_for_user
@@ -27,12 +24,9 @@ from paylink.services.sdk_events import (
     sdk_event_record,
     sdk_finish_record,
 )
-from paylink.services.tasks import TaskOwnershipError, task_record
+from paylink.services.tasks import TaskOwnershipError, task_status_refresh
 
 logger = logging.getLogger(__name__)
-
-# htmx stops polling when a response carries this status.
-HTMX_STOP_POLLING = 286
 
 
 def _atomic_error_response(error: client.AtomicError, *, doing: str) -> JsonResponse:
@@ -116,47 +110,20 @@ def sdk_event(request: HttpRequest) -> JsonResponse:
             return JsonResponse({"recorded": True})
 
 
-def _task_refresh(task: Task) -> tuple[Task, bool]:
-    """Ask Atomic for the task's status, at most once per window across every poller.
-
-    Returns the task as now known and whether Atomic could not be asked.
-    """
-    if task.is_terminal:
-        return task, False
-    timeout = settings.PAYLINK_STATUS_REFRESH_SECONDS
-    if not cache.add(f"paylink:task-status:{task.atomic_id}", 1, timeout):
-        # Another poller, maybe in another process, asked within the window.
-        return task, False
-    try:
-        answer = client.atomic_client().task_status_get(task_id=task.atomic_id)
-    except client.AtomicError as error:
-        logger.warning("Task %s status check failed: %s", task.atomic_id, error)
-        return task, True
-    change = task_record(
-        profile=task.profile,
-        atomic_id=task.atomic_id,
-        status=answer.status,
-        fail_reason=answer.fail_reason or None,
-    )
-    Task.objects.filter(pk=task.pk).update(status_checked_at=timezone.now())
-    return change.task, False
-
-
 @require_GET
 def task_status(request: HttpRequest, task_id: str) -> HttpResponse:
-    task = task_for_user(user=request.user, atomic_id=task_id)
-    task, check_failed = _task_refresh(task)
-    context = {"task": task, "check_failed": check_failed}
+    refresh = task_status_refresh(task=task_for_user(user=request.user, atomic_id=task_id))
+    task = refresh.task
+    context = {"task": task, "check_failed": bool(refresh.error)}
     if not request.htmx:
         return render(request, "paylink/task.html", context)
     response = render(request, "paylink/task.html#status", context)
     if task.is_terminal:
         response.status_code = HTMX_STOP_POLLING
         detail = {"taskId": task.atomic_id, "status": task.status, "accountId": task.account_id}
-        events = {"paylink:task-finished": detail}
+        trigger_client_event(response, "paylink:task-finished", detail)
         if task.status == TaskStatus.COMPLETED:
             # Only a completed task changes accounts: the dashboard waits for a sync on this
             # one, and not after a failure (htmx cannot filter on the detail without eval).
-            events["paylink:task-completed"] = detail
-        response["HX-Trigger"] = json.dumps(events)
+            trigger_client_event(response, "paylink:task-completed", detail)
     return response

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import transaction
@@ -19,6 +17,7 @@ from paylink.services.webhooks import (
     webhook_signature_valid,
 )
 from paylink.tasks import process_webhook_event
+from paylink.vendor_json import JsonRejected, json_object_parse
 
 
 def _answer(status: int, message: str) -> JsonResponse:
@@ -59,13 +58,11 @@ def atomic_webhook(request: HttpRequest) -> HttpResponse:
         return _answer(200, "Already received.")
 
     try:
-        payload = json.loads(body)
-    except ValueError:
-        payload = None
-    if not isinstance(payload, dict):
+        json_object_parse(body)
+    except JsonRejected as error:
         # Signed but unreadable: a retry of the same bytes cannot help, so say it plainly.
-        webhook_event_reject(event=event, reason="Body is not a JSON object.")
-        return _answer(400, "Body is not a JSON object.")
+        webhook_event_reject(event=event, reason=str(error))
+        return _answer(400, str(error))
 
     transaction.on_commit(lambda: process_webhook_event.enqueue(event.pk))
     return _answer(200, "Received.")

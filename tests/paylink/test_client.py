@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from paylink.client import AtomicError, TaskStatus, atomic_client
+from paylink.client import AtomicError, TaskStatusReport, atomic_client
 from tests.paylink.atomic_stub import AtomicStub, Reply
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "atomic"
@@ -187,7 +187,7 @@ def test_its_errors_never_show_the_key_or_secret(stub):
 
 def test_it_reads_a_bare_task_status(stub):
     stub.play(Reply(body=fixture("task_status.json")))
-    assert atomic_client().task_status_get(task_id="t1") == TaskStatus(
+    assert atomic_client().task_status_get(task_id="t1") == TaskStatusReport(
         status="failed",
         fail_reason="payment-method-not-supported",
         created_at=datetime(2023, 1, 3, 16, 40, 48, 9000, tzinfo=UTC),
@@ -197,7 +197,7 @@ def test_it_reads_a_bare_task_status(stub):
 def test_it_reads_a_wrapped_task_status_with_unknown_values(stub):
     stub.play(Reply(body={"data": {"task": {"status": "rebooting", "shiny": 1}}}))
     result = atomic_client().task_status_get(task_id="t1")
-    assert result == TaskStatus(status="rebooting", fail_reason=None, created_at=None)
+    assert result == TaskStatusReport(status="rebooting", fail_reason=None, created_at=None)
 
 
 def test_it_reads_task_details(stub):

@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from paylink.client import AtomicError, TaskStatus, TaskSummary
+from paylink.client import AtomicError, TaskStatusReport, TaskSummary
 from paylink.models import AccountSnapshot, Profile, Task
 
 
@@ -103,7 +103,7 @@ def test_reconcile_moves_stuck_tasks_forward(alice, atomic, settings, run):
     stuck(alice, "t-old", "processing")
     stuck(alice, "t-young", "queued", age=10)
     stuck(alice, "t-done", "completed")
-    atomic.task_status_get.return_value = TaskStatus(
+    atomic.task_status_get.return_value = TaskStatusReport(
         status="failed", fail_reason="payment-method-declined", created_at=None
     )
     out, _ = run("paylink_reconcile")
@@ -117,7 +117,7 @@ def test_reconcile_moves_stuck_tasks_forward(alice, atomic, settings, run):
 
 def test_reconcile_syncs_accounts_when_a_stuck_task_completed(alice, atomic, run):
     stuck(alice, "t-old", "processing")
-    atomic.task_status_get.return_value = TaskStatus(
+    atomic.task_status_get.return_value = TaskStatusReport(
         status="completed", fail_reason=None, created_at=None
     )
     run("paylink_reconcile")
@@ -151,7 +151,7 @@ def test_reconcile_reports_errors_and_carries_on(
     AccountSnapshot.objects.create(profile=bob)
     atomic.task_status_get.side_effect = [
         AtomicError("Atomic answered 404 to GET /task/t-a/status.", status=404),
-        TaskStatus(status="processing", fail_reason=None, created_at=None),
+        TaskStatusReport(status="processing", fail_reason=None, created_at=None),
     ]
     atomic.user_tasks_list.side_effect = [
         AtomicError("Could not reach Atomic.", retryable=True),

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from paylink.payloads import accounts_parse, amount_parse, datetime_parse, url_parse
+from paylink.payloads import accounts_parse, amount_parse, url_parse
+from paylink.vendor_json import when
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "accounts"
 
@@ -123,7 +124,7 @@ def test_it_parses_amounts_from_numbers_and_strings(raw, expected):
     ],
 )
 def test_it_parses_iso_dates_with_or_without_milliseconds(raw, expected):
-    assert datetime_parse(raw) == expected
+    assert when(raw) == expected
 
 
 @pytest.mark.parametrize(

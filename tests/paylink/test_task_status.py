@@ -5,7 +5,7 @@ import json
 import pytest
 from django.contrib.auth.models import User
 
-from paylink.client import AtomicError, TaskStatus
+from paylink.client import AtomicError, TaskStatusReport
 from paylink.fail_reasons import FAIL_REASON_SENTENCES, fail_reason_sentence
 from paylink.models import Task
 from paylink.services.profiles import profile_for_user
@@ -20,8 +20,8 @@ def task(alice: User) -> Task:
     )
 
 
-def _status(status: str, fail_reason: str | None = None) -> TaskStatus:
-    return TaskStatus(status=status, fail_reason=fail_reason, created_at=None)
+def _status(status: str, fail_reason: str | None = None) -> TaskStatusReport:
+    return TaskStatusReport(status=status, fail_reason=fail_reason, created_at=None)
 
 
 def test_the_full_page_shows_the_status_in_a_live_region(alice_client, task, atomic):
@@ -171,3 +171,26 @@ def test_an_unknown_fail_reason_names_its_code():
     assert fail_reason_sentence("brand-new") == (
         "The company couldn't complete the request (reason: brand-new)."
     )
+
+
+def test_a_completion_seen_by_polling_syncs_the_accounts(
+    alice_client, task, atomic, django_capture_on_commit_callbacks
+):
+    task.status = "processing"
+    task.save()
+    atomic.task_status_get.return_value = _status("completed")
+    atomic.accounts_get.return_value = {"accounts": []}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = alice_client.get("/hub/tasks/task-1/", headers={"hx-request": "true"})
+    assert response.status_code == 286
+    atomic.accounts_get.assert_called_once_with(identifier=task.profile.identifier)
+    assert task.profile.snapshot.fetched_at is not None
+
+
+def test_a_poll_that_sees_no_change_asks_for_no_sync(
+    alice_client, task, atomic, django_capture_on_commit_callbacks
+):
+    atomic.task_status_get.return_value = _status("processing")
+    with django_capture_on_commit_callbacks(execute=True):
+        alice_client.get("/hub/tasks/task-1/", headers={"hx-request": "true"})
+    atomic.accounts_get.assert_not_called()

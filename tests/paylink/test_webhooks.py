@@ -240,12 +240,20 @@ def test_an_event_missing_its_task_id_is_noted_not_crashed(alice, atomic, delive
     assert "Missing data.taskId" in WebhookEvent.objects.get().error
 
 
-@pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b"\xff\xfe", b"\x00{}"])
-def test_it_rejects_a_signed_body_that_is_not_a_json_object(alice, atomic, deliver, body):
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"{not json", "The body is not valid JSON."),
+        (b"[1, 2]", "The body must be a JSON object."),
+        (b"\xff\xfe", "The body is not UTF-8 text."),
+        (b"\x00{}", "The body is not valid JSON."),
+    ],
+)
+def test_it_rejects_a_signed_body_that_is_not_a_json_object(alice, atomic, deliver, body, reason):
     response = deliver(body)
     assert response.status_code == 400
-    event = WebhookEvent.objects.get()
-    assert "not a JSON object" in event.error
+    assert response.json() == {"message": reason}
+    assert WebhookEvent.objects.get().error == reason
     assert not Task.objects.exists()
 
 

@@ -18,21 +18,20 @@ from django.utils import timezone
 from paylink import client
 from paylink.models import Profile, Task, TaskStatus
 from paylink.services.accounts import accounts_sync_request
-from paylink.services.tasks import TaskOwnershipError, task_record
+from paylink.services.tasks import TaskOwnershipError, task_record, task_status_refresh
 
 
 class Command(BaseCommand):
     help = "Ask Atomic about stuck tasks and record tasks the host never heard of."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        atomic = client.atomic_client()
-        errors = self._stuck_tasks(atomic) + self._user_tasks(atomic)
+        errors = self._stuck_tasks() + self._user_tasks(client.atomic_client())
         if errors:
             # A non-zero exit lets cron or a scheduler flag the run; the next run retries.
             raise CommandError(f"Reconcile finished with {errors} error(s).")
         self.stdout.write("Reconcile finished.")
 
-    def _stuck_tasks(self, atomic: client.AtomicClient) -> int:
+    def _stuck_tasks(self) -> int:
         cutoff = timezone.now() - timedelta(seconds=settings.PAYLINK_RECONCILE_AFTER_SECONDS)
         stuck = (
             Task.objects.filter(
@@ -43,25 +42,14 @@ class Command(BaseCommand):
         )
         errors = 0
         for task in stuck.iterator():
-            try:
-                answer = atomic.task_status_get(task_id=task.atomic_id)
-            except client.AtomicError as exc:
+            refresh = task_status_refresh(task=task, windowed=False)
+            if refresh.error:
                 errors += 1
-                self.stderr.write(f"task {task.atomic_id}: {exc}")
-                continue
-            change = task_record(
-                profile=task.profile,
-                atomic_id=task.atomic_id,
-                status=answer.status,
-                fail_reason=answer.fail_reason,
-            )
-            Task.objects.filter(pk=task.pk).update(status_checked_at=timezone.now())
-            if change.status_changed:
-                self.stdout.write(f"task {task.atomic_id}: {task.status} -> {change.task.status}")
+                self.stderr.write(f"task {task.atomic_id}: {refresh.error}")
+            elif refresh.task.status != task.status:
+                self.stdout.write(f"task {task.atomic_id}: {task.status} -> {refresh.task.status}")
             else:
-                self.stdout.write(f"task {task.atomic_id}: still {change.task.status}")
-            if change.completed_now:
-                accounts_sync_request(profile=task.profile)
+                self.stdout.write(f"task {task.atomic_id}: still {refresh.task.status}")
         return errors
 
     def _user_tasks(self, atomic: client.AtomicClient) -> int:
