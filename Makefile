@@ -15,9 +15,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: $(STAMP)
 	@bin/run
 
-## The whole test suite (browser tests use /usr/bin/chromium).
+## The whole test suite, on every core (browser tests use Debian's chromium, installed if missing).
 test: $(STAMP)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	@bin/ensure-chromium
+	$(BIN)/pytest -n auto $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -179,8 +179,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     # Tests use a file, not memory: with an in-memory database Django's live server hands every
     # request thread one shared connection, and concurrent requests trip over its transactions.
+    # The test runner gives each run a folder of its own (tests/testenv.py).
+    _test_dir = Path(env.str("PAYLINK_TEST_SQLITE_DIR", default=str(BASE_DIR / "var")))
     DATABASES["default"].setdefault("TEST", {}).setdefault(
-        "NAME", str(BASE_DIR / "var" / "test-host.sqlite3")
+        "NAME", str(_test_dir / "test-host.sqlite3")
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -1,6 +1,9 @@
 """Loaded with `-p tests.testenv` before Django's settings are read: the test environment."""
 
+import atexit
 import os
+import shutil
+import tempfile
 
 os.environ["PAYLINK_TESTING"] = "true"
 os.environ.setdefault("ATOMIC_ENV", "simulator")
@@ -15,3 +18,8 @@ os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
 # Playwright's sync API runs an event loop in the test thread; the ORM calls in those tests are
 # still plain synchronous code.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# One SQLite test database per run (and, through pytest-django's suffix, per xdist worker), so
+# two runs in one checkout never share a file. xdist workers inherit the controller's folder.
+if "PAYLINK_TEST_SQLITE_DIR" not in os.environ:
+    os.environ["PAYLINK_TEST_SQLITE_DIR"] = tempfile.mkdtemp(prefix="hub-tests-")
+    atexit.register(shutil.rmtree, os.environ["PAYLINK_TEST_SQLITE_DIR"], ignore_errors=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 
 import pytest
@@ -12,6 +11,7 @@ from paylink.models import AccountSnapshot
 from paylink.payloads import accounts_parse
 from paylink.templatetags.paylink_dashboard import money
 from tests.browser.pages import FRAME, log_in
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,13 +36,14 @@ def _connect(page: Page, host: str, *, company: str) -> None:
 
 def _snapshot_with(alice, count: int) -> AccountSnapshot:
     """The host's snapshot once the syncs after the webhooks have stored `count` accounts."""
-    deadline = time.monotonic() + SETTLE_MS / 1000
-    while time.monotonic() < deadline:
+
+    def stored() -> AccountSnapshot | None:
         snapshot = AccountSnapshot.objects.filter(profile__user=alice).first()
         if snapshot and len(snapshot.payload.get("accounts", [])) >= count:
             return snapshot
-        time.sleep(0.25)
-    raise AssertionError(f"the host never stored {count} accounts")
+        return None
+
+    return wait_until(stored, what=f"the host to store {count} accounts", timeout=SETTLE_MS / 1000)
 
 
 def _card(page: Page, company: str):

@@ -4,7 +4,6 @@ import hashlib
 import hmac
 import io
 import json
-import time
 from pathlib import Path
 from unittest import mock
 
@@ -15,6 +14,7 @@ from django.urls import reverse
 from paylink.client import atomic_client
 from paylink.models import AccountSnapshot, Profile, Task, WebhookEvent
 from paylink.tasks import process_webhook_event
+from tests.waiting import wait_until
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "webhooks"
 SECRET = "webhook-test-secret"
@@ -327,15 +327,6 @@ def host_on_simulator(live_server, simulator, settings):
     simulator.reset()
 
 
-def wait_until(predicate, *, timeout: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return predicate()
-
-
 def deliveries_settled(sim, identifier: str) -> bool:
     deliveries = [d for d in sim.state()["deliveries"] if d["identifier"] == identifier]
     answered = sum(1 for d in deliveries for a in d["attempts"] if a["status_code"] == 200)
@@ -356,20 +347,25 @@ def test_the_simulators_webhooks_complete_the_task_and_sync_the_accounts(host_on
     sim.control_webhook_faults("duplicate", times=1)
     task_id = sim.connect("hub_alice_live", "streamly")
 
-    assert wait_until(
+    wait_until(
         lambda: (
             Task.objects.filter(atomic_id=task_id, status="completed").exists()
             and AccountSnapshot.objects.filter(profile=alice, version__gte=1).exists()
-        )
-    ), sim.log()
+        ),
+        what="the webhooks to complete the task and sync the accounts",
+        detail=sim.log,
+    )
     task = Task.objects.get(atomic_id=task_id)
     assert (task.profile, task.company_name != "") == (alice, True)
     snapshot = AccountSnapshot.objects.get(profile=alice)
     assert len(snapshot.payload["accounts"]) >= 1
     # Later events (accounts updated, workflow finished) may still be on their way: wait until
     # the simulator has sent them all and the host holds every delivery it answered.
-    settled = wait_until(lambda: deliveries_settled(sim, "hub_alice_live"))
-    assert settled, list(WebhookEvent.objects.values_list("event_type", "error", "processed_at"))
+    wait_until(
+        lambda: deliveries_settled(sim, "hub_alice_live"),
+        what="every delivery to settle",
+        detail=lambda: str(WebhookEvent.objects.values_list("event_type", "error", "processed_at")),
+    )
     assert WebhookEvent.objects.filter(error__startswith="Duplicate").count() == 1
     assert not WebhookEvent.objects.filter(processed_at__isnull=True).exists()
     assert (
