@@ -70,6 +70,8 @@ def test_the_status_arrives_by_polling_when_atomic_was_briefly_unreachable(
     # No webhook, and Atomic's status endpoint failing: the page can only show the local row.
     simulator.configure(webhook_url=NOWHERE)
     simulator.control_faults(endpoint="task-status", kind="503", times=1000)
+    # ...and the sync the finish report asks for fails too, so only the poll can bring accounts.
+    simulator.control_faults(endpoint="accounts", kind="503", times=1000)
     _open_hub_and_log_in(page, host, username="test-good")
     frame = page.frame_locator(FRAME)
     expect(frame.get_by_role("heading", name="Connected to Streamly")).to_be_visible()
@@ -88,6 +90,12 @@ def test_the_status_arrives_by_polling_when_atomic_was_briefly_unreachable(
     task.refresh_from_db()
     assert task.status == "completed"
     assert task.status_checked_at is not None
+    # No webhook ever arrived, yet the completion the poll saw synced the accounts: the
+    # dashboard shows the new account.
+    page.goto(host + "/")
+    expect(
+        page.locator("article.account-card").get_by_role("heading", name="Streamly", exact=True)
+    ).to_be_visible()
 
 
 def test_bad_credentials_show_the_failure_sentence(signed_in: Page, host, alice):
