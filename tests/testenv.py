@@ -3,7 +3,9 @@
 import atexit
 import os
 import shutil
+import sys
 import tempfile
+from pathlib import Path
 
 os.environ["PAYLINK_TESTING"] = "true"
 os.environ.setdefault("ATOMIC_ENV", "simulator")
@@ -23,3 +25,13 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 if "PAYLINK_TEST_SQLITE_DIR" not in os.environ:
     os.environ["PAYLINK_TEST_SQLITE_DIR"] = tempfile.mkdtemp(prefix="hub-tests-")
     atexit.register(shutil.rmtree, os.environ["PAYLINK_TEST_SQLITE_DIR"], ignore_errors=True)
+# `PUBLISHED_SDK_PATH=.../index.js make test`: the simulator serves Atomic's published SDK in place
+# of ours, so every browser test runs against Atomic's own script.
+_published_sdk = os.environ.get("PUBLISHED_SDK_PATH", "")
+if _published_sdk:
+    if not Path(_published_sdk).is_file():
+        sys.exit(
+            f"PUBLISHED_SDK_PATH is {_published_sdk!r}, which is not a file: point it at index.js "
+            "of @atomicfi/transact-javascript (npm pack it in a scratch folder), or unset it."
+        )
+    os.environ["SIMULATOR_SDK_FILE"] = str(Path(_published_sdk).resolve())

@@ -13,8 +13,6 @@ from django.views.decorators.http import require_safe
 
 from simulator.transact.config import ConfigError, config_decode
 
-_SDK_FILE = Path(__file__).resolve().parent.parent / "static" / "simulator" / "sdk" / "transact.js"
-
 # The page runs only its own script and calls only its own origin; any site may frame it,
 # as Atomic's Transact is framed by every integrator.
 _PAGE_CSP = "; ".join(
@@ -50,18 +48,18 @@ def initialize_view(request: HttpRequest, config: str) -> HttpResponse:
 
 @cache
 def _sdk_source_cached() -> bytes:
-    return _SDK_FILE.read_bytes()
+    return Path(settings.SIMULATOR_SDK_FILE).read_bytes()
 
 
 def _sdk_source() -> bytes:
     # Re-read on every request while developing, so an edit shows without a restart.
-    return _SDK_FILE.read_bytes() if settings.DEBUG else _sdk_source_cached()
+    return Path(settings.SIMULATOR_SDK_FILE).read_bytes() if settings.DEBUG else _sdk_source_cached()
 
 
 @require_safe
 @cache_control(public=True, max_age=300)
 def sdk_view(request: HttpRequest) -> HttpResponse:
-    """Our own implementation of the SDK's browser side, for pages that use the simulator."""
+    """The SDK's browser side for pages that use the simulator (ours, or the published file)."""
     response = HttpResponse(_sdk_source(), content_type="text/javascript; charset=utf-8")
     # Integrators may load it with crossorigin/SRI from their own origin.
     response["Access-Control-Allow-Origin"] = "*"

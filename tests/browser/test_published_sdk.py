@@ -1,12 +1,16 @@
 """Fidelity: Atomic's published SDK drives the simulator's Transact as our own script does.
 
 The published file is not ours to ship, so it never enters the repository: point
-PUBLISHED_SDK_PATH at a local copy (`npm install @atomicfi/transact-javascript@3.2.0` in a
-scratch folder) to run this test; it is skipped otherwise.
+PUBLISHED_SDK_PATH at a local copy (`npm pack @atomicfi/transact-javascript@3.2.0` in a scratch
+folder, then unpack it) to run these tests; they are skipped otherwise, and named as skipped in
+the summary. With it set, tests/testenv.py also makes the simulator serve that file in place of
+ours, so the whole browser suite runs against Atomic's script.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 from pathlib import Path
 
@@ -27,8 +31,7 @@ from tests.browser.pages import (
 PUBLISHED_SDK = os.environ.get("PUBLISHED_SDK_PATH", "")
 
 pytestmark = pytest.mark.skipif(
-    not PUBLISHED_SDK or not Path(PUBLISHED_SDK).is_file(),
-    reason="PUBLISHED_SDK_PATH does not point to the published SDK's index.js",
+    not PUBLISHED_SDK, reason="PUBLISHED_SDK_PATH is not set (the published-SDK check)"
 )
 
 
@@ -66,3 +69,15 @@ def test_the_published_sdk_relays_the_close_button(page: Page, integrator, sim) 
 
     assert wait_for_event(page, "close") == {"reason": "unknown"}
     expect(page.locator(FRAME)).to_have_count(0)
+
+
+def test_the_published_file_is_the_one_the_host_pins_for_sandbox_and_production() -> None:
+    from hubsite.settings import _PUBLISHED_SDK_INTEGRITY
+
+    digest = hashlib.sha384(Path(PUBLISHED_SDK).read_bytes()).digest()
+    assert f"sha384-{base64.b64encode(digest).decode()}" == _PUBLISHED_SDK_INTEGRITY
+
+
+def test_the_simulator_serves_the_published_file_in_place_of_its_own(simulator) -> None:
+    served = simulator.session.get(f"{simulator.url}/sdk/transact.js", timeout=5).content
+    assert served == Path(PUBLISHED_SDK).read_bytes()

@@ -376,7 +376,7 @@ def test_no_data_request_when_the_host_already_gave_the_identity(
     assert events(host_page, "dataRequest") == []
 
 
-def test_a_container_hosts_the_iframe_inline_and_loses_it_on_close(
+def test_a_container_hosts_the_iframe_inline_and_the_integrator_clears_it_after_close(
     host_page: Page, simulator, alice: str
 ) -> None:
     token = simulator.access_token(alice)
@@ -391,8 +391,70 @@ def test_a_container_hosts_the_iframe_inline_and_loses_it_on_close(
 
     frame.get_by_role("button", name="Close").click()
 
-    wait_for_event(host_page, "close")
+    # Atomic's SDK removes only a modal iframe (a child of <body>); a container's stays until
+    # the integrator clears it.
+    assert wait_for_event(host_page, "close") == {"reason": "unknown"}
+    expect(iframe).to_have_count(1)
+    assert host_page.evaluate("document.body.style.overflow") == ""
+
+
+def test_text_outside_latin_1_in_the_config_throws_before_anything_is_framed(
+    host_page: Page, simulator
+) -> None:
+    # The SDK base64-encodes the config with btoa(), which takes Latin-1 only.
+    error = host_page.evaluate(
+        """origin => {
+          try {
+            Atomic.transact({config: {scope: "pay-link", customer: {name: "Łukasz"}},
+                             environmentOverride: origin});
+            return null;
+          } catch (e) { return e.name; }
+        }""",
+        simulator.url,
+    )
+
+    assert error == "InvalidCharacterError"
     expect(host_page.locator(FRAME)).to_have_count(0)
+
+
+def test_latin_1_text_in_the_config_reaches_transact(host_page: Page, simulator, alice) -> None:
+    token = simulator.access_token(alice)
+    frame = launch(
+        host_page,
+        simulator_url=simulator.url,
+        config=manage_config(token, customer={"name": "José Núñez"}),
+    )
+    expect(frame.get_by_role("heading", name="Payments Hub")).to_be_visible()
+    src = host_page.locator(FRAME).get_attribute("src")
+    encoded = src.split("/initialize/")[1].split("#")[0]
+    config = json.loads(base64.b64decode(encoded).decode("latin-1"))
+    assert config["customer"] == {"name": "José Núñez"}
+    assert config["deferPublicToken"] is True and "publicToken" not in config
+    assert config["platform"]["sdkVersion"] == "3.2.0"
+
+
+def test_a_second_launch_stacks_a_second_iframe_and_a_stale_close_removes_the_first(
+    host_page: Page, simulator
+) -> None:
+    tokens = [simulator.access_token(f"alice-{secrets.token_hex(4)}") for _ in range(2)]
+    host_page.evaluate(
+        """([origin, tokens]) => {
+          window.handles = tokens.map(token => Atomic.transact({
+            config: {scope: "pay-link", publicToken: token, tasks: [{operation: "manage"}]},
+            environmentOverride: origin,
+          }));
+        }""",
+        [simulator.url, tokens],
+    )
+    expect(host_page.locator(f"body > {FRAME}")).to_have_count(2)
+    first_src, second_src = host_page.locator(FRAME).evaluate_all("els => els.map(e => e.src)")
+
+    # close() is not bound to its launch: it removes the first iframe on the page.
+    host_page.evaluate("window.handles[1].close()")
+
+    expect(host_page.locator(FRAME)).to_have_count(1)
+    assert host_page.locator(FRAME).get_attribute("src") == second_src != first_src
+    assert host_page.evaluate("document.body.style.overflow") == ""
 
 
 def test_a_token_in_the_config_itself_is_used_without_a_handshake(

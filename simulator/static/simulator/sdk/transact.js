@@ -1,10 +1,16 @@
 /*
  * Atomic Transact browser SDK, simulator edition.
  *
- * Speaks the published SDK's protocol (version 3.2.0): Atomic.transact({...}) frames
- * {origin}/initialize/{base64 config}#hId={handshake id}, hands the public token over once
- * through postMessage, relays the iframe's events to the integrator's callbacks and removes
- * the iframe after a finish or a close.
+ * Behaves as the published SDK (@atomicfi/transact-javascript 3.2.0) does, edge cases included,
+ * so a page that works against this file works against Atomic's:
+ * - Atomic.transact({...}) frames {origin}/initialize/{btoa(JSON config)}#hId={handshake id};
+ *   btoa() takes Latin-1 only, so other characters in the config throw, as they do there.
+ * - The public token is handed over once, through postMessage, when Transact asks for it.
+ * - After a finish or a close the SDK stops listening, and removes the iframe only when it is a
+ *   child of document.body (the modal). In a container the iframe stays; the integrator clears it.
+ * - Only one listener is remembered: a second launch stacks a second iframe, and the first
+ *   one's listener can no longer be removed. close() removes the first #atomic-transact-iframe
+ *   on the page, whichever launch returned it.
  */
 (function (root) {
   "use strict";
@@ -12,18 +18,24 @@
   var SDK_VERSION = "3.2.0";
   var DEFAULT_ORIGIN = "https://transact.atomicfi.com";
   var FRAME_ID = "atomic-transact-iframe";
-  var FRAME_STYLE = {
-    width: "100%",
-    height: "100%",
-    "z-index": "888888888",
-    "border-width": "0",
-    "overflow-x": "hidden",
-    "overflow-y": "auto",
-  };
-  var OVERLAY_STYLE = { position: "fixed", top: "0", left: "0", right: "0", bottom: "0" };
+  var FRAME_STYLE = [
+    ["width", "100%"],
+    ["height", "100%"],
+    ["z-index", "888888888"],
+    ["border-width", "0"],
+    ["overflow-x", "hidden"],
+    ["overflow-y", "auto"],
+  ];
+  var MODAL_STYLE = [
+    ["position", "fixed"],
+    ["top", "0"],
+    ["left", "0"],
+    ["right", "0"],
+    ["bottom", "0"],
+  ];
 
-  // One Transact at a time, as in the published SDK.
-  var session = null;
+  // The listener of the latest launch: the only one the SDK can take away again.
+  var currentListener;
 
   function noop() {}
 
@@ -35,40 +47,28 @@
     return hex;
   }
 
-  // btoa() takes Latin-1 only; escaping everything else keeps the JSON identical once parsed.
-  function encodeConfig(value) {
-    var json = JSON.stringify(value).replace(/[\u0080-\uffff]/g, function (ch) {
-      return "\\u" + ("0000" + ch.charCodeAt(0).toString(16)).slice(-4);
-    });
-    return root.btoa(json);
-  }
-
   function cssText(rules) {
-    return Object.keys(rules)
-      .map(function (name) {
-        return name + ": " + rules[name] + ";";
+    return rules
+      .map(function (rule) {
+        return rule[0] + ": " + rule[1] + "; ";
       })
-      .join(" ");
+      .join("")
+      .trim();
   }
 
-  function teardown() {
-    if (!session) return;
-    var ending = session;
-    session = null;
-    root.removeEventListener("message", ending.listener);
-    if (ending.frame.parentNode) ending.frame.parentNode.removeChild(ending.frame);
-    if (ending.lockedScroll) root.document.body.style.removeProperty("overflow");
+  function removeTransact() {
+    var frame = root.document.querySelector("#" + FRAME_ID);
+    root.removeEventListener("message", currentListener);
+    currentListener = undefined;
+    if (!frame || frame.parentNode !== root.document.body) return;
+    root.document.body.style.removeProperty("overflow");
+    root.document.body.removeChild(frame);
   }
 
   function openUrl(url, onOpenUrl) {
     if (typeof onOpenUrl === "function") return onOpenUrl({ url: url });
-    var parsed;
-    try {
-      parsed = new URL(url);
-    } catch (e) {
-      return;
-    }
-    if (parsed.protocol === "https:") root.open(parsed.href, "_blank", "noopener");
+    // An address that is not a URL throws here, as in the published SDK.
+    if (new URL(url).protocol === "https:") root.open(url, "_blank");
   }
 
   function listen(options) {
@@ -77,20 +77,16 @@
       // Only Transact's own frame, from the origin it was opened on, may speak to us.
       if (event.origin !== options.origin) return;
       if (!event.source || event.source !== options.frame.contentWindow) return;
-      var data = event.data;
-      if (!data || typeof data !== "object") return;
-      var payload = data.payload;
-      switch (data.event) {
-        case "atomic-transact-request-public-token":
-          // Answered once: a second request gets no token.
-          event.source.postMessage(
-            {
-              event: "sdk-atomic-transact-public-token",
-              payload: { publicToken: tokenToHand, handshakeId: options.handshakeId },
-            },
-            options.origin
-          );
-          tokenToHand = undefined;
+      var payload = event.data.payload;
+      var name = event.data.event;
+      switch (name) {
+        case "atomic-transact-close":
+          options.onClose(payload);
+          removeTransact();
+          break;
+        case "atomic-transact-finish":
+          options.onFinish(payload);
+          removeTransact();
           break;
         case "atomic-transact-interaction":
           options.onInteraction(payload);
@@ -98,19 +94,24 @@
         case "atomic-transact-data-request":
           options.onDataRequest(payload);
           break;
-        case "atomic-transact-finish":
-          options.onFinish(payload);
-          teardown();
-          break;
-        case "atomic-transact-close":
-          options.onClose(payload);
-          teardown();
-          break;
         case "atomic-transact-open-url":
-          if (payload && typeof payload.url === "string") openUrl(payload.url, options.onOpenUrl);
+          openUrl(payload.url, options.onOpenUrl);
+          break;
+        case "atomic-transact-request-public-token":
+          // Answered once: a second request gets no token.
+          if (options.frame.contentWindow) {
+            options.frame.contentWindow.postMessage(
+              {
+                event: "sdk-atomic-transact-public-token",
+                payload: { publicToken: tokenToHand, handshakeId: options.handshakeId },
+              },
+              options.origin
+            );
+          }
+          tokenToHand = undefined;
           break;
         default:
-          break;
+          root.console.log("Unhandled postMessage Event", name);
       }
     };
   }
@@ -121,40 +122,39 @@
     var origin = args.environmentOverride || DEFAULT_ORIGIN;
     var publicToken = config.publicToken;
     delete config.publicToken;
-
-    var mountOn = root.document.body;
-    if (args.container) {
-      mountOn = root.document.querySelector(args.container);
-      if (!mountOn) throw new Error('No container found for "' + args.container + '"');
-    }
-    teardown();
-
     var handshakeId = newHandshakeId();
+
+    if (!args.container) root.document.body.style.overflow = "hidden";
+
+    var frame = root.document.createElement("iframe");
+    frame.setAttribute("allow", "web-share; clipboard-write; clipboard-read;");
+    var label = (config.operation || config.product || "Atomic") + " Interface";
+    frame.setAttribute("title", label);
+    frame.setAttribute("aria-label", label);
+    var vendor = root.navigator.vendor;
     var launch = Object.assign(
       {
         inSdk: true,
         platform: {
           name: "browser",
           sdkVersion: SDK_VERSION,
-          systemVersion: root.navigator.platform + "-" + (root.navigator.vendor || "unknown"),
+          systemVersion: root.navigator.platform + "-" + (vendor == null ? "unknown" : vendor),
         },
       },
       config,
       publicToken ? { deferPublicToken: true } : {}
     );
-    var label = (config.operation || config.product || "Atomic") + " Interface";
-
-    var frame = root.document.createElement("iframe");
+    frame.src = origin + "/initialize/" + root.btoa(JSON.stringify(launch)) + "#hId=" + handshakeId;
     frame.id = FRAME_ID;
-    frame.setAttribute("title", label);
-    frame.setAttribute("aria-label", label);
-    frame.setAttribute("allow", "web-share; clipboard-write; clipboard-read;");
-    frame.style.cssText = cssText(
-      args.container ? FRAME_STYLE : Object.assign({}, FRAME_STYLE, OVERLAY_STYLE)
-    );
-    frame.src = origin + "/initialize/" + encodeConfig(launch) + "#hId=" + handshakeId;
+    frame.style.cssText = cssText(args.container ? FRAME_STYLE : FRAME_STYLE.concat(MODAL_STYLE));
 
-    var listener = listen({
+    var mountOn = root.document.body;
+    if (args.container) {
+      mountOn = root.document.querySelector(args.container);
+      if (!mountOn) throw new Error('No container found for "' + args.container + '"');
+    }
+
+    currentListener = listen({
       origin: origin,
       frame: frame,
       publicToken: publicToken,
@@ -165,17 +165,10 @@
       onClose: args.onClose || noop,
       onOpenUrl: args.onOpenUrl,
     });
-    session = { frame: frame, listener: listener, lockedScroll: !args.container };
-    if (!args.container) root.document.body.style.overflow = "hidden";
-    root.addEventListener("message", listener);
+    root.addEventListener("message", currentListener);
     mountOn.appendChild(frame);
 
-    var mine = session;
-    return {
-      close: function () {
-        if (session === mine) teardown();
-      },
-    };
+    return { close: removeTransact };
   }
 
   root.Product = { DEPOSIT: "deposit", VERIFY: "verify", IDENTIFY: "identify", WITHHOLD: "withhold" };
