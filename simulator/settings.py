@@ -43,7 +43,7 @@ SIMULATOR_TASK_STEP_SECONDS = env.float("SIMULATOR_TASK_STEP_SECONDS", default=1
 # The browser SDK served at /sdk/transact.js: ours by default. Pointing this at Atomic's published
 # `index.js` (@atomicfi/transact-javascript) runs every page against Atomic's own script instead.
 SIMULATOR_SDK_FILE = env.path(
-    "SIMULATOR_SDK_FILE", default=BASE_DIR / "simulator" / "static" / "simulator" / "sdk" / "transact.js"
+    "SIMULATOR_SDK_FILE", default=BASE_DIR / "simulator/static/simulator/sdk/transact.js"
 )
 
 INSTALLED_APPS = [

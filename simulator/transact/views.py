@@ -53,7 +53,9 @@ def _sdk_source_cached() -> bytes:
 
 def _sdk_source() -> bytes:
     # Re-read on every request while developing, so an edit shows without a restart.
-    return Path(settings.SIMULATOR_SDK_FILE).read_bytes() if settings.DEBUG else _sdk_source_cached()
+    if settings.DEBUG:
+        return Path(settings.SIMULATOR_SDK_FILE).read_bytes()
+    return _sdk_source_cached()
 
 
 @require_safe
