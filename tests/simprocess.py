@@ -20,6 +20,8 @@ from typing import Any
 
 import requests
 
+from tests.waiting import wait_until
+
 ROOT = Path(__file__).resolve().parent.parent
 # Port 9 (discard) refuses connections: webhooks go nowhere until a test configures a receiver.
 NOWHERE = "http://127.0.0.1:9/webhooks/atomic/"
@@ -154,13 +156,16 @@ class SimulatorProcess:
         return dict(answer.json())
 
     def wait_for_task(self, task_id: str, *, timeout: float = 10.0) -> dict[str, Any]:
-        """Poll GET /task/{id}/status until the task is final; its last status."""
-        deadline = time.monotonic() + timeout
-        while True:
-            status = self.task_status(task_id)
-            if status["status"] in TERMINAL or time.monotonic() > deadline:
-                return status
-            time.sleep(0.05)
+        """Poll GET /task/{id}/status until the task is final (its status); raises at the deadline."""
+        last: dict[str, Any] = {}
+
+        def final() -> dict[str, Any] | None:
+            last.update(self.task_status(task_id))
+            return dict(last) if last["status"] in TERMINAL else None
+
+        return wait_until(
+            final, what=f"task {task_id} to finish", timeout=timeout, detail=lambda: str(last)
+        )
 
     def accounts(self, identifier: str) -> list[dict[str, Any]]:
         answer = self.api("GET", f"/{identifier}/pay-link/accounts")

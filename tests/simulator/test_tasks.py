@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from tests.waiting import wait_until
+
 
 @pytest.mark.parametrize(
     ("username", "status", "fail_reason", "authenticated"),
@@ -44,11 +46,15 @@ def test_a_task_passes_through_processing(sim, person):
     sim.access_token(alice)
     task_id = sim.connect(alice, "streamly", wait=False)
 
-    seen = []
-    while not seen or seen[-1] not in ("completed", "failed"):
+    seen: list[str] = []
+
+    def finished() -> bool:
         status = sim.task_status(task_id)["status"]
         if not seen or seen[-1] != status:
             seen.append(status)
+        return status in ("completed", "failed")
+
+    wait_until(finished, what="the task to finish", interval=0.02, detail=lambda: str(seen))
 
     assert seen == ["queued", "processing", "completed"]
 

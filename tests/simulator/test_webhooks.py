@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import time
 from collections import defaultdict
 
 import pytest
+
+from tests.waiting import wait_until
 
 
 @pytest.fixture
@@ -21,6 +22,12 @@ def alice(sim, person, webhook_sink):
 
 def mine(received, identifier):
     return [r for r in received if json.loads(r.body)["user"]["identifier"] == identifier]
+
+
+def deliveries_settled(sim, identifier, *, count):
+    """The simulator has finished with `count` deliveries to `identifier`: none pending or held."""
+    states = [d["state"] for d in sim.state()["deliveries"] if d["identifier"] == identifier]
+    return len(states) == count and not {"pending", "held"} & set(states)
 
 
 def event_type(request):
@@ -43,15 +50,6 @@ def test_each_webhook_is_signed_over_its_raw_body_with_cloudevents_headers(
         assert request.headers["content-type"] == "application/json"
         assert request.path == "/webhooks/atomic/"
     assert len({r.headers["ce-id"] for r in mine(received, alice)}) == 5
-
-
-def test_a_webhook_signed_with_another_secret_would_not_verify(sim, alice, webhook_sink):
-    sim.connect(alice, "streamly")
-    (first, *_) = mine(webhook_sink.wait_for(lambda r: len(mine(r, alice)) >= 1), alice)
-
-    forged = hmac.new(b"another-secret", first.body, hashlib.sha256).hexdigest()
-
-    assert first.headers["x-hmac-signature-sha-256"] != forged
 
 
 def test_a_retry_carries_the_same_ce_id_and_bytes(sim, alice, webhook_sink):
@@ -77,8 +75,11 @@ def test_it_retries_exactly_three_more_times_then_gives_up(sim, alice, webhook_s
     webhook_sink.fail_next(1000)
 
     sim.connect(alice, "streamly", username="test-bad")
-    webhook_sink.wait_for(lambda r: len(mine(r, alice)) >= 16)
-    time.sleep(1.0)  # three retry delays: room for a fifth try, if there were one
+    # The simulator marks a delivery failed once it has given up on it: after that, no more tries.
+    wait_until(
+        lambda: deliveries_settled(sim, alice, count=4),
+        what="the simulator to give up on alice's four events",
+    )
 
     by_id = defaultdict(int)
     for request in mine(webhook_sink.received, alice):
@@ -92,8 +93,11 @@ def test_the_drop_fault_never_sends_the_event(sim, alice, webhook_sink):
     sim.control_webhook_faults("drop", times=1)
 
     sim.connect(alice, "streamly")
-    received = mine(webhook_sink.wait_for(lambda r: len(mine(r, alice)) >= 4), alice)
-    time.sleep(0.5)
+    wait_until(
+        lambda: deliveries_settled(sim, alice, count=5),
+        what="all five of alice's events to be delivered or dropped",
+    )
+    received = mine(webhook_sink.received, alice)
 
     types = [event_type(r) for r in mine(webhook_sink.received, alice)]
     assert types == [
