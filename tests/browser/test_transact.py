@@ -115,18 +115,26 @@ def test_bad_credentials_show_the_failure_sentence(host_page: Page, simulator, a
     assert simulator.task_status(finish["taskId"])["status"] == "failed"
 
 
-def test_a_code_mfa_login_asks_for_a_code_then_connects(
-    host_page: Page, simulator, alice: str
+@pytest.mark.parametrize(
+    ("username", "prompt", "answer", "kind"),
+    [
+        ("test-code-mfa", "Enter the code Streamly sent you", "123456", "code"),
+        ("test-question-mfa", "What was the name of your first pet?", "Rex", "question"),
+    ],
+)
+def test_a_second_factor_is_asked_for_then_the_account_connects(
+    host_page: Page, simulator, alice: str, username: str, prompt: str, answer: str, kind: str
 ) -> None:
     token = simulator.access_token(alice)
     frame = launch(host_page, simulator_url=simulator.url, config=manage_config(token))
 
-    log_in(frame, company="Streamly", username="test-code-mfa")
-    frame.get_by_label("Enter the code Streamly sent you").fill("123456")
+    log_in(frame, company="Streamly", username=username)
+    frame.get_by_label(prompt).fill(answer)
     frame.get_by_role("button", name="Verify").click()
 
     expect(frame.get_by_role("heading", name="Connected to Streamly")).to_be_visible()
-    wait_for_interaction(host_page, "Viewed MFA Page")
+    mfa = wait_for_interaction(host_page, "Viewed MFA Page")
+    assert mfa["value"]["type"] == kind
 
 
 def test_the_close_button_reports_unknown_and_removes_the_iframe(
@@ -346,21 +354,6 @@ def test_the_billers_site_link_goes_to_the_integrators_open_url_callback(
     frame.get_by_role("button", name="Manage on Streamly's site").click()
 
     assert wait_for_event(host_page, "openUrl") == {"url": "https://www.streamly.com"}
-
-
-def test_a_question_mfa_login_shows_the_security_question(
-    host_page: Page, simulator, alice: str
-) -> None:
-    token = simulator.access_token(alice)
-    frame = launch(host_page, simulator_url=simulator.url, config=manage_config(token))
-
-    log_in(frame, company="Streamly", username="test-question-mfa")
-    frame.get_by_label("What was the name of your first pet?").fill("Rex")
-    frame.get_by_role("button", name="Verify").click()
-
-    expect(frame.get_by_role("heading", name="Connected to Streamly")).to_be_visible()
-    mfa = wait_for_interaction(host_page, "Viewed MFA Page")
-    assert mfa["value"]["type"] == "question"
 
 
 def test_no_data_request_when_the_host_already_gave_the_identity(
