@@ -25,7 +25,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from simulator import engine, faults
 from simulator.catalogue import biller_by_id
-from simulator.models import PublicToken, SimTask, SimUser, TaskStatus, iso_ms
+from simulator.models import PublicToken, SimTask, SimUser, TaskStatus, fail_reason_key, iso_ms
 
 logger = logging.getLogger(__name__)
 
@@ -198,7 +198,7 @@ def accounts_view(request: HttpRequest, identifier: str) -> HttpResponse:
 
 @api_endpoint("task-status", methods=("GET",))
 def task_status_view(request: HttpRequest, task_id: str) -> HttpResponse:
-    return JsonResponse(_task_find(task_id).to_status_json())
+    return JsonResponse(_task_find(task_id).to_status_json(reason_key=fail_reason_key()))
 
 
 def task_details_json(task: SimTask) -> dict[str, Any]:
@@ -228,7 +228,7 @@ def task_details_json(task: SimTask) -> dict[str, Any]:
         "user": task.user.to_ref_json(),
     }
     if task.fail_reason:
-        details["failReason"] = task.fail_reason
+        details[fail_reason_key()] = task.fail_reason
     if task.account_id:
         details["linkedAccount"] = task.account_id
     if task.action_type:
@@ -250,7 +250,8 @@ def user_tasks_view(request: HttpRequest, identifier: str) -> HttpResponse:
     tasks = [engine.task_catch_up(task) for task in user.tasks.all()]
     if status:
         tasks = [task for task in tasks if task.status == status]
-    return JsonResponse({"data": {"tasks": [task.to_list_json() for task in tasks]}})
+    key = fail_reason_key()
+    return JsonResponse({"data": {"tasks": [task.to_list_json(reason_key=key) for task in tasks]}})
 
 
 @api_endpoint("user-update", methods=("PUT",))

@@ -7,7 +7,8 @@ Bad input is a 4xx JSON `{message, code}` (422 for values that make no sense).
     POST /_sim/faults          {endpoint, kind, times?, retry_after?, delay?}
     POST /_sim/webhook-faults  {mode: drop|duplicate|reorder|fail, times?}
     POST /_sim/config          {webhook_url?, webhook_retry_delay?, task_step_seconds?,
-                                action_lifetime_seconds?}   (null: back to the setting)
+                                action_lifetime_seconds?, fail_reason_key?}
+                               (null: back to the setting)
     POST /_sim/reset           {all?}   faults, config, unsent webhooks (all: every record)
     POST /_sim/tasks           {identifier, company, username?, metadata?} or
                                {identifier, actionId, metadata?}: start a task without Transact
@@ -36,6 +37,7 @@ from simulator import engine, faults, webhooks
 from simulator.api import error_response
 from simulator.catalogue import BILLERS, biller_by_id, biller_by_slug
 from simulator.models import (
+    FAIL_REASON_KEYS,
     ApiFault,
     ConfigOverride,
     DeliveryState,
@@ -44,6 +46,7 @@ from simulator.models import (
     SimUser,
     WebhookDelivery,
     WebhookFault,
+    fail_reason_key,
     iso_ms,
 )
 
@@ -133,6 +136,12 @@ def webhook_faults_view(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _config_value(key: str, raw: Any) -> Any:
+    if key == "fail_reason_key":
+        if raw not in FAIL_REASON_KEYS:
+            raise ControlInputError(
+                422, f"fail_reason_key must be one of: {', '.join(FAIL_REASON_KEYS)}."
+            )
+        return raw
     if key == "webhook_url":
         if not isinstance(raw, str) or len(raw) > 500:
             raise ControlInputError(422, "webhook_url must be an http(s) URL.")
@@ -152,12 +161,13 @@ def config_current() -> dict[str, Any]:
         "webhook_retry_delay": webhooks.retry_delay(),
         "task_step_seconds": engine.step_seconds(),
         "action_lifetime_seconds": ConfigOverride.current("action_lifetime_seconds", 3600),
+        "fail_reason_key": fail_reason_key(),
     }
 
 
 @_control
 def config_view(payload: dict[str, Any]) -> dict[str, Any]:
-    known = ("webhook_url", *_CONFIG_LIMITS)
+    known = ("webhook_url", "fail_reason_key", *_CONFIG_LIMITS)
     unknown = sorted(set(payload) - set(known))
     if unknown:
         raise ControlInputError(422, f"Unknown settings: {', '.join(unknown)}.")
@@ -361,6 +371,7 @@ def index_view(request: HttpRequest) -> HttpResponse:
             "companies": companies,
             "api_endpoints": faults.API_ENDPOINTS,
             "api_kinds": faults.API_KINDS,
+            "fail_reason_keys": FAIL_REASON_KEYS,
             "webhook_modes": faults.WEBHOOK_MODES,
             "public_url": settings.SIMULATOR_PUBLIC_URL,
         },

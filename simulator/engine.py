@@ -28,6 +28,7 @@ from simulator.models import (
     SimTask,
     SimUser,
     TaskStatus,
+    fail_reason_key,
 )
 
 __all__ = [
@@ -266,7 +267,7 @@ def _task_event(task: SimTask, *, previous: str) -> dict[str, Any]:
         "taskId": task.task_id,
         "status": task.status,
         "previousStatus": previous,
-        "failReason": task.fail_reason or None,
+        fail_reason_key(): task.fail_reason or None,
         "authenticated": task.authenticated,
         "company": {"_id": task.company_id, "name": biller.name if biller else ""},
         "product": "pay-link",

@@ -6,6 +6,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 
 
@@ -114,14 +115,14 @@ class SimTask(models.Model):
     def is_final(self) -> bool:
         return self.status in (TaskStatus.COMPLETED, TaskStatus.FAILED)
 
-    def to_status_json(self) -> dict[str, Any]:
-        """GET /task/{id}/status: createdAt, status and, when failed, failReason."""
+    def to_status_json(self, *, reason_key: str = "failReason") -> dict[str, Any]:
+        """GET /task/{id}/status: createdAt, status and, when failed, the reason."""
         body: dict[str, Any] = {"createdAt": iso_ms(self.created_at), "status": self.status}
         if self.fail_reason:
-            body["failReason"] = self.fail_reason
+            body[reason_key] = self.fail_reason
         return body
 
-    def to_list_json(self) -> dict[str, Any]:
+    def to_list_json(self, *, reason_key: str = "failReason") -> dict[str, Any]:
         """One entry of GET /user/{identifier}/tasks."""
         body: dict[str, Any] = {
             "_id": self.task_id,
@@ -132,7 +133,7 @@ class SimTask(models.Model):
             "status": self.status,
         }
         if self.fail_reason:
-            body["failReason"] = self.fail_reason
+            body[reason_key] = self.fail_reason
         return body
 
 
@@ -225,3 +226,11 @@ class ConfigOverride(models.Model):
         """The override for `key` if one is set, else `default` (usually a setting)."""
         row = cls.objects.filter(key=key).values_list("value", flat=True).first()
         return default if row is None else row
+
+
+FAIL_REASON_KEYS = ("failReason", "reason")
+
+
+def fail_reason_key() -> str:
+    """The key a failed task's reason goes out under (see SIMULATOR_FAIL_REASON_KEY)."""
+    return str(ConfigOverride.current("fail_reason_key", settings.SIMULATOR_FAIL_REASON_KEY))

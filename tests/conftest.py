@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
@@ -48,6 +49,12 @@ def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untype
             "a skip hides a test, so the run fails: " + ", ".join(_disallowed_skips[:5]),
             red=True,
         )
+
+
+@pytest.fixture
+def person() -> Callable[[str], str]:
+    """A fresh Atomic identifier for a named person, unique within the shared simulator process."""
+    return lambda name: f"{name}-{uuid.uuid4().hex[:10]}"
 
 
 @pytest.fixture(scope="session")

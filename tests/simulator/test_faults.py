@@ -140,6 +140,17 @@ def test_runtime_config_is_applied_and_reset(sim):
     assert config["webhook_url"] != "http://127.0.0.1:9/x"
 
 
+def test_the_failure_reason_key_is_one_of_atomics_two_names(sim):
+    assert sim.state()["config"]["fail_reason_key"] == "failReason"
+    assert sim.configure(fail_reason_key="reason")["config"]["fail_reason_key"] == "reason"
+
+    answer = sim.session.post(f"{sim.url}/_sim/config", json={"fail_reason_key": "why"})
+
+    assert answer.status_code == 422
+    assert answer.json()["message"] == "fail_reason_key must be one of: failReason, reason."
+    assert sim.state()["config"]["fail_reason_key"] == "reason"
+
+
 def test_expiring_an_unknown_token_is_a_404(sim):
     answer = sim.session.post(f"{sim.url}/_sim/tokens/expire", json={"publicToken": "test-nope"})
 
