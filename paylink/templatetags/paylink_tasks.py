@@ -48,6 +48,10 @@ def transact_config(context: template.Context) -> dict[str, Any]:
         "tasks": [{"operation": "manage", "apps": list(settings.PAYLINK_HUB_APPS)}],
         "language": language if language in _TRANSACT_LANGUAGES else "en",
         "theme": {"brandColor": "#0b5cad", "overlayColor": "rgba(20, 33, 61, 0.72)"},
+        # A browser integration has no native payment-method callbacks: with "api", Transact
+        # asks for what it lacks through onDataRequest, which the host answers from its server
+        # with PUT /user (Atomic names this the route for web integrations).
+        "deferredPaymentMethodStrategy": "api",
     }
     launch: dict[str, Any] = {
         "config": config,

@@ -38,6 +38,7 @@ def test_the_launch_config_is_for_pay_link_with_the_configured_apps(alice_client
     assert launch["config"]["tasks"] == [{"operation": "manage", "apps": ["pay-now", "expenses"]}]
     assert launch["config"]["language"] == "en"
     assert launch["config"]["theme"]["brandColor"] == "#0b5cad"
+    assert launch["config"]["deferredPaymentMethodStrategy"] == "api"
     assert "publicToken" not in launch["config"]
     assert launch["tokenUrl"] == "/hub/token/"
     assert launch["eventsUrl"] == "/hub/events/"
