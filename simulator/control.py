@@ -33,7 +33,7 @@ from django.utils.html import escape
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from simulator import engine, faults, webhooks
+from simulator import conventions, engine, faults, webhooks
 from simulator.api import error_response
 from simulator.catalogue import BILLERS, biller_by_id, biller_by_slug
 from simulator.models import (
@@ -372,6 +372,8 @@ def index_view(request: HttpRequest) -> HttpResponse:
             "api_endpoints": faults.API_ENDPOINTS,
             "api_kinds": faults.API_KINDS,
             "fail_reason_keys": FAIL_REASON_KEYS,
+            "from_atomic": conventions.FROM_ATOMIC,
+            "conventions": conventions.OURS,
             "webhook_modes": faults.WEBHOOK_MODES,
             "public_url": settings.SIMULATOR_PUBLIC_URL,
         },

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 
@@ -58,3 +59,17 @@ def test_logos_are_served_as_svg(sim):
     assert answer.headers["content-type"] == "image/svg+xml"
     assert answer.text.startswith("<svg")
     assert sim.session.get(sim.url + "/logos/nope.svg").status_code == 404
+
+
+def test_the_root_page_and_the_readme_list_the_same_conventions(sim):
+    from pathlib import Path
+
+    from simulator.conventions import FROM_ATOMIC, OURS
+
+    page = sim.session.get(f"{sim.url}/", timeout=5).text
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+
+    assert len(OURS) >= 8
+    for behaviour in (*FROM_ATOMIC, *OURS):
+        assert f"| {behaviour.what} | {behaviour.source} |" in readme
+        assert behaviour.what in html.unescape(page)
