@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from paylink.vendor_json import as_dict, as_list, text, when
+from paylink.vendor_json import as_dict, as_list, dig, text, when
 
 _HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
@@ -279,10 +279,25 @@ def _action_parse(raw: dict[str, Any]) -> Action | None:
     )
 
 
+def _actions_parse(raw: dict[str, Any], details: dict[str, Any]) -> tuple[Action, ...]:
+    """The seed lists actions on the account; newer shapes also nest them under each entry of
+    `expenses[]` or `bills[]` (on the account or its details). All of them, each once."""
+    found: list[object] = list(as_list(raw.get("actions")))
+    for holder in (raw, details):
+        for key in ("expenses", "bills"):
+            for entry in as_list(holder.get(key)):
+                found.extend(as_list(dig(entry, "actions")))
+    actions: dict[tuple[str, str], Action] = {}
+    for item in found:
+        action = _action_parse(item) if isinstance(item, dict) else None
+        if action is not None:
+            actions.setdefault((action.type, action.id), action)
+    return tuple(actions.values())
+
+
 def account_parse(raw: dict[str, Any]) -> Account:
     details = as_dict(raw.get("account"))
     data = as_dict(details.get("data"))
-    actions = (_action_parse(a) for a in as_list(raw.get("actions")) if isinstance(a, dict))
     return Account(
         id=text(raw.get("_id")) or text(details.get("_id")),
         company=_company_parse(as_dict(raw.get("company"))),
@@ -297,7 +312,7 @@ def account_parse(raw: dict[str, Any]) -> Account:
         ),
         billing=_billing_parse(details.get("billing")),
         plans=tuple(_plan_parse(p) for p in as_list(data.get("plans")) if isinstance(p, dict)),
-        actions=tuple(a for a in actions if a is not None),
+        actions=_actions_parse(raw, details),
     )
 
 

@@ -27,6 +27,8 @@ ACTION_LIFETIME_SECONDS = 3600
 _FIRST_NAMES = ("Alex", "Jordan", "Sam", "Riley", "Morgan", "Casey", "Taylor", "Jamie")
 _LAST_NAMES = ("Rivera", "Chen", "Okafor", "Lindqvist", "Patel", "Moreau", "Kowalski", "Haddad")
 _CARD_BRANDS = ("Visa", "Mastercard", "American Express", "Discover")
+# In the newer shape: actions Atomic carries out without asking the person to sign in again.
+_AUTOMATED = frozenset({"pause-plan", "cancel-plan"})
 
 
 @dataclass(frozen=True)
@@ -119,8 +121,10 @@ def account_build(
     identifier: str,
     user_atomic_id: str,
     known_identity: dict[str, Any] | None = None,
+    shape: str = "seed",
 ) -> dict[str, Any]:
-    """The full PayLink account (the seed's Hulu shape) for one linked company."""
+    """The full PayLink account for one linked company: the seed's Hulu shape, or with `shape`
+    "newer" its actions as newer apps list them."""
     biller = biller_by_id(link.company_id)
     if biller is None:
         return {}
@@ -206,6 +210,15 @@ def account_build(
             if key in identity and isinstance(value, str) and value
         }
 
+    actions = [
+        {
+            "type": action,
+            "id": action_id_issue(
+                account_id=link.account_id, action_type=action, user_atomic_id=user_atomic_id
+            ),
+        }
+        for action in account_actions(biller=biller, plan_status=plan_status)
+    ]
     plan_json: dict[str, Any] = {
         "sourceId": f"{biller.name} ({plan.title})",
         "status": plan_status,
@@ -217,7 +230,7 @@ def account_build(
     if pending_change:
         plan_json["pendingChange"] = pending_change
     company = biller.company
-    return {
+    body: dict[str, Any] = {
         "_id": link.account_id,
         "company": {
             "_id": company.id,
@@ -247,17 +260,27 @@ def account_build(
             },
             "_id": link.account_id,
         },
-        "actions": [
-            {
-                "type": action,
-                "id": action_id_issue(
-                    account_id=link.account_id, action_type=action, user_atomic_id=user_atomic_id
-                ),
-            }
-            for action in account_actions(biller=biller, plan_status=plan_status)
-        ],
+        "actions": actions,
         "type": "linked",
     }
+    if shape == "newer":
+        # Newer apps name the id actionId, say whether Atomic carries the action out on its own,
+        # and list the actions under the bill (or, for subscriptions, the expense) they act on.
+        newer = [
+            {"type": a["type"], "actionId": a["id"], "automated": a["type"] in _AUTOMATED}
+            for a in actions
+        ]
+        entry_key = "expenses" if biller.account_type == "subscription" else "bills"
+        body[entry_key] = [
+            {
+                "title": plan.title,
+                "amount": amount,
+                "dueDate": _at_end_of_day(due),
+                "actions": newer,
+            }
+        ]
+        del body["actions"]
+    return body
 
 
 def account_apply_action(*, link: LinkedAccount, identifier: str, action_type: str) -> None:

@@ -7,7 +7,7 @@ Bad input is a 4xx JSON `{message, code}` (422 for values that make no sense).
     POST /_sim/faults          {endpoint, kind, times?, retry_after?, delay?}
     POST /_sim/webhook-faults  {mode: drop|duplicate|reorder|fail, times?}
     POST /_sim/config          {webhook_url?, webhook_retry_delay?, task_step_seconds?,
-                                action_lifetime_seconds?, fail_reason_key?}
+                                action_lifetime_seconds?, fail_reason_key?, account_shape?}
                                (null: back to the setting)
     POST /_sim/reset           {all?}   faults, config, unsent webhooks (all: every record)
     POST /_sim/tasks           {identifier, company, username?, metadata?} or
@@ -37,6 +37,7 @@ from simulator import conventions, engine, faults, webhooks
 from simulator.api import error_response
 from simulator.catalogue import BILLERS, biller_by_id, biller_by_slug
 from simulator.models import (
+    ACCOUNT_SHAPES,
     FAIL_REASON_KEYS,
     ApiFault,
     ConfigOverride,
@@ -46,6 +47,7 @@ from simulator.models import (
     SimUser,
     WebhookDelivery,
     WebhookFault,
+    account_shape,
     fail_reason_key,
     iso_ms,
 )
@@ -136,6 +138,12 @@ def webhook_faults_view(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _config_value(key: str, raw: Any) -> Any:
+    if key == "account_shape":
+        if raw not in ACCOUNT_SHAPES:
+            raise ControlInputError(
+                422, f"account_shape must be one of: {', '.join(ACCOUNT_SHAPES)}."
+            )
+        return raw
     if key == "fail_reason_key":
         if raw not in FAIL_REASON_KEYS:
             raise ControlInputError(
@@ -162,12 +170,13 @@ def config_current() -> dict[str, Any]:
         "task_step_seconds": engine.step_seconds(),
         "action_lifetime_seconds": ConfigOverride.current("action_lifetime_seconds", 3600),
         "fail_reason_key": fail_reason_key(),
+        "account_shape": account_shape(),
     }
 
 
 @_control
 def config_view(payload: dict[str, Any]) -> dict[str, Any]:
-    known = ("webhook_url", "fail_reason_key", *_CONFIG_LIMITS)
+    known = ("webhook_url", "fail_reason_key", "account_shape", *_CONFIG_LIMITS)
     unknown = sorted(set(payload) - set(known))
     if unknown:
         raise ControlInputError(422, f"Unknown settings: {', '.join(unknown)}.")
@@ -372,6 +381,7 @@ def index_view(request: HttpRequest) -> HttpResponse:
             "api_endpoints": faults.API_ENDPOINTS,
             "api_kinds": faults.API_KINDS,
             "fail_reason_keys": FAIL_REASON_KEYS,
+            "account_shapes": ACCOUNT_SHAPES,
             "from_atomic": conventions.FROM_ATOMIC,
             "conventions": conventions.OURS,
             "webhook_modes": faults.WEBHOOK_MODES,

@@ -28,6 +28,7 @@ from simulator.models import (
     SimTask,
     SimUser,
     TaskStatus,
+    account_shape,
     fail_reason_key,
 )
 
@@ -166,12 +167,14 @@ def accounts_for(*, identifier: str) -> list[dict[str, Any]]:
     # A connect whose last step is overdue (the stepper was down) must show up here too.
     for task in user.tasks.filter(next_step_at__lte=timezone.now()):
         task_catch_up(task)
+    shape = account_shape()
     built = (
         accounts.account_build(
             link=link,
             identifier=identifier,
             user_atomic_id=user.atomic_id,
             known_identity=user.data.get("identity"),
+            shape=shape,
         )
         for link in user.linked_accounts.all()
     )

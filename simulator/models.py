@@ -229,6 +229,12 @@ class ConfigOverride(models.Model):
 
 
 FAIL_REASON_KEYS = ("failReason", "reason")
+ACCOUNT_SHAPES = ("seed", "newer")
+
+
+def account_shape() -> str:
+    """How accounts list their actions (see SIMULATOR_ACCOUNT_SHAPE)."""
+    return str(ConfigOverride.current("account_shape", settings.SIMULATOR_ACCOUNT_SHAPE))
 
 
 def fail_reason_key() -> str:

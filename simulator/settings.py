@@ -42,6 +42,9 @@ SIMULATOR_TASK_STEP_SECONDS = env.float("SIMULATOR_TASK_STEP_SECONDS", default=1
 # The key that carries a failed task's reason: `failReason` in Atomic's API reference, `reason` in
 # what Atomic says its PayLink webhooks send. The host must read either; QA can switch.
 SIMULATOR_FAIL_REASON_KEY = env.str("SIMULATOR_FAIL_REASON_KEY", default="failReason")
+# How accounts list their actions: "seed" ({type, id} on the account, as in Atomic's API reference)
+# or "newer" ({type, actionId, automated} under each bill or expense, as newer apps send them).
+SIMULATOR_ACCOUNT_SHAPE = env.str("SIMULATOR_ACCOUNT_SHAPE", default="seed")
 
 # The browser SDK served at /sdk/transact.js: ours by default. Pointing this at Atomic's published
 # `index.js` (@atomicfi/transact-javascript) runs every page against Atomic's own script instead.

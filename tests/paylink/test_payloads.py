@@ -62,6 +62,16 @@ def test_it_accepts_both_action_shapes_and_drops_actions_without_an_id():
     ]
 
 
+def test_it_finds_the_newer_shapes_actions_under_expenses_and_bills_each_id_once():
+    (hulu,) = accounts_parse(fixture("newer"))
+    assert [(a.type, a.id, a.automated) for a in hulu.actions] == [
+        ("change-plan", "NEWER_CHANGE_ID", False),
+        ("cancel-plan", "NEWER_CANCEL_ID", True),
+        ("pause-plan", "NEWER_PAUSE_ID", True),
+    ]
+    assert hulu.billing is not None and hulu.billing.account_number.endswith("1919")
+
+
 def test_it_tolerates_null_billing_missing_company_and_non_objects():
     accounts = accounts_parse(fixture("messy"))
     assert len(accounts) == 3

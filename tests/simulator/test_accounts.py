@@ -166,3 +166,22 @@ def test_accounts_show_the_identity_the_host_gave(sim, person):
     assert identity["firstName"] == "Alice"
     assert identity["email"] == "alice@example.org"
     assert identity["lastName"]  # still filled in by the biller
+
+
+def test_the_newer_account_shape_nests_actions_the_host_still_finds(sim, person):
+    from paylink.payloads import accounts_parse
+
+    alice = person("alice")
+    sim.access_token(alice)
+    sim.connect(alice, "streamly")
+    seed_actions = [(a["type"], a["id"]) for a in sim.accounts(alice)[0]["actions"]]
+
+    sim.configure(account_shape="newer")
+    (account,) = sim.accounts(alice)
+
+    assert "actions" not in account
+    (expense,) = account["expenses"]
+    assert {tuple(sorted(a)) for a in expense["actions"]} == {("actionId", "automated", "type")}
+    (parsed,) = accounts_parse({"accounts": [account]})
+    assert [a.type for a in parsed.actions] == [kind for kind, _ in seed_actions]
+    assert {a.automated for a in parsed.actions} <= {True, False}
