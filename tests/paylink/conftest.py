@@ -7,16 +7,18 @@ from unittest import mock
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.cache import cache
+from django.core.cache import caches
 from django.test import Client
 
 
 @pytest.fixture(autouse=True)
 def _clean_cache() -> Iterator[None]:
     # Throttles, poll locks and render caches must not leak from one test into the next.
-    cache.clear()
+    for alias in ("default", "throttle"):
+        caches[alias].clear()
     yield
-    cache.clear()
+    for alias in ("default", "throttle"):
+        caches[alias].clear()
 
 
 @pytest.fixture
