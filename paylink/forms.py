@@ -9,6 +9,8 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.contrib.auth.models import User
 from django_otp.admin import OTPAdminAuthenticationForm
+from django_otp.models import Device
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from paylink.client_address import client_address
 from paylink.login_throttle import LoginBlock, login_attempt_begin, login_attempt_succeeded
@@ -47,6 +49,17 @@ class ThrottledAdminAuthenticationForm(ThrottledSignInMixin, AdminAuthentication
 
 class ThrottledOTPAdminAuthenticationForm(ThrottledSignInMixin, OTPAdminAuthenticationForm):
     """The admin's sign-in with a one-time code; a wrong code counts as a failure too."""
+
+    def _chosen_device(self, user: User) -> Device | None:
+        device = super()._chosen_device(user)
+        if device is None and not self.cleaned_data.get("otp_device"):
+            # Staff hold one TOTP device (manage.py paylink_admin_totp), so a code alone says
+            # which: one form, one submission, one try taken from the throttle.
+            devices = list(
+                TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True)[:2]
+            )
+            device = devices[0] if len(devices) == 1 else None
+        return device
 
 
 class SignupForm(UserCreationForm):
