@@ -169,3 +169,43 @@ def test_the_admin_login_shares_the_sign_in_throttle(client, settings, django_us
     assert response.status_code == 429
     assert BLOCKED in response.content
     assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sixteen_concurrent_wrong_passwords_get_five_password_checks(alice):
+    from django.contrib.auth import forms as auth_forms
+
+    checked: list[str] = []
+    real_authenticate = auth_forms.authenticate
+
+    def counting_authenticate(*args, **kwargs):
+        checked.append(kwargs.get("username", ""))
+        return real_authenticate(*args, **kwargs)
+
+    barrier = threading.Barrier(16)
+    statuses: list[int] = []
+
+    def guess() -> None:
+        barrier.wait()
+        statuses.append(_login(Client(), "alice", "wrong", address="10.3.3.3").status_code)
+
+    with mock.patch.object(auth_forms, "authenticate", counting_authenticate):
+        threads = [threading.Thread(target=guess) for _ in range(16)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert len(checked) == 5
+    assert sorted(statuses) == [200] * 5 + [429] * 11
+
+
+def test_ten_reset_requests_for_one_email_send_three_mails(client, alice):
+    from django.core import mail
+
+    for attempt in range(10):
+        client.post(
+            "/accounts/password_reset/",
+            {"email": "alice@example.com"},
+            REMOTE_ADDR=f"10.9.0.{attempt}",
+        )
+    assert len(mail.outbox) == 3
