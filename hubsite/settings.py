@@ -113,7 +113,7 @@ PAYLINK_SIGNIN_ADDRESS_FAILURES = env.int("PAYLINK_SIGNIN_ADDRESS_FAILURES", def
 PAYLINK_SIGNIN_WINDOW_SECONDS = env.int("PAYLINK_SIGNIN_WINDOW_SECONDS", default=15 * 60)
 # Requests allowed per window, as "count/seconds", each answering 429 past its count.
 PAYLINK_RATE_LIMITS = {
-    "sign_in": env.str("PAYLINK_RATE_LIMIT_SIGN_IN", default="30/900"),
+    "sign_in": env.str("PAYLINK_RATE_LIMIT_SIGN_IN", default="60/900"),
     "sign_up": env.str("PAYLINK_RATE_LIMIT_SIGN_UP", default="10/3600"),
     "password_reset": env.str("PAYLINK_RATE_LIMIT_PASSWORD_RESET", default="5/3600"),
     "password_reset_email": env.str("PAYLINK_RATE_LIMIT_PASSWORD_RESET_EMAIL", default="3/3600"),

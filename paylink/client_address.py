@@ -75,3 +75,20 @@ def client_address(request: HttpRequest) -> str:
     )
     # A header with fewer hops than configured proxies was not written by them: use the peer.
     return address or peer
+
+
+def address_bucket(address: str) -> str:
+    """What limits count against: the address, or for IPv6 its /64.
+
+    One IPv6 subscriber is usually handed a whole /64, so counting single addresses there
+    would give a guesser billions of fresh counters.
+    """
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from paylink.client_address import address_bucket
 from paylink.rate_limits import (
     counter_clear,
     counter_hit,
@@ -38,6 +39,7 @@ class LoginBlock:
 def _scopes(*, username: str, address: str) -> list[tuple[str, str, int]]:
     """(scope, value, allowed failures) of each counter an attempt draws on."""
     name = username.strip().casefold()
+    address = address_bucket(address)
     return [
         ("login-pair", f"{name}\0{address}", settings.PAYLINK_SIGNIN_PAIR_FAILURES),
         ("login-addr", address, settings.PAYLINK_SIGNIN_ADDRESS_FAILURES),

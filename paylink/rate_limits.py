@@ -22,7 +22,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from paylink.client_address import client_address
+from paylink.client_address import address_bucket, client_address
 
 THROTTLE_CACHE = "throttle"
 
@@ -136,7 +136,7 @@ def _key_value(limit: RateLimit, request: HttpRequest) -> str | None:
             email = request.POST.get("email", "").strip().casefold()
             return f"email:{email}" if email else None
         case _:
-            return f"address:{client_address(request)}"
+            return f"address:{address_bucket(client_address(request))}"
 
 
 def rate_limit_hit(*, names: tuple[str, ...], request: HttpRequest) -> tuple[RateLimit, int] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import RequestFactory
 
-from paylink.client_address import client_address
+from paylink.client_address import address_bucket, client_address
 
 
 def _address(remote: str, forwarded: str | None = None) -> str:
@@ -53,3 +53,17 @@ def test_two_trusted_proxies_skip_the_first_proxys_own_entry(settings):
 def test_trusted_ranges_walk_back_through_our_proxies_only(settings, remote, forwarded, expected):
     settings.PAYLINK_TRUSTED_PROXIES = ["10.0.0.0/16"]
     assert _address(remote, forwarded) == expected
+
+
+@pytest.mark.parametrize(
+    ("address", "bucket"),
+    [
+        ("203.0.113.66", "203.0.113.66"),
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),
+        ("::ffff:203.0.113.66", "203.0.113.66"),
+        ("unknown", "unknown"),
+    ],
+)
+def test_ipv6_addresses_are_counted_by_their_64(address, bucket):
+    assert address_bucket(address) == bucket

@@ -209,3 +209,10 @@ def test_ten_reset_requests_for_one_email_send_three_mails(client, alice):
             REMOTE_ADDR=f"10.9.0.{attempt}",
         )
     assert len(mail.outbox) == 3
+
+
+def test_an_attacker_hopping_through_one_ipv6_64_is_one_address(client, alice):
+    for attempt in range(20):
+        _login(client, f"guess{attempt}", "wrong", address=f"2001:db8:1:2::{attempt + 1:x}")
+    assert _login(client, "alice", "alice-pass-1234", address="2001:db8:1:2::ff").status_code == 429
+    assert _login(client, "alice", "alice-pass-1234", address="2001:db8:1:3::1").status_code == 302
