@@ -123,6 +123,8 @@ PAYLINK_RATE_LIMITS = {
 }
 # Staff sign in to the admin with a password and a TOTP code (manage.py paylink_admin_totp).
 PAYLINK_ADMIN_REQUIRE_OTP = env.bool("PAYLINK_ADMIN_REQUIRE_OTP", default=not DEBUG)
+# TOTP keys are secrets: the admin never shows them; the command prints one once, at enrolment.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # --- Django -------------------------------------------------------------------------------
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")

@@ -10,6 +10,8 @@ from django.core.management import CommandError, call_command
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from tests.paylink.conftest import staff_login_with_code
+
 pytestmark = pytest.mark.django_db
 
 
@@ -99,3 +101,12 @@ def test_the_command_gives_a_staff_member_a_device_and_prints_its_url_once(sam):
 def test_the_command_refuses_people_who_are_not_staff(alice):
     with pytest.raises(CommandError, match="No staff user"):
         call_command("paylink_admin_totp", "alice", stdout=StringIO())
+
+
+def test_the_admin_never_shows_a_totp_key(client, sam, device):
+    staff_login_with_code(client, sam)
+    change = client.get(f"/admin/otp_totp/totpdevice/{device.pk}/change/")
+    assert change.status_code == 200
+    assert device.key not in change.content.decode()
+    assert client.get(f"/admin/otp_totp/totpdevice/{device.pk}/config/").status_code == 403
+    assert client.get(f"/admin/otp_totp/totpdevice/{device.pk}/qrcode/").status_code == 403
