@@ -9,6 +9,11 @@ it back on success, so concurrent guesses cannot get past the limit (a check, th
 after the password check, lets every request in flight through). Both the sign-in page and the
 admin's sign-in (paylink/forms.py) come through here. Addresses come from
 paylink/client_address.py; counters live in the `throttle` cache (paylink/rate_limits.py).
+
+Why not django-axes: it checks for a lockout before authenticating and records the failure
+afterwards, in a `user_login_failed` handler (its cache handler with get-then-set), so every
+guess in flight passes the check: the race this module exists to close. It would also add a
+backend, a middleware and their settings for the two counters kept here.
 """
 
 from __future__ import annotations
