@@ -101,6 +101,31 @@ PAYLINK_RECONCILE_AFTER_SECONDS = env.int("PAYLINK_RECONCILE_AFTER_SECONDS", def
 PAYLINK_DEMO_USERNAME = env.str("PAYLINK_DEMO_USERNAME", default="demo")
 PAYLINK_DEMO_PASSWORD = env.str("PAYLINK_DEMO_PASSWORD", default="demo-pass-1234")
 
+# --- Trust boundaries (paylink/client_address.py, login_throttle.py, rate_limits.py) ---------
+# How many reverse proxies stand in front of the host, each appending to X-Forwarded-For; or
+# the address ranges (CIDR) the proxies speak from. With neither, the client is the socket's
+# peer and no header is read: a header is only as trustworthy as the proxy that wrote it.
+PAYLINK_TRUSTED_PROXY_COUNT = env.int("PAYLINK_TRUSTED_PROXY_COUNT", default=0)
+PAYLINK_TRUSTED_PROXIES = env.list("PAYLINK_TRUSTED_PROXIES", default=[])
+# Failed sign-ins allowed per (username, address) pair and per address, within the window.
+PAYLINK_SIGNIN_PAIR_FAILURES = env.int("PAYLINK_SIGNIN_PAIR_FAILURES", default=5)
+PAYLINK_SIGNIN_ADDRESS_FAILURES = env.int("PAYLINK_SIGNIN_ADDRESS_FAILURES", default=20)
+PAYLINK_SIGNIN_WINDOW_SECONDS = env.int("PAYLINK_SIGNIN_WINDOW_SECONDS", default=15 * 60)
+# Requests allowed per window, as "count/seconds", each answering 429 past its count.
+PAYLINK_RATE_LIMITS = {
+    "sign_in": env.str("PAYLINK_RATE_LIMIT_SIGN_IN", default="60/900"),
+    "sign_up": env.str("PAYLINK_RATE_LIMIT_SIGN_UP", default="10/3600"),
+    "password_reset": env.str("PAYLINK_RATE_LIMIT_PASSWORD_RESET", default="5/3600"),
+    "password_reset_email": env.str("PAYLINK_RATE_LIMIT_PASSWORD_RESET_EMAIL", default="3/3600"),
+    "hub_token": env.str("PAYLINK_RATE_LIMIT_HUB_TOKEN", default="20/600"),
+    "hub_events": env.str("PAYLINK_RATE_LIMIT_HUB_EVENTS", default="120/60"),
+    "dashboard_refresh": env.str("PAYLINK_RATE_LIMIT_DASHBOARD_REFRESH", default="6/60"),
+}
+# Staff sign in to the admin with a password and a TOTP code (manage.py paylink_admin_totp).
+PAYLINK_ADMIN_REQUIRE_OTP = env.bool("PAYLINK_ADMIN_REQUIRE_OTP", default=not DEBUG)
+# TOTP keys are secrets: the admin never shows them; the command prints one once, at enrolment.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
 # --- Django -------------------------------------------------------------------------------
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
@@ -121,7 +146,7 @@ if not SECRET_KEY:
     SECRET_KEY = "insecure-development-key-never-use-in-production"
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "paylink.admin_site.PaylinkAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -130,6 +155,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "paylink",
 ]
 
@@ -142,7 +169,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "paylink.middleware.NoStoreForSignedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -189,6 +218,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Shared across processes by default (throttles, status-poll rate limit);
 # CACHE_URL=redis://127.0.0.1:6379/1 for many machines.
 CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://paylink_cache")}
+# Throttle and rate-limit counters live apart, where routine writes cannot evict them: Redis
+# (with a non-evicting maxmemory-policy) from THROTTLE_CACHE_URL, else the main cache if that is
+# Redis. Debug and tests may count in process memory; paylink/checks.py refuses that otherwise.
+_throttle_default = (
+    env.str("CACHE_URL", default="")
+    if env.str("CACHE_URL", default="").startswith(("redis://", "rediss://"))
+    else "locmemcache://paylink-throttle"
+)
+CACHES["throttle"] = env.cache_url("THROTTLE_CACHE_URL", default=_throttle_default)
+CACHES["throttle"].setdefault("KEY_PREFIX", "throttle")
+if CACHES["throttle"]["BACKEND"].endswith("LocMemCache"):
+    CACHES["throttle"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 100_000)
 
 TASKS = {
     "default": {
@@ -256,10 +297,10 @@ MAILERS = {
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="hub@localhost")
 
 # --- Security headers ---------------------------------------------------------------------
-_sdk_origin = "/".join(ATOMIC_TRANSACT_SDK_URL.split("/")[:3])
 SECURE_CSP = {
     "default-src": [CSP.SELF],
-    "script-src": [CSP.SELF, CSP.NONCE, _sdk_origin],
+    # The one SDK file, path included: a whole host such as unpkg.com serves anyone's scripts.
+    "script-src": [CSP.SELF, CSP.NONCE, ATOMIC_TRANSACT_SDK_URL],
     "style-src": [CSP.SELF],
     # Billers' logos come from Atomic's CDN over https; the simulator serves its own over http.
     "img-src": [CSP.SELF, "data:", "https:", *([ATOMIC_API_URL] if SIMULATOR_MODE else [])],

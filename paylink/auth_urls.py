@@ -3,11 +3,13 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from paylink.rate_limits import rate_limited
 from paylink.views import auth
 
-# Django's own views, except sign-in (throttled) and sign-up (ours).
+# Django's own views, except sign-in (throttled) and sign-up (ours). Each POST that sends mail
+# or checks a password is rate-limited per address (and reset mail per email too).
 urlpatterns = [
-    path("login/", auth.LoginView.as_view(), name="login"),
+    path("login/", rate_limited("sign_in")(auth.LoginView.as_view()), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("signup/", auth.signup, name="signup"),
     path("password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
@@ -16,7 +18,13 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
-    path("password_reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password_reset/",
+        rate_limited("password_reset", "password_reset_email")(
+            auth_views.PasswordResetView.as_view()
+        ),
+        name="password_reset",
+    ),
     path(
         "password_reset/done/",
         auth_views.PasswordResetDoneView.as_view(),

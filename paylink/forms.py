@@ -1,39 +1,65 @@
-"""Sign-in and sign-up forms."""
+"""Sign-in (the site's and the admin's, all throttled) and sign-up forms."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.contrib.auth.models import User
+from django_otp.admin import OTPAdminAuthenticationForm
+from django_otp.models import Device
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from paylink.login_throttle import (
-    client_address,
-    login_block_check,
-    login_failure_record,
-    login_success_record,
-)
+from paylink.client_address import client_address
+from paylink.login_throttle import LoginBlock, login_attempt_begin, login_attempt_succeeded
 
 
-class ThrottledAuthenticationForm(AuthenticationForm):
-    """Django's sign-in form, refusing to check passwords once the failure limit is reached."""
+class ThrottledSignInMixin:
+    """Takes a try from the throttle before any password (or admin code) is checked.
+
+    A failure keeps the try taken; a success gives it back. `block` says why a try was refused,
+    so the view can answer 429 with Retry-After.
+    """
+
+    block: LoginBlock | None = None
 
     def clean(self) -> dict[str, Any]:
         username = self.cleaned_data.get("username") or ""
-        address = client_address(self.request) if self.request else "unknown"
-        # Checked before the password, so a blocked attacker learns nothing from more guesses.
-        block = login_block_check(username=username, address=address)
-        if block is not None:
-            raise forms.ValidationError(block.message, code="throttled")
-        try:
-            cleaned = super().clean()
-        except forms.ValidationError:
-            if username and self.cleaned_data.get("password"):
-                login_failure_record(username=username, address=address)
-            raise
-        login_success_record(username=username)
+        if not (username and self.cleaned_data.get("password")):
+            return super().clean()  # type: ignore[misc]
+        address = client_address(self.request) if self.request else "unknown"  # type: ignore[attr-defined]
+        # Taken before the password is checked, so a blocked guesser learns nothing more.
+        self.block = login_attempt_begin(username=username, address=address)
+        if self.block is not None:
+            raise forms.ValidationError(self.block.message, code="throttled")
+        cleaned = super().clean()  # type: ignore[misc]
+        login_attempt_succeeded(username=username, address=address)
         return cleaned
+
+
+class ThrottledAuthenticationForm(ThrottledSignInMixin, AuthenticationForm):
+    """Django's sign-in form behind the throttle."""
+
+
+class ThrottledAdminAuthenticationForm(ThrottledSignInMixin, AdminAuthenticationForm):
+    """The admin's sign-in form behind the same throttle, so it is no way around it."""
+
+
+class ThrottledOTPAdminAuthenticationForm(ThrottledSignInMixin, OTPAdminAuthenticationForm):
+    """The admin's sign-in with a one-time code; a wrong code counts as a failure too."""
+
+    def _chosen_device(self, user: User) -> Device | None:
+        device = super()._chosen_device(user)
+        if device is None and not self.cleaned_data.get("otp_device"):
+            # Staff hold one TOTP device (manage.py paylink_admin_totp), so a code alone says
+            # which: one form, one submission, one try taken from the throttle.
+            devices = list(
+                TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True)[:2]
+            )
+            device = devices[0] if len(devices) == 1 else None
+        return device
 
 
 class SignupForm(UserCreationForm):

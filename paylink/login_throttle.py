@@ -1,74 +1,83 @@
-"""Failed sign-ins, counted per username and per client address in the shared cache.
+"""Failed sign-ins, counted per (username, address) pair and per address.
 
-Both counters live in the cache every host instance shares, so the limit holds across
-processes and machines. Keys are hashed: usernames and addresses never appear in them.
+Nothing is counted per username alone: that counter is what let anyone lock anyone out. A
+guesser is slowed by the pair limit on each username it tries and stopped by the address limit
+across usernames; the right password from any other address is never refused.
+
+Each attempt takes its slot with an atomic increment before the password is checked, and gives
+it back on success, so concurrent guesses cannot get past the limit (a check, then a record
+after the password check, lets every request in flight through). Both the sign-in page and the
+admin's sign-in (paylink/forms.py) come through here. Addresses come from
+paylink/client_address.py; counters live in the `throttle` cache (paylink/rate_limits.py).
+
+Why not django-axes: it checks for a lockout before authenticating and records the failure
+afterwards, in a `user_login_failed` handler (its cache handler with get-then-set), so every
+guess in flight passes the check: the race this module exists to close. It would also add a
+backend, a middleware and their settings for the two counters kept here.
 """
 
 from __future__ import annotations
 
-import hashlib
-import math
-import time
 from dataclasses import dataclass
 
-from django.core.cache import cache
-from django.http import HttpRequest
+from django.conf import settings
 
-MAX_FAILURES = 5
-WINDOW_SECONDS = 15 * 60
+from paylink.client_address import address_bucket
+from paylink.rate_limits import (
+    counter_clear,
+    counter_hit,
+    counter_peek,
+    counter_undo,
+    wait_phrase,
+)
 
 
 @dataclass(frozen=True)
 class LoginBlock:
-    minutes_left: int
+    retry_after: int  # seconds
 
     @property
     def message(self) -> str:
-        unit = "minute" if self.minutes_left == 1 else "minutes"
-        return f"Too many failed sign-in attempts. Try again in {self.minutes_left} {unit}."
+        return f"Too many failed sign-in attempts. Try again in {wait_phrase(self.retry_after)}."
 
 
-def _key(scope: str, value: str) -> str:
-    digest = hashlib.sha256(f"{scope}:{value}".encode()).hexdigest()
-    return f"paylink:login-fail:{scope}:{digest}"
+def _scopes(*, username: str, address: str) -> list[tuple[str, str, int]]:
+    """(scope, value, allowed failures) of each counter an attempt draws on."""
+    name = username.strip().casefold()
+    address = address_bucket(address)
+    return [
+        ("login-pair", f"{name}\0{address}", settings.PAYLINK_SIGNIN_PAIR_FAILURES),
+        ("login-addr", address, settings.PAYLINK_SIGNIN_ADDRESS_FAILURES),
+    ]
 
 
-def _keys(*, username: str, address: str) -> list[str]:
-    return [_key("user", username.strip().casefold()), _key("addr", address)]
+def login_attempt_begin(*, username: str, address: str) -> LoginBlock | None:
+    """Takes one try from the pair's and the address's allowance, or says why there is none.
 
-
-def client_address(request: HttpRequest) -> str:
-    """The peer address. Behind a proxy, configure it to set REMOTE_ADDR, never trust headers."""
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
-
-
-def login_block_check(*, username: str, address: str) -> LoginBlock | None:
-    """A block when either the username or the address has used up its failures."""
-    now = time.time()
-    for key in _keys(username=username, address=address):
-        state = cache.get(key)
-        if state and state["count"] >= MAX_FAILURES:
-            seconds_left = max(state["started"] + WINDOW_SECONDS - now, 0)
-            if seconds_left > 0:
-                return LoginBlock(minutes_left=max(1, math.ceil(seconds_left / 60)))
+    A refused attempt takes nothing, so hammering a block does not lengthen it.
+    """
+    window = settings.PAYLINK_SIGNIN_WINDOW_SECONDS
+    scopes = _scopes(username=username, address=address)
+    for scope, value, allowed in scopes:
+        seen = counter_peek(scope=scope, value=value, window=window)
+        if seen.count >= allowed:
+            return LoginBlock(retry_after=seen.retry_after)
+    taken = [(counter_hit(scope=s, value=v, window=window), s, v, a) for s, v, a in scopes]
+    over = [hit for hit, _s, _v, allowed in taken if hit.count > allowed]
+    if over:
+        # Others in flight took the last tries; give ours back and refuse.
+        for _hit, scope, value, _allowed in taken:
+            counter_undo(scope=scope, value=value)
+        return LoginBlock(retry_after=max(hit.retry_after for hit in over))
     return None
 
 
-def login_failure_record(*, username: str, address: str) -> None:
-    """Count one failed sign-in against the username and the address."""
-    now = time.time()
-    for key in _keys(username=username, address=address):
-        # A fixed window starting at the first failure; the count rides in the same entry.
-        # get-then-set can lose a count when two attempts race, letting one extra try
-        # through; `incr` would not, but the database cache's `incr` resets the timeout.
-        state = cache.get(key) or {"count": 0, "started": now}
-        if state["started"] + WINDOW_SECONDS <= now:
-            state = {"count": 0, "started": now}
-        state["count"] += 1
-        remaining = max(1, int(state["started"] + WINDOW_SECONDS - now))
-        cache.set(key, state, timeout=remaining)
+def login_attempt_succeeded(*, username: str, address: str) -> None:
+    """The right password: the pair starts afresh and the address gets its try back.
 
-
-def login_success_record(*, username: str) -> None:
-    """The right password clears that username's count, never the address's."""
-    cache.delete(_key("user", username.strip().casefold()))
+    The address keeps its other failures: one account's success must not wipe the count of
+    guesses made at other usernames from the same place.
+    """
+    pair, addr = _scopes(username=username, address=address)
+    counter_clear(scope=pair[0], value=pair[1])
+    counter_undo(scope=addr[0], value=addr[1])

@@ -1,4 +1,4 @@
-"""Sign-in with a failure throttle, and sign-up when the deployment allows it."""
+"""Sign-in with a failure throttle, and sign-up when the deployment allows it; both rate-limited."""
 
 from __future__ import annotations
 
@@ -13,7 +13,17 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
 from paylink.forms import SignupForm, ThrottledAuthenticationForm
+from paylink.rate_limits import rate_limited
 from paylink.services.profiles import profile_for_user
+
+
+def throttled_answer(response: HttpResponse, form: object) -> HttpResponse:
+    """A sign-in refused by the throttle answers 429 with Retry-After; the form says why."""
+    block = getattr(form, "block", None)
+    if block is not None:
+        response.status_code = 429
+        response["Retry-After"] = str(block.retry_after)
+    return response
 
 
 class LoginView(auth_views.LoginView):
@@ -25,10 +35,14 @@ class LoginView(auth_views.LoginView):
         context["signup_enabled"] = settings.PAYLINK_SIGNUP_ENABLED
         return context
 
+    def form_invalid(self, form: ThrottledAuthenticationForm) -> HttpResponse:
+        return throttled_answer(super().form_invalid(form), form)
+
 
 @login_not_required
 @sensitive_post_parameters("password1", "password2")
 @never_cache
+@rate_limited("sign_up")
 def signup(request: HttpRequest) -> HttpResponse:
     if not settings.PAYLINK_SIGNUP_ENABLED:
         raise Http404("Sign-up is not open.")

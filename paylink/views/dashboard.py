@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget
 
 from paylink.models import AccountSnapshot
+from paylink.rate_limits import rate_limited
 from paylink.selectors.dashboard import (
     Freshness,
     dashboard_for_payload,
@@ -119,6 +120,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@rate_limited("dashboard_refresh")
 def dashboard_refresh(request: HttpRequest) -> HttpResponse:
     """Asks for a fresh copy of the accounts; HTMX then polls until it lands."""
     profile = profile_for_user(user=request.user)

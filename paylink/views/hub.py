@@ -13,6 +13,7 @@ from django_htmx.http import HTMX_STOP_POLLING, trigger_client_event
 
 from paylink import client
 from paylink.models import SdkEventKind, TaskStatus
+from paylink.rate_limits import rate_limited
 from paylink.selectors.tasks import task_for_user, tasks_recent_for_user
 from paylink.services.access_tokens import access_token_issue
 from paylink.services.profiles import profile_for_user
@@ -54,6 +55,7 @@ def hub(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @never_cache
+@rate_limited("hub_token", as_json=True)
 def token(request: HttpRequest) -> JsonResponse:
     try:
         public_token = access_token_issue(user=request.user)
@@ -69,6 +71,7 @@ def _json_error(message: str, *, status: int) -> JsonResponse:
 
 @require_POST
 @never_cache
+@rate_limited("hub_events", as_json=True)
 def sdk_event(request: HttpRequest) -> JsonResponse:
     declared = request.META.get("CONTENT_LENGTH") or "0"
     if not declared.isdigit() or int(declared) > SDK_EVENT_MAX_BYTES:

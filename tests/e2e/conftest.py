@@ -34,7 +34,7 @@ def host(live_server, simulator, settings) -> Iterator[str]:
     settings.ATOMIC_TRANSACT_SDK_INTEGRITY = ""
     settings.SECURE_CSP = {
         **settings.SECURE_CSP,
-        "script-src": [CSP.SELF, CSP.NONCE, simulator.url],
+        "script-src": [CSP.SELF, CSP.NONCE, settings.ATOMIC_TRANSACT_SDK_URL],
         "frame-src": [simulator.url],
     }
     simulator.reset()

@@ -7,16 +7,18 @@ from unittest import mock
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.cache import cache
+from django.core.cache import caches
 from django.test import Client
 
 
 @pytest.fixture(autouse=True)
 def _clean_cache() -> Iterator[None]:
     # Throttles, poll locks and render caches must not leak from one test into the next.
-    cache.clear()
+    for alias in ("default", "throttle"):
+        caches[alias].clear()
     yield
-    cache.clear()
+    for alias in ("default", "throttle"):
+        caches[alias].clear()
 
 
 @pytest.fixture
@@ -35,3 +37,16 @@ def atomic() -> Iterator[mock.Mock]:
     """The one seam: the Atomic client every service reaches through `atomic_client()`."""
     with mock.patch("paylink.client.atomic_client") as factory:
         yield factory.return_value
+
+
+def staff_login_with_code(client: Client, user: User) -> Client:
+    """Signs staff in as the admin's two-factor sign-in would: password and a TOTP device."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=user, name="admin", confirmed=True)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from paylink.client import AtomicError
 from paylink.models import AccountSnapshot, Profile, SdkEvent, Task, WebhookEvent
+from tests.paylink.conftest import staff_login_with_code
 
 HULU = json.loads((Path(__file__).parent.parent / "fixtures/atomic/accounts_hulu.json").read_text())
 MODELS = ["profile", "task", "accountsnapshot", "webhookevent", "sdkevent"]
@@ -20,8 +21,7 @@ MODELS = ["profile", "task", "accountsnapshot", "webhookevent", "sdkevent"]
 @pytest.fixture
 def staff(db, client):
     admin = User.objects.create_superuser("sam", password="sam-pass-1234")
-    client.force_login(admin)
-    return client
+    return staff_login_with_code(client, admin)
 
 
 @pytest.fixture

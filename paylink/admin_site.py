@@ -1,0 +1,60 @@
+"""The admin site: the sign-in throttle on its login, and a one-time code for staff.
+
+With PAYLINK_ADMIN_REQUIRE_OTP on (the default outside debug), staff sign in to the admin with
+their password and a TOTP code from a device made by `manage.py paylink_admin_totp`, and a
+session that was not verified with a code does not open the admin.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.admin.apps import AdminConfig
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
+
+from paylink.rate_limits import rate_limited
+
+
+class PaylinkAdminSite(admin.AdminSite):
+    @property
+    def login_form(self) -> type:  # type: ignore[override]
+        # Read per request, so the setting (and tests) can switch it.
+        from paylink.forms import (
+            ThrottledAdminAuthenticationForm,
+            ThrottledOTPAdminAuthenticationForm,
+        )
+
+        if settings.PAYLINK_ADMIN_REQUIRE_OTP:
+            return ThrottledOTPAdminAuthenticationForm
+        return ThrottledAdminAuthenticationForm
+
+    @property
+    def login_template(self) -> str | None:  # type: ignore[override]
+        return "otp/admin111/login.html" if settings.PAYLINK_ADMIN_REQUIRE_OTP else None
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        if not super().has_permission(request):
+            return False
+        if settings.PAYLINK_ADMIN_REQUIRE_OTP:
+            # Set by django_otp's middleware: this session signed in with a code.
+            return request.user.is_verified()
+        return True
+
+    @method_decorator(never_cache)
+    @login_not_required
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        from paylink.views.auth import throttled_answer
+
+        view = rate_limited("sign_in")(super().login)
+        response: HttpResponse = view(request, extra_context)
+        form = getattr(response, "context_data", None) or {}
+        return throttled_answer(response, form.get("form"))
+
+
+class PaylinkAdminConfig(AdminConfig):
+    default_site = "paylink.admin_site.PaylinkAdminSite"

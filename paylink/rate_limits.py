@@ -1,0 +1,192 @@
+"""Counters in fixed windows, and the decorator that answers 429 once a limit is used up.
+
+Every counter lives in the `throttle` cache alias, never the default cache, so routine cache
+writes cannot evict one (hubsite/settings.py, paylink/checks.py). Counting is one atomic `incr`
+per hit: two requests racing for the last try cannot both get it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from django.conf import settings
+from django.core.cache import caches
+from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+from paylink.client_address import address_bucket, client_address
+
+THROTTLE_CACHE = "throttle"
+
+
+@dataclass(frozen=True)
+class WindowCount:
+    count: int
+    retry_after: int  # seconds until the window ends
+
+
+def _counter_key(scope: str, value: str) -> str:
+    # Hashed: usernames, emails and addresses never appear in keys.
+    digest = hashlib.sha256(f"{scope}:{value}".encode()).hexdigest()
+    return f"paylink:count:{scope}:{digest}"
+
+
+def counter_hit(*, scope: str, value: str, window: int) -> WindowCount:
+    """Count one hit against (scope, value) in a window that starts at its first hit."""
+    store = caches[THROTTLE_CACHE]
+    key = _counter_key(scope, value)
+    now = time.time()
+    count = 0
+    for _ in range(3):
+        # add() creates the window only if absent; incr() keeps the expiry it was given.
+        store.add(f"{key}:start", now, timeout=window)
+        store.add(key, 0, timeout=window)
+        try:
+            count = store.incr(key)
+            break
+        except ValueError:
+            continue  # The window ended between add and incr: open the next one.
+    started = store.get(f"{key}:start", now)
+    return WindowCount(count=count, retry_after=_seconds_left(started, window, now))
+
+
+def counter_peek(*, scope: str, value: str, window: int) -> WindowCount:
+    """The count so far, without adding to it."""
+    store = caches[THROTTLE_CACHE]
+    key = _counter_key(scope, value)
+    now = time.time()
+    values = store.get_many([key, f"{key}:start"])
+    started = values.get(f"{key}:start", now)
+    return WindowCount(count=values.get(key, 0), retry_after=_seconds_left(started, window, now))
+
+
+def counter_undo(*, scope: str, value: str) -> None:
+    """Give back one hit (a request that turned out not to be what the limit is about)."""
+    # A counter that already expired has nothing to give back.
+    with contextlib.suppress(ValueError):
+        caches[THROTTLE_CACHE].decr(_counter_key(scope, value))
+
+
+def counter_clear(*, scope: str, value: str) -> None:
+    key = _counter_key(scope, value)
+    caches[THROTTLE_CACHE].delete_many([key, f"{key}:start"])
+
+
+def _seconds_left(started: float, window: int, now: float) -> int:
+    return max(1, math.ceil(started + window - now))
+
+
+def wait_phrase(seconds: int) -> str:
+    """'1 minute', '15 minutes', '40 seconds': how long, in words a page can show."""
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+# --- Named limits -------------------------------------------------------------------------------
+
+KeyedBy = Literal["address", "user", "email"]
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    name: str
+    keyed_by: KeyedBy
+    what: str  # "Too many <what>"
+
+    def budget(self) -> tuple[int, int]:
+        """(count, seconds) from PAYLINK_RATE_LIMITS, read per request so tests can change it."""
+        raw = settings.PAYLINK_RATE_LIMITS.get(self.name, "")
+        count, _, seconds = raw.partition("/")
+        if not (count.isdigit() and seconds.isdigit() and int(seconds) > 0):
+            raise ImproperlyConfigured(
+                f"PAYLINK_RATE_LIMITS[{self.name!r}] is {raw!r}; it must read count/seconds."
+            )
+        return int(count), int(seconds)
+
+
+LIMITS = {
+    limit.name: limit
+    for limit in [
+        RateLimit("sign_in", "address", "sign-in attempts"),
+        RateLimit("sign_up", "address", "sign-ups from your network"),
+        RateLimit("password_reset", "address", "password reset requests"),
+        RateLimit("password_reset_email", "email", "password reset requests for that address"),
+        RateLimit("hub_token", "user", "attempts to open the Payments Hub"),
+        RateLimit("hub_events", "user", "updates from the Payments Hub"),
+        RateLimit("dashboard_refresh", "user", "refreshes"),
+    ]
+}
+
+
+def _key_value(limit: RateLimit, request: HttpRequest) -> str | None:
+    match limit.keyed_by:
+        case "user" if request.user.is_authenticated:
+            return f"user:{request.user.pk}"
+        case "email":
+            email = request.POST.get("email", "").strip().casefold()
+            return f"email:{email}" if email else None
+        case _:
+            return f"address:{address_bucket(client_address(request))}"
+
+
+def rate_limit_hit(*, names: tuple[str, ...], request: HttpRequest) -> tuple[RateLimit, int] | None:
+    """Counts the request against each named limit; the first one used up, with its wait."""
+    for name in names:
+        limit = LIMITS[name]
+        value = _key_value(limit, request)
+        if value is None:
+            continue
+        allowed, window = limit.budget()
+        hit = counter_hit(scope=f"rate:{name}", value=value, window=window)
+        if hit.count > allowed:
+            return limit, hit.retry_after
+    return None
+
+
+def too_many_requests(
+    request: HttpRequest, *, sentence: str, retry_after: int, as_json: bool = False
+) -> HttpResponse:
+    """429 with the sentence: JSON for script callers, a fragment for htmx, else a page."""
+    if as_json:
+        response: HttpResponse = JsonResponse({"error": sentence, "retryable": True}, status=429)
+    else:
+        template = "paylink/rate_limited.html"
+        if getattr(request, "htmx", False):
+            template += "#message"
+        response = render(request, template, {"sentence": sentence}, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def rate_limited(*names: str, as_json: bool = False) -> Callable:
+    """Answer 429 to a POST past any of the named limits (settings: PAYLINK_RATE_LIMITS)."""
+    for name in names:
+        if name not in LIMITS:
+            raise ImproperlyConfigured(f"No rate limit is named {name!r}.")
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+            if request.method == "POST":
+                used_up = rate_limit_hit(names=names, request=request)
+                if used_up is not None:
+                    limit, retry_after = used_up
+                    sentence = f"Too many {limit.what}. Try again in {wait_phrase(retry_after)}."
+                    return too_many_requests(
+                        request, sentence=sentence, retry_after=retry_after, as_json=as_json
+                    )
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

@@ -1,0 +1,69 @@
+"""Headers that bound what a page may load and what may keep it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+PUBLISHED_SDK = "https://unpkg.com/@atomicfi/transact-javascript@3.2.0/index.js"
+
+
+def _directives(header: str) -> dict[str, list[str]]:
+    parts = (part.strip().split() for part in header.split(";") if part.strip())
+    return {words[0]: words[1:] for words in parts}
+
+
+def test_the_scripts_allowed_are_ours_and_the_one_sdk_file(alice_client, settings):
+    csp = _directives(alice_client.get("/hub/")["Content-Security-Policy"])
+    sources = [source for source in csp["script-src"] if not source.startswith("'nonce-")]
+    assert sources == ["'self'", "http://127.0.0.1:8001/sdk/transact.js"]
+    assert csp["frame-src"] == [settings.ATOMIC_TRANSACT_ORIGIN]
+
+
+def test_outside_the_simulator_the_policy_names_the_published_file_not_its_host():
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "ATOMIC_", "PAYLINK_"))
+    }
+    clean |= {"DJANGO_DEBUG": "true", "ATOMIC_ENV": "sandbox"}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import hubsite.settings as s; print(' '.join(s.SECURE_CSP['script-src'][2:]))",
+        ],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [PUBLISHED_SDK]
+
+
+def test_signed_in_pages_are_never_stored(alice_client):
+    for path in ["/", "/hub/"]:
+        cache_control = alice_client.get(path)["Cache-Control"]
+        assert "no-store" in cache_control
+        assert "private" in cache_control
+
+
+def test_signed_in_partials_and_json_are_never_stored(alice_client, atomic):
+    atomic.access_token_create.return_value = "test-public-token"
+    assert "no-store" in alice_client.post("/hub/token/")["Cache-Control"]
+    poll = alice_client.get("/?partial=poll&since=0&after=0", headers={"HX-Request": "true"})
+    assert "no-store" in poll["Cache-Control"]
+
+
+def test_anonymous_public_pages_are_left_to_their_own_caching(client):
+    response = client.get("/accounts/password_reset/done/")
+    assert response.status_code == 200
+    assert "no-store" not in response.get("Cache-Control", "")
