@@ -92,6 +92,8 @@ class AccountSnapshot(models.Model):
     version = models.PositiveIntegerField(default=0)
     fetched_at = models.DateTimeField(null=True, blank=True)
     sync_requested_at = models.DateTimeField(null=True, blank=True)
+    # Set while a sync is enqueued and has not started: requests meanwhile are covered by it.
+    sync_queued_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
 

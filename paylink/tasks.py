@@ -17,8 +17,9 @@ logger = logging.getLogger(__name__)
 def sync_accounts(profile_id: int) -> None:
     """Fetch and store one user's accounts; failures are recorded on the snapshot."""
     from paylink.models import Profile
-    from paylink.services.accounts import accounts_sync
+    from paylink.services.accounts import accounts_sync, accounts_sync_started
 
+    accounts_sync_started(profile_id=profile_id)
     profile = Profile.objects.filter(pk=profile_id).first()
     if profile is None:
         # The user was deleted after the sync was asked for: nothing left to sync.

@@ -9,9 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from paylink import client
@@ -60,18 +63,36 @@ def accounts_sync(*, profile: Profile) -> AccountSnapshot:
     return snapshot
 
 
-def accounts_sync_request(*, profile: Profile) -> None:
-    """Ask for a background sync of the user's accounts, enqueued once the transaction commits."""
+def accounts_sync_request(*, profile: Profile) -> bool:
+    """Ask for a background sync of the user's accounts, enqueued once the transaction commits.
+
+    Coalesced: while a sync is enqueued and has not started, further requests are covered by it
+    (it will fetch after them), so a burst of webhooks and Refresh clicks makes one Atomic call.
+    A request made while a sync runs enqueues the next one. True when this call enqueued.
+    """
     # Imported here: the task module calls back into this one.
     from paylink.tasks import sync_accounts
 
     now = timezone.now()
-    snapshot, created = AccountSnapshot.objects.get_or_create(
-        profile=profile, defaults={"sync_requested_at": now}
+    snapshot, _ = AccountSnapshot.objects.get_or_create(profile=profile)
+    # A job lost before it started (a worker killed, a broker flushed) must not block syncs
+    # for ever: after this long its claim lapses.
+    lapsed = now - timedelta(seconds=settings.PAYLINK_SYNC_QUEUED_LAPSE_SECONDS)
+    claimed = (
+        AccountSnapshot.objects.filter(pk=snapshot.pk)
+        .filter(Q(sync_queued_at__isnull=True) | Q(sync_queued_at__lt=lapsed))
+        .update(sync_queued_at=now, sync_requested_at=now)
     )
-    if not created:
+    if not claimed:
         AccountSnapshot.objects.filter(pk=snapshot.pk).update(sync_requested_at=now)
+        return False
     transaction.on_commit(lambda: sync_accounts.enqueue(profile.pk))
+    return True
+
+
+def accounts_sync_started(*, profile_id: int) -> None:
+    """A queued sync begins: requests from now on need a run of their own."""
+    AccountSnapshot.objects.filter(profile_id=profile_id).update(sync_queued_at=None)
 
 
 def monitoring_end(*, profile: Profile) -> None:

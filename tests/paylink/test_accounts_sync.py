@@ -97,6 +97,65 @@ def test_a_request_marks_the_time_and_syncs_after_commit(
     assert AccountSnapshot.objects.get(profile=alice).version == 1
 
 
+@pytest.fixture
+def queue(settings):
+    """A task backend that only records what is enqueued, so nothing runs until we say."""
+    from django.tasks import task_backends
+
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    backend = task_backends["default"]
+    backend.clear()
+    return backend
+
+
+def test_thirty_requests_while_a_sync_is_queued_make_one_sync(
+    alice, atomic, queue, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        enqueued = [accounts_sync_request(profile=alice) for _ in range(30)]
+
+    assert enqueued == [True] + [False] * 29
+    assert len(queue.results) == 1
+    from paylink.tasks import sync_accounts
+
+    sync_accounts.call(alice.pk)
+    atomic.accounts_get.assert_called_once()
+
+
+def test_a_request_while_a_sync_runs_enqueues_the_next_one(
+    alice, atomic, queue, django_capture_on_commit_callbacks
+):
+    from paylink.tasks import sync_accounts
+
+    with django_capture_on_commit_callbacks(execute=True):
+        accounts_sync_request(profile=alice)
+
+    # The queued job starts; a change arrives while it fetches, which it may not have seen.
+    def fetch_while_a_change_arrives(**_):
+        accounts_sync_request(profile=alice)
+        return HULU
+
+    atomic.accounts_get.side_effect = fetch_while_a_change_arrives
+    with django_capture_on_commit_callbacks(execute=True):
+        sync_accounts.call(alice.pk)
+
+    assert len(queue.results) == 2
+
+
+def test_a_claim_whose_job_was_lost_lapses(alice, atomic, queue, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.PAYLINK_SYNC_QUEUED_LAPSE_SECONDS = 300
+    accounts_sync_request(profile=alice)
+    AccountSnapshot.objects.filter(profile=alice).update(
+        sync_queued_at=timezone.now() - timedelta(seconds=301)
+    )
+
+    assert accounts_sync_request(profile=alice) is True
+
+
 def test_the_sync_task_ignores_a_deleted_profile(alice, atomic):
     from paylink.tasks import sync_accounts
 
