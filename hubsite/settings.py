@@ -203,6 +203,29 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'host.sqlite3'}")
 }
 DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
+# A connection idle in a pool or kept across requests may have been closed by the server.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Connections on PostgreSQL, by configuration (see "Scaling" in the README):
+# - DATABASE_POOL_MAX_SIZE=N: Django's psycopg pool, N connections per process at most;
+# - DATABASE_PGBOUNCER=true: behind PgBouncer in transaction mode, which pools for every process:
+#   no persistent connections and no server-side cursors (they do not survive a transaction).
+_pool_max = env.int("DATABASE_POOL_MAX_SIZE", default=0)
+_behind_pgbouncer = env.bool("DATABASE_PGBOUNCER", default=False)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    if _pool_max and _behind_pgbouncer:
+        raise ImproperlyConfigured(
+            "Set DATABASE_POOL_MAX_SIZE or DATABASE_PGBOUNCER, not both: PgBouncer already pools."
+        )
+    if _pool_max:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections, not Django
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": min(2, _pool_max),
+            "max_size": _pool_max,
+            "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
+        }
+    if _behind_pgbouncer:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process and the task worker read while the other writes.
     DATABASES["default"]["CONN_MAX_AGE"] = 0

@@ -75,3 +75,45 @@ def test_each_atomic_setting_can_be_set_on_its_own():
     result = start_settings(DJANGO_DEBUG="true", ATOMIC_API_URL="http://127.0.0.1:9999/")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "http://127.0.0.1:9999"
+
+
+def database_options(**env: str) -> str:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import hubsite.settings as s; d = s.DATABASES['default']; "
+            "print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'], d.get('OPTIONS', {}).get('pool'), "
+            "d.get('DISABLE_SERVER_SIDE_CURSORS', False))",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_DEBUG": "true", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return (result.stdout + result.stderr).strip()
+
+
+POSTGRES = "postgres://root@127.0.0.1:5432/paylink"
+
+
+def test_postgres_keeps_connections_a_minute_and_checks_them_by_default():
+    assert database_options(DATABASE_URL=POSTGRES) == "60 True None False"
+
+
+def test_a_pool_size_turns_on_djangos_psycopg_pool():
+    options = database_options(DATABASE_URL=POSTGRES, DATABASE_POOL_MAX_SIZE="8")
+    assert options == "0 True {'min_size': 2, 'max_size': 8, 'timeout': 10.0} False"
+
+
+def test_behind_pgbouncer_there_are_no_persistent_connections_or_server_side_cursors():
+    assert database_options(DATABASE_URL=POSTGRES, DATABASE_PGBOUNCER="true") == "0 True None True"
+
+
+def test_a_pool_behind_pgbouncer_is_refused_with_a_sentence():
+    options = database_options(
+        DATABASE_URL=POSTGRES, DATABASE_POOL_MAX_SIZE="8", DATABASE_PGBOUNCER="true"
+    )
+    assert "Set DATABASE_POOL_MAX_SIZE or DATABASE_PGBOUNCER, not both" in options
