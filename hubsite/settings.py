@@ -100,6 +100,10 @@ PAYLINK_SYNC_QUEUED_LAPSE_SECONDS = env.int("PAYLINK_SYNC_QUEUED_LAPSE_SECONDS",
 PAYLINK_WEBHOOK_MAX_BYTES = env.int("PAYLINK_WEBHOOK_MAX_BYTES", default=256 * 1024)
 # Tasks queued or processing for longer than this are asked about by paylink_reconcile.
 PAYLINK_RECONCILE_AFTER_SECONDS = env.int("PAYLINK_RECONCILE_AFTER_SECONDS", default=300)
+# A person's task list is read by reconcile until this long after their last token lapsed.
+PAYLINK_RECONCILE_SETTLE_SECONDS = env.int("PAYLINK_RECONCILE_SETTLE_SECONDS", default=3600)
+# Reconcile's calls to Atomic, per second, across every process.
+PAYLINK_RECONCILE_CALLS_PER_SECOND = env.int("PAYLINK_RECONCILE_CALLS_PER_SECOND", default=20)
 # A demo user created by `make run` in simulator mode.
 PAYLINK_DEMO_USERNAME = env.str("PAYLINK_DEMO_USERNAME", default="demo")
 PAYLINK_DEMO_PASSWORD = env.str("PAYLINK_DEMO_PASSWORD", default="demo-pass-1234")

@@ -27,6 +27,10 @@ class Profile(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     monitoring_ended_at = models.DateTimeField(null=True, blank=True)
+    # When the host last issued a public token (Transact opened), and when reconcile last read
+    # the person's task list at Atomic: reconcile reads it until both say nothing can be missed.
+    transact_opened_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    tasks_listed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.user} ({self.identifier})"

@@ -38,3 +38,29 @@ def process_webhook_event(event_id: int) -> None:
         logger.warning("webhook event %s is gone or not valid; not processed", event_id)
         return
     webhook_event_process(event=event)
+
+
+@task
+def reconcile_task(task_pk: int) -> None:
+    """Ask Atomic about one quiet task (a unit of paylink_reconcile's sweep)."""
+    from paylink.models import Task
+    from paylink.services.reconcile import reconcile_task_check
+
+    task_row = Task.objects.select_related("profile").filter(pk=task_pk).first()
+    if task_row is None or task_row.is_terminal:
+        return
+    for line in reconcile_task_check(task=task_row).lines:
+        logger.info("reconcile: %s", line)
+
+
+@task
+def reconcile_profile(profile_id: int) -> None:
+    """Read one person's task list at Atomic (a unit of paylink_reconcile's sweep)."""
+    from paylink.models import Profile
+    from paylink.services.reconcile import reconcile_profile_tasks
+
+    profile = Profile.objects.select_related("user").filter(pk=profile_id).first()
+    if profile is None:
+        return
+    for line in reconcile_profile_tasks(profile=profile).lines:
+        logger.info("reconcile: %s", line)

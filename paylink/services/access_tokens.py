@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.utils import timezone
 
 from paylink import client
+from paylink.models import Profile
 from paylink.services.profiles import profile_for_user
 
 
@@ -16,6 +18,9 @@ def access_token_issue(*, user: AbstractBaseUser) -> str:
     Raises `client.AtomicError` when Atomic refuses or cannot be reached.
     """
     profile = profile_for_user(user=user)
-    return client.atomic_client().access_token_create(
+    token = client.atomic_client().access_token_create(
         identifier=profile.identifier, token_lifetime=settings.PAYLINK_TOKEN_LIFETIME
     )
+    # From now until the token lapses, tasks may start that only Atomic knows of.
+    Profile.objects.filter(pk=profile.pk).update(transact_opened_at=timezone.now())
+    return token

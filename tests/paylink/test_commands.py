@@ -124,7 +124,13 @@ def test_reconcile_syncs_accounts_when_a_stuck_task_completed(alice, atomic, run
     atomic.accounts_get.assert_called_once_with(identifier="hub_alice")
 
 
+def opened_transact(*profiles: Profile, ago: int = 60) -> None:
+    at = timezone.now() - timedelta(seconds=ago)
+    Profile.objects.filter(pk__in=[p.pk for p in profiles]).update(transact_opened_at=at)
+
+
 def test_reconcile_records_tasks_the_host_never_heard_of(alice, bob, atomic, run):
+    opened_transact(alice)
     stuck(alice, "t-known", "completed")
     atomic.user_tasks_list.return_value = [
         summary("t-known", "completed"),
@@ -143,12 +149,71 @@ def test_reconcile_records_tasks_the_host_never_heard_of(alice, bob, atomic, run
     assert "user alice: recorded task t-new (failed)" in out
 
 
+def test_a_first_task_finished_during_an_outage_arrives_with_its_accounts(alice, atomic, run):
+    # The host was down through Atomic's retries: it never heard of the task at all.
+    opened_transact(alice, ago=600)
+    atomic.user_tasks_list.return_value = [summary("t-lost", "completed", company_name="Hulu")]
+
+    run("paylink_reconcile")
+
+    assert Task.objects.get(atomic_id="t-lost").status == "completed"
+    atomic.accounts_get.assert_called_once_with(identifier="hub_alice")
+
+
+def test_reconcile_reads_only_the_task_lists_of_people_who_opened_transact_lately(
+    alice, bob, atomic, run, settings
+):
+    settings.PAYLINK_TOKEN_LIFETIME, settings.PAYLINK_RECONCILE_SETTLE_SECONDS = 1800, 3600
+    carol = profile_for("carol")
+    opened_transact(alice, ago=60)
+    opened_transact(bob, ago=2 * 86400)  # long ago, and read since
+    Profile.objects.filter(pk=bob.pk).update(tasks_listed_at=timezone.now() - timedelta(days=1))
+    AccountSnapshot.objects.create(profile=carol)  # synced, but never opened Transact
+
+    run("paylink_reconcile")
+    run("paylink_reconcile")
+
+    listed = [c.kwargs["identifier"] for c in atomic.user_tasks_list.call_args_list]
+    assert listed == ["hub_alice", "hub_alice"]
+    # Her token and the settling time ran out after her last read: one more read, then none.
+    opened_transact(alice, ago=1800 + 3600 + 60)
+    Profile.objects.filter(pk=alice.pk).update(
+        tasks_listed_at=timezone.now() - timedelta(seconds=90)
+    )
+    run("paylink_reconcile")
+    run("paylink_reconcile")
+    assert atomic.user_tasks_list.call_count == 3
+
+
+def test_the_enqueue_mode_fans_out_one_job_per_unit_and_never_twice(alice, bob, atomic, settings):
+    from django.tasks import task_backends
+
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    queue = task_backends["default"]
+    queue.clear()
+    stuck(alice, "t-a", "processing")
+    stuck(bob, "t-b", "queued")
+    opened_transact(alice)
+
+    out = StringIO()
+    call_command("paylink_reconcile", "--enqueue", stdout=out)
+    call_command("paylink_reconcile", "--enqueue", stdout=StringIO())
+
+    assert out.getvalue() == "Reconcile enqueued 2 task(s) and 1 person(s).\n"
+    assert sorted(r.task.name for r in queue.results) == [
+        "reconcile_profile",
+        "reconcile_task",
+        "reconcile_task",
+    ]
+    atomic.task_status_get.assert_not_called()
+
+
 def test_reconcile_reports_errors_and_carries_on(
     alice, bob, atomic, django_capture_on_commit_callbacks
 ):
     stuck(alice, "t-a", "processing")
     stuck(alice, "t-b", "processing")
-    AccountSnapshot.objects.create(profile=bob)
+    opened_transact(alice, bob)
     atomic.task_status_get.side_effect = [
         AtomicError("Atomic answered 404 to GET /task/t-a/status.", status=404),
         TaskStatusReport(status="processing", fail_reason=None, created_at=None),
@@ -172,7 +237,7 @@ def test_reconcile_reports_errors_and_carries_on(
 
 def test_reconcile_never_moves_another_users_task(alice, bob, atomic, run):
     stuck(bob, "t-bob", "queued", age=0)
-    AccountSnapshot.objects.create(profile=alice)
+    opened_transact(alice)
     atomic.user_tasks_list.side_effect = lambda identifier: (
         [summary("t-bob", "completed")] if identifier == "hub_alice" else []
     )
@@ -183,3 +248,16 @@ def test_reconcile_never_moves_another_users_task(alice, bob, atomic, run):
     task = Task.objects.get(atomic_id="t-bob")
     assert (task.profile, task.status) == (bob, "queued")
     assert "belongs to another user" in err
+
+
+def test_reconcile_calls_share_a_per_second_budget(settings):
+    from paylink.services.reconcile import atomic_budget_wait
+
+    settings.PAYLINK_RECONCILE_CALLS_PER_SECOND = 2
+    with mock.patch("paylink.services.reconcile.time") as clock:
+        clock.time.side_effect = [1000.2, 1000.4, 1000.6, 1000.7, 1001.1]
+        for _ in range(3):
+            atomic_budget_wait()
+    # The third call found this second's two spent and waited for the next one.
+    clock.sleep.assert_called_once()
+    assert 0.2 < clock.sleep.call_args.args[0] <= 0.4

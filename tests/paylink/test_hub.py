@@ -122,6 +122,20 @@ def test_the_token_endpoint_returns_only_the_public_token(alice_client, alice, a
     )
 
 
+def test_a_token_marks_when_transact_was_opened_so_reconcile_reads_the_task_list(
+    alice_client, alice, atomic
+):
+    from paylink.services.reconcile import reconcile_open_profiles
+
+    atomic.access_token_create.return_value = "test-public-token"
+    assert list(reconcile_open_profiles()) == []
+
+    alice_client.post("/hub/token/")
+
+    assert profile_for_user(user=alice).transact_opened_at is not None
+    assert [p.user for p in reconcile_open_profiles()] == [alice]
+
+
 def test_the_token_endpoint_is_post_only(alice_client, atomic):
     assert alice_client.get("/hub/token/").status_code == 405
     atomic.access_token_create.assert_not_called()

@@ -1,99 +1,52 @@
 """Catch up on what webhooks missed (Atomic retries a webhook only three times).
 
-Two passes: tasks stuck in queued/processing are asked about one by one; then each user's
-task list is read so tasks the host never heard of are recorded. Every item stands alone: an
-error from Atomic is reported and the command moves on.
+Asks Atomic only about what can still change (see paylink/services/reconcile.py): quiet tasks
+that are not final, and the task lists of people who opened Transact recently. By default each
+unit runs here, one after another, and is reported; `--enqueue` fans the units out as
+background jobs instead, which is what the scheduler does. Every unit stands alone: an error
+from Atomic is reported and the command moves on.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Q
-from django.utils import timezone
 
-from paylink import client
-from paylink.models import Profile, Task, TaskStatus
-from paylink.services.accounts import accounts_sync_request
-from paylink.services.tasks import TaskOwnershipError, task_record, task_status_refresh
+from paylink.services.reconcile import (
+    reconcile_enqueue,
+    reconcile_open_profiles,
+    reconcile_profile_tasks,
+    reconcile_stuck_tasks,
+    reconcile_task_check,
+)
 
 
 class Command(BaseCommand):
-    help = "Ask Atomic about stuck tasks and record tasks the host never heard of."
+    help = "Ask Atomic about quiet tasks and recently active people's task lists."
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        errors = self._stuck_tasks() + self._user_tasks(client.atomic_client())
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--enqueue",
+            action="store_true",
+            help="Enqueue one background job per task or person instead of running them here.",
+        )
+
+    def handle(self, *args: Any, enqueue: bool = False, **options: Any) -> None:
+        if enqueue:
+            tasks, people = reconcile_enqueue()
+            self.stdout.write(f"Reconcile enqueued {tasks} task(s) and {people} person(s).")
+            return
+        errors = 0
+        outcomes = [reconcile_task_check(task=task) for task in reconcile_stuck_tasks()]
+        outcomes += [
+            reconcile_profile_tasks(profile=profile) for profile in reconcile_open_profiles()
+        ]
+        for outcome in outcomes:
+            for line in outcome.lines:
+                (self.stderr if line in outcome.errors else self.stdout).write(line)
+            errors += len(outcome.errors)
         if errors:
             # A non-zero exit lets cron or a scheduler flag the run; the next run retries.
             raise CommandError(f"Reconcile finished with {errors} error(s).")
         self.stdout.write("Reconcile finished.")
-
-    def _stuck_tasks(self) -> int:
-        cutoff = timezone.now() - timedelta(seconds=settings.PAYLINK_RECONCILE_AFTER_SECONDS)
-        stuck = (
-            Task.objects.filter(
-                status__in=[TaskStatus.QUEUED, TaskStatus.PROCESSING], updated_at__lt=cutoff
-            )
-            .select_related("profile")
-            .order_by("updated_at", "pk")
-        )
-        errors = 0
-        for task in stuck.iterator():
-            refresh = task_status_refresh(task=task, windowed=False)
-            if refresh.error:
-                errors += 1
-                self.stderr.write(f"task {task.atomic_id}: {refresh.error}")
-            elif refresh.task.status != task.status:
-                self.stdout.write(f"task {task.atomic_id}: {task.status} -> {refresh.task.status}")
-            else:
-                self.stdout.write(f"task {task.atomic_id}: still {refresh.task.status}")
-        return errors
-
-    def _user_tasks(self, atomic: client.AtomicClient) -> int:
-        # Only users who ever launched something or were synced can have tasks at Atomic.
-        profiles = (
-            Profile.objects.filter(Q(tasks__isnull=False) | Q(snapshot__isnull=False))
-            .distinct()
-            .select_related("user")
-            .order_by("pk")
-        )
-        errors = 0
-        for profile in profiles.iterator():
-            name = profile.user.get_username()
-            try:
-                summaries = atomic.user_tasks_list(identifier=profile.identifier)
-            except client.AtomicError as exc:
-                errors += 1
-                self.stderr.write(f"user {name}: {exc}")
-                continue
-            completed_any = False
-            for summary in summaries:
-                try:
-                    change = task_record(
-                        profile=profile,
-                        atomic_id=summary.id[:64],
-                        status=summary.status[:32] or None,
-                        fail_reason=summary.fail_reason,
-                        authenticated=summary.authenticated,
-                        product=(summary.product or "")[:32],
-                        company_id=(summary.company_id or "")[:64],
-                        company_name=(summary.company_name or "")[:200],
-                    )
-                except TaskOwnershipError:
-                    errors += 1
-                    self.stderr.write(f"user {name}: task {summary.id} belongs to another user")
-                    continue
-                if change.created:
-                    self.stdout.write(
-                        f"user {name}: recorded task {summary.id} ({change.task.status})"
-                    )
-                elif change.status_changed:
-                    self.stdout.write(f"user {name}: task {summary.id} -> {change.task.status}")
-                completed_any = completed_any or change.completed_now
-            if completed_any:
-                # One sync covers every task that finished for this user.
-                accounts_sync_request(profile=profile)
-        return errors

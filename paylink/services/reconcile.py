@@ -1,0 +1,160 @@
+"""Catching up on what webhooks missed, in proportion to what is unsettled.
+
+Atomic retries a webhook only three times, so the host also asks. It asks only about what can
+still change: tasks not final that have been quiet a while, and the task lists of people who
+opened Transact recently (a task that finished while the host was down is known to Atomic
+alone). Everyone else's accounts stay fresh through webhooks and Refresh. Each unit of work is
+one Atomic call, runs on its own (inline from the command, or as a background job per unit),
+and takes its turn under a per-second budget shared by every process.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import DateTimeField, ExpressionWrapper, F, Q
+from django.utils import timezone
+
+from paylink import client
+from paylink.models import Profile, Task, TaskStatus
+from paylink.services.tasks import TaskOwnershipError, task_record, task_status_refresh
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReconcileOutcome:
+    """What one unit of reconcile work found: lines to report, and errors among them."""
+
+    lines: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()
+
+
+def reconcile_stuck_tasks(*, now: datetime | None = None) -> Iterator[Task]:
+    """Tasks not final whose status has not moved for PAYLINK_RECONCILE_AFTER_SECONDS."""
+    cutoff = (now or timezone.now()) - timedelta(seconds=settings.PAYLINK_RECONCILE_AFTER_SECONDS)
+    return (
+        Task.objects.filter(
+            status__in=[TaskStatus.QUEUED, TaskStatus.PROCESSING], updated_at__lt=cutoff
+        )
+        .select_related("profile")
+        .order_by("updated_at", "pk")
+        .iterator()
+    )
+
+
+def reconcile_open_profiles() -> Iterator[Profile]:
+    """People who opened Transact recently and whose task list has not been read since their
+    last token could have been used (its lifetime) plus a grace period for tasks to finish."""
+    settle = timedelta(
+        seconds=settings.PAYLINK_TOKEN_LIFETIME + settings.PAYLINK_RECONCILE_SETTLE_SECONDS
+    )
+    open_until = ExpressionWrapper(F("transact_opened_at") + settle, output_field=DateTimeField())
+    return (
+        Profile.objects.filter(transact_opened_at__isnull=False)
+        .annotate(open_until=open_until)
+        .filter(Q(tasks_listed_at__isnull=True) | Q(tasks_listed_at__lt=F("open_until")))
+        .select_related("user")
+        .order_by("transact_opened_at", "pk")
+        .iterator()
+    )
+
+
+def atomic_budget_wait(*, now: float | None = None) -> None:
+    """Take one of PAYLINK_RECONCILE_CALLS_PER_SECOND, shared through the cache by every
+    process; when this second's are spent, wait for the next second's."""
+    limit = settings.PAYLINK_RECONCILE_CALLS_PER_SECOND
+    while True:
+        second = int(now if now is not None else time.time())
+        key = f"paylink:reconcile-budget:{second}"
+        cache.add(key, 0, timeout=5)
+        try:
+            taken = cache.incr(key)
+        except ValueError:  # expired between add and incr: the next second has begun
+            continue
+        if taken <= limit:
+            return
+        now = None
+        time.sleep(max(0.0, second + 1 - time.time()))
+
+
+def reconcile_task_check(*, task: Task) -> ReconcileOutcome:
+    """Ask Atomic about one quiet task (through the one path that does so)."""
+    atomic_budget_wait()
+    refresh = task_status_refresh(task=task, windowed=False)
+    if refresh.error:
+        line = f"task {task.atomic_id}: {refresh.error}"
+        return ReconcileOutcome(lines=(line,), errors=(line,))
+    if refresh.task.status != task.status:
+        return ReconcileOutcome(
+            lines=(f"task {task.atomic_id}: {task.status} -> {refresh.task.status}",)
+        )
+    return ReconcileOutcome(lines=(f"task {task.atomic_id}: still {refresh.task.status}",))
+
+
+def reconcile_profile_tasks(*, profile: Profile) -> ReconcileOutcome:
+    """Read one person's task list at Atomic and record what the host never heard of."""
+    # Imported here: the accounts service enqueues jobs whose module imports this one.
+    from paylink.services.accounts import accounts_sync_request
+
+    name = profile.user.get_username()
+    atomic_budget_wait()
+    started = timezone.now()
+    try:
+        summaries = client.atomic_client().user_tasks_list(identifier=profile.identifier)
+    except client.AtomicError as exc:
+        line = f"user {name}: {exc}"
+        return ReconcileOutcome(lines=(line,), errors=(line,))
+    lines: list[str] = []
+    errors: list[str] = []
+    completed_any = False
+    for summary in summaries:
+        try:
+            change = task_record(
+                profile=profile,
+                atomic_id=summary.id[:64],
+                status=summary.status[:32] or None,
+                fail_reason=summary.fail_reason,
+                authenticated=summary.authenticated,
+                product=(summary.product or "")[:32],
+                company_id=(summary.company_id or "")[:64],
+                company_name=(summary.company_name or "")[:200],
+            )
+        except TaskOwnershipError:
+            errors.append(f"user {name}: task {summary.id} belongs to another user")
+            continue
+        if change.created:
+            lines.append(f"user {name}: recorded task {summary.id} ({change.task.status})")
+        elif change.status_changed:
+            lines.append(f"user {name}: task {summary.id} -> {change.task.status}")
+        completed_any = completed_any or change.completed_now
+    if completed_any:
+        # One sync covers every task that finished for this person.
+        accounts_sync_request(profile=profile)
+    Profile.objects.filter(pk=profile.pk).update(tasks_listed_at=started)
+    return ReconcileOutcome(lines=tuple(lines + errors), errors=tuple(errors))
+
+
+def reconcile_enqueue(*, now: datetime | None = None) -> tuple[int, int]:
+    """Fan the sweep out as background jobs, one per task or person; (tasks, people) enqueued.
+
+    A unit still waiting from an earlier sweep is not enqueued twice."""
+    from paylink.tasks import reconcile_profile, reconcile_task
+
+    window = settings.PAYLINK_RECONCILE_AFTER_SECONDS
+    tasks = people = 0
+    for task in reconcile_stuck_tasks(now=now):
+        if cache.add(f"paylink:reconcile:task:{task.pk}", 1, timeout=window):
+            reconcile_task.enqueue(task.pk)
+            tasks += 1
+    for profile in reconcile_open_profiles():
+        if cache.add(f"paylink:reconcile:profile:{profile.pk}", 1, timeout=window):
+            reconcile_profile.enqueue(profile.pk)
+            people += 1
+    return tasks, people
