@@ -12,7 +12,7 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 
 from paylink.client import atomic_client
-from paylink.models import AccountSnapshot, Profile, Task, WebhookEvent
+from paylink.models import AccountSnapshot, Profile, Task, WebhookEvent, WebhookState
 from paylink.tasks import process_webhook_event
 from tests.waiting import wait_until
 
@@ -86,10 +86,11 @@ def test_it_stores_and_applies_a_valid_event(alice, atomic, deliver):
     response = deliver(body)
     assert response.status_code == 200
     event = WebhookEvent.objects.get()
-    assert event.signature_valid is True
+    assert event.state == WebhookState.PROCESSED
     assert event.processed_at is not None
-    assert event.error == ""
+    assert (event.note, event.error, event.attempts) == ("", "", 1)
     assert event.body == body.decode()
+    assert (event.body_size, event.body_sha256) == (len(body), hashlib.sha256(body).hexdigest())
     assert (event.ce_id, event.event_type, event.identifier, event.task_atomic_id) == (
         "ce-1",
         "task-status-updated",
@@ -118,9 +119,8 @@ def test_it_rejects_a_forged_signature(alice, atomic, deliver):
     response = deliver(body, signature=sign(body, secret="not-the-secret"))
     assert response.status_code == 401
     event = WebhookEvent.objects.get()
-    assert event.signature_valid is False
-    assert event.processed_at is None
-    assert "Signature missing or wrong" in event.error
+    assert event.state == WebhookState.REJECTED_SIGNATURE
+    assert "Signature missing or wrong" in event.note
     assert not Task.objects.exists()
     atomic.accounts_get.assert_not_called()
 
@@ -128,7 +128,7 @@ def test_it_rejects_a_forged_signature(alice, atomic, deliver):
 def test_it_rejects_an_unsigned_event(alice, deliver):
     response = deliver(event_body("task_status_updated_completed"), signature=None)
     assert response.status_code == 401
-    assert WebhookEvent.objects.get().signature_valid is False
+    assert WebhookEvent.objects.get().state == WebhookState.REJECTED_SIGNATURE
     assert not Task.objects.exists()
 
 
@@ -142,11 +142,22 @@ def test_it_rejects_every_event_when_no_secret_is_configured(alice, deliver, set
 def test_a_repeated_ce_id_is_acknowledged_without_a_second_effect(alice, atomic, deliver):
     body = event_body("task_status_updated_completed")
     assert deliver(body).status_code == 200
-    assert deliver(body).status_code == 200
+    response = deliver(body)
+    assert (response.status_code, response.json()) == (200, {"message": "Already received."})
     assert atomic.accounts_get.call_count == 1
-    assert WebhookEvent.objects.filter(signature_valid=True).count() == 1
-    duplicate = WebhookEvent.objects.get(signature_valid=False)
-    assert "Duplicate" in duplicate.error
+    original = WebhookEvent.objects.get(state=WebhookState.PROCESSED)
+    duplicate = WebhookEvent.objects.get(state=WebhookState.DUPLICATE)
+    assert duplicate.duplicate_of == original
+    assert duplicate.note == f"Same body as event {original.pk}: a retry or a replay."
+
+
+def test_atomics_retry_is_a_duplicate_never_a_rejected_signature(alice, atomic, deliver):
+    body = event_body("task_status_updated_processing")
+    deliver(body, ce_id="ce-retry")
+    deliver(body, ce_id="ce-retry")
+    states = sorted(WebhookEvent.objects.values_list("state", flat=True))
+    assert states == [WebhookState.DUPLICATE, WebhookState.PROCESSED]
+    assert not WebhookEvent.objects.filter(state=WebhookState.REJECTED_SIGNATURE).exists()
 
 
 def test_a_repeated_ce_id_does_not_reapply_a_changed_body(alice, atomic, deliver):
@@ -195,7 +206,7 @@ def test_it_does_not_move_a_task_that_belongs_to_another_user(alice, bob, atomic
     assert deliver(event_body("task_status_updated_completed")).status_code == 200
     task = Task.objects.get()
     assert (task.profile, task.status) == (bob, "queued")
-    assert "another user" in WebhookEvent.objects.get().error
+    assert "another user" in WebhookEvent.objects.get().note
 
 
 def test_it_records_authentication(alice, atomic, deliver):
@@ -212,7 +223,7 @@ def test_an_accounts_updated_event_syncs_the_accounts(alice, atomic, deliver):
 def test_a_workflow_finished_event_is_only_recorded(alice, atomic, deliver):
     assert deliver(event_body("task_workflow_finished")).status_code == 200
     event = WebhookEvent.objects.get()
-    assert (event.processed_at is not None, event.error) == (True, "")
+    assert (event.state, event.note) == (WebhookState.PROCESSED, "")
     assert not Task.objects.exists()
     atomic.accounts_get.assert_not_called()
 
@@ -220,16 +231,16 @@ def test_a_workflow_finished_event_is_only_recorded(alice, atomic, deliver):
 def test_an_unknown_event_type_is_stored_and_ignored(alice, atomic, deliver):
     assert deliver(event_body("unknown_type")).status_code == 200
     event = WebhookEvent.objects.get()
-    assert event.processed_at is not None
-    assert "Ignored event type" in event.error
+    assert event.state == WebhookState.PROCESSED
+    assert "Ignored event type" in event.note
     assert not Task.objects.exists()
 
 
 def test_an_event_for_an_unknown_user_is_stored_and_noted(db, atomic, deliver):
     assert deliver(event_body("task_status_updated_completed")).status_code == 200
     event = WebhookEvent.objects.get()
-    assert event.processed_at is not None
-    assert "Unknown user" in event.error
+    assert event.state == WebhookState.PROCESSED
+    assert "Unknown user" in event.note
     assert not Task.objects.exists()
 
 
@@ -237,7 +248,7 @@ def test_an_event_missing_its_task_id_is_noted_not_crashed(alice, atomic, delive
     body = json.loads(event_body("task_status_updated_completed"))
     del body["data"]["taskId"]
     assert deliver(json.dumps(body).encode()).status_code == 200
-    assert "Missing data.taskId" in WebhookEvent.objects.get().error
+    assert "Missing data.taskId" in WebhookEvent.objects.get().note
 
 
 @pytest.mark.parametrize(
@@ -253,7 +264,8 @@ def test_it_rejects_a_signed_body_that_is_not_a_json_object(alice, atomic, deliv
     response = deliver(body)
     assert response.status_code == 400
     assert response.json() == {"message": reason}
-    assert WebhookEvent.objects.get().error == reason
+    event = WebhookEvent.objects.get()
+    assert (event.state, event.note) == (WebhookState.INVALID, reason)
     assert not Task.objects.exists()
 
 
@@ -298,12 +310,26 @@ def test_it_needs_no_login_and_no_csrf_token(alice, atomic, settings):
     assert response.status_code == 200
 
 
-def test_reprocessing_an_event_changes_nothing_more(alice, atomic, deliver):
+def test_processing_an_event_again_changes_nothing_more(alice, atomic, deliver):
     deliver(event_body("task_status_updated_completed"))
     event = WebhookEvent.objects.get()
     process_webhook_event.call(event.pk)
     assert Task.objects.get().status == "completed"
     assert atomic.accounts_get.call_count == 1
+    event.refresh_from_db()
+    assert (event.state, event.attempts) == (WebhookState.PROCESSED, 1)
+
+
+def test_a_processing_crash_is_kept_on_the_event_with_its_traceback(alice, atomic, deliver):
+    with mock.patch("paylink.services.webhooks.task_record", side_effect=RuntimeError("odd data")):
+        # Atomic did deliver: the crash is the host's to retry, not Atomic's.
+        assert deliver(event_body("task_status_updated_completed")).status_code == 200
+    event = WebhookEvent.objects.get()
+    assert event.state == WebhookState.FAILED
+    assert event.error == "RuntimeError: odd data"
+    assert event.traceback.startswith("Traceback (most recent call last):")
+    assert "RuntimeError: odd data" in event.traceback
+    assert not Task.objects.exists()
 
 
 def test_processing_skips_an_event_that_failed_verification(alice, atomic, deliver):
@@ -311,6 +337,7 @@ def test_processing_skips_an_event_that_failed_verification(alice, atomic, deliv
     deliver(body, signature="0" * 64)
     process_webhook_event.call(WebhookEvent.objects.get().pk)
     assert not Task.objects.exists()
+    assert WebhookEvent.objects.get().state == WebhookState.REJECTED_SIGNATURE
 
 
 # --- Against the simulator: real signed deliveries into the host on a live server --------------
@@ -364,10 +391,9 @@ def test_the_simulators_webhooks_complete_the_task_and_sync_the_accounts(host_on
     wait_until(
         lambda: deliveries_settled(sim, "hub_alice_live"),
         what="every delivery to settle",
-        detail=lambda: str(WebhookEvent.objects.values_list("event_type", "error", "processed_at")),
+        detail=lambda: str(WebhookEvent.objects.values_list("event_type", "state", "note")),
     )
-    assert WebhookEvent.objects.filter(error__startswith="Duplicate").count() == 1
-    assert not WebhookEvent.objects.filter(processed_at__isnull=True).exists()
-    assert (
-        not WebhookEvent.objects.exclude(error="").exclude(error__startswith="Duplicate").exists()
-    )
+    assert WebhookEvent.objects.filter(state=WebhookState.DUPLICATE).count() == 1
+    others = WebhookEvent.objects.exclude(state=WebhookState.DUPLICATE)
+    assert set(others.values_list("state", flat=True)) == {WebhookState.PROCESSED}
+    assert not others.exclude(note="").exists()
