@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import io
 import json
+import logging
 from pathlib import Path
 from unittest import mock
 
@@ -397,3 +398,118 @@ def test_the_simulators_webhooks_complete_the_task_and_sync_the_accounts(host_on
     others = WebhookEvent.objects.exclude(state=WebhookState.DUPLICATE)
     assert set(others.values_list("state", flat=True)) == {WebhookState.PROCESSED}
     assert not others.exclude(note="").exists()
+
+
+# --- Hostile input: never a 5xx, before or after the signature check ---------------------------
+
+NESTED = b'{"eventType": "task-status-updated", "data": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"
+HOSTILE_BODIES = {
+    "deeply nested JSON": NESTED,
+    "an escaped NUL": b'{"eventType": "task-status-updated", "user": {"identifier": "a\\u0000"}}',
+    "a raw NUL byte": b'{"eventType": "task-status-updated"}\x00',
+    "an escaped lone surrogate": b'{"eventType": "task-status-updated", "data": {"taskId": "\\ud800"}}',
+    "a raw lone surrogate": b'{"eventType": "task-status-updated", "data": {"taskId": "\xed\xa0\x80"}}',
+    "bytes that are not UTF-8": b'{"eventType": "\xff\xfe"}',
+}
+
+
+def errors_logged(caplog) -> list[str]:
+    return [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+HOSTILE_REASONS = {
+    "deeply nested JSON": "The JSON is nested more than 32 levels deep.",
+    "an escaped NUL": "The JSON holds a NUL character or a lone UTF-16 surrogate.",
+    "a raw NUL byte": "The body is not valid JSON.",
+    "an escaped lone surrogate": "The JSON holds a NUL character or a lone UTF-16 surrogate.",
+    "a raw lone surrogate": "The body is not UTF-8 text.",
+    "bytes that are not UTF-8": "The body is not UTF-8 text.",
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE_BODIES)
+def test_an_unsigned_hostile_body_is_refused_unread_and_unstored(alice, deliver, caplog, name):
+    body = HOSTILE_BODIES[name]
+    response = deliver(body, signature="0" * 64)
+    assert (response.status_code, response.json()) == (401, {"message": "Invalid signature."})
+    event = WebhookEvent.objects.get()
+    assert (event.state, event.body, event.body_size) == ("rejected_signature", "", len(body))
+    assert not Task.objects.exists()
+    assert not errors_logged(caplog)
+
+
+@pytest.mark.parametrize("name", HOSTILE_BODIES)
+def test_a_signed_hostile_body_is_kept_as_invalid_with_a_sentence(
+    alice, atomic, deliver, caplog, name
+):
+    body = HOSTILE_BODIES[name]
+    response = deliver(body)
+    assert (response.status_code, response.json()) == (400, {"message": HOSTILE_REASONS[name]})
+    event = WebhookEvent.objects.get()
+    assert (event.state, event.note) == (WebhookState.INVALID, HOSTILE_REASONS[name])
+    assert (event.body_size, event.body_sha256) == (len(body), hashlib.sha256(body).hexdigest())
+    assert "\x00" not in event.body
+    assert not Task.objects.exists()
+    assert not errors_logged(caplog)
+
+
+@pytest.mark.parametrize(
+    "signature", ["é" * 64, "\u2603" * 10, "ff" * 31 + "é", " ", "x" * 5000], ids=repr
+)
+def test_an_odd_signature_header_is_refused_not_crashed(alice, deliver, caplog, signature):
+    body = event_body("task_status_updated_completed")
+    assert deliver(body, signature=signature).status_code == 401
+    assert WebhookEvent.objects.get().state == WebhookState.REJECTED_SIGNATURE
+    assert not errors_logged(caplog)
+
+
+def test_odd_headers_are_stored_cut_and_cleaned(alice, atomic, deliver):
+    body = event_body("task_status_updated_completed")
+    response = deliver(body, ce_id="c" * 10_000, **{"X-Odd": "caf\u00e9 \x00 end", "ce-type": "é"})
+    assert response.status_code == 200
+    event = WebhookEvent.objects.get()
+    assert event.ce_id == "c" * 200
+    assert event.headers["x-odd"] == "caf\u00e9 \ufffd end"
+    assert len(event.headers["ce-id"]) == 500
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"eventType": "task-status-updated", "user": "alice", "data": []},
+        {"eventType": 7, "user": {"identifier": ["hub_alice"]}},
+        {"eventType": "task-status-updated", "user": {"identifier": "hub_alice"}, "data": None},
+        {
+            "eventType": "task-status-updated",
+            "eventTime": "yesterday",
+            "user": {"identifier": "hub_alice"},
+            "data": {"taskId": {"$gt": ""}, "status": 3},
+        },
+        {
+            "eventType": "task-status-updated",
+            "eventTime": 12,
+            "user": {"identifier": "hub_alice"},
+            "data": {"taskId": "t" * 5000, "status": "s" * 5000, "company": "Hulu"},
+        },
+    ],
+    ids=["wrong-shapes", "wrong-types", "null-data", "object-id", "huge-strings"],
+)
+def test_a_signed_event_of_odd_shape_is_processed_with_a_note(alice, atomic, deliver, payload):
+    response = deliver(json.dumps(payload).encode())
+    assert response.status_code == 200
+    event = WebhookEvent.objects.get()
+    assert event.state == WebhookState.PROCESSED, event.error
+
+
+def test_a_huge_declared_body_is_refused_before_it_is_read(alice, deliver):
+    response = deliver(b"{" * (10 * 1024 * 1024))
+    assert (response.status_code, response.json()) == (413, {"message": "Body too large."})
+    assert not WebhookEvent.objects.exists()
+
+
+@pytest.mark.parametrize("signed", [True, False], ids=["signed", "unsigned"])
+def test_a_nul_in_a_header_is_stored_replaced_not_crashed(alice, atomic, deliver, signed):
+    body = event_body("task_status_updated_completed")
+    response = deliver(body, ce_id="ce\x00id", signature="sign" if signed else "0" * 64)
+    assert response.status_code == (200 if signed else 401)
+    assert WebhookEvent.objects.get().ce_id == "ce\ufffdid"
