@@ -5,12 +5,14 @@ import hmac
 import io
 import json
 import logging
+from datetime import timedelta
 from pathlib import Path
 from unittest import mock
 
 import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
+from django.utils import timezone
 
 from paylink.client import atomic_client
 from paylink.models import AccountSnapshot, Profile, Task, WebhookEvent, WebhookState
@@ -513,3 +515,80 @@ def test_a_nul_in_a_header_is_stored_replaced_not_crashed(alice, atomic, deliver
     response = deliver(body, ce_id="ce\x00id", signature="sign" if signed else "0" * 64)
     assert response.status_code == (200 if signed else 401)
     assert WebhookEvent.objects.get().ce_id == "ce\ufffdid"
+
+
+# --- Refused requests: no body kept, a cap per minute; secret rotation --------------------------
+
+
+def test_a_forged_request_keeps_only_its_headers_size_and_digest(alice, deliver):
+    body = event_body("task_status_updated_completed")
+    response = deliver(
+        body,
+        signature=sign(body, secret="not-the-secret"),
+        Cookie="sessionid=abc",
+        **{"X-Api-Secret": "s3cret", "X-Auth-Token": "t0ken", "X-Forwarded-For": "203.0.113.9"},
+    )
+    assert response.status_code == 401
+    event = WebhookEvent.objects.get()
+    assert event.body == ""
+    assert (event.body_size, event.body_sha256) == (len(body), hashlib.sha256(body).hexdigest())
+    assert (event.identifier, event.task_atomic_id, event.event_time) == ("", "", None)
+    assert event.headers["x-forwarded-for"] == "203.0.113.9"
+    assert event.headers["ce-id"] == "ce-1"
+    kept = json.dumps(event.headers).lower()
+    for secret in ("authorization", "cookie", "sessionid", "s3cret", "t0ken", "must-not-be-kept"):
+        assert secret not in kept
+
+
+def test_refused_requests_are_recorded_up_to_a_cap_per_minute(alice, deliver, settings, caplog):
+    settings.PAYLINK_WEBHOOK_REJECTS_PER_MINUTE = 3
+    body = event_body("task_status_updated_completed")
+    with caplog.at_level(logging.WARNING, logger="paylink.services.webhooks"):
+        codes = [deliver(body, ce_id=f"ce-{n}", signature="0" * 64).status_code for n in range(5)]
+    assert codes == [401] * 5
+    assert WebhookEvent.objects.count() == 3
+    dropped = [r.getMessage() for r in caplog.records if "not recorded" in r.getMessage()]
+    assert len(dropped) == 2
+    assert hashlib.sha256(body).hexdigest() in dropped[0]
+    # A minute later the cap starts afresh.
+    WebhookEvent.objects.update(received_at=timezone.now() - timedelta(seconds=61))
+    deliver(body, ce_id="ce-later", signature="0" * 64)
+    assert WebhookEvent.objects.count() == 4
+
+
+def test_signed_events_are_never_capped(alice, atomic, deliver, settings):
+    settings.PAYLINK_WEBHOOK_REJECTS_PER_MINUTE = 1
+    deliver(b"{}", ce_id="ce-forged-1", signature="0" * 64)
+    deliver(b"{}", ce_id="ce-forged-2", signature="0" * 64)
+    assert deliver(event_body("task_status_updated_completed")).status_code == 200
+    assert Task.objects.get().status == "completed"
+
+
+PREVIOUS = "webhook-previous-secret"
+
+
+@pytest.mark.parametrize("key", [SECRET, PREVIOUS], ids=["current", "previous"])
+def test_during_rotation_an_event_signed_with_either_secret_is_processed(
+    alice, atomic, deliver, settings, key
+):
+    settings.ATOMIC_API_SECRET_PREVIOUS = PREVIOUS
+    body = event_body("task_status_updated_completed")
+    assert deliver(body, signature=sign(body, secret=key)).status_code == 200
+    assert WebhookEvent.objects.get().state == WebhookState.PROCESSED
+    assert Task.objects.get().status == "completed"
+
+
+def test_during_rotation_an_event_signed_with_neither_secret_is_refused(
+    alice, atomic, deliver, settings
+):
+    settings.ATOMIC_API_SECRET_PREVIOUS = PREVIOUS
+    body = event_body("task_status_updated_completed")
+    assert deliver(body, signature=sign(body, secret="a-third-secret")).status_code == 401
+    assert not Task.objects.exists()
+
+
+def test_once_rotation_ends_the_previous_secret_is_refused(alice, atomic, deliver, settings):
+    settings.ATOMIC_API_SECRET_PREVIOUS = ""
+    body = event_body("task_status_updated_completed")
+    assert deliver(body, signature=sign(body, secret=PREVIOUS)).status_code == 401
+    assert not Task.objects.exists()
