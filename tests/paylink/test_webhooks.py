@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from paylink.client import atomic_client
 from paylink.models import AccountSnapshot, Profile, Task, WebhookEvent, WebhookState
+from paylink.services.webhooks import SIGNATURE_HEADER, webhook_receive
 from paylink.tasks import process_webhook_event
 from tests.waiting import wait_until
 
@@ -592,3 +593,79 @@ def test_once_rotation_ends_the_previous_secret_is_refused(alice, atomic, delive
     body = event_body("task_status_updated_completed")
     assert deliver(body, signature=sign(body, secret=PREVIOUS)).status_code == 401
     assert not Task.objects.exists()
+
+
+# --- Replays and late news: state moves forward only -------------------------------------------
+
+
+def patched_body(status: str, event_time: str) -> bytes:
+    """A task-status-patched event: the only kind that may move a final status."""
+    payload = json.loads((FIXTURES / "task_status_patched.json").read_text())
+    payload["eventTime"] = event_time
+    payload["data"]["status"] = status
+    if status == "failed":
+        payload["data"]["reason"] = "payment-method-declined"
+    return json.dumps(payload).encode()
+
+
+def test_a_captured_body_replayed_under_a_new_ce_id_cannot_flip_a_completed_task(
+    alice, atomic, deliver
+):
+    captured = patched_body("failed", "2026-01-05T10:30:00.000Z")
+    deliver(captured, ce_id="ce-a")
+    deliver(patched_body("completed", "2026-01-05T11:00:00.000Z"), ce_id="ce-b")
+    assert Task.objects.get().status == "completed"
+
+    response = deliver(captured, ce_id="ce-replayed")
+    # Acknowledged, so a genuine retry stops; nothing changes.
+    assert (response.status_code, response.json()) == (200, {"message": "Already received."})
+    assert Task.objects.get().status == "completed"
+    replay = WebhookEvent.objects.get(ce_id="ce-replayed")
+    assert replay.state == WebhookState.DUPLICATE
+    assert replay.duplicate_of == WebhookEvent.objects.get(ce_id="ce-a")
+
+
+def test_news_older_than_the_task_holds_is_stale_and_cannot_flip_a_completed_task(
+    alice, atomic, deliver
+):
+    deliver(patched_body("completed", "2026-01-05T11:00:00.000Z"), ce_id="ce-new")
+    response = deliver(patched_body("failed", "2026-01-05T10:30:00.000Z"), ce_id="ce-old")
+    assert response.status_code == 200
+    assert response.json() == {"message": "Older than news already received."}
+    assert Task.objects.get().status == "completed"
+    old = WebhookEvent.objects.get(ce_id="ce-old")
+    assert old.state == WebhookState.STALE
+    newer = WebhookEvent.objects.get(ce_id="ce-new")
+    assert old.note.startswith(f"Older than event {newer.pk} (2026-01-05T11:00:00+00:00)")
+
+
+def test_news_that_went_stale_while_queued_is_not_applied(
+    alice, atomic, django_capture_on_commit_callbacks
+):
+    def receive(body: bytes, ce_id: str) -> WebhookEvent:
+        headers = {"ce-id": ce_id, SIGNATURE_HEADER: sign(body)}
+        receipt = webhook_receive(body=body, headers=headers)
+        assert receipt.event is not None
+        return receipt.event
+
+    # Both arrive before either is processed, and the queue runs the newer one first.
+    with django_capture_on_commit_callbacks(execute=False):
+        old = receive(patched_body("failed", "2026-01-05T10:30:00.000Z"), "ce-old")
+        new = receive(patched_body("completed", "2026-01-05T11:00:00.000Z"), "ce-new")
+    assert (old.state, new.state) == (WebhookState.RECEIVED, WebhookState.RECEIVED)
+    process_webhook_event.call(new.pk)
+    process_webhook_event.call(old.pk)
+    assert Task.objects.get().status == "completed"
+    old.refresh_from_db()
+    assert old.state == WebhookState.STALE
+
+
+def test_later_news_still_applies_and_an_event_without_a_time_is_not_stale(alice, atomic, deliver):
+    deliver(patched_body("failed", "2026-01-05T10:30:00.000Z"), ce_id="ce-1")
+    deliver(patched_body("completed", "2026-01-05T11:00:00.000Z"), ce_id="ce-2")
+    assert Task.objects.get().status == "completed"
+    timeless = json.loads(patched_body("failed", ""))
+    del timeless["eventTime"]
+    assert deliver(json.dumps(timeless).encode(), ce_id="ce-3").status_code == 200
+    assert WebhookEvent.objects.get(ce_id="ce-3").state == WebhookState.PROCESSED
+    assert Task.objects.get().status == "failed"
