@@ -11,12 +11,20 @@ from unittest import mock
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import OperationalError
+from django.tasks import task_backends
 from django.urls import reverse
 from django.utils import timezone
 
 from paylink.client import atomic_client
 from paylink.models import AccountSnapshot, Profile, Task, WebhookEvent, WebhookState
-from paylink.services.webhooks import SIGNATURE_HEADER, webhook_receive
+from paylink.services.tasks import task_record
+from paylink.services.webhooks import (
+    MAX_ATTEMPTS,
+    RETRY_DELAYS,
+    SIGNATURE_HEADER,
+    webhook_receive,
+)
 from paylink.tasks import process_webhook_event
 from tests.waiting import wait_until
 
@@ -669,3 +677,48 @@ def test_later_news_still_applies_and_an_event_without_a_time_is_not_stale(alice
     assert deliver(json.dumps(timeless).encode(), ce_id="ce-3").status_code == 200
     assert WebhookEvent.objects.get(ce_id="ce-3").state == WebhookState.PROCESSED
     assert Task.objects.get().status == "failed"
+
+
+# --- Processing failures: retried with growing delays, then left failed for the admin ----------
+
+
+def test_a_failing_event_is_retried_with_growing_delays_then_left_failed(
+    alice, atomic, deliver, settings, django_capture_on_commit_callbacks
+):
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    queue = task_backends["default"]
+    deliver(event_body("task_status_updated_completed"))
+    event = WebhookEvent.objects.get()
+    assert event.state == WebhookState.RECEIVED
+    delays = []
+    with mock.patch("paylink.services.webhooks.task_record", side_effect=KeyError("odd")):
+        while queue.results:
+            job = queue.results.pop(0)
+            started = timezone.now()
+            if job.task.run_after is not None:
+                delays.append(round((job.task.run_after - started).total_seconds()))
+            with django_capture_on_commit_callbacks(execute=True):
+                process_webhook_event.call(*job.args)
+    assert delays == list(RETRY_DELAYS)
+    event.refresh_from_db()
+    assert (event.state, event.attempts, event.error) == ("failed", MAX_ATTEMPTS, "KeyError: 'odd'")
+    assert not Task.objects.exists()
+
+
+def test_a_transient_failure_is_processed_on_its_retry(alice, atomic, deliver):
+    real = task_record
+    runs = []
+
+    def locked_once(**kwargs):
+        runs.append(kwargs["atomic_id"])
+        if len(runs) == 1:
+            raise OperationalError("database is locked")
+        return real(**kwargs)
+
+    with mock.patch("paylink.services.webhooks.task_record", side_effect=locked_once):
+        assert deliver(event_body("task_status_updated_completed")).status_code == 200
+    event = WebhookEvent.objects.get()
+    assert (event.state, event.attempts, event.error, event.traceback) == ("processed", 2, "", "")
+    assert runs == ["task-alice-1", "task-alice-1"]
+    assert Task.objects.get().status == "completed"
+    atomic.accounts_get.assert_called_once_with(identifier="hub_alice")
