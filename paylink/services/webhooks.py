@@ -9,6 +9,7 @@ database with bodies. An event's state moves forward only, and so does a task's 
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import hashlib
 import hmac
@@ -50,8 +51,11 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 # Status news carries a time; older news than what a task already holds is stale.
 _STATUS_TYPES = frozenset({"task-status-updated", "task-status-patched"})
-_KNOWN_TYPES = _STATUS_TYPES | {"task-authentication-status-updated", "pay-link-accounts-updated"}
-_KNOWN_TYPES |= {"task-workflow-finished"}
+_KNOWN_TYPES = _STATUS_TYPES | {
+    "task-authentication-status-updated",
+    "pay-link-accounts-updated",
+    "task-workflow-finished",
+}
 
 # Seconds before each automatic re-run of a failed event; after the last one it stays failed
 # for staff to re-run from the admin once the cause is fixed.
@@ -146,6 +150,11 @@ def webhook_receive(*, body: bytes, headers: Mapping[str, str]) -> WebhookReceip
         headers=kept,
     )
     if event.state == WebhookState.DUPLICATE:
+        original = event.duplicate_of
+        if original is not None and original.state == WebhookState.RECEIVED:
+            # Its processing may never have been queued (the first answer failed after the
+            # commit, which is why Atomic retries): queue it again; a second run is a no-op.
+            _enqueue(original)
         return WebhookReceipt(WebhookOutcome.DUPLICATE, "Already received.", event)
     if payload is None:
         _close(event, WebhookState.INVALID, reason)
@@ -296,7 +305,9 @@ def webhook_event_process(*, event: WebhookEvent, retry: bool = True) -> Webhook
     except Exception as error:  # Any failure is kept on the event, never lost.
         _failure_record(event=event, error=error, retry=retry)
         state = WebhookState.FAILED
-    event.refresh_from_db()
+    # The caller's copy reflects the run (the admin reports its error), unless staff deleted it.
+    with contextlib.suppress(WebhookEvent.DoesNotExist):
+        event.refresh_from_db()
     return state
 
 

@@ -722,3 +722,16 @@ def test_a_transient_failure_is_processed_on_its_retry(alice, atomic, deliver):
     assert runs == ["task-alice-1", "task-alice-1"]
     assert Task.objects.get().status == "completed"
     atomic.accounts_get.assert_called_once_with(identifier="hub_alice")
+
+
+def test_atomics_retry_of_an_event_never_queued_gets_it_processed(
+    alice, atomic, deliver, django_capture_on_commit_callbacks
+):
+    body = event_body("task_status_updated_completed")
+    # The first delivery was stored, but its processing was never queued.
+    with django_capture_on_commit_callbacks(execute=False):
+        webhook_receive(body=body, headers={"ce-id": "ce-1", SIGNATURE_HEADER: sign(body)})
+    assert not Task.objects.exists()
+    assert deliver(body, ce_id="ce-1").status_code == 200
+    assert WebhookEvent.objects.get(state=WebhookState.PROCESSED).duplicates.count() == 1
+    assert Task.objects.get().status == "completed"
