@@ -5,14 +5,17 @@ import hmac
 import io
 import json
 import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from unittest import mock
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.tasks import task_backends
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -735,3 +738,32 @@ def test_atomics_retry_of_an_event_never_queued_gets_it_processed(
     assert deliver(body, ce_id="ce-1").status_code == 200
     assert WebhookEvent.objects.get(state=WebhookState.PROCESSED).duplicates.count() == 1
     assert Task.objects.get().status == "completed"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_copies_racing_each_other_are_received_exactly_once(atomic):
+    user = User.objects.create_user("alice", password="alice-pass-1234")
+    Profile.objects.create(user=user, identifier="hub_alice")
+    body = event_body("task_status_updated_completed")
+    copies = 6
+    start = threading.Barrier(copies)
+
+    def send(n: int) -> int:
+        try:
+            start.wait(timeout=10)
+            # Half are Atomic's retries (same ce-id), half replays under new ce-ids.
+            headers = {"ce-id": "ce-1" if n % 2 else f"ce-replay-{n}", SIGNATURE_HEADER: sign(body)}
+            return (
+                Client()
+                .post(URL, data=body, content_type="application/json", headers=headers)
+                .status_code
+            )
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(copies) as pool:
+        codes = list(pool.map(send, range(copies)))
+    assert codes == [200] * copies
+    states = sorted(WebhookEvent.objects.values_list("state", flat=True))
+    assert states == [WebhookState.DUPLICATE] * (copies - 1) + [WebhookState.PROCESSED]
+    assert atomic.accounts_get.call_count == 1
