@@ -18,7 +18,7 @@ import re
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -140,7 +140,7 @@ def webhook_receive(*, body: bytes, headers: Mapping[str, str]) -> WebhookReceip
     event = _claim(
         ce_id=kept.get("ce-id", "")[:200],
         event_type=text(event_type, 100),
-        event_time=when(dig(payload, "eventTime")),
+        event_time=_event_time(payload),
         identifier=text(dig(payload, "user", "identifier"), 64),
         task_atomic_id=text(dig(payload, "data", "taskId"), 64),
         # Signed bytes that are not UTF-8 (so invalid) are kept as near as text allows.
@@ -165,6 +165,15 @@ def webhook_receive(*, body: bytes, headers: Mapping[str, str]) -> WebhookReceip
         return WebhookReceipt(WebhookOutcome.STALE, "Older than news already received.", event)
     _enqueue(event)
     return WebhookReceipt(WebhookOutcome.ACCEPTED, "Received.", event)
+
+
+def _event_time(payload: dict[str, Any] | None) -> datetime | None:
+    moment = when(dig(payload, "eventTime"))
+    try:
+        # Stored in UTC: an offset at the edge of the calendar cannot be, so it reads as none.
+        return moment.astimezone(UTC) if moment is not None else None
+    except OverflowError:
+        return None
 
 
 def _rejection_record(*, headers: dict[str, str], size: int, digest: str) -> WebhookEvent | None:

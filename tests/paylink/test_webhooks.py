@@ -424,6 +424,7 @@ HOSTILE_BODIES = {
     "an escaped lone surrogate": b'{"eventType": "task-status-updated", "data": {"taskId": "\\ud800"}}',
     "a raw lone surrogate": b'{"eventType": "task-status-updated", "data": {"taskId": "\xed\xa0\x80"}}',
     "bytes that are not UTF-8": b'{"eventType": "\xff\xfe"}',
+    "a 5000-digit number": b'{"eventType": "task-status-updated", "n": ' + b"1" * 5000 + b"}",
 }
 
 
@@ -438,6 +439,7 @@ HOSTILE_REASONS = {
     "an escaped lone surrogate": "The JSON holds a NUL character or a lone UTF-16 surrogate.",
     "a raw lone surrogate": "The body is not UTF-8 text.",
     "bytes that are not UTF-8": "The body is not UTF-8 text.",
+    "a 5000-digit number": "The body is not valid JSON.",
 }
 
 
@@ -767,3 +769,15 @@ def test_copies_racing_each_other_are_received_exactly_once(atomic):
     states = sorted(WebhookEvent.objects.values_list("state", flat=True))
     assert states == [WebhookState.DUPLICATE] * (copies - 1) + [WebhookState.PROCESSED]
     assert atomic.accounts_get.call_count == 1
+
+
+@pytest.mark.parametrize(
+    "event_time",
+    ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "2026-02-30T00:00:00Z", 1e308],
+)
+def test_an_event_time_out_of_range_is_read_as_none(alice, atomic, deliver, event_time):
+    payload = json.loads(event_body("task_status_updated_completed"))
+    payload["eventTime"] = event_time
+    assert deliver(json.dumps(payload).encode()).status_code == 200
+    event = WebhookEvent.objects.get()
+    assert (event.state, event.event_time) == (WebhookState.PROCESSED, None)
