@@ -5,7 +5,9 @@ import hmac
 import io
 import json
 import logging
+import random
 import threading
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -781,3 +783,70 @@ def test_an_event_time_out_of_range_is_read_as_none(alice, atomic, deliver, even
     assert deliver(json.dumps(payload).encode()).status_code == 200
     event = WebhookEvent.objects.get()
     assert (event.state, event.event_time) == (WebhookState.PROCESSED, None)
+
+
+ODD_VALUES = [
+    None,
+    True,
+    -1,
+    1e308,
+    "",
+    "\u0000",
+    "\ud800",
+    "\U0001f600",
+    "x" * 3000,
+    [],
+    {},
+    [[[[[]]]]],
+    {"taskId": "task-alice-1"},
+    "hub_alice",
+    "task-alice-1",
+    "completed",
+    "task-status-patched",
+    "2026-01-05T12:00:00Z",
+]
+FIELDS = [
+    ("eventType",),
+    ("eventTime",),
+    ("user",),
+    ("user", "identifier"),
+    ("data",),
+    ("data", "taskId"),
+    ("data", "status"),
+    ("data", "authenticated"),
+    ("data", "company"),
+    ("data", "product"),
+]
+
+
+def mutated_bodies(count: int, seed: int) -> list[bytes]:
+    """Each fixture with one to three fields set to odd values, and some bytes cut or flipped."""
+    rng = random.Random(seed)
+    names = sorted(path.stem for path in FIXTURES.glob("*.json"))
+    bodies = []
+    for _ in range(count):
+        payload = json.loads((FIXTURES / f"{rng.choice(names)}.json").read_text())
+        for _ in range(rng.randint(1, 3)):
+            *parents, leaf = rng.choice(FIELDS)
+            target = payload
+            for key in parents:
+                if not isinstance(target.get(key), dict):
+                    target[key] = {}
+                target = target[key]
+            target[leaf] = rng.choice(ODD_VALUES)
+        raw = bytearray(json.dumps(payload).encode("utf-8", errors="surrogatepass"))
+        if rng.random() < 0.2:
+            del raw[rng.randrange(len(raw)) :]
+        if rng.random() < 0.2:
+            raw[rng.randrange(len(raw))] = rng.randrange(256)
+        bodies.append(bytes(raw))
+    return bodies
+
+
+def test_three_hundred_mutated_signed_events_never_answer_5xx(alice, bob, atomic, deliver):
+    codes = Counter()
+    for n, body in enumerate(mutated_bodies(300, seed=15)):
+        codes[deliver(body, ce_id=f"ce-{n}").status_code] += 1
+    assert set(codes) <= {200, 400}, codes
+    assert codes[200] > 100, codes
+    assert not WebhookEvent.objects.filter(state=WebhookState.FAILED).exists()
