@@ -221,6 +221,10 @@ class WebhookEventAdmin(_EvidenceAdmin):
     def body_pretty(self, event: WebhookEvent) -> SafeString:
         if event.state == WebhookState.REJECTED_SIGNATURE:
             return SafeString("<p>Not kept: the signature was missing or wrong.</p>")
+        if not event.body and event.duplicate_of_id:
+            return format_html(
+                "<p>Not kept again: the same as event {}.</p>", event.duplicate_of_id
+            )
         try:
             return _pretty(json_parse(event.body))
         except JsonRejected:

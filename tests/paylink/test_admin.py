@@ -238,3 +238,14 @@ def test_rerun_reports_an_event_that_fails_again(staff, records, atomic):
     assert records["webhookevent"].state == "failed"
     assert records["webhookevent"].error == "RuntimeError: still broken"
     assert any("Re-run: 1 failed" in m and "still broken" in m for m in messages_of(response))
+
+
+def test_a_duplicate_webhook_points_to_the_original_for_its_body(staff, records):
+    copy = WebhookEvent.objects.create(
+        ce_id="ce-2",
+        state=WebhookState.DUPLICATE,
+        duplicate_of=records["webhookevent"],
+        body_size=len(records["webhookevent"].body),
+    )
+    page = staff.get(reverse("admin:paylink_webhookevent_change", args=[copy.pk])).content.decode()
+    assert f"Not kept again: the same as event {records['webhookevent'].pk}." in page

@@ -166,6 +166,18 @@ def test_a_repeated_ce_id_is_acknowledged_without_a_second_effect(alice, atomic,
     duplicate = WebhookEvent.objects.get(state=WebhookState.DUPLICATE)
     assert duplicate.duplicate_of == original
     assert duplicate.note == f"Same body as event {original.pk}: a retry or a replay."
+    # The bytes live on the original; a replayed body is not stored twice.
+    assert (duplicate.body, duplicate.body_size) == ("", len(body))
+    assert original.body == body.decode()
+
+
+def test_a_repeated_ce_id_with_another_body_keeps_that_body(alice, atomic, deliver):
+    deliver(event_body("task_status_updated_processing"), ce_id="ce-same")
+    changed = event_body("task_status_updated_completed")
+    deliver(changed, ce_id="ce-same")
+    duplicate = WebhookEvent.objects.get(state=WebhookState.DUPLICATE)
+    assert duplicate.body == changed.decode()
+    assert duplicate.note.startswith("Same ce-id as event ")
 
 
 def test_atomics_retry_is_a_duplicate_never_a_rejected_signature(alice, atomic, deliver):
