@@ -9,7 +9,6 @@ database with bodies. An event's state moves forward only, and so does a task's 
 
 from __future__ import annotations
 
-import contextlib
 import enum
 import hashlib
 import hmac
@@ -316,9 +315,6 @@ def webhook_event_process(*, event: WebhookEvent, retry: bool = True) -> Webhook
     except Exception as error:  # Any failure is kept on the event, never lost.
         _failure_record(event=event, error=error, retry=retry)
         state = WebhookState.FAILED
-    # The caller's copy reflects the run (the admin reports its error), unless staff deleted it.
-    with contextlib.suppress(WebhookEvent.DoesNotExist):
-        event.refresh_from_db()
     return state
 
 
