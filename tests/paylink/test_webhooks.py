@@ -757,9 +757,7 @@ def test_atomics_retry_of_an_event_never_queued_gets_it_processed(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_copies_racing_each_other_are_received_exactly_once(atomic):
-    user = User.objects.create_user("alice", password="alice-pass-1234")
-    Profile.objects.create(user=user, identifier="hub_alice")
+def test_copies_racing_each_other_are_received_exactly_once(alice, atomic):
     body = event_body("task_status_updated_completed")
     copies = 6
     start = threading.Barrier(copies)
