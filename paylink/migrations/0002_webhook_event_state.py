@@ -51,6 +51,16 @@ def states_from_flags(apps, schema_editor):
         event.save()
 
 
+
+def flags_from_states(apps, schema_editor):
+    WebhookEvent = apps.get_model("paylink", "WebhookEvent")
+    claimed = ["received", "stale", "invalid", "processed", "failed"]
+    WebhookEvent.objects.filter(state__in=claimed).update(signature_valid=True)
+    for event in WebhookEvent.objects.exclude(note="").iterator():
+        event.error = event.error or event.note
+        event.save(update_fields=["error"])
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -107,7 +117,7 @@ class Migration(migrations.Migration):
             name='body',
             field=models.TextField(blank=True),
         ),
-        migrations.RunPython(states_from_flags, migrations.RunPython.noop),
+        migrations.RunPython(states_from_flags, flags_from_states),
         migrations.AddIndex(
             model_name='webhookevent',
             index=models.Index(fields=['state', 'received_at'], name='paylink_web_state_917d3f_idx'),
