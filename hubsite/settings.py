@@ -71,6 +71,8 @@ SIMULATOR_MODE = ATOMIC_ENV == "simulator"
 ATOMIC_API_URL = env.str("ATOMIC_API_URL", default=_atomic["ATOMIC_API_URL"]).rstrip("/")
 ATOMIC_API_KEY = env.str("ATOMIC_API_KEY", default=_atomic["ATOMIC_API_KEY"])
 ATOMIC_API_SECRET = env.str("ATOMIC_API_SECRET", default=_atomic["ATOMIC_API_SECRET"])
+# The secret being rotated out: webhooks signed with it are still accepted until it is unset.
+ATOMIC_API_SECRET_PREVIOUS = env.str("ATOMIC_API_SECRET_PREVIOUS", default="")
 # Passed to the SDK as environmentOverride; empty means the SDK's own default origin.
 ATOMIC_TRANSACT_ORIGIN = env.str(
     "ATOMIC_TRANSACT_ORIGIN", default=_atomic["ATOMIC_TRANSACT_ORIGIN"]
@@ -98,6 +100,8 @@ PAYLINK_STATUS_REFRESH_SECONDS = env.int("PAYLINK_STATUS_REFRESH_SECONDS", defau
 # taken for lost (its job never ran) and a new sync is enqueued.
 PAYLINK_SYNC_QUEUED_LAPSE_SECONDS = env.int("PAYLINK_SYNC_QUEUED_LAPSE_SECONDS", default=300)
 PAYLINK_WEBHOOK_MAX_BYTES = env.int("PAYLINK_WEBHOOK_MAX_BYTES", default=256 * 1024)
+# Refused (unsigned or forged) webhooks recorded per minute; beyond it only a log line each.
+PAYLINK_WEBHOOK_REJECTS_PER_MINUTE = env.int("PAYLINK_WEBHOOK_REJECTS_PER_MINUTE", default=60)
 # Tasks queued or processing for longer than this are asked about by paylink_reconcile.
 PAYLINK_RECONCILE_AFTER_SECONDS = env.int("PAYLINK_RECONCILE_AFTER_SECONDS", default=300)
 # A person's task list is read by reconcile until this long after their last token lapsed.

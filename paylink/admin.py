@@ -2,7 +2,7 @@
 
 Raw payloads are read-only and pretty-printed; account numbers are cut to their last four
 digits even here. Received webhooks and browser events are evidence: they cannot be added or
-edited, only re-processed.
+edited; failed webhooks can be re-run.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from paylink import client
-from paylink.models import AccountSnapshot, Profile, SdkEvent, Task, WebhookEvent
+from paylink.models import AccountSnapshot, Profile, SdkEvent, Task, WebhookEvent, WebhookState
 from paylink.services.accounts import accounts_sync, monitoring_end
 from paylink.services.webhooks import webhook_event_process
 from paylink.vendor_json import JsonRejected, json_parse
@@ -171,31 +171,47 @@ class _EvidenceAdmin(admin.ModelAdmin):
 class WebhookEventAdmin(_EvidenceAdmin):
     list_display = [
         "received_at",
+        "state",
         "event_type",
         "ce_id",
         "identifier",
         "task_atomic_id",
-        "signature_valid",
-        "processed_at",
-        "error",
+        "event_time",
+        "attempts",
+        "outcome",
     ]
-    list_filter = ["signature_valid", "event_type", ("processed_at", admin.EmptyFieldListFilter)]
-    search_fields = ["ce_id", "identifier", "task_atomic_id", "event_type"]
+    list_filter = ["state", "event_type"]
+    search_fields = ["ce_id", "identifier", "task_atomic_id", "event_type", "body_sha256"]
     date_hierarchy = "received_at"
     fields = [
         "received_at",
+        "state",
         "ce_id",
         "event_type",
+        "event_time",
         "identifier",
         "task_atomic_id",
-        "signature_valid",
         "processed_at",
+        "duplicate_of",
+        "note",
+        "attempts",
         "error",
+        "traceback_pretty",
+        "body_size",
+        "body_sha256",
         "headers_pretty",
         "body_pretty",
     ]
     readonly_fields = fields
-    actions = ["reprocess"]
+    actions = ["rerun"]
+
+    @admin.display(description="Note or error")
+    def outcome(self, event: WebhookEvent) -> str:
+        return (event.error or event.note)[:120]
+
+    @admin.display(description="Traceback")
+    def traceback_pretty(self, event: WebhookEvent) -> SafeString:
+        return format_html("<pre>{}</pre>", event.traceback) if event.traceback else SafeString("")
 
     @admin.display(description="Headers")
     def headers_pretty(self, event: WebhookEvent) -> SafeString:
@@ -203,26 +219,40 @@ class WebhookEventAdmin(_EvidenceAdmin):
 
     @admin.display(description="Body")
     def body_pretty(self, event: WebhookEvent) -> SafeString:
+        if event.state == WebhookState.REJECTED_SIGNATURE:
+            return SafeString("<p>Not kept: the signature was missing or wrong.</p>")
+        if not event.body and event.duplicate_of_id:
+            return format_html(
+                "<p>Not kept again: the same as event {}.</p>", event.duplicate_of_id
+            )
         try:
             return _pretty(json_parse(event.body))
         except JsonRejected:
             return format_html("<pre>{}</pre>", event.body)
 
-    def has_reprocess_permission(self, request: HttpRequest) -> bool:
+    def has_rerun_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("paylink.change_webhookevent")
 
-    @admin.action(description="Re-process valid events", permissions=["reprocess"])
-    def reprocess(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> None:
-        done = 0
-        # Unverified events are never acted on, whoever asks.
-        for event in queryset.filter(signature_valid=True):
-            webhook_event_process(event=event)
-            done += 1
-        _report(self, request, "Re-process", done, [])
-        skipped = queryset.filter(signature_valid=False).count()
+    @admin.action(description="Re-run processing of failed events", permissions=["rerun"])
+    def rerun(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> None:
+        done, failed = 0, []
+        # Only failed (or still queued) events: every other state is final, and refused or
+        # duplicate events are never acted on, whoever asks.
+        runnable = [WebhookState.FAILED, WebhookState.RECEIVED]
+        skipped = queryset.exclude(state__in=runnable).count()
+        for event in queryset.filter(state__in=runnable).order_by("pk"):
+            # Run here rather than queued, so the outcome is on the page; no automatic retries.
+            if webhook_event_process(event=event, retry=False) == WebhookState.FAILED:
+                event.refresh_from_db(fields=["error"])
+                failed.append(f"event {event.pk}: {event.error}")
+            else:
+                done += 1
+        _report(self, request, "Re-run", done, failed)
         if skipped:
             self.message_user(
-                request, f"Re-process: {skipped} unverified event(s) skipped.", messages.WARNING
+                request,
+                f"Re-run: {skipped} event(s) skipped (only failed or waiting events are re-run).",
+                messages.WARNING,
             )
 
 

@@ -105,29 +105,83 @@ class AccountSnapshot(models.Model):
         return f"Accounts of {self.profile.user} v{self.version}"
 
 
-class WebhookEvent(models.Model):
-    """A webhook request exactly as received, stored before anything else is done with it."""
+class WebhookState(models.TextChoices):
+    """Where a webhook request stands. It moves forward only: received, then one final state
+    (failed may be re-run to processed)."""
 
+    # Signed by Atomic, stored and claimed; processing is queued.
+    RECEIVED = "received"
+    # Not provably from Atomic: only its headers, size and digest are kept, never acted on.
+    REJECTED_SIGNATURE = "rejected_signature", "Rejected (signature)"
+    # Atomic's retry, or a replay, of an event already received (same ce-id or same body).
+    DUPLICATE = "duplicate"
+    # Signed, but older than news the host already applied to the same task.
+    STALE = "stale"
+    # Signed, but not a JSON object the host can read.
+    INVALID = "invalid"
+    PROCESSED = "processed"
+    # Processing raised; the error and traceback are kept and it is retried (bounded).
+    FAILED = "failed"
+
+
+# The states of a signed event that holds its ce-id and body digest: a later copy is a duplicate.
+WEBHOOK_CLAIMING_STATES = (
+    WebhookState.RECEIVED,
+    WebhookState.STALE,
+    WebhookState.INVALID,
+    WebhookState.PROCESSED,
+    WebhookState.FAILED,
+)
+
+
+class WebhookEvent(models.Model):
+    """A webhook request as received. A signed one is stored whole before it is processed; a
+    refused one keeps only its headers, size and body digest."""
+
+    state = models.CharField(
+        max_length=32, choices=WebhookState.choices, default=WebhookState.RECEIVED
+    )
     ce_id = models.CharField("ce-id", max_length=200, blank=True)
     event_type = models.CharField(max_length=100, blank=True)
+    event_time = models.DateTimeField("eventTime", null=True, blank=True)
     identifier = models.CharField(max_length=64, blank=True)
     task_atomic_id = models.CharField(max_length=64, blank=True)
-    body = models.TextField()
+    # Empty for a refused request: what anyone can send is not stored.
+    body = models.TextField(blank=True)
+    body_size = models.PositiveIntegerField(default=0)
+    body_sha256 = models.CharField("body SHA-256", max_length=64, blank=True)
     headers = models.JSONField(default=dict)
     received_at = models.DateTimeField(auto_now_add=True)
-    signature_valid = models.BooleanField(default=False)
     processed_at = models.DateTimeField(null=True, blank=True)
+    duplicate_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="duplicates"
+    )
+    # Why the event ended as it did (ignored type, unknown user, unreadable body...).
+    note = models.TextField(blank=True)
+    # The last processing failure, kept until a run succeeds.
+    attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
+    traceback = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-received_at"]
+        indexes = [
+            models.Index(fields=["state", "received_at"]),
+            models.Index(fields=["task_atomic_id", "event_time"]),
+        ]
         constraints = [
-            # Only a verified event claims its ce-id: a forged copy must not block the real one.
+            # Only a signed event claims its ce-id or body: a forged copy must not block the
+            # real one, and a replay under a new ce-id is still a duplicate.
             models.UniqueConstraint(
                 fields=["ce_id"],
-                condition=Q(signature_valid=True) & ~Q(ce_id=""),
-                name="webhookevent_unique_valid_ce_id",
-            )
+                condition=Q(state__in=WEBHOOK_CLAIMING_STATES) & ~Q(ce_id=""),
+                name="webhookevent_unique_claimed_ce_id",
+            ),
+            models.UniqueConstraint(
+                fields=["body_sha256"],
+                condition=Q(state__in=WEBHOOK_CLAIMING_STATES),
+                name="webhookevent_unique_claimed_body",
+            ),
         ]
 
     def __str__(self) -> str:

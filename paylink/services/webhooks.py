@@ -1,130 +1,342 @@
-"""Atomic's webhooks: stored raw first, then verified, then processed (re-runnable).
+"""Atomic's webhooks: verified on the raw bytes, stored, claimed, then processed by a task.
 
-Processing leans on `task_record`, which only moves a task forward, so running an event twice,
-or late, or out of order, cannot undo newer news.
+`webhook_receive` is the one way a request becomes a `WebhookEvent`. A signed event is stored
+whole before it is processed, so nothing Atomic sent is lost and processing can be re-run from
+the admin; a refused request keeps only its headers, size and digest, so nobody can fill the
+database with bodies. An event's state moves forward only, and so does a task's status
+(`task_record`): a retried, replayed, late or out-of-order event cannot undo newer news.
 """
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import hmac
 import logging
+import re
+import traceback
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from paylink.models import Profile, WebhookEvent
+from paylink.models import (
+    WEBHOOK_CLAIMING_STATES,
+    Profile,
+    Task,
+    WebhookEvent,
+    WebhookState,
+)
 from paylink.services.accounts import accounts_sync_request
 from paylink.services.tasks import TaskOwnershipError, task_record
-from paylink.vendor_json import JsonRejected, dig, fail_reason, json_object_parse, text
+from paylink.vendor_json import JsonRejected, dig, fail_reason, json_object_parse, text, when
 
 logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-HMAC-Signature-Sha-256"
-# What is kept of the request's headers: enough to audit and replay, nothing of the host's.
-_KEPT_HEADERS = frozenset({"content-type", "user-agent", SIGNATURE_HEADER.lower()})
+
+# Header names that may carry a credential of the sender or of a proxy in front of the host.
+_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
+_SECRET_WORDS = ("secret", "token", "password", "cookie", "auth", "api-key", "apikey", "session")
+_MAX_HEADERS = 40
+_MAX_HEADER_CHARS = 500
+# What a PostgreSQL JSONB or text column cannot hold.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+# Status news carries a time; older news than what a task already holds is stale.
+_STATUS_TYPES = frozenset({"task-status-updated", "task-status-patched"})
+_KNOWN_TYPES = _STATUS_TYPES | {
+    "task-authentication-status-updated",
+    "pay-link-accounts-updated",
+    "task-workflow-finished",
+}
+
+# Seconds before each automatic re-run of a failed event; after the last one it stays failed
+# for staff to re-run from the admin once the cause is fixed.
+RETRY_DELAYS = (60, 300, 1500)
+MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+
+
+class WebhookOutcome(enum.StrEnum):
+    """What became of a request, for the view to answer."""
+
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"
+    STALE = "stale"
+    INVALID = "invalid"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class WebhookReceipt:
+    outcome: WebhookOutcome
+    # A sentence fit to send back to the caller.
+    message: str
+    # None when a refused request was over the per-minute cap and only logged.
+    event: WebhookEvent | None
+
+
+def _clean(value: str, limit: int) -> str:
+    return _UNSTORABLE.sub("\ufffd", value[:limit])
 
 
 def _kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    kept = {}
+    """The request's headers minus any that may carry a credential, bounded and storable."""
+    kept: dict[str, str] = {}
     for name, value in headers.items():
-        lower = name.lower()
-        if lower in _KEPT_HEADERS or lower.startswith("ce-"):
-            kept[lower] = value[:500]
+        lower = _clean(name.lower(), 100)
+        if lower in _SECRET_HEADERS or any(word in lower for word in _SECRET_WORDS):
+            continue
+        kept[lower] = _clean(str(value), _MAX_HEADER_CHARS)
+        if len(kept) >= _MAX_HEADERS:
+            break
     return kept
 
 
-def _body_json(body: str) -> dict[str, Any] | None:
+def webhook_signature_valid(*, body: bytes, signature: str | None) -> bool:
+    """Whether `signature` is the hex HMAC-SHA256 of the raw body under the API secret, or under
+    the previous one while it is being rotated out (ATOMIC_API_SECRET_PREVIOUS)."""
+    if not signature or not signature.isascii():
+        # Hex is ASCII; anything else cannot match, and compare_digest refuses non-ASCII text.
+        return False
+    given = signature.strip().lower().encode()
+    secrets = [settings.ATOMIC_API_SECRET, settings.ATOMIC_API_SECRET_PREVIOUS]
+    matches = [
+        hmac.compare_digest(
+            hmac.new(secret.encode(), body, hashlib.sha256).hexdigest().encode(), given
+        )
+        for secret in secrets
+        if secret
+    ]
+    return any(matches)
+
+
+def webhook_receive(*, body: bytes, headers: Mapping[str, str]) -> WebhookReceipt:
+    """Verify, store, claim and enqueue one webhook request; say what became of it.
+
+    The signature is checked on the raw bytes before anything is parsed or stored. A signed
+    event is parsed within bounds, stored whole and claims its ce-id and body digest (a later
+    copy under either is a duplicate); one older than the task's news is stale. An accepted
+    event is processed by a background task once this transaction commits.
+    """
+    digest = hashlib.sha256(body).hexdigest()
+    kept = _kept_headers(headers)
+    if not webhook_signature_valid(body=body, signature=headers.get(SIGNATURE_HEADER)):
+        event = _rejection_record(headers=kept, size=len(body), digest=digest)
+        return WebhookReceipt(WebhookOutcome.REJECTED, "Invalid signature.", event)
+
     try:
-        return json_object_parse(body)
-    except JsonRejected:
+        payload: dict[str, Any] | None = json_object_parse(body)
+        reason = ""
+    except JsonRejected as error:
+        payload, reason = None, str(error)
+    event_type = dig(payload, "eventType") or kept.get("ce-type", "").removeprefix("com.atomicfi.")
+    event = _claim(
+        ce_id=kept.get("ce-id", "")[:200],
+        event_type=text(event_type, 100),
+        event_time=_event_time(payload),
+        identifier=text(dig(payload, "user", "identifier"), 64),
+        task_atomic_id=text(dig(payload, "data", "taskId"), 64),
+        # Signed bytes that are not UTF-8 (so invalid) are kept as near as text allows.
+        body=body.decode("utf-8", errors="replace").replace("\x00", "\ufffd"),
+        body_size=len(body),
+        body_sha256=digest,
+        headers=kept,
+    )
+    if event.state == WebhookState.DUPLICATE:
+        original = event.duplicate_of
+        if original is not None and original.state == WebhookState.RECEIVED:
+            # Its processing may never have been queued (the first answer failed after the
+            # commit, which is why Atomic retries): queue it again; a second run is a no-op.
+            _enqueue(original)
+        return WebhookReceipt(WebhookOutcome.DUPLICATE, "Already received.", event)
+    if payload is None:
+        _close(event, WebhookState.INVALID, reason)
+        return WebhookReceipt(WebhookOutcome.INVALID, reason, event)
+    newer = _newer_news(event)
+    if newer is not None:
+        _close(event, WebhookState.STALE, _stale_note(newer))
+        return WebhookReceipt(WebhookOutcome.STALE, "Older than news already received.", event)
+    _enqueue(event)
+    return WebhookReceipt(WebhookOutcome.ACCEPTED, "Received.", event)
+
+
+def _event_time(payload: dict[str, Any] | None) -> datetime | None:
+    moment = when(dig(payload, "eventTime"))
+    try:
+        # Stored in UTC: an offset at the edge of the calendar cannot be, so it reads as none.
+        return moment.astimezone(UTC) if moment is not None else None
+    except OverflowError:
         return None
 
 
-def webhook_event_store(*, body: bytes, headers: Mapping[str, str]) -> WebhookEvent:
-    """Store the request as received, before any check, so nothing Atomic sent is lost.
-
-    The searchable columns are filled from the (still unverified) body on a best-effort basis.
-    """
-    # NUL cannot be stored in a PostgreSQL text column; it has no place in JSON anyway.
-    stored = body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
-    kept = _kept_headers(headers)
-    payload = _body_json(stored)
-    ce_type = kept.get("ce-type", "")
-    event_type = dig(payload, "eventType") or ce_type.removeprefix("com.atomicfi.")
+def _rejection_record(*, headers: dict[str, str], size: int, digest: str) -> WebhookEvent | None:
+    """Record a refused request without its body, up to the per-minute cap; beyond, a log line."""
+    cap = settings.PAYLINK_WEBHOOK_REJECTS_PER_MINUTE
+    recent = WebhookEvent.objects.filter(
+        state=WebhookState.REJECTED_SIGNATURE,
+        received_at__gte=timezone.now() - timedelta(minutes=1),
+    )
+    # Counting at most `cap` rows keeps this cheap however hard the endpoint is hit.
+    if recent[:cap].count() >= cap:
+        logger.warning(
+            "Webhook with a missing or wrong signature not recorded (over %s a minute): "
+            "%s bytes, sha256 %s",
+            cap,
+            size,
+            digest,
+        )
+        return None
     return WebhookEvent.objects.create(
-        ce_id=kept.get("ce-id", "")[:200],
-        event_type=text(event_type, 100),
-        identifier=text(dig(payload, "user", "identifier"), 64),
-        task_atomic_id=text(dig(payload, "data", "taskId"), 64),
-        body=stored,
-        headers=kept,
+        state=WebhookState.REJECTED_SIGNATURE,
+        ce_id=headers.get("ce-id", "")[:200],
+        event_type=headers.get("ce-type", "").removeprefix("com.atomicfi.")[:100],
+        body_size=size,
+        body_sha256=digest,
+        headers=headers,
+        processed_at=timezone.now(),
+        note="Signature missing or wrong: not processed, body not kept.",
     )
 
 
-def webhook_signature_valid(*, body: bytes, signature: str | None) -> bool:
-    """Whether `signature` is the hex HMAC-SHA256 of the raw body under the API secret."""
-    secret = settings.ATOMIC_API_SECRET
-    if not signature or not secret:
-        return False
-    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, signature.strip().lower())
+def _claim(**fields: Any) -> WebhookEvent:
+    """Store a signed event as received, or as a duplicate when its ce-id or body is taken.
 
-
-def webhook_event_unverified(*, event: WebhookEvent) -> None:
-    """Note on an event that its signature was missing or wrong; it is never processed."""
-    event.error = "Signature missing or wrong; not processed."
-    event.save(update_fields=["error"])
-
-
-def webhook_event_claim(*, event: WebhookEvent) -> bool:
-    """Mark a verified event valid; False when a valid event with its ce-id came before.
-
-    The database's partial unique constraint decides, so two deliveries racing each other
-    still produce exactly one valid event.
+    The database's partial unique constraints decide, so two deliveries racing each other
+    still produce exactly one received event.
     """
     try:
         with transaction.atomic():
-            WebhookEvent.objects.filter(pk=event.pk).update(signature_valid=True)
+            return WebhookEvent.objects.create(state=WebhookState.RECEIVED, **fields)
     except IntegrityError:
-        WebhookEvent.objects.filter(pk=event.pk).update(
-            processed_at=timezone.now(), error="Duplicate delivery of an event already received."
+        pass
+    same = Q(body_sha256=fields["body_sha256"])
+    if fields["ce_id"]:
+        same |= Q(ce_id=fields["ce_id"])
+    original = (
+        WebhookEvent.objects.filter(same, state__in=WEBHOOK_CLAIMING_STATES).order_by("pk").first()
+    )
+    if original is not None and original.body_sha256 == fields["body_sha256"]:
+        note = f"Same body as event {original.pk}: a retry or a replay."
+        # The original holds these bytes; replaying a captured body must not fill the database.
+        fields["body"] = ""
+    elif original is not None:
+        note = f"Same ce-id as event {original.pk}: a retry; not applied again."
+    else:
+        note = "A copy of an event already received."
+    return WebhookEvent.objects.create(
+        state=WebhookState.DUPLICATE,
+        duplicate_of=original,
+        processed_at=timezone.now(),
+        note=note,
+        **fields,
+    )
+
+
+def _close(event: WebhookEvent, state: WebhookState, note: str) -> None:
+    event.state = state
+    event.note = note
+    event.processed_at = timezone.now()
+    event.save(update_fields=["state", "note", "processed_at"])
+
+
+def _newer_news(event: WebhookEvent) -> WebhookEvent | None:
+    """An applied status event for the same task with a later eventTime, if any."""
+    if (
+        event.event_type not in _STATUS_TYPES
+        or not event.task_atomic_id
+        or event.event_time is None
+    ):
+        return None
+    return (
+        WebhookEvent.objects.filter(
+            task_atomic_id=event.task_atomic_id,
+            event_type__in=_STATUS_TYPES,
+            state=WebhookState.PROCESSED,
+            event_time__gt=event.event_time,
         )
-        return False
-    event.signature_valid = True
-    return True
+        .order_by("-event_time")
+        .first()
+    )
 
 
-def webhook_event_reject(*, event: WebhookEvent, reason: str) -> None:
-    """Close an event that will not be processed, saying why."""
-    event.error = reason
-    event.processed_at = timezone.now()
-    event.save(update_fields=["error", "processed_at"])
+def _stale_note(newer: WebhookEvent) -> str:
+    assert newer.event_time is not None
+    return f"Older than event {newer.pk} ({newer.event_time.isoformat()}) for this task; ignored."
 
 
-def webhook_event_process(*, event: WebhookEvent) -> None:
-    """Apply a valid event to the host's records. Safe to run again on the same event."""
-    if not event.signature_valid:
-        return
-    payload = _body_json(event.body)
-    note = _apply(payload) if payload is not None else "Body is not a JSON object."
-    event.error = note
-    event.processed_at = timezone.now()
-    event.save(update_fields=["error", "processed_at"])
+def _enqueue(event: WebhookEvent, *, delay: int = 0) -> None:
+    # Imported here: the task module imports this one.
+    from paylink.tasks import process_webhook_event
+
+    def enqueue() -> None:
+        task = process_webhook_event
+        if delay and task.get_backend().supports_defer:
+            task = task.using(run_after=timezone.now() + timedelta(seconds=delay))
+        task.enqueue(event.pk)
+
+    transaction.on_commit(enqueue)
 
 
-_KNOWN_TYPES = frozenset(
-    {
-        "task-status-updated",
-        "task-status-patched",
-        "task-authentication-status-updated",
-        "pay-link-accounts-updated",
-        "task-workflow-finished",
-    }
-)
+def webhook_event_process(*, event: WebhookEvent, retry: bool = True) -> WebhookState:
+    """Apply a received or failed event to the host's records and return its new state.
+
+    Runs in one transaction, so a failure leaves no half-applied change: the event is marked
+    failed with the error and traceback, and with `retry` it is run again after a delay, up to
+    MAX_ATTEMPTS in all. Any other state is final and left alone.
+    """
+    try:
+        with transaction.atomic():
+            locked = WebhookEvent.objects.select_for_update().filter(pk=event.pk).first()
+            if locked is None or locked.state not in (WebhookState.RECEIVED, WebhookState.FAILED):
+                # Another run finished it first, or it was never to be processed.
+                return WebhookState(locked.state) if locked else WebhookState(event.state)
+            if locked.task_atomic_id:
+                # One event at a time per task, so the staleness check below holds.
+                list(Task.objects.select_for_update().filter(atomic_id=locked.task_atomic_id))
+            newer = _newer_news(locked)
+            if newer is not None:
+                state, note = WebhookState.STALE, _stale_note(newer)
+            else:
+                state, note = WebhookState.PROCESSED, _apply(json_object_parse(locked.body))
+            WebhookEvent.objects.filter(pk=event.pk).update(
+                state=state,
+                note=note,
+                processed_at=timezone.now(),
+                attempts=locked.attempts + 1,
+                error="",
+                traceback="",
+            )
+    except Exception as error:  # Any failure is kept on the event, never lost.
+        _failure_record(event=event, error=error, retry=retry)
+        state = WebhookState.FAILED
+    return state
+
+
+def _failure_record(*, event: WebhookEvent, error: Exception, retry: bool) -> None:
+    attempts = (
+        WebhookEvent.objects.filter(pk=event.pk).values_list("attempts", flat=True).first() or 0
+    ) + 1
+    WebhookEvent.objects.filter(pk=event.pk).update(
+        state=WebhookState.FAILED,
+        attempts=attempts,
+        error=f"{type(error).__name__}: {error}"[:2000],
+        traceback="".join(traceback.format_exception(error))[-20000:],
+    )
+    logger.warning(
+        "Webhook event %s failed (attempt %s of %s): %s",
+        event.pk,
+        attempts,
+        MAX_ATTEMPTS,
+        type(error).__name__,
+    )
+    if retry and attempts < MAX_ATTEMPTS:
+        _enqueue(event, delay=RETRY_DELAYS[attempts - 1])
 
 
 def _apply(payload: dict[str, Any]) -> str:

@@ -1,23 +1,14 @@
-"""POST /webhooks/atomic/: Atomic's signed webhooks. Store, verify, then hand off to a task."""
+"""POST /webhooks/atomic/: Atomic's signed webhooks. `webhook_receive` decides; this view reads
+the body within bounds and maps the outcome to a status code."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from paylink.services.webhooks import (
-    SIGNATURE_HEADER,
-    webhook_event_claim,
-    webhook_event_reject,
-    webhook_event_store,
-    webhook_event_unverified,
-    webhook_signature_valid,
-)
-from paylink.tasks import process_webhook_event
-from paylink.vendor_json import JsonRejected, json_object_parse
+from paylink.services.webhooks import WebhookOutcome, webhook_receive
 
 
 def _answer(status: int, message: str) -> JsonResponse:
@@ -46,23 +37,16 @@ def atomic_webhook(request: HttpRequest) -> HttpResponse:
         # The declared length lied (or was missing); still nothing unbounded was read.
         return _answer(413, "Body too large.")
 
-    event = webhook_event_store(body=body, headers=request.headers)
-
-    if not webhook_signature_valid(body=body, signature=request.headers.get(SIGNATURE_HEADER)):
-        # Not provably from Atomic: stored for the record (signature_valid False), not acted on.
-        webhook_event_unverified(event=event)
-        return _answer(401, "Invalid signature.")
-
-    if not webhook_event_claim(event=event):
-        # A retry of an event already received: acknowledge so Atomic stops, change nothing.
-        return _answer(200, "Already received.")
-
-    try:
-        json_object_parse(body)
-    except JsonRejected as error:
-        # Signed but unreadable: a retry of the same bytes cannot help, so say it plainly.
-        webhook_event_reject(event=event, reason=str(error))
-        return _answer(400, str(error))
-
-    transaction.on_commit(lambda: process_webhook_event.enqueue(event.pk))
-    return _answer(200, "Received.")
+    receipt = webhook_receive(body=body, headers=request.headers)
+    match receipt.outcome:
+        case WebhookOutcome.REJECTED:
+            # Not provably from Atomic: nothing of it is acted on, and its body is not kept.
+            return _answer(401, receipt.message)
+        case WebhookOutcome.INVALID:
+            # Signed but unreadable: a retry of the same bytes cannot help, so say it plainly.
+            return _answer(400, receipt.message)
+        case WebhookOutcome.DUPLICATE | WebhookOutcome.STALE:
+            # Atomic's retry, a replay, or news older than the task holds: a 200 stops
+            # Atomic retrying (it retries on anything else), and nothing changes.
+            return _answer(200, receipt.message)
+    return _answer(200, receipt.message)

@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 
 from paylink.client import AtomicError
-from paylink.models import AccountSnapshot, Profile, SdkEvent, Task, WebhookEvent
+from paylink.models import AccountSnapshot, Profile, SdkEvent, Task, WebhookEvent, WebhookState
 from tests.paylink.conftest import staff_login_with_code
 
 HULU = json.loads((Path(__file__).parent.parent / "fixtures/atomic/accounts_hulu.json").read_text())
@@ -52,9 +52,13 @@ def records(alice):
         event_type="task-status-updated",
         body=body,
         headers={"ce-id": "ce-1"},
-        signature_valid=True,
+        state=WebhookState.FAILED,
+        error="OperationalError: database is locked",
+        traceback="Traceback (most recent call last):\nOperationalError: database is locked",
     )
-    forged = WebhookEvent.objects.create(ce_id="ce-1", body=body, signature_valid=False)
+    forged = WebhookEvent.objects.create(
+        ce_id="ce-1", state=WebhookState.REJECTED_SIGNATURE, body_size=len(body)
+    )
     sdk = SdkEvent.objects.create(profile=alice, kind="finish", payload={"taskId": "t-1"})
     return {
         "profile": alice,
@@ -114,7 +118,7 @@ def test_a_webhook_event_cannot_be_edited(staff, records):
     url = reverse("admin:paylink_webhookevent_change", args=[records["webhookevent"].pk])
     staff.post(url, {"body": "{}", "error": "edited"})
     records["webhookevent"].refresh_from_db()
-    assert records["webhookevent"].error == ""
+    assert records["webhookevent"].error == "OperationalError: database is locked"
 
 
 def test_a_non_staff_user_is_sent_to_the_admin_login(client, records, alice):
@@ -160,16 +164,18 @@ def test_resync_from_snapshots_fetches_again(staff, records, atomic):
     assert "Re-sync accounts: 1 succeeded." in messages_of(response)
 
 
-def test_reprocess_applies_only_verified_events(staff, records, atomic):
+def test_rerun_applies_failed_events_and_never_refused_ones(staff, records, atomic):
     response = act(
-        staff, "webhookevent", "reprocess", [records["webhookevent"].pk, records["forged"].pk]
+        staff, "webhookevent", "rerun", [records["webhookevent"].pk, records["forged"].pk]
     )
     assert Task.objects.get(atomic_id="t-1").status == "completed"
+    records["webhookevent"].refresh_from_db()
+    assert (records["webhookevent"].state, records["webhookevent"].error) == ("processed", "")
     records["forged"].refresh_from_db()
-    assert records["forged"].processed_at is None
+    assert records["forged"].state == "rejected_signature"
     shown = messages_of(response)
-    assert "Re-process: 1 succeeded." in shown
-    assert "Re-process: 1 unverified event(s) skipped." in shown
+    assert "Re-run: 1 succeeded." in shown
+    assert "Re-run: 1 event(s) skipped (only failed or waiting events are re-run)." in shown
 
 
 def test_end_monitoring_reports_each_outcome(staff, alice, bob, atomic):
@@ -200,3 +206,46 @@ def test_the_webhook_page_never_shows_the_api_secret(staff, records, settings):
     ).content.decode()
     assert "admin-page-secret" not in page
     assert "task-status-updated" in page
+
+
+def test_the_webhook_list_shows_and_filters_by_state(staff, records):
+    url = reverse("admin:paylink_webhookevent_changelist")
+    response = staff.get(url, {"state__exact": "failed"})
+    assert list(response.context["cl"].result_list) == [records["webhookevent"]]
+    assert "OperationalError: database is locked" in response.content.decode()
+    response = staff.get(url, {"state__exact": "rejected_signature"})
+    assert list(response.context["cl"].result_list) == [records["forged"]]
+    assert "Rejected (signature)</td>" in response.content.decode()
+
+
+def test_a_failed_webhook_shows_its_traceback_and_a_refused_one_no_body(staff, records):
+    page = staff.get(
+        reverse("admin:paylink_webhookevent_change", args=[records["webhookevent"].pk])
+    ).content.decode()
+    assert "Traceback (most recent call last):" in page
+    page = staff.get(
+        reverse("admin:paylink_webhookevent_change", args=[records["forged"].pk])
+    ).content.decode()
+    assert "Not kept: the signature was missing or wrong." in page
+
+
+def test_rerun_reports_an_event_that_fails_again(staff, records, atomic):
+    with mock.patch(
+        "paylink.services.webhooks.task_record", side_effect=RuntimeError("still broken")
+    ):
+        response = act(staff, "webhookevent", "rerun", [records["webhookevent"].pk])
+    records["webhookevent"].refresh_from_db()
+    assert records["webhookevent"].state == "failed"
+    assert records["webhookevent"].error == "RuntimeError: still broken"
+    assert any("Re-run: 1 failed" in m and "still broken" in m for m in messages_of(response))
+
+
+def test_a_duplicate_webhook_points_to_the_original_for_its_body(staff, records):
+    copy = WebhookEvent.objects.create(
+        ce_id="ce-2",
+        state=WebhookState.DUPLICATE,
+        duplicate_of=records["webhookevent"],
+        body_size=len(records["webhookevent"].body),
+    )
+    page = staff.get(reverse("admin:paylink_webhookevent_change", args=[copy.pk])).content.decode()
+    assert f"Not kept again: the same as event {records['webhookevent'].pk}." in page

@@ -4,15 +4,32 @@ import hashlib
 import hmac
 import io
 import json
+import logging
+import random
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 from unittest import mock
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import OperationalError, connection
+from django.tasks import task_backends
+from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from paylink.client import atomic_client
-from paylink.models import AccountSnapshot, Profile, Task, WebhookEvent
+from paylink.models import AccountSnapshot, Profile, Task, WebhookEvent, WebhookState
+from paylink.services.tasks import task_record
+from paylink.services.webhooks import (
+    MAX_ATTEMPTS,
+    RETRY_DELAYS,
+    SIGNATURE_HEADER,
+    webhook_receive,
+)
 from paylink.tasks import process_webhook_event
 from tests.waiting import wait_until
 
@@ -86,10 +103,11 @@ def test_it_stores_and_applies_a_valid_event(alice, atomic, deliver):
     response = deliver(body)
     assert response.status_code == 200
     event = WebhookEvent.objects.get()
-    assert event.signature_valid is True
+    assert event.state == WebhookState.PROCESSED
     assert event.processed_at is not None
-    assert event.error == ""
+    assert (event.note, event.error, event.attempts) == ("", "", 1)
     assert event.body == body.decode()
+    assert (event.body_size, event.body_sha256) == (len(body), hashlib.sha256(body).hexdigest())
     assert (event.ce_id, event.event_type, event.identifier, event.task_atomic_id) == (
         "ce-1",
         "task-status-updated",
@@ -118,9 +136,8 @@ def test_it_rejects_a_forged_signature(alice, atomic, deliver):
     response = deliver(body, signature=sign(body, secret="not-the-secret"))
     assert response.status_code == 401
     event = WebhookEvent.objects.get()
-    assert event.signature_valid is False
-    assert event.processed_at is None
-    assert "Signature missing or wrong" in event.error
+    assert event.state == WebhookState.REJECTED_SIGNATURE
+    assert "Signature missing or wrong" in event.note
     assert not Task.objects.exists()
     atomic.accounts_get.assert_not_called()
 
@@ -128,7 +145,7 @@ def test_it_rejects_a_forged_signature(alice, atomic, deliver):
 def test_it_rejects_an_unsigned_event(alice, deliver):
     response = deliver(event_body("task_status_updated_completed"), signature=None)
     assert response.status_code == 401
-    assert WebhookEvent.objects.get().signature_valid is False
+    assert WebhookEvent.objects.get().state == WebhookState.REJECTED_SIGNATURE
     assert not Task.objects.exists()
 
 
@@ -142,11 +159,34 @@ def test_it_rejects_every_event_when_no_secret_is_configured(alice, deliver, set
 def test_a_repeated_ce_id_is_acknowledged_without_a_second_effect(alice, atomic, deliver):
     body = event_body("task_status_updated_completed")
     assert deliver(body).status_code == 200
-    assert deliver(body).status_code == 200
+    response = deliver(body)
+    assert (response.status_code, response.json()) == (200, {"message": "Already received."})
     assert atomic.accounts_get.call_count == 1
-    assert WebhookEvent.objects.filter(signature_valid=True).count() == 1
-    duplicate = WebhookEvent.objects.get(signature_valid=False)
-    assert "Duplicate" in duplicate.error
+    original = WebhookEvent.objects.get(state=WebhookState.PROCESSED)
+    duplicate = WebhookEvent.objects.get(state=WebhookState.DUPLICATE)
+    assert duplicate.duplicate_of == original
+    assert duplicate.note == f"Same body as event {original.pk}: a retry or a replay."
+    # The bytes live on the original; a replayed body is not stored twice.
+    assert (duplicate.body, duplicate.body_size) == ("", len(body))
+    assert original.body == body.decode()
+
+
+def test_a_repeated_ce_id_with_another_body_keeps_that_body(alice, atomic, deliver):
+    deliver(event_body("task_status_updated_processing"), ce_id="ce-same")
+    changed = event_body("task_status_updated_completed")
+    deliver(changed, ce_id="ce-same")
+    duplicate = WebhookEvent.objects.get(state=WebhookState.DUPLICATE)
+    assert duplicate.body == changed.decode()
+    assert duplicate.note.startswith("Same ce-id as event ")
+
+
+def test_atomics_retry_is_a_duplicate_never_a_rejected_signature(alice, atomic, deliver):
+    body = event_body("task_status_updated_processing")
+    deliver(body, ce_id="ce-retry")
+    deliver(body, ce_id="ce-retry")
+    states = sorted(WebhookEvent.objects.values_list("state", flat=True))
+    assert states == [WebhookState.DUPLICATE, WebhookState.PROCESSED]
+    assert not WebhookEvent.objects.filter(state=WebhookState.REJECTED_SIGNATURE).exists()
 
 
 def test_a_repeated_ce_id_does_not_reapply_a_changed_body(alice, atomic, deliver):
@@ -195,7 +235,7 @@ def test_it_does_not_move_a_task_that_belongs_to_another_user(alice, bob, atomic
     assert deliver(event_body("task_status_updated_completed")).status_code == 200
     task = Task.objects.get()
     assert (task.profile, task.status) == (bob, "queued")
-    assert "another user" in WebhookEvent.objects.get().error
+    assert "another user" in WebhookEvent.objects.get().note
 
 
 def test_it_records_authentication(alice, atomic, deliver):
@@ -212,7 +252,7 @@ def test_an_accounts_updated_event_syncs_the_accounts(alice, atomic, deliver):
 def test_a_workflow_finished_event_is_only_recorded(alice, atomic, deliver):
     assert deliver(event_body("task_workflow_finished")).status_code == 200
     event = WebhookEvent.objects.get()
-    assert (event.processed_at is not None, event.error) == (True, "")
+    assert (event.state, event.note) == (WebhookState.PROCESSED, "")
     assert not Task.objects.exists()
     atomic.accounts_get.assert_not_called()
 
@@ -220,16 +260,16 @@ def test_a_workflow_finished_event_is_only_recorded(alice, atomic, deliver):
 def test_an_unknown_event_type_is_stored_and_ignored(alice, atomic, deliver):
     assert deliver(event_body("unknown_type")).status_code == 200
     event = WebhookEvent.objects.get()
-    assert event.processed_at is not None
-    assert "Ignored event type" in event.error
+    assert event.state == WebhookState.PROCESSED
+    assert "Ignored event type" in event.note
     assert not Task.objects.exists()
 
 
 def test_an_event_for_an_unknown_user_is_stored_and_noted(db, atomic, deliver):
     assert deliver(event_body("task_status_updated_completed")).status_code == 200
     event = WebhookEvent.objects.get()
-    assert event.processed_at is not None
-    assert "Unknown user" in event.error
+    assert event.state == WebhookState.PROCESSED
+    assert "Unknown user" in event.note
     assert not Task.objects.exists()
 
 
@@ -237,7 +277,7 @@ def test_an_event_missing_its_task_id_is_noted_not_crashed(alice, atomic, delive
     body = json.loads(event_body("task_status_updated_completed"))
     del body["data"]["taskId"]
     assert deliver(json.dumps(body).encode()).status_code == 200
-    assert "Missing data.taskId" in WebhookEvent.objects.get().error
+    assert "Missing data.taskId" in WebhookEvent.objects.get().note
 
 
 @pytest.mark.parametrize(
@@ -253,7 +293,8 @@ def test_it_rejects_a_signed_body_that_is_not_a_json_object(alice, atomic, deliv
     response = deliver(body)
     assert response.status_code == 400
     assert response.json() == {"message": reason}
-    assert WebhookEvent.objects.get().error == reason
+    event = WebhookEvent.objects.get()
+    assert (event.state, event.note) == (WebhookState.INVALID, reason)
     assert not Task.objects.exists()
 
 
@@ -298,12 +339,26 @@ def test_it_needs_no_login_and_no_csrf_token(alice, atomic, settings):
     assert response.status_code == 200
 
 
-def test_reprocessing_an_event_changes_nothing_more(alice, atomic, deliver):
+def test_processing_an_event_again_changes_nothing_more(alice, atomic, deliver):
     deliver(event_body("task_status_updated_completed"))
     event = WebhookEvent.objects.get()
     process_webhook_event.call(event.pk)
     assert Task.objects.get().status == "completed"
     assert atomic.accounts_get.call_count == 1
+    event.refresh_from_db()
+    assert (event.state, event.attempts) == (WebhookState.PROCESSED, 1)
+
+
+def test_a_processing_crash_is_kept_on_the_event_with_its_traceback(alice, atomic, deliver):
+    with mock.patch("paylink.services.webhooks.task_record", side_effect=RuntimeError("odd data")):
+        # Atomic did deliver: the crash is the host's to retry, not Atomic's.
+        assert deliver(event_body("task_status_updated_completed")).status_code == 200
+    event = WebhookEvent.objects.get()
+    assert event.state == WebhookState.FAILED
+    assert event.error == "RuntimeError: odd data"
+    assert event.traceback.startswith("Traceback (most recent call last):")
+    assert "RuntimeError: odd data" in event.traceback
+    assert not Task.objects.exists()
 
 
 def test_processing_skips_an_event_that_failed_verification(alice, atomic, deliver):
@@ -311,6 +366,7 @@ def test_processing_skips_an_event_that_failed_verification(alice, atomic, deliv
     deliver(body, signature="0" * 64)
     process_webhook_event.call(WebhookEvent.objects.get().pk)
     assert not Task.objects.exists()
+    assert WebhookEvent.objects.get().state == WebhookState.REJECTED_SIGNATURE
 
 
 # --- Against the simulator: real signed deliveries into the host on a live server --------------
@@ -364,10 +420,443 @@ def test_the_simulators_webhooks_complete_the_task_and_sync_the_accounts(host_on
     wait_until(
         lambda: deliveries_settled(sim, "hub_alice_live"),
         what="every delivery to settle",
-        detail=lambda: str(WebhookEvent.objects.values_list("event_type", "error", "processed_at")),
+        detail=lambda: str(WebhookEvent.objects.values_list("event_type", "state", "note")),
     )
-    assert WebhookEvent.objects.filter(error__startswith="Duplicate").count() == 1
-    assert not WebhookEvent.objects.filter(processed_at__isnull=True).exists()
-    assert (
-        not WebhookEvent.objects.exclude(error="").exclude(error__startswith="Duplicate").exists()
+    assert WebhookEvent.objects.filter(state=WebhookState.DUPLICATE).count() == 1
+    others = WebhookEvent.objects.exclude(state=WebhookState.DUPLICATE)
+    assert set(others.values_list("state", flat=True)) == {WebhookState.PROCESSED}
+    assert not others.exclude(note="").exists()
+
+
+# --- Hostile input: never a 5xx, before or after the signature check ---------------------------
+
+NESTED = b'{"eventType": "task-status-updated", "data": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"
+HOSTILE_BODIES = {
+    "deeply nested JSON": NESTED,
+    "an escaped NUL": b'{"eventType": "task-status-updated", "user": {"identifier": "a\\u0000"}}',
+    "a raw NUL byte": b'{"eventType": "task-status-updated"}\x00',
+    "an escaped lone surrogate": b'{"eventType": "task-status-updated", "data": {"taskId": "\\ud800"}}',
+    "a raw lone surrogate": b'{"eventType": "task-status-updated", "data": {"taskId": "\xed\xa0\x80"}}',
+    "bytes that are not UTF-8": b'{"eventType": "\xff\xfe"}',
+    "a 5000-digit number": b'{"eventType": "task-status-updated", "n": ' + b"1" * 5000 + b"}",
+}
+
+
+def errors_logged(caplog) -> list[str]:
+    return [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+HOSTILE_REASONS = {
+    "deeply nested JSON": "The JSON is nested more than 32 levels deep.",
+    "an escaped NUL": "The JSON holds a NUL character or a lone UTF-16 surrogate.",
+    "a raw NUL byte": "The body is not valid JSON.",
+    "an escaped lone surrogate": "The JSON holds a NUL character or a lone UTF-16 surrogate.",
+    "a raw lone surrogate": "The body is not UTF-8 text.",
+    "bytes that are not UTF-8": "The body is not UTF-8 text.",
+    "a 5000-digit number": "The body is not valid JSON.",
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE_BODIES)
+def test_an_unsigned_hostile_body_is_refused_unread_and_unstored(alice, deliver, caplog, name):
+    body = HOSTILE_BODIES[name]
+    response = deliver(body, signature="0" * 64)
+    assert (response.status_code, response.json()) == (401, {"message": "Invalid signature."})
+    event = WebhookEvent.objects.get()
+    assert (event.state, event.body, event.body_size) == ("rejected_signature", "", len(body))
+    assert not Task.objects.exists()
+    assert not errors_logged(caplog)
+
+
+@pytest.mark.parametrize("name", HOSTILE_BODIES)
+def test_a_signed_hostile_body_is_kept_as_invalid_with_a_sentence(
+    alice, atomic, deliver, caplog, name
+):
+    body = HOSTILE_BODIES[name]
+    response = deliver(body)
+    assert (response.status_code, response.json()) == (400, {"message": HOSTILE_REASONS[name]})
+    event = WebhookEvent.objects.get()
+    assert (event.state, event.note) == (WebhookState.INVALID, HOSTILE_REASONS[name])
+    assert (event.body_size, event.body_sha256) == (len(body), hashlib.sha256(body).hexdigest())
+    assert "\x00" not in event.body
+    assert not Task.objects.exists()
+    assert not errors_logged(caplog)
+
+
+@pytest.mark.parametrize(
+    "signature", ["é" * 64, "\u2603" * 10, "ff" * 31 + "é", " ", "x" * 5000], ids=repr
+)
+def test_an_odd_signature_header_is_refused_not_crashed(alice, deliver, caplog, signature):
+    body = event_body("task_status_updated_completed")
+    assert deliver(body, signature=signature).status_code == 401
+    assert WebhookEvent.objects.get().state == WebhookState.REJECTED_SIGNATURE
+    assert not errors_logged(caplog)
+
+
+def test_odd_headers_are_stored_cut_and_cleaned(alice, atomic, deliver):
+    body = event_body("task_status_updated_completed")
+    response = deliver(body, ce_id="c" * 10_000, **{"X-Odd": "caf\u00e9 \x00 end", "ce-type": "é"})
+    assert response.status_code == 200
+    event = WebhookEvent.objects.get()
+    assert event.ce_id == "c" * 200
+    assert event.headers["x-odd"] == "caf\u00e9 \ufffd end"
+    assert len(event.headers["ce-id"]) == 500
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"eventType": "task-status-updated", "user": "alice", "data": []},
+        {"eventType": 7, "user": {"identifier": ["hub_alice"]}},
+        {"eventType": "task-status-updated", "user": {"identifier": "hub_alice"}, "data": None},
+        {
+            "eventType": "task-status-updated",
+            "eventTime": "yesterday",
+            "user": {"identifier": "hub_alice"},
+            "data": {"taskId": {"$gt": ""}, "status": 3},
+        },
+        {
+            "eventType": "task-status-updated",
+            "eventTime": 12,
+            "user": {"identifier": "hub_alice"},
+            "data": {"taskId": "t" * 5000, "status": "s" * 5000, "company": "Hulu"},
+        },
+    ],
+    ids=["wrong-shapes", "wrong-types", "null-data", "object-id", "huge-strings"],
+)
+def test_a_signed_event_of_odd_shape_is_processed_with_a_note(alice, atomic, deliver, payload):
+    response = deliver(json.dumps(payload).encode())
+    assert response.status_code == 200
+    event = WebhookEvent.objects.get()
+    assert event.state == WebhookState.PROCESSED, event.error
+
+
+def test_a_huge_declared_body_is_refused_before_it_is_read(alice, deliver):
+    response = deliver(b"{" * (10 * 1024 * 1024))
+    assert (response.status_code, response.json()) == (413, {"message": "Body too large."})
+    assert not WebhookEvent.objects.exists()
+
+
+@pytest.mark.parametrize("signed", [True, False], ids=["signed", "unsigned"])
+def test_a_nul_in_a_header_is_stored_replaced_not_crashed(alice, atomic, deliver, signed):
+    body = event_body("task_status_updated_completed")
+    response = deliver(body, ce_id="ce\x00id", signature="sign" if signed else "0" * 64)
+    assert response.status_code == (200 if signed else 401)
+    assert WebhookEvent.objects.get().ce_id == "ce\ufffdid"
+
+
+# --- Refused requests: no body kept, a cap per minute; secret rotation --------------------------
+
+
+def test_a_forged_request_keeps_only_its_headers_size_and_digest(alice, deliver):
+    body = event_body("task_status_updated_completed")
+    response = deliver(
+        body,
+        signature=sign(body, secret="not-the-secret"),
+        Cookie="sessionid=abc",
+        **{"X-Api-Secret": "s3cret", "X-Auth-Token": "t0ken", "X-Forwarded-For": "203.0.113.9"},
     )
+    assert response.status_code == 401
+    event = WebhookEvent.objects.get()
+    assert event.body == ""
+    assert (event.body_size, event.body_sha256) == (len(body), hashlib.sha256(body).hexdigest())
+    assert (event.identifier, event.task_atomic_id, event.event_time) == ("", "", None)
+    assert event.headers["x-forwarded-for"] == "203.0.113.9"
+    assert event.headers["ce-id"] == "ce-1"
+    kept = json.dumps(event.headers).lower()
+    for secret in ("authorization", "cookie", "sessionid", "s3cret", "t0ken", "must-not-be-kept"):
+        assert secret not in kept
+
+
+def test_refused_requests_are_recorded_up_to_a_cap_per_minute(alice, deliver, settings, caplog):
+    settings.PAYLINK_WEBHOOK_REJECTS_PER_MINUTE = 3
+    body = event_body("task_status_updated_completed")
+    with caplog.at_level(logging.WARNING, logger="paylink.services.webhooks"):
+        codes = [deliver(body, ce_id=f"ce-{n}", signature="0" * 64).status_code for n in range(5)]
+    assert codes == [401] * 5
+    assert WebhookEvent.objects.count() == 3
+    dropped = [r.getMessage() for r in caplog.records if "not recorded" in r.getMessage()]
+    assert len(dropped) == 2
+    assert hashlib.sha256(body).hexdigest() in dropped[0]
+    # A minute later the cap starts afresh.
+    WebhookEvent.objects.update(received_at=timezone.now() - timedelta(seconds=61))
+    deliver(body, ce_id="ce-later", signature="0" * 64)
+    assert WebhookEvent.objects.count() == 4
+
+
+def test_signed_events_are_never_capped(alice, atomic, deliver, settings):
+    settings.PAYLINK_WEBHOOK_REJECTS_PER_MINUTE = 1
+    deliver(b"{}", ce_id="ce-forged-1", signature="0" * 64)
+    deliver(b"{}", ce_id="ce-forged-2", signature="0" * 64)
+    assert deliver(event_body("task_status_updated_completed")).status_code == 200
+    assert Task.objects.get().status == "completed"
+
+
+PREVIOUS = "webhook-previous-secret"
+
+
+@pytest.mark.parametrize("key", [SECRET, PREVIOUS], ids=["current", "previous"])
+def test_during_rotation_an_event_signed_with_either_secret_is_processed(
+    alice, atomic, deliver, settings, key
+):
+    settings.ATOMIC_API_SECRET_PREVIOUS = PREVIOUS
+    body = event_body("task_status_updated_completed")
+    assert deliver(body, signature=sign(body, secret=key)).status_code == 200
+    assert WebhookEvent.objects.get().state == WebhookState.PROCESSED
+    assert Task.objects.get().status == "completed"
+
+
+def test_during_rotation_an_event_signed_with_neither_secret_is_refused(
+    alice, atomic, deliver, settings
+):
+    settings.ATOMIC_API_SECRET_PREVIOUS = PREVIOUS
+    body = event_body("task_status_updated_completed")
+    assert deliver(body, signature=sign(body, secret="a-third-secret")).status_code == 401
+    assert not Task.objects.exists()
+
+
+def test_once_rotation_ends_the_previous_secret_is_refused(alice, atomic, deliver, settings):
+    settings.ATOMIC_API_SECRET_PREVIOUS = ""
+    body = event_body("task_status_updated_completed")
+    assert deliver(body, signature=sign(body, secret=PREVIOUS)).status_code == 401
+    assert not Task.objects.exists()
+
+
+# --- Replays and late news: state moves forward only -------------------------------------------
+
+
+def patched_body(status: str, event_time: str) -> bytes:
+    """A task-status-patched event: the only kind that may move a final status."""
+    payload = json.loads((FIXTURES / "task_status_patched.json").read_text())
+    payload["eventTime"] = event_time
+    payload["data"]["status"] = status
+    if status == "failed":
+        payload["data"]["reason"] = "payment-method-declined"
+    return json.dumps(payload).encode()
+
+
+def test_a_captured_body_replayed_under_a_new_ce_id_cannot_flip_a_completed_task(
+    alice, atomic, deliver
+):
+    captured = patched_body("failed", "2026-01-05T10:30:00.000Z")
+    deliver(captured, ce_id="ce-a")
+    deliver(patched_body("completed", "2026-01-05T11:00:00.000Z"), ce_id="ce-b")
+    assert Task.objects.get().status == "completed"
+
+    response = deliver(captured, ce_id="ce-replayed")
+    # Acknowledged, so a genuine retry stops; nothing changes.
+    assert (response.status_code, response.json()) == (200, {"message": "Already received."})
+    assert Task.objects.get().status == "completed"
+    replay = WebhookEvent.objects.get(ce_id="ce-replayed")
+    assert replay.state == WebhookState.DUPLICATE
+    assert replay.duplicate_of == WebhookEvent.objects.get(ce_id="ce-a")
+
+
+def test_news_older_than_the_task_holds_is_stale_and_cannot_flip_a_completed_task(
+    alice, atomic, deliver
+):
+    deliver(patched_body("completed", "2026-01-05T11:00:00.000Z"), ce_id="ce-new")
+    response = deliver(patched_body("failed", "2026-01-05T10:30:00.000Z"), ce_id="ce-old")
+    assert response.status_code == 200
+    assert response.json() == {"message": "Older than news already received."}
+    assert Task.objects.get().status == "completed"
+    old = WebhookEvent.objects.get(ce_id="ce-old")
+    assert old.state == WebhookState.STALE
+    newer = WebhookEvent.objects.get(ce_id="ce-new")
+    assert old.note.startswith(f"Older than event {newer.pk} (2026-01-05T11:00:00+00:00)")
+
+
+def test_news_that_went_stale_while_queued_is_not_applied(
+    alice, atomic, django_capture_on_commit_callbacks
+):
+    def receive(body: bytes, ce_id: str) -> WebhookEvent:
+        headers = {"ce-id": ce_id, SIGNATURE_HEADER: sign(body)}
+        receipt = webhook_receive(body=body, headers=headers)
+        assert receipt.event is not None
+        return receipt.event
+
+    # Both arrive before either is processed, and the queue runs the newer one first.
+    with django_capture_on_commit_callbacks(execute=False):
+        old = receive(patched_body("failed", "2026-01-05T10:30:00.000Z"), "ce-old")
+        new = receive(patched_body("completed", "2026-01-05T11:00:00.000Z"), "ce-new")
+    assert (old.state, new.state) == (WebhookState.RECEIVED, WebhookState.RECEIVED)
+    process_webhook_event.call(new.pk)
+    process_webhook_event.call(old.pk)
+    assert Task.objects.get().status == "completed"
+    old.refresh_from_db()
+    assert old.state == WebhookState.STALE
+
+
+def test_later_news_still_applies_and_an_event_without_a_time_is_not_stale(alice, atomic, deliver):
+    deliver(patched_body("failed", "2026-01-05T10:30:00.000Z"), ce_id="ce-1")
+    deliver(patched_body("completed", "2026-01-05T11:00:00.000Z"), ce_id="ce-2")
+    assert Task.objects.get().status == "completed"
+    timeless = json.loads(patched_body("failed", ""))
+    del timeless["eventTime"]
+    assert deliver(json.dumps(timeless).encode(), ce_id="ce-3").status_code == 200
+    assert WebhookEvent.objects.get(ce_id="ce-3").state == WebhookState.PROCESSED
+    assert Task.objects.get().status == "failed"
+
+
+# --- Processing failures: retried with growing delays, then left failed for the admin ----------
+
+
+def test_a_failing_event_is_retried_with_growing_delays_then_left_failed(
+    alice, atomic, deliver, settings, django_capture_on_commit_callbacks
+):
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    queue = task_backends["default"]
+    deliver(event_body("task_status_updated_completed"))
+    event = WebhookEvent.objects.get()
+    assert event.state == WebhookState.RECEIVED
+    delays = []
+    with mock.patch("paylink.services.webhooks.task_record", side_effect=KeyError("odd")):
+        while queue.results:
+            job = queue.results.pop(0)
+            started = timezone.now()
+            if job.task.run_after is not None:
+                delays.append(round((job.task.run_after - started).total_seconds()))
+            with django_capture_on_commit_callbacks(execute=True):
+                process_webhook_event.call(*job.args)
+    assert delays == list(RETRY_DELAYS)
+    event.refresh_from_db()
+    assert (event.state, event.attempts, event.error) == ("failed", MAX_ATTEMPTS, "KeyError: 'odd'")
+    assert not Task.objects.exists()
+
+
+def test_a_transient_failure_is_processed_on_its_retry(alice, atomic, deliver):
+    real = task_record
+    runs = []
+
+    def locked_once(**kwargs):
+        runs.append(kwargs["atomic_id"])
+        if len(runs) == 1:
+            raise OperationalError("database is locked")
+        return real(**kwargs)
+
+    with mock.patch("paylink.services.webhooks.task_record", side_effect=locked_once):
+        assert deliver(event_body("task_status_updated_completed")).status_code == 200
+    event = WebhookEvent.objects.get()
+    assert (event.state, event.attempts, event.error, event.traceback) == ("processed", 2, "", "")
+    assert runs == ["task-alice-1", "task-alice-1"]
+    assert Task.objects.get().status == "completed"
+    atomic.accounts_get.assert_called_once_with(identifier="hub_alice")
+
+
+def test_atomics_retry_of_an_event_never_queued_gets_it_processed(
+    alice, atomic, deliver, django_capture_on_commit_callbacks
+):
+    body = event_body("task_status_updated_completed")
+    # The first delivery was stored, but its processing was never queued.
+    with django_capture_on_commit_callbacks(execute=False):
+        webhook_receive(body=body, headers={"ce-id": "ce-1", SIGNATURE_HEADER: sign(body)})
+    assert not Task.objects.exists()
+    assert deliver(body, ce_id="ce-1").status_code == 200
+    assert WebhookEvent.objects.get(state=WebhookState.PROCESSED).duplicates.count() == 1
+    assert Task.objects.get().status == "completed"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_copies_racing_each_other_are_received_exactly_once(alice, atomic):
+    body = event_body("task_status_updated_completed")
+    copies = 6
+    start = threading.Barrier(copies)
+
+    def send(n: int) -> int:
+        try:
+            start.wait(timeout=10)
+            # Half are Atomic's retries (same ce-id), half replays under new ce-ids.
+            headers = {"ce-id": "ce-1" if n % 2 else f"ce-replay-{n}", SIGNATURE_HEADER: sign(body)}
+            return (
+                Client()
+                .post(URL, data=body, content_type="application/json", headers=headers)
+                .status_code
+            )
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(copies) as pool:
+        codes = list(pool.map(send, range(copies)))
+    assert codes == [200] * copies
+    states = sorted(WebhookEvent.objects.values_list("state", flat=True))
+    assert states == [WebhookState.DUPLICATE] * (copies - 1) + [WebhookState.PROCESSED]
+    assert atomic.accounts_get.call_count == 1
+
+
+@pytest.mark.parametrize(
+    "event_time",
+    ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "2026-02-30T00:00:00Z", 1e308],
+)
+def test_an_event_time_out_of_range_is_read_as_none(alice, atomic, deliver, event_time):
+    payload = json.loads(event_body("task_status_updated_completed"))
+    payload["eventTime"] = event_time
+    assert deliver(json.dumps(payload).encode()).status_code == 200
+    event = WebhookEvent.objects.get()
+    assert (event.state, event.event_time) == (WebhookState.PROCESSED, None)
+
+
+ODD_VALUES = [
+    None,
+    True,
+    -1,
+    1e308,
+    "",
+    "\u0000",
+    "\ud800",
+    "\U0001f600",
+    "x" * 3000,
+    [],
+    {},
+    [[[[[]]]]],
+    {"taskId": "task-alice-1"},
+    "hub_alice",
+    "task-alice-1",
+    "completed",
+    "task-status-patched",
+    "2026-01-05T12:00:00Z",
+]
+FIELDS = [
+    ("eventType",),
+    ("eventTime",),
+    ("user",),
+    ("user", "identifier"),
+    ("data",),
+    ("data", "taskId"),
+    ("data", "status"),
+    ("data", "authenticated"),
+    ("data", "company"),
+    ("data", "product"),
+]
+
+
+def mutated_bodies(count: int, seed: int) -> list[bytes]:
+    """Each fixture with one to three fields set to odd values, and some bytes cut or flipped."""
+    rng = random.Random(seed)
+    names = sorted(path.stem for path in FIXTURES.glob("*.json"))
+    bodies = []
+    for _ in range(count):
+        payload = json.loads((FIXTURES / f"{rng.choice(names)}.json").read_text())
+        for _ in range(rng.randint(1, 3)):
+            *parents, leaf = rng.choice(FIELDS)
+            target = payload
+            for key in parents:
+                if not isinstance(target.get(key), dict):
+                    target[key] = {}
+                target = target[key]
+            target[leaf] = rng.choice(ODD_VALUES)
+        raw = bytearray(json.dumps(payload).encode("utf-8", errors="surrogatepass"))
+        if rng.random() < 0.2:
+            del raw[rng.randrange(len(raw)) :]
+        if rng.random() < 0.2:
+            raw[rng.randrange(len(raw))] = rng.randrange(256)
+        bodies.append(bytes(raw))
+    return bodies
+
+
+def test_three_hundred_mutated_signed_events_never_answer_5xx(alice, bob, atomic, deliver):
+    codes = Counter()
+    for n, body in enumerate(mutated_bodies(300, seed=15)):
+        codes[deliver(body, ce_id=f"ce-{n}").status_code] += 1
+    assert set(codes) <= {200, 400}, codes
+    assert codes[200] > 100, codes
+    assert not WebhookEvent.objects.filter(state=WebhookState.FAILED).exists()
