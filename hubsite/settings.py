@@ -267,7 +267,9 @@ if CACHES["throttle"]["BACKEND"].endswith("LocMemCache"):
 
 TASKS = {
     "default": {
-        "BACKEND": env.str("PAYLINK_TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")
+        "BACKEND": env.str("PAYLINK_TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+        # Queues by kind (paylink/tasks.py): webhook processing never waits behind Atomic calls.
+        "QUEUES": ["default", "webhooks", "atomic"],
     }
 }
 

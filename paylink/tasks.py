@@ -2,6 +2,12 @@
 
 Each task takes plain ids, loads fresh rows and calls one service, so a task that runs late or
 twice does no harm. Services are imported at call time because they enqueue these tasks.
+
+Queues by kind, so quick work never waits behind slow work (each has its own workers in
+production, see the Procfile):
+- `webhooks`: applying stored webhook events; database work only, milliseconds each.
+- `atomic`: anything that calls Atomic (syncs, status checks, reconcile units); seconds each.
+- `default`: the rest (periodic housekeeping).
 """
 
 from __future__ import annotations
@@ -13,7 +19,11 @@ from django.tasks import task
 logger = logging.getLogger(__name__)
 
 
-@task
+WEBHOOKS_QUEUE = "webhooks"
+ATOMIC_QUEUE = "atomic"
+
+
+@task(queue_name=ATOMIC_QUEUE)
 def sync_accounts(profile_id: int) -> None:
     """Fetch and store one user's accounts; failures are recorded on the snapshot."""
     from paylink.models import Profile
@@ -27,7 +37,7 @@ def sync_accounts(profile_id: int) -> None:
     accounts_sync(profile=profile)
 
 
-@task
+@task(queue_name=WEBHOOKS_QUEUE)
 def process_webhook_event(event_id: int) -> None:
     """Apply one stored, signed webhook event; a failure is kept on it and retried (bounded)."""
     from paylink.models import WebhookEvent
@@ -40,7 +50,7 @@ def process_webhook_event(event_id: int) -> None:
     webhook_event_process(event=event)
 
 
-@task
+@task(queue_name=ATOMIC_QUEUE)
 def reconcile_task(task_pk: int) -> None:
     """Ask Atomic about one quiet task (a unit of paylink_reconcile's sweep)."""
     from paylink.models import Task
@@ -53,7 +63,7 @@ def reconcile_task(task_pk: int) -> None:
         logger.info("reconcile: %s", line)
 
 
-@task
+@task(queue_name=ATOMIC_QUEUE)
 def reconcile_profile(profile_id: int) -> None:
     """Read one person's task list at Atomic (a unit of paylink_reconcile's sweep)."""
     from paylink.models import Profile

@@ -50,3 +50,20 @@ def staff_login_with_code(client: Client, user: User) -> Client:
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
     return client
+
+
+@pytest.fixture
+def task_queue(settings):
+    """A task backend that only records what is enqueued (`.results`), so nothing runs until the
+    test says; it accepts the same queues as the real one."""
+    from django.tasks import task_backends
+
+    settings.TASKS = {
+        "default": {
+            **settings.TASKS["default"],
+            "BACKEND": "django.tasks.backends.dummy.DummyBackend",
+        }
+    }
+    backend = task_backends["default"]
+    backend.clear()
+    return backend

@@ -97,25 +97,14 @@ def test_a_request_marks_the_time_and_syncs_after_commit(
     assert AccountSnapshot.objects.get(profile=alice).version == 1
 
 
-@pytest.fixture
-def queue(settings):
-    """A task backend that only records what is enqueued, so nothing runs until we say."""
-    from django.tasks import task_backends
-
-    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
-    backend = task_backends["default"]
-    backend.clear()
-    return backend
-
-
 def test_thirty_requests_while_a_sync_is_queued_make_one_sync(
-    alice, atomic, queue, django_capture_on_commit_callbacks
+    alice, atomic, task_queue, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         enqueued = [accounts_sync_request(profile=alice) for _ in range(30)]
 
     assert enqueued == [True] + [False] * 29
-    assert len(queue.results) == 1
+    assert len(task_queue.results) == 1
     from paylink.tasks import sync_accounts
 
     sync_accounts.call(alice.pk)
@@ -123,7 +112,7 @@ def test_thirty_requests_while_a_sync_is_queued_make_one_sync(
 
 
 def test_a_request_while_a_sync_runs_enqueues_the_next_one(
-    alice, atomic, queue, django_capture_on_commit_callbacks
+    alice, atomic, task_queue, django_capture_on_commit_callbacks
 ):
     from paylink.tasks import sync_accounts
 
@@ -139,10 +128,10 @@ def test_a_request_while_a_sync_runs_enqueues_the_next_one(
     with django_capture_on_commit_callbacks(execute=True):
         sync_accounts.call(alice.pk)
 
-    assert len(queue.results) == 2
+    assert len(task_queue.results) == 2
 
 
-def test_a_claim_whose_job_was_lost_lapses(alice, atomic, queue, settings):
+def test_a_claim_whose_job_was_lost_lapses(alice, atomic, task_queue, settings):
     from datetime import timedelta
 
     from django.utils import timezone

@@ -185,12 +185,8 @@ def test_reconcile_reads_only_the_task_lists_of_people_who_opened_transact_latel
     assert atomic.user_tasks_list.call_count == 3
 
 
-def test_the_enqueue_mode_fans_out_one_job_per_unit_and_never_twice(alice, bob, atomic, settings):
-    from django.tasks import task_backends
-
-    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
-    queue = task_backends["default"]
-    queue.clear()
+def test_the_enqueue_mode_fans_out_one_job_per_unit_and_never_twice(alice, bob, atomic, task_queue):
+    queue = task_queue
     stuck(alice, "t-a", "processing")
     stuck(bob, "t-b", "queued")
     opened_transact(alice)

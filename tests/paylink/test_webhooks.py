@@ -16,7 +16,6 @@ from unittest import mock
 import pytest
 from django.contrib.auth.models import User
 from django.db import OperationalError, connection
-from django.tasks import task_backends
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -702,10 +701,9 @@ def test_later_news_still_applies_and_an_event_without_a_time_is_not_stale(alice
 
 
 def test_a_failing_event_is_retried_with_growing_delays_then_left_failed(
-    alice, atomic, deliver, settings, django_capture_on_commit_callbacks
+    alice, atomic, deliver, task_queue, django_capture_on_commit_callbacks
 ):
-    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
-    queue = task_backends["default"]
+    queue = task_queue
     deliver(event_body("task_status_updated_completed"))
     event = WebhookEvent.objects.get()
     assert event.state == WebhookState.RECEIVED
