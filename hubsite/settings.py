@@ -97,6 +97,19 @@ PAYLINK_STATUS_REFRESH_SECONDS = env.int("PAYLINK_STATUS_REFRESH_SECONDS", defau
 PAYLINK_WEBHOOK_MAX_BYTES = env.int("PAYLINK_WEBHOOK_MAX_BYTES", default=256 * 1024)
 # Tasks queued or processing for longer than this are asked about by paylink_reconcile.
 PAYLINK_RECONCILE_AFTER_SECONDS = env.int("PAYLINK_RECONCILE_AFTER_SECONDS", default=300)
+# Periodic jobs (paylink/tasks.py, run by the scheduler): recovery and retention.
+# A task RUNNING longer than this lost its worker: it is queued again (our tasks are safe to run
+# twice), and failed with a note after PAYLINK_TASK_MAX_ATTEMPTS tries.
+PAYLINK_TASK_STUCK_AFTER_SECONDS = env.int("PAYLINK_TASK_STUCK_AFTER_SECONDS", default=1800)
+PAYLINK_TASK_MAX_ATTEMPTS = env.int("PAYLINK_TASK_MAX_ATTEMPTS", default=3)
+# A verified webhook event still unprocessed after this long has lost its task: enqueued again.
+PAYLINK_WEBHOOK_REDRIVE_AFTER_SECONDS = env.int(
+    "PAYLINK_WEBHOOK_REDRIVE_AFTER_SECONDS", default=300
+)
+# How long finished task results, webhook events and SDK events are kept, in days.
+PAYLINK_TASK_RESULT_RETENTION_DAYS = env.int("PAYLINK_TASK_RESULT_RETENTION_DAYS", default=14)
+PAYLINK_WEBHOOK_EVENT_RETENTION_DAYS = env.int("PAYLINK_WEBHOOK_EVENT_RETENTION_DAYS", default=90)
+PAYLINK_SDK_EVENT_RETENTION_DAYS = env.int("PAYLINK_SDK_EVENT_RETENTION_DAYS", default=90)
 # A demo user created by `make run` in simulator mode.
 PAYLINK_DEMO_USERNAME = env.str("PAYLINK_DEMO_USERNAME", default="demo")
 PAYLINK_DEMO_PASSWORD = env.str("PAYLINK_DEMO_PASSWORD", default="demo-pass-1234")

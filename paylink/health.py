@@ -80,6 +80,11 @@ def readiness() -> tuple[bool, dict[str, object]]:
         checks[name] = "ok"
         if name == "tasks":
             report["oldest_waiting_task_seconds"] = value
+    if checks["cache"] == "ok":
+        # Information, not a condition: when the scheduler's reconcile last finished cleanly.
+        from paylink.tasks import RECONCILE_SUCCEEDED_AT_KEY
+
+        report["reconcile_succeeded_at"] = cache.get(RECONCILE_SUCCEEDED_AT_KEY)
     ready = all(state == "ok" for state in checks.values())
     report["status"] = "ok" if ready else "unavailable"
     return ready, report

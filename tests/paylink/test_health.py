@@ -43,6 +43,7 @@ def test_readyz_answers_ok_when_database_cache_and_queue_answer(client):
     assert response.json() == {
         "checks": {"database": "ok", "cache": "ok", "tasks": "ok"},
         "oldest_waiting_task_seconds": None,
+        "reconcile_succeeded_at": None,
         "status": "ok",
     }
 
