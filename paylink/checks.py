@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core import checks
 from django.core.cache import caches
 from django.db import connections, router
+from django.db.migrations.recorder import MigrationRecorder
 
 _PER_PROCESS_CACHES = (
     "django.core.cache.backends.locmem.LocMemCache",
@@ -48,6 +49,13 @@ def check_shared_cache(**kwargs: Any) -> list[checks.CheckMessage]:
     ]
 
 
+def _cache_table_migrated(database: str) -> bool:
+    recorder = MigrationRecorder(connections[database])
+    return recorder.has_table() and ("paylink", "0002_cache_table") in (
+        recorder.applied_migrations()
+    )
+
+
 @checks.register(checks.Tags.database)
 def check_cache_table(databases: list[str] | None = None, **kwargs: Any) -> list[checks.Error]:
     if not databases:
@@ -58,7 +66,8 @@ def check_cache_table(databases: list[str] | None = None, **kwargs: Any) -> list
             continue
         table = config["LOCATION"]
         database = router.db_for_write(caches[alias].cache_model_class)
-        if database not in databases:
+        if database not in databases or not _cache_table_migrated(database):
+            # Before paylink's 0002 is applied, `migrate` itself is about to create the table.
             continue
         if table not in connections[database].introspection.table_names():
             errors.append(

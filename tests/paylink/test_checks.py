@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
+from django.db.migrations.recorder import MigrationRecorder
 from django.test import override_settings
 
 from paylink import checks
@@ -58,6 +61,14 @@ def test_a_database_cache_without_its_table_is_an_error_saying_run_migrate():
     assert "manage.py migrate" in error.hint
     call_command("createcachetable", verbosity=0)
     assert checks.check_cache_table(databases=["default"]) == []
+
+
+@pytest.mark.django_db
+@override_settings(CACHES=DATABASE_CACHE)
+def test_a_missing_cache_table_is_no_error_while_the_migration_creating_it_is_pending():
+    # `migrate` runs the database checks before migrating: it must not stop itself.
+    with mock.patch.object(MigrationRecorder, "applied_migrations", return_value={}):
+        assert checks.check_cache_table(databases=["default"]) == []
 
 
 @override_settings(CACHES=DATABASE_CACHE)
