@@ -98,6 +98,8 @@ PAYLINK_WEBHOOK_MAX_BYTES = env.int("PAYLINK_WEBHOOK_MAX_BYTES", default=256 * 1
 # Tasks queued or processing for longer than this are asked about by paylink_reconcile.
 PAYLINK_RECONCILE_AFTER_SECONDS = env.int("PAYLINK_RECONCILE_AFTER_SECONDS", default=300)
 # Periodic jobs (paylink/tasks.py, run by the scheduler): recovery and retention.
+# When reconcile runs, in crontab syntax (UTC; days of the week by name, e.g. Mon, or *).
+PAYLINK_RECONCILE_SCHEDULE = env.str("PAYLINK_RECONCILE_SCHEDULE", default="*/5 * * * *")
 # A task RUNNING longer than this lost its worker: it is queued again (our tasks are safe to run
 # twice), and failed with a note after PAYLINK_TASK_MAX_ATTEMPTS tries.
 PAYLINK_TASK_STUCK_AFTER_SECONDS = env.int("PAYLINK_TASK_STUCK_AFTER_SECONDS", default=1800)

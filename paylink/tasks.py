@@ -70,7 +70,7 @@ def _run_alone(name: str, job: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     return result
 
 
-@cron("*/5 * * * *")
+@cron(settings.PAYLINK_RECONCILE_SCHEDULE)
 @task
 def reconcile() -> dict[str, Any]:
     """`paylink_reconcile`: ask Atomic about stuck tasks and record tasks the host never saw."""
