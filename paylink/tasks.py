@@ -80,8 +80,13 @@ def reconcile() -> dict[str, Any]:
         try:
             call_command("paylink_reconcile", stdout=out, stderr=err)
         except CommandError as exc:
-            logger.warning("reconcile: %s %s", exc, err.getvalue().strip())
             return {"ok": False, "error": str(exc)}
+        finally:
+            # What the command would have printed, one log line per change or error.
+            for line in out.getvalue().splitlines():
+                logger.info("reconcile: %s", line)
+            for line in err.getvalue().splitlines():
+                logger.warning("reconcile: %s", line)
         # /readyz reports it, so a scheduler or worker that stopped long ago shows.
         cache.set(RECONCILE_SUCCEEDED_AT_KEY, timezone.now().isoformat(), timeout=None)
         return {"ok": True}

@@ -155,7 +155,7 @@ def test_reconcile_moves_a_stuck_task_forward_and_records_its_success(profile, a
 
 
 @pytest.mark.django_db
-def test_reconcile_that_meets_errors_says_so_and_records_no_success(profile, atomic):
+def test_reconcile_that_meets_errors_says_so_and_records_no_success(profile, atomic, caplog):
     from paylink.client import AtomicError
 
     Task.objects.create(profile=profile, atomic_id="t-known", status="completed")
@@ -163,6 +163,7 @@ def test_reconcile_that_meets_errors_says_so_and_records_no_success(profile, ato
     result = tasks.reconcile.call()
     assert result["ok"] is False
     assert "1 error" in result["error"]
+    assert "reconcile: user alice: Atomic answered 503" in caplog.text
     assert cache.get(tasks.RECONCILE_SUCCEEDED_AT_KEY) is None
 
 
