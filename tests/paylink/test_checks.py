@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -152,3 +156,30 @@ def test_local_hosts_or_a_proxy_header_pass(hosts, proxy_header):
 def test_check_deploy_runs_the_hosts_checks():
     with pytest.raises(SystemCheckError, match=r"paylink\.E007"):
         call_command("check", deploy=True)
+
+
+def test_the_release_check_stops_on_a_misconfiguration_with_a_sentence(tmp_path):
+    # As bin/release runs it, in a process of its own with production settings.
+    root = Path(__file__).resolve().parent.parent.parent
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "ATOMIC_", "PAYLINK_", "CACHE_URL", "DATABASE_URL"))
+    }
+    env |= {
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": "a-long-random-secret-key-for-this-test-only-0123456789abcdef",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'release.sqlite3'}",
+        "CACHE_URL": "locmemcache://",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "(paylink.E001) CACHE_URL selects a per-process cache (LocMemCache)" in result.stderr
