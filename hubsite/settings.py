@@ -108,6 +108,21 @@ PAYLINK_RECONCILE_AFTER_SECONDS = env.int("PAYLINK_RECONCILE_AFTER_SECONDS", def
 PAYLINK_RECONCILE_SETTLE_SECONDS = env.int("PAYLINK_RECONCILE_SETTLE_SECONDS", default=3600)
 # Reconcile's calls to Atomic, per second, across every process.
 PAYLINK_RECONCILE_CALLS_PER_SECOND = env.int("PAYLINK_RECONCILE_CALLS_PER_SECOND", default=20)
+# Periodic jobs (paylink/tasks.py, run by the scheduler): recovery and retention.
+# When reconcile runs, in crontab syntax (UTC; days of the week by name, e.g. Mon, or *).
+PAYLINK_RECONCILE_SCHEDULE = env.str("PAYLINK_RECONCILE_SCHEDULE", default="*/5 * * * *")
+# A task RUNNING longer than this lost its worker: it is queued again (our tasks are safe to run
+# twice), and failed with a note after PAYLINK_TASK_MAX_ATTEMPTS tries.
+PAYLINK_TASK_STUCK_AFTER_SECONDS = env.int("PAYLINK_TASK_STUCK_AFTER_SECONDS", default=1800)
+PAYLINK_TASK_MAX_ATTEMPTS = env.int("PAYLINK_TASK_MAX_ATTEMPTS", default=3)
+# A verified webhook event still unprocessed after this long has lost its task: enqueued again.
+PAYLINK_WEBHOOK_REDRIVE_AFTER_SECONDS = env.int(
+    "PAYLINK_WEBHOOK_REDRIVE_AFTER_SECONDS", default=300
+)
+# How long finished task results, webhook events and SDK events are kept, in days.
+PAYLINK_TASK_RESULT_RETENTION_DAYS = env.int("PAYLINK_TASK_RESULT_RETENTION_DAYS", default=14)
+PAYLINK_WEBHOOK_EVENT_RETENTION_DAYS = env.int("PAYLINK_WEBHOOK_EVENT_RETENTION_DAYS", default=90)
+PAYLINK_SDK_EVENT_RETENTION_DAYS = env.int("PAYLINK_SDK_EVENT_RETENTION_DAYS", default=90)
 # A demo user created by `make run` in simulator mode.
 PAYLINK_DEMO_USERNAME = env.str("PAYLINK_DEMO_USERNAME", default="demo")
 PAYLINK_DEMO_PASSWORD = env.str("PAYLINK_DEMO_PASSWORD", default="demo-pass-1234")
@@ -168,10 +183,13 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "crontask",
     "paylink",
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz, answered before host checks, HTTPS redirects and sessions.
+    "paylink.health.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -367,5 +385,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # The scheduler would log each run of its 5-second lock refresh.
+        "apscheduler.executors.default": {"level": "WARNING"},
+    },
 }

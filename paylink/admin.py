@@ -18,6 +18,7 @@ from django.utils.safestring import SafeString
 
 from paylink import client
 from paylink.models import AccountSnapshot, Profile, SdkEvent, Task, WebhookEvent, WebhookState
+from paylink.services.account_deletion import account_delete
 from paylink.services.accounts import accounts_sync, monitoring_end
 from paylink.services.webhooks import webhook_event_process
 from paylink.vendor_json import JsonRejected, json_parse
@@ -77,7 +78,7 @@ class ProfileAdmin(admin.ModelAdmin):
     readonly_fields = ["identifier", "created_at", "monitoring_ended_at"]
     raw_id_fields = ["user"]
     date_hierarchy = "created_at"
-    actions = ["resync_accounts", "end_monitoring"]
+    actions = ["resync_accounts", "end_monitoring", "delete_accounts"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Profile]:
         return super().get_queryset(request).annotate(task_count=Count("tasks"))
@@ -101,6 +102,20 @@ class ProfileAdmin(admin.ModelAdmin):
             else:
                 done += 1
         _report(self, request, "End monitoring", done, failed)
+
+    @admin.action(description="Delete these people's accounts and data (ends monitoring first)")
+    def delete_accounts(self, request: HttpRequest, queryset: QuerySet[Profile]) -> None:
+        # The same path as a person's own deletion: Atomic first, then every record here.
+        done, failed = 0, []
+        for profile in queryset.select_related("user"):
+            name = str(profile.user)
+            try:
+                account_delete(user=profile.user)
+            except client.AtomicError as exc:
+                failed.append(f"{name}: {exc}")
+            else:
+                done += 1
+        _report(self, request, "Delete accounts", done, failed)
 
 
 @admin.register(Task)

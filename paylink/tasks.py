@@ -13,8 +13,15 @@ production, see the Procfile):
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from importlib import import_module
+from typing import Any
 
+from crontask import cron
+from django.conf import settings
+from django.core.cache import cache
 from django.tasks import task
+from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
@@ -74,3 +81,94 @@ def reconcile_profile(profile_id: int) -> None:
         return
     for line in reconcile_profile_tasks(profile=profile).lines:
         logger.info("reconcile: %s", line)
+
+
+# --- Periodic jobs ------------------------------------------------------------------------
+# `manage.py crontask` (the scheduler process) enqueues these on their schedules; a worker runs
+# them. However many schedulers enqueue a job, the lock lets one run at a time: a second copy
+# finds the lock held and returns at once.
+
+# Longer than any run should take; a run killed mid-way blocks the next for at most this long.
+JOB_LOCK_SECONDS = 30 * 60
+RECONCILE_SUCCEEDED_AT_KEY = "paylink:reconcile:succeeded-at"
+
+
+def _run_alone(name: str, job: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    from paylink.job_lock import job_lock
+
+    with job_lock(name=name, expires=JOB_LOCK_SECONDS) as acquired:
+        if not acquired:
+            logger.info("%s: another run holds the lock; this one is skipped", name)
+            return {"skipped": "another run holds the lock"}
+        result = job()
+    logger.info("%s: %s", name, result)
+    return result
+
+
+@cron(settings.PAYLINK_RECONCILE_SCHEDULE)
+@task
+def reconcile() -> dict[str, Any]:
+    """The reconcile sweep: one background job per quiet task or recently active person, so
+    the work is in proportion to what is unsettled (paylink/services/reconcile.py)."""
+    from paylink.services.reconcile import reconcile_enqueue
+
+    def job() -> dict[str, Any]:
+        tasks, people = reconcile_enqueue()
+        # /readyz reports it, so a scheduler or worker that stopped long ago shows.
+        cache.set(RECONCILE_SUCCEEDED_AT_KEY, timezone.now().isoformat(), timeout=None)
+        return {"tasks": tasks, "people": people}
+
+    return _run_alone("reconcile", job)
+
+
+@cron("2-59/5 * * * *")
+@task
+def recover_stuck_work() -> dict[str, Any]:
+    """Tasks whose worker died re-queued (or failed); webhook events never processed re-driven."""
+    from paylink.services import maintenance
+
+    def job() -> dict[str, Any]:
+        recovery = maintenance.task_results_stuck_recover()
+        return {
+            "requeued": recovery.requeued,
+            "failed": recovery.failed,
+            "webhook_events_redriven": maintenance.webhook_events_redrive(),
+        }
+
+    return _run_alone("recover_stuck_work", job)
+
+
+@cron("7 3 * * *")
+@task
+def prune_task_results() -> dict[str, Any]:
+    """Finished task results older than PAYLINK_TASK_RESULT_RETENTION_DAYS deleted."""
+    from paylink.services import maintenance
+
+    return _run_alone("prune_task_results", lambda: {"deleted": maintenance.task_results_prune()})
+
+
+@cron("17 3 * * *")
+@task
+def expire_old_events() -> dict[str, Any]:
+    """Webhook and SDK events past their retention (PAYLINK_*_RETENTION_DAYS) deleted."""
+    from paylink.services import maintenance
+
+    def job() -> dict[str, Any]:
+        return {
+            "webhook_events": maintenance.webhook_events_expire(),
+            "sdk_events": maintenance.sdk_events_expire(),
+        }
+
+    return _run_alone("expire_old_events", job)
+
+
+@cron("27 3 * * *")
+@task
+def clear_expired_sessions() -> dict[str, Any]:
+    """`clearsessions`: expired sign-in sessions deleted from the session store."""
+
+    def job() -> dict[str, Any]:
+        import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
+        return {"ok": True}
+
+    return _run_alone("clear_expired_sessions", job)

@@ -1,0 +1,61 @@
+"""The signed-in person's own data: download it as JSON, or delete the account with it."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_POST
+
+from paylink import client
+from paylink.forms import AccountDeleteForm
+from paylink.selectors.account_data import account_data_for_user
+from paylink.services.account_deletion import account_delete
+
+
+def _page(request: HttpRequest, form: AccountDeleteForm, *, status: int = 200) -> HttpResponse:
+    return render(request, "paylink/account.html", {"form": form}, status=status)
+
+
+@require_GET
+@never_cache
+def account(request: HttpRequest) -> HttpResponse:
+    return _page(request, AccountDeleteForm(user=request.user))
+
+
+@require_GET
+@never_cache
+def account_export(request: HttpRequest) -> HttpResponse:
+    response = JsonResponse(
+        account_data_for_user(user=request.user),
+        encoder=DjangoJSONEncoder,
+        json_dumps_params={"indent": 2, "ensure_ascii": False},
+    )
+    response["Content-Disposition"] = 'attachment; filename="payments-hub-data.json"'
+    return response
+
+
+@require_POST
+@sensitive_post_parameters("password")
+@never_cache
+def account_delete_view(request: HttpRequest) -> HttpResponse:
+    form = AccountDeleteForm(request.POST, user=request.user)
+    if not form.is_valid():
+        return _page(request, form, status=400)
+    try:
+        account_delete(user=request.user)
+    except client.AtomicError:
+        # Nothing was deleted: Atomic must stop monitoring first, and can be asked again.
+        messages.error(
+            request,
+            "Atomic could not be reached to stop monitoring your accounts, so nothing was "
+            "deleted. Please try again in a few minutes.",
+        )
+        return _page(request, AccountDeleteForm(user=request.user), status=503)
+    logout(request)
+    messages.success(request, "Your account and all its data have been deleted.")
+    return redirect("login")

@@ -1,0 +1,153 @@
+"""A signed-in person downloads their own data, or deletes their account with it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+from django.urls import reverse
+
+from paylink.client import AtomicError
+from paylink.models import AccountSnapshot, Profile, SdkEvent, Task, WebhookEvent, WebhookState
+from tests.paylink.conftest import staff_login_with_code
+
+HULU = json.loads((Path(__file__).parent.parent / "fixtures/atomic/accounts_hulu.json").read_text())
+
+
+def records_of(user: User, identifier: str) -> Profile:
+    profile = Profile.objects.create(user=user, identifier=identifier)
+    Task.objects.create(profile=profile, atomic_id=f"task-{identifier}", status="completed")
+    AccountSnapshot.objects.create(profile=profile, payload=HULU, version=1)
+    SdkEvent.objects.create(profile=profile, kind="finish", payload={"taskId": "t"})
+    body = json.dumps({"eventType": "task-status-updated", "user": {"identifier": identifier}})
+    WebhookEvent.objects.create(
+        ce_id=f"ce-{identifier}",
+        identifier=identifier,
+        body=body,
+        body_sha256=hashlib.sha256(body.encode()).hexdigest(),
+        state=WebhookState.PROCESSED,
+    )
+    return profile
+
+
+@pytest.fixture
+def alices(alice) -> Profile:
+    return records_of(alice, "hub_alice")
+
+
+@pytest.fixture
+def bob(db) -> User:
+    return User.objects.create_user("bob", "bob@example.com", "bob-pass-1234")
+
+
+@pytest.fixture
+def bobs(bob) -> Profile:
+    return records_of(bob, "hub_bob")
+
+
+def test_the_page_asks_a_signed_out_visitor_to_sign_in(client, db):
+    response = client.get(reverse("paylink:account"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_the_page_offers_the_download_and_the_deletion(alice_client):
+    response = alice_client.get(reverse("paylink:account"))
+    assert response.status_code == 200
+    assert reverse("paylink:account-export").encode() in response.content
+    assert b'name="password"' in response.content
+
+
+def test_the_download_holds_the_persons_own_data_only(alice_client, alices, bobs):
+    response = alice_client.get(reverse("paylink:account-export"))
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="payments-hub-data.json"'
+    data = json.loads(response.content)
+    assert data["account"]["username"] == "alice"
+    assert data["profile"]["identifier"] == "hub_alice"
+    assert [task["atomic_id"] for task in data["tasks"]] == ["task-hub_alice"]
+    assert [event["kind"] for event in data["sdk_events"]] == ["finish"]
+    assert [event["body"]["user"]["identifier"] for event in data["webhook_events"]] == [
+        "hub_alice"
+    ]
+    assert b"hub_bob" not in response.content
+    assert b"bob@example.com" not in response.content
+
+
+def test_the_download_shows_only_the_last_four_digits_of_account_numbers(alice_client, alices):
+    response = alice_client.get(reverse("paylink:account-export"))
+    assert b"8498390016491919" not in response.content
+    assert "••••1919" in response.content.decode()
+
+
+def test_the_download_of_someone_who_never_connected_anything_is_their_account(alice_client):
+    data = json.loads(alice_client.get(reverse("paylink:account-export")).content)
+    assert data["account"]["email"] == "alice@example.com"
+    assert data["profile"] is None
+
+
+def test_deletion_with_the_wrong_password_deletes_nothing(alice_client, alice, alices, atomic):
+    response = alice_client.post(reverse("paylink:account-delete"), {"password": "guess"})
+    assert response.status_code == 400
+    assert b"That is not your password." in response.content
+    assert User.objects.filter(pk=alice.pk).exists()
+    atomic.user_end_monitoring.assert_not_called()
+
+
+def test_deletion_ends_monitoring_then_deletes_everything_of_the_person_only(
+    alice_client, alice, alices, bobs, atomic
+):
+    response = alice_client.post(reverse("paylink:account-delete"), {"password": "alice-pass-1234"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("login")
+    atomic.user_end_monitoring.assert_called_once_with(identifier="hub_alice")
+    assert not User.objects.filter(pk=alice.pk).exists()
+    assert not Profile.objects.filter(identifier="hub_alice").exists()
+    assert not Task.objects.filter(atomic_id="task-hub_alice").exists()
+    assert not WebhookEvent.objects.filter(identifier="hub_alice").exists()
+    assert AccountSnapshot.objects.count() == SdkEvent.objects.count() == 1
+    # bob's records are untouched.
+    assert Profile.objects.filter(identifier="hub_bob").exists()
+    assert WebhookEvent.objects.filter(identifier="hub_bob").count() == 1
+    # And the deleted person is signed out.
+    assert alice_client.get(reverse("paylink:dashboard")).status_code == 302
+
+
+def test_deletion_waits_for_atomic_and_keeps_everything_when_it_is_down(
+    alice_client, alice, alices, atomic
+):
+    atomic.user_end_monitoring.side_effect = AtomicError("Atomic answered 503.", status=503)
+    response = alice_client.post(reverse("paylink:account-delete"), {"password": "alice-pass-1234"})
+    assert response.status_code == 503
+    assert b"nothing was deleted" in response.content
+    assert User.objects.filter(pk=alice.pk).exists()
+    assert WebhookEvent.objects.filter(identifier="hub_alice").exists()
+
+
+def test_deletion_of_someone_atomic_never_heard_of_goes_ahead(alice_client, alice, alices, atomic):
+    atomic.user_end_monitoring.side_effect = AtomicError("Atomic answered 404.", status=404)
+    alice_client.post(reverse("paylink:account-delete"), {"password": "alice-pass-1234"})
+    assert not User.objects.filter(pk=alice.pk).exists()
+
+
+def test_deletion_needs_a_post(alice_client, alice):
+    assert alice_client.get(reverse("paylink:account-delete")).status_code == 405
+    assert User.objects.filter(pk=alice.pk).exists()
+
+
+def test_staff_delete_an_account_from_the_admin(client, alices, bobs, atomic):
+    staff = User.objects.create_superuser("sam", password="sam-pass-1234")
+    staff_login_with_code(client, staff)
+    response = client.post(
+        reverse("admin:paylink_profile_changelist"),
+        {"action": "delete_accounts", "_selected_action": [str(alices.pk)]},
+        follow=True,
+    )
+    assert "Delete accounts: 1 succeeded." in [str(m) for m in response.context["messages"]]
+    atomic.user_end_monitoring.assert_called_once_with(identifier="hub_alice")
+    assert not User.objects.filter(username="alice").exists()
+    assert not WebhookEvent.objects.filter(identifier="hub_alice").exists()
+    assert User.objects.filter(username="bob").exists()
