@@ -27,6 +27,8 @@ class Profile(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     monitoring_ended_at = models.DateTimeField(null=True, blank=True)
+    # The language the person chose in the switcher; blank follows their browser.
+    language = models.CharField(max_length=16, blank=True, choices=settings.LANGUAGES)
 
     def __str__(self) -> str:
         return f"{self.user} ({self.identifier})"
