@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import gettext
 import json
+import os
 import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.contrib.auth.models import User
+from django.core import mail
 from django.test import Client
+from django.utils import translation
 
+from paylink.client import TaskStatusReport
+from paylink.models import Task
 from paylink.services.profiles import profile_for_user
 
 pytestmark = pytest.mark.django_db
@@ -135,3 +150,347 @@ def test_bob_switching_language_leaves_alice_alone(alice, client):
     client.post("/i18n/setlang/", {"language": "es", "next": "/"})
     assert profile_for_user(user=bob).language == "es"
     assert profile_for_user(user=alice).language == ""
+
+
+# --- Spanish throughout -------------------------------------------------------------------
+
+
+def test_the_sign_in_page_is_in_spanish(client):
+    body = client.get("/accounts/login/", **SPANISH).content.decode()
+    assert '<h1 id="auth-heading">Iniciar sesión</h1>' in body
+    assert "¿Olvidó su contraseña?" in body
+    assert "Saltar al contenido" in body
+    assert "Sign in" not in body
+    # Django's own strings on the same page agree: the form's labels.
+    assert "Contraseña:" in body
+
+
+def test_a_wrong_password_is_refused_in_spanish_by_django(client, alice):
+    response = _sign_in(client, "alice", "wrong-pass-0000", **SPANISH)
+    invalid_login = AuthenticationForm.error_messages["invalid_login"]
+    with translation.override("es"):
+        spanish = str(invalid_login) % {"username": "nombre de usuario"}
+    with translation.override("en"):
+        assert spanish != str(invalid_login) % {"username": "username"}
+    assert spanish in response.content.decode()
+
+
+def test_sign_up_errors_and_labels_are_in_spanish(client, settings):
+    settings.PAYLINK_SIGNUP_ENABLED = True
+    response = client.post(
+        "/accounts/signup/",
+        {"username": "eva", "password1": "a-long-Passphrase-9", "password2": "another-one-9"},
+        **SPANISH,
+    )
+    body = response.content.decode()
+    with translation.override("es"):
+        mismatch = str(UserCreationForm.error_messages["password_mismatch"])
+    with translation.override("en"):
+        assert mismatch != str(UserCreationForm.error_messages["password_mismatch"])
+    assert mismatch in body
+    assert "Apellido" in body and "Correo electrónico" in body
+    assert "Crear una cuenta" in body
+
+
+def test_the_hub_page_is_in_spanish_and_launches_transact_in_spanish(alice_client):
+    response = alice_client.get("/hub/", **SPANISH)
+    body = response.content.decode()
+    assert "Conecte sus cuentas" in body
+    assert "Abrir el Centro de Pagos" in body
+    assert "Todavía no hay solicitudes." in body
+    assert _transact_language(response) == "es"
+
+
+@pytest.fixture
+def queued_task(alice: User) -> Task:
+    task = Task.objects.create(profile=profile_for_user(user=alice), atomic_id="task-es")
+    Task.objects.filter(pk=task.pk).update(created_at=datetime(2026, 3, 5, 14, 30, tzinfo=UTC))
+    return task
+
+
+def test_the_task_page_is_in_spanish_with_spanish_dates(alice_client, queued_task, atomic):
+    atomic.task_status_get.return_value = TaskStatusReport(
+        status="failed", fail_reason="bad-credentials", created_at=None
+    )
+    body = alice_client.get("/hub/tasks/task-es/", **SPANISH).content.decode()
+    assert "Estado de la solicitud" in body
+    assert "Su solicitud" in body  # no company name yet
+    assert ">Fallida<" in body
+    assert "La empresa no aceptó el nombre de usuario o la contraseña." in body
+    assert "5 de marzo de 2026" in body
+
+
+def test_the_recent_requests_show_dates_in_each_language(alice_client, queued_task):
+    assert "05/03/2026" in alice_client.get("/hub/", **SPANISH).content.decode()
+    assert "03/05/2026" in alice_client.get("/hub/", **ENGLISH).content.decode()
+
+
+def test_a_rate_limited_answer_is_a_spanish_sentence(client, settings):
+    settings.PAYLINK_RATE_LIMITS = {**settings.PAYLINK_RATE_LIMITS, "sign_in": "1/900"}
+    _sign_in(client, "nobody", "x", **SPANISH)
+    response = _sign_in(client, "nobody", "x", **SPANISH)
+    assert response.status_code == 429
+    assert "Demasiados intentos de inicio de sesión. Inténtelo de nuevo en 15 minutos." in (
+        response.content.decode()
+    )
+
+
+def test_the_password_reset_email_goes_out_in_the_language_asked_in(client, alice):
+    client.post("/accounts/password_reset/", {"email": "alice@example.com"}, **SPANISH)
+    (message,) = mail.outbox
+    assert message.subject == "Restablezca la contraseña de su Centro de Pagos"
+    assert "Alguien solicitó restablecer la contraseña" in message.body
+    assert "(alice)" in message.body
+
+
+def test_the_script_catalogue_is_served_in_the_page_language(client):
+    spanish = client.get("/jsi18n/", **SPANISH).content.decode()
+    assert "Abriendo el Centro de Pagos" in spanish
+    english = client.get("/jsi18n/", **ENGLISH).content.decode()
+    assert "Abriendo" not in english
+
+
+def test_the_catalogue_loads_with_the_nonce_before_hub_js(alice_client):
+    body = alice_client.get("/hub/", **SPANISH).content.decode()
+    catalogue = re.search(r'<script src="/jsi18n/\?language=es" nonce="([^"]+)" defer>', body)
+    assert catalogue, "the catalogue is not loaded with a nonce"
+    assert body.index("/jsi18n/") < body.index("paylink/js/hub.js")
+
+
+def test_hub_js_falls_back_to_english_without_the_catalogue():
+    script = (settings.BASE_DIR / "static/paylink/js/hub.js").read_text()
+    assert 'typeof window.gettext === "function"' in script
+    # Every sentence goes through the local gettext, so none is left untranslatable.
+    sentences = re.findall(r'textContent = "|showMessage\("[A-Z]', script)
+    assert sentences == []
+
+
+# --- Nothing visible left unmarked ----------------------------------------------------------
+
+TEMPLATES_DIR = settings.BASE_DIR / "templates"
+# Being translated separately; empty this set once they are marked.
+EXCLUDED = {"paylink/dashboard.html", "paylink/_account_card.html"}
+# Attributes whose values people read or hear.
+READ_ATTRIBUTES = {"alt", "title", "aria-label", "placeholder"}
+LETTER = re.compile(r"[^\W\d_]")
+
+
+class _VisibleText(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in {"script", "style"}:
+            self._hidden += 1
+        for name, value in attrs:
+            if name in READ_ATTRIBUTES and value and LETTER.search(value):
+                self.found.append(f"{name}={value!r}")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in {"script", "style"} and self._hidden:
+            self._hidden -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden and LETTER.search(data):
+            self.found.append(data.strip())
+
+
+def unmarked_text(source: str) -> list[str]:
+    """Words in a template that no translation tag covers."""
+    text = re.sub(r"{%\s*comment\s*%}.*?{%\s*endcomment\s*%}", "", source, flags=re.S)
+    text = re.sub(
+        r"{%\s*blocktrans(?:late)?\b.*?{%\s*endblocktrans(?:late)?\s*%}", "", text, flags=re.S
+    )
+    text = re.sub(r"{#.*?#}", "", text, flags=re.S)
+    # A literal default stands where the value would: `|default:"Text"` is judged as text (or as
+    # the attribute it sits in); `|default:_("Text")` is marked.
+    text = re.sub(
+        r"{{[^}]*?\|default:(\"[^\"]*\"|'[^']*')[^}]*}}", lambda m: m.group(1)[1:-1], text
+    )
+    text = re.sub(r"{%.*?%}|{{.*?}}", "", text, flags=re.S)
+    text = re.sub(r"<!--.*?-->", "", text, flags=re.S)
+    parser = _VisibleText()
+    parser.feed(text)
+    parser.close()
+    return parser.found
+
+
+def _templates() -> list[str]:
+    return sorted(
+        str(path.relative_to(TEMPLATES_DIR))
+        for path in TEMPLATES_DIR.rglob("*")
+        if path.is_file() and path.suffix in {".html", ".txt"}
+    )
+
+
+@pytest.mark.parametrize("name", [name for name in _templates() if name not in EXCLUDED])
+def test_every_word_in_the_template_is_marked_for_translation(name):
+    source = (TEMPLATES_DIR / name).read_text(encoding="utf-8")
+    assert unmarked_text(source) == []
+
+
+def test_the_excluded_templates_still_exist():
+    assert set(_templates()) >= EXCLUDED, "a template left EXCLUDED is gone: drop it from the set"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "<p>Hello</p>",
+        '<img src="x.png" alt="A logo">',
+        '<button aria-label="Close">x</button>',
+        "{% if x %}Welcome{% endif %}",
+        '<h1>{{ name|default:"Your request" }}</h1>',
+        "Plain email text {{ link }}",
+    ],
+)
+def test_the_check_finds_words_left_unmarked(source):
+    assert unmarked_text(source) != []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        '{% load i18n %}<p>{% translate "Hello" %}</p>',
+        "<img alt=\"{% translate 'A logo' %}\">",
+        "<p>{% blocktranslate trimmed %}Hi {{ name }}{% endblocktranslate %}</p>",
+        '<p class="card big" data-x="y">{{ name|default:_("Your request") }}</p>',
+        "<li class=\"alert--{{ message.tags|default:'info' }}\">{{ message }}</li>",
+        "{# a note #}{% comment %}Why{% endcomment %}<!-- note --><script>let a = 1;</script>",
+        '<span aria-hidden="true">◆</span> ← · 12',
+    ],
+)
+def test_the_check_lets_marked_text_and_markup_through(source):
+    assert unmarked_text(source) == []
+
+
+# --- Complete, current catalogues -----------------------------------------------------------
+
+LOCALE_DIR = settings.BASE_DIR / "locale" / "es" / "LC_MESSAGES"
+DOMAINS = ("django", "djangojs")
+
+
+@dataclass
+class PoEntry:
+    msgctxt: str | None = None
+    msgid: str = ""
+    msgid_plural: str | None = None
+    msgstrs: list[str] = field(default_factory=list)
+    flags: set[str] = field(default_factory=set)
+
+    @property
+    def key(self) -> tuple[str | None, str, str | None]:
+        return (self.msgctxt, self.msgid, self.msgid_plural)
+
+
+def _po_string(quoted: str) -> str:
+    return json.loads(quoted.replace("\\'", "'"))
+
+
+def read_po(path: Path) -> list[PoEntry]:
+    """The entries of a .po file (obsolete ones left out), header first."""
+    entries: list[PoEntry] = []
+    entry: PoEntry | None = None
+    current: str | None = None
+    for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
+        if not line.strip() or line.startswith("#~"):
+            if entry is not None:
+                entries.append(entry)
+            entry, current = None, None
+            continue
+        if entry is None:
+            entry = PoEntry()
+        if line.startswith("#,"):
+            entry.flags |= {flag.strip() for flag in line[2:].split(",")}
+        elif line.startswith("#"):
+            continue
+        elif line.startswith('"'):
+            value = _po_string(line)
+            if current and current.startswith("msgstr"):
+                entry.msgstrs[-1] += value
+            elif current:
+                setattr(entry, current, (getattr(entry, current) or "") + value)
+        else:
+            keyword, _, quoted = line.partition(" ")
+            value = _po_string(quoted)
+            if keyword.startswith("msgstr"):
+                current = "msgstr"
+                entry.msgstrs.append(value)
+            else:
+                current = keyword
+                setattr(entry, keyword, value)
+    return entries
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_every_entry_is_translated_and_none_is_fuzzy(domain):
+    header, *entries = read_po(LOCALE_DIR / f"{domain}.po")
+    assert header.msgid == "" and "fuzzy" not in header.flags
+    assert entries, "the catalogue is empty"
+    untranslated = [e.msgid for e in entries if not all(s.strip() for s in e.msgstrs)]
+    fuzzy = [e.msgid for e in entries if "fuzzy" in e.flags]
+    assert untranslated == []
+    assert fuzzy == []
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_the_compiled_catalogue_matches_its_po_file(domain):
+    # The .mo files are committed (the host runs translated with no gettext installed), so one
+    # compiled from an older .po must not slip through: `make messages` recompiles them.
+    with (LOCALE_DIR / f"{domain}.mo").open("rb") as compiled:
+        catalog = gettext.GNUTranslations(compiled)._catalog  # type: ignore[attr-defined]
+    expected: dict[object, str] = {}
+    for entry in read_po(LOCALE_DIR / f"{domain}.po")[1:]:
+        msgid = f"{entry.msgctxt}\x04{entry.msgid}" if entry.msgctxt else entry.msgid
+        if entry.msgid_plural is None:
+            expected[msgid] = entry.msgstrs[0]
+        else:
+            expected |= {(msgid, n): text for n, text in enumerate(entry.msgstrs)}
+    actual = {key: text for key, text in catalog.items() if key != ""}
+    assert actual == expected, "run `make messages` to recompile the catalogues"
+
+
+def test_the_catalogues_hold_every_string_the_code_marks():
+    """makemessages, run on a copy of the tree, finds no string the .po files lack, nor extra."""
+    if not (shutil.which("xgettext") and shutil.which("msgmerge")):
+        pytest.fail("GNU gettext is missing: run bin/ensure-gettext (make test does).")
+    copy = Path(os.environ["PAYLINK_TEST_SQLITE_DIR"]) / "catalogue-check"
+    shutil.rmtree(copy, ignore_errors=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for part in ("hubsite", "paylink", "templates", "static", "locale"):
+        shutil.copytree(settings.BASE_DIR / part, copy / part, ignore=ignore)
+    shutil.copy(settings.BASE_DIR / "manage.py", copy / "manage.py")
+    environment = {
+        **os.environ,
+        "DJANGO_DEBUG": "true",
+        "DJANGO_SETTINGS_MODULE": "hubsite.settings",
+    }
+    for domain in DOMAINS:
+        subprocess.run(
+            [
+                sys.executable,
+                "manage.py",
+                "makemessages",
+                "-l",
+                "es",
+                "-d",
+                domain,
+                "--no-obsolete",
+                "--ignore=var",
+            ],
+            cwd=copy,
+            env=environment,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        ours = {e.key for e in read_po(LOCALE_DIR / f"{domain}.po")[1:]}
+        regathered = {e.key for e in read_po(copy / "locale/es/LC_MESSAGES" / f"{domain}.po")[1:]}
+        assert sorted(regathered - ours, key=str) == [], (
+            f"{domain}.po lacks these strings: run `make messages` and translate them"
+        )
+        assert sorted(ours - regathered, key=str) == [], (
+            f"{domain}.po keeps strings the code no longer has: run `make messages`"
+        )
