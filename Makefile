@@ -3,8 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Where makemessages looks for strings: the host only (the simulator speaks English).
+I18N := DJANGO_DEBUG=true $(BIN)/python manage.py
+I18N_IGNORE := --ignore=.venv --ignore=var --ignore=simulator --ignore=tests --ignore=bench
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench messages clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,11 +16,14 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 ## Start the host (:8000), the Atomic simulator (:8001) and the task worker.
 run: $(STAMP)
+	@bin/ensure-gettext
+	@$(I18N) compilemessages $(I18N_IGNORE) -v 0
 	@bin/run
 
 ## The whole test suite, on every core (browser tests use Debian's chromium, installed if missing).
 test: $(STAMP)
 	@bin/ensure-chromium
+	@bin/ensure-gettext
 	$(BIN)/pytest -n auto $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -31,6 +37,14 @@ format: $(STAMP)
 ## Side-by-side timings of the hot pages, as ratios to a trivial view.
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+## Gather the host's strings into locale/es (Python, templates, hub.js) and compile them.
+## Translate what is new in the .po files (no empty msgstr, no "fuzzy"), then run it again.
+messages: $(STAMP)
+	@bin/ensure-gettext
+	$(I18N) makemessages -l es --add-location=file --no-obsolete $(I18N_IGNORE)
+	$(I18N) makemessages -d djangojs -l es --add-location=file --no-obsolete $(I18N_IGNORE)
+	$(I18N) compilemessages $(I18N_IGNORE)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

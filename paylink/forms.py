@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.contrib.auth.models import User
+from django.utils.translation import gettext_lazy as _
 from django_otp.admin import OTPAdminAuthenticationForm
 from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -64,11 +65,12 @@ class ThrottledOTPAdminAuthenticationForm(ThrottledSignInMixin, OTPAdminAuthenti
 
 class SignupForm(UserCreationForm):
     email = forms.EmailField(
+        label=_("Email"),
         required=False,
-        help_text="Optional. Used to reset your password and to fill in forms on your behalf.",
+        help_text=_("Optional. Used to reset your password and to fill in forms on your behalf."),
     )
-    first_name = forms.CharField(max_length=150, required=False)
-    last_name = forms.CharField(max_length=150, required=False)
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
 
     class Meta(UserCreationForm.Meta):
         model = User
@@ -79,7 +81,7 @@ class AccountDeleteForm(forms.Form):
     """Deleting an account asks for the password again: a borrowed session is not enough."""
 
     password = forms.CharField(
-        label="Your password",
+        label=_("Your password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
@@ -91,5 +93,5 @@ class AccountDeleteForm(forms.Form):
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]
         if not self.user.check_password(password):
-            raise forms.ValidationError("That is not your password.", code="password_incorrect")
+            raise forms.ValidationError(_("That is not your password."), code="password_incorrect")
         return password

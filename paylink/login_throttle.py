@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils.translation import gettext
 
 from paylink.client_address import address_bucket
 from paylink.rate_limits import (
@@ -38,7 +39,9 @@ class LoginBlock:
 
     @property
     def message(self) -> str:
-        return f"Too many failed sign-in attempts. Try again in {wait_phrase(self.retry_after)}."
+        return gettext("Too many failed sign-in attempts. Try again in %(wait)s.") % {
+            "wait": wait_phrase(self.retry_after)
+        }
 
 
 def _scopes(*, username: str, address: str) -> list[tuple[str, str, int]]:

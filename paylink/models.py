@@ -31,6 +31,8 @@ class Profile(models.Model):
     # the person's task list at Atomic: reconcile reads it until both say nothing can be missed.
     transact_opened_at = models.DateTimeField(null=True, blank=True, db_index=True)
     tasks_listed_at = models.DateTimeField(null=True, blank=True)
+    # The language the person chose in the switcher; blank follows their browser.
+    language = models.CharField(max_length=16, blank=True, choices=settings.LANGUAGES)
 
     def __str__(self) -> str:
         return f"{self.user} ({self.identifier})"

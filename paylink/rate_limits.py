@@ -21,6 +21,8 @@ from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy, ngettext
 
 from paylink.client_address import address_bucket, client_address
 
@@ -87,9 +89,9 @@ def _seconds_left(started: float, window: int, now: float) -> int:
 def wait_phrase(seconds: int) -> str:
     """'1 minute', '15 minutes', '40 seconds': how long, in words a page can show."""
     if seconds < 60:
-        return f"{seconds} second{'s' if seconds != 1 else ''}"
+        return ngettext("%(count)d second", "%(count)d seconds", seconds) % {"count": seconds}
     minutes = math.ceil(seconds / 60)
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
 
 
 # --- Named limits -------------------------------------------------------------------------------
@@ -101,7 +103,8 @@ KeyedBy = Literal["address", "user", "email"]
 class RateLimit:
     name: str
     keyed_by: KeyedBy
-    what: str  # "Too many <what>"
+    # Whole sentences, not "Too many <what>": other languages agree nouns and adjectives.
+    sentence: Promise  # with %(wait)s, e.g. "5 minutes"
 
     def budget(self) -> tuple[int, int]:
         """(count, seconds) from PAYLINK_RATE_LIMITS, read per request so tests can change it."""
@@ -117,13 +120,39 @@ class RateLimit:
 LIMITS = {
     limit.name: limit
     for limit in [
-        RateLimit("sign_in", "address", "sign-in attempts"),
-        RateLimit("sign_up", "address", "sign-ups from your network"),
-        RateLimit("password_reset", "address", "password reset requests"),
-        RateLimit("password_reset_email", "email", "password reset requests for that address"),
-        RateLimit("hub_token", "user", "attempts to open the Payments Hub"),
-        RateLimit("hub_events", "user", "updates from the Payments Hub"),
-        RateLimit("dashboard_refresh", "user", "refreshes"),
+        RateLimit(
+            "sign_in", "address", gettext_lazy("Too many sign-in attempts. Try again in %(wait)s.")
+        ),
+        RateLimit(
+            "sign_up",
+            "address",
+            gettext_lazy("Too many sign-ups from your network. Try again in %(wait)s."),
+        ),
+        RateLimit(
+            "password_reset",
+            "address",
+            gettext_lazy("Too many password reset requests. Try again in %(wait)s."),
+        ),
+        RateLimit(
+            "password_reset_email",
+            "email",
+            gettext_lazy(
+                "Too many password reset requests for that address. Try again in %(wait)s."
+            ),
+        ),
+        RateLimit(
+            "hub_token",
+            "user",
+            gettext_lazy("Too many attempts to open the Payments Hub. Try again in %(wait)s."),
+        ),
+        RateLimit(
+            "hub_events",
+            "user",
+            gettext_lazy("Too many updates from the Payments Hub. Try again in %(wait)s."),
+        ),
+        RateLimit(
+            "dashboard_refresh", "user", gettext_lazy("Too many refreshes. Try again in %(wait)s.")
+        ),
     ]
 }
 
@@ -181,7 +210,7 @@ def rate_limited(*names: str, as_json: bool = False) -> Callable:
                 used_up = rate_limit_hit(names=names, request=request)
                 if used_up is not None:
                     limit, retry_after = used_up
-                    sentence = f"Too many {limit.what}. Try again in {wait_phrase(retry_after)}."
+                    sentence = str(limit.sentence) % {"wait": wait_phrase(retry_after)}
                     return too_many_requests(
                         request, sentence=sentence, retry_after=retry_after, as_json=as_json
                     )

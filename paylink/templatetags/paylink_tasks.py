@@ -7,6 +7,7 @@ from typing import Any
 from django import template
 from django.conf import settings
 from django.urls import reverse
+from django.utils.translation import pgettext_lazy
 
 from paylink.fail_reasons import fail_reason_sentence
 from paylink.models import TaskStatus
@@ -14,10 +15,10 @@ from paylink.models import TaskStatus
 register = template.Library()
 
 _STATUS_LABELS = {
-    TaskStatus.QUEUED: ("Queued", "badge--warn"),
-    TaskStatus.PROCESSING: ("In progress", "badge--warn"),
-    TaskStatus.COMPLETED: ("Completed", "badge--ok"),
-    TaskStatus.FAILED: ("Failed", "badge--bad"),
+    TaskStatus.QUEUED: (pgettext_lazy("task status", "Queued"), "badge--warn"),
+    TaskStatus.PROCESSING: (pgettext_lazy("task status", "In progress"), "badge--warn"),
+    TaskStatus.COMPLETED: (pgettext_lazy("task status", "Completed"), "badge--ok"),
+    TaskStatus.FAILED: (pgettext_lazy("task status", "Failed"), "badge--bad"),
 }
 _TRANSACT_LANGUAGES = ("en", "es")
 
@@ -25,7 +26,7 @@ _TRANSACT_LANGUAGES = ("en", "es")
 @register.filter
 def task_status_label(status: str) -> str:
     # An unknown status from Atomic is shown as it came rather than hidden.
-    return _STATUS_LABELS.get(status, (status.replace("-", " ").capitalize(), ""))[0]
+    return str(_STATUS_LABELS.get(status, (status.replace("-", " ").capitalize(), ""))[0])
 
 
 @register.filter
@@ -42,6 +43,7 @@ def task_fail_sentence(reason: str) -> str:
 def transact_config(context: template.Context) -> dict[str, Any]:
     """What hub.js needs to launch Transact; the publicToken is fetched only on click."""
     request = context.get("request")
+    # Set by LocaleMiddleware, and by paylink/language.py for a signed-in person's saved choice.
     language = getattr(request, "LANGUAGE_CODE", "en") or "en"
     config: dict[str, Any] = {
         "scope": "pay-link",

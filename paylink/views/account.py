@@ -7,6 +7,7 @@ from django.contrib.auth import logout
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
@@ -52,10 +53,12 @@ def account_delete_view(request: HttpRequest) -> HttpResponse:
         # Nothing was deleted: Atomic must stop monitoring first, and can be asked again.
         messages.error(
             request,
-            "Atomic could not be reached to stop monitoring your accounts, so nothing was "
-            "deleted. Please try again in a few minutes.",
+            _(
+                "Atomic could not be reached to stop monitoring your accounts, so nothing was "
+                "deleted. Please try again in a few minutes."
+            ),
         )
-        return _page(request, AccountDeleteForm(user=request.user), status=503)
+        return _page(request, AccountDeleteForm(user=request.user))
     logout(request)
-    messages.success(request, "Your account and all its data have been deleted.")
+    messages.success(request, _("Your account and all its data have been deleted."))
     return redirect("login")

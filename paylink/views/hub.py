@@ -7,6 +7,7 @@ import logging
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HTMX_STOP_POLLING, trigger_client_event
@@ -34,11 +35,13 @@ def _atomic_error_response(error: client.AtomicError, *, doing: str) -> JsonResp
     # The page gets our sentence, never Atomic's text (logged instead): it may name paths or ids.
     # 503 tells the page a retry may work; 502 that Atomic answered but refused.
     if error.retryable:
-        sentence = (
-            f"We couldn't {doing} because Atomic isn't answering right now. Try again in a moment."
-        )
+        sentence = gettext(
+            "We couldn't %(doing)s because Atomic isn't answering right now. Try again in a moment."
+        ) % {"doing": doing}
     else:
-        sentence = f"We couldn't {doing}. If this keeps happening, contact support."
+        sentence = gettext("We couldn't %(doing)s. If this keeps happening, contact support.") % {
+            "doing": doing
+        }
     return JsonResponse(
         {"error": sentence, "retryable": bool(error.retryable)},
         status=503 if error.retryable else 502,
@@ -61,7 +64,7 @@ def token(request: HttpRequest) -> JsonResponse:
         public_token = access_token_issue(user=request.user)
     except client.AtomicError as error:
         logger.warning("Atomic refused an access token: %s", error)
-        return _atomic_error_response(error, doing="open the Payments Hub")
+        return _atomic_error_response(error, doing=gettext("open the Payments Hub"))
     return JsonResponse({"publicToken": public_token})
 
 
@@ -75,10 +78,10 @@ def _json_error(message: str, *, status: int) -> JsonResponse:
 def sdk_event(request: HttpRequest) -> JsonResponse:
     declared = request.META.get("CONTENT_LENGTH") or "0"
     if not declared.isdigit() or int(declared) > SDK_EVENT_MAX_BYTES:
-        return _json_error("The event is too large.", status=413)
+        return _json_error(gettext("The event is too large."), status=413)
     body = request.body
     if len(body) > SDK_EVENT_MAX_BYTES:
-        return _json_error("The event is too large.", status=413)
+        return _json_error(gettext("The event is too large."), status=413)
     try:
         event = sdk_event_parse(body=body)
     except SdkEventInvalid as error:
@@ -90,7 +93,7 @@ def sdk_event(request: HttpRequest) -> JsonResponse:
                 task = sdk_finish_record(profile=profile, event=event)
             except TaskOwnershipError:
                 # Another user's task: the same answer as an unknown one, so ids leak nothing.
-                return _json_error("No such task.", status=404)
+                return _json_error(gettext("No such task."), status=404)
             sdk_event_record(profile=profile, event=event)
             return JsonResponse(
                 {
@@ -106,7 +109,9 @@ def sdk_event(request: HttpRequest) -> JsonResponse:
                 )
             except client.AtomicError as error:
                 logger.warning("Atomic refused the user data update: %s", error)
-                return _atomic_error_response(error, doing="share your details with the company")
+                return _atomic_error_response(
+                    error, doing=gettext("share your details with the company")
+                )
             return JsonResponse({"recorded": True, "sent": sent})
         case _:
             sdk_event_record(profile=profile, event=event)

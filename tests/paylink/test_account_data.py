@@ -18,7 +18,8 @@ HULU = json.loads((Path(__file__).parent.parent / "fixtures/atomic/accounts_hulu
 
 
 def records_of(user: User, identifier: str) -> Profile:
-    profile = Profile.objects.create(user=user, identifier=identifier)
+    # Signing in may have made the profile already; the records need a known identifier.
+    profile, _ = Profile.objects.update_or_create(user=user, defaults={"identifier": identifier})
     Task.objects.create(profile=profile, atomic_id=f"task-{identifier}", status="completed")
     AccountSnapshot.objects.create(profile=profile, payload=HULU, version=1)
     SdkEvent.objects.create(profile=profile, kind="finish", payload={"taskId": "t"})
@@ -121,7 +122,7 @@ def test_deletion_waits_for_atomic_and_keeps_everything_when_it_is_down(
 ):
     atomic.user_end_monitoring.side_effect = AtomicError("Atomic answered 503.", status=503)
     response = alice_client.post(reverse("paylink:account-delete"), {"password": "alice-pass-1234"})
-    assert response.status_code == 503
+    assert response.status_code == 200  # the form again, with the sentence; never a 5xx
     assert b"nothing was deleted" in response.content
     assert User.objects.filter(pk=alice.pk).exists()
     assert WebhookEvent.objects.filter(identifier="hub_alice").exists()

@@ -75,7 +75,7 @@ def test_bob_gets_a_404_for_alices_task():
         factory.assert_not_called()
 
 
-def test_only_sign_in_sign_up_password_reset_and_the_webhook_are_public():
+def test_only_sign_in_sign_up_password_reset_language_and_the_webhook_are_public():
     public = set()
 
     def walk(patterns, namespace: str | None) -> None:
@@ -96,4 +96,7 @@ def test_only_sign_in_sign_up_password_reset_and_the_webhook_are_public():
         "password_reset_confirm",
         "password_reset_complete",
         "paylink:atomic-webhook",
+        # The language switcher (on the sign-in page too) and hub.js's sentences, no secret.
+        "set_language",
+        "javascript-catalog",
     }

@@ -9,14 +9,22 @@
     return;
   }
   const settings = JSON.parse(configElement.textContent);
+  // Sentences come from Django's JavaScript catalogue (/jsi18n/, loaded just before this file);
+  // should it fail to load, the page still works and speaks English.
+  const gettext =
+    typeof window.gettext === "function"
+      ? window.gettext
+      : function (text) {
+          return text;
+        };
 
   const CLOSE_MESSAGES = {
-    unknown: "You closed the Payments Hub.",
-    "task-pending": "Your request is still being processed; we will update this page.",
-    "zero-search-results": "We couldn't find that company.",
-    "manual-fallback": "This company can't be connected automatically yet.",
+    unknown: gettext("You closed the Payments Hub."),
+    "task-pending": gettext("Your request is still being processed; we will update this page."),
+    "zero-search-results": gettext("We couldn't find that company."),
+    "manual-fallback": gettext("This company can't be connected automatically yet."),
   };
-  const CLOSE_GENERIC = "The Payments Hub closed before finishing. You can open it again at any time.";
+  const CLOSE_GENERIC = gettext("The Payments Hub closed before finishing. You can open it again at any time.");
 
   function csrfToken() {
     const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
@@ -80,7 +88,7 @@
       const button = document.createElement("button");
       button.type = "button";
       button.className = "button button--small";
-      button.textContent = "Try again";
+      button.textContent = gettext("Try again");
       button.addEventListener("click", retry);
       alert.append(button);
     }
@@ -91,7 +99,7 @@
     return document.querySelector(selector || "#paylink-task-status") || messagesRegion();
   }
 
-  const CHECKING = "Thanks! We're checking on your request.";
+  const CHECKING = gettext("Thanks! We're checking on your request.");
 
   function announceOutcome(taskId) {
     const listener = function (event) {
@@ -101,7 +109,7 @@
       }
       document.body.removeEventListener("paylink:task-finished", listener);
       if (detail.status === "completed") {
-        showMessage("Done. The company accepted your request.", "success");
+        showMessage(gettext("Done. The company accepted your request."), "success");
       }
     };
     document.body.addEventListener("paylink:task-finished", listener);
@@ -143,11 +151,11 @@
       launch(options);
     };
     if (!window.Atomic || typeof window.Atomic.transact !== "function") {
-      showMessage("The Payments Hub couldn't load. Check your connection and try again.", "error", retry);
+      showMessage(gettext("The Payments Hub couldn't load. Check your connection and try again."), "error", retry);
       return;
     }
     setBusy(trigger, true);
-    showMessage("Opening the Payments Hub…", "info");
+    showMessage(gettext("Opening the Payments Hub…"), "info");
     let answer;
     try {
       answer = await postJSON(settings.tokenUrl, {});
@@ -157,7 +165,7 @@
     if (!answer.ok || !answer.data.publicToken) {
       setBusy(trigger, false);
       const text =
-        answer.data.error || "We couldn't open the Payments Hub right now. Try again in a moment.";
+        answer.data.error || gettext("We couldn't open the Payments Hub right now. Try again in a moment.");
       showMessage(text, "error", retry);
       return;
     }
@@ -187,7 +195,7 @@
           result = await report("finish", payload, details);
         }
         if (!result.ok || !result.data.statusUrl) {
-          showMessage(result.data.error || "We couldn't record that request. Refresh the page to see its status.", "error");
+          showMessage(result.data.error || gettext("We couldn't record that request. Refresh the page to see its status."), "error");
           return;
         }
         const target = taskTarget(options.taskTarget);
