@@ -295,6 +295,8 @@ MAILERS = {
     }
 }
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="hub@localhost")
+# The host's public address, for links in emails and calendar feeds (no request to build them from).
+PAYLINK_SITE_URL = env.str("PAYLINK_SITE_URL", default=f"http://127.0.0.1:{PORT}").rstrip("/")
 
 # --- Security headers ---------------------------------------------------------------------
 SECURE_CSP = {
