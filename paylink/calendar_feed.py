@@ -12,15 +12,11 @@ from icalendar import Calendar, Event
 
 from paylink.models import AccountSnapshot, Profile
 from paylink.selectors.due_dates import DueBill, bill_uid, due_dates_for_payload
+from paylink.services.reminders import language_for_profile
 from paylink.templatetags.paylink_dashboard import money
 
 # How often subscribed calendars are asked to look again (apps may poll less often).
 REFRESH_INTERVAL = timedelta(hours=6)
-
-
-def language_for_profile(*, profile: Profile) -> str:
-    """The person's language: their saved choice where the profile has one, else the site's."""
-    return getattr(profile, "language", "") or settings.LANGUAGE_CODE
 
 
 def _summary(bill: DueBill) -> str:

@@ -37,3 +37,27 @@ def process_webhook_event(event_id: int) -> None:
         logger.warning("webhook event %s is gone or not valid; not processed", event_id)
         return
     webhook_event_process(event=event)
+
+
+@task
+def send_due_reminders() -> None:
+    """Reminder emails for bills coming due; safe to run as often as wanted (each sends once)."""
+    from django.utils import timezone
+
+    from paylink.services.reminders import reminders_send
+
+    run = reminders_send(now=timezone.now())
+    logger.info("due reminders: %s sent, %s skipped, %s failed", run.sent, run.skipped, run.failed)
+
+
+@task
+def send_weekly_summaries() -> None:
+    """The weekly summary emails; each person gets at most one per week, however often it runs."""
+    from django.utils import timezone
+
+    from paylink.services.reminders import weekly_summary_send
+
+    run = weekly_summary_send(now=timezone.now())
+    logger.info(
+        "weekly summaries: %s sent, %s skipped, %s failed", run.sent, run.skipped, run.failed
+    )
