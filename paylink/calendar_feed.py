@@ -15,7 +15,8 @@ from paylink.selectors.due_dates import DueBill, bill_uid, due_dates_for_payload
 from paylink.services.reminders import language_for_profile
 from paylink.templatetags.paylink_dashboard import money
 
-# How often subscribed calendars are asked to look again (apps may poll less often).
+# How often subscribed calendars are asked to look again (apps may poll less often); the
+# X-PUBLISHED-TTL below says the same to Outlook.
 REFRESH_INTERVAL = timedelta(hours=6)
 
 
@@ -53,7 +54,8 @@ def calendar_feed_for(*, profile: Profile, snapshot: AccountSnapshot | None, tod
         calendar.add("calscale", "GREGORIAN")
         calendar.add("x-wr-calname", _("Bills due"))
         calendar.add("refresh-interval", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
-        calendar.add("x-published-ttl", REFRESH_INTERVAL)
+        # Outlook reads this one; it is an extension property, so icalendar takes it as text.
+        calendar.add("x-published-ttl", "PT6H")
         bills = due_dates_for_payload(payload=snapshot.payload if snapshot else {}).bills
         for bill in bills:
             if bill.due_day < today:
