@@ -328,3 +328,13 @@ def test_the_scheduled_tasks_send_each_email_once_however_often_they_run(alice, 
         "Reminder",
         "Your bills this week",
     ]
+
+
+def test_a_deployment_whose_emailed_links_point_at_this_machine_is_warned(settings):
+    from paylink.checks import site_url_check
+
+    settings.DEBUG = settings.TESTING = settings.SIMULATOR_MODE = False
+    settings.PAYLINK_SITE_URL = "http://127.0.0.1:8000"
+    assert [w.id for w in site_url_check()] == ["paylink.W001"]
+    settings.PAYLINK_SITE_URL = "https://hub.example.com"
+    assert site_url_check() == []
