@@ -338,3 +338,46 @@ def test_a_deployment_whose_emailed_links_point_at_this_machine_is_warned(settin
     assert [w.id for w in site_url_check()] == ["paylink.W001"]
     settings.PAYLINK_SITE_URL = "https://hub.example.com"
     assert site_url_check() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_at_the_same_moment_send_one_email(alice, mailoutbox):
+    """Two workers, each on its own database connection, both past the cheap check: the unique
+    claim inside the sending transaction lets only one of them send."""
+    import threading
+
+    from django.db import connection
+
+    preferences_of(alice, email_reminders=True)
+    snapshot_with(alice, _hulu())
+    both_checked = threading.Barrier(2, timeout=10)
+    real_send = EmailMultiAlternatives.send
+    runs = []
+
+    def checked_by_both(**kwargs) -> bool:
+        both_checked.wait()
+        return False
+
+    def slow_send(self, *args, **kwargs):
+        # Hold the claim open a little, as an SMTP server would, so the other run meets it.
+        threading.Event().wait(0.2)
+        return real_send(self, *args, **kwargs)
+
+    def worker() -> None:
+        try:
+            runs.append(reminders_send(now=NOW))
+        finally:
+            connection.close()
+
+    with (
+        mock.patch("paylink.services.reminders._already_sent", side_effect=checked_by_both),
+        mock.patch.object(EmailMultiAlternatives, "send", slow_send),
+    ):
+        threads = [threading.Thread(target=worker) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    assert sorted((r.sent, r.skipped, r.failed) for r in runs) == [(0, 1, 0), (1, 0, 0)]
+    assert len(mailoutbox) == 1
+    assert ReminderDelivery.objects.count() == 1
