@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -29,3 +31,8 @@ class ReminderPreferencesForm(forms.ModelForm):
                 "On Mondays: what is due this week, what is overdue, savings found."
             ),
         }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Checkboxes come before their labels on the page, where a trailing colon reads wrongly.
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)

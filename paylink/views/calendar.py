@@ -22,7 +22,9 @@ def _preferences_for_token(token: str) -> ReminderPreferences | None:
     # Looked up by digest, so the index search leaks nothing about the token; then compared in
     # constant time, so the answer does not either.
     preferences = (
-        ReminderPreferences.objects.filter(calendar_token_sha256=calendar_token_digest(token))
+        ReminderPreferences.objects.filter(
+            calendar_token_sha256=calendar_token_digest(token), profile__user__is_active=True
+        )
         .select_related("profile")
         .first()
     )

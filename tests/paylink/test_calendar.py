@@ -116,6 +116,19 @@ def test_a_feed_before_the_first_sync_is_empty_but_valid(alice):
     assert _events(Client().get(_feed_url(alice))) == []
 
 
+def test_a_bill_without_an_amount_still_shows_its_due_date(alice, today):
+    snapshot_with(alice, bill_account(account_id="acct-a", biller="Hulu", due=today, amount=None))
+    [event] = _events(Client().get(_feed_url(alice)))
+    assert str(event["SUMMARY"]) == "Hulu bill due"
+
+
+def test_a_deactivated_persons_feed_is_a_404(alice):
+    url = _feed_url(alice)
+    alice.is_active = False
+    alice.save()
+    assert Client().get(url).status_code == 404
+
+
 def test_an_unknown_token_is_a_404(alice):
     preferences_of(alice)
     assert Client().get("/calendar/not-a-real-token.ics").status_code == 404

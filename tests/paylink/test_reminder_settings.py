@@ -28,6 +28,9 @@ def test_the_page_shows_the_defaults_of_three_days_and_no_email_until_asked(alic
     assert form["weekly_summary"].value() is False
     assert b'name="csrfmiddlewaretoken"' in response.content
     assert f'action="{URL}"'.encode() in response.content
+    assert b'<label for="id_email_reminders">Email me before each due date</label>' in (
+        response.content
+    )
 
 
 def test_the_nav_links_to_the_reminder_settings(alice_client):
