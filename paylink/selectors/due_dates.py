@@ -34,6 +34,12 @@ class DueDates:
     monthly_savings: Decimal
 
 
+def _last_four(number: str) -> str:
+    # A number of four characters or fewer would be shown whole: then none of it is shown.
+    number = number.strip()
+    return number[-4:] if len(number) > 4 else ""
+
+
 def due_dates_for_payload(*, payload: object) -> DueDates:
     """Every bill that has an account id and a due date, soonest first.
 
@@ -55,7 +61,7 @@ def due_dates_for_payload(*, payload: object) -> DueDates:
                 biller=account.company.name,
                 amount=billing.amount,
                 due_day=timezone.localtime(billing.due_date).date(),
-                account_last_four=billing.account_number.strip()[-4:],
+                account_last_four=_last_four(billing.account_number),
                 autopay=billing.autopay.enabled if billing.autopay else None,
             )
         )

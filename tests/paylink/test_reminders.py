@@ -69,6 +69,15 @@ def test_the_full_account_number_appears_nowhere_in_the_email(alice, mailoutbox)
     assert "1919" in message.body and "1919" in html
 
 
+def test_a_short_account_number_is_not_shown_at_all(alice, mailoutbox):
+    preferences_of(alice, email_reminders=True)
+    snapshot_with(alice, _hulu(number="4321"))
+    reminders_send(now=NOW)
+    [message] = mailoutbox
+    assert "4321" not in message.body + message.alternatives[0][0]
+    assert "Account ending" not in message.body
+
+
 def test_the_email_has_plain_text_an_html_alternative_and_one_click_unsubscribe_headers(
     alice, mailoutbox
 ):
