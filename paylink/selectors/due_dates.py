@@ -87,14 +87,17 @@ class MonthDay:
 class Month:
     first: date
     weeks: tuple[tuple[MonthDay, ...], ...]
+    # The bills due within the month itself, soonest first: the same days as a plain list.
+    bills: tuple[DueBill, ...]
     previous: date
     next: date
 
 
 def month_of_due_dates(*, payload: object, first: date, today: date) -> Month:
     """The weeks (Monday first) of the month starting at `first`, each day with its bills."""
+    bills = due_dates_for_payload(payload=payload).bills
     by_day: dict[date, list[DueBill]] = {}
-    for bill in due_dates_for_payload(payload=payload).bills:
+    for bill in bills:
         by_day.setdefault(bill.due_day, []).append(bill)
     weeks = tuple(
         tuple(
@@ -112,4 +115,7 @@ def month_of_due_dates(*, payload: object, first: date, today: date) -> Month:
     )
     previous = (first - timedelta(days=1)).replace(day=1)
     following = (first + timedelta(days=31)).replace(day=1)
-    return Month(first=first, weeks=weeks, previous=previous, next=following)
+    in_month = tuple(
+        b for b in bills if (b.due_day.year, b.due_day.month) == (first.year, first.month)
+    )
+    return Month(first=first, weeks=weeks, bills=in_month, previous=previous, next=following)

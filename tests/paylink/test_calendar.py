@@ -187,6 +187,24 @@ def test_the_month_view_puts_alices_bills_on_their_days_and_never_bobs(alice, bo
     assert b"Hulu: $20.46" in response.content
     assert b"Spotify" not in response.content
     assert b'aria-current="date"' in response.content
+    assert [b.biller for b in month.bills] == ["Hulu"]
+    assert f'<time datetime="{today:%Y-%m-%d}">'.encode() in response.content
+
+
+def test_the_month_lists_only_the_bills_of_that_month(alice, alice_client):
+    snapshot_with(
+        alice,
+        bill_account(account_id="a", biller="Hulu", due=date(2027, 3, 1)),
+        bill_account(account_id="b", biller="Comcast", due=date(2027, 4, 1)),
+    )
+    response = alice_client.get("/calendar/", {"month": "2027-03"})
+    assert [b.biller for b in response.context["month"].bills] == ["Hulu"]
+    # April 1st still shows in March's last row of the grid, greyed as another month's day.
+    cells = [c for week in response.context["month"].weeks for c in week if c.bills]
+    assert [(c.day, c.in_month) for c in cells] == [
+        (date(2027, 3, 1), True),
+        (date(2027, 4, 1), False),
+    ]
 
 
 @pytest.mark.parametrize("value", ["2027-02", "1999-13", "nonsense", "99999-01", ""])
