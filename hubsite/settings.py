@@ -270,7 +270,7 @@ STORAGES = {
     },
 }
 
-# Outgoing mail (password resets): the console in debug and simulator mode, else SMTP at
+# Outgoing mail (password resets, reminders): the console in debug and simulator mode, else SMTP at
 # EMAIL_URL, e.g. smtp+tls://user:password@mail.example.com:587.
 _email = env.email_url("EMAIL_URL", default="smtp://localhost:25")
 _email_backend = env.str(
