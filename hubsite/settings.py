@@ -111,6 +111,10 @@ PAYLINK_RECONCILE_CALLS_PER_SECOND = env.int("PAYLINK_RECONCILE_CALLS_PER_SECOND
 # Periodic jobs (paylink/tasks.py, run by the scheduler): recovery and retention.
 # When reconcile runs, in crontab syntax (UTC; days of the week by name, e.g. Mon, or *).
 PAYLINK_RECONCILE_SCHEDULE = env.str("PAYLINK_RECONCILE_SCHEDULE", default="*/5 * * * *")
+# When reminder emails (daily) and weekly summaries (Mondays) go out, crontab syntax, UTC. Each
+# email goes once whatever the schedule, so running them more often only sends sooner.
+PAYLINK_REMINDERS_SCHEDULE = env.str("PAYLINK_REMINDERS_SCHEDULE", default="0 8 * * *")
+PAYLINK_WEEKLY_SUMMARY_SCHEDULE = env.str("PAYLINK_WEEKLY_SUMMARY_SCHEDULE", default="0 8 * * Mon")
 # A task RUNNING longer than this lost its worker: it is queued again (our tasks are safe to run
 # twice), and failed with a note after PAYLINK_TASK_MAX_ATTEMPTS tries.
 PAYLINK_TASK_STUCK_AFTER_SECONDS = env.int("PAYLINK_TASK_STUCK_AFTER_SECONDS", default=1800)
@@ -330,7 +334,7 @@ STORAGES = {
     },
 }
 
-# Outgoing mail (password resets): the console in debug and simulator mode, else SMTP at
+# Outgoing mail (password resets, reminders): the console in debug and simulator mode, else SMTP at
 # EMAIL_URL, e.g. smtp+tls://user:password@mail.example.com:587.
 _email = env.email_url("EMAIL_URL", default="smtp://localhost:25")
 _email_backend = env.str(
@@ -355,6 +359,8 @@ MAILERS = {
     }
 }
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="hub@localhost")
+# The host's public address, for links in emails and calendar feeds (no request to build them from).
+PAYLINK_SITE_URL = env.str("PAYLINK_SITE_URL", default=f"http://127.0.0.1:{PORT}").rstrip("/")
 
 # --- Security headers ---------------------------------------------------------------------
 SECURE_CSP = {

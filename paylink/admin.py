@@ -17,7 +17,15 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from paylink import client
-from paylink.models import AccountSnapshot, Profile, SdkEvent, Task, WebhookEvent, WebhookState
+from paylink.models import (
+    AccountSnapshot,
+    Profile,
+    ReminderDelivery,
+    SdkEvent,
+    Task,
+    WebhookEvent,
+    WebhookState,
+)
 from paylink.services.account_deletion import account_delete
 from paylink.services.accounts import accounts_sync, monitoring_end
 from paylink.services.webhooks import webhook_event_process
@@ -284,3 +292,14 @@ class SdkEventAdmin(_EvidenceAdmin):
     @admin.display(description="Payload")
     def payload_pretty(self, event: SdkEvent) -> SafeString:
         return _pretty(event.payload)
+
+
+@admin.register(ReminderDelivery)
+class ReminderDeliveryAdmin(_EvidenceAdmin):
+    """Which reminder emails went out. Deleting a row lets that email be sent again."""
+
+    list_display = ["sent_at", "profile", "kind", "account_id", "due_date"]
+    list_filter = ["kind"]
+    search_fields = ["profile__user__username", "account_id"]
+    list_select_related = ["profile__user"]
+    date_hierarchy = "sent_at"

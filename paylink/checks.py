@@ -9,6 +9,7 @@ General checks run on every `check` and management command; `deploy=True` ones w
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import checks
@@ -206,5 +207,23 @@ def throttle_cache_check(app_configs: Any = None, **kwargs: Any) -> list[checks.
             hint="Set THROTTLE_CACHE_URL (or CACHE_URL) to a Redis URL whose maxmemory-policy "
             "is noeviction, e.g. redis://127.0.0.1:6379/2.",
             id="paylink.E009",
+        )
+    ]
+
+
+@checks.register()
+def site_url_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Outside debug, reminder emails and calendar feeds need the host's public address."""
+    if settings.DEBUG or settings.TESTING or settings.SIMULATOR_MODE:
+        return []
+    host = urlsplit(settings.PAYLINK_SITE_URL).hostname or ""
+    if host not in {"127.0.0.1", "localhost", "::1", ""}:
+        return []
+    return [
+        checks.Warning(
+            f"PAYLINK_SITE_URL is {settings.PAYLINK_SITE_URL}: links in reminder emails and "
+            "calendar feeds would point at this machine.",
+            hint="Set PAYLINK_SITE_URL to the address people use, e.g. https://hub.example.com.",
+            id="paylink.W001",
         )
     ]

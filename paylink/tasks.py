@@ -172,3 +172,29 @@ def clear_expired_sessions() -> dict[str, Any]:
         return {"ok": True}
 
     return _run_alone("clear_expired_sessions", job)
+
+
+@cron(settings.PAYLINK_REMINDERS_SCHEDULE)
+@task
+def send_due_reminders() -> dict[str, Any]:
+    """Reminder emails for bills coming due; safe to run as often as wanted (each sends once)."""
+    from paylink.services.reminders import reminders_send
+
+    def job() -> dict[str, Any]:
+        run = reminders_send(now=timezone.now())
+        return {"sent": run.sent, "skipped": run.skipped, "failed": run.failed}
+
+    return _run_alone("send_due_reminders", job)
+
+
+@cron(settings.PAYLINK_WEEKLY_SUMMARY_SCHEDULE)
+@task
+def send_weekly_summaries() -> dict[str, Any]:
+    """The weekly summary emails; each person gets at most one per week, however often it runs."""
+    from paylink.services.reminders import weekly_summary_send
+
+    def job() -> dict[str, Any]:
+        run = weekly_summary_send(now=timezone.now())
+        return {"sent": run.sent, "skipped": run.skipped, "failed": run.failed}
+
+    return _run_alone("send_weekly_summaries", job)

@@ -12,8 +12,9 @@ from paylink.services.profiles import profile_for_user
 
 pytestmark = pytest.mark.django_db
 
-# Atomic cannot sign in: the webhook proves itself with its signature instead.
-PUBLIC_NAMES = {"webhook", "atomic-webhook", "webhooks"}
+# Atomic cannot sign in: the webhook proves itself with its signature instead. Calendar apps and
+# mail clients cannot either: the feed and the unsubscribe link carry a secret of their own.
+PUBLIC_NAMES = {"webhook", "atomic-webhook", "webhooks", "calendar-feed", "unsubscribe"}
 
 
 def _paylink_urls() -> list[tuple[str, str]]:
@@ -75,7 +76,7 @@ def test_bob_gets_a_404_for_alices_task():
         factory.assert_not_called()
 
 
-def test_only_sign_in_sign_up_password_reset_language_and_the_webhook_are_public():
+def test_only_sign_in_sign_up_reset_language_the_webhook_feed_and_unsubscribe_are_public():
     public = set()
 
     def walk(patterns, namespace: str | None) -> None:
@@ -99,4 +100,6 @@ def test_only_sign_in_sign_up_password_reset_language_and_the_webhook_are_public
         # The language switcher (on the sign-in page too) and hub.js's sentences, no secret.
         "set_language",
         "javascript-catalog",
+        "paylink:calendar-feed",
+        "paylink:unsubscribe",
     }

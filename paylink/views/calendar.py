@@ -1,0 +1,78 @@
+"""The private iCalendar feed of due dates (its secret URL is the credential) and the month view."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import date
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.dates import WEEKDAYS_ABBR
+from django.views.decorators.http import require_GET
+
+from paylink.calendar_feed import calendar_feed_for
+from paylink.models import AccountSnapshot, ReminderPreferences, calendar_token_digest
+from paylink.selectors.dashboard import snapshot_for_user
+from paylink.selectors.due_dates import month_of_due_dates
+
+
+def _preferences_for_token(token: str) -> ReminderPreferences | None:
+    # Looked up by digest, so the index search leaks nothing about the token; then compared in
+    # constant time, so the answer does not either.
+    preferences = (
+        ReminderPreferences.objects.filter(
+            calendar_token_sha256=calendar_token_digest(token), profile__user__is_active=True
+        )
+        .select_related("profile")
+        .first()
+    )
+    if preferences is None or not hmac.compare_digest(
+        preferences.calendar_token.encode(), token.encode()
+    ):
+        return None
+    return preferences
+
+
+@login_not_required
+@require_GET
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    preferences = _preferences_for_token(token)
+    if preferences is None:
+        # Unknown or revoked: the same 404 either way, so old links reveal nothing.
+        raise Http404
+    profile = preferences.profile
+    snapshot = AccountSnapshot.objects.filter(profile=profile).first()
+    body = calendar_feed_for(profile=profile, snapshot=snapshot, today=timezone.localdate())
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="bills.ics"'
+    # Someone's bills: a shared cache must never keep them.
+    response["Cache-Control"] = "private"
+    return response
+
+
+def _month_param(value: str, *, today: date) -> date:
+    """`?month=2026-12` as the first of that month; anything else is this month."""
+    try:
+        year, month = (int(part) for part in value.split("-"))
+        if 1900 <= year <= 2200:
+            return date(year, month, 1)
+    except ValueError:
+        pass
+    return today.replace(day=1)
+
+
+@require_GET
+def calendar_month(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    first = _month_param(request.GET.get("month", ""), today=today)
+    snapshot = snapshot_for_user(user=request.user)
+    month = month_of_due_dates(
+        payload=snapshot.payload if snapshot else {}, first=first, today=today
+    )
+    return render(
+        request,
+        "paylink/calendar_month.html",
+        {"month": month, "weekdays": [WEEKDAYS_ABBR[i] for i in range(7)]},
+    )

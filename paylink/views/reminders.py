@@ -1,0 +1,90 @@
+"""Reminder settings (signed in) and one-click unsubscribe from reminder emails (signed link)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from paylink.models import ReminderKind
+from paylink.reminder_forms import ReminderPreferencesForm
+from paylink.services.profiles import profile_for_user
+from paylink.services.reminder_preferences import (
+    calendar_token_rotate,
+    reminder_preferences_for_profile,
+    reminder_preferences_update,
+    reminders_unsubscribe,
+)
+from paylink.unsubscribe_tokens import unsubscribe_token_read
+
+
+@require_http_methods(["GET", "POST"])
+def reminder_settings(request: HttpRequest) -> HttpResponse:
+    preferences = reminder_preferences_for_profile(profile=profile_for_user(user=request.user))
+    if request.method == "POST":
+        form = ReminderPreferencesForm(request.POST, instance=preferences)
+        if form.is_valid():
+            reminder_preferences_update(
+                preferences=preferences,
+                days_before=form.cleaned_data["days_before"],
+                email_reminders=form.cleaned_data["email_reminders"],
+                weekly_summary=form.cleaned_data["weekly_summary"],
+            )
+            messages.success(request, _("Your reminder settings are saved."))
+            return redirect("paylink:reminder-settings")
+    else:
+        form = ReminderPreferencesForm(instance=preferences)
+    feed_path = reverse("paylink:calendar-feed", args=[preferences.calendar_token])
+    feed_url = request.build_absolute_uri(feed_path)
+    return render(
+        request,
+        "paylink/reminder_settings.html",
+        {
+            "form": form,
+            "feed_url": feed_url,
+            "webcal_url": "webcal://" + feed_url.split("://", 1)[1],
+            "has_email": bool(request.user.email),
+        },
+    )
+
+
+@require_POST
+def calendar_link_renew(request: HttpRequest) -> HttpResponse:
+    preferences = reminder_preferences_for_profile(profile=profile_for_user(user=request.user))
+    calendar_token_rotate(preferences=preferences)
+    messages.success(
+        request,
+        _("Here is your new calendar link. The old one no longer works: subscribe with this one."),
+    )
+    return redirect(reverse("paylink:reminder-settings") + "#calendar")
+
+
+# The signed token is the credential: mail clients POST here without a session or a CSRF
+# cookie (RFC 8058 one-click), so neither can be asked for.
+@csrf_exempt
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    found = unsubscribe_token_read(token=token)
+    if found is None:
+        # A forged, altered or foreign token: nothing to say about whose it might be.
+        raise Http404
+    preferences, kind = found
+    if request.method == "GET":
+        # Link scanners follow GETs: only a POST (the button, or the mail client) unsubscribes.
+        return render(
+            request,
+            "paylink/unsubscribe.html",
+            {"kind": kind, "is_weekly": kind is ReminderKind.WEEKLY, "done": False},
+        )
+    reminders_unsubscribe(preferences=preferences, kind=kind)
+    return render(
+        request,
+        "paylink/unsubscribe.html",
+        {"kind": kind, "is_weekly": kind is ReminderKind.WEEKLY, "done": True},
+    )
