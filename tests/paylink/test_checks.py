@@ -153,6 +153,7 @@ def test_local_hosts_or_a_proxy_header_pass(hosts, proxy_header):
 
 
 @override_settings(ATOMIC_API_SECRET="")
+@pytest.mark.django_db  # model checks read the database's features (check constraints)
 def test_check_deploy_runs_the_hosts_checks():
     with pytest.raises(SystemCheckError, match=r"paylink\.E007"):
         call_command("check", deploy=True)
