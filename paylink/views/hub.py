@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HTMX_STOP_POLLING, trigger_client_event
 
 from paylink import client
@@ -44,7 +44,7 @@ def _atomic_error_response(error: client.AtomicError, *, doing: str) -> JsonResp
     )
 
 
-@require_GET
+@require_safe
 def hub(request: HttpRequest) -> HttpResponse:
     profile_for_user(user=request.user)
     # htmx asks for the recent list again whenever a task on the page finishes.
@@ -110,7 +110,7 @@ def sdk_event(request: HttpRequest) -> JsonResponse:
             return JsonResponse({"recorded": True})
 
 
-@require_GET
+@require_safe
 def task_status(request: HttpRequest, task_id: str) -> HttpResponse:
     refresh = task_status_refresh(task=task_for_user(user=request.user, atomic_id=task_id))
     task = refresh.task

@@ -1,0 +1,34 @@
+"""Request-wide behaviour of the host: every refusal says why in a sentence."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+# Django's own refusals that come without a word: a 405 from `require_POST` and friends or a
+# class-based view, and the bare 4xx a view may build. Each gets one plain sentence instead.
+_SENTENCES = {
+    400: "The request could not be understood.",
+    403: "You are not allowed to do that.",
+    404: "There is nothing at this address.",
+    405: "This address does not accept {method} requests; it accepts {allowed}.",
+}
+
+
+class RefusalSentenceMiddleware:
+    """Fills the empty body of a 4xx with a sentence saying what was refused."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        template = _SENTENCES.get(response.status_code)
+        if template is None or response.streaming or response.content:
+            return response
+        response.content = template.format(
+            method=request.method, allowed=response.get("Allow", "other methods")
+        ).encode()
+        response["Content-Type"] = "text/plain; charset=utf-8"
+        return response
