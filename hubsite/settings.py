@@ -86,6 +86,9 @@ ATOMIC_CONNECT_TIMEOUT = env.float("ATOMIC_CONNECT_TIMEOUT", default=3.05)
 ATOMIC_READ_TIMEOUT = env.float("ATOMIC_READ_TIMEOUT", default=10.0)
 # The longest Retry-After the client will sleep for before giving up on a 429.
 ATOMIC_MAX_RETRY_AFTER = env.float("ATOMIC_MAX_RETRY_AFTER", default=10.0)
+# Seconds all calls to Atomic made while a person waits (a page, the token, an admin action)
+# get together, retries included; background syncs keep the timeouts above.
+ATOMIC_REQUEST_DEADLINE_SECONDS = env.float("ATOMIC_REQUEST_DEADLINE_SECONDS", default=4.0)
 
 # --- The host's PayLink behaviour ------------------------------------------------------------
 PAYLINK_HUB_APPS = env.list("PAYLINK_HUB_APPS", default=["expenses", "suggestions"])
@@ -138,6 +141,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "paylink.middleware.RefusalSentenceMiddleware",
+    "paylink.middleware.AtomicDeadlineMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -1,10 +1,14 @@
-"""Request-wide behaviour of the host: every refusal says why in a sentence."""
+"""Request-wide behaviour of the host: every refusal says why in a sentence, and calls to
+Atomic made inside a request have a deadline of their own."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+
+from paylink import client
 
 # Django's own refusals that come without a word: a 405 from `require_POST` and friends or a
 # class-based view, and the bare 4xx a view may build. Each gets one plain sentence instead.
@@ -32,3 +36,15 @@ class RefusalSentenceMiddleware:
         ).encode()
         response["Content-Type"] = "text/plain; charset=utf-8"
         return response
+
+
+class AtomicDeadlineMiddleware:
+    """Calls to Atomic made while a request is served share ATOMIC_REQUEST_DEADLINE_SECONDS,
+    so a slow Atomic costs a person a few seconds and a sentence, never a stuck worker."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with client.deadline(settings.ATOMIC_REQUEST_DEADLINE_SECONDS):
+            return self.get_response(request)
