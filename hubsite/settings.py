@@ -89,6 +89,9 @@ ATOMIC_MAX_RETRY_AFTER = env.float("ATOMIC_MAX_RETRY_AFTER", default=10.0)
 # Seconds all calls to Atomic made while a person waits (a page, the token, an admin action)
 # get together, retries included; background syncs keep the timeouts above.
 ATOMIC_REQUEST_DEADLINE_SECONDS = env.float("ATOMIC_REQUEST_DEADLINE_SECONDS", default=4.0)
+# How many of those may wait on Atomic at once in one web process (0: no limit); the rest are
+# refused at once with a sentence, so threads stay free for pages. Half of GUNICORN_THREADS.
+ATOMIC_REQUEST_CONCURRENCY = env.int("ATOMIC_REQUEST_CONCURRENCY", default=4)
 
 # --- The host's PayLink behaviour ------------------------------------------------------------
 PAYLINK_HUB_APPS = env.list("PAYLINK_HUB_APPS", default=["expenses", "suggestions"])

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -91,6 +92,22 @@ def deadline(seconds: float) -> Iterator[None]:
         yield
     finally:
         _deadline.reset(token)
+
+
+_slots: dict[int, threading.BoundedSemaphore] = {}
+_slots_lock = threading.Lock()
+
+
+def _request_slots() -> threading.BoundedSemaphore | None:
+    """How many calls made inside web requests may wait on Atomic at once in this process
+    (ATOMIC_REQUEST_CONCURRENCY; 0 for no limit), so a slow Atomic cannot take every thread."""
+    size = int(settings.ATOMIC_REQUEST_CONCURRENCY)
+    if size <= 0:
+        return None
+    with _slots_lock:
+        if size not in _slots:
+            _slots[size] = threading.BoundedSemaphore(size)
+        return _slots[size]
 
 
 def _seconds_left() -> float | None:
@@ -264,17 +281,29 @@ class AtomicClient:
 
     def _call(self, method: str, path: str, *, json: Any = None, params: Any = None) -> Any:
         """One request; the parsed JSON answer (None for an empty 2xx), or AtomicError."""
-        started = time.monotonic()
         until = _deadline.get()
-        timeout = None
-        if until is not None:
-            if until <= started:
-                logger.warning(
-                    "atomic %s %s not sent: the request's deadline has passed", method, path
-                )
-                raise AtomicError(f"Atomic did not answer {method} {path} in time.", retryable=True)
+        if until is None:
+            return self._exchange(method, path, json=json, params=params, timeout=None)
+        if until <= time.monotonic():
+            logger.warning("atomic %s %s not sent: the request's deadline has passed", method, path)
+            raise AtomicError(f"Atomic did not answer {method} {path} in time.", retryable=True)
+        slots = _request_slots()
+        if slots is not None and not slots.acquire(blocking=False):
+            # Enough of this process's threads already wait on Atomic; the rest serve pages.
+            logger.warning("atomic %s %s not sent: too many calls already waiting", method, path)
+            raise AtomicError(f"Atomic is busy; {method} {path} was not sent.", retryable=True)
+        try:
             connect, read = self.timeout
             timeout = _DeadlineTimeout(until=until, connect=connect, read=read)
+            return self._exchange(method, path, json=json, params=params, timeout=timeout)
+        finally:
+            if slots is not None:
+                slots.release()
+
+    def _exchange(
+        self, method: str, path: str, *, json: Any, params: Any, timeout: Timeout | None
+    ) -> Any:
+        started = time.monotonic()
         try:
             response = self.session.request(
                 method,

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -12,6 +13,7 @@ import pytest
 
 from paylink.client import AtomicError, TaskStatusReport, atomic_client, deadline
 from tests.paylink.atomic_stub import AtomicStub, Reply
+from tests.waiting import wait_until
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "atomic"
 
@@ -341,3 +343,29 @@ def test_a_nested_deadline_never_extends_the_outer_one(stub):
     with deadline(0.3), deadline(5.0), pytest.raises(AtomicError):
         atomic_client().task_status_get(task_id="t1")
     assert time.monotonic() - started < 0.8
+
+
+def test_under_a_deadline_a_call_beyond_the_concurrency_limit_is_refused_at_once(stub, settings):
+    settings.ATOMIC_REQUEST_CONCURRENCY = 1
+    stub.play(Reply(body=fixture("task_status.json"), delay=1.0))
+
+    def first_call() -> None:
+        with deadline(3.0):
+            atomic_client().task_status_get(task_id="t1")
+
+    waiting = threading.Thread(target=first_call)
+    waiting.start()
+    wait_until(lambda: stub.seen, what="the first call to reach Atomic")
+    started = time.monotonic()
+    with deadline(3.0), pytest.raises(AtomicError) as info:
+        atomic_client().task_status_get(task_id="t2")
+    assert time.monotonic() - started < 0.2
+    assert (info.value.retryable, "busy" in str(info.value)) == (True, True)
+    # Background calls are not counted: this one waits its turn at Atomic and succeeds.
+    assert atomic_client().task_status_get(task_id="t3").status == "failed"
+    waiting.join()
+    assert [seen.path for seen in stub.seen] == ["/task/t1/status", "/task/t3/status"]
+    # The slot is given back: the next call under a deadline goes through.
+    stub.play(Reply(body=fixture("task_status.json")))
+    with deadline(3.0):
+        assert atomic_client().task_status_get(task_id="t4").status == "failed"
