@@ -103,6 +103,8 @@ PAYLINK_STATUS_REFRESH_SECONDS = env.int("PAYLINK_STATUS_REFRESH_SECONDS", defau
 PAYLINK_WEBHOOK_MAX_BYTES = env.int("PAYLINK_WEBHOOK_MAX_BYTES", default=256 * 1024)
 # Tasks queued or processing for longer than this are asked about by paylink_reconcile.
 PAYLINK_RECONCILE_AFTER_SECONDS = env.int("PAYLINK_RECONCILE_AFTER_SECONDS", default=300)
+# A task id reported by a browser that Atomic has not confirmed as the user's by then is dropped.
+PAYLINK_UNCONFIRMED_TASK_SECONDS = env.int("PAYLINK_UNCONFIRMED_TASK_SECONDS", default=86400)
 # A demo user created by `make run` in simulator mode.
 PAYLINK_DEMO_USERNAME = env.str("PAYLINK_DEMO_USERNAME", default="demo")
 PAYLINK_DEMO_PASSWORD = env.str("PAYLINK_DEMO_PASSWORD", default="demo-pass-1234")

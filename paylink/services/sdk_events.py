@@ -11,7 +11,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from paylink import client
 from paylink.models import Profile, SdkEvent, SdkEventKind, Task
 from paylink.services.accounts import accounts_sync_request
-from paylink.services.tasks import task_record
+from paylink.services.tasks import task_confirm_and_record
 from paylink.vendor_json import JsonRejected, atomic_id, json_object_parse, text
 
 logger = logging.getLogger(__name__)
@@ -148,13 +148,16 @@ def sdk_data_request_answer(
 
 
 def sdk_finish_record(*, profile: Profile, event: SdkEventInput) -> Task:
-    """Record the task Transact finished, then ask for a sync: it often means new accounts.
+    """Record the task Transact finished once Atomic confirms it is this user's, then ask for
+    a sync: it often means new accounts. A task Atomic cannot confirm yet waits, unsynced.
 
-    Raises `paylink.services.tasks.TaskOwnershipError` when the task is another user's.
+    Raises `paylink.services.tasks.TaskOwnershipError` when the task is another user's and
+    `TaskUnknownError` when Atomic does not know it.
     """
     details = {"operation": event.launch.operation}
     if event.launch.operation == "action":
         details |= {"action_type": event.launch.action_type, "account_id": event.launch.account_id}
-    change = task_record(profile=profile, atomic_id=event.task_atomic_id, **details)
-    accounts_sync_request(profile=profile)
+    change = task_confirm_and_record(profile=profile, atomic_id=event.task_atomic_id, **details)
+    if not change.task.awaiting_confirmation:
+        accounts_sync_request(profile=profile)
     return change.task

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -24,7 +24,7 @@ from paylink.services.sdk_events import (
     sdk_event_record,
     sdk_finish_record,
 )
-from paylink.services.tasks import TaskOwnershipError, task_status_refresh
+from paylink.services.tasks import TaskOwnershipError, TaskUnknownError, task_status_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def sdk_event(request: HttpRequest) -> JsonResponse:
         case SdkEventKind.FINISH:
             try:
                 task = sdk_finish_record(profile=profile, event=event)
-            except TaskOwnershipError:
+            except (TaskOwnershipError, TaskUnknownError):
                 # Another user's task: the same answer as an unknown one, so ids leak nothing.
                 return _json_error("No such task.", status=404)
             sdk_event_record(profile=profile, event=event)
@@ -113,6 +113,9 @@ def sdk_event(request: HttpRequest) -> JsonResponse:
 @require_safe
 def task_status(request: HttpRequest, task_id: str) -> HttpResponse:
     refresh = task_status_refresh(task=task_for_user(user=request.user, atomic_id=task_id))
+    if refresh.gone:
+        # Atomic does not know it or names another user: as if it had never been reported.
+        raise Http404("No such task.")
     task = refresh.task
     context = {"task": task, "check_failed": bool(refresh.error)}
     if not request.htmx:

@@ -5,7 +5,8 @@ The URLs come from the URLconf (`tests.paylink.routes`), so an endpoint added la
 too. Each request goes out as anonymous, alice (a customer) or carol (staff), with or without
 CSRF checks, with any method, and with garbage, huge or deeply nested bodies, NUL and odd
 unicode, very long ids and query strings, and bob's ids in place of alice's. Bounded: a fixed
-sweep plus `EXAMPLES` generated requests, a few seconds in all.
+sweep of every route, `EXAMPLES_PER_ROUTE` generated requests for each of the host's own
+routes and `ADMIN_EXAMPLES` over the admin's, about 1,500 requests and a few seconds in all.
 
 `/webhooks/atomic/` is sent everything too, but its answers are only counted (see
 `WEBHOOK_ANSWERS`, printed with `-s`), only held to never accepting an unsigned request:

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from paylink.client import AtomicError
+from paylink.client import AtomicError, TaskDetails
 from paylink.models import SdkEvent, Task
 from paylink.services.profiles import profile_for_user
 
@@ -24,6 +24,29 @@ def alice() -> User:
 @pytest.fixture
 def bob() -> User:
     return User.objects.create_user("bob", "bob@example.com", "bob-pass-1234")
+
+
+def details_of(task_id: str, *, owner: User, status: str = "queued") -> TaskDetails:
+    """Atomic's details of `task_id`, naming `owner`'s identifier."""
+    return TaskDetails(
+        id=task_id,
+        status=status,
+        fail_reason=None,
+        authenticated=None,
+        company_id="company-hulu",
+        company_name="Hulu",
+        product="pay-link",
+        identifier=profile_for_user(user=owner).identifier,
+        created_at=None,
+        updated_at=None,
+        metadata={},
+    )
+
+
+@pytest.fixture
+def atomic_confirms_alice(atomic, alice):
+    atomic.task_details_get.side_effect = lambda *, task_id: details_of(task_id, owner=alice)
+    return atomic
 
 
 def _post(client: Client, body: object, **extra):
@@ -97,7 +120,9 @@ def test_a_data_request_atomic_refuses_is_a_json_error(alice_client, atomic):
     }
 
 
-def test_a_finish_records_the_task_and_returns_its_status_url(alice_client, alice, atomic):
+def test_a_finish_records_the_task_and_returns_its_status_url(
+    alice_client, alice, atomic_confirms_alice
+):
     with mock.patch("paylink.services.sdk_events.accounts_sync_request") as sync:
         response = _post(alice_client, {"kind": "finish", "payload": {"taskId": "task-42"}})
     assert response.status_code == 200
@@ -109,7 +134,7 @@ def test_a_finish_records_the_task_and_returns_its_status_url(alice_client, alic
     assert SdkEvent.objects.get().task_atomic_id == "task-42"
 
 
-def test_a_finish_of_an_action_records_what_was_launched(alice_client, atomic):
+def test_a_finish_of_an_action_records_what_was_launched(alice_client, atomic_confirms_alice):
     with mock.patch("paylink.services.sdk_events.accounts_sync_request"):
         _post(
             alice_client,
@@ -235,7 +260,9 @@ def test_any_event_carrying_a_task_id_of_the_wrong_shape_is_a_400(alice_client, 
 @pytest.mark.parametrize(
     "task_id", ["65b3f3c8b871a9626c36d103", "0b6f6c2e-8d4a-4f43-9a9e-3c1f5b2a7d10", "x" * 64]
 )
-def test_a_finish_with_an_object_id_or_a_uuid_is_recorded(alice_client, atomic, task_id):
+def test_a_finish_with_an_object_id_or_a_uuid_is_recorded(
+    alice_client, atomic_confirms_alice, task_id
+):
     with mock.patch("paylink.services.sdk_events.accounts_sync_request"):
         response = _post(alice_client, {"kind": "finish", "payload": {"taskId": task_id}})
     assert response.status_code == 200

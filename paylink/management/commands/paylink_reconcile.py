@@ -1,7 +1,9 @@
 """Catch up on what webhooks missed (Atomic retries a webhook only three times).
 
-Two passes: tasks stuck in queued/processing are asked about one by one; then each user's
-task list is read so tasks the host never heard of are recorded. Every item stands alone: an
+Unconfirmed task ids older than PAYLINK_UNCONFIRMED_TASK_SECONDS expire first. Then two
+passes: tasks stuck in queued/processing are asked about one by one (an unconfirmed one only
+whose it is, and dropped when Atomic does not know it); then each user's task list is read
+so tasks the host never heard of are recorded. Every item stands alone: an
 error from Atomic is reported and the command moves on.
 """
 
@@ -25,11 +27,20 @@ class Command(BaseCommand):
     help = "Ask Atomic about stuck tasks and record tasks the host never heard of."
 
     def handle(self, *args: Any, **options: Any) -> None:
+        self._expire_unconfirmed()
         errors = self._stuck_tasks() + self._user_tasks(client.atomic_client())
         if errors:
             # A non-zero exit lets cron or a scheduler flag the run; the next run retries.
             raise CommandError(f"Reconcile finished with {errors} error(s).")
         self.stdout.write("Reconcile finished.")
+
+    def _expire_unconfirmed(self) -> None:
+        # A task id only a browser vouched for, that Atomic never confirmed in all this time,
+        # was made up or mistyped: asking about it forever would fail every run.
+        cutoff = timezone.now() - timedelta(seconds=settings.PAYLINK_UNCONFIRMED_TASK_SECONDS)
+        expired, _ = Task.objects.filter(awaiting_confirmation=True, created_at__lt=cutoff).delete()
+        if expired:
+            self.stdout.write(f"{expired} unconfirmed task(s) expired")
 
     def _stuck_tasks(self) -> int:
         cutoff = timezone.now() - timedelta(seconds=settings.PAYLINK_RECONCILE_AFTER_SECONDS)
@@ -43,7 +54,10 @@ class Command(BaseCommand):
         errors = 0
         for task in stuck.iterator():
             refresh = task_status_refresh(task=task, windowed=False)
-            if refresh.error:
+            if refresh.gone:
+                # Atomic does not know it (404) or it is nobody's here: given up, not an error.
+                self.stdout.write(f"task {task.atomic_id}: dropped, not a task of this user")
+            elif refresh.error:
                 errors += 1
                 self.stderr.write(f"task {task.atomic_id}: {refresh.error}")
             elif refresh.task.status != task.status:
