@@ -6,6 +6,8 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from django.contrib.auth.models import User
+from django.urls import reverse
 
 from paylink.services.accounts import accounts_sync
 from paylink.services.profiles import profile_for_user
@@ -14,6 +16,11 @@ from tests.paylink.atomic_stub import AtomicStub, Reply
 pytestmark = pytest.mark.django_db
 
 SLOW = 2.0
+
+
+@pytest.fixture
+def bob(db) -> User:
+    return User.objects.create_user("bob", "bob@example.com", "bob-pass-1234")
 
 
 @pytest.fixture
@@ -56,6 +63,26 @@ def test_a_data_request_answer_is_cut_at_the_deadline_too(alice_client, alice, s
     assert response.status_code == 503
     assert "share your details" in response.json()["error"]
     assert time.monotonic() - started < 1.0
+
+
+def test_an_admin_action_shares_one_deadline_and_reports_what_it_could_not_do(
+    client, alice, bob, slow_atomic
+):
+    staff = User.objects.create_superuser("sam", password="sam-pass-1234")
+    client.force_login(staff)
+    profiles = [profile_for_user(user=alice), profile_for_user(user=bob)]
+    slow_atomic.play(Reply(body={}, delay=SLOW))
+    started = time.monotonic()
+    response = client.post(
+        reverse("admin:paylink_profile_changelist"),
+        {"action": "end_monitoring", "_selected_action": [str(p.pk) for p in profiles]},
+        follow=True,
+    )
+    # Two slow calls, one deadline: the first times out, the second is not even sent.
+    assert time.monotonic() - started < 1.5
+    assert len(slow_atomic.seen) == 1
+    shown = [str(message) for message in response.context["messages"]]
+    assert any("End monitoring: 2 failed" in message and "in time" in message for message in shown)
 
 
 def test_a_background_sync_waits_for_the_same_slow_answer(alice, slow_atomic):
