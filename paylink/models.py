@@ -69,10 +69,9 @@ class Task(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     # When Atomic was last asked for this task's status (webhooks do not touch it).
     status_checked_at = models.DateTimeField(null=True, blank=True)
-    # Reported by a browser and not yet confirmed by Atomic to be this profile's (the task's
-    # details name another identifier, or Atomic cannot be asked right now). Such a task is not
-    # listed, is asked about only to confirm it, and expires; a signed webhook or the user's
-    # task list at Atomic settles whose it is.
+    # Reported by a browser while Atomic could not be asked whose it is. Such a task is not
+    # listed, is asked about only to confirm it, and expires; its details at Atomic, a signed
+    # webhook or the user's task list settle whose it is.
     awaiting_confirmation = models.BooleanField(default=False)
 
     class Meta:

@@ -168,6 +168,11 @@ def task_status_refresh(*, task: Task, windowed: bool = True) -> TaskRefresh:
     return TaskRefresh(task=change.task, checked=True)
 
 
+# Atomic's answers meaning "no such task": 404 for an id it never issued, 400 or 422 for one
+# that cannot even be an id.
+_NOT_A_TASK = frozenset({400, 404, 422})
+
+
 def _task_from_details(
     *, profile: Profile, atomic_id: str, details: client.TaskDetails, **launch: str
 ) -> TaskChange:
@@ -189,7 +194,7 @@ def _task_confirm(*, task: Task) -> TaskRefresh:
     try:
         details = client.atomic_client().task_details_get(task_id=task.atomic_id)
     except client.AtomicError as error:
-        if error.status == 404:
+        if error.status in _NOT_A_TASK:
             logger.info("Task %s is unknown to Atomic; dropped", task.atomic_id)
             task.delete()
             return TaskRefresh(task=task, gone=True)
@@ -228,9 +233,9 @@ def task_confirm_and_record(*, profile: Profile, atomic_id: str, **launch: str) 
     try:
         details = client.atomic_client().task_details_get(task_id=atomic_id)
     except client.AtomicError as error:
-        if not error.retryable:
-            # 404 for an id Atomic never issued; any other refusal means the same here.
+        if error.status in _NOT_A_TASK:
             raise TaskUnknownError(atomic_id) from None
+        # Atomic slow, away, or refusing us (a key problem is not the user's fault): keep it.
         logger.warning("Task %s kept unconfirmed: %s", atomic_id, error)
         return task_record(profile=profile, atomic_id=atomic_id, confirmed=False, **launch)
     if details.identifier != profile.identifier:

@@ -213,3 +213,12 @@ def test_reconcile_expires_unconfirmed_tasks_and_gives_up_on_ids_atomic_does_not
     asked = [call.kwargs["task_id"] for call in atomic.task_details_get.call_args_list]
     assert "old-made-up" not in asked
     atomic.task_status_get.assert_not_called()
+
+
+def test_when_atomic_refuses_the_hosts_key_the_task_waits_instead_of_being_called_unknown(
+    alice_client, atomic, sync
+):
+    atomic.task_details_get.side_effect = AtomicError("Atomic answered 401.", status=401)
+    response = _finish(alice_client, "t-1")
+    assert response.status_code == 200
+    assert Task.objects.get().awaiting_confirmation is True
