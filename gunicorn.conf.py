@@ -1,6 +1,50 @@
-"""gunicorn settings for the web process, from the environment (see the Procfile)."""
+"""gunicorn's configuration for the host: `gunicorn -c gunicorn.conf.py` (the app is named here).
+
+Threaded workers (gthread), because a request may wait on Atomic: a waiting thread holds one
+slot, not a whole process, so the sign-in page keeps answering while a few people's tokens
+are slow. Calls to Atomic inside a request end within ATOMIC_REQUEST_DEADLINE_SECONDS, well
+under `timeout`, so a worker is never killed for waiting on Atomic.
+
+Every value can be set from the environment; a value that is not a number stops the start with
+a sentence naming it, rather than running with a surprise.
+"""
+
+from __future__ import annotations
 
 import os
 
-bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+
+def _whole(name: str, default: int, *, minimum: int = 1) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SystemExit(f"{name} is {raw!r}; it must be a whole number.") from None
+    if value < minimum:
+        raise SystemExit(f"{name} is {value}; it must be at least {minimum}.")
+    return value
+
+
+wsgi_app = "hubsite.wsgi:application"
+# Loopback by default: in production a reverse proxy (TLS, buffering) sits in front.
+bind = os.environ.get("GUNICORN_BIND", f"127.0.0.1:{os.environ.get('PORT') or 8000}")
+
+worker_class = "gthread"
+# WEB_CONCURRENCY is the name platforms set; two processes survive one crashing.
+workers = _whole("WEB_CONCURRENCY", 2)
+threads = _whole("GUNICORN_THREADS", 8)
+# A worker silent this long is restarted; requests end long before (Atomic's deadline is 4 s).
+timeout = _whole("GUNICORN_TIMEOUT", 30)
+graceful_timeout = _whole("GUNICORN_GRACEFUL_TIMEOUT", 30)
+# Longer than gunicorn's 2 s so a proxy's pooled connections are not dropped between requests.
+keepalive = _whole("GUNICORN_KEEPALIVE", 5)
+
+# Addresses whose X-Forwarded-* headers are believed (the proxy's); others' are ignored.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+# One line per request on stdout, errors on stderr: the platform collects both.
+accesslog = "-"
+errorlog = "-"
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'

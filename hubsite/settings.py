@@ -88,6 +88,12 @@ ATOMIC_CONNECT_TIMEOUT = env.float("ATOMIC_CONNECT_TIMEOUT", default=3.05)
 ATOMIC_READ_TIMEOUT = env.float("ATOMIC_READ_TIMEOUT", default=10.0)
 # The longest Retry-After the client will sleep for before giving up on a 429.
 ATOMIC_MAX_RETRY_AFTER = env.float("ATOMIC_MAX_RETRY_AFTER", default=10.0)
+# Seconds all calls to Atomic made while a person waits (a page, the token, an admin action)
+# get together, retries included; background syncs keep the timeouts above.
+ATOMIC_REQUEST_DEADLINE_SECONDS = env.float("ATOMIC_REQUEST_DEADLINE_SECONDS", default=4.0)
+# How many of those may wait on Atomic at once in one web process (0: no limit); the rest are
+# refused at once with a sentence, so threads stay free for pages. Half of GUNICORN_THREADS.
+ATOMIC_REQUEST_CONCURRENCY = env.int("ATOMIC_REQUEST_CONCURRENCY", default=4)
 
 # --- The host's PayLink behaviour ------------------------------------------------------------
 PAYLINK_HUB_APPS = env.list("PAYLINK_HUB_APPS", default=["expenses", "suggestions"])
@@ -127,6 +133,8 @@ PAYLINK_WEBHOOK_REDRIVE_AFTER_SECONDS = env.int(
 PAYLINK_TASK_RESULT_RETENTION_DAYS = env.int("PAYLINK_TASK_RESULT_RETENTION_DAYS", default=14)
 PAYLINK_WEBHOOK_EVENT_RETENTION_DAYS = env.int("PAYLINK_WEBHOOK_EVENT_RETENTION_DAYS", default=90)
 PAYLINK_SDK_EVENT_RETENTION_DAYS = env.int("PAYLINK_SDK_EVENT_RETENTION_DAYS", default=90)
+# A task id reported by a browser that Atomic has not confirmed as the user's by then is dropped.
+PAYLINK_UNCONFIRMED_TASK_SECONDS = env.int("PAYLINK_UNCONFIRMED_TASK_SECONDS", default=86400)
 # A demo user created by `make run` in simulator mode.
 PAYLINK_DEMO_USERNAME = env.str("PAYLINK_DEMO_USERNAME", default="demo")
 PAYLINK_DEMO_PASSWORD = env.str("PAYLINK_DEMO_PASSWORD", default="demo-pass-1234")
@@ -197,6 +205,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "paylink.middleware.RefusalSentenceMiddleware",
+    "paylink.middleware.AtomicDeadlineMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

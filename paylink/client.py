@@ -4,13 +4,21 @@ One `requests.Session` per configuration, with default (connect, read) timeouts 
 hang, and urllib3 retries on connection errors and on 429/502/503/504 only. Every failure comes
 out as one `AtomicError` whose message is safe to show and log: it never carries the API key,
 the secret, a publicToken or a response body.
+
+Calls made while a person waits run under `deadline(seconds)`: together they get that long,
+retries and Retry-After waits included, so a slow Atomic cannot hold a web worker for the
+tens of seconds a background sync may spend.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,6 +29,7 @@ from django.conf import settings
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import InvalidHeader, MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
+from urllib3.util.timeout import Timeout
 
 from paylink.vendor_json import fail_reason, flag, text, when
 
@@ -36,6 +45,8 @@ RETRY_TOTAL = 2
 RETRY_BACKOFF = 0.2
 # Atomic's messages are short; anything longer is cut so a log line stays a line.
 MESSAGE_MAX = 200
+# Under a deadline, a retry is only worth starting with at least this long left to answer.
+DEADLINE_MARGIN = 0.5
 
 
 class AtomicError(Exception):
@@ -64,20 +75,82 @@ class AtomicError(Exception):
         return self.message
 
 
-class _CappedRetry(Retry):
-    """urllib3's Retry, except that a 429 asking for a longer wait than we allow gives up.
+# When (time.monotonic()) the calls of the current request must be done; None outside one.
+# A context variable, so each thread (and task) of a web worker has its own.
+_deadline: ContextVar[float | None] = ContextVar("atomic_deadline", default=None)
 
-    urllib3 would clamp the wait to `retry_after_max` and still retry; a web request must not
-    sleep that long, so the 429 goes back to the caller as a retryable AtomicError instead.
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Every call to Atomic inside the block, retries and waits included, ends within `seconds`
+    of entering it; one that cannot raises a retryable AtomicError ("did not answer in time").
+    A deadline already in force and sooner is kept."""
+    until = time.monotonic() + seconds
+    current = _deadline.get()
+    token = _deadline.set(until if current is None else min(current, until))
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+_slots: dict[int, threading.BoundedSemaphore] = {}
+_slots_lock = threading.Lock()
+
+
+def _request_slots() -> threading.BoundedSemaphore | None:
+    """How many calls made inside web requests may wait on Atomic at once in this process
+    (ATOMIC_REQUEST_CONCURRENCY; 0 for no limit), so a slow Atomic cannot take every thread."""
+    size = int(settings.ATOMIC_REQUEST_CONCURRENCY)
+    if size <= 0:
+        return None
+    with _slots_lock:
+        if size not in _slots:
+            _slots[size] = threading.BoundedSemaphore(size)
+        return _slots[size]
+
+
+def _seconds_left() -> float | None:
+    until = _deadline.get()
+    return None if until is None else until - time.monotonic()
+
+
+class _DeadlineTimeout(Timeout):
+    """A (connect, read) timeout that never reaches past the deadline: urllib3 clones it for
+    each attempt, and each clone gets only the time then left as its total."""
+
+    def __init__(self, *, until: float, connect: float, read: float) -> None:
+        # A timeout must be positive; an expired deadline gets the smallest, which times out.
+        super().__init__(connect=connect, read=read, total=max(until - time.monotonic(), 0.001))
+        self.until = until
+
+    def clone(self) -> _DeadlineTimeout:
+        return _DeadlineTimeout(until=self.until, connect=self._connect, read=self._read)  # type: ignore[arg-type]
+
+
+class _CappedRetry(Retry):
+    """urllib3's Retry, except that it gives up instead of waiting longer than allowed.
+
+    A 429 asking for a longer wait than `retry_after_max` gives up (urllib3 would clamp the
+    wait and still retry); under a deadline, so does any retry whose wait would pass it. The
+    answer in hand goes back to the caller as a retryable AtomicError.
     """
 
     def increment(self, method=None, url=None, response=None, error=None, **kwargs):  # type: ignore[no-untyped-def]
+        wait = None
         if response is not None and response.status == 429:
             wait = _retry_after_seconds(response.headers.get("Retry-After"))
             if wait is not None and wait > self.retry_after_max:
                 # With raise_on_status off, urllib3 hands the 429 itself back to us.
                 raise MaxRetryError(kwargs.get("_pool"), url, ResponseError("Retry-After too long"))
-        return super().increment(method, url, response, error, **kwargs)
+        retry = super().increment(method, url, response, error, **kwargs)
+        left = _seconds_left()
+        if left is not None:
+            # The next attempt needs its wait plus some time to answer; without both, stop now.
+            wait = wait if wait is not None else retry.get_backoff_time()
+            if wait + DEADLINE_MARGIN >= left:
+                raise MaxRetryError(kwargs.get("_pool"), url, ResponseError("deadline reached"))
+        return retry
 
 
 def _retry_after_seconds(value: str | None) -> float | None:
@@ -192,13 +265,44 @@ _NOT_JSON = object()
 
 
 class AtomicClient:
-    def __init__(self, *, base_url: str, api_key: str, api_secret: str, session: requests.Session):
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        api_key: str,
+        api_secret: str,
+        session: requests.Session,
+        timeout: tuple[float, float] = (3.05, 10.0),
+    ):
         self.base_url = base_url.rstrip("/")
         self._headers = {"x-api-key": api_key, "x-api-secret": api_secret}
         self.session = session
+        self.timeout = timeout
 
     def _call(self, method: str, path: str, *, json: Any = None, params: Any = None) -> Any:
         """One request; the parsed JSON answer (None for an empty 2xx), or AtomicError."""
+        until = _deadline.get()
+        if until is None:
+            return self._exchange(method, path, json=json, params=params, timeout=None)
+        if until <= time.monotonic():
+            logger.warning("atomic %s %s not sent: the request's deadline has passed", method, path)
+            raise AtomicError(f"Atomic did not answer {method} {path} in time.", retryable=True)
+        slots = _request_slots()
+        if slots is not None and not slots.acquire(blocking=False):
+            # Enough of this process's threads already wait on Atomic; the rest serve pages.
+            logger.warning("atomic %s %s not sent: too many calls already waiting", method, path)
+            raise AtomicError(f"Atomic is busy; {method} {path} was not sent.", retryable=True)
+        try:
+            connect, read = self.timeout
+            timeout = _DeadlineTimeout(until=until, connect=connect, read=read)
+            return self._exchange(method, path, json=json, params=params, timeout=timeout)
+        finally:
+            if slots is not None:
+                slots.release()
+
+    def _exchange(
+        self, method: str, path: str, *, json: Any, params: Any, timeout: Timeout | None
+    ) -> Any:
         started = time.monotonic()
         try:
             response = self.session.request(
@@ -207,6 +311,7 @@ class AtomicClient:
                 json=json,
                 params=params,
                 headers={**self._headers, "accept": "application/json"},
+                timeout=timeout,
             )
         except requests.Timeout:
             logger.warning("atomic %s %s timed out", method, path)
@@ -368,4 +473,5 @@ def atomic_client() -> AtomicClient:
         api_key=settings.ATOMIC_API_KEY,
         api_secret=settings.ATOMIC_API_SECRET,
         session=session,
+        timeout=timeout,
     )

@@ -1,11 +1,57 @@
-"""Response headers the whole site owes signed-in people."""
+"""Request-wide behaviour of the host: every refusal says why in a sentence, calls to Atomic
+made inside a request have a deadline of their own, and signed-in pages are never stored."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext_lazy as _
+
+from paylink import client
+
+# Django's own refusals that come without a word: a 405 from `require_POST` and friends or a
+# class-based view, and the bare 4xx a view may build. Each gets one plain sentence instead.
+_SENTENCES = {
+    400: _("The request could not be understood."),
+    403: _("You are not allowed to do that."),
+    404: _("There is nothing at this address."),
+    405: _("This address does not accept {method} requests; it accepts {allowed}."),
+}
+
+
+class RefusalSentenceMiddleware:
+    """Fills the empty body of a 4xx with a sentence saying what was refused."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        template = _SENTENCES.get(response.status_code)
+        if template is None or response.streaming or response.content:
+            return response
+        response.content = (
+            str(template)
+            .format(method=request.method, allowed=response.get("Allow", _("other methods")))
+            .encode()
+        )
+        response["Content-Type"] = "text/plain; charset=utf-8"
+        return response
+
+
+class AtomicDeadlineMiddleware:
+    """Calls to Atomic made while a request is served share ATOMIC_REQUEST_DEADLINE_SECONDS,
+    so a slow Atomic costs a person a few seconds and a sentence, never a stuck worker."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with client.deadline(settings.ATOMIC_REQUEST_DEADLINE_SECONDS):
+            return self.get_response(request)
 
 
 class NoStoreForSignedInMiddleware:

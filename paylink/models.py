@@ -78,6 +78,10 @@ class Task(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     # When Atomic was last asked for this task's status (webhooks do not touch it).
     status_checked_at = models.DateTimeField(null=True, blank=True)
+    # Reported by a browser while Atomic could not be asked whose it is. Such a task is not
+    # listed, is asked about only to confirm it, and expires; its details at Atomic, a signed
+    # webhook or the user's task list settle whose it is.
+    awaiting_confirmation = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at"]

@@ -1,9 +1,25 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, register_converter
 
 from paylink import views
+from paylink.vendor_json import ATOMIC_ID
 from paylink.views import account, calendar, hub, reminders
+
+
+class AtomicIdConverter:
+    """Only Atomic's id shape reaches a view: anything else is a 404 before any query."""
+
+    regex = ATOMIC_ID.pattern
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(AtomicIdConverter, "atomic_id")
 
 app_name = "paylink"
 
@@ -13,7 +29,7 @@ urlpatterns = [
     path("hub/", hub.hub, name="hub"),
     path("hub/token/", hub.token, name="token"),
     path("hub/events/", hub.sdk_event, name="sdk-event"),
-    path("hub/tasks/<str:task_id>/", hub.task_status, name="task"),
+    path("hub/tasks/<atomic_id:task_id>/", hub.task_status, name="task"),
     path("settings/reminders/", reminders.reminder_settings, name="reminder-settings"),
     path(
         "settings/reminders/calendar-link/",

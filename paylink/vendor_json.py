@@ -29,6 +29,20 @@ _OPENERS = frozenset(b"[{")
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
+# Atomic's ids (tasks, users, accounts) are 24-hex-digit ObjectIds today. Letters, digits, "_"
+# and "-" up to 64 (the columns' size) also admit a UUID or a prefixed id should Atomic change
+# scheme, and exclude everything that could move a URL path ("/", ".", "%"), break a header or
+# a log line, or that a database refuses (NUL, lone surrogates).
+ATOMIC_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def atomic_id(value: object) -> str | None:
+    """`value` when it is a string shaped like one of Atomic's ids, else None."""
+    if isinstance(value, str) and ATOMIC_ID.fullmatch(value):
+        return value
+    return None
+
+
 class JsonRejected(ValueError):
     """The input is not JSON the host accepts; the message says why, in a sentence."""
 

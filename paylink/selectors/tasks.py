@@ -18,5 +18,7 @@ def task_for_user(*, user: AbstractBaseUser, atomic_id: str) -> Task:
 
 
 def tasks_recent_for_user(*, user: AbstractBaseUser, limit: int = 10) -> QuerySet[Task]:
-    """The user's latest tasks, newest first."""
-    return Task.objects.filter(profile__user=user).order_by("-created_at")[:limit]
+    """The user's latest tasks, newest first; none that Atomic has yet to confirm as theirs."""
+    return Task.objects.filter(profile__user=user, awaiting_confirmation=False).order_by(
+        "-created_at"
+    )[:limit]

@@ -84,10 +84,21 @@ def atomic_budget_wait(*, now: float | None = None) -> None:
         time.sleep(max(0.0, second + 1 - time.time()))
 
 
+def reconcile_unconfirmed_expire(*, now: datetime | None = None) -> int:
+    """Delete task ids only a browser vouched for that Atomic never confirmed in
+    PAYLINK_UNCONFIRMED_TASK_SECONDS: made up or mistyped, asking about them would fail for ever."""
+    cutoff = (now or timezone.now()) - timedelta(seconds=settings.PAYLINK_UNCONFIRMED_TASK_SECONDS)
+    expired, _ = Task.objects.filter(awaiting_confirmation=True, created_at__lt=cutoff).delete()
+    return expired
+
+
 def reconcile_task_check(*, task: Task) -> ReconcileOutcome:
     """Ask Atomic about one quiet task (through the one path that does so)."""
     atomic_budget_wait()
     refresh = task_status_refresh(task=task, windowed=False)
+    if refresh.gone:
+        # Atomic does not know it (404), or it is nobody's here: given up, not an error.
+        return ReconcileOutcome(lines=(f"task {task.atomic_id}: dropped, not a task of this user",))
     if refresh.error:
         line = f"task {task.atomic_id}: {refresh.error}"
         return ReconcileOutcome(lines=(line,), errors=(line,))
@@ -147,6 +158,7 @@ def reconcile_enqueue(*, now: datetime | None = None) -> tuple[int, int]:
     A unit still waiting from an earlier sweep is not enqueued twice."""
     from paylink.tasks import reconcile_profile, reconcile_task
 
+    reconcile_unconfirmed_expire(now=now)
     window = settings.PAYLINK_RECONCILE_AFTER_SECONDS
     tasks = people = 0
     for task in reconcile_stuck_tasks(now=now):

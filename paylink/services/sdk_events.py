@@ -11,12 +11,13 @@ from django.contrib.auth.models import AbstractBaseUser
 from paylink import client
 from paylink.models import Profile, SdkEvent, SdkEventKind, Task
 from paylink.services.accounts import accounts_sync_request
-from paylink.services.tasks import task_record
-from paylink.vendor_json import JsonRejected, json_object_parse, text
+from paylink.services.tasks import task_confirm_and_record
+from paylink.vendor_json import JsonRejected, atomic_id, json_object_parse, text
 
 logger = logging.getLogger(__name__)
 
 SDK_EVENT_MAX_BYTES = 16 * 1024
+_ID_RULE = "1 to 64 letters, digits, hyphens or underscores."
 
 
 class SdkEventInvalid(ValueError):
@@ -44,7 +45,8 @@ class SdkEventInput:
 
     @property
     def task_atomic_id(self) -> str:
-        return text(self.payload.get("taskId"), 64)
+        # Checked by sdk_event_parse: an id of Atomic's shape, or absent.
+        return atomic_id(self.payload.get("taskId")) or ""
 
 
 def sdk_event_parse(*, body: bytes) -> SdkEventInput:
@@ -67,17 +69,26 @@ def sdk_event_parse(*, body: bytes) -> SdkEventInput:
     operation = launch.get("operation") or "manage"
     if operation not in ("manage", "action"):
         raise SdkEventInvalid("The launch operation must be manage or action.")
-    if kind == SdkEventKind.FINISH:
-        task_id = payload.get("taskId")
-        if not isinstance(task_id, str) or not 0 < len(task_id) <= 64:
-            raise SdkEventInvalid("A finish event needs the taskId Transact reported.")
+    task_id = payload.get("taskId")
+    if kind == SdkEventKind.FINISH and task_id is None:
+        raise SdkEventInvalid("A finish event needs the taskId Transact reported.")
+    # The id is stored, put in URLs and sent to Atomic: only Atomic's id shape gets that far.
+    if task_id is not None and atomic_id(task_id) is None:
+        raise SdkEventInvalid(f"The taskId is not an Atomic task id: {_ID_RULE}")
+    details = {}
+    for key in ("actionType", "accountId"):
+        value = launch.get(key) or ""
+        # Our pages take both from Atomic's account payload, so they have its id shape too.
+        if value and atomic_id(value) is None:
+            raise SdkEventInvalid(f"The launch {key} is not one of Atomic's ids: {_ID_RULE}")
+        details[key] = value
     return SdkEventInput(
         kind=kind,
         payload=payload,
         launch=LaunchInfo(
             operation=operation,
-            action_type=text(launch.get("actionType"), 64),
-            account_id=text(launch.get("accountId"), 64),
+            action_type=details["actionType"],
+            account_id=details["accountId"],
         ),
     )
 
@@ -137,13 +148,16 @@ def sdk_data_request_answer(
 
 
 def sdk_finish_record(*, profile: Profile, event: SdkEventInput) -> Task:
-    """Record the task Transact finished, then ask for a sync: it often means new accounts.
+    """Record the task Transact finished once Atomic confirms it is this user's, then ask for
+    a sync: it often means new accounts. A task Atomic cannot confirm yet waits, unsynced.
 
-    Raises `paylink.services.tasks.TaskOwnershipError` when the task is another user's.
+    Raises `paylink.services.tasks.TaskOwnershipError` when the task is another user's and
+    `TaskUnknownError` when Atomic does not know it.
     """
     details = {"operation": event.launch.operation}
     if event.launch.operation == "action":
         details |= {"action_type": event.launch.action_type, "account_id": event.launch.account_id}
-    change = task_record(profile=profile, atomic_id=event.task_atomic_id, **details)
-    accounts_sync_request(profile=profile)
+    change = task_confirm_and_record(profile=profile, atomic_id=event.task_atomic_id, **details)
+    if not change.task.awaiting_confirmation:
+        accounts_sync_request(profile=profile)
     return change.task

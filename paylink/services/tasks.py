@@ -17,7 +17,12 @@ logger = logging.getLogger(__name__)
 
 
 class TaskOwnershipError(Exception):
-    """A task id arrived for one user but the host already holds it for another."""
+    """A task id arrived for one user but the host already holds it for another, or Atomic
+    says it is another user's."""
+
+
+class TaskUnknownError(Exception):
+    """Atomic does not know the task id: made up, mistyped, or long gone."""
 
 
 @dataclass(frozen=True)
@@ -62,12 +67,18 @@ def task_record(
     fail_reason: str | None = None,
     authenticated: bool | None = None,
     patched: bool = False,
+    confirmed: bool = True,
     **details: str,
 ) -> TaskChange:
     """Create or update the task `atomic_id` for `profile`.
 
     The status only moves forward (queued, processing, then completed or failed), so a
     late or replayed report can never undo a newer one; `patched=True` is the exception.
+
+    `confirmed=False` is for a task only a browser vouches for: it is kept awaiting
+    confirmation. Every other source (a signed webhook, the user's task list or the task's
+    details at Atomic) is Atomic's word: it confirms the task, and takes it from another
+    profile that had only claimed it, unconfirmed.
     Raises TaskOwnershipError when the task belongs to another profile.
     """
     unknown = set(details) - set(_DETAIL_FIELDS)
@@ -75,10 +86,20 @@ def task_record(
         raise TypeError(f"task_record() got unknown details: {', '.join(sorted(unknown))}")
     with transaction.atomic():
         task, created = Task.objects.select_for_update().get_or_create(
-            atomic_id=atomic_id, defaults={"profile": profile}
+            atomic_id=atomic_id,
+            defaults={"profile": profile, "awaiting_confirmation": not confirmed},
         )
         if task.profile_id != profile.pk:
-            raise TaskOwnershipError(atomic_id)
+            if not (confirmed and task.awaiting_confirmation):
+                raise TaskOwnershipError(atomic_id)
+            # Another user's browser reported this id first; Atomic says whose it is. What
+            # that browser said it launched goes with the claim.
+            logger.warning("Task %s was claimed by another user; given to its owner", atomic_id)
+            task.profile = profile
+            for name in _DETAIL_FIELDS:
+                setattr(task, name, "")
+        if confirmed:
+            task.awaiting_confirmation = False
         for name, value in details.items():
             if value:
                 setattr(task, name, value)
@@ -105,6 +126,8 @@ class TaskRefresh:
     task: Task
     checked: bool = False
     error: str = ""
+    # The task is not (or no longer) its user's: Atomic does not know it, or names another user.
+    gone: bool = False
 
 
 def task_status_refresh(*, task: Task, windowed: bool = True) -> TaskRefresh:
@@ -115,13 +138,16 @@ def task_status_refresh(*, task: Task, windowed: bool = True) -> TaskRefresh:
     is asked at most once per PAYLINK_STATUS_REFRESH_SECONDS per task, across every poller and
     process (the shared cache decides). A final task is never asked about again.
     """
-    if task.is_terminal:
+    if task.is_terminal and not task.awaiting_confirmation:
         return TaskRefresh(task=task)
     if windowed and not cache.add(
         f"paylink:task-status:{task.atomic_id}", 1, settings.PAYLINK_STATUS_REFRESH_SECONDS
     ):
         # Another poller, maybe in another process, asked within the window.
         return TaskRefresh(task=task)
+    if task.awaiting_confirmation:
+        # Its status is asked for only once Atomic says whose it is.
+        return _task_confirm(task=task)
     try:
         answer = client.atomic_client().task_status_get(task_id=task.atomic_id)
     except client.AtomicError as error:
@@ -140,3 +166,78 @@ def task_status_refresh(*, task: Task, windowed: bool = True) -> TaskRefresh:
 
         accounts_sync_request(profile=task.profile)
     return TaskRefresh(task=change.task, checked=True)
+
+
+# Atomic's answers meaning "no such task": 404 for an id it never issued, 400 or 422 for one
+# that cannot even be an id.
+_NOT_A_TASK = frozenset({400, 404, 422})
+
+
+def _task_from_details(
+    *, profile: Profile, atomic_id: str, details: client.TaskDetails, **launch: str
+) -> TaskChange:
+    return task_record(
+        profile=profile,
+        atomic_id=atomic_id,
+        status=details.status[:32],
+        fail_reason=details.fail_reason,
+        authenticated=details.authenticated,
+        company_id=(details.company_id or "")[:64],
+        company_name=(details.company_name or "")[:200],
+        product=(details.product or "")[:32],
+        **launch,
+    )
+
+
+def _task_confirm(*, task: Task) -> TaskRefresh:
+    """Ask Atomic whose `task` is; record it for that user, or drop it when it is nobody's here."""
+    try:
+        details = client.atomic_client().task_details_get(task_id=task.atomic_id)
+    except client.AtomicError as error:
+        if error.status in _NOT_A_TASK:
+            logger.info("Task %s is unknown to Atomic; dropped", task.atomic_id)
+            task.delete()
+            return TaskRefresh(task=task, gone=True)
+        logger.warning("Task %s could not be confirmed: %s", task.atomic_id, error)
+        return TaskRefresh(task=task, error=str(error))
+    owner = (
+        task.profile
+        if details.identifier == task.profile.identifier
+        else Profile.objects.filter(identifier=details.identifier or "").first()
+    )
+    if owner is None:
+        logger.warning("Task %s belongs to no user of this host; dropped", task.atomic_id)
+        task.delete()
+        return TaskRefresh(task=task, gone=True)
+    change = _task_from_details(profile=owner, atomic_id=task.atomic_id, details=details)
+    Task.objects.filter(pk=task.pk).update(status_checked_at=timezone.now())
+    if change.completed_now:
+        # Imported here, as above.
+        from paylink.services.accounts import accounts_sync_request
+
+        accounts_sync_request(profile=owner)
+    return TaskRefresh(task=change.task, checked=True, gone=owner.pk != task.profile_id)
+
+
+def task_confirm_and_record(*, profile: Profile, atomic_id: str, **launch: str) -> TaskChange:
+    """Record a task id the browser reported for `profile`, once Atomic confirms it is theirs.
+
+    Atomic's task details must name the profile's identifier; until they can be read (Atomic
+    slow or away) the task is kept awaiting confirmation, unlisted. Raises TaskOwnershipError
+    when the task is another user's, TaskUnknownError when Atomic does not know it.
+    """
+    known = Task.objects.filter(atomic_id=atomic_id).first()
+    if known is not None and not known.awaiting_confirmation:
+        # Already confirmed by Atomic, for this profile or another: no need to ask again.
+        return task_record(profile=profile, atomic_id=atomic_id, **launch)
+    try:
+        details = client.atomic_client().task_details_get(task_id=atomic_id)
+    except client.AtomicError as error:
+        if error.status in _NOT_A_TASK:
+            raise TaskUnknownError(atomic_id) from None
+        # Atomic slow, away, or refusing us (a key problem is not the user's fault): keep it.
+        logger.warning("Task %s kept unconfirmed: %s", atomic_id, error)
+        return task_record(profile=profile, atomic_id=atomic_id, confirmed=False, **launch)
+    if details.identifier != profile.identifier:
+        raise TaskOwnershipError(atomic_id)
+    return _task_from_details(profile=profile, atomic_id=atomic_id, details=details, **launch)

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from paylink import client
 from paylink.forms import AccountDeleteForm
@@ -22,13 +22,13 @@ def _page(request: HttpRequest, form: AccountDeleteForm, *, status: int = 200) -
     return render(request, "paylink/account.html", {"form": form}, status=status)
 
 
-@require_GET
+@require_safe
 @never_cache
 def account(request: HttpRequest) -> HttpResponse:
     return _page(request, AccountDeleteForm(user=request.user))
 
 
-@require_GET
+@require_safe
 @never_cache
 def account_export(request: HttpRequest) -> HttpResponse:
     response = JsonResponse(

@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS_ABBR
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from paylink.calendar_feed import calendar_feed_for
 from paylink.models import AccountSnapshot, ReminderPreferences, calendar_token_digest
@@ -36,7 +36,7 @@ def _preferences_for_token(token: str) -> ReminderPreferences | None:
 
 
 @login_not_required
-@require_GET
+@require_safe
 def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     preferences = _preferences_for_token(token)
     if preferences is None:
@@ -63,7 +63,7 @@ def _month_param(value: str, *, today: date) -> date:
     return today.replace(day=1)
 
 
-@require_GET
+@require_safe
 def calendar_month(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     first = _month_param(request.GET.get("month", ""), today=today)

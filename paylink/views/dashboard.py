@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import reswap, retarget
 
 from paylink.models import AccountSnapshot
@@ -104,7 +104,7 @@ def _poll(request: HttpRequest, *, snapshot: AccountSnapshot | None) -> HttpResp
     return render(request, f"{TEMPLATE}#poll", {"poll_url": _poll_url(since=since, after=after)})
 
 
-@require_GET
+@require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
     snapshot = snapshot_for_user(user=request.user)
     match request.GET.get("partial", ""):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HTMX_STOP_POLLING, trigger_client_event
 
 from paylink import client
@@ -26,7 +26,7 @@ from paylink.services.sdk_events import (
     sdk_event_record,
     sdk_finish_record,
 )
-from paylink.services.tasks import TaskOwnershipError, task_status_refresh
+from paylink.services.tasks import TaskOwnershipError, TaskUnknownError, task_status_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def _atomic_error_response(error: client.AtomicError, *, doing: str) -> JsonResp
     )
 
 
-@require_GET
+@require_safe
 def hub(request: HttpRequest) -> HttpResponse:
     profile_for_user(user=request.user)
     # htmx asks for the recent list again whenever a task on the page finishes.
@@ -91,7 +91,7 @@ def sdk_event(request: HttpRequest) -> JsonResponse:
         case SdkEventKind.FINISH:
             try:
                 task = sdk_finish_record(profile=profile, event=event)
-            except TaskOwnershipError:
+            except (TaskOwnershipError, TaskUnknownError):
                 # Another user's task: the same answer as an unknown one, so ids leak nothing.
                 return _json_error(gettext("No such task."), status=404)
             sdk_event_record(profile=profile, event=event)
@@ -118,9 +118,12 @@ def sdk_event(request: HttpRequest) -> JsonResponse:
             return JsonResponse({"recorded": True})
 
 
-@require_GET
+@require_safe
 def task_status(request: HttpRequest, task_id: str) -> HttpResponse:
     refresh = task_status_refresh(task=task_for_user(user=request.user, atomic_id=task_id))
+    if refresh.gone:
+        # Atomic does not know it or names another user: as if it had never been reported.
+        raise Http404("No such task.")
     task = refresh.task
     context = {"task": task, "check_failed": bool(refresh.error)}
     if not request.htmx:

@@ -23,7 +23,7 @@ from paylink.services.reminder_preferences import (
 from paylink.unsubscribe_tokens import unsubscribe_token_read
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def reminder_settings(request: HttpRequest) -> HttpResponse:
     preferences = reminder_preferences_for_profile(profile=profile_for_user(user=request.user))
     if request.method == "POST":
@@ -68,7 +68,7 @@ def calendar_link_renew(request: HttpRequest) -> HttpResponse:
 # cookie (RFC 8058 one-click), so neither can be asked for.
 @csrf_exempt
 @login_not_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     found = unsubscribe_token_read(token=token)
     if found is None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -10,8 +11,9 @@ from unittest import mock
 
 import pytest
 
-from paylink.client import AtomicError, TaskStatusReport, atomic_client
+from paylink.client import AtomicError, TaskStatusReport, atomic_client, deadline
 from tests.paylink.atomic_stub import AtomicStub, Reply
+from tests.waiting import wait_until
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "atomic"
 
@@ -284,3 +286,86 @@ def test_it_logs_calls_without_secrets_or_tokens(stub, caplog):
     assert "POST /access-token -> 200" in caplog.text
     for secret in ("public-token-alice", "secret-never-shown", "key-alice-host"):
         assert secret not in caplog.text
+
+
+def test_under_a_deadline_a_slow_answer_is_given_up_when_the_deadline_passes(stub):
+    stub.play(Reply(body=fixture("task_status.json"), delay=1.5))
+    started = time.monotonic()
+    with deadline(0.4), pytest.raises(AtomicError) as info:
+        atomic_client().task_status_get(task_id="t1")
+    assert time.monotonic() - started < 0.9
+    assert (info.value.retryable, info.value.status) == (True, None)
+    assert "in time" in str(info.value)
+    assert len(stub.seen) == 1
+
+
+def test_without_a_deadline_the_same_slow_answer_is_waited_for(stub):
+    # Background syncs keep the configured read timeout (2 s here).
+    stub.play(Reply(body=fixture("task_status.json"), delay=0.6))
+    assert atomic_client().task_status_get(task_id="t1").status == "failed"
+
+
+def test_under_a_deadline_a_retry_after_longer_than_the_time_left_gives_up_at_once(stub):
+    # One second is under the cap (2 s), so without a deadline the client would wait it out.
+    stub.play(Reply(status=429, headers={"Retry-After": "1"}), Reply(body={}))
+    with (
+        mock.patch("urllib3.util.retry.time.sleep") as slept,
+        deadline(1.0),
+        pytest.raises(AtomicError) as info,
+    ):
+        atomic_client().task_status_get(task_id="t1")
+    slept.assert_not_called()
+    assert (info.value.status, info.value.retryable) == (429, True)
+    assert len(stub.seen) == 1
+
+
+def test_under_a_deadline_retries_stop_when_their_backoff_would_pass_it(stub):
+    stub.play(Reply(status=503, body={"message": "down"}))
+    started = time.monotonic()
+    with deadline(0.6), pytest.raises(AtomicError) as info:
+        atomic_client().task_status_get(task_id="t1")
+    assert time.monotonic() - started < 0.6
+    assert info.value.status == 503
+    # Without the deadline it tries three times (see above); the 0.4 s backoff is cut.
+    assert len(stub.seen) == 2
+
+
+def test_once_the_deadline_has_passed_nothing_is_sent(stub):
+    with deadline(0.0), pytest.raises(AtomicError) as info:
+        atomic_client().access_token_create(identifier="hub_alice")
+    assert info.value.retryable is True
+    assert stub.seen == []
+
+
+def test_a_nested_deadline_never_extends_the_outer_one(stub):
+    stub.play(Reply(body=fixture("task_status.json"), delay=1.5))
+    started = time.monotonic()
+    with deadline(0.3), deadline(5.0), pytest.raises(AtomicError):
+        atomic_client().task_status_get(task_id="t1")
+    assert time.monotonic() - started < 0.8
+
+
+def test_under_a_deadline_a_call_beyond_the_concurrency_limit_is_refused_at_once(stub, settings):
+    settings.ATOMIC_REQUEST_CONCURRENCY = 1
+    stub.play(Reply(body=fixture("task_status.json"), delay=1.0))
+
+    def first_call() -> None:
+        with deadline(3.0):
+            atomic_client().task_status_get(task_id="t1")
+
+    waiting = threading.Thread(target=first_call)
+    waiting.start()
+    wait_until(lambda: stub.seen, what="the first call to reach Atomic")
+    started = time.monotonic()
+    with deadline(3.0), pytest.raises(AtomicError) as info:
+        atomic_client().task_status_get(task_id="t2")
+    assert time.monotonic() - started < 0.2
+    assert (info.value.retryable, "busy" in str(info.value)) == (True, True)
+    # Background calls are not counted: this one waits its turn at Atomic and succeeds.
+    assert atomic_client().task_status_get(task_id="t3").status == "failed"
+    waiting.join()
+    assert [seen.path for seen in stub.seen] == ["/task/t1/status", "/task/t3/status"]
+    # The slot is given back: the next call under a deadline goes through.
+    stub.play(Reply(body=fixture("task_status.json")))
+    with deadline(3.0):
+        assert atomic_client().task_status_get(task_id="t4").status == "failed"

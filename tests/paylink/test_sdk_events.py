@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from paylink.client import AtomicError
+from paylink.client import AtomicError, TaskDetails
 from paylink.models import SdkEvent, Task
 from paylink.services.profiles import profile_for_user
 
@@ -24,6 +24,29 @@ def alice() -> User:
 @pytest.fixture
 def bob() -> User:
     return User.objects.create_user("bob", "bob@example.com", "bob-pass-1234")
+
+
+def details_of(task_id: str, *, owner: User, status: str = "queued") -> TaskDetails:
+    """Atomic's details of `task_id`, naming `owner`'s identifier."""
+    return TaskDetails(
+        id=task_id,
+        status=status,
+        fail_reason=None,
+        authenticated=None,
+        company_id="company-hulu",
+        company_name="Hulu",
+        product="pay-link",
+        identifier=profile_for_user(user=owner).identifier,
+        created_at=None,
+        updated_at=None,
+        metadata={},
+    )
+
+
+@pytest.fixture
+def atomic_confirms_alice(atomic, alice):
+    atomic.task_details_get.side_effect = lambda *, task_id: details_of(task_id, owner=alice)
+    return atomic
 
 
 def _post(client: Client, body: object, **extra):
@@ -97,7 +120,9 @@ def test_a_data_request_atomic_refuses_is_a_json_error(alice_client, atomic):
     }
 
 
-def test_a_finish_records_the_task_and_returns_its_status_url(alice_client, alice, atomic):
+def test_a_finish_records_the_task_and_returns_its_status_url(
+    alice_client, alice, atomic_confirms_alice
+):
     with mock.patch("paylink.services.sdk_events.accounts_sync_request") as sync:
         response = _post(alice_client, {"kind": "finish", "payload": {"taskId": "task-42"}})
     assert response.status_code == 200
@@ -109,7 +134,7 @@ def test_a_finish_records_the_task_and_returns_its_status_url(alice_client, alic
     assert SdkEvent.objects.get().task_atomic_id == "task-42"
 
 
-def test_a_finish_of_an_action_records_what_was_launched(alice_client, atomic):
+def test_a_finish_of_an_action_records_what_was_launched(alice_client, atomic_confirms_alice):
     with mock.patch("paylink.services.sdk_events.accounts_sync_request"):
         _post(
             alice_client,
@@ -190,3 +215,129 @@ def test_the_page_script_has_a_sentence_for_every_close_reason():
         "This company can't be connected automatically yet.",
     ]:
         assert sentence in script
+
+
+HOSTILE_TASK_IDS = [
+    "../task-1",
+    "task/1",
+    "..",
+    "task 1",
+    "task.1",
+    "task%2F1",
+    "tâche-1",
+    "x" * 65,
+    "",
+    "task-1\n",
+    "task\x001",
+    "task-\ud800",
+    7,
+    ["task-1"],
+]
+
+
+@pytest.mark.parametrize("task_id", HOSTILE_TASK_IDS)
+def test_a_finish_whose_task_id_is_not_atomics_shape_is_a_400_that_stores_nothing(
+    alice_client, atomic, task_id
+):
+    with mock.patch("paylink.services.sdk_events.accounts_sync_request") as sync:
+        response = _post(alice_client, {"kind": "finish", "payload": {"taskId": task_id}})
+    assert response.status_code == 400
+    assert response.json()["error"].endswith(".")
+    assert not Task.objects.exists()
+    assert not SdkEvent.objects.exists()
+    sync.assert_not_called()
+
+
+@pytest.mark.parametrize("kind", ["interaction", "data-request", "close"])
+def test_any_event_carrying_a_task_id_of_the_wrong_shape_is_a_400(alice_client, atomic, kind):
+    response = _post(alice_client, {"kind": kind, "payload": {"taskId": "../../admin"}})
+    assert response.status_code == 400
+    assert "not an Atomic task id" in response.json()["error"]
+    assert not SdkEvent.objects.exists()
+    atomic.user_update.assert_not_called()
+
+
+@pytest.mark.parametrize(
+    "task_id", ["65b3f3c8b871a9626c36d103", "0b6f6c2e-8d4a-4f43-9a9e-3c1f5b2a7d10", "x" * 64]
+)
+def test_a_finish_with_an_object_id_or_a_uuid_is_recorded(
+    alice_client, atomic_confirms_alice, task_id
+):
+    with mock.patch("paylink.services.sdk_events.accounts_sync_request"):
+        response = _post(alice_client, {"kind": "finish", "payload": {"taskId": task_id}})
+    assert response.status_code == 200
+    assert response.json()["statusUrl"] == f"/hub/tasks/{task_id}/"
+    assert Task.objects.get().atomic_id == task_id
+
+
+@pytest.mark.parametrize("key", ["accountId", "actionType"])
+@pytest.mark.parametrize("value", ["acc/../1", "acc 1", "a" * 65, 12])
+def test_a_finish_whose_launch_details_are_not_ids_is_a_400(alice_client, atomic, key, value):
+    body = {
+        "kind": "finish",
+        "payload": {"taskId": "task-1"},
+        "launch": {"operation": "action", key: value},
+    }
+    response = _post(alice_client, body)
+    assert response.status_code == 400
+    assert key in response.json()["error"]
+    assert not Task.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # NUL and a lone surrogate, in a value, a key, and deep inside the payload.
+        '{"kind": "interaction", "payload": {"name": "a\\u0000b"}}',
+        '{"kind": "interaction", "payload": {"a\\u0000b": 1}}',
+        '{"kind": "interaction", "payload": {"value": {"x": [{"y": "\\u0000"}]}}}',
+        '{"kind": "interaction", "payload": {"name": "\\ud800"}}',
+        '{"kind": "interaction", "payload": {"\\udfff": 1}}',
+        '{"kind": "close", "payload": {"value": [[["\\ud83d"]]]}}',
+        '{"kind": "interaction\\u0000", "payload": {}}',
+        # Not UTF-8 at all.
+        b'{"kind": "interaction", "payload": {"name": "\xff\xfe"}}',
+    ],
+)
+def test_nul_lone_surrogates_and_bad_bytes_anywhere_are_a_400(alice_client, atomic, body):
+    response = _post(alice_client, body.encode() if isinstance(body, str) else body)
+    assert response.status_code == 400
+    assert response.json()["error"].endswith(".")
+    assert not SdkEvent.objects.exists()
+
+
+def test_a_pair_of_surrogates_is_a_character_and_is_stored(alice_client, atomic):
+    response = _post(
+        alice_client, b'{"kind": "interaction", "payload": {"name": "\\ud83d\\ude00"}}'
+    )
+    assert response.status_code == 200
+    assert SdkEvent.objects.get().name == "\U0001f600"
+
+
+@pytest.mark.parametrize("opener,closer,depth", [("[", "]", 8000), ('{"a":', "}", 2500)])
+def test_deep_nesting_is_a_400_without_being_parsed(alice_client, atomic, opener, closer, depth):
+    deep = opener * depth + "1" + closer * depth
+    body = '{"kind": "interaction", "payload": {"value": ' + deep + "}}"
+    assert len(body) < 16 * 1024  # so the depth check, not the size cap, is what refuses it
+    # Only the host's JSON reader is replaced: the session still needs the real one.
+    with mock.patch("paylink.vendor_json.json") as json_module:
+        json_module.loads.side_effect = AssertionError("parsed")
+        response = _post(alice_client, body)
+    assert response.status_code == 400
+    assert "nested more than" in response.json()["error"]
+    assert not SdkEvent.objects.exists()
+
+
+@pytest.mark.parametrize("task_id", ["..", "a.b", "a%00b", "a%20b", "x" * 65, "%C3%A2", "a%2Fb"])
+def test_a_task_page_for_an_id_of_the_wrong_shape_is_a_404_before_any_task_query(
+    alice_client, atomic, task_id
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = alice_client.get(f"/hub/tasks/{task_id}/")
+    assert response.status_code == 404
+    # Only the session and the signed-in user are read (for the response headers); no task.
+    assert not [q for q in queries.captured_queries if "paylink_task" in q["sql"]]
+    atomic.task_status_get.assert_not_called()

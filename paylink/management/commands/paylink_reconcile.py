@@ -4,7 +4,8 @@ Asks Atomic only about what can still change (see paylink/services/reconcile.py)
 that are not final, and the task lists of people who opened Transact recently. By default each
 unit runs here, one after another, and is reported; `--enqueue` fans the units out as
 background jobs instead, which is what the scheduler does. Every unit stands alone: an error
-from Atomic is reported and the command moves on.
+from Atomic is reported and the command moves on. Task ids only a browser vouched for that
+Atomic never confirmed expire first (PAYLINK_UNCONFIRMED_TASK_SECONDS).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from paylink.services.reconcile import (
     reconcile_profile_tasks,
     reconcile_stuck_tasks,
     reconcile_task_check,
+    reconcile_unconfirmed_expire,
 )
 
 
@@ -33,6 +35,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, enqueue: bool = False, **options: Any) -> None:
+        expired = reconcile_unconfirmed_expire()
+        if expired:
+            self.stdout.write(f"{expired} unconfirmed task(s) expired")
         if enqueue:
             tasks, people = reconcile_enqueue()
             self.stdout.write(f"Reconcile enqueued {tasks} task(s) and {people} person(s).")
