@@ -70,8 +70,8 @@ def sdk_event_parse(*, body: bytes) -> SdkEventInput:
     if operation not in ("manage", "action"):
         raise SdkEventInvalid("The launch operation must be manage or action.")
     task_id = payload.get("taskId")
-    if kind == SdkEventKind.FINISH and task_id is None:
-        raise SdkEventInvalid("A finish event needs the taskId Transact reported.")
+    # A finish may come without a task: Atomic's SDKs make taskId optional, and a person who
+    # only looked around the Hub, or acted in it without a task of their own, ends with Done.
     # The id is stored, put in URLs and sent to Atomic: only Atomic's id shape gets that far.
     if task_id is not None and atomic_id(task_id) is None:
         raise SdkEventInvalid(f"The taskId is not an Atomic task id: {_ID_RULE}")
@@ -147,13 +147,17 @@ def sdk_data_request_answer(
     return sent
 
 
-def sdk_finish_record(*, profile: Profile, event: SdkEventInput) -> Task:
+def sdk_finish_record(*, profile: Profile, event: SdkEventInput) -> Task | None:
     """Record the task Transact finished once Atomic confirms it is this user's, then ask for
     a sync: it often means new accounts. A task Atomic cannot confirm yet waits, unsynced.
+    A finish without a task (None back) still asks for a sync: the Hub may have changed things.
 
     Raises `paylink.services.tasks.TaskOwnershipError` when the task is another user's and
     `TaskUnknownError` when Atomic does not know it.
     """
+    if not event.task_atomic_id:
+        accounts_sync_request(profile=profile)
+        return None
     details = {"operation": event.launch.operation}
     if event.launch.operation == "action":
         details |= {"action_type": event.launch.action_type, "account_id": event.launch.account_id}

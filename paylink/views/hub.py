@@ -95,6 +95,17 @@ def sdk_event(request: HttpRequest) -> JsonResponse:
                 # Another user's task: the same answer as an unknown one, so ids leak nothing.
                 return _json_error(gettext("No such task."), status=404)
             sdk_event_record(profile=profile, event=event)
+            if task is None:
+                return JsonResponse(
+                    {
+                        "taskId": None,
+                        "statusUrl": None,
+                        "message": gettext(
+                            "You're done in the Payments Hub. Any change you made there will "
+                            "show on your dashboard in a moment."
+                        ),
+                    }
+                )
             return JsonResponse(
                 {
                     "taskId": task.atomic_id,

@@ -128,6 +128,27 @@ def test_closing_the_hub_says_so(signed_in: Page, host):
     expect(page.get_by_role("button", name="Open Payments Hub")).to_be_enabled()
 
 
+def test_done_in_the_hub_without_a_task_says_so_and_refreshes_the_accounts(
+    signed_in: Page, host, alice
+):
+    page = signed_in
+    page.goto(host + "/hub/")
+    page.get_by_role("button", name="Open Payments Hub").click()
+    frame = page.frame_locator(FRAME)
+    expect(frame.get_by_role("heading", name="Payments Hub")).to_be_visible()
+
+    frame.get_by_role("button", name="Done").click()
+
+    expect(page.locator("#paylink-transact-messages")).to_contain_text(
+        "You're done in the Payments Hub."
+    )
+    expect(page.locator(FRAME)).to_have_count(0)
+    finish = SdkEvent.objects.get(profile__user=alice, kind="finish")
+    assert finish.task_atomic_id == ""
+    assert not Task.objects.filter(profile__user=alice).exists()
+    assert alice.paylink_profile.snapshot.fetched_at is not None
+
+
 def test_a_token_failure_offers_to_try_again(signed_in: Page, host, simulator):
     page = signed_in
     simulator.control_faults(endpoint="access-token", kind="503", times=100)

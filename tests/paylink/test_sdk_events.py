@@ -158,6 +158,24 @@ def test_a_finish_with_bobs_task_id_is_a_404(alice_client, bob, atomic):
     assert not SdkEvent.objects.exists()
 
 
+def test_a_finish_without_a_task_is_recorded_says_so_and_refreshes_the_accounts(
+    alice_client, alice, atomic
+):
+    # Atomic's SDKs make taskId optional: Done in the Hub itself finishes with no task.
+    with mock.patch("paylink.services.sdk_events.accounts_sync_request") as sync:
+        response = _post(alice_client, {"kind": "finish", "payload": {}})
+
+    assert response.status_code == 200
+    answer = response.json()
+    assert (answer["taskId"], answer["statusUrl"]) == (None, None)
+    assert "dashboard" in answer["message"]
+    sync.assert_called_once_with(profile=profile_for_user(user=alice))
+    event = SdkEvent.objects.get()
+    assert (event.kind, event.task_atomic_id) == ("finish", "")
+    assert not Task.objects.exists()
+    atomic.task_details_get.assert_not_called()
+
+
 @pytest.mark.parametrize(
     "body",
     [
@@ -166,7 +184,6 @@ def test_a_finish_with_bobs_task_id_is_a_404(alice_client, bob, atomic):
         {"kind": "teleport", "payload": {}},
         {"payload": {}},
         {"kind": "close", "payload": "reason"},
-        {"kind": "finish", "payload": {}},
         {"kind": "finish", "payload": {"taskId": 7}},
         {"kind": "finish", "payload": {"taskId": "x" * 65}},
         {"kind": "finish", "payload": {"taskId": "t"}, "launch": {"operation": "delete"}},

@@ -194,6 +194,15 @@
           });
           result = await report("finish", payload, details);
         }
+        if (result.ok && result.data.taskId === null) {
+          // Done in the Hub without a task of its own: the accounts are being refreshed.
+          showMessage(result.data.message, "success");
+          document.body.dispatchEvent(new CustomEvent("paylink:task-finished", { bubbles: true }));
+          if (trigger) {
+            trigger.focus();
+          }
+          return;
+        }
         if (!result.ok || !result.data.statusUrl) {
           showMessage(result.data.error || gettext("We couldn't record that request. Refresh the page to see its status."), "error");
           return;

@@ -350,6 +350,8 @@
         { class: "hub-head" },
         h("h1", {}, t("hubTitle")),
         button(t("connectAccount"), showSearch, "primary"),
+        // Done from the Hub itself: a finish that carries no task.
+        button(t("done"), finish),
       ),
       sections,
     ]);
