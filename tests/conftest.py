@@ -18,8 +18,11 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 
 import pytest
+from django.contrib.auth.models import User
 
+from paylink.models import Profile
 from tests.loopback import LoopbackServer
+from tests.people import person_create, profile_of
 from tests.simprocess import SimulatorProcess
 from tests.waiting import wait_until
 
@@ -49,6 +52,27 @@ def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untype
             "a skip hides a test, so the run fails: " + ", ".join(_disallowed_skips[:5]),
             red=True,
         )
+
+
+@pytest.fixture
+def alice(db) -> User:
+    """Alice, a signed-up person (see tests/people.py); a live-server test's `db` is transactional."""
+    return person_create("alice")
+
+
+@pytest.fixture
+def bob(db) -> User:
+    return person_create("bob")
+
+
+@pytest.fixture
+def alice_profile(alice) -> Profile:
+    return profile_of(alice)
+
+
+@pytest.fixture
+def bob_profile(bob) -> Profile:
+    return profile_of(bob)
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from tests.browser.pages import (
 
 
 @pytest.fixture
-def alice(sim) -> str:
+def alice_id(sim) -> str:
     """A fresh Atomic identifier per test, so no test sees another's accounts."""
     return f"alice-{secrets.token_hex(4)}"
 
@@ -47,9 +47,9 @@ def connect(page: Page, simulator, identifier: str, *, username: str = "test-goo
 
 
 def test_a_person_connects_an_account_and_the_integrator_hears_the_finish(
-    host_page: Page, simulator, alice: str
+    host_page: Page, simulator, alice_id: str
 ) -> None:
-    task_id = connect(host_page, simulator, alice)
+    task_id = connect(host_page, simulator, alice_id)
 
     assert simulator.task_status(task_id)["status"] == "completed"
     expect(host_page.locator(FRAME)).to_have_count(0)
@@ -78,17 +78,17 @@ def test_a_person_connects_an_account_and_the_integrator_hears_the_finish(
     # The user has no identity stored, so Transact asks the host for it, once.
     [request] = events(host_page, "dataRequest")
     assert request["taskId"] == task_id
-    assert request["identifier"] == alice
+    assert request["identifier"] == alice_id
     assert request["fields"] == ["identity.firstName", "identity.lastName", "identity.email"]
     assert events(host_page, "close") == []
 
 
 def test_the_hub_shows_the_connected_bill_with_only_the_last_four_digits(
-    host_page: Page, simulator, alice: str
+    host_page: Page, simulator, alice_id: str
 ) -> None:
-    token = simulator.access_token(alice)
-    simulator.connect(alice, "streamly")
-    [account] = simulator.accounts(alice)
+    token = simulator.access_token(alice_id)
+    simulator.connect(alice_id, "streamly")
+    [account] = simulator.accounts(alice_id)
     number = account["account"]["billing"]["accountNumber"]
 
     frame = launch(host_page, simulator_url=simulator.url, config=manage_config(token))
@@ -100,8 +100,10 @@ def test_the_hub_shows_the_connected_bill_with_only_the_last_four_digits(
     expect(frame.locator("[data-app=suggestions]")).to_contain_text("Save up to")
 
 
-def test_bad_credentials_show_the_failure_sentence(host_page: Page, simulator, alice: str) -> None:
-    token = simulator.access_token(alice)
+def test_bad_credentials_show_the_failure_sentence(
+    host_page: Page, simulator, alice_id: str
+) -> None:
+    token = simulator.access_token(alice_id)
     frame = launch(host_page, simulator_url=simulator.url, config=manage_config(token))
 
     log_in(frame, company="Streamly", username="test-bad")
@@ -123,9 +125,9 @@ def test_bad_credentials_show_the_failure_sentence(host_page: Page, simulator, a
     ],
 )
 def test_a_second_factor_is_asked_for_then_the_account_connects(
-    host_page: Page, simulator, alice: str, username: str, prompt: str, answer: str, kind: str
+    host_page: Page, simulator, alice_id: str, username: str, prompt: str, answer: str, kind: str
 ) -> None:
-    token = simulator.access_token(alice)
+    token = simulator.access_token(alice_id)
     frame = launch(host_page, simulator_url=simulator.url, config=manage_config(token))
 
     log_in(frame, company="Streamly", username=username)
@@ -138,9 +140,9 @@ def test_a_second_factor_is_asked_for_then_the_account_connects(
 
 
 def test_the_close_button_reports_unknown_and_removes_the_iframe(
-    host_page: Page, simulator, alice: str
+    host_page: Page, simulator, alice_id: str
 ) -> None:
-    token = simulator.access_token(alice)
+    token = simulator.access_token(alice_id)
     frame = launch(host_page, simulator_url=simulator.url, config=manage_config(token))
     expect(frame.get_by_role("heading", name="Payments Hub")).to_be_visible()
 
@@ -150,8 +152,10 @@ def test_the_close_button_reports_unknown_and_removes_the_iframe(
     expect(host_page.locator(FRAME)).to_have_count(0)
 
 
-def test_a_search_with_no_results_offers_to_close(host_page: Page, simulator, alice: str) -> None:
-    token = simulator.access_token(alice)
+def test_a_search_with_no_results_offers_to_close(
+    host_page: Page, simulator, alice_id: str
+) -> None:
+    token = simulator.access_token(alice_id)
     frame = launch(host_page, simulator_url=simulator.url, config=manage_config(token))
     frame.get_by_role("button", name="Connect an account").click()
 
@@ -162,9 +166,9 @@ def test_a_search_with_no_results_offers_to_close(host_page: Page, simulator, al
 
 
 def test_a_wrong_handshake_id_shows_the_verification_error(
-    page: Page, integrator, simulator, alice: str
+    page: Page, integrator, simulator, alice_id: str
 ) -> None:
-    token = simulator.access_token(alice)
+    token = simulator.access_token(alice_id)
     html = handshake_page(
         simulator_url=simulator.url,
         token=token,
@@ -180,9 +184,9 @@ def test_a_wrong_handshake_id_shows_the_verification_error(
 
 
 def test_the_right_handshake_id_from_a_hand_made_page_is_accepted(
-    page: Page, integrator, simulator, alice: str
+    page: Page, integrator, simulator, alice_id: str
 ) -> None:
-    token = simulator.access_token(alice)
+    token = simulator.access_token(alice_id)
     html = handshake_page(
         simulator_url=simulator.url,
         token=token,
@@ -196,9 +200,9 @@ def test_the_right_handshake_id_from_a_hand_made_page_is_accepted(
 
 @pytest.mark.parametrize("expired", [True, False], ids=["expired", "unknown"])
 def test_an_expired_or_unknown_token_shows_the_expiry_error(
-    host_page: Page, simulator, alice: str, expired: bool
+    host_page: Page, simulator, alice_id: str, expired: bool
 ) -> None:
-    token = simulator.access_token(alice)
+    token = simulator.access_token(alice_id)
     if expired:
         simulator.expire_token(token)
     else:
@@ -212,11 +216,11 @@ def test_an_expired_or_unknown_token_shows_the_expiry_error(
 
 
 def test_an_action_pauses_the_plan_and_the_account_reflects_it(
-    host_page: Page, simulator, alice: str
+    host_page: Page, simulator, alice_id: str
 ) -> None:
-    token = simulator.access_token(alice)
-    simulator.connect(alice, "streamly")
-    [account] = simulator.accounts(alice)
+    token = simulator.access_token(alice_id)
+    simulator.connect(alice_id, "streamly")
+    [account] = simulator.accounts(alice_id)
     pause = next(a for a in account["actions"] if a["type"] == "pause-plan")
     action_id = pause.get("id") or pause["actionId"]
 
@@ -234,12 +238,14 @@ def test_an_action_pauses_the_plan_and_the_account_reflects_it(
     # The finish reaches the page's handler a moment after the click: wait for it.
     task_id = wait_for_event(host_page, "finish")["taskId"]
     assert simulator.task_status(task_id)["status"] == "completed"
-    [after] = simulator.accounts(alice)
+    [after] = simulator.accounts(alice_id)
     assert after["account"]["data"]["plans"][0]["status"] == "paused"
 
 
-def test_an_unknown_action_id_shows_a_clear_error(host_page: Page, simulator, alice: str) -> None:
-    token = simulator.access_token(alice)
+def test_an_unknown_action_id_shows_a_clear_error(
+    host_page: Page, simulator, alice_id: str
+) -> None:
+    token = simulator.access_token(alice_id)
     config = {
         "scope": "pay-link",
         "publicToken": token,
@@ -253,9 +259,9 @@ def test_an_unknown_action_id_shows_a_clear_error(host_page: Page, simulator, al
 
 
 def test_the_sdk_ignores_messages_from_another_origin(
-    host_page: Page, simulator, alice: str
+    host_page: Page, simulator, alice_id: str
 ) -> None:
-    token = simulator.access_token(alice)
+    token = simulator.access_token(alice_id)
     frame = launch(host_page, simulator_url=simulator.url, config=manage_config(token))
     expect(frame.get_by_role("heading", name="Payments Hub")).to_be_visible()
 
@@ -274,9 +280,9 @@ def test_the_sdk_ignores_messages_from_another_origin(
 
 
 def test_closing_while_a_task_runs_reports_task_pending(
-    host_page: Page, simulator, alice: str
+    host_page: Page, simulator, alice_id: str
 ) -> None:
-    token = simulator.access_token(alice)
+    token = simulator.access_token(alice_id)
     frame = launch(host_page, simulator_url=simulator.url, config=manage_config(token))
     # Slow the task down so it is surely still running when the person closes.
     simulator.configure(task_step_seconds=5)
@@ -290,8 +296,10 @@ def test_closing_while_a_task_runs_reports_task_pending(
     assert wait_for_event(host_page, "close") == {"reason": "task-pending"}
 
 
-def test_theme_language_and_deeplink_are_honoured(host_page: Page, simulator, alice: str) -> None:
-    token = simulator.access_token(alice)
+def test_theme_language_and_deeplink_are_honoured(
+    host_page: Page, simulator, alice_id: str
+) -> None:
+    token = simulator.access_token(alice_id)
     companies = simulator.session.get(
         f"{simulator.url}/transact/api/companies", headers={"x-public-token": token}, timeout=10
     ).json()["companies"]
@@ -328,10 +336,10 @@ def test_the_sdk_script_is_served_as_javascript(simulator) -> None:
 
 
 def test_an_action_taken_from_the_hub_shows_on_the_hub_afterwards(
-    host_page: Page, simulator, alice: str
+    host_page: Page, simulator, alice_id: str
 ) -> None:
-    token = simulator.access_token(alice)
-    simulator.connect(alice, "streamly")
+    token = simulator.access_token(alice_id)
+    simulator.connect(alice_id, "streamly")
     frame = launch(host_page, simulator_url=simulator.url, config=manage_config(token))
 
     frame.get_by_role("button", name="Pause plan").click()
@@ -340,15 +348,15 @@ def test_an_action_taken_from_the_hub_shows_on_the_hub_afterwards(
     frame.get_by_role("button", name="Back to Hub").click()
 
     expect(frame.locator("[data-app=expenses] .badge", has_text="paused")).to_be_visible()
-    assert simulator.accounts(alice)[0]["account"]["data"]["plans"][0]["status"] == "paused"
+    assert simulator.accounts(alice_id)[0]["account"]["data"]["plans"][0]["status"] == "paused"
     assert events(host_page, "finish") == []
 
 
 def test_the_billers_site_link_goes_to_the_integrators_open_url_callback(
-    host_page: Page, simulator, alice: str
+    host_page: Page, simulator, alice_id: str
 ) -> None:
-    token = simulator.access_token(alice)
-    simulator.connect(alice, "streamly")
+    token = simulator.access_token(alice_id)
+    simulator.connect(alice_id, "streamly")
     frame = launch(host_page, simulator_url=simulator.url, config=manage_config(token))
 
     frame.get_by_role("button", name="Manage on Streamly's site").click()
@@ -357,10 +365,10 @@ def test_the_billers_site_link_goes_to_the_integrators_open_url_callback(
 
 
 def test_no_data_request_when_the_host_already_gave_the_identity(
-    host_page: Page, simulator, alice: str
+    host_page: Page, simulator, alice_id: str
 ) -> None:
     identity = {"firstName": "Alice", "lastName": "Liddell", "email": "alice@example.com"}
-    token = simulator.access_token(alice, identity=identity)
+    token = simulator.access_token(alice_id, identity=identity)
     frame = launch(host_page, simulator_url=simulator.url, config=manage_config(token))
 
     log_in(frame, company="Streamly", username="test-good")
@@ -370,9 +378,9 @@ def test_no_data_request_when_the_host_already_gave_the_identity(
 
 
 def test_a_container_hosts_the_iframe_inline_and_the_integrator_clears_it_after_close(
-    host_page: Page, simulator, alice: str
+    host_page: Page, simulator, alice_id: str
 ) -> None:
-    token = simulator.access_token(alice)
+    token = simulator.access_token(alice_id)
     frame = launch(
         host_page, simulator_url=simulator.url, config=manage_config(token), container="#slot"
     )
@@ -410,8 +418,8 @@ def test_text_outside_latin_1_in_the_config_throws_before_anything_is_framed(
     expect(host_page.locator(FRAME)).to_have_count(0)
 
 
-def test_latin_1_text_in_the_config_reaches_transact(host_page: Page, simulator, alice) -> None:
-    token = simulator.access_token(alice)
+def test_latin_1_text_in_the_config_reaches_transact(host_page: Page, simulator, alice_id) -> None:
+    token = simulator.access_token(alice_id)
     frame = launch(
         host_page,
         simulator_url=simulator.url,
@@ -451,9 +459,9 @@ def test_a_second_launch_stacks_a_second_iframe_and_a_stale_close_removes_the_fi
 
 
 def test_a_token_in_the_config_itself_is_used_without_a_handshake(
-    page: Page, simulator, alice: str
+    page: Page, simulator, alice_id: str
 ) -> None:
-    token = simulator.access_token(alice)
+    token = simulator.access_token(alice_id)
     config = {"scope": "pay-link", "publicToken": token, "tasks": [{"operation": "manage"}]}
     encoded = base64.b64encode(json.dumps(config).encode()).decode()
 
@@ -464,9 +472,9 @@ def test_a_token_in_the_config_itself_is_used_without_a_handshake(
 
 
 def test_a_person_can_connect_with_the_keyboard_alone(
-    host_page: Page, simulator, alice: str
+    host_page: Page, simulator, alice_id: str
 ) -> None:
-    token = simulator.access_token(alice)
+    token = simulator.access_token(alice_id)
     frame = launch(host_page, simulator_url=simulator.url, config=manage_config(token))
     expect(frame.get_by_role("heading", name="Payments Hub")).to_be_focused()
     keys = host_page.keyboard
@@ -494,9 +502,9 @@ def test_a_person_can_connect_with_the_keyboard_alone(
 
 
 def test_try_again_after_a_failure_goes_back_to_the_login(
-    host_page: Page, simulator, alice: str
+    host_page: Page, simulator, alice_id: str
 ) -> None:
-    token = simulator.access_token(alice)
+    token = simulator.access_token(alice_id)
     frame = launch(host_page, simulator_url=simulator.url, config=manage_config(token))
     log_in(frame, company="Streamly", username="test-declined")
     expect(frame.get_by_text("The payment method was declined.")).to_be_visible()

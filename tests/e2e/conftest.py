@@ -13,8 +13,10 @@ from django.contrib.auth.models import User
 from django.utils.csp import CSP
 from playwright.sync_api import Page
 
+from tests.people import password_of
+
 _HERE = Path(__file__).resolve().parent
-PASSWORD = "alice-pass-1234"
+PASSWORD = password_of("alice")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -41,13 +43,6 @@ def host(live_server, simulator, settings) -> Iterator[str]:
     simulator.configure(webhook_url=live_server.url + "/webhooks/atomic/")
     yield live_server.url
     simulator.reset()
-
-
-@pytest.fixture
-def alice(transactional_db) -> User:
-    return User.objects.create_user(
-        "alice", "alice@example.com", PASSWORD, first_name="Alice", last_name="Liddell"
-    )
 
 
 @pytest.fixture

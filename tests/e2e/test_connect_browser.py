@@ -67,21 +67,20 @@ def test_the_status_arrives_by_polling_when_atomic_was_briefly_unreachable(
 ):
     page = signed_in
     settings.PAYLINK_STATUS_REFRESH_SECONDS = 1
-    # No webhook, and Atomic's status endpoint failing: the page can only show the local row.
+    # No webhook, and Atomic's task endpoints failing: the finish cannot even be confirmed as
+    # alice's, so the page can only show the local row, waiting.
     simulator.configure(webhook_url=NOWHERE)
-    simulator.control_faults(endpoint="task-status", kind="503", times=1000)
-    # ...and the sync the finish report asks for fails too, so only the poll can bring accounts.
-    simulator.control_faults(endpoint="accounts", kind="503", times=1000)
+    for endpoint in ("task-status", "task-details", "accounts"):
+        simulator.control_faults(endpoint=endpoint, kind="503", times=1000)
     _open_hub_and_log_in(page, host, username="test-good")
     frame = page.frame_locator(FRAME)
     expect(frame.get_by_role("heading", name="Connected to Streamly")).to_be_visible()
     frame.get_by_role("button", name="Done").click()
 
     status = page.locator("#paylink-task-status .task-status")
-    expect(status).to_contain_text("Queued", timeout=SETTLE_MS)
-    expect(status).to_contain_text("Still checking with the company")
+    expect(status).to_contain_text("confirming this request with Atomic", timeout=SETTLE_MS)
     task = _finished_task(page)
-    assert task.status == "queued"
+    assert (task.status, task.awaiting_confirmation) == ("queued", True)
 
     # Atomic answers again: the next poll finds the task finished, in place.
     simulator.reset()

@@ -1,4 +1,4 @@
-"""People and seams shared by the host's tests: alice owns things, bob must not see them."""
+"""Seams shared by the host's tests (the people, alice and bob, are in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -19,11 +19,6 @@ def _clean_cache() -> Iterator[None]:
     yield
     for alias in ("default", "throttle"):
         caches[alias].clear()
-
-
-@pytest.fixture
-def alice(db) -> User:
-    return User.objects.create_user("alice", "alice@example.com", "alice-pass-1234")
 
 
 @pytest.fixture

@@ -40,11 +40,6 @@ def alices(alice) -> Profile:
 
 
 @pytest.fixture
-def bob(db) -> User:
-    return User.objects.create_user("bob", "bob@example.com", "bob-pass-1234")
-
-
-@pytest.fixture
 def bobs(bob) -> Profile:
     return records_of(bob, "hub_bob")
 

@@ -5,19 +5,12 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
-from django.contrib.auth.models import User
 
 from paylink.client import AtomicError
-from paylink.models import AccountSnapshot, Profile
+from paylink.models import AccountSnapshot
 from paylink.services.accounts import accounts_sync, accounts_sync_request, monitoring_end
 
 HULU = json.loads((Path(__file__).parent.parent / "fixtures/atomic/accounts_hulu.json").read_text())
-
-
-@pytest.fixture
-def alice(db) -> Profile:
-    user = User.objects.create_user("alice", password="alice-pass-1234")
-    return Profile.objects.create(user=user, identifier="hub_alice")
 
 
 @pytest.fixture
@@ -29,8 +22,8 @@ def atomic():
         yield fake
 
 
-def test_the_first_sync_stores_the_payload_as_version_one(alice, atomic):
-    snapshot = accounts_sync(profile=alice)
+def test_the_first_sync_stores_the_payload_as_version_one(alice_profile, atomic):
+    snapshot = accounts_sync(profile=alice_profile)
     atomic.accounts_get.assert_called_once_with(identifier="hub_alice")
     assert snapshot.payload == HULU
     assert snapshot.version == 1
@@ -38,132 +31,132 @@ def test_the_first_sync_stores_the_payload_as_version_one(alice, atomic):
     assert len(snapshot.payload_sha256) == 64
 
 
-def test_an_unchanged_payload_keeps_the_version(alice, atomic):
-    first = accounts_sync(profile=alice)
+def test_an_unchanged_payload_keeps_the_version(alice_profile, atomic):
+    first = accounts_sync(profile=alice_profile)
     # The same data with keys in another order is the same data.
     atomic.accounts_get.return_value = json.loads(
         json.dumps(HULU), object_pairs_hook=lambda p: dict(reversed(p))
     )
-    second = accounts_sync(profile=alice)
+    second = accounts_sync(profile=alice_profile)
     assert second.version == 1
     assert second.fetched_at > first.fetched_at
 
 
-def test_a_changed_payload_bumps_the_version(alice, atomic):
-    accounts_sync(profile=alice)
+def test_a_changed_payload_bumps_the_version(alice_profile, atomic):
+    accounts_sync(profile=alice_profile)
     atomic.accounts_get.return_value = {"accounts": []}
-    snapshot = accounts_sync(profile=alice)
+    snapshot = accounts_sync(profile=alice_profile)
     assert (snapshot.version, snapshot.payload) == (2, {"accounts": []})
 
 
-def test_an_error_keeps_the_old_payload_and_is_recorded(alice, atomic):
-    accounts_sync(profile=alice)
+def test_an_error_keeps_the_old_payload_and_is_recorded(alice_profile, atomic):
+    accounts_sync(profile=alice_profile)
     atomic.accounts_get.side_effect = AtomicError(
         "Atomic answered 503 to GET /hub_alice/pay-link/accounts.", status=503, retryable=True
     )
-    snapshot = accounts_sync(profile=alice)
+    snapshot = accounts_sync(profile=alice_profile)
     assert snapshot.payload == HULU
     assert snapshot.version == 1
     assert "503" in snapshot.last_error
     assert snapshot.last_error_at is not None
 
 
-def test_a_first_sync_that_fails_leaves_an_empty_snapshot_with_the_error(alice, atomic):
+def test_a_first_sync_that_fails_leaves_an_empty_snapshot_with_the_error(alice_profile, atomic):
     atomic.accounts_get.side_effect = AtomicError("Could not reach Atomic.", retryable=True)
-    snapshot = accounts_sync(profile=alice)
+    snapshot = accounts_sync(profile=alice_profile)
     assert (snapshot.version, snapshot.payload, snapshot.fetched_at) == (0, {}, None)
     assert snapshot.last_error == "Could not reach Atomic."
 
 
-def test_a_success_clears_the_last_error(alice, atomic):
+def test_a_success_clears_the_last_error(alice_profile, atomic):
     atomic.accounts_get.side_effect = AtomicError("Could not reach Atomic.", retryable=True)
-    accounts_sync(profile=alice)
+    accounts_sync(profile=alice_profile)
     atomic.accounts_get.side_effect = None
-    snapshot = accounts_sync(profile=alice)
+    snapshot = accounts_sync(profile=alice_profile)
     assert (snapshot.last_error, snapshot.last_error_at) == ("", None)
 
 
 def test_a_request_marks_the_time_and_syncs_after_commit(
-    alice, atomic, django_capture_on_commit_callbacks
+    alice_profile, atomic, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        accounts_sync_request(profile=alice)
-    snapshot = AccountSnapshot.objects.get(profile=alice)
+        accounts_sync_request(profile=alice_profile)
+    snapshot = AccountSnapshot.objects.get(profile=alice_profile)
     assert snapshot.sync_requested_at is not None
     atomic.accounts_get.assert_not_called()
     assert len(callbacks) == 1
     callbacks[0]()
     atomic.accounts_get.assert_called_once_with(identifier="hub_alice")
-    assert AccountSnapshot.objects.get(profile=alice).version == 1
+    assert AccountSnapshot.objects.get(profile=alice_profile).version == 1
 
 
 def test_thirty_requests_while_a_sync_is_queued_make_one_sync(
-    alice, atomic, task_queue, django_capture_on_commit_callbacks
+    alice_profile, atomic, task_queue, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        enqueued = [accounts_sync_request(profile=alice) for _ in range(30)]
+        enqueued = [accounts_sync_request(profile=alice_profile) for _ in range(30)]
 
     assert enqueued == [True] + [False] * 29
     assert len(task_queue.results) == 1
     from paylink.tasks import sync_accounts
 
-    sync_accounts.call(alice.pk)
+    sync_accounts.call(alice_profile.pk)
     atomic.accounts_get.assert_called_once()
 
 
 def test_a_request_while_a_sync_runs_enqueues_the_next_one(
-    alice, atomic, task_queue, django_capture_on_commit_callbacks
+    alice_profile, atomic, task_queue, django_capture_on_commit_callbacks
 ):
     from paylink.tasks import sync_accounts
 
     with django_capture_on_commit_callbacks(execute=True):
-        accounts_sync_request(profile=alice)
+        accounts_sync_request(profile=alice_profile)
 
     # The queued job starts; a change arrives while it fetches, which it may not have seen.
     def fetch_while_a_change_arrives(**_):
-        accounts_sync_request(profile=alice)
+        accounts_sync_request(profile=alice_profile)
         return HULU
 
     atomic.accounts_get.side_effect = fetch_while_a_change_arrives
     with django_capture_on_commit_callbacks(execute=True):
-        sync_accounts.call(alice.pk)
+        sync_accounts.call(alice_profile.pk)
 
     assert len(task_queue.results) == 2
 
 
-def test_a_claim_whose_job_was_lost_lapses(alice, atomic, task_queue, settings):
+def test_a_claim_whose_job_was_lost_lapses(alice_profile, atomic, task_queue, settings):
     from datetime import timedelta
 
     from django.utils import timezone
 
     settings.PAYLINK_SYNC_QUEUED_LAPSE_SECONDS = 300
-    accounts_sync_request(profile=alice)
-    AccountSnapshot.objects.filter(profile=alice).update(
+    accounts_sync_request(profile=alice_profile)
+    AccountSnapshot.objects.filter(profile=alice_profile).update(
         sync_queued_at=timezone.now() - timedelta(seconds=301)
     )
 
-    assert accounts_sync_request(profile=alice) is True
+    assert accounts_sync_request(profile=alice_profile) is True
 
 
-def test_the_sync_task_ignores_a_deleted_profile(alice, atomic):
+def test_the_sync_task_ignores_a_deleted_profile(alice_profile, atomic):
     from paylink.tasks import sync_accounts
 
-    profile_id = alice.pk
-    alice.user.delete()
+    profile_id = alice_profile.pk
+    alice_profile.user.delete()
     sync_accounts.call(profile_id)
     atomic.accounts_get.assert_not_called()
 
 
-def test_ending_monitoring_calls_atomic_and_notes_the_time(alice, atomic):
-    monitoring_end(profile=alice)
+def test_ending_monitoring_calls_atomic_and_notes_the_time(alice_profile, atomic):
+    monitoring_end(profile=alice_profile)
     atomic.user_end_monitoring.assert_called_once_with(identifier="hub_alice")
-    alice.refresh_from_db()
-    assert alice.monitoring_ended_at is not None
+    alice_profile.refresh_from_db()
+    assert alice_profile.monitoring_ended_at is not None
 
 
-def test_ending_monitoring_that_fails_changes_nothing(alice, atomic):
+def test_ending_monitoring_that_fails_changes_nothing(alice_profile, atomic):
     atomic.user_end_monitoring.side_effect = AtomicError("Atomic answered 404.", status=404)
     with pytest.raises(AtomicError):
-        monitoring_end(profile=alice)
-    alice.refresh_from_db()
-    assert alice.monitoring_ended_at is None
+        monitoring_end(profile=alice_profile)
+    alice_profile.refresh_from_db()
+    assert alice_profile.monitoring_ended_at is None

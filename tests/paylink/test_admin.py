@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 
 from paylink.client import AtomicError
-from paylink.models import AccountSnapshot, Profile, SdkEvent, Task, WebhookEvent, WebhookState
+from paylink.models import AccountSnapshot, SdkEvent, Task, WebhookEvent, WebhookState
 from tests.paylink.conftest import staff_login_with_code
 
 HULU = json.loads((Path(__file__).parent.parent / "fixtures/atomic/accounts_hulu.json").read_text())
@@ -25,21 +25,9 @@ def staff(db, client):
 
 
 @pytest.fixture
-def alice(db) -> Profile:
-    user = User.objects.create_user("alice", password="alice-pass-1234")
-    return Profile.objects.create(user=user, identifier="hub_alice")
-
-
-@pytest.fixture
-def bob(db) -> Profile:
-    user = User.objects.create_user("bob", password="bob-pass-1234")
-    return Profile.objects.create(user=user, identifier="hub_bob")
-
-
-@pytest.fixture
-def records(alice):
-    task = Task.objects.create(profile=alice, atomic_id="t-1", status="processing")
-    snapshot = AccountSnapshot.objects.create(profile=alice, payload=HULU, version=1)
+def records(alice_profile):
+    task = Task.objects.create(profile=alice_profile, atomic_id="t-1", status="processing")
+    snapshot = AccountSnapshot.objects.create(profile=alice_profile, payload=HULU, version=1)
     body = json.dumps(
         {
             "eventType": "task-status-updated",
@@ -59,9 +47,9 @@ def records(alice):
     forged = WebhookEvent.objects.create(
         ce_id="ce-1", state=WebhookState.REJECTED_SIGNATURE, body_size=len(body)
     )
-    sdk = SdkEvent.objects.create(profile=alice, kind="finish", payload={"taskId": "t-1"})
+    sdk = SdkEvent.objects.create(profile=alice_profile, kind="finish", payload={"taskId": "t-1"})
     return {
-        "profile": alice,
+        "profile": alice_profile,
         "task": task,
         "accountsnapshot": snapshot,
         "webhookevent": webhook,
@@ -89,13 +77,13 @@ def test_staff_can_open_every_changelist_and_change_page(staff, records, model):
 
 @pytest.mark.parametrize("model", MODELS)
 def test_the_changelists_do_not_query_per_row(
-    staff, records, model, django_assert_max_num_queries, alice, bob
+    staff, records, model, django_assert_max_num_queries, alice_profile, bob_profile
 ):
     url = reverse(f"admin:paylink_{model}_changelist")
     staff.get(url)
     for n in range(5):
-        Task.objects.create(profile=bob, atomic_id=f"extra-{n}")
-        SdkEvent.objects.create(profile=bob, kind="close")
+        Task.objects.create(profile=bob_profile, atomic_id=f"extra-{n}")
+        SdkEvent.objects.create(profile=bob_profile, kind="close")
     with django_assert_max_num_queries(12):
         assert staff.get(url).status_code == 200
 
@@ -121,8 +109,8 @@ def test_a_webhook_event_cannot_be_edited(staff, records):
     assert records["webhookevent"].error == "OperationalError: database is locked"
 
 
-def test_a_non_staff_user_is_sent_to_the_admin_login(client, records, alice):
-    client.force_login(alice.user)
+def test_a_non_staff_user_is_sent_to_the_admin_login(client, records, alice_profile):
+    client.force_login(alice_profile.user)
     for model in MODELS:
         response = client.get(reverse(f"admin:paylink_{model}_changelist"))
         assert response.status_code == 302
@@ -141,16 +129,18 @@ def messages_of(response) -> list[str]:
     return [str(m) for m in response.context["messages"]]
 
 
-def test_resync_from_profiles_reports_successes_and_failures(staff, alice, bob, atomic):
+def test_resync_from_profiles_reports_successes_and_failures(
+    staff, alice_profile, bob_profile, atomic
+):
     def accounts_get(*, identifier):
         if identifier == "hub_bob":
             raise AtomicError("Atomic answered 503.", status=503, retryable=True)
         return HULU
 
     atomic.accounts_get.side_effect = accounts_get
-    response = act(staff, "profile", "resync_accounts", [alice.pk, bob.pk])
-    assert AccountSnapshot.objects.get(profile=alice).version == 1
-    assert AccountSnapshot.objects.get(profile=bob).last_error == "Atomic answered 503."
+    response = act(staff, "profile", "resync_accounts", [alice_profile.pk, bob_profile.pk])
+    assert AccountSnapshot.objects.get(profile=alice_profile).version == 1
+    assert AccountSnapshot.objects.get(profile=bob_profile).last_error == "Atomic answered 503."
     shown = messages_of(response)
     assert "Re-sync accounts: 1 succeeded." in shown
     assert any("1 failed" in m and "503" in m for m in shown)
@@ -178,17 +168,17 @@ def test_rerun_applies_failed_events_and_never_refused_ones(staff, records, atom
     assert "Re-run: 1 event(s) skipped (only failed or waiting events are re-run)." in shown
 
 
-def test_end_monitoring_reports_each_outcome(staff, alice, bob, atomic):
+def test_end_monitoring_reports_each_outcome(staff, alice_profile, bob_profile, atomic):
     def end_monitoring(*, identifier):
         if identifier == "hub_bob":
             raise AtomicError("Atomic answered 404.", status=404)
 
     atomic.user_end_monitoring.side_effect = end_monitoring
-    response = act(staff, "profile", "end_monitoring", [alice.pk, bob.pk])
-    alice.refresh_from_db()
-    bob.refresh_from_db()
-    assert alice.monitoring_ended_at is not None
-    assert bob.monitoring_ended_at is None
+    response = act(staff, "profile", "end_monitoring", [alice_profile.pk, bob_profile.pk])
+    alice_profile.refresh_from_db()
+    bob_profile.refresh_from_db()
+    assert alice_profile.monitoring_ended_at is not None
+    assert bob_profile.monitoring_ended_at is None
     shown = messages_of(response)
     assert "End monitoring: 1 succeeded." in shown
     assert any("End monitoring: 1 failed" in m for m in shown)

@@ -15,11 +15,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def bob(db) -> User:
-    return User.objects.create_user("bob", "bob@example.com", "bob-pass-1234")
-
-
-@pytest.fixture
 def today() -> date:
     from django.utils import timezone
 

@@ -19,16 +19,6 @@ def profile_for(username: str) -> Profile:
 
 
 @pytest.fixture
-def alice(db) -> Profile:
-    return profile_for("alice")
-
-
-@pytest.fixture
-def bob(db) -> Profile:
-    return profile_for("bob")
-
-
-@pytest.fixture
 def atomic():
     """The one seam: the Atomic client."""
     fake = mock.Mock()
@@ -69,14 +59,16 @@ def stuck(profile: Profile, atomic_id: str, status: str, *, age: int = 600) -> T
     return task
 
 
-def test_sync_of_one_user_prints_the_count_and_version(alice, bob, atomic, run):
+def test_sync_of_one_user_prints_the_count_and_version(alice_profile, bob_profile, atomic, run):
     out, _ = run("paylink_sync", "--user", "alice")
     assert out == "alice: 2 accounts, version 1\n"
     atomic.accounts_get.assert_called_once_with(identifier="hub_alice")
-    assert not AccountSnapshot.objects.filter(profile=bob).exists()
+    assert not AccountSnapshot.objects.filter(profile=bob_profile).exists()
 
 
-def test_sync_of_everyone_reports_each_user_and_fails_at_the_end(alice, bob, atomic):
+def test_sync_of_everyone_reports_each_user_and_fails_at_the_end(
+    alice_profile, bob_profile, atomic
+):
     atomic.accounts_get.side_effect = [
         {"accounts": []},
         AtomicError("Atomic answered 401 to GET /hub_bob/pay-link/accounts.", status=401),
@@ -98,11 +90,11 @@ def test_sync_needs_a_user_or_all(db, run):
         run("paylink_sync")
 
 
-def test_reconcile_moves_stuck_tasks_forward(alice, atomic, settings, run):
+def test_reconcile_moves_stuck_tasks_forward(alice_profile, atomic, settings, run):
     settings.PAYLINK_RECONCILE_AFTER_SECONDS = 300
-    stuck(alice, "t-old", "processing")
-    stuck(alice, "t-young", "queued", age=10)
-    stuck(alice, "t-done", "completed")
+    stuck(alice_profile, "t-old", "processing")
+    stuck(alice_profile, "t-young", "queued", age=10)
+    stuck(alice_profile, "t-done", "completed")
     atomic.task_status_get.return_value = TaskStatusReport(
         status="failed", fail_reason="payment-method-declined", created_at=None
     )
@@ -115,8 +107,8 @@ def test_reconcile_moves_stuck_tasks_forward(alice, atomic, settings, run):
     assert out.endswith("Reconcile finished.\n")
 
 
-def test_reconcile_syncs_accounts_when_a_stuck_task_completed(alice, atomic, run):
-    stuck(alice, "t-old", "processing")
+def test_reconcile_syncs_accounts_when_a_stuck_task_completed(alice_profile, atomic, run):
+    stuck(alice_profile, "t-old", "processing")
     atomic.task_status_get.return_value = TaskStatusReport(
         status="completed", fail_reason=None, created_at=None
     )
@@ -129,9 +121,9 @@ def opened_transact(*profiles: Profile, ago: int = 60) -> None:
     Profile.objects.filter(pk__in=[p.pk for p in profiles]).update(transact_opened_at=at)
 
 
-def test_reconcile_records_tasks_the_host_never_heard_of(alice, bob, atomic, run):
-    opened_transact(alice)
-    stuck(alice, "t-known", "completed")
+def test_reconcile_records_tasks_the_host_never_heard_of(alice_profile, bob_profile, atomic, run):
+    opened_transact(alice_profile)
+    stuck(alice_profile, "t-known", "completed")
     atomic.user_tasks_list.return_value = [
         summary("t-known", "completed"),
         summary("t-new", "failed", fail_reason="bad-credentials", company_name="Hulu"),
@@ -141,7 +133,7 @@ def test_reconcile_records_tasks_the_host_never_heard_of(alice, bob, atomic, run
     atomic.user_tasks_list.assert_called_once_with(identifier="hub_alice")
     new = Task.objects.get(atomic_id="t-new")
     assert (new.profile, new.status, new.fail_reason, new.company_name) == (
-        alice,
+        alice_profile,
         "failed",
         "bad-credentials",
         "Hulu",
@@ -149,9 +141,11 @@ def test_reconcile_records_tasks_the_host_never_heard_of(alice, bob, atomic, run
     assert "user alice: recorded task t-new (failed)" in out
 
 
-def test_a_first_task_finished_during_an_outage_arrives_with_its_accounts(alice, atomic, run):
+def test_a_first_task_finished_during_an_outage_arrives_with_its_accounts(
+    alice_profile, atomic, run
+):
     # The host was down through Atomic's retries: it never heard of the task at all.
-    opened_transact(alice, ago=600)
+    opened_transact(alice_profile, ago=600)
     atomic.user_tasks_list.return_value = [summary("t-lost", "completed", company_name="Hulu")]
 
     run("paylink_reconcile")
@@ -161,13 +155,15 @@ def test_a_first_task_finished_during_an_outage_arrives_with_its_accounts(alice,
 
 
 def test_reconcile_reads_only_the_task_lists_of_people_who_opened_transact_lately(
-    alice, bob, atomic, run, settings
+    alice_profile, bob_profile, atomic, run, settings
 ):
     settings.PAYLINK_TOKEN_LIFETIME, settings.PAYLINK_RECONCILE_SETTLE_SECONDS = 1800, 3600
     carol = profile_for("carol")
-    opened_transact(alice, ago=60)
-    opened_transact(bob, ago=2 * 86400)  # long ago, and read since
-    Profile.objects.filter(pk=bob.pk).update(tasks_listed_at=timezone.now() - timedelta(days=1))
+    opened_transact(alice_profile, ago=60)
+    opened_transact(bob_profile, ago=2 * 86400)  # long ago, and read since
+    Profile.objects.filter(pk=bob_profile.pk).update(
+        tasks_listed_at=timezone.now() - timedelta(days=1)
+    )
     AccountSnapshot.objects.create(profile=carol)  # synced, but never opened Transact
 
     run("paylink_reconcile")
@@ -176,8 +172,8 @@ def test_reconcile_reads_only_the_task_lists_of_people_who_opened_transact_latel
     listed = [c.kwargs["identifier"] for c in atomic.user_tasks_list.call_args_list]
     assert listed == ["hub_alice", "hub_alice"]
     # Her token and the settling time ran out after her last read: one more read, then none.
-    opened_transact(alice, ago=1800 + 3600 + 60)
-    Profile.objects.filter(pk=alice.pk).update(
+    opened_transact(alice_profile, ago=1800 + 3600 + 60)
+    Profile.objects.filter(pk=alice_profile.pk).update(
         tasks_listed_at=timezone.now() - timedelta(seconds=90)
     )
     run("paylink_reconcile")
@@ -185,11 +181,13 @@ def test_reconcile_reads_only_the_task_lists_of_people_who_opened_transact_latel
     assert atomic.user_tasks_list.call_count == 3
 
 
-def test_the_enqueue_mode_fans_out_one_job_per_unit_and_never_twice(alice, bob, atomic, task_queue):
+def test_the_enqueue_mode_fans_out_one_job_per_unit_and_never_twice(
+    alice_profile, bob_profile, atomic, task_queue
+):
     queue = task_queue
-    stuck(alice, "t-a", "processing")
-    stuck(bob, "t-b", "queued")
-    opened_transact(alice)
+    stuck(alice_profile, "t-a", "processing")
+    stuck(bob_profile, "t-b", "queued")
+    opened_transact(alice_profile)
 
     out = StringIO()
     call_command("paylink_reconcile", "--enqueue", stdout=out)
@@ -205,11 +203,11 @@ def test_the_enqueue_mode_fans_out_one_job_per_unit_and_never_twice(alice, bob, 
 
 
 def test_reconcile_reports_errors_and_carries_on(
-    alice, bob, atomic, django_capture_on_commit_callbacks
+    alice_profile, bob_profile, atomic, django_capture_on_commit_callbacks
 ):
-    stuck(alice, "t-a", "processing")
-    stuck(alice, "t-b", "processing")
-    opened_transact(alice, bob)
+    stuck(alice_profile, "t-a", "processing")
+    stuck(alice_profile, "t-b", "processing")
+    opened_transact(alice_profile, bob_profile)
     atomic.task_status_get.side_effect = [
         AtomicError("Atomic answered 404 to GET /task/t-a/status.", status=404),
         TaskStatusReport(status="processing", fail_reason=None, created_at=None),
@@ -228,12 +226,12 @@ def test_reconcile_reports_errors_and_carries_on(
     assert "task t-a: Atomic answered 404" in err
     assert "task t-b: still processing" in out
     assert "user alice: Could not reach Atomic." in err
-    assert Task.objects.get(atomic_id="t-bob").profile == bob
+    assert Task.objects.get(atomic_id="t-bob").profile == bob_profile
 
 
-def test_reconcile_never_moves_another_users_task(alice, bob, atomic, run):
-    stuck(bob, "t-bob", "queued", age=0)
-    opened_transact(alice)
+def test_reconcile_never_moves_another_users_task(alice_profile, bob_profile, atomic, run):
+    stuck(bob_profile, "t-bob", "queued", age=0)
+    opened_transact(alice_profile)
     atomic.user_tasks_list.side_effect = lambda identifier: (
         [summary("t-bob", "completed")] if identifier == "hub_alice" else []
     )
@@ -242,7 +240,7 @@ def test_reconcile_never_moves_another_users_task(alice, bob, atomic, run):
         call_command("paylink_reconcile", stdout=StringIO(), stderr=err)
     err = err.getvalue()
     task = Task.objects.get(atomic_id="t-bob")
-    assert (task.profile, task.status) == (bob, "queued")
+    assert (task.profile, task.status) == (bob_profile, "queued")
     assert "belongs to another user" in err
 
 

@@ -115,11 +115,6 @@ def test_hub_events_are_limited_per_user(alice_client, bob, limits):
     assert answer.status_code == 400
 
 
-@pytest.fixture
-def bob(db) -> User:
-    return User.objects.create_user("bob", "bob@example.com", "bob-pass-1234")
-
-
 def test_dashboard_refreshes_answer_htmx_with_a_fragment_to_swap(alice_client, limits):
     with mock.patch("paylink.services.accounts.accounts_sync_request") as sync:
         for _ in range(2):

@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime
 from unittest import mock
 
 import pytest
-from django.contrib.auth.models import User
 from django.core.mail import EmailMultiAlternatives
 from django.core.management import call_command
 from django.test import Client, override_settings
@@ -23,11 +22,6 @@ pytestmark = pytest.mark.django_db
 
 # A Tuesday; the week runs from Monday 30 November.
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def bob(db) -> User:
-    return User.objects.create_user("bob", "bob@example.com", "bob-pass-1234")
 
 
 def _hulu(due: date = date(2026, 12, 3), **kwargs) -> dict:

@@ -20,11 +20,6 @@ SLOW = 2.0
 
 
 @pytest.fixture
-def bob(db) -> User:
-    return User.objects.create_user("bob", "bob@example.com", "bob-pass-1234")
-
-
-@pytest.fixture
 def slow_atomic(settings) -> Iterator[AtomicStub]:
     server = AtomicStub().start()
     settings.ATOMIC_API_URL = server.url

@@ -14,18 +14,6 @@ from paylink.services.profiles import profile_for_user
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def alice() -> User:
-    return User.objects.create_user(
-        "alice", "alice@example.com", "alice-pass-1234", first_name="Alice", last_name="Liddell"
-    )
-
-
-@pytest.fixture
-def bob() -> User:
-    return User.objects.create_user("bob", "bob@example.com", "bob-pass-1234")
-
-
 def details_of(task_id: str, *, owner: User, status: str = "queued") -> TaskDetails:
     """Atomic's details of `task_id`, naming `owner`'s identifier."""
     return TaskDetails(

@@ -9,7 +9,6 @@ from io import StringIO
 from unittest import mock
 
 import pytest
-from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
@@ -30,11 +29,6 @@ AWAY = AtomicError("Atomic did not answer in time.", retryable=True)
 def _no_poll_window(settings):
     # Each poll here asks Atomic afresh; the window has tests of its own.
     settings.PAYLINK_STATUS_REFRESH_SECONDS = 0
-
-
-@pytest.fixture
-def bob(db) -> User:
-    return User.objects.create_user("bob", "bob@example.com", "bob-pass-1234")
 
 
 @pytest.fixture

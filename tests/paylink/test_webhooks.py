@@ -53,18 +53,6 @@ def webhook_secret(settings):
 
 
 @pytest.fixture
-def alice(db) -> Profile:
-    user = User.objects.create_user("alice", password="alice-pass-1234")
-    return Profile.objects.create(user=user, identifier="hub_alice")
-
-
-@pytest.fixture
-def bob(db) -> Profile:
-    user = User.objects.create_user("bob", password="bob-pass-1234")
-    return Profile.objects.create(user=user, identifier="hub_bob")
-
-
-@pytest.fixture
 def atomic():
     """The one seam: the Atomic client the accounts sync would call."""
     fake = mock.Mock()
@@ -97,7 +85,7 @@ def test_the_url_is_named():
     assert reverse("paylink:atomic-webhook") == URL
 
 
-def test_it_stores_and_applies_a_valid_event(alice, atomic, deliver):
+def test_it_stores_and_applies_a_valid_event(alice_profile, atomic, deliver):
     body = event_body("task_status_updated_processing")
     response = deliver(body)
     assert response.status_code == 200
@@ -117,20 +105,20 @@ def test_it_stores_and_applies_a_valid_event(alice, atomic, deliver):
     assert "authorization" not in event.headers
     task = Task.objects.get(atomic_id="task-alice-1")
     assert (task.profile, task.status, task.company_name, task.product) == (
-        alice,
+        alice_profile,
         "processing",
         "Hulu",
         "present",
     )
 
 
-def test_a_completed_task_enqueues_an_accounts_sync(alice, atomic, deliver):
+def test_a_completed_task_enqueues_an_accounts_sync(alice_profile, atomic, deliver):
     deliver(event_body("task_status_updated_completed"))
     atomic.accounts_get.assert_called_once_with(identifier="hub_alice")
-    assert AccountSnapshot.objects.get(profile=alice).version == 1
+    assert AccountSnapshot.objects.get(profile=alice_profile).version == 1
 
 
-def test_it_rejects_a_forged_signature(alice, atomic, deliver):
+def test_it_rejects_a_forged_signature(alice_profile, atomic, deliver):
     body = event_body("task_status_updated_completed")
     response = deliver(body, signature=sign(body, secret="not-the-secret"))
     assert response.status_code == 401
@@ -141,21 +129,21 @@ def test_it_rejects_a_forged_signature(alice, atomic, deliver):
     atomic.accounts_get.assert_not_called()
 
 
-def test_it_rejects_an_unsigned_event(alice, deliver):
+def test_it_rejects_an_unsigned_event(alice_profile, deliver):
     response = deliver(event_body("task_status_updated_completed"), signature=None)
     assert response.status_code == 401
     assert WebhookEvent.objects.get().state == WebhookState.REJECTED_SIGNATURE
     assert not Task.objects.exists()
 
 
-def test_it_rejects_every_event_when_no_secret_is_configured(alice, deliver, settings):
+def test_it_rejects_every_event_when_no_secret_is_configured(alice_profile, deliver, settings):
     body = event_body("task_status_updated_completed")
     signature = hmac.new(b"", body, hashlib.sha256).hexdigest()
     settings.ATOMIC_API_SECRET = ""
     assert deliver(body, signature=signature).status_code == 401
 
 
-def test_a_repeated_ce_id_is_acknowledged_without_a_second_effect(alice, atomic, deliver):
+def test_a_repeated_ce_id_is_acknowledged_without_a_second_effect(alice_profile, atomic, deliver):
     body = event_body("task_status_updated_completed")
     assert deliver(body).status_code == 200
     response = deliver(body)
@@ -170,7 +158,7 @@ def test_a_repeated_ce_id_is_acknowledged_without_a_second_effect(alice, atomic,
     assert original.body == body.decode()
 
 
-def test_a_repeated_ce_id_with_another_body_keeps_that_body(alice, atomic, deliver):
+def test_a_repeated_ce_id_with_another_body_keeps_that_body(alice_profile, atomic, deliver):
     deliver(event_body("task_status_updated_processing"), ce_id="ce-same")
     changed = event_body("task_status_updated_completed")
     deliver(changed, ce_id="ce-same")
@@ -179,7 +167,7 @@ def test_a_repeated_ce_id_with_another_body_keeps_that_body(alice, atomic, deliv
     assert duplicate.note.startswith("Same ce-id as event ")
 
 
-def test_atomics_retry_is_a_duplicate_never_a_rejected_signature(alice, atomic, deliver):
+def test_atomics_retry_is_a_duplicate_never_a_rejected_signature(alice_profile, atomic, deliver):
     body = event_body("task_status_updated_processing")
     deliver(body, ce_id="ce-retry")
     deliver(body, ce_id="ce-retry")
@@ -188,20 +176,20 @@ def test_atomics_retry_is_a_duplicate_never_a_rejected_signature(alice, atomic, 
     assert not WebhookEvent.objects.filter(state=WebhookState.REJECTED_SIGNATURE).exists()
 
 
-def test_a_repeated_ce_id_does_not_reapply_a_changed_body(alice, atomic, deliver):
+def test_a_repeated_ce_id_does_not_reapply_a_changed_body(alice_profile, atomic, deliver):
     deliver(event_body("task_status_updated_processing"), ce_id="ce-same")
     deliver(event_body("task_status_updated_completed"), ce_id="ce-same")
     assert Task.objects.get().status == "processing"
 
 
-def test_a_forged_event_does_not_block_the_real_one_with_its_ce_id(alice, atomic, deliver):
+def test_a_forged_event_does_not_block_the_real_one_with_its_ce_id(alice_profile, atomic, deliver):
     body = event_body("task_status_updated_completed")
     assert deliver(body, ce_id="ce-7", signature="0" * 64).status_code == 401
     assert deliver(body, ce_id="ce-7").status_code == 200
     assert Task.objects.get().status == "completed"
 
 
-def test_a_late_processing_event_does_not_undo_completed(alice, atomic, deliver):
+def test_a_late_processing_event_does_not_undo_completed(alice_profile, atomic, deliver):
     deliver(event_body("task_status_updated_completed"), ce_id="ce-2")
     deliver(event_body("task_status_updated_processing"), ce_id="ce-1")
     task = Task.objects.get()
@@ -209,7 +197,7 @@ def test_a_late_processing_event_does_not_undo_completed(alice, atomic, deliver)
     assert task.finished_at is not None
 
 
-def test_a_patched_event_corrects_a_final_status(alice, atomic, deliver):
+def test_a_patched_event_corrects_a_final_status(alice_profile, atomic, deliver):
     deliver(event_body("task_status_updated_failed"), ce_id="ce-1")
     assert Task.objects.get().fail_reason == "payment-method-declined"
     deliver(event_body("task_status_patched"), ce_id="ce-2")
@@ -218,37 +206,41 @@ def test_a_patched_event_corrects_a_final_status(alice, atomic, deliver):
     atomic.accounts_get.assert_called_once_with(identifier="hub_alice")
 
 
-def test_an_unpatched_event_cannot_change_a_final_status(alice, atomic, deliver):
+def test_an_unpatched_event_cannot_change_a_final_status(alice_profile, atomic, deliver):
     deliver(event_body("task_status_updated_failed"), ce_id="ce-1")
     deliver(event_body("task_status_updated_completed"), ce_id="ce-2")
     assert Task.objects.get().status == "failed"
 
 
-def test_an_event_for_an_unseen_task_creates_it_for_its_user(alice, bob, atomic, deliver):
+def test_an_event_for_an_unseen_task_creates_it_for_its_user(
+    alice_profile, bob_profile, atomic, deliver
+):
     deliver(event_body("task_status_updated_processing", taskId="task-never-launched"))
-    assert Task.objects.get(atomic_id="task-never-launched").profile == alice
+    assert Task.objects.get(atomic_id="task-never-launched").profile == alice_profile
 
 
-def test_it_does_not_move_a_task_that_belongs_to_another_user(alice, bob, atomic, deliver):
-    Task.objects.create(profile=bob, atomic_id="task-alice-1", status="queued")
+def test_it_does_not_move_a_task_that_belongs_to_another_user(
+    alice_profile, bob_profile, atomic, deliver
+):
+    Task.objects.create(profile=bob_profile, atomic_id="task-alice-1", status="queued")
     assert deliver(event_body("task_status_updated_completed")).status_code == 200
     task = Task.objects.get()
-    assert (task.profile, task.status) == (bob, "queued")
+    assert (task.profile, task.status) == (bob_profile, "queued")
     assert "another user" in WebhookEvent.objects.get().note
 
 
-def test_it_records_authentication(alice, atomic, deliver):
+def test_it_records_authentication(alice_profile, atomic, deliver):
     deliver(event_body("task_authentication_status_updated"))
     assert Task.objects.get(atomic_id="task-alice-1").authenticated is True
 
 
-def test_an_accounts_updated_event_syncs_the_accounts(alice, atomic, deliver):
+def test_an_accounts_updated_event_syncs_the_accounts(alice_profile, atomic, deliver):
     deliver(event_body("pay_link_accounts_updated"))
     atomic.accounts_get.assert_called_once_with(identifier="hub_alice")
-    assert AccountSnapshot.objects.get(profile=alice).sync_requested_at is not None
+    assert AccountSnapshot.objects.get(profile=alice_profile).sync_requested_at is not None
 
 
-def test_a_workflow_finished_event_is_only_recorded(alice, atomic, deliver):
+def test_a_workflow_finished_event_is_only_recorded(alice_profile, atomic, deliver):
     assert deliver(event_body("task_workflow_finished")).status_code == 200
     event = WebhookEvent.objects.get()
     assert (event.state, event.note) == (WebhookState.PROCESSED, "")
@@ -256,7 +248,7 @@ def test_a_workflow_finished_event_is_only_recorded(alice, atomic, deliver):
     atomic.accounts_get.assert_not_called()
 
 
-def test_an_unknown_event_type_is_stored_and_ignored(alice, atomic, deliver):
+def test_an_unknown_event_type_is_stored_and_ignored(alice_profile, atomic, deliver):
     assert deliver(event_body("unknown_type")).status_code == 200
     event = WebhookEvent.objects.get()
     assert event.state == WebhookState.PROCESSED
@@ -272,7 +264,7 @@ def test_an_event_for_an_unknown_user_is_stored_and_noted(db, atomic, deliver):
     assert not Task.objects.exists()
 
 
-def test_an_event_missing_its_task_id_is_noted_not_crashed(alice, atomic, deliver):
+def test_an_event_missing_its_task_id_is_noted_not_crashed(alice_profile, atomic, deliver):
     body = json.loads(event_body("task_status_updated_completed"))
     del body["data"]["taskId"]
     assert deliver(json.dumps(body).encode()).status_code == 200
@@ -288,7 +280,9 @@ def test_an_event_missing_its_task_id_is_noted_not_crashed(alice, atomic, delive
         (b"\x00{}", "The body is not valid JSON."),
     ],
 )
-def test_it_rejects_a_signed_body_that_is_not_a_json_object(alice, atomic, deliver, body, reason):
+def test_it_rejects_a_signed_body_that_is_not_a_json_object(
+    alice_profile, atomic, deliver, body, reason
+):
     response = deliver(body)
     assert response.status_code == 400
     assert response.json() == {"message": reason}
@@ -297,7 +291,7 @@ def test_it_rejects_a_signed_body_that_is_not_a_json_object(alice, atomic, deliv
     assert not Task.objects.exists()
 
 
-def test_it_refuses_an_oversized_body_without_storing_it(alice, deliver, settings):
+def test_it_refuses_an_oversized_body_without_storing_it(alice_profile, deliver, settings):
     settings.PAYLINK_WEBHOOK_MAX_BYTES = 100
     body = event_body("task_status_updated_completed")
     assert len(body) > 100
@@ -305,7 +299,7 @@ def test_it_refuses_an_oversized_body_without_storing_it(alice, deliver, setting
     assert not WebhookEvent.objects.exists()
 
 
-def test_it_refuses_a_body_longer_than_its_declared_length(alice, rf, settings):
+def test_it_refuses_a_body_longer_than_its_declared_length(alice_profile, rf, settings):
     from paylink.views import atomic_webhook
 
     settings.PAYLINK_WEBHOOK_MAX_BYTES = 100
@@ -324,7 +318,7 @@ def test_it_answers_405_to_anything_but_post(db, client, method):
     assert response["Allow"] == "POST"
 
 
-def test_it_needs_no_login_and_no_csrf_token(alice, atomic, settings):
+def test_it_needs_no_login_and_no_csrf_token(alice_profile, atomic, settings):
     from django.test import Client
 
     strict = Client(enforce_csrf_checks=True)
@@ -338,7 +332,7 @@ def test_it_needs_no_login_and_no_csrf_token(alice, atomic, settings):
     assert response.status_code == 200
 
 
-def test_processing_an_event_again_changes_nothing_more(alice, atomic, deliver):
+def test_processing_an_event_again_changes_nothing_more(alice_profile, atomic, deliver):
     deliver(event_body("task_status_updated_completed"))
     event = WebhookEvent.objects.get()
     process_webhook_event.call(event.pk)
@@ -348,7 +342,7 @@ def test_processing_an_event_again_changes_nothing_more(alice, atomic, deliver):
     assert (event.state, event.attempts) == (WebhookState.PROCESSED, 1)
 
 
-def test_a_processing_crash_is_kept_on_the_event_with_its_traceback(alice, atomic, deliver):
+def test_a_processing_crash_is_kept_on_the_event_with_its_traceback(alice_profile, atomic, deliver):
     with mock.patch("paylink.services.webhooks.task_record", side_effect=RuntimeError("odd data")):
         # Atomic did deliver: the crash is the host's to retry, not Atomic's.
         assert deliver(event_body("task_status_updated_completed")).status_code == 200
@@ -360,7 +354,7 @@ def test_a_processing_crash_is_kept_on_the_event_with_its_traceback(alice, atomi
     assert not Task.objects.exists()
 
 
-def test_processing_skips_an_event_that_failed_verification(alice, atomic, deliver):
+def test_processing_skips_an_event_that_failed_verification(alice_profile, atomic, deliver):
     body = event_body("task_status_updated_completed")
     deliver(body, signature="0" * 64)
     process_webhook_event.call(WebhookEvent.objects.get().pk)
@@ -396,7 +390,7 @@ def deliveries_settled(sim, identifier: str) -> bool:
 def test_the_simulators_webhooks_complete_the_task_and_sync_the_accounts(host_on_simulator):
     sim = host_on_simulator
     user = User.objects.create_user("alice", password="alice-pass-1234")
-    alice = Profile.objects.create(user=user, identifier="hub_alice_live")
+    alice_profile = Profile.objects.create(user=user, identifier="hub_alice_live")
     assert atomic_client().access_token_create(identifier="hub_alice_live")
     # A duplicated delivery must still count once.
     sim.control_webhook_faults("duplicate", times=1)
@@ -405,14 +399,14 @@ def test_the_simulators_webhooks_complete_the_task_and_sync_the_accounts(host_on
     wait_until(
         lambda: (
             Task.objects.filter(atomic_id=task_id, status="completed").exists()
-            and AccountSnapshot.objects.filter(profile=alice, version__gte=1).exists()
+            and AccountSnapshot.objects.filter(profile=alice_profile, version__gte=1).exists()
         ),
         what="the webhooks to complete the task and sync the accounts",
         detail=sim.log,
     )
     task = Task.objects.get(atomic_id=task_id)
-    assert (task.profile, task.company_name != "") == (alice, True)
-    snapshot = AccountSnapshot.objects.get(profile=alice)
+    assert (task.profile, task.company_name != "") == (alice_profile, True)
+    snapshot = AccountSnapshot.objects.get(profile=alice_profile)
     assert len(snapshot.payload["accounts"]) >= 1
     # Later events (accounts updated, workflow finished) may still be on their way: wait until
     # the simulator has sent them all and the host holds every delivery it answered.
@@ -457,7 +451,9 @@ HOSTILE_REASONS = {
 
 
 @pytest.mark.parametrize("name", HOSTILE_BODIES)
-def test_an_unsigned_hostile_body_is_refused_unread_and_unstored(alice, deliver, caplog, name):
+def test_an_unsigned_hostile_body_is_refused_unread_and_unstored(
+    alice_profile, deliver, caplog, name
+):
     body = HOSTILE_BODIES[name]
     response = deliver(body, signature="0" * 64)
     assert (response.status_code, response.json()) == (401, {"message": "Invalid signature."})
@@ -469,7 +465,7 @@ def test_an_unsigned_hostile_body_is_refused_unread_and_unstored(alice, deliver,
 
 @pytest.mark.parametrize("name", HOSTILE_BODIES)
 def test_a_signed_hostile_body_is_kept_as_invalid_with_a_sentence(
-    alice, atomic, deliver, caplog, name
+    alice_profile, atomic, deliver, caplog, name
 ):
     body = HOSTILE_BODIES[name]
     response = deliver(body)
@@ -485,14 +481,14 @@ def test_a_signed_hostile_body_is_kept_as_invalid_with_a_sentence(
 @pytest.mark.parametrize(
     "signature", ["é" * 64, "\u2603" * 10, "ff" * 31 + "é", " ", "x" * 5000], ids=repr
 )
-def test_an_odd_signature_header_is_refused_not_crashed(alice, deliver, caplog, signature):
+def test_an_odd_signature_header_is_refused_not_crashed(alice_profile, deliver, caplog, signature):
     body = event_body("task_status_updated_completed")
     assert deliver(body, signature=signature).status_code == 401
     assert WebhookEvent.objects.get().state == WebhookState.REJECTED_SIGNATURE
     assert not errors_logged(caplog)
 
 
-def test_odd_headers_are_stored_cut_and_cleaned(alice, atomic, deliver):
+def test_odd_headers_are_stored_cut_and_cleaned(alice_profile, atomic, deliver):
     body = event_body("task_status_updated_completed")
     response = deliver(body, ce_id="c" * 10_000, **{"X-Odd": "caf\u00e9 \x00 end", "ce-type": "é"})
     assert response.status_code == 200
@@ -523,21 +519,23 @@ def test_odd_headers_are_stored_cut_and_cleaned(alice, atomic, deliver):
     ],
     ids=["wrong-shapes", "wrong-types", "null-data", "object-id", "huge-strings"],
 )
-def test_a_signed_event_of_odd_shape_is_processed_with_a_note(alice, atomic, deliver, payload):
+def test_a_signed_event_of_odd_shape_is_processed_with_a_note(
+    alice_profile, atomic, deliver, payload
+):
     response = deliver(json.dumps(payload).encode())
     assert response.status_code == 200
     event = WebhookEvent.objects.get()
     assert event.state == WebhookState.PROCESSED, event.error
 
 
-def test_a_huge_declared_body_is_refused_before_it_is_read(alice, deliver):
+def test_a_huge_declared_body_is_refused_before_it_is_read(alice_profile, deliver):
     response = deliver(b"{" * (10 * 1024 * 1024))
     assert (response.status_code, response.json()) == (413, {"message": "Body too large."})
     assert not WebhookEvent.objects.exists()
 
 
 @pytest.mark.parametrize("signed", [True, False], ids=["signed", "unsigned"])
-def test_a_nul_in_a_header_is_stored_replaced_not_crashed(alice, atomic, deliver, signed):
+def test_a_nul_in_a_header_is_stored_replaced_not_crashed(alice_profile, atomic, deliver, signed):
     body = event_body("task_status_updated_completed")
     response = deliver(body, ce_id="ce\x00id", signature="sign" if signed else "0" * 64)
     assert response.status_code == (200 if signed else 401)
@@ -547,7 +545,7 @@ def test_a_nul_in_a_header_is_stored_replaced_not_crashed(alice, atomic, deliver
 # --- Refused requests: no body kept, a cap per minute; secret rotation --------------------------
 
 
-def test_a_forged_request_keeps_only_its_headers_size_and_digest(alice, deliver):
+def test_a_forged_request_keeps_only_its_headers_size_and_digest(alice_profile, deliver):
     body = event_body("task_status_updated_completed")
     response = deliver(
         body,
@@ -567,7 +565,9 @@ def test_a_forged_request_keeps_only_its_headers_size_and_digest(alice, deliver)
         assert secret not in kept
 
 
-def test_refused_requests_are_recorded_up_to_a_cap_per_minute(alice, deliver, settings, caplog):
+def test_refused_requests_are_recorded_up_to_a_cap_per_minute(
+    alice_profile, deliver, settings, caplog
+):
     settings.PAYLINK_WEBHOOK_REJECTS_PER_MINUTE = 3
     body = event_body("task_status_updated_completed")
     with caplog.at_level(logging.WARNING, logger="paylink.services.webhooks"):
@@ -583,7 +583,7 @@ def test_refused_requests_are_recorded_up_to_a_cap_per_minute(alice, deliver, se
     assert WebhookEvent.objects.count() == 4
 
 
-def test_signed_events_are_never_capped(alice, atomic, deliver, settings):
+def test_signed_events_are_never_capped(alice_profile, atomic, deliver, settings):
     settings.PAYLINK_WEBHOOK_REJECTS_PER_MINUTE = 1
     deliver(b"{}", ce_id="ce-forged-1", signature="0" * 64)
     deliver(b"{}", ce_id="ce-forged-2", signature="0" * 64)
@@ -596,7 +596,7 @@ PREVIOUS = "webhook-previous-secret"
 
 @pytest.mark.parametrize("key", [SECRET, PREVIOUS], ids=["current", "previous"])
 def test_during_rotation_an_event_signed_with_either_secret_is_processed(
-    alice, atomic, deliver, settings, key
+    alice_profile, atomic, deliver, settings, key
 ):
     settings.ATOMIC_API_SECRET_PREVIOUS = PREVIOUS
     body = event_body("task_status_updated_completed")
@@ -606,7 +606,7 @@ def test_during_rotation_an_event_signed_with_either_secret_is_processed(
 
 
 def test_during_rotation_an_event_signed_with_neither_secret_is_refused(
-    alice, atomic, deliver, settings
+    alice_profile, atomic, deliver, settings
 ):
     settings.ATOMIC_API_SECRET_PREVIOUS = PREVIOUS
     body = event_body("task_status_updated_completed")
@@ -614,7 +614,9 @@ def test_during_rotation_an_event_signed_with_neither_secret_is_refused(
     assert not Task.objects.exists()
 
 
-def test_once_rotation_ends_the_previous_secret_is_refused(alice, atomic, deliver, settings):
+def test_once_rotation_ends_the_previous_secret_is_refused(
+    alice_profile, atomic, deliver, settings
+):
     settings.ATOMIC_API_SECRET_PREVIOUS = ""
     body = event_body("task_status_updated_completed")
     assert deliver(body, signature=sign(body, secret=PREVIOUS)).status_code == 401
@@ -635,7 +637,7 @@ def patched_body(status: str, event_time: str) -> bytes:
 
 
 def test_a_captured_body_replayed_under_a_new_ce_id_cannot_flip_a_completed_task(
-    alice, atomic, deliver
+    alice_profile, atomic, deliver
 ):
     captured = patched_body("failed", "2026-01-05T10:30:00.000Z")
     deliver(captured, ce_id="ce-a")
@@ -652,7 +654,7 @@ def test_a_captured_body_replayed_under_a_new_ce_id_cannot_flip_a_completed_task
 
 
 def test_news_older_than_the_task_holds_is_stale_and_cannot_flip_a_completed_task(
-    alice, atomic, deliver
+    alice_profile, atomic, deliver
 ):
     deliver(patched_body("completed", "2026-01-05T11:00:00.000Z"), ce_id="ce-new")
     response = deliver(patched_body("failed", "2026-01-05T10:30:00.000Z"), ce_id="ce-old")
@@ -666,7 +668,7 @@ def test_news_older_than_the_task_holds_is_stale_and_cannot_flip_a_completed_tas
 
 
 def test_news_that_went_stale_while_queued_is_not_applied(
-    alice, atomic, django_capture_on_commit_callbacks
+    alice_profile, atomic, django_capture_on_commit_callbacks
 ):
     def receive(body: bytes, ce_id: str) -> WebhookEvent:
         headers = {"ce-id": ce_id, SIGNATURE_HEADER: sign(body)}
@@ -686,7 +688,9 @@ def test_news_that_went_stale_while_queued_is_not_applied(
     assert old.state == WebhookState.STALE
 
 
-def test_later_news_still_applies_and_an_event_without_a_time_is_not_stale(alice, atomic, deliver):
+def test_later_news_still_applies_and_an_event_without_a_time_is_not_stale(
+    alice_profile, atomic, deliver
+):
     deliver(patched_body("failed", "2026-01-05T10:30:00.000Z"), ce_id="ce-1")
     deliver(patched_body("completed", "2026-01-05T11:00:00.000Z"), ce_id="ce-2")
     assert Task.objects.get().status == "completed"
@@ -701,7 +705,7 @@ def test_later_news_still_applies_and_an_event_without_a_time_is_not_stale(alice
 
 
 def test_a_failing_event_is_retried_with_growing_delays_then_left_failed(
-    alice, atomic, deliver, task_queue, django_capture_on_commit_callbacks
+    alice_profile, atomic, deliver, task_queue, django_capture_on_commit_callbacks
 ):
     queue = task_queue
     deliver(event_body("task_status_updated_completed"))
@@ -722,7 +726,7 @@ def test_a_failing_event_is_retried_with_growing_delays_then_left_failed(
     assert not Task.objects.exists()
 
 
-def test_a_transient_failure_is_processed_on_its_retry(alice, atomic, deliver):
+def test_a_transient_failure_is_processed_on_its_retry(alice_profile, atomic, deliver):
     real = task_record
     runs = []
 
@@ -742,7 +746,7 @@ def test_a_transient_failure_is_processed_on_its_retry(alice, atomic, deliver):
 
 
 def test_atomics_retry_of_an_event_never_queued_gets_it_processed(
-    alice, atomic, deliver, django_capture_on_commit_callbacks
+    alice_profile, atomic, deliver, django_capture_on_commit_callbacks
 ):
     body = event_body("task_status_updated_completed")
     # The first delivery was stored, but its processing was never queued.
@@ -755,7 +759,7 @@ def test_atomics_retry_of_an_event_never_queued_gets_it_processed(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_copies_racing_each_other_are_received_exactly_once(alice, atomic):
+def test_copies_racing_each_other_are_received_exactly_once(alice_profile, atomic):
     body = event_body("task_status_updated_completed")
     copies = 6
     start = threading.Barrier(copies)
@@ -785,7 +789,7 @@ def test_copies_racing_each_other_are_received_exactly_once(alice, atomic):
     "event_time",
     ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "2026-02-30T00:00:00Z", 1e308],
 )
-def test_an_event_time_out_of_range_is_read_as_none(alice, atomic, deliver, event_time):
+def test_an_event_time_out_of_range_is_read_as_none(alice_profile, atomic, deliver, event_time):
     payload = json.loads(event_body("task_status_updated_completed"))
     payload["eventTime"] = event_time
     assert deliver(json.dumps(payload).encode()).status_code == 200
@@ -851,7 +855,9 @@ def mutated_bodies(count: int, seed: int) -> list[bytes]:
     return bodies
 
 
-def test_three_hundred_mutated_signed_events_never_answer_5xx(alice, bob, atomic, deliver):
+def test_three_hundred_mutated_signed_events_never_answer_5xx(
+    alice_profile, bob_profile, atomic, deliver
+):
     codes = Counter()
     for n, body in enumerate(mutated_bodies(300, seed=15)):
         codes[deliver(body, ce_id=f"ce-{n}").status_code] += 1

@@ -13,7 +13,7 @@ from tests.waiting import wait_until
 
 
 @pytest.fixture
-def alice(sim, person, webhook_sink):
+def alice_id(sim, person, webhook_sink):
     sim.configure(webhook_url=webhook_sink.url)
     identifier = person("alice")
     sim.access_token(identifier)
@@ -35,12 +35,12 @@ def event_type(request):
 
 
 def test_each_webhook_is_signed_over_its_raw_body_with_cloudevents_headers(
-    sim, alice, webhook_sink
+    sim, alice_id, webhook_sink
 ):
-    sim.connect(alice, "streamly")
-    received = webhook_sink.wait_for(lambda r: len(mine(r, alice)) >= 5)
+    sim.connect(alice_id, "streamly")
+    received = webhook_sink.wait_for(lambda r: len(mine(r, alice_id)) >= 5)
 
-    for request in mine(received, alice):
+    for request in mine(received, alice_id):
         expected = hmac.new(sim.api_secret.encode(), request.body, hashlib.sha256).hexdigest()
         assert request.headers["x-hmac-signature-sha-256"] == expected
         assert request.headers["ce-specversion"] == "1.0"
@@ -49,19 +49,19 @@ def test_each_webhook_is_signed_over_its_raw_body_with_cloudevents_headers(
         assert request.headers["ce-time"] == json.loads(request.body)["eventTime"]
         assert request.headers["content-type"] == "application/json"
         assert request.path == "/webhooks/atomic/"
-    assert len({r.headers["ce-id"] for r in mine(received, alice)}) == 5
+    assert len({r.headers["ce-id"] for r in mine(received, alice_id)}) == 5
 
 
-def test_a_retry_carries_the_same_ce_id_and_bytes(sim, alice, webhook_sink):
+def test_a_retry_carries_the_same_ce_id_and_bytes(sim, alice_id, webhook_sink):
     webhook_sink.fail_next(2)
 
-    sim.connect(alice, "streamly")
+    sim.connect(alice_id, "streamly")
     received = webhook_sink.wait_for(
-        lambda r: sum(1 for x in mine(r, alice) if x.status == 200) >= 5
+        lambda r: sum(1 for x in mine(r, alice_id) if x.status == 200) >= 5
     )
 
     by_id = defaultdict(list)
-    for request in mine(received, alice):
+    for request in mine(received, alice_id):
         by_id[request.headers["ce-id"]].append(request)
     retried = [tries for tries in by_id.values() if len(tries) > 1]
     assert len(retried) == 2
@@ -71,35 +71,35 @@ def test_a_retry_carries_the_same_ce_id_and_bytes(sim, alice, webhook_sink):
         assert tries[1].at - tries[0].at >= 0.25  # the configured retry delay
 
 
-def test_it_retries_exactly_three_more_times_then_gives_up(sim, alice, webhook_sink):
+def test_it_retries_exactly_three_more_times_then_gives_up(sim, alice_id, webhook_sink):
     webhook_sink.fail_next(1000)
 
-    sim.connect(alice, "streamly", username="test-bad")
+    sim.connect(alice_id, "streamly", username="test-bad")
     # The simulator marks a delivery failed once it has given up on it: after that, no more tries.
     wait_until(
-        lambda: deliveries_settled(sim, alice, count=4),
+        lambda: deliveries_settled(sim, alice_id, count=4),
         what="the simulator to give up on alice's four events",
     )
 
     by_id = defaultdict(int)
-    for request in mine(webhook_sink.received, alice):
+    for request in mine(webhook_sink.received, alice_id):
         by_id[request.headers["ce-id"]] += 1
     assert list(by_id.values()) == [4, 4, 4, 4]
-    states = {d["state"] for d in sim.state()["deliveries"] if d["identifier"] == alice}
+    states = {d["state"] for d in sim.state()["deliveries"] if d["identifier"] == alice_id}
     assert states == {"failed"}
 
 
-def test_the_drop_fault_never_sends_the_event(sim, alice, webhook_sink):
+def test_the_drop_fault_never_sends_the_event(sim, alice_id, webhook_sink):
     sim.control_webhook_faults("drop", times=1)
 
-    sim.connect(alice, "streamly")
+    sim.connect(alice_id, "streamly")
     wait_until(
-        lambda: deliveries_settled(sim, alice, count=5),
+        lambda: deliveries_settled(sim, alice_id, count=5),
         what="all five of alice's events to be delivered or dropped",
     )
-    received = mine(webhook_sink.received, alice)
+    received = mine(webhook_sink.received, alice_id)
 
-    types = [event_type(r) for r in mine(webhook_sink.received, alice)]
+    types = [event_type(r) for r in mine(webhook_sink.received, alice_id)]
     assert types == [
         "task-authentication-status-updated",
         "task-status-updated",
@@ -108,14 +108,14 @@ def test_the_drop_fault_never_sends_the_event(sim, alice, webhook_sink):
     ]
     assert json.loads(received[1].body)["data"]["status"] == "completed"
     dropped = [d for d in sim.state()["deliveries"] if d["state"] == "dropped"]
-    assert dropped and dropped[0]["identifier"] == alice and dropped[0]["attempts"] == []
+    assert dropped and dropped[0]["identifier"] == alice_id and dropped[0]["attempts"] == []
 
 
-def test_the_duplicate_fault_sends_the_event_twice_with_one_ce_id(sim, alice, webhook_sink):
+def test_the_duplicate_fault_sends_the_event_twice_with_one_ce_id(sim, alice_id, webhook_sink):
     sim.control_webhook_faults("duplicate", times=1)
 
-    sim.connect(alice, "streamly")
-    received = mine(webhook_sink.wait_for(lambda r: len(mine(r, alice)) >= 6), alice)
+    sim.connect(alice_id, "streamly")
+    received = mine(webhook_sink.wait_for(lambda r: len(mine(r, alice_id)) >= 6), alice_id)
 
     first, second = received[0], received[1]
     assert first.headers["ce-id"] == second.headers["ce-id"]
@@ -123,11 +123,11 @@ def test_the_duplicate_fault_sends_the_event_twice_with_one_ce_id(sim, alice, we
     assert len({r.headers["ce-id"] for r in received}) == 5
 
 
-def test_the_reorder_fault_sends_the_event_after_the_next_one(sim, alice, webhook_sink):
+def test_the_reorder_fault_sends_the_event_after_the_next_one(sim, alice_id, webhook_sink):
     sim.control_webhook_faults("reorder", times=1)
 
-    sim.connect(alice, "streamly")
-    received = mine(webhook_sink.wait_for(lambda r: len(mine(r, alice)) >= 5), alice)
+    sim.connect(alice_id, "streamly")
+    received = mine(webhook_sink.wait_for(lambda r: len(mine(r, alice_id)) >= 5), alice_id)
 
     assert [event_type(r) for r in received[:2]] == [
         "task-authentication-status-updated",
@@ -136,11 +136,11 @@ def test_the_reorder_fault_sends_the_event_after_the_next_one(sim, alice, webhoo
     assert json.loads(received[1].body)["data"]["status"] == "processing"
 
 
-def test_the_fail_fault_makes_the_first_try_count_as_failed(sim, alice, webhook_sink):
+def test_the_fail_fault_makes_the_first_try_count_as_failed(sim, alice_id, webhook_sink):
     sim.control_webhook_faults("fail", times=1)
 
-    sim.connect(alice, "streamly")
-    received = mine(webhook_sink.wait_for(lambda r: len(mine(r, alice)) >= 5), alice)
+    sim.connect(alice_id, "streamly")
+    received = mine(webhook_sink.wait_for(lambda r: len(mine(r, alice_id)) >= 5), alice_id)
 
     processing = [r for r in received if json.loads(r.body)["data"].get("status") == "processing"]
     assert len(processing) == 1  # the failed try never reached the receiver
