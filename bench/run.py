@@ -7,6 +7,7 @@ so a slow or busy machine moves the yardstick and the figures alike.
 from __future__ import annotations
 
 import copy
+import gc
 import hashlib
 import hmac
 import json
@@ -239,6 +240,10 @@ def measure(measured: list[Endpoint], *, rounds: int, warmup: int, count_queries
     for _ in range(warmup):
         for endpoint in live:
             endpoint.request()
+    # What setup and warm-up left behind is set aside, so the collector's passes during the
+    # rounds cost what a long-running worker's would, not what this run's setup piled up.
+    gc.collect()
+    gc.freeze()
     # Interleaved: each round times every endpoint once, so drift hits all of them alike.
     for round_index in range(rounds):
         for endpoint in live:
