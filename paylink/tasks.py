@@ -37,3 +37,16 @@ def process_webhook_event(event_id: int) -> None:
         logger.warning("webhook event %s is gone or not valid; not processed", event_id)
         return
     webhook_event_process(event=event)
+
+
+@task
+def check_task_status(task_pk: int) -> None:
+    """Ask Atomic for one task's status, once the poll has claimed the window for it."""
+    from paylink.models import Task
+    from paylink.services.tasks import task_status_refresh
+
+    task = Task.objects.filter(pk=task_pk).select_related("profile").first()
+    if task is None:
+        # Deleted with its user since the poll asked: nothing to check.
+        return
+    task_status_refresh(task=task, windowed=False)
