@@ -33,9 +33,9 @@ HISTORY_MONTHS = 6
 DUE_SOON_DAYS = 7
 DUE_WINDOW_DAYS = 30
 # A first screenful of each list; the rest loads a page at a time on request.
-BILLS_PER_PAGE = 10
-SUGGESTIONS_PER_PAGE = 5
-CARDS_PER_PAGE = 12
+BILLS_PER_PAGE = 6
+SUGGESTIONS_PER_PAGE = 3
+CARDS_PER_PAGE = 6
 
 # How many payments of each billing cycle fall in a month. Unknown cycles count as monthly.
 _CYCLE_PER_MONTH: dict[str, Decimal] = {
