@@ -1,7 +1,8 @@
 """Times the hot pages side by side, interleaved, as ratios to a trivial login-required view.
 
 `python -m bench` runs in this process against a throwaway SQLite database and a local memory
-cache; each figure is printed beside its target. Endpoints that are missing are reported as not
+cache; `python -m bench --server` against gunicorn on PostgreSQL and Redis. Each figure is
+printed beside its target. Endpoints that are missing are reported as not
 available instead of stopping the run.
 """
 
@@ -36,6 +37,25 @@ def _arguments() -> argparse.Namespace:
         "--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", "200")), help="default 200"
     )
     parser.add_argument(
+        "--server",
+        action="store_true",
+        help="time gunicorn on PostgreSQL and Redis instead of this process on SQLite",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL", "postgres://root@127.0.0.1:5432/dash_bench"),
+        help="--server: a PostgreSQL database of the bench's own; it is flushed on each run",
+    )
+    parser.add_argument(
+        "--cache-url",
+        default=os.environ.get(
+            "BENCH_CACHE_URL", "redis://127.0.0.1:6379/14?key_prefix=paylink-bench"
+        ),
+        help="--server: the Redis cache",
+    )
+    parser.add_argument("--workers", type=int, default=2, help="--server: gunicorn workers")
+    parser.add_argument("--port", type=int, default=8765, help="--server: gunicorn's port")
+    parser.add_argument(
         "--atomic-delay-ms",
         type=float,
         default=0.0,
@@ -47,6 +67,8 @@ def _arguments() -> argparse.Namespace:
 def main() -> int:
     arguments = _arguments()
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    if arguments.server:
+        return _server(arguments)
     with tempfile.TemporaryDirectory(prefix="paylink-bench-") as tmp:
         _environment(Path(tmp))
         import django
@@ -66,6 +88,25 @@ def main() -> int:
                 warmup=WARMUP,
                 atomic_delay=arguments.atomic_delay_ms / 1000,
             )
+
+
+def _server(arguments: argparse.Namespace) -> int:
+    from bench.server import server_environment
+
+    server_environment(database_url=arguments.database_url, cache_url=arguments.cache_url)
+    import django
+
+    django.setup()
+    logging.disable(logging.WARNING)
+    from bench.server import server_run
+
+    return server_run(
+        rounds=arguments.rounds,
+        warmup=WARMUP,
+        atomic_delay=arguments.atomic_delay_ms / 1000,
+        workers=arguments.workers,
+        port=arguments.port,
+    )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,13 @@
+"""The host as gunicorn serves it in `python -m bench --server`, plus the trivial view."""
+
+from __future__ import annotations
+
+import os
+
+from django.conf import settings
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hubsite.settings")
+application = get_wsgi_application()
+# After setup and before the first request: the URLconf is only read then.
+settings.ROOT_URLCONF = "bench.urls"
