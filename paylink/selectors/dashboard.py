@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
@@ -29,6 +30,7 @@ from paylink.payloads import (
 )
 
 ZERO = Decimal("0")
+_CENT = Decimal("0.01")
 HISTORY_MONTHS = 6
 DUE_SOON_DAYS = 7
 DUE_WINDOW_DAYS = 30
@@ -272,8 +274,15 @@ def monthly_equivalent_for(*, account: Account) -> Decimal | None:
 def _per_month(*, amount: Decimal | None, cycle: str) -> Decimal | None:
     if amount is None:
         return None
-    factor = _CYCLE_PER_MONTH.get(cycle.lower().replace("-", "").replace(" ", ""), Decimal(1))
-    return (amount * factor).quantize(Decimal("0.01"))
+    factor = _cycle_factor(cycle)
+    return (amount if factor is None else amount * factor).quantize(_CENT)
+
+
+@lru_cache(maxsize=256)
+def _cycle_factor(cycle: str) -> Decimal | None:
+    """Payments per month for a billing cycle; None for monthly or unknown (counted as billed)."""
+    factor = _CYCLE_PER_MONTH.get(cycle.lower().replace("-", "").replace(" ", ""))
+    return None if factor is None or factor == 1 else factor
 
 
 def category_label_for(*, category: str) -> str:
@@ -307,24 +316,27 @@ def _page_bounds(*, number: int, size: int, total: int) -> tuple[int, int, int]:
 def _summary(*, briefs: tuple[AccountBrief, ...], today: date) -> Summary:
     due_soon_total = overdue_total = monthly_spend = monthly_savings = ZERO
     due_soon_count = overdue_count = 0
+    # The same rules as due_state_for, with the time zone looked up once for every account.
+    zone = timezone.get_current_timezone()
+    soon_end = today + timedelta(days=DUE_SOON_DAYS)
     window_end = today + timedelta(days=DUE_WINDOW_DAYS)
     for brief in briefs:
-        monthly_savings += sum((s or ZERO for s in brief.suggestion_savings), ZERO)
+        for saving in brief.suggestion_savings:
+            if saving is not None:
+                monthly_savings += saving
         if not brief.billing:
             continue
         monthly = _per_month(amount=brief.amount, cycle=brief.cycle)
         if monthly is not None:
             monthly_spend += monthly
-        if not _has_bill(brief):
+        if not _has_bill(brief) or brief.due_date is None:
             continue
         amount = brief.amount or ZERO
-        due_state = due_state_for(due_date=brief.due_date, today=today)
-        if due_state is DueState.OVERDUE:
+        due_day = brief.due_date.astimezone(zone).date()
+        if due_day < today:
             overdue_total += amount
             overdue_count += 1
-        elif due_state is DueState.SOON or (
-            due_state is DueState.LATER and timezone.localtime(brief.due_date).date() <= window_end  # type: ignore[arg-type]
-        ):
+        elif due_day <= max(soon_end, window_end):
             due_soon_total += amount
             due_soon_count += 1
     return Summary(

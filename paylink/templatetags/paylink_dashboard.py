@@ -117,6 +117,22 @@ _LABEL_SPACE = 14
 _MAX_BAR_WIDTH = 28
 
 
+class _Days:
+    """day() for one render: the language and time zone looked up once, not for every date."""
+
+    def __init__(self) -> None:
+        self.zone = timezone.get_current_timezone()
+        self.language = get_language()
+
+    def __call__(self, value: datetime | None) -> str:
+        if value is None:
+            return MISSING
+        return _day_text(value.astimezone(self.zone).date(), self.language)
+
+    def month(self, value: datetime) -> str:
+        return value.astimezone(self.zone).strftime("%b")
+
+
 @register.simple_tag
 def history_chart(history: tuple[HistoryEntry, ...], title: str, chart_id: str) -> SafeString:
     """A small bar chart of past payments as inline SVG, with a title and description.
@@ -124,6 +140,12 @@ def history_chart(history: tuple[HistoryEntry, ...], title: str, chart_id: str) 
     Screen readers get the same numbers from the list rendered beside it; the SVG is
     described, not relied on.
     """
+    return _history_chart(history, title, chart_id, _Days())
+
+
+def _history_chart(
+    history: tuple[HistoryEntry, ...], title: str, chart_id: str, days: _Days
+) -> SafeString:
     if not history:
         return SafeString("")
     amounts = [h.amount or Decimal(0) for h in history]
@@ -136,21 +158,17 @@ def history_chart(history: tuple[HistoryEntry, ...], title: str, chart_id: str) 
     for index, (entry, amount) in enumerate(zip(history, amounts, strict=True)):
         height = max(float(amount / top) * (plot_height - 2), 1.0)
         x = index * slot + (slot - bar_width) / 2
-        label = timezone.localtime(entry.date).strftime("%b") if entry.date else ""
+        label = html.escape(days.month(entry.date)) if entry.date else ""
+        # Numbers formatted here and an escaped label: nothing left to escape.
         bars.append(
-            (
-                f"{x:.1f}",
-                f"{plot_height - height:.1f}",
-                f"{bar_width:.1f}",
-                f"{height:.1f}",
-                f"{x + bar_width / 2:.1f}",
-                str(_CHART_HEIGHT - 2),
-                label,
-            )
+            f'<rect class="history-chart__bar" x="{x:.1f}" y="{plot_height - height:.1f}"'
+            f' width="{bar_width:.1f}" height="{height:.1f}" rx="2"></rect>'
+            f'<text class="history-chart__label" x="{x + bar_width / 2:.1f}"'
+            f' y="{_CHART_HEIGHT - 2}" text-anchor="middle">{label}</text>'
         )
     first, last = history[0].date, history[-1].date
     desc = (
-        f"{len(history)} payments from {day(first)} to {day(last)}, "
+        f"{len(history)} payments from {days(first)} to {days(last)}, "
         f"between {money(min(amounts))} and {money(max(amounts))}."
     )
     return _html(
@@ -164,12 +182,7 @@ def history_chart(history: tuple[HistoryEntry, ...], title: str, chart_id: str) 
         title,
         chart_id,
         desc,
-        _html_join(
-            "",
-            '<rect class="history-chart__bar" x="{}" y="{}" width="{}" height="{}" rx="2"></rect>'
-            '<text class="history-chart__label" x="{}" y="{}" text-anchor="middle">{}</text>',
-            bars,
-        ),
+        SafeString("".join(bars)),
     )
 
 
@@ -182,6 +195,7 @@ def account_card(card: AccountCard) -> SafeString:
     """One account's card: who, what it costs, its plans, history, holder and actions."""
     account, company, billing = card.account, card.account.company, card.account.billing
     dom_id = card.dom_id
+    days = _Days()
     parts = [
         _html(
             '<article class="card account-card" id="{}" aria-labelledby="{}-name">',
@@ -229,8 +243,8 @@ def account_card(card: AccountCard) -> SafeString:
             number,
         )
     )
-    parts.append(_card_facts(card))
-    parts.extend(_card_plan(plan) for plan in account.plans)
+    parts.append(_card_facts(card, days))
+    parts.extend(_card_plan(plan, days) for plan in account.plans)
     if billing and billing.items:
         parts.append(
             _html(
@@ -249,9 +263,9 @@ def account_card(card: AccountCard) -> SafeString:
             _html(
                 '<figure class="history">{}<figcaption class="muted">Recent payments</figcaption>'
                 '<ul class="visually-hidden">{}</ul></figure>',
-                history_chart(card.history, f"{company.name} payments", f"{dom_id}-chart"),
+                _history_chart(card.history, f"{company.name} payments", f"{dom_id}-chart", days),
                 _html_join(
-                    "", "<li>{}: {}</li>", ((day(h.date), money(h.amount)) for h in card.history)
+                    "", "<li>{}: {}</li>", ((days(h.date), money(h.amount)) for h in card.history)
                 ),
             )
         )
@@ -288,7 +302,7 @@ def account_card(card: AccountCard) -> SafeString:
     return SafeString("".join(parts))
 
 
-def _card_facts(card: AccountCard) -> SafeString:
+def _card_facts(card: AccountCard, days: _Days) -> SafeString:
     billing = card.account.billing
     if billing is None:
         return SafeString('<p class="muted">No billing details yet.</p>')
@@ -315,7 +329,7 @@ def _card_facts(card: AccountCard) -> SafeString:
         "<div><dt>Autopay</dt><dd>{}</dd></div></dl>",
         money(billing.amount),
         cycle,
-        day(billing.due_date),
+        days(billing.due_date),
         SafeString(badge),
         money(card.monthly_equivalent),
         autopay_text,
@@ -330,7 +344,7 @@ _PLAN_STATUS_BADGE = {
 }
 
 
-def _card_plan(plan: Plan) -> SafeString:
+def _card_plan(plan: Plan, days: _Days) -> SafeString:
     status = (
         _html(
             ' <span class="badge{}" data-plan-status="{}">{}</span>',
@@ -353,11 +367,11 @@ def _card_plan(plan: Plan) -> SafeString:
         status,
         trial,
         description,
-        _pending_change(plan),
+        _pending_change(plan, days),
     )
 
 
-def _pending_change(plan: Plan) -> SafeString | str:
+def _pending_change(plan: Plan, days: _Days) -> SafeString | str:
     change = plan.pending_change
     if change is None:
         return ""
@@ -368,8 +382,8 @@ def _pending_change(plan: Plan) -> SafeString | str:
         if change.amount is not None:
             shown.append(money(change.amount))
         detail = f" ({', '.join(shown)})"
-    since = f" from {day(change.start_date)}" if change.start_date else ""
-    until = f" until {day(change.end_date)}" if change.end_date else ""
+    since = f" from {days(change.start_date)}" if change.start_date else ""
+    until = f" until {days(change.end_date)}" if change.end_date else ""
     return _html(
         '<p class="plan__pending">Pending change: {}{}{}{}</p>', what, detail, since, until
     )
