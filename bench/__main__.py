@@ -43,8 +43,13 @@ def _arguments() -> argparse.Namespace:
     )
     parser.add_argument(
         "--database-url",
-        default=os.environ.get("BENCH_DATABASE_URL", "postgres://root@127.0.0.1:5432/dash_bench"),
-        help="--server: a PostgreSQL database of the bench's own; it is flushed on each run",
+        default=os.environ.get(
+            "BENCH_DATABASE_URL", "postgres://root@127.0.0.1:5432/paylink_bench"
+        ),
+        help=(
+            "--server: a PostgreSQL database of the bench's own (createdb it first);"
+            " it is flushed on each run"
+        ),
     )
     parser.add_argument(
         "--cache-url",

@@ -93,9 +93,10 @@ def _wait_for(url: str, process: subprocess.Popen[bytes]) -> None:
         if process.poll() is not None:
             raise SystemExit(f"gunicorn stopped (exit {process.returncode}); see its output above.")
         try:
-            requests.get(url, timeout=1)
+            requests.get(url, timeout=5)
             return
-        except requests.ConnectionError:
+        except requests.RequestException:
+            # Not listening yet, or busy with its first request: either way, ask again.
             time.sleep(0.1)
     raise SystemExit("gunicorn did not answer within 30 s.")
 
