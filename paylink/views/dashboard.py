@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import astuple
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +34,8 @@ TEMPLATE = "paylink/dashboard.html"
 REGIONS_CACHE_SECONDS = 600
 # A refresh that has not landed by then stops polling and shows what is there.
 POLL_DEADLINE_MS = 90_000
+# A thousand accounts make 167 pages of six cards; a later page is drawn but not cached.
+MAX_CACHED_PAGE = 200
 
 
 def _now_ms() -> int:
@@ -56,13 +59,15 @@ def _fragment_html(*, snapshot: AccountSnapshot | None, part: str, pages: Pages)
     language because the fragments carry words. A hit reads no payload at all.
     """
     today = timezone.localdate()
-    template = f"{TEMPLATE}#{part}"
+    template = f"{TEMPLATE}#{_LISTS.get(part, part)}"
     if snapshot is None:
         dashboard = dashboard_for_payload(payload={}, today=today, pages=pages)
         return render_to_string(template, {"dashboard": dashboard})
+    # A list's own page is all its fragment depends on; the regions show one of each.
+    numbers = (getattr(pages, part),) if part in _LISTS else astuple(pages)
     key = (
         f"paylink:dashboard:{snapshot.profile_id}:{snapshot.version}:{get_language()}:"
-        f"{today.isoformat()}:{part}:{pages.bills}.{pages.suggestions}.{pages.cards}"
+        f"{today.isoformat()}:{part}:{'.'.join(map(str, numbers))}"
     )
     html = cache.get(key)
     if html is None:
@@ -70,8 +75,9 @@ def _fragment_html(*, snapshot: AccountSnapshot | None, part: str, pages: Pages)
         dashboard = dashboard_for_payload(payload=payload, today=today, pages=pages)
         context = {"dashboard": dashboard, "appending": part != "regions"}
         html = render_to_string(template, context)
-        if version == snapshot.version:
-            # A sync landed in between: the next request renders and caches the new version.
+        # A sync that landed in between is rendered and cached by the next request; page
+        # numbers come from the address bar, so only the pages a list can have are kept.
+        if version == snapshot.version and max(numbers) <= MAX_CACHED_PAGE:
             cache.set(key, html, REGIONS_CACHE_SECONDS)
     return html
 
@@ -133,7 +139,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             pass
         case part if part in _LISTS:
             # htmx's "show more": the next page of one list, appended where its link was.
-            html = _fragment_html(snapshot=snapshot, part=_LISTS[part], pages=pages)
+            html = _fragment_html(snapshot=snapshot, part=part, pages=pages)
             return HttpResponse(html)
         case _:
             return HttpResponseBadRequest("Unknown part of the dashboard.")

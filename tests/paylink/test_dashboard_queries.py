@@ -71,3 +71,21 @@ def test_a_waiting_dashboard_poll_never_reads_the_payload():
         )
     assert 'id="dashboard-poll"' in response.content.decode()
     assert payload_reads(queries) == []
+
+
+def payload_reads_of(client: Client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url, headers={"HX-Request": "true"}).status_code == 200
+    return len(payload_reads(queries))
+
+
+@pytest.mark.django_db
+def test_a_next_page_is_cached_once_drawn_but_not_a_page_past_any_list():
+    user, _ = user_with_accounts("alice", 50)
+    client = Client()
+    client.force_login(user)
+    assert payload_reads_of(client, "/?partial=cards&cards=2") == 1
+    assert payload_reads_of(client, "/?partial=cards&cards=2") == 0
+    # Page numbers come from the address bar: one past any list is drawn, never stored.
+    assert payload_reads_of(client, "/?partial=cards&cards=201") == 1
+    assert payload_reads_of(client, "/?partial=cards&cards=201") == 1
