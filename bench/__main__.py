@@ -53,9 +53,7 @@ def _arguments() -> argparse.Namespace:
     )
     parser.add_argument(
         "--cache-url",
-        default=os.environ.get(
-            "BENCH_CACHE_URL", "redis://127.0.0.1:6379/14?key_prefix=paylink-bench"
-        ),
+        default=os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/14"),
         help="--server: the Redis cache",
     )
     parser.add_argument("--workers", type=int, default=2, help="--server: gunicorn workers")

@@ -17,7 +17,6 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 
@@ -79,21 +78,15 @@ def _atomic_stand_in(delay: float) -> ThreadingHTTPServer:
     return server
 
 
-def _run_cache_url(cache_url: str) -> str:
-    """The cache URL with a key prefix of this run's own: the database is flushed each run, so
-    ids and versions repeat, and a previous run's cached fragments must not pass for this one's
-    cold renders."""
-    parts = urlsplit(cache_url)
-    query = dict(parse_qsl(parts.query))
-    query["key_prefix"] = f"{query.get('key_prefix', 'paylink-bench')}-{secrets.token_hex(4)}"
-    return urlunsplit(parts._replace(query=urlencode(query)))
-
-
 def server_environment(*, database_url: str, cache_url: str) -> None:
     # Read by hubsite.settings in this process and, inherited, in gunicorn's.
     os.environ["PAYLINK_TESTING"] = "true"  # plain static files, no secrets to provide
     os.environ["DATABASE_URL"] = database_url
-    os.environ["CACHE_URL"] = _run_cache_url(cache_url)
+    os.environ["CACHE_URL"] = cache_url
+    # The database is flushed each run, so ids and versions repeat: keys of this run's own keep
+    # an earlier run's cached fragments from passing for this one's cold renders. (bench.wsgi
+    # applies it: django-environ reads ?key_prefix= from the URL but Django never sees it.)
+    os.environ["BENCH_CACHE_KEY_PREFIX"] = f"paylink-bench-{secrets.token_hex(4)}"
     os.environ["PAYLINK_TASKS_BACKEND"] = "django_tasks_db.DatabaseBackend"
     os.environ.setdefault("ATOMIC_ENV", "simulator")
     os.environ["DJANGO_SETTINGS_MODULE"] = "hubsite.settings"
