@@ -260,9 +260,13 @@ def _plan_parse(raw: dict[str, Any]) -> Plan:
         title=text(raw.get("title")),
         description=text(raw.get("description")),
         free_trial=raw.get("freeTrial") is True,
-        cycle=text(raw.get("cycle") or raw.get("billingCycle") or raw.get("interval")),
+        cycle=_plan_cycle(raw),
         pending_change=pending,
     )
+
+
+def _plan_cycle(raw: dict[str, Any]) -> str:
+    return text(raw.get("cycle") or raw.get("billingCycle") or raw.get("interval"))
 
 
 def _action_parse(raw: dict[str, Any]) -> Action | None:
@@ -318,6 +322,63 @@ def account_parse(raw: dict[str, Any]) -> Account:
 
 def accounts_parse(payload: object) -> tuple[Account, ...]:
     """Every account in `{"accounts": [...]}`; entries that are not objects are skipped."""
-    return tuple(
-        account_parse(a) for a in as_list(as_dict(payload).get("accounts")) if isinstance(a, dict)
+    return tuple(account_parse(a) for a in _account_objects(payload))
+
+
+@dataclass(frozen=True)
+class AccountBrief:
+    """What totals and ordering need from an account, read at a fraction of a full parse.
+
+    A dashboard sums and sorts every account but shows a page of them: the full `Account` is
+    parsed only for those (`accounts_parse_at`). Read by the same rules as `account_parse`.
+    """
+
+    company_name: str
+    billing: bool
+    amount: Decimal | None
+    due_date: datetime | None
+    # The autopay cycle, else the first plan's that names one: how often the bill recurs.
+    cycle: str
+    suggestion_savings: tuple[Decimal | None, ...]
+
+
+def _account_objects(payload: object) -> list[dict[str, Any]]:
+    return [a for a in as_list(as_dict(payload).get("accounts")) if isinstance(a, dict)]
+
+
+def _account_brief_parse(raw: dict[str, Any]) -> AccountBrief:
+    details = as_dict(raw.get("account"))
+    billing = details.get("billing")
+    amount = due_date = None
+    cycle = ""
+    if isinstance(billing, dict):
+        amount = amount_parse(billing.get("amount"))
+        due_date = when(billing.get("dueDate"))
+        autopay = billing.get("autopay")
+        cycle = text(autopay.get("cycle")) if isinstance(autopay, dict) else ""
+    if not cycle:
+        plans = as_list(as_dict(details.get("data")).get("plans"))
+        cycle = next((c for p in plans if isinstance(p, dict) and (c := _plan_cycle(p))), "")
+    return AccountBrief(
+        company_name=text(as_dict(raw.get("company")).get("name")) or "Unknown company",
+        billing=isinstance(billing, dict),
+        amount=amount,
+        due_date=due_date,
+        cycle=cycle,
+        suggestion_savings=tuple(
+            amount_parse(s.get("monthlySavings"))
+            for s in as_list(details.get("suggestions"))
+            if isinstance(s, dict)
+        ),
     )
+
+
+def accounts_brief_parse(payload: object) -> tuple[AccountBrief, ...]:
+    """An `AccountBrief` per account, in the order (and with the skips) of `accounts_parse`."""
+    return tuple(_account_brief_parse(a) for a in _account_objects(payload))
+
+
+def accounts_parse_at(payload: object, positions: set[int]) -> dict[int, Account]:
+    """The accounts at `positions` (as `accounts_parse` numbers them), fully parsed."""
+    accounts = _account_objects(payload)
+    return {i: account_parse(accounts[i]) for i in sorted(positions) if 0 <= i < len(accounts)}

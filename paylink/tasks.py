@@ -58,6 +58,19 @@ def process_webhook_event(event_id: int) -> None:
 
 
 @task(queue_name=ATOMIC_QUEUE)
+def check_task_status(task_pk: int) -> None:
+    """Ask Atomic for one task's status, once the poll has claimed the window for it."""
+    from paylink.models import Task
+    from paylink.services.tasks import task_status_refresh
+
+    task = Task.objects.filter(pk=task_pk).select_related("profile").first()
+    if task is None:
+        # Deleted with its user since the poll asked: nothing to check.
+        return
+    task_status_refresh(task=task, windowed=False)
+
+
+@task(queue_name=ATOMIC_QUEUE)
 def reconcile_task(task_pk: int) -> None:
     """Ask Atomic about one quiet task (a unit of paylink_reconcile's sweep)."""
     from paylink.models import Task

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
@@ -18,17 +20,24 @@ from django.utils import timezone
 from paylink.models import AccountSnapshot
 from paylink.payloads import (
     Account,
+    AccountBrief,
     Action,
     HistoryEntry,
     PaymentMethod,
     Suggestion,
-    accounts_parse,
+    accounts_brief_parse,
+    accounts_parse_at,
 )
 
 ZERO = Decimal("0")
+_CENT = Decimal("0.01")
 HISTORY_MONTHS = 6
 DUE_SOON_DAYS = 7
 DUE_WINDOW_DAYS = 30
+# A first screenful of each list; the rest loads a page at a time on request.
+BILLS_PER_PAGE = 6
+SUGGESTIONS_PER_PAGE = 3
+CARDS_PER_PAGE = 6
 
 # How many payments of each billing cycle fall in a month. Unknown cycles count as monthly.
 _CYCLE_PER_MONTH: dict[str, Decimal] = {
@@ -126,11 +135,64 @@ class Summary:
 
 
 @dataclass(frozen=True)
+class Page[T]:
+    """One page of a list: its items, and where it stands in the whole (`total` items)."""
+
+    items: tuple[T, ...]
+    number: int
+    size: int
+    total: int
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    @property
+    def has_next(self) -> bool:
+        return self.number * self.size < self.total
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def next_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def previous_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def remaining(self) -> int:
+        """How many items come after this page."""
+        return max(self.total - self.number * self.size, 0)
+
+    @property
+    def next_size(self) -> int:
+        return min(self.size, self.remaining)
+
+
+@dataclass(frozen=True)
+class Pages:
+    """Which page of each list to show, counted from 1."""
+
+    bills: int = 1
+    suggestions: int = 1
+    cards: int = 1
+
+
+@dataclass(frozen=True)
 class Dashboard:
     summary: Summary
-    bills: tuple[BillRow, ...]
-    cards: tuple[AccountCard, ...]
-    suggestions: tuple[SuggestionRow, ...]
+    bills: Page[BillRow]
+    cards: Page[AccountCard]
+    suggestions: Page[SuggestionRow]
 
 
 @dataclass(frozen=True)
@@ -149,8 +211,22 @@ class Freshness:
 
 
 def snapshot_for_user(*, user: AbstractBaseUser) -> AccountSnapshot | None:
-    """The user's snapshot in one query, or None before the first sync."""
-    return AccountSnapshot.objects.filter(profile__user=user).select_related("profile").first()
+    """The user's snapshot without its payload, in one query, or None before the first sync.
+
+    The payload (megabytes at a thousand accounts) is only needed when nothing rendered from
+    this version is cached: `snapshot_payload` fetches it then.
+    """
+    return (
+        AccountSnapshot.objects.filter(profile__user=user)
+        .only("profile_id", "version", "fetched_at", "last_error", "last_error_at")
+        .first()
+    )
+
+
+def snapshot_payload(*, snapshot: AccountSnapshot) -> tuple[int, object]:
+    """The stored payload and the version it is, read together so they always match."""
+    row = AccountSnapshot.objects.filter(pk=snapshot.pk).values_list("version", "payload").first()
+    return row if row is not None else (snapshot.version, {})
 
 
 def freshness_for_snapshot(*, snapshot: AccountSnapshot | None) -> Freshness:
@@ -187,13 +263,26 @@ def due_state_for(*, due_date: datetime | None, today: date) -> DueState:
 def monthly_equivalent_for(*, account: Account) -> Decimal | None:
     """The bill as a monthly cost: by the autopay cycle, else a plan's cycle, else as billed."""
     billing = account.billing
-    if billing is None or billing.amount is None:
+    if billing is None:
         return None
     cycle = billing.autopay.cycle if billing.autopay else ""
     if not cycle:
         cycle = next((p.cycle for p in account.plans if p.cycle), "")
-    factor = _CYCLE_PER_MONTH.get(cycle.lower().replace("-", "").replace(" ", ""), Decimal(1))
-    return (billing.amount * factor).quantize(Decimal("0.01"))
+    return _per_month(amount=billing.amount, cycle=cycle)
+
+
+def _per_month(*, amount: Decimal | None, cycle: str) -> Decimal | None:
+    if amount is None:
+        return None
+    factor = _cycle_factor(cycle)
+    return (amount if factor is None else amount * factor).quantize(_CENT)
+
+
+@lru_cache(maxsize=256)
+def _cycle_factor(cycle: str) -> Decimal | None:
+    """Payments per month for a billing cycle; None for monthly or unknown (counted as billed)."""
+    factor = _CYCLE_PER_MONTH.get(cycle.lower().replace("-", "").replace(" ", ""))
+    return None if factor is None or factor == 1 else factor
 
 
 def category_label_for(*, category: str) -> str:
@@ -213,83 +302,154 @@ def _recent_history(*, account: Account) -> tuple[HistoryEntry, ...]:
     return tuple(dated[-HISTORY_MONTHS:])
 
 
-def _due_sort_key(row: BillRow) -> tuple[int, datetime | None, str]:
-    # Bills without a date go last; ties break on the company name for a stable order.
-    return (row.due_date is None, row.due_date, row.account.company.name.lower())
+def _has_bill(brief: AccountBrief) -> bool:
+    return brief.billing and (brief.amount is not None or brief.due_date is not None)
 
 
-def dashboard_for_payload(*, payload: object, today: date) -> Dashboard:
-    """The whole view-model of the dashboard, from a raw accounts payload and today's date."""
-    accounts = accounts_parse(payload)
-    cards: list[AccountCard] = []
-    bills: list[BillRow] = []
-    suggestions: list[SuggestionRow] = []
+def _page_bounds(*, number: int, size: int, total: int) -> tuple[int, int, int]:
+    """The page number (past the end means the last page), its first and its end index."""
+    last = max((total + size - 1) // size, 1)
+    number = min(max(number, 1), last)
+    return number, (number - 1) * size, min(number * size, total)
+
+
+def _summary(*, briefs: tuple[AccountBrief, ...], today: date) -> Summary:
     due_soon_total = overdue_total = monthly_spend = monthly_savings = ZERO
     due_soon_count = overdue_count = 0
-    for index, account in enumerate(accounts):
-        dom_id = account_dom_id(account=account, index=index)
-        billing = account.billing
-        due_date = billing.due_date if billing else None
-        due_state = due_state_for(due_date=due_date, today=today)
-        monthly = monthly_equivalent_for(account=account)
+    # The same rules as due_state_for, with the time zone looked up once for every account.
+    zone = timezone.get_current_timezone()
+    soon_end = today + timedelta(days=DUE_SOON_DAYS)
+    window_end = today + timedelta(days=DUE_WINDOW_DAYS)
+    for brief in briefs:
+        for saving in brief.suggestion_savings:
+            if saving is not None:
+                monthly_savings += saving
+        if not brief.billing:
+            continue
+        monthly = _per_month(amount=brief.amount, cycle=brief.cycle)
         if monthly is not None:
             monthly_spend += monthly
-        cards.append(
-            AccountCard(
-                account=account,
-                dom_id=dom_id,
-                monthly_equivalent=monthly,
-                history=_recent_history(account=account),
-                due_state=due_state,
-            )
+        if not _has_bill(brief) or brief.due_date is None:
+            continue
+        amount = brief.amount or ZERO
+        due_day = brief.due_date.astimezone(zone).date()
+        if due_day < today:
+            overdue_total += amount
+            overdue_count += 1
+        elif due_day <= max(soon_end, window_end):
+            due_soon_total += amount
+            due_soon_count += 1
+    return Summary(
+        connected=len(briefs),
+        due_soon_total=due_soon_total,
+        due_soon_count=due_soon_count,
+        overdue_total=overdue_total,
+        overdue_count=overdue_count,
+        monthly_spend=monthly_spend,
+        monthly_savings=monthly_savings,
+    )
+
+
+def _bill_row(*, account: Account, dom_id: str, today: date) -> BillRow:
+    billing = account.billing
+    assert billing is not None  # only accounts with a bill are listed
+    return BillRow(
+        account=account,
+        dom_id=dom_id,
+        amount=billing.amount,
+        due_date=billing.due_date,
+        due_state=due_state_for(due_date=billing.due_date, today=today),
+        autopay=billing.autopay.enabled if billing.autopay else None,
+        payment_method=billing.primary_payment_method,
+    )
+
+
+def _card(*, account: Account, dom_id: str, today: date) -> AccountCard:
+    due_date = account.billing.due_date if account.billing else None
+    return AccountCard(
+        account=account,
+        dom_id=dom_id,
+        monthly_equivalent=monthly_equivalent_for(account=account),
+        history=_recent_history(account=account),
+        due_state=due_state_for(due_date=due_date, today=today),
+    )
+
+
+def _suggestion_row(*, account: Account, dom_id: str, index: int) -> SuggestionRow:
+    suggestion = account.suggestions[index]
+    return SuggestionRow(
+        account=account,
+        dom_id=dom_id,
+        suggestion=suggestion,
+        category_label=category_label_for(category=suggestion.category),
+        action=suggestion_action_for(account=account, category=suggestion.category),
+    )
+
+
+def dashboard_for_payload(*, payload: object, today: date, pages: Pages | None = None) -> Dashboard:
+    """The view-model of the dashboard, from a raw accounts payload and today's date.
+
+    Totals and orderings take every account, read briefly; only the accounts on the requested
+    `pages` are parsed in full, so the cost of a page grows little with the number of accounts.
+    Without `pages`, every list comes whole, on one page.
+    """
+    briefs = accounts_brief_parse(payload)
+    bill_order = [p for p, brief in enumerate(briefs) if _has_bill(brief)]
+    # Bills without a date go last; ties break on the company name for a stable order.
+    bill_order.sort(
+        key=lambda p: (
+            briefs[p].due_date is None,
+            briefs[p].due_date,
+            briefs[p].company_name.lower(),
         )
-        if billing is not None and (billing.amount is not None or due_date is not None):
-            bills.append(
-                BillRow(
-                    account=account,
-                    dom_id=dom_id,
-                    amount=billing.amount,
-                    due_date=due_date,
-                    due_state=due_state,
-                    autopay=billing.autopay.enabled if billing.autopay else None,
-                    payment_method=billing.primary_payment_method,
-                )
-            )
-            amount = billing.amount or ZERO
-            if due_state is DueState.OVERDUE:
-                overdue_total += amount
-                overdue_count += 1
-            elif due_state is DueState.SOON or (
-                due_state is DueState.LATER
-                and due_date is not None
-                and timezone.localtime(due_date).date() <= today + timedelta(days=DUE_WINDOW_DAYS)
-            ):
-                due_soon_total += amount
-                due_soon_count += 1
-        for suggestion in account.suggestions:
-            monthly_savings += suggestion.monthly_savings or ZERO
-            suggestions.append(
-                SuggestionRow(
-                    account=account,
-                    dom_id=dom_id,
-                    suggestion=suggestion,
-                    category_label=category_label_for(category=suggestion.category),
-                    action=suggestion_action_for(account=account, category=suggestion.category),
-                )
-            )
-    bills.sort(key=_due_sort_key)
-    suggestions.sort(key=lambda s: s.suggestion.monthly_savings or ZERO, reverse=True)
+    )
+    savings = [
+        (saving or ZERO, position, index)
+        for position, brief in enumerate(briefs)
+        for index, saving in enumerate(brief.suggestion_savings)
+    ]
+    savings.sort(key=lambda entry: entry[0], reverse=True)
+
+    def bounds(number: int, per_page: int, total: int) -> tuple[int, int, int, int]:
+        size = per_page if pages is not None else max(total, 1)
+        return (*_page_bounds(number=number, size=size, total=total), size)
+
+    wanted = pages or Pages()
+    bills_at = bounds(wanted.bills, BILLS_PER_PAGE, len(bill_order))
+    suggestions_at = bounds(wanted.suggestions, SUGGESTIONS_PER_PAGE, len(savings))
+    cards_at = bounds(wanted.cards, CARDS_PER_PAGE, len(briefs))
+    bill_positions = bill_order[bills_at[1] : bills_at[2]]
+    shown_savings = savings[suggestions_at[1] : suggestions_at[2]]
+    card_positions = range(cards_at[1], cards_at[2])
+    accounts = accounts_parse_at(
+        payload, {*bill_positions, *(p for _, p, _ in shown_savings), *card_positions}
+    )
+    dom_ids = {p: account_dom_id(account=a, index=p) for p, a in accounts.items()}
+
+    def page[T](items: list[T], at: tuple[int, int, int, int], total: int) -> Page[T]:
+        return Page(items=tuple(items), number=at[0], size=at[3], total=total)
+
     return Dashboard(
-        summary=Summary(
-            connected=len(accounts),
-            due_soon_total=due_soon_total,
-            due_soon_count=due_soon_count,
-            overdue_total=overdue_total,
-            overdue_count=overdue_count,
-            monthly_spend=monthly_spend,
-            monthly_savings=monthly_savings,
+        summary=_summary(briefs=briefs, today=today),
+        bills=page(
+            [
+                _bill_row(account=accounts[p], dom_id=dom_ids[p], today=today)
+                for p in bill_positions
+            ],
+            bills_at,
+            len(bill_order),
         ),
-        bills=tuple(bills),
-        cards=tuple(cards),
-        suggestions=tuple(suggestions),
+        cards=page(
+            [_card(account=accounts[p], dom_id=dom_ids[p], today=today) for p in card_positions],
+            cards_at,
+            len(briefs),
+        ),
+        suggestions=page(
+            [
+                _suggestion_row(account=accounts[p], dom_id=dom_ids[p], index=i)
+                for _, p, i in shown_savings
+            ],
+            suggestions_at,
+            len(savings),
+        ),
     )

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from paylink import client
 from paylink.models import STATUS_RANK, TERMINAL_STATUSES, Profile, Task
+from paylink.selectors.tasks import task_cache_key, task_status_check_failed_key
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +116,16 @@ def task_record(
         elif fail_reason and task.status == "failed" and not task.fail_reason:
             task.fail_reason = fail_reason
         task.save()
+    _task_cache_drop(atomic_id=atomic_id)
     return TaskChange(task=task, created=created, status_changed=status_changed)
+
+
+def _task_cache_drop(*, atomic_id: str) -> None:
+    # Dropped now and again after the commit: a poll that read the old row in between must not
+    # put it back for long.
+    key = task_cache_key(atomic_id=atomic_id)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
 
 
 @dataclass(frozen=True)
@@ -140,19 +150,21 @@ def task_status_refresh(*, task: Task, windowed: bool = True) -> TaskRefresh:
     """
     if task.is_terminal and not task.awaiting_confirmation:
         return TaskRefresh(task=task)
-    if windowed and not cache.add(
-        f"paylink:task-status:{task.atomic_id}", 1, settings.PAYLINK_STATUS_REFRESH_SECONDS
-    ):
+    if windowed and not _status_window_claim(task=task):
         # Another poller, maybe in another process, asked within the window.
         return TaskRefresh(task=task)
     if task.awaiting_confirmation:
         # Its status is asked for only once Atomic says whose it is.
         return _task_confirm(task=task)
+    failed_key = task_status_check_failed_key(atomic_id=task.atomic_id)
     try:
         answer = client.atomic_client().task_status_get(task_id=task.atomic_id)
     except client.AtomicError as error:
         logger.warning("Task %s status check failed: %s", task.atomic_id, error)
+        # The poll says "still checking" until a check succeeds.
+        cache.set(failed_key, 1, settings.PAYLINK_STATUS_REFRESH_SECONDS * 6)
         return TaskRefresh(task=task, error=str(error))
+    cache.delete(failed_key)
     change = task_record(
         profile=task.profile,
         atomic_id=task.atomic_id,
@@ -197,6 +209,7 @@ def _task_confirm(*, task: Task) -> TaskRefresh:
         if error.status in _NOT_A_TASK:
             logger.info("Task %s is unknown to Atomic; dropped", task.atomic_id)
             task.delete()
+            _task_cache_drop(atomic_id=task.atomic_id)
             return TaskRefresh(task=task, gone=True)
         logger.warning("Task %s could not be confirmed: %s", task.atomic_id, error)
         return TaskRefresh(task=task, error=str(error))
@@ -208,6 +221,7 @@ def _task_confirm(*, task: Task) -> TaskRefresh:
     if owner is None:
         logger.warning("Task %s belongs to no user of this host; dropped", task.atomic_id)
         task.delete()
+        _task_cache_drop(atomic_id=task.atomic_id)
         return TaskRefresh(task=task, gone=True)
     change = _task_from_details(profile=owner, atomic_id=task.atomic_id, details=details)
     Task.objects.filter(pk=task.pk).update(status_checked_at=timezone.now())
@@ -241,3 +255,28 @@ def task_confirm_and_record(*, profile: Profile, atomic_id: str, **launch: str) 
     if details.identifier != profile.identifier:
         raise TaskOwnershipError(atomic_id)
     return _task_from_details(profile=profile, atomic_id=atomic_id, details=details, **launch)
+
+
+def _status_window_claim(*, task: Task) -> bool:
+    """True for the one caller per PAYLINK_STATUS_REFRESH_SECONDS per task that may ask Atomic
+    (the shared cache decides, across every poller and process)."""
+    return cache.add(
+        f"paylink:task-status:{task.atomic_id}", 1, settings.PAYLINK_STATUS_REFRESH_SECONDS
+    )
+
+
+def task_status_check_request(*, task: Task) -> bool:
+    """Have `task_status_refresh` ask Atomic about `task` in the background, at most once per
+    window (the same one a windowed refresh claims); True when a check was enqueued.
+
+    For the task page's poll: a request never waits on Atomic, so a slow Atomic holds up no
+    web worker. The answer shows on a later poll, as any webhook's would.
+    """
+    if task.is_terminal or not _status_window_claim(task=task):
+        return False
+    # Imported here: the task module calls back into this one.
+    from paylink.tasks import check_task_status
+
+    task_pk = task.pk
+    transaction.on_commit(lambda: check_task_status.enqueue(task_pk))
+    return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import astuple
 from datetime import datetime
 from typing import Any
 
@@ -20,9 +21,11 @@ from paylink.models import AccountSnapshot
 from paylink.rate_limits import rate_limited
 from paylink.selectors.dashboard import (
     Freshness,
+    Pages,
     dashboard_for_payload,
     freshness_for_snapshot,
     snapshot_for_user,
+    snapshot_payload,
 )
 from paylink.services import accounts as account_services
 from paylink.services.profiles import profile_for_user
@@ -32,38 +35,60 @@ TEMPLATE = "paylink/dashboard.html"
 REGIONS_CACHE_SECONDS = 600
 # A refresh that has not landed by then stops polling and shows what is there.
 POLL_DEADLINE_MS = 90_000
+# A thousand accounts make 167 pages of six cards; a later page is drawn but not cached.
+MAX_CACHED_PAGE = 200
 
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _regions_html(*, snapshot: AccountSnapshot | None) -> str:
-    """Summary, bills, accounts and suggestions: the costly part, cached per snapshot version.
+# The lists that load a page at a time, and the template partial holding each one's items.
+_LISTS = {"bills": "bill_rows", "suggestions": "suggestion_items", "cards": "card_items"}
+
+
+def _pages(request: HttpRequest) -> Pages:
+    numbers = {name: _int_param(request, name) or 1 for name in _LISTS}
+    return Pages(**numbers)
+
+
+def _fragment_html(*, snapshot: AccountSnapshot | None, part: str, pages: Pages) -> str:
+    """The regions (summary, bills, suggestions, accounts) or one list's page of items: the
+    costly part, cached per snapshot version.
 
     The key holds the day because overdue and due-soon flags depend on today, and the
-    language because the fragments carry words.
+    language because the fragments carry words. A hit reads no payload at all.
     """
     today = timezone.localdate()
+    template = f"{TEMPLATE}#{_LISTS.get(part, part)}"
     if snapshot is None:
-        dashboard = dashboard_for_payload(payload={}, today=today)
-        return render_to_string(f"{TEMPLATE}#regions", {"dashboard": dashboard})
+        dashboard = dashboard_for_payload(payload={}, today=today, pages=pages)
+        return render_to_string(template, {"dashboard": dashboard})
+    # A list's own page is all its fragment depends on; the regions show one of each.
+    numbers = (getattr(pages, part),) if part in _LISTS else astuple(pages)
     key = (
-        f"paylink:dashboard:{snapshot.profile_id}:{snapshot.version}:"
-        f"{get_language()}:{today.isoformat()}"
+        f"paylink:dashboard:{snapshot.profile_id}:{snapshot.version}:{get_language()}:"
+        f"{today.isoformat()}:{part}:{'.'.join(map(str, numbers))}"
     )
     html = cache.get(key)
     if html is None:
-        dashboard = dashboard_for_payload(payload=snapshot.payload, today=today)
-        html = render_to_string(f"{TEMPLATE}#regions", {"dashboard": dashboard})
-        cache.set(key, html, REGIONS_CACHE_SECONDS)
+        version, payload = snapshot_payload(snapshot=snapshot)
+        dashboard = dashboard_for_payload(payload=payload, today=today, pages=pages)
+        context = {"dashboard": dashboard, "appending": part != "regions"}
+        html = render_to_string(template, context)
+        # A sync that landed in between is rendered and cached by the next request; page
+        # numbers come from the address bar, so only the pages a list can have are kept.
+        if version == snapshot.version and max(numbers) <= MAX_CACHED_PAGE:
+            cache.set(key, html, REGIONS_CACHE_SECONDS)
     return html
 
 
-def _body_context(*, snapshot: AccountSnapshot | None, freshness: Freshness) -> dict[str, Any]:
+def _body_context(
+    *, snapshot: AccountSnapshot | None, freshness: Freshness, pages: Pages
+) -> dict[str, Any]:
     return {
         "freshness": freshness,
-        "regions_html": _regions_html(snapshot=snapshot),
+        "regions_html": _fragment_html(snapshot=snapshot, part="regions", pages=pages),
         "watch_url": _poll_url(since=freshness.version, after=_now_ms()),
     }
 
@@ -98,7 +123,7 @@ def _poll(request: HttpRequest, *, snapshot: AccountSnapshot | None) -> HttpResp
         or _later_than(freshness.error_at, after_ms=after)
     )
     if landed or _now_ms() - after > POLL_DEADLINE_MS:
-        context = _body_context(snapshot=snapshot, freshness=freshness)
+        context = _body_context(snapshot=snapshot, freshness=freshness, pages=Pages())
         response = render(request, f"{TEMPLATE}#body", context)
         return reswap(retarget(response, "#dashboard-body"), "outerHTML")
     return render(request, f"{TEMPLATE}#poll", {"poll_url": _poll_url(since=since, after=after)})
@@ -107,15 +132,20 @@ def _poll(request: HttpRequest, *, snapshot: AccountSnapshot | None) -> HttpResp
 @require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
     snapshot = snapshot_for_user(user=request.user)
+    pages = _pages(request)
     match request.GET.get("partial", ""):
         case "poll":
             return _poll(request, snapshot=snapshot)
         case "":
             pass
+        case part if part in _LISTS:
+            # htmx's "show more": the next page of one list, appended where its link was.
+            html = _fragment_html(snapshot=snapshot, part=part, pages=pages)
+            return HttpResponse(html)
         case _:
             return HttpResponseBadRequest("Unknown part of the dashboard.")
     freshness = freshness_for_snapshot(snapshot=snapshot)
-    context = _body_context(snapshot=snapshot, freshness=freshness)
+    context = _body_context(snapshot=snapshot, freshness=freshness, pages=pages)
     return render(request, TEMPLATE, context)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext
@@ -15,7 +15,7 @@ from django_htmx.http import HTMX_STOP_POLLING, trigger_client_event
 from paylink import client
 from paylink.models import SdkEventKind, TaskStatus
 from paylink.rate_limits import rate_limited
-from paylink.selectors.tasks import task_for_user, tasks_recent_for_user
+from paylink.selectors.tasks import task_for_user_polling, tasks_recent_for_user
 from paylink.services.access_tokens import access_token_issue
 from paylink.services.profiles import profile_for_user
 from paylink.services.sdk_events import (
@@ -26,7 +26,7 @@ from paylink.services.sdk_events import (
     sdk_event_record,
     sdk_finish_record,
 )
-from paylink.services.tasks import TaskOwnershipError, TaskUnknownError, task_status_refresh
+from paylink.services.tasks import TaskOwnershipError, TaskUnknownError, task_status_check_request
 
 logger = logging.getLogger(__name__)
 
@@ -131,12 +131,10 @@ def sdk_event(request: HttpRequest) -> JsonResponse:
 
 @require_safe
 def task_status(request: HttpRequest, task_id: str) -> HttpResponse:
-    refresh = task_status_refresh(task=task_for_user(user=request.user, atomic_id=task_id))
-    if refresh.gone:
-        # Atomic does not know it or names another user: as if it had never been reported.
-        raise Http404("No such task.")
-    task = refresh.task
-    context = {"task": task, "check_failed": bool(refresh.error)}
+    # Answered from the cached row; Atomic is asked in the background, never in the request.
+    task, check_failed = task_for_user_polling(user=request.user, atomic_id=task_id)
+    task_status_check_request(task=task)
+    context = {"task": task, "check_failed": check_failed}
     if not request.htmx:
         return render(request, "paylink/task.html", context)
     response = render(request, "paylink/task.html#status", context)

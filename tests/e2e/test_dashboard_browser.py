@@ -1,14 +1,18 @@
-"""Alice sees her connected billers on the dashboard and pauses a plan from its card."""
+"""Alice sees her connected billers on the dashboard, pauses a plan from its card, and pages
+through many accounts."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from bench.run import accounts_payload
 from paylink.models import AccountSnapshot
 from paylink.payloads import accounts_parse
+from paylink.services.profiles import profile_for_user
 from paylink.templatetags.paylink_dashboard import money
 from tests.browser.pages import FRAME, log_in
 from tests.waiting import wait_until
@@ -117,3 +121,31 @@ def test_refresh_swaps_in_the_new_snapshot_without_a_reload(signed_in: Page, hos
     expect(page.get_by_role("heading", name="Connect your first account")).to_be_visible()
     assert page.evaluate("window.__sameDocument") is True
     assert AccountSnapshot.objects.get(profile__user=alice).fetched_at is not None
+
+
+def test_show_more_appends_the_next_accounts_and_bills_in_place(signed_in: Page, host, alice):
+    AccountSnapshot.objects.update_or_create(
+        profile=profile_for_user(user=alice),
+        defaults={"payload": accounts_payload(15), "version": 1, "fetched_at": timezone.now()},
+    )
+    page = signed_in
+    page.goto(host + "/")
+    cards = page.locator("article.account-card")
+    bills = page.locator("table.bills tbody tr.bill")
+    expect(cards).to_have_count(6)
+    expect(bills).to_have_count(6)
+    page.evaluate("window.__sameDocument = true")
+
+    page.get_by_role("link", name="Show 6 more accounts").click()
+    expect(cards).to_have_count(12)
+    page.get_by_role("link", name="Show 3 more accounts").click()
+    expect(cards).to_have_count(15)
+    expect(page.get_by_role("link", name="more accounts")).to_have_count(0)
+    page.get_by_role("link", name="Show 6 more bills").click()
+    expect(bills).to_have_count(12)
+    assert page.evaluate("window.__sameDocument") is True
+
+    # Without JavaScript the same link is a page of its own.
+    page.goto(host + "/?cards=2")
+    expect(cards).to_have_count(6)
+    expect(page.get_by_role("link", name="Earlier accounts")).to_be_visible()

@@ -23,21 +23,69 @@ def dashboard_queries(username: str, count: int) -> tuple[int, str]:
     return len(queries), response.content.decode()
 
 
+def payload_reads(queries: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if '"payload"' in q["sql"]]
+
+
 @pytest.mark.django_db
 def test_fifty_accounts_cost_the_same_queries_as_one():
     one, html_one = dashboard_queries("alice", 1)
     fifty, html_fifty = dashboard_queries("bob", 50)
     assert html_one.count('class="card account-card"') == 1
-    assert html_fifty.count('class="card account-card"') == 50
+    assert html_fifty.count('class="card account-card"') == 6
     assert one == fifty
     assert fifty <= 6
 
 
 @pytest.mark.django_db
-def test_a_warm_dashboard_stays_within_six_queries(django_assert_max_num_queries):
+def test_a_warm_dashboard_stays_within_three_queries_and_never_reads_the_payload(
+    django_assert_max_num_queries,
+):
     user, _ = user_with_accounts("alice", 50)
     client = Client()
     client.force_login(user)
     client.get("/")
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(3) as queries:
         assert client.get("/").status_code == 200
+    assert payload_reads(queries) == []
+
+
+@pytest.mark.django_db
+def test_a_cold_dashboard_reads_the_payload_once():
+    user, _ = user_with_accounts("alice", 50)
+    client = Client()
+    client.force_login(user)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/").status_code == 200
+    assert len(payload_reads(queries)) == 1
+
+
+@pytest.mark.django_db
+def test_a_waiting_dashboard_poll_never_reads_the_payload():
+    user, _ = user_with_accounts("alice", 50)
+    client = Client()
+    client.force_login(user)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(
+            "/?partial=poll&since=1&after=99999999999999", headers={"HX-Request": "true"}
+        )
+    assert 'id="dashboard-poll"' in response.content.decode()
+    assert payload_reads(queries) == []
+
+
+def payload_reads_of(client: Client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url, headers={"HX-Request": "true"}).status_code == 200
+    return len(payload_reads(queries))
+
+
+@pytest.mark.django_db
+def test_a_next_page_is_cached_once_drawn_but_not_a_page_past_any_list():
+    user, _ = user_with_accounts("alice", 50)
+    client = Client()
+    client.force_login(user)
+    assert payload_reads_of(client, "/?partial=cards&cards=2") == 1
+    assert payload_reads_of(client, "/?partial=cards&cards=2") == 0
+    # Page numbers come from the address bar: one past any list is drawn, never stored.
+    assert payload_reads_of(client, "/?partial=cards&cards=201") == 1
+    assert payload_reads_of(client, "/?partial=cards&cards=201") == 1

@@ -8,7 +8,15 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from paylink.selectors.dashboard import DueState, dashboard_for_payload
+from paylink.payloads import accounts_parse
+from paylink.selectors.dashboard import (
+    BILLS_PER_PAGE,
+    CARDS_PER_PAGE,
+    SUGGESTIONS_PER_PAGE,
+    DueState,
+    Pages,
+    dashboard_for_payload,
+)
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "accounts"
 TODAY = date(2026, 11, 21)
@@ -185,3 +193,81 @@ def test_it_gives_unsafe_account_ids_a_safe_dom_id():
     account["_id"] = '"><script>'
     (card,) = dashboard_for_payload(payload={"accounts": [account]}, today=TODAY).cards
     assert card.dom_id.startswith("account-h") and card.dom_id.replace("-", "").isalnum()
+
+
+def varied_payload() -> dict:
+    """Accounts of every shape the fixtures hold, with dates, amounts and savings that tie."""
+    accounts = [
+        biller(i, amount=i % 4 or None, due=f"2026-11-{10 + i % 9:02d}", savings=[i % 3, 2])
+        for i in range(23)
+    ]
+    accounts += [biller(99, amount=5, due=None, cycle="weekly")]
+    accounts += fixture("messy")["accounts"] + fixture("hulu")["accounts"]
+    accounts.insert(5, "not an account")
+    return {"accounts": accounts}
+
+
+def test_its_pages_put_together_are_the_whole_dashboard():
+    payload = varied_payload()
+    whole = dashboard_for_payload(payload=payload, today=TODAY)
+    assert whole.cards.total == len(whole.cards) == whole.summary.connected > 3 * CARDS_PER_PAGE
+
+    def pages_of(name: str, size: int) -> list:
+        count = -(-getattr(whole, name).total // size)
+        return [
+            row
+            for number in range(1, count + 1)
+            for row in getattr(
+                dashboard_for_payload(payload=payload, today=TODAY, pages=Pages(**{name: number})),
+                name,
+            )
+        ]
+
+    assert pages_of("bills", BILLS_PER_PAGE) == list(whole.bills)
+    assert pages_of("suggestions", SUGGESTIONS_PER_PAGE) == list(whole.suggestions)
+    assert pages_of("cards", CARDS_PER_PAGE) == list(whole.cards)
+    assert dashboard_for_payload(payload=payload, today=TODAY, pages=Pages()).summary == (
+        whole.summary
+    )
+
+
+def test_its_brief_reading_agrees_with_the_full_parse():
+    payload = varied_payload()
+    accounts = accounts_parse(payload)
+    whole = dashboard_for_payload(payload=payload, today=TODAY)
+    billed = [
+        a
+        for a in accounts
+        if a.billing and (a.billing.amount is not None or a.billing.due_date is not None)
+    ]
+    billed.sort(
+        key=lambda a: (a.billing.due_date is None, a.billing.due_date, a.company.name.lower())
+    )
+    assert [b.account for b in whole.bills] == billed
+    assert [c.account for c in whole.cards] == list(accounts)
+    savings = [s.monthly_savings or 0 for a in accounts for s in a.suggestions]
+    assert [r.suggestion.monthly_savings or 0 for r in whole.suggestions] == sorted(
+        savings, reverse=True
+    )
+    assert whole.summary.monthly_savings == sum(savings)
+    assert whole.summary.monthly_spend == sum(
+        c.monthly_equivalent for c in whole.cards if c.monthly_equivalent is not None
+    )
+
+
+def test_a_page_knows_what_comes_after_it():
+    payload = {"accounts": [biller(i, amount=1, due="2026-11-30", savings=[1]) for i in range(8)]}
+    first = dashboard_for_payload(payload=payload, today=TODAY, pages=Pages())
+    assert len(first.cards) == CARDS_PER_PAGE and first.cards.total == 8
+    assert first.cards.has_next and not first.cards.has_previous
+    assert first.cards.remaining == 8 - CARDS_PER_PAGE
+    assert len(first.bills) == BILLS_PER_PAGE and len(first.suggestions) == SUGGESTIONS_PER_PAGE
+    last = dashboard_for_payload(payload=payload, today=TODAY, pages=Pages(cards=99))
+    assert last.cards.number == 2 and not last.cards.has_next and last.cards.has_previous
+    assert len(last.cards) == 8 - CARDS_PER_PAGE
+
+
+def test_an_empty_payload_has_empty_pages():
+    dashboard = dashboard_for_payload(payload={}, today=TODAY, pages=Pages(3, 3, 3))
+    assert not dashboard.bills and not dashboard.cards and not dashboard.suggestions
+    assert dashboard.cards.number == 1 and not dashboard.cards.has_next

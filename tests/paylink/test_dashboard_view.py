@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from paylink.models import AccountSnapshot, Profile
+from paylink.selectors.dashboard import BILLS_PER_PAGE, CARDS_PER_PAGE, SUGGESTIONS_PER_PAGE
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "accounts"
 
@@ -266,13 +267,84 @@ def test_the_dashboard_waits_for_a_sync_after_a_completed_task(alice, alice_clie
     )
 
 
-def test_it_renders_two_hundred_accounts(alice, alice_client):
+def many_accounts(user: User, count: int) -> AccountSnapshot:
     hulu = fixture("hulu")["accounts"][0]
-    accounts = [dict(hulu, _id=f"acct{index:03d}") for index in range(200)]
-    snapshot_for(alice, {"accounts": accounts})
+    accounts = [
+        dict(
+            hulu, _id=f"acct{index:03d}", company=dict(hulu["company"], name=f"Biller {index:03d}")
+        )
+        for index in range(count)
+    ]
+    return snapshot_for(user, {"accounts": accounts})
+
+
+def test_two_hundred_accounts_show_a_first_screenful_and_count_them_all(alice, alice_client):
+    many_accounts(alice, 200)
     html = alice_client.get("/").content.decode()
-    assert html.count('class="card account-card"') == 200
+    assert html.count('class="card account-card"') == CARDS_PER_PAGE == 6
+    assert html.count('<tr class="bill ') == BILLS_PER_PAGE == 6
+    assert html.count('<li class="suggestion">') == SUGGESTIONS_PER_PAGE == 3
     assert "<dd>200</dd>" in html
+    # The summary still adds up every account, not just the ones shown.
+    assert "$4,092.00" in html
+
+
+def test_show_more_is_a_real_link_that_htmx_turns_into_appending(alice, alice_client):
+    many_accounts(alice, 15)
+    html = alice_client.get("/").content.decode()
+    assert 'href="/?cards=2#accounts-title"' in html
+    assert 'hx-get="/?partial=cards&amp;cards=2" hx-target="#cards-more-2"' in html
+    assert "Show 6 more accounts" in html and "(9 not shown)" in html
+
+
+def test_without_javascript_the_link_shows_the_next_page(alice, alice_client):
+    many_accounts(alice, 15)
+    html = alice_client.get("/?cards=3").content.decode()
+    assert html.count('class="card account-card"') == 3
+    assert "Biller 012" in html and "Biller 014" in html and "Biller 011" not in html
+    assert 'href="/?cards=2#accounts-title"' in html  # back a page
+    assert "more accounts" not in html
+
+
+def test_htmx_gets_only_the_next_page_of_cards_and_the_next_link(alice, alice_client):
+    many_accounts(alice, 15)
+    response = alice_client.get("/?partial=cards&cards=2", headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in html and "Accounts</h2>" not in html
+    assert html.count('class="card account-card"') == 6
+    assert "Biller 006" in html and "Biller 011" in html and "Biller 005" not in html
+    assert 'id="cards-more-3"' in html and "Show 3 more accounts" in html
+    assert "Earlier accounts" not in html
+
+
+def test_htmx_gets_the_next_bills_as_table_rows(alice, alice_client):
+    many_accounts(alice, 15)
+    html = alice_client.get("/?partial=bills&bills=3").content.decode()
+    assert html.strip().startswith("<tr")
+    assert html.count('<tr class="bill ') == 3
+    assert "more bills" not in html
+
+
+def test_htmx_gets_the_next_suggestions_as_list_items(alice, alice_client):
+    many_accounts(alice, 2)
+    html = alice_client.get("/?partial=suggestions&suggestions=2").content.decode()
+    assert html.count('<li class="suggestion">') == 1
+    assert "more ways to save" not in html
+
+
+def test_a_page_past_the_end_shows_the_last_one(alice, alice_client):
+    many_accounts(alice, 15)
+    html = alice_client.get("/?cards=99").content.decode()
+    assert html.count('class="card account-card"') == 3  # the third page of six
+
+
+def test_bob_cannot_page_through_alices_accounts(alice, bob):
+    many_accounts(alice, 30)
+    client = Client()
+    client.force_login(bob)
+    html = client.get("/?partial=cards&cards=2").content.decode()
+    assert "Biller" not in html
 
 
 def test_it_says_just_now_for_a_fresh_snapshot(alice, alice_client):

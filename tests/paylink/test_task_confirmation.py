@@ -47,6 +47,17 @@ def sync():
         yield on_finish, on_confirm
 
 
+@pytest.fixture
+def poll(django_capture_on_commit_callbacks):
+    """The task page's poll, with the background status check it enqueues run as it would be."""
+
+    def get(client: Client, path: str, **extra):
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.get(path, **extra)
+
+    return get
+
+
 def _finish(client: Client, task_id: str):
     body = json.dumps({"kind": "finish", "payload": {"taskId": task_id}})
     return client.post("/hub/events/", body, content_type="application/json")
@@ -102,13 +113,13 @@ def test_when_atomic_cannot_be_asked_the_task_waits_unlisted_and_unsynced(
 
 
 def test_an_unconfirmed_task_page_asks_whose_it_is_never_its_status_until_then(
-    alice_client, alice, atomic, sync
+    alice_client, alice, atomic, sync, poll
 ):
     Task.objects.create(
         profile=profile_for_user(user=alice), atomic_id="t-1", awaiting_confirmation=True
     )
     atomic.task_details_get.side_effect = AWAY
-    response = alice_client.get("/hub/tasks/t-1/")
+    response = poll(alice_client, "/hub/tasks/t-1/")
     assert response.status_code == 200
     assert "We're confirming this request with Atomic first." in response.content.decode()
     atomic.task_status_get.assert_not_called()
@@ -116,7 +127,7 @@ def test_an_unconfirmed_task_page_asks_whose_it_is_never_its_status_until_then(
 
     atomic.task_details_get.side_effect = None
     atomic.task_details_get.return_value = details_of("t-1", owner=alice, status="completed")
-    alice_client.get("/hub/tasks/t-1/", headers={"hx-request": "true"})
+    poll(alice_client, "/hub/tasks/t-1/", headers={"hx-request": "true"})
     task = Task.objects.get()
     assert (task.status, task.awaiting_confirmation) == ("completed", False)
     atomic.task_status_get.assert_not_called()
@@ -125,12 +136,14 @@ def test_an_unconfirmed_task_page_asks_whose_it_is_never_its_status_until_then(
 
 
 def test_a_task_bob_claimed_while_atomic_was_away_goes_to_alice_and_is_a_404_for_bob(
-    bob_client, bob, alice, atomic, sync
+    bob_client, bob, alice, atomic, sync, poll
 ):
     atomic.task_details_get.side_effect = AWAY
     assert _finish(bob_client, "t-alice").status_code == 200
     atomic.task_details_get.side_effect = None
     atomic.task_details_get.return_value = details_of("t-alice", owner=alice, status="processing")
+    # The poll's background check learns whose it is; from then on bob finds nothing there.
+    poll(bob_client, "/hub/tasks/t-alice/")
     response = bob_client.get("/hub/tasks/t-alice/")
     assert response.status_code == 404
     task = Task.objects.get()
@@ -142,11 +155,14 @@ def test_a_task_bob_claimed_while_atomic_was_away_goes_to_alice_and_is_a_404_for
     assert "Hulu" not in response.content.decode()
 
 
-def test_an_unconfirmed_task_atomic_does_not_know_is_dropped_and_a_404(alice_client, alice, atomic):
+def test_an_unconfirmed_task_atomic_does_not_know_is_dropped_and_a_404(
+    alice_client, alice, atomic, poll
+):
     Task.objects.create(
         profile=profile_for_user(user=alice), atomic_id="made-up", awaiting_confirmation=True
     )
     atomic.task_details_get.side_effect = NOT_FOUND
+    poll(alice_client, "/hub/tasks/made-up/")
     assert alice_client.get("/hub/tasks/made-up/").status_code == 404
     assert not Task.objects.exists()
 

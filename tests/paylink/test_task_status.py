@@ -9,8 +9,12 @@ from paylink.client import AtomicError, TaskStatusReport
 from paylink.fail_reasons import FAIL_REASON_SENTENCES, fail_reason_sentence
 from paylink.models import Task
 from paylink.services.profiles import profile_for_user
+from paylink.services.tasks import task_record
 
 pytestmark = pytest.mark.django_db
+
+URL = "/hub/tasks/task-1/"
+HTMX = {"hx-request": "true"}
 
 
 @pytest.fixture
@@ -24,9 +28,22 @@ def _status(status: str, fail_reason: str | None = None) -> TaskStatusReport:
     return TaskStatusReport(status=status, fail_reason=fail_reason, created_at=None)
 
 
-def test_the_full_page_shows_the_status_in_a_live_region(alice_client, task, atomic):
+@pytest.fixture
+def polled(alice_client, django_capture_on_commit_callbacks):
+    """Polls twice: the first poll has Atomic asked in the background (run here, inline, once
+    it commits), the second answers with what Atomic said."""
+
+    def poll(*, headers: dict[str, str] | None = None):
+        with django_capture_on_commit_callbacks(execute=True):
+            alice_client.get(URL, headers=headers or {})
+        return alice_client.get(URL, headers=headers or {})
+
+    return poll
+
+
+def test_the_full_page_shows_the_status_in_a_live_region(polled, task, atomic):
     atomic.task_status_get.return_value = _status("processing")
-    response = alice_client.get("/hub/tasks/task-1/")
+    response = polled()
     assert response.status_code == 200
     html = response.content.decode()
     assert "<h1" in html and "Hulu" in html
@@ -46,11 +63,11 @@ def test_an_htmx_poll_gets_only_the_partial_which_keeps_polling(alice_client, ta
     assert "HX-Trigger" not in response
 
 
-def test_a_finished_task_stops_polling_with_286_and_announces_itself(alice_client, task, atomic):
+def test_a_finished_task_stops_polling_with_286_and_announces_itself(polled, task, atomic):
     task.account_id = "acc-9"
     task.save()
     atomic.task_status_get.return_value = _status("completed")
-    response = alice_client.get("/hub/tasks/task-1/", headers={"hx-request": "true"})
+    response = polled(headers=HTMX)
     assert response.status_code == 286
     html = response.content.decode()
     assert "hx-get" not in html
@@ -65,38 +82,90 @@ def test_a_finished_task_stops_polling_with_286_and_announces_itself(alice_clien
     assert task.status_checked_at is not None
 
 
-def test_two_polls_within_the_window_ask_atomic_once(alice_client, task, atomic, settings):
+def test_two_polls_within_the_window_ask_atomic_once(
+    alice_client, task, atomic, settings, django_capture_on_commit_callbacks
+):
     settings.PAYLINK_STATUS_REFRESH_SECONDS = 60
     atomic.task_status_get.return_value = _status("processing")
     for _ in range(2):
-        assert (
-            alice_client.get("/hub/tasks/task-1/", headers={"hx-request": "true"}).status_code
-            == 200
-        )
+        with django_capture_on_commit_callbacks(execute=True):
+            assert alice_client.get(URL, headers=HTMX).status_code == 200
     atomic.task_status_get.assert_called_once_with(task_id="task-1")
 
 
-def test_a_terminal_task_is_not_asked_about_again(alice_client, task, atomic):
+def test_a_poll_never_waits_on_atomic(
+    alice_client, task, atomic, django_capture_on_commit_callbacks
+):
+    atomic.task_status_get.return_value = _status("completed")
+    with django_capture_on_commit_callbacks() as enqueued:
+        response = alice_client.get(URL, headers=HTMX)
+    # Answered from the local row; the check is only enqueued, to run once the request commits.
+    assert response.status_code == 200 and "Queued" in response.content.decode()
+    atomic.task_status_get.assert_not_called()
+    assert len(enqueued) == 1
+
+
+def test_a_poll_when_nothing_changed_is_answered_from_the_cache_in_two_queries(
+    alice_client, task, atomic, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    atomic.task_status_get.return_value = _status("processing")
+    with django_capture_on_commit_callbacks(execute=True):
+        alice_client.get(URL, headers=HTMX)
+    alice_client.get(URL, headers=HTMX)
+    # The session and the user; the task row comes from the cache, Atomic is not asked.
+    with django_assert_max_num_queries(2):
+        response = alice_client.get(URL, headers=HTMX)
+    assert "In progress" in response.content.decode()
+    atomic.task_status_get.assert_called_once()
+
+
+def test_a_finished_task_is_answered_from_the_cache_in_two_queries(
+    alice_client, task, django_assert_max_num_queries
+):
+    task.status = "completed"
+    task.save()
+    alice_client.get(URL, headers=HTMX)
+    with django_assert_max_num_queries(2):
+        assert alice_client.get(URL, headers=HTMX).status_code == 286
+
+
+def test_a_change_heard_by_webhook_shows_on_the_next_poll(alice_client, task, atomic, settings):
+    settings.PAYLINK_STATUS_REFRESH_SECONDS = 60
+    assert "Queued" in alice_client.get(URL, headers=HTMX).content.decode()
+    task_record(profile=task.profile, atomic_id="task-1", status="processing")
+    assert "In progress" in alice_client.get(URL, headers=HTMX).content.decode()
+    atomic.task_status_get.assert_not_called()
+
+
+def test_a_cached_task_is_still_a_404_for_bob(alice_client, task, client):
+    alice_client.get(URL, headers=HTMX)
+    bob = User.objects.create_user("bob", "bob@example.com", "bob-pass-1234")
+    client.force_login(bob)
+    assert client.get(URL, headers=HTMX).status_code == 404
+
+
+def test_a_terminal_task_is_not_asked_about_again(polled, task, atomic):
     task.status = "failed"
     task.fail_reason = "bad-credentials"
     task.save()
-    response = alice_client.get("/hub/tasks/task-1/", headers={"hx-request": "true"})
+    response = polled(headers=HTMX)
     assert response.status_code == 286
     atomic.task_status_get.assert_not_called()
 
 
-def test_the_status_never_moves_backwards(alice_client, task, atomic):
+def test_the_status_never_moves_backwards(polled, task, atomic):
     task.status = "processing"
     task.save()
     atomic.task_status_get.return_value = _status("queued")
-    alice_client.get("/hub/tasks/task-1/", headers={"hx-request": "true"})
+    polled(headers=HTMX)
+    atomic.task_status_get.assert_called_once()
     task.refresh_from_db()
     assert task.status == "processing"
 
 
-def test_an_atomic_error_while_polling_shows_the_local_row(alice_client, task, atomic):
+def test_an_atomic_error_while_polling_shows_the_local_row(polled, task, atomic):
     atomic.task_status_get.side_effect = AtomicError("Atomic timed out.", retryable=True)
-    response = alice_client.get("/hub/tasks/task-1/", headers={"hx-request": "true"})
+    response = polled(headers=HTMX)
     assert response.status_code == 200
     html = response.content.decode()
     assert "Queued" in html
@@ -104,9 +173,9 @@ def test_an_atomic_error_while_polling_shows_the_local_row(alice_client, task, a
     assert "hx-get" in html
 
 
-def test_a_failure_reads_as_a_sentence(alice_client, task, atomic):
+def test_a_failure_reads_as_a_sentence(polled, task, atomic):
     atomic.task_status_get.return_value = _status("failed", "bad-credentials")
-    response = alice_client.get("/hub/tasks/task-1/", headers={"hx-request": "true"})
+    response = polled(headers=HTMX)
     assert response.status_code == 286
     assert (
         "The username or password wasn&#x27;t accepted by the company. Check them and try again."
@@ -116,16 +185,16 @@ def test_a_failure_reads_as_a_sentence(alice_client, task, atomic):
     assert list(json.loads(response["HX-Trigger"])) == ["paylink:task-finished"]
 
 
-def test_an_unknown_fail_reason_is_named_and_escaped(alice_client, task, atomic):
+def test_an_unknown_fail_reason_is_named_and_escaped(polled, task, atomic):
     atomic.task_status_get.return_value = _status("failed", "<b>new-reason</b>")
-    html = alice_client.get("/hub/tasks/task-1/").content.decode()
+    html = polled().content.decode()
     assert "(reason: &lt;b&gt;new-reason&lt;/b&gt;)" in html
     assert "<b>new-reason" not in html
 
 
-def test_an_unknown_status_is_shown_plainly_and_keeps_polling(alice_client, task, atomic):
+def test_an_unknown_status_is_shown_plainly_and_keeps_polling(polled, task, atomic):
     atomic.task_status_get.return_value = _status("paused-by-company")
-    html = alice_client.get("/hub/tasks/task-1/", headers={"hx-request": "true"}).content.decode()
+    html = polled(headers=HTMX).content.decode()
     assert "hx-get" in html
     assert "paused-by-company" in html
 
@@ -173,15 +242,12 @@ def test_an_unknown_fail_reason_names_its_code():
     )
 
 
-def test_a_completion_seen_by_polling_syncs_the_accounts(
-    alice_client, task, atomic, django_capture_on_commit_callbacks
-):
+def test_a_completion_seen_by_polling_syncs_the_accounts(polled, task, atomic):
     task.status = "processing"
     task.save()
     atomic.task_status_get.return_value = _status("completed")
     atomic.accounts_get.return_value = {"accounts": []}
-    with django_capture_on_commit_callbacks(execute=True):
-        response = alice_client.get("/hub/tasks/task-1/", headers={"hx-request": "true"})
+    response = polled(headers=HTMX)
     assert response.status_code == 286
     atomic.accounts_get.assert_called_once_with(identifier=task.profile.identifier)
     assert task.profile.snapshot.fetched_at is not None
