@@ -157,3 +157,24 @@ def fail_reason(task: object, limit: int = 100) -> str:
     """Why a task failed: `failReason` in Atomic's API reference, `reason` in its PayLink
     webhooks. Either is read wherever a task's failure is; "" when neither is there."""
     return text(dig(task, "failReason"), limit) or text(dig(task, "reason"), limit)
+
+
+def _last_four(value: Any) -> Any:
+    if value is None or value == "":
+        return value
+    return f"••••{str(value)[-4:]}"
+
+
+def account_numbers_masked(value: Any) -> Any:
+    """`value` with every account number (a key ending in "number") cut to its last four
+    characters: what the host stores or hands out of Atomic's data never holds a whole one."""
+    if isinstance(value, dict):
+        return {
+            key: _last_four(item)
+            if isinstance(key, str) and key.lower().endswith("number")
+            else account_numbers_masked(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [account_numbers_masked(item) for item in value]
+    return value

@@ -7,30 +7,12 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 
 from paylink.models import Profile, WebhookEvent, WebhookState
-from paylink.vendor_json import JsonRejected, json_parse
-
-
-def _last_four(value: Any) -> Any:
-    if value is None or value == "":
-        return value
-    return f"••••{str(value)[-4:]}"
-
-
-def _masked(value: Any) -> Any:
-    """Account numbers cut to their last four characters: a downloaded file travels."""
-    if isinstance(value, dict):
-        return {
-            key: _last_four(item) if key.lower().endswith("number") else _masked(item)
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [_masked(item) for item in value]
-    return value
+from paylink.vendor_json import JsonRejected, account_numbers_masked, json_parse
 
 
 def _body(text: str) -> Any:
     try:
-        return _masked(json_parse(text))
+        return account_numbers_masked(json_parse(text))
     except JsonRejected:
         return text
 
@@ -77,10 +59,10 @@ def account_data_for_user(*, user: AbstractBaseUser) -> dict[str, Any]:
     if snapshot is not None:
         data["accounts_snapshot"] = {
             "fetched_at": snapshot.fetched_at,
-            "payload": _masked(snapshot.payload),
+            "payload": account_numbers_masked(snapshot.payload),
         }
     data["sdk_events"] = [
-        {**event, "payload": _masked(event["payload"])}
+        {**event, "payload": account_numbers_masked(event["payload"])}
         for event in profile.sdk_events.order_by("created_at").values(
             "kind", "name", "task_atomic_id", "payload", "created_at"
         )

@@ -12,7 +12,13 @@ from paylink import client
 from paylink.models import Profile, SdkEvent, SdkEventKind, Task
 from paylink.services.accounts import accounts_sync_request
 from paylink.services.tasks import task_confirm_and_record
-from paylink.vendor_json import JsonRejected, atomic_id, json_object_parse, text
+from paylink.vendor_json import (
+    JsonRejected,
+    account_numbers_masked,
+    atomic_id,
+    json_object_parse,
+    text,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +106,7 @@ def sdk_event_record(*, profile: Profile, event: SdkEventInput) -> SdkEvent:
         kind=event.kind,
         name=event.name,
         task_atomic_id=event.task_atomic_id,
-        payload=event.payload,
+        payload=account_numbers_masked(event.payload),
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import hmac
+import json
 import logging
 import re
 import traceback
@@ -34,7 +35,15 @@ from paylink.models import (
 )
 from paylink.services.accounts import accounts_sync_request
 from paylink.services.tasks import TaskOwnershipError, task_record
-from paylink.vendor_json import JsonRejected, dig, fail_reason, json_object_parse, text, when
+from paylink.vendor_json import (
+    JsonRejected,
+    account_numbers_masked,
+    dig,
+    fail_reason,
+    json_object_parse,
+    text,
+    when,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -142,8 +151,7 @@ def webhook_receive(*, body: bytes, headers: Mapping[str, str]) -> WebhookReceip
         event_time=_event_time(payload),
         identifier=text(dig(payload, "user", "identifier"), 64),
         task_atomic_id=text(dig(payload, "data", "taskId"), 64),
-        # Signed bytes that are not UTF-8 (so invalid) are kept as near as text allows.
-        body=body.decode("utf-8", errors="replace").replace("\x00", "\ufffd"),
+        body=_stored_body(body, payload),
         body_size=len(body),
         body_sha256=digest,
         headers=kept,
@@ -164,6 +172,17 @@ def webhook_receive(*, body: bytes, headers: Mapping[str, str]) -> WebhookReceip
         return WebhookReceipt(WebhookOutcome.STALE, "Older than news already received.", event)
     _enqueue(event)
     return WebhookReceipt(WebhookOutcome.ACCEPTED, "Received.", event)
+
+
+def _stored_body(body: bytes, payload: dict[str, Any] | None) -> str:
+    """The body as kept: as received, except that account numbers keep their last four only
+    (processing never needs more); signed bytes that are not UTF-8 (so invalid) are kept as
+    near as text allows."""
+    if payload is not None:
+        masked = account_numbers_masked(payload)
+        if masked != payload:
+            return json.dumps(masked, ensure_ascii=False)
+    return body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
 
 
 def _event_time(payload: dict[str, Any] | None) -> datetime | None:

@@ -42,6 +42,15 @@ def _post(client: Client, body: object, **extra):
     return client.post("/hub/events/", data, content_type="application/json", **extra)
 
 
+def test_a_stored_event_keeps_only_the_last_four_of_an_account_number(alice_client, atomic):
+    value = {"accountNumber": "8498390016491919", "company": "Hulu"}
+    _post(alice_client, {"kind": "interaction", "payload": {"name": "Viewed", "value": value}})
+    assert SdkEvent.objects.get().payload["value"] == {
+        "accountNumber": "••••1919",
+        "company": "Hulu",
+    }
+
+
 def test_an_interaction_is_stored_with_its_name(alice_client, alice, atomic):
     response = _post(
         alice_client,

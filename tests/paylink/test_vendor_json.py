@@ -84,3 +84,20 @@ def test_readers_tolerate_every_shape():
 )
 def test_a_fail_reason_is_read_from_either_key(task, reason):
     assert fail_reason(task) == reason
+
+
+def test_account_numbers_keep_their_last_four_characters_only():
+    from paylink.vendor_json import account_numbers_masked
+
+    payload = {
+        "accountNumber": "8498390016491919",
+        "billing": [{"routingNumber": 123456789, "amount": 20.46}],
+        "phoneNumber": "",
+        "name": "Hulu",
+    }
+    assert account_numbers_masked(payload) == {
+        "accountNumber": "••••1919",
+        "billing": [{"routingNumber": "••••6789", "amount": 20.46}],
+        "phoneNumber": "",
+        "name": "Hulu",
+    }

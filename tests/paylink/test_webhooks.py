@@ -864,3 +864,18 @@ def test_three_hundred_mutated_signed_events_never_answer_5xx(
     assert set(codes) <= {200, 400}, codes
     assert codes[200] > 100, codes
     assert not WebhookEvent.objects.filter(state=WebhookState.FAILED).exists()
+
+
+def test_a_stored_event_keeps_only_the_last_four_of_an_account_number(
+    alice_profile, atomic, deliver
+):
+    body = json.loads(event_body("task_status_updated_completed"))
+    body["data"]["account"] = {"accountNumber": "8498390016491919"}
+    raw = json.dumps(body).encode()
+
+    assert deliver(raw).status_code == 200
+
+    event = WebhookEvent.objects.get()
+    assert "8498390016491919" not in event.body
+    assert json.loads(event.body)["data"]["account"] == {"accountNumber": "••••1919"}
+    assert event.body_sha256 == hashlib.sha256(raw).hexdigest()
