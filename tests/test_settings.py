@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.fresh_process import settings_run
 
 
 def start_settings(**env: str) -> subprocess.CompletedProcess[str]:
     """Import the settings in a fresh interpreter with only `env` configured."""
-    clean = {
-        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "ATOMIC_", "PAYLINK_"))
-    }
-    clean.update(env)
-    return subprocess.run(
-        [sys.executable, "-c", "import hubsite.settings as s; print(s.ATOMIC_API_URL)"],
-        cwd=ROOT,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return settings_run("s.ATOMIC_API_URL", **env)
 
 
 def test_it_refuses_to_start_without_a_secret_key_outside_debug():
@@ -78,20 +63,12 @@ def test_each_atomic_setting_can_be_set_on_its_own():
 
 
 def database_options(**env: str) -> str:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import hubsite.settings as s; d = s.DATABASES['default']; "
-            "print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'], d.get('OPTIONS', {}).get('pool'), "
-            "d.get('DISABLE_SERVER_SIDE_CURSORS', False))",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "DJANGO_DEBUG": "true", **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    d = "s.DATABASES['default']"
+    result = settings_run(
+        f"{d}['CONN_MAX_AGE'], {d}['CONN_HEALTH_CHECKS'], {d}.get('OPTIONS', {{}}).get('pool'), "
+        f"{d}.get('DISABLE_SERVER_SIDE_CURSORS', False)",
+        DJANGO_DEBUG="true",
+        **env,
     )
     return (result.stdout + result.stderr).strip()
 

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import importlib
-import os
 import subprocess
-import sys
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from django.core.cache import caches
 from django.db import connection
 from django.test import override_settings
+
+from tests.fresh_process import manage_run
 
 cache_table_migration = importlib.import_module("paylink.migrations.0004_cache_table")
 
@@ -46,24 +45,10 @@ def test_the_migration_runs_again_without_harm():
 
 
 def test_migrate_alone_on_a_fresh_database_leaves_a_cache_that_passes_the_checks(tmp_path):
-    root = Path(__file__).resolve().parent.parent.parent
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "ATOMIC_", "PAYLINK_", "CACHE_URL", "DATABASE_URL"))
-    }
-    env |= {"DJANGO_DEBUG": "true", "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}"}
+    env = {"DJANGO_DEBUG": "true", "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}"}
 
     def manage(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=root,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        return manage_run(*args, **env)
 
     migrated = manage("migrate", "--no-input", "-v", "0")
     assert migrated.returncode == 0, migrated.stderr

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -15,6 +11,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.test import override_settings
 
 from paylink import checks
+from tests.fresh_process import manage_run, settings_value
 
 PRODUCTION = {"DEBUG": False, "TESTING": False}
 SANDBOX = {
@@ -161,26 +158,13 @@ def test_check_deploy_runs_the_hosts_checks():
 
 def test_the_release_check_stops_on_a_misconfiguration_with_a_sentence(tmp_path):
     # As bin/release runs it, in a process of its own with production settings.
-    root = Path(__file__).resolve().parent.parent.parent
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "ATOMIC_", "PAYLINK_", "CACHE_URL", "DATABASE_URL"))
-    }
-    env |= {
-        "DJANGO_DEBUG": "false",
-        "DJANGO_SECRET_KEY": "a-long-random-secret-key-for-this-test-only-0123456789abcdef",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'release.sqlite3'}",
-        "CACHE_URL": "locmemcache://",
-    }
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy"],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    result = manage_run(
+        "check",
+        "--deploy",
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY="a-long-random-secret-key-for-this-test-only-0123456789abcdef",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'release.sqlite3'}",
+        CACHE_URL="locmemcache://",
     )
     assert result.returncode != 0
     assert "(paylink.E001) CACHE_URL selects a per-process cache (LocMemCache)" in result.stderr
@@ -225,26 +209,10 @@ def test_debug_may_count_in_memory(settings):
 
 def _throttle_backend(**env: str) -> str:
     """The throttle cache's backend and location, as settings read from `env` alone."""
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "ATOMIC_", "PAYLINK_", "CACHE_URL", "THROTTLE_"))
-    }
-    clean |= {"DJANGO_DEBUG": "true", **env}
-    code = (
-        "import hubsite.settings as s; t = s.CACHES['throttle']; print(t['BACKEND'], t['LOCATION'])"
+    throttle = "s.CACHES['throttle']"
+    return settings_value(
+        f"{throttle}['BACKEND'], {throttle}['LOCATION']", DJANGO_DEBUG="true", **env
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=Path(__file__).resolve().parent.parent.parent,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout.strip()
 
 
 @pytest.mark.parametrize(
