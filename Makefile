@@ -7,12 +7,18 @@ STAMP := $(VENV)/.installed
 I18N := DJANGO_DEBUG=true $(BIN)/python manage.py
 I18N_IGNORE := --ignore=.venv --ignore=var --ignore=simulator --ignore=tests --ignore=bench
 
-.PHONY: run test lint format bench messages clean
+.PHONY: run test lint format bench messages clean lock
 
-$(STAMP): requirements.txt requirements-dev.txt
+# Installs exactly what the lock files name, each package checked against its hash.
+$(STAMP): requirements-dev.lock requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
 	@touch $@
+
+## Re-resolve requirements*.txt into the hashed lock files (after changing a pin).
+lock: $(STAMP)
+	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links --output-file requirements.lock requirements.txt
+	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links --output-file requirements-dev.lock requirements-dev.txt
 
 ## Start the host (:8000), the Atomic simulator (:8001) and the task worker.
 run: $(STAMP)
