@@ -16,6 +16,8 @@ from functools import lru_cache
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import pgettext, pgettext_lazy
 
 from paylink.models import AccountSnapshot
 from paylink.payloads import (
@@ -55,17 +57,18 @@ _CYCLE_PER_MONTH: dict[str, Decimal] = {
     "yearly": Decimal(1) / Decimal(12),
 }
 
-CATEGORY_LABELS: dict[str, str] = {
-    "change-plan": "Change plan",
-    "cancel-plan": "Cancel plan",
-    "downgrade-plan": "Downgrade plan",
-    "remove-service": "Remove a service",
-    "common-cancellation": "Commonly cancelled",
-    "redundant-services": "Redundant services",
-    "costly-feature": "Costly feature",
-    "alternative-service": "Alternative service",
-    "underutilization": "Underused",
-    "high-interest-rate": "High interest rate",
+# Lazy: read in the language of the request that shows them, not of the import.
+CATEGORY_LABELS: dict[str, Promise] = {
+    "change-plan": pgettext_lazy("suggestion category", "Change plan"),
+    "cancel-plan": pgettext_lazy("suggestion category", "Cancel plan"),
+    "downgrade-plan": pgettext_lazy("suggestion category", "Downgrade plan"),
+    "remove-service": pgettext_lazy("suggestion category", "Remove a service"),
+    "common-cancellation": pgettext_lazy("suggestion category", "Commonly cancelled"),
+    "redundant-services": pgettext_lazy("suggestion category", "Redundant services"),
+    "costly-feature": pgettext_lazy("suggestion category", "Costly feature"),
+    "alternative-service": pgettext_lazy("suggestion category", "Alternative service"),
+    "underutilization": pgettext_lazy("suggestion category", "Underused"),
+    "high-interest-rate": pgettext_lazy("suggestion category", "High interest rate"),
 }
 
 # Which action type carries out a suggestion of each category, when the account offers it.
@@ -286,7 +289,10 @@ def _cycle_factor(cycle: str) -> Decimal | None:
 
 
 def category_label_for(*, category: str) -> str:
-    return CATEGORY_LABELS.get(category, category or "Suggestion")
+    label = CATEGORY_LABELS.get(category)
+    if label is not None:
+        return str(label)
+    return category or pgettext("suggestion category", "Suggestion")
 
 
 def suggestion_action_for(*, account: Account, category: str) -> Action | None:
