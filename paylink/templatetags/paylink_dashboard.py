@@ -15,7 +15,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import get_language, gettext, pgettext, pgettext_lazy
 
 from paylink.payloads import HistoryEntry, Identity, Plan
-from paylink.selectors.dashboard import AccountCard
+from paylink.selectors.dashboard import AccountCard, Spending
 
 register = template.Library()
 
@@ -157,6 +157,24 @@ _WORDS = {
 }
 
 
+@register.filter
+def account_type(value: str | None) -> str:
+    return words_for("account type", value)
+
+
+@register.filter
+def month(value: date | None) -> str:
+    """A month and its year ("October 2024", "octubre de 2024")."""
+    if value is None:
+        return MISSING
+    return _year_month_text(value, get_language())
+
+
+@lru_cache(maxsize=256)
+def _year_month_text(first_day: date, language: str | None) -> str:
+    return formats.date_format(first_day, "YEAR_MONTH_FORMAT")
+
+
 def words_for(kind: str, value: str | None) -> str:
     """An Atomic value of `kind` ("account type", "action", ...) as the reader's words."""
     known = _WORDS.get((kind, (value or "").strip().lower()))
@@ -263,6 +281,72 @@ def _history_chart(
         chart_id,
         desc,
         SafeString("".join(bars)),
+    )
+
+
+@register.simple_tag
+def spending_chart(spending: Spending, chart_id: str) -> SafeString:
+    """The monthly totals as a small line of points over bars, in inline SVG.
+
+    It is described (first, last and highest month) for screen readers; the table beside it
+    holds every figure.
+    """
+    months = spending.months
+    if not months:
+        return SafeString("")
+    totals = [m.total for m in months]
+    top = max(totals) or Decimal(1)
+    slot = _CHART_WIDTH / len(months)
+    bar_width = min(max(slot - _BAR_GAP, 4), _MAX_BAR_WIDTH)
+    plot_height = _CHART_HEIGHT - _LABEL_SPACE
+    language = get_language()
+    bars, points = [], []
+    for index, (entry, total) in enumerate(zip(months, totals, strict=True)):
+        height = max(float(total / top) * (plot_height - 4), 1.0)
+        x = index * slot + (slot - bar_width) / 2
+        label = html.escape(_month_text(entry.month, language))
+        bars.append(
+            f'<rect class="spending-chart__bar" x="{x:.1f}" y="{plot_height - height:.1f}"'
+            f' width="{bar_width:.1f}" height="{height:.1f}" rx="2"></rect>'
+            f'<text class="history-chart__label" x="{x + bar_width / 2:.1f}"'
+            f' y="{_CHART_HEIGHT - 2}" text-anchor="middle">{label}</text>'
+        )
+        points.append(f"{x + bar_width / 2:.1f},{plot_height - height:.1f}")
+    line = (
+        f'<polyline class="spending-chart__line" points="{" ".join(points)}"></polyline>'
+        if len(points) > 1
+        else ""
+    )
+    highest = max(months, key=lambda m: m.total)
+    if len(months) == 1:
+        desc = gettext("%(month)s: %(amount)s paid.") % {
+            "month": month(months[0].month),
+            "amount": money(totals[0]),
+        }
+    else:
+        desc = gettext(
+            "Paid each month from %(first)s (%(first_amount)s) to %(last)s"
+            " (%(last_amount)s); the most in %(top)s (%(top_amount)s)."
+        ) % {
+            "first": month(months[0].month),
+            "first_amount": money(totals[0]),
+            "last": month(months[-1].month),
+            "last_amount": money(totals[-1]),
+            "top": month(highest.month),
+            "top_amount": money(highest.total),
+        }
+    return _html(
+        '<svg class="spending-chart" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-t {}-d"'
+        ' focusable="false"><title id="{}-t">{}</title><desc id="{}-d">{}</desc>{}</svg>',
+        _CHART_WIDTH,
+        _CHART_HEIGHT,
+        chart_id,
+        chart_id,
+        chart_id,
+        gettext("Spending trend"),
+        chart_id,
+        desc,
+        SafeString("".join(bars) + line),
     )
 
 
