@@ -350,7 +350,7 @@ def _account_objects(payload: object) -> list[dict[str, Any]]:
     return [a for a in as_list(as_dict(payload).get("accounts")) if isinstance(a, dict)]
 
 
-def _account_brief_parse(raw: dict[str, Any]) -> AccountBrief:
+def _account_brief_parse(raw: dict[str, Any], with_history: bool) -> AccountBrief:
     details = as_dict(raw.get("account"))
     billing = details.get("billing")
     amount = due_date = None
@@ -361,7 +361,8 @@ def _account_brief_parse(raw: dict[str, Any]) -> AccountBrief:
         due_date = when(billing.get("dueDate"))
         autopay = billing.get("autopay")
         cycle = text(autopay.get("cycle")) if isinstance(autopay, dict) else ""
-        history = _paid_history(billing.get("history"))
+        if with_history:
+            history = _paid_history(billing.get("history"))
     if not cycle:
         plans = as_list(as_dict(details.get("data")).get("plans"))
         cycle = next((c for p in plans if isinstance(p, dict) and (c := _plan_cycle(p))), "")
@@ -391,9 +392,14 @@ def _paid_history(raw: object) -> tuple[HistoryEntry, ...]:
     return tuple(entries)
 
 
-def accounts_brief_parse(payload: object) -> tuple[AccountBrief, ...]:
-    """An `AccountBrief` per account, in the order (and with the skips) of `accounts_parse`."""
-    return tuple(_account_brief_parse(a) for a in _account_objects(payload))
+def accounts_brief_parse(
+    payload: object, *, with_history: bool = False
+) -> tuple[AccountBrief, ...]:
+    """An `AccountBrief` per account, in the order (and with the skips) of `accounts_parse`.
+
+    The payment history, which costs as much again to read, only `with_history`.
+    """
+    return tuple(_account_brief_parse(a, with_history) for a in _account_objects(payload))
 
 
 def accounts_parse_at(payload: object, positions: set[int]) -> dict[int, Account]:

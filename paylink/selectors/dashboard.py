@@ -392,30 +392,31 @@ def _has_bill(brief: AccountBrief) -> bool:
 
 def spending_for_briefs(*, briefs: tuple[AccountBrief, ...]) -> Spending:
     """Payments per month and account type, over the latest SPENDING_MONTHS months that have
-    any (months in between with none count as zero)."""
+    any (months in between with none count as zero). The briefs are read `with_history`."""
     zone = timezone.get_current_timezone()
-    paid: dict[tuple[date, str], Decimal] = defaultdict(lambda: ZERO)
+    # Months as a running count (year * 12 + month - 1): cheaper to key and step than dates.
+    paid: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
     for brief in briefs:
+        kind = brief.type.lower()
         for entry in brief.history:
             local = entry.date.astimezone(zone)  # type: ignore[union-attr]
-            paid[(date(local.year, local.month, 1), brief.type)] += entry.amount  # type: ignore[operator]
+            paid[(local.year * 12 + local.month - 1, kind)] += entry.amount  # type: ignore[operator]
     if not paid:
         return Spending(types=(), months=())
-    last = max(month for month, _ in paid)
-    first = max(min(month for month, _ in paid), _months_before(last, SPENDING_MONTHS - 1))
-    types = tuple(sorted({kind for month, kind in paid if month >= first}))
+    last = max(index for index, _ in paid)
+    first = max(min(index for index, _ in paid), last - SPENDING_MONTHS + 1)
+    types = tuple(sorted({kind for index, kind in paid if index >= first}))
     months = []
-    month = first
-    while month <= last:
-        by_type = tuple(paid.get((month, kind), ZERO) for kind in types)
-        months.append(SpendingMonth(month=month, by_type=by_type, total=sum(by_type, ZERO)))
-        month = _months_before(month, -1)
+    for index in range(first, last + 1):
+        by_type = tuple(paid.get((index, kind), ZERO) for kind in types)
+        months.append(
+            SpendingMonth(
+                month=date(index // 12, index % 12 + 1, 1),
+                by_type=by_type,
+                total=sum(by_type, ZERO),
+            )
+        )
     return Spending(types=types, months=tuple(months))
-
-
-def _months_before(month: date, count: int) -> date:
-    index = month.year * 12 + month.month - 1 - count
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def _due_state_of(brief: AccountBrief, *, today: date, zone: tzinfo) -> DueState:
@@ -564,7 +565,7 @@ def dashboard_for_payload(
     worked out `with_spending`.
     """
     filters = filters or Filters()
-    briefs = accounts_brief_parse(payload)
+    briefs = accounts_brief_parse(payload, with_history=with_spending)
     kept = _matching(briefs=briefs, filters=filters, today=today)
     bill_order = _bill_order(briefs=briefs, kept=kept, sort=filters.sort)
     savings = [

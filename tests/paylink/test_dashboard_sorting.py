@@ -171,7 +171,7 @@ def test_the_choices_carry_over_to_the_page_links():
 
 
 def test_spending_totals_each_type_per_month_with_empty_months_as_zero():
-    spending = spending_for_briefs(briefs=accounts_brief_parse(household(TODAY)))
+    spending = spending_for_briefs(briefs=accounts_brief_parse(household(TODAY), with_history=True))
     assert spending.types == ("subscription", "telecom")
     assert [m.month for m in spending.months] == [
         date(2026, 7, 1),
@@ -196,7 +196,7 @@ def test_spending_keeps_the_last_twelve_months():
     payload = {
         "accounts": [account("Gym", type="subscription", amount=10, due=None, history=history)]
     }
-    spending = spending_for_briefs(briefs=accounts_brief_parse(payload))
+    spending = spending_for_briefs(briefs=accounts_brief_parse(payload, with_history=True))
     assert len(spending.months) == 12
     assert spending.months[0].month == date(2025, 1, 1)
     assert spending.months[-1].month == date(2025, 12, 1)
@@ -216,13 +216,13 @@ def test_spending_counts_a_payment_in_the_month_of_the_local_time_zone(settings)
         ]
     }
     with timezone.override("America/Mexico_City"):
-        spending = spending_for_briefs(briefs=accounts_brief_parse(payload))
+        spending = spending_for_briefs(briefs=accounts_brief_parse(payload, with_history=True))
     assert [m.month for m in spending.months] == [date(2026, 10, 1)]
 
 
 def test_no_history_means_no_spending():
     payload = {"accounts": [account("Gym", type="subscription", amount=10, due=None)]}
-    assert spending_for_briefs(briefs=accounts_brief_parse(payload)).months == ()
+    assert spending_for_briefs(briefs=accounts_brief_parse(payload, with_history=True)).months == ()
 
 
 # --- The page -------------------------------------------------------------------------------
@@ -340,3 +340,10 @@ def test_spending_by_month_in_spanish(alice_client, alices_household):
     assert "131,45\xa0US$" in html
     assert '<label for="filter-type">Tipo de cuenta</label>' in html
     assert ">Suscripción</option>" in html
+
+
+def test_the_brief_reading_skips_the_history_unless_asked():
+    plain, *_ = accounts_brief_parse(household(TODAY))
+    full, *_ = accounts_brief_parse(household(TODAY), with_history=True)
+    assert plain.history == ()
+    assert [entry.amount for entry in full.history] == [Decimal("15.49"), Decimal("15.49")]
