@@ -246,6 +246,8 @@ def alices_household(alice):
 def test_the_filters_are_a_get_form_that_works_without_javascript(alice_client, alices_household):
     html = alice_client.get("/?type=subscription&sort=amount").content.decode()
     assert '<form method="get" action="/" class="dash-filters__form"' in html
+    # htmx enhances the same form: the body is swapped and the address follows the choice.
+    assert 'hx-get="/" hx-target="#dashboard-body" hx-swap="outerHTML" hx-push-url="true"' in html
     assert '<option value="subscription" selected>Subscription</option>' in html
     assert '<option value="amount" selected>' in html
     assert bill_names(html) == ["Hulu", "Netflix"]
