@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
@@ -177,7 +178,14 @@ def _year_month_text(first_day: date, language: str | None) -> str:
 
 def words_for(kind: str, value: str | None) -> str:
     """An Atomic value of `kind` ("account type", "action", ...) as the reader's words."""
-    known = _WORDS.get((kind, (value or "").strip().lower()))
+    return _words_text(kind, value or "", get_language())
+
+
+@lru_cache(maxsize=1024)
+def _words_text(kind: str, value: str, language: str | None) -> str:
+    # A card names several of these; the catalogue lookup behind each lazy string costs more
+    # than the rest of the card's words.
+    known = _WORDS.get((kind, value.strip().lower()))
     return str(known) if known is not None else humanise(value)
 
 
@@ -489,11 +497,12 @@ def _card_facts(card: AccountCard, days: _Days) -> SafeString:
         if autopay and autopay.cycle
         else ""
     )
+    words = _facts_words(days.language)
     match card.due_state:
         case "overdue":
-            badge = _html(' <span class="badge badge--bad">{}</span>', pgettext("bill", "Overdue"))
+            badge = words.overdue
         case "soon":
-            badge = _html(' <span class="badge badge--warn">{}</span>', gettext("Due soon"))
+            badge = words.due_soon
         case _:
             badge = ""
     if autopay is None:
@@ -501,22 +510,52 @@ def _card_facts(card: AccountCard, days: _Days) -> SafeString:
     elif autopay.enabled is None:
         autopay_text = words_for("autopay", autopay.status)
     else:
-        autopay_text = pgettext("autopay", "On") if autopay.enabled else pgettext("autopay", "Off")
+        autopay_text = words.on if autopay.enabled else words.off
     return _html(
-        '<dl class="account-card__facts"><div><dt>{}</dt><dd>{}{}</dd></div>'
-        "<div><dt>{}</dt><dd>{}{}</dd></div>"
-        "<div><dt>{}</dt><dd>{}</dd></div>"
-        "<div><dt>{}</dt><dd>{}</dd></div></dl>",
-        gettext("Bill"),
+        words.template,
         money(billing.amount),
         cycle,
-        pgettext("due date", "Due"),
         days(billing.due_date),
         badge,
-        gettext("Per month"),
         money(card.monthly_equivalent),
-        gettext("Autopay"),
         autopay_text,
+    )
+
+
+@dataclass(frozen=True)
+class _FactsWords:
+    template: str
+    overdue: SafeString
+    due_soon: SafeString
+    on: str
+    off: str
+
+
+@lru_cache(maxsize=8)
+def _facts_words(language: str | None) -> _FactsWords:
+    """The words every card's facts share, looked up once per language, not once per card."""
+
+    # The labels become part of a format template: escaped, and braces doubled.
+    bill, due, per_month, autopay = (
+        html.escape(text).replace("{", "{{").replace("}", "}}")
+        for text in (
+            gettext("Bill"),
+            pgettext("due date", "Due"),
+            gettext("Per month"),
+            gettext("Autopay"),
+        )
+    )
+    return _FactsWords(
+        template=(
+            f'<dl class="account-card__facts"><div><dt>{bill}</dt><dd>{{}}{{}}</dd></div>'
+            f"<div><dt>{due}</dt><dd>{{}}{{}}</dd></div>"
+            f"<div><dt>{per_month}</dt><dd>{{}}</dd></div>"
+            f"<div><dt>{autopay}</dt><dd>{{}}</dd></div></dl>"
+        ),
+        overdue=_html(' <span class="badge badge--bad">{}</span>', pgettext("bill", "Overdue")),
+        due_soon=_html(' <span class="badge badge--warn">{}</span>', gettext("Due soon")),
+        on=pgettext("autopay", "On"),
+        off=pgettext("autopay", "Off"),
     )
 
 
