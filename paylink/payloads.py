@@ -340,22 +340,29 @@ class AccountBrief:
     # The autopay cycle, else the first plan's that names one: how often the bill recurs.
     cycle: str
     suggestion_savings: tuple[Decimal | None, ...]
+    # Atomic's account type ("subscription", "telecom", ...) and the past payments that have
+    # both a date and an amount: what filters and monthly totals need.
+    type: str = ""
+    history: tuple[HistoryEntry, ...] = ()
 
 
 def _account_objects(payload: object) -> list[dict[str, Any]]:
     return [a for a in as_list(as_dict(payload).get("accounts")) if isinstance(a, dict)]
 
 
-def _account_brief_parse(raw: dict[str, Any]) -> AccountBrief:
+def _account_brief_parse(raw: dict[str, Any], with_history: bool) -> AccountBrief:
     details = as_dict(raw.get("account"))
     billing = details.get("billing")
     amount = due_date = None
     cycle = ""
+    history: tuple[HistoryEntry, ...] = ()
     if isinstance(billing, dict):
         amount = amount_parse(billing.get("amount"))
         due_date = when(billing.get("dueDate"))
         autopay = billing.get("autopay")
         cycle = text(autopay.get("cycle")) if isinstance(autopay, dict) else ""
+        if with_history:
+            history = _paid_history(billing.get("history"))
     if not cycle:
         plans = as_list(as_dict(details.get("data")).get("plans"))
         cycle = next((c for p in plans if isinstance(p, dict) and (c := _plan_cycle(p))), "")
@@ -370,12 +377,29 @@ def _account_brief_parse(raw: dict[str, Any]) -> AccountBrief:
             for s in as_list(details.get("suggestions"))
             if isinstance(s, dict)
         ),
+        type=text(details.get("type")),
+        history=history,
     )
 
 
-def accounts_brief_parse(payload: object) -> tuple[AccountBrief, ...]:
-    """An `AccountBrief` per account, in the order (and with the skips) of `accounts_parse`."""
-    return tuple(_account_brief_parse(a) for a in _account_objects(payload))
+def _paid_history(raw: object) -> tuple[HistoryEntry, ...]:
+    entries = []
+    for entry in as_list(raw):
+        if isinstance(entry, dict):
+            paid_on, amount = when(entry.get("date")), amount_parse(entry.get("amount"))
+            if paid_on is not None and amount is not None:
+                entries.append(HistoryEntry(date=paid_on, amount=amount))
+    return tuple(entries)
+
+
+def accounts_brief_parse(
+    payload: object, *, with_history: bool = False
+) -> tuple[AccountBrief, ...]:
+    """An `AccountBrief` per account, in the order (and with the skips) of `accounts_parse`.
+
+    The payment history, which costs as much again to read, only `with_history`.
+    """
+    return tuple(_account_brief_parse(a, with_history) for a in _account_objects(payload))
 
 
 def accounts_parse_at(payload: object, positions: set[int]) -> dict[int, Account]:

@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
+from urllib.parse import urlencode
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import pgettext, pgettext_lazy
 
 from paylink.models import AccountSnapshot
 from paylink.payloads import (
@@ -38,6 +42,8 @@ DUE_WINDOW_DAYS = 30
 BILLS_PER_PAGE = 6
 SUGGESTIONS_PER_PAGE = 3
 CARDS_PER_PAGE = 6
+# The spending trend covers at most this many months, the latest ones with payments.
+SPENDING_MONTHS = 12
 
 # How many payments of each billing cycle fall in a month. Unknown cycles count as monthly.
 _CYCLE_PER_MONTH: dict[str, Decimal] = {
@@ -55,17 +61,18 @@ _CYCLE_PER_MONTH: dict[str, Decimal] = {
     "yearly": Decimal(1) / Decimal(12),
 }
 
-CATEGORY_LABELS: dict[str, str] = {
-    "change-plan": "Change plan",
-    "cancel-plan": "Cancel plan",
-    "downgrade-plan": "Downgrade plan",
-    "remove-service": "Remove a service",
-    "common-cancellation": "Commonly cancelled",
-    "redundant-services": "Redundant services",
-    "costly-feature": "Costly feature",
-    "alternative-service": "Alternative service",
-    "underutilization": "Underused",
-    "high-interest-rate": "High interest rate",
+# Lazy: read in the language of the request that shows them, not of the import.
+CATEGORY_LABELS: dict[str, Promise] = {
+    "change-plan": pgettext_lazy("suggestion category", "Change plan"),
+    "cancel-plan": pgettext_lazy("suggestion category", "Cancel plan"),
+    "downgrade-plan": pgettext_lazy("suggestion category", "Downgrade plan"),
+    "remove-service": pgettext_lazy("suggestion category", "Remove a service"),
+    "common-cancellation": pgettext_lazy("suggestion category", "Commonly cancelled"),
+    "redundant-services": pgettext_lazy("suggestion category", "Redundant services"),
+    "costly-feature": pgettext_lazy("suggestion category", "Costly feature"),
+    "alternative-service": pgettext_lazy("suggestion category", "Alternative service"),
+    "underutilization": pgettext_lazy("suggestion category", "Underused"),
+    "high-interest-rate": pgettext_lazy("suggestion category", "High interest rate"),
 }
 
 # Which action type carries out a suggestion of each category, when the account offers it.
@@ -88,6 +95,53 @@ class DueState(StrEnum):
     SOON = "soon"
     LATER = "later"
     UNKNOWN = "unknown"
+
+
+class BillSort(StrEnum):
+    DATE = "date"
+    AMOUNT = "amount"
+
+
+# An account type as Atomic writes it; anything else in the address bar is ignored, which
+# also keeps the render cache from filling with made-up keys.
+_ACCOUNT_TYPE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which accounts the lists show (by type and by the state of their bill) and how the
+    bills are ordered; read from the query string, so every choice is a link."""
+
+    type: str = ""
+    status: str = ""
+    sort: BillSort = BillSort.DATE
+
+    @property
+    def active(self) -> bool:
+        return bool(self.type or self.status)
+
+    @property
+    def query(self) -> str:
+        """The choices as query parameters to append to a list's page links ("&type=...")."""
+        pairs = {"type": self.type, "status": self.status}
+        if self.sort != BillSort.DATE:
+            pairs["sort"] = self.sort.value
+        encoded = urlencode({k: v for k, v in pairs.items() if v})
+        return f"&{encoded}" if encoded else ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.type}|{self.status}|{self.sort.value}"
+
+
+def filters_from_query(*, type: str, status: str, sort: str) -> Filters:
+    """Filters from untrusted query values: unknown values mean "no filter", not an error."""
+    type = type.strip().lower()
+    return Filters(
+        type=type if _ACCOUNT_TYPE.match(type) else "",
+        status=status if status in DueState._value2member_map_ else "",
+        sort=BillSort(sort) if sort in BillSort._value2member_map_ else BillSort.DATE,
+    )
 
 
 @dataclass(frozen=True)
@@ -188,11 +242,38 @@ class Pages:
 
 
 @dataclass(frozen=True)
+class SpendingMonth:
+    month: date  # its first day
+    by_type: tuple[Decimal, ...]  # in the order of Spending.types
+    total: Decimal
+
+
+@dataclass(frozen=True)
+class Spending:
+    """What was paid each month, per account type, from the accounts' payment history."""
+
+    types: tuple[str, ...]
+    months: tuple[SpendingMonth, ...]
+
+    @property
+    def type_totals(self) -> tuple[Decimal, ...]:
+        return tuple(sum((m.by_type[i] for m in self.months), ZERO) for i in range(len(self.types)))
+
+    @property
+    def total(self) -> Decimal:
+        return sum((m.total for m in self.months), ZERO)
+
+
+@dataclass(frozen=True)
 class Dashboard:
     summary: Summary
     bills: Page[BillRow]
     cards: Page[AccountCard]
     suggestions: Page[SuggestionRow]
+    filters: Filters = Filters()
+    # Every account type among the accounts, for the filter's choices.
+    types: tuple[str, ...] = ()
+    spending: Spending | None = None
 
 
 @dataclass(frozen=True)
@@ -286,7 +367,10 @@ def _cycle_factor(cycle: str) -> Decimal | None:
 
 
 def category_label_for(*, category: str) -> str:
-    return CATEGORY_LABELS.get(category, category or "Suggestion")
+    label = CATEGORY_LABELS.get(category)
+    if label is not None:
+        return str(label)
+    return category or pgettext("suggestion category", "Suggestion")
 
 
 def suggestion_action_for(*, account: Account, category: str) -> Action | None:
@@ -304,6 +388,84 @@ def _recent_history(*, account: Account) -> tuple[HistoryEntry, ...]:
 
 def _has_bill(brief: AccountBrief) -> bool:
     return brief.billing and (brief.amount is not None or brief.due_date is not None)
+
+
+def spending_for_briefs(*, briefs: tuple[AccountBrief, ...]) -> Spending:
+    """Payments per month and account type, over the latest SPENDING_MONTHS months that have
+    any (months in between with none count as zero). The briefs are read `with_history`."""
+    zone = timezone.get_current_timezone()
+    # Months as a running count (year * 12 + month - 1): cheaper to key and step than dates.
+    paid: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
+    for brief in briefs:
+        kind = brief.type.lower()
+        for entry in brief.history:
+            local = entry.date.astimezone(zone)  # type: ignore[union-attr]
+            paid[(local.year * 12 + local.month - 1, kind)] += entry.amount  # type: ignore[operator]
+    if not paid:
+        return Spending(types=(), months=())
+    last = max(index for index, _ in paid)
+    first = max(min(index for index, _ in paid), last - SPENDING_MONTHS + 1)
+    types = tuple(sorted({kind for index, kind in paid if index >= first}))
+    months = []
+    for index in range(first, last + 1):
+        by_type = tuple(paid.get((index, kind), ZERO) for kind in types)
+        months.append(
+            SpendingMonth(
+                month=date(index // 12, index % 12 + 1, 1),
+                by_type=by_type,
+                total=sum(by_type, ZERO),
+            )
+        )
+    return Spending(types=types, months=tuple(months))
+
+
+def _due_state_of(brief: AccountBrief, *, today: date, zone: tzinfo) -> DueState:
+    if not _has_bill(brief) or brief.due_date is None:
+        return DueState.UNKNOWN
+    due_day = brief.due_date.astimezone(zone).date()
+    if due_day < today:
+        return DueState.OVERDUE
+    if due_day <= today + timedelta(days=DUE_SOON_DAYS):
+        return DueState.SOON
+    return DueState.LATER
+
+
+def _matching(*, briefs: tuple[AccountBrief, ...], filters: Filters, today: date) -> list[int]:
+    """The positions of the accounts the filters keep, in payload order."""
+    if not filters.active:
+        return list(range(len(briefs)))
+    zone = timezone.get_current_timezone()
+    return [
+        position
+        for position, brief in enumerate(briefs)
+        if (not filters.type or brief.type.lower() == filters.type)
+        and (not filters.status or _due_state_of(brief, today=today, zone=zone) == filters.status)
+    ]
+
+
+def _bill_order(*, briefs: tuple[AccountBrief, ...], kept: list[int], sort: BillSort) -> list[int]:
+    order = [p for p in kept if _has_bill(briefs[p])]
+    if sort == BillSort.AMOUNT:
+        # The largest first; bills without an amount last, then by date as usual.
+        order.sort(
+            key=lambda p: (
+                briefs[p].amount is None,
+                -(briefs[p].amount or ZERO),
+                briefs[p].due_date is None,
+                briefs[p].due_date,
+                briefs[p].company_name.lower(),
+            )
+        )
+    else:
+        # Bills without a date go last; ties break on the company name for a stable order.
+        order.sort(
+            key=lambda p: (
+                briefs[p].due_date is None,
+                briefs[p].due_date,
+                briefs[p].company_name.lower(),
+            )
+        )
+    return order
 
 
 def _page_bounds(*, number: int, size: int, total: int) -> tuple[int, int, int]:
@@ -386,27 +548,30 @@ def _suggestion_row(*, account: Account, dom_id: str, index: int) -> SuggestionR
     )
 
 
-def dashboard_for_payload(*, payload: object, today: date, pages: Pages | None = None) -> Dashboard:
+def dashboard_for_payload(
+    *,
+    payload: object,
+    today: date,
+    pages: Pages | None = None,
+    filters: Filters | None = None,
+    with_spending: bool = False,
+) -> Dashboard:
     """The view-model of the dashboard, from a raw accounts payload and today's date.
 
     Totals and orderings take every account, read briefly; only the accounts on the requested
     `pages` are parsed in full, so the cost of a page grows little with the number of accounts.
-    Without `pages`, every list comes whole, on one page.
+    Without `pages`, every list comes whole, on one page. `filters` narrow the bills, ways to
+    save and cards (the summary and the spending stay whole); the spending by month is only
+    worked out `with_spending`.
     """
-    briefs = accounts_brief_parse(payload)
-    bill_order = [p for p, brief in enumerate(briefs) if _has_bill(brief)]
-    # Bills without a date go last; ties break on the company name for a stable order.
-    bill_order.sort(
-        key=lambda p: (
-            briefs[p].due_date is None,
-            briefs[p].due_date,
-            briefs[p].company_name.lower(),
-        )
-    )
+    filters = filters or Filters()
+    briefs = accounts_brief_parse(payload, with_history=with_spending)
+    kept = _matching(briefs=briefs, filters=filters, today=today)
+    bill_order = _bill_order(briefs=briefs, kept=kept, sort=filters.sort)
     savings = [
         (saving or ZERO, position, index)
-        for position, brief in enumerate(briefs)
-        for index, saving in enumerate(brief.suggestion_savings)
+        for position in kept
+        for index, saving in enumerate(briefs[position].suggestion_savings)
     ]
     savings.sort(key=lambda entry: entry[0], reverse=True)
 
@@ -417,10 +582,10 @@ def dashboard_for_payload(*, payload: object, today: date, pages: Pages | None =
     wanted = pages or Pages()
     bills_at = bounds(wanted.bills, BILLS_PER_PAGE, len(bill_order))
     suggestions_at = bounds(wanted.suggestions, SUGGESTIONS_PER_PAGE, len(savings))
-    cards_at = bounds(wanted.cards, CARDS_PER_PAGE, len(briefs))
+    cards_at = bounds(wanted.cards, CARDS_PER_PAGE, len(kept))
     bill_positions = bill_order[bills_at[1] : bills_at[2]]
     shown_savings = savings[suggestions_at[1] : suggestions_at[2]]
-    card_positions = range(cards_at[1], cards_at[2])
+    card_positions = kept[cards_at[1] : cards_at[2]]
     accounts = accounts_parse_at(
         payload, {*bill_positions, *(p for _, p, _ in shown_savings), *card_positions}
     )
@@ -442,7 +607,7 @@ def dashboard_for_payload(*, payload: object, today: date, pages: Pages | None =
         cards=page(
             [_card(account=accounts[p], dom_id=dom_ids[p], today=today) for p in card_positions],
             cards_at,
-            len(briefs),
+            len(kept),
         ),
         suggestions=page(
             [
@@ -452,4 +617,7 @@ def dashboard_for_payload(*, payload: object, today: date, pages: Pages | None =
             suggestions_at,
             len(savings),
         ),
+        filters=filters,
+        types=tuple(sorted({b.type.lower() for b in briefs if b.type})),
+        spending=spending_for_briefs(briefs=briefs) if with_spending else None,
     )

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import reswap, retarget
@@ -20,9 +21,11 @@ from django_htmx.http import reswap, retarget
 from paylink.models import AccountSnapshot
 from paylink.rate_limits import rate_limited
 from paylink.selectors.dashboard import (
+    Filters,
     Freshness,
     Pages,
     dashboard_for_payload,
+    filters_from_query,
     freshness_for_snapshot,
     snapshot_for_user,
     snapshot_payload,
@@ -52,29 +55,43 @@ def _pages(request: HttpRequest) -> Pages:
     return Pages(**numbers)
 
 
-def _fragment_html(*, snapshot: AccountSnapshot | None, part: str, pages: Pages) -> str:
-    """The regions (summary, bills, suggestions, accounts) or one list's page of items: the
-    costly part, cached per snapshot version.
+def _filters(request: HttpRequest) -> Filters:
+    return filters_from_query(
+        type=request.GET.get("type", "")[:64],
+        status=request.GET.get("status", ""),
+        sort=request.GET.get("sort", ""),
+    )
 
-    The key holds the day because overdue and due-soon flags depend on today, and the
-    language because the fragments carry words. A hit reads no payload at all.
+
+def _fragment_html(
+    *, snapshot: AccountSnapshot | None, part: str, pages: Pages, filters: Filters
+) -> str:
+    """The regions (summary, filters, bills, spending, suggestions, accounts) or one list's
+    page of items: the costly part, cached per snapshot version.
+
+    The key holds the day because overdue and due-soon flags depend on today, the language
+    because the fragments carry words, and the filters and order because they choose what is
+    listed. A hit reads no payload at all.
     """
     today = timezone.localdate()
     template = f"{TEMPLATE}#{_LISTS.get(part, part)}"
+    regions = part == "regions"
     if snapshot is None:
-        dashboard = dashboard_for_payload(payload={}, today=today, pages=pages)
+        dashboard = dashboard_for_payload(payload={}, today=today, pages=pages, filters=filters)
         return render_to_string(template, {"dashboard": dashboard})
     # A list's own page is all its fragment depends on; the regions show one of each.
     numbers = (getattr(pages, part),) if part in _LISTS else astuple(pages)
     key = (
         f"paylink:dashboard:{snapshot.profile_id}:{snapshot.version}:{get_language()}:"
-        f"{today.isoformat()}:{part}:{'.'.join(map(str, numbers))}"
+        f"{today.isoformat()}:{part}:{'.'.join(map(str, numbers))}:{filters.key}"
     )
     html = cache.get(key)
     if html is None:
         version, payload = snapshot_payload(snapshot=snapshot)
-        dashboard = dashboard_for_payload(payload=payload, today=today, pages=pages)
-        context = {"dashboard": dashboard, "appending": part != "regions"}
+        dashboard = dashboard_for_payload(
+            payload=payload, today=today, pages=pages, filters=filters, with_spending=regions
+        )
+        context = {"dashboard": dashboard, "appending": not regions}
         html = render_to_string(template, context)
         # A sync that landed in between is rendered and cached by the next request; page
         # numbers come from the address bar, so only the pages a list can have are kept.
@@ -84,11 +101,18 @@ def _fragment_html(*, snapshot: AccountSnapshot | None, part: str, pages: Pages)
 
 
 def _body_context(
-    *, snapshot: AccountSnapshot | None, freshness: Freshness, pages: Pages
+    *,
+    snapshot: AccountSnapshot | None,
+    freshness: Freshness,
+    pages: Pages,
+    filters: Filters | None = None,
 ) -> dict[str, Any]:
+    regions = _fragment_html(
+        snapshot=snapshot, part="regions", pages=pages, filters=filters or Filters()
+    )
     return {
         "freshness": freshness,
-        "regions_html": _fragment_html(snapshot=snapshot, part="regions", pages=pages),
+        "regions_html": regions,
         "watch_url": _poll_url(since=freshness.version, after=_now_ms()),
     }
 
@@ -133,6 +157,7 @@ def _poll(request: HttpRequest, *, snapshot: AccountSnapshot | None) -> HttpResp
 def dashboard(request: HttpRequest) -> HttpResponse:
     snapshot = snapshot_for_user(user=request.user)
     pages = _pages(request)
+    filters = _filters(request)
     match request.GET.get("partial", ""):
         case "poll":
             return _poll(request, snapshot=snapshot)
@@ -140,13 +165,23 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             pass
         case part if part in _LISTS:
             # htmx's "show more": the next page of one list, appended where its link was.
-            html = _fragment_html(snapshot=snapshot, part=part, pages=pages)
+            html = _fragment_html(snapshot=snapshot, part=part, pages=pages, filters=filters)
             return HttpResponse(html)
         case _:
             return HttpResponseBadRequest("Unknown part of the dashboard.")
     freshness = freshness_for_snapshot(snapshot=snapshot)
-    context = _body_context(snapshot=snapshot, freshness=freshness, pages=pages)
-    return render(request, TEMPLATE, context)
+    context = _body_context(snapshot=snapshot, freshness=freshness, pages=pages, filters=filters)
+    # The filter form, sent by htmx, gets only the body it replaces, not the page around it.
+    name = f"{TEMPLATE}#body" if _wants_body(request) else TEMPLATE
+    response = render(request, name, context)
+    # One address, two answers: no cache may hand the body alone to a full page load.
+    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    return response
+
+
+def _wants_body(request: HttpRequest) -> bool:
+    htmx = request.htmx
+    return bool(htmx) and htmx.target == "dashboard-body" and not htmx.history_restore_request
 
 
 @require_POST

@@ -8,6 +8,9 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+from django.utils import translation
+
 from paylink.payloads import accounts_parse
 from paylink.selectors.dashboard import (
     BILLS_PER_PAGE,
@@ -20,6 +23,14 @@ from paylink.selectors.dashboard import (
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "accounts"
 TODAY = date(2026, 11, 21)
+
+
+@pytest.fixture(autouse=True)
+def _in_english():
+    # Labels are read in the active language, which a request in an earlier test may have
+    # left as Spanish.
+    with translation.override("en"):
+        yield
 
 
 def fixture(name: str) -> dict:

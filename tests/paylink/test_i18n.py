@@ -11,6 +11,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -20,10 +21,11 @@ from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.contrib.auth.models import User
 from django.core import mail
 from django.test import Client
-from django.utils import translation
+from django.utils import timezone, translation
 
-from paylink.models import Task
+from paylink.models import AccountSnapshot, Task
 from paylink.services.profiles import profile_for_user
+from paylink.templatetags.paylink_dashboard import money
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +37,12 @@ def _html_lang(response) -> str:
     match = re.search(rb'<html lang="([^"]*)"', response.content)
     assert match, "the page has no <html lang>"
     return match.group(1).decode()
+
+
+def _html_lang_text(body: str) -> str:
+    match = re.search(r'<html lang="([^"]*)"', body)
+    assert match, "the page has no <html lang>"
+    return match.group(1)
 
 
 def _sign_in(client: Client, username: str, password: str, **headers: str):
@@ -273,7 +281,7 @@ def test_every_sentence_in_hub_js_goes_through_gettext():
 
 TEMPLATES_DIR = settings.BASE_DIR / "templates"
 # Being translated separately; empty this set once they are marked.
-EXCLUDED = {"paylink/dashboard.html"}
+EXCLUDED: set[str] = set()
 # Attributes whose values people read or hear.
 READ_ATTRIBUTES = {"alt", "title", "aria-label", "placeholder"}
 LETTER = re.compile(r"[^\W\d_]")
@@ -497,3 +505,92 @@ def test_the_catalogues_hold_every_string_the_code_marks(tmp_path):
         assert sorted(ours - regathered, key=str) == [], (
             f"{domain}.po keeps strings the code no longer has: run `make messages`"
         )
+
+
+# --- The dashboard in both languages --------------------------------------------------------
+
+ACCOUNTS_FIXTURES = settings.BASE_DIR / "tests" / "fixtures" / "accounts"
+
+
+@pytest.fixture
+def alices_hulu(alice_profile):
+    """Alice's Hulu account with a four-figure bill, so the thousands separator shows."""
+    payload = json.loads((ACCOUNTS_FIXTURES / "hulu.json").read_text())
+    payload["accounts"][0]["account"]["billing"]["amount"] = 1234.56
+    return AccountSnapshot.objects.create(
+        profile=alice_profile, payload=payload, version=1, fetched_at=timezone.now()
+    )
+
+
+def test_the_dashboard_in_spanish_has_spanish_headings_money_dates_and_cards(
+    alice_client, alices_hulu
+):
+    body = alice_client.get("/", **SPANISH).content.decode()
+    assert _html_lang_text(body) == "es"
+    assert "<h1>Sus facturas y cuentas</h1>" in body
+    assert ">Próximas facturas</h2>" in body and ">Formas de ahorrar</h2>" in body
+    # Money: Django's Spanish separators, the symbol after the number.
+    assert "1\xa0234,56\xa0US$" in body
+    assert "$1,234.56" not in body
+    # Dates: day before month, the month in Spanish.
+    assert "20 nov 2024" in body
+    assert "Nov 20, 2024" not in body
+    # The card, drawn in Python, speaks Spanish too.
+    assert "<dt>Factura</dt>" in body and "<dt>Pago automático</dt>" in body
+    assert "Suscripción" in body and "mensual" in body
+    assert ">Vencida</span>" in body
+    assert "Cambiar de plan" in body and "Quitar un servicio" in body
+    assert "Titular de la cuenta:" in body
+    assert "Actualizado <time" in body and "justo ahora" in body
+
+
+def test_the_dashboard_in_english_is_unchanged(alice_client, alices_hulu):
+    body = alice_client.get("/", **ENGLISH).content.decode()
+    assert "<h1>Your bills and accounts</h1>" in body
+    assert "$1,234.56" in body and "US$" not in body
+    assert "Nov 20, 2024" in body
+    assert "<dt>Bill</dt>" in body and "Subscription" in body and ">Overdue</span>" in body
+    assert "Remove a service" in body and "Account holder:" in body
+    assert "Sus facturas" not in body
+
+
+def test_a_cached_dashboard_in_one_language_is_never_served_in_the_other(alice_client, alices_hulu):
+    # The regions are cached per snapshot version: the language must be part of the key.
+    english = alice_client.get("/", **ENGLISH).content.decode()
+    spanish = alice_client.get("/", **SPANISH).content.decode()
+    again = alice_client.get("/", **ENGLISH).content.decode()
+    assert "Upcoming bills" in english and "Upcoming bills" not in spanish
+    assert "Próximas facturas" in spanish and "Próximas facturas" not in again
+    assert "$1,234.56" in again
+
+
+def test_show_more_counts_in_the_readers_language(alice_client, alice_profile):
+    payload = json.loads((ACCOUNTS_FIXTURES / "hulu.json").read_text())
+    payload["accounts"] = [dict(payload["accounts"][0], _id=f"acct-{n}") for n in range(8)]
+    AccountSnapshot.objects.create(
+        profile=alice_profile, payload=payload, version=1, fetched_at=timezone.now()
+    )
+    spanish = alice_client.get("/", **SPANISH).content.decode()
+    assert "Mostrar 2 cuentas más" in spanish and "(2 sin mostrar)" in spanish
+    english = alice_client.get("/", **ENGLISH).content.decode()
+    assert "Show 2 more accounts" in english
+
+
+@pytest.mark.parametrize(
+    ("language", "amount", "expected"),
+    [
+        ("en", "1234.5", "$1,234.50"),
+        ("es", "1234.5", "1\xa0234,50\xa0US$"),
+        ("en", "-7", "-$7.00"),
+        ("es", "-7", "-7,00\xa0US$"),
+        ("es", "0.004", "0,00\xa0US$"),
+    ],
+)
+def test_money_follows_the_language(language, amount, expected):
+    with translation.override(language):
+        assert money(Decimal(amount)) == expected
+
+
+def test_a_missing_amount_is_a_dash_in_any_language():
+    with translation.override("es"):
+        assert money(None) == "—"
