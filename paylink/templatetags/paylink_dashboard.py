@@ -462,6 +462,9 @@ def account_card(card: AccountCard) -> SafeString:
         )
     if account.actions:
         for_company = gettext("for %(company)s") % {"company": company.name}
+        automated = _html(
+            '<span class="account-card__automated"> · {}</span>', gettext("done for you")
+        )
         parts.append(
             _html(
                 '<div class="account-card__actions">{}</div>',
@@ -470,9 +473,18 @@ def account_card(card: AccountCard) -> SafeString:
                     '<button type="button" class="button button--secondary button--small"'
                     ' data-transact-launch data-action-id="{}" data-action-type="{}"'
                     ' data-account-id="{}" data-task-target="#{}-task">{}'
-                    '<span class="visually-hidden"> {}</span></button>',
+                    '<span class="visually-hidden"> {}</span>{}</button>',
                     (
-                        (a.id, a.type, account.id, dom_id, words_for("action", a.type), for_company)
+                        (
+                            a.id,
+                            a.type,
+                            account.id,
+                            dom_id,
+                            words_for("action", a.type),
+                            for_company,
+                            # Atomic carries these out without another sign-in at the company.
+                            automated if a.automated else "",
+                        )
                         for a in account.actions
                     ),
                 ),

@@ -56,6 +56,30 @@ def _card(page: Page, company: str):
     )
 
 
+def test_in_the_newer_account_shape_alice_pauses_a_plan_atomic_does_for_her(
+    signed_in: Page, host, alice, simulator
+):
+    # Newer apps list actions under each bill or expense, as {type, actionId, automated}.
+    simulator.configure(account_shape="newer")
+    page = signed_in
+    _connect(page, host, company="Streamly")
+    _snapshot_with(alice, 1)
+
+    page.goto(host + "/")
+    pause = _card(page, "Streamly").get_by_role("button", name="Pause plan")
+    expect(pause).to_contain_text("done for you")
+    pause.click()
+    frame = page.frame_locator(FRAME)
+    frame.get_by_role("button", name="Confirm").click()
+    expect(frame.get_by_role("heading", name="Your Streamly plan is paused")).to_be_visible(
+        timeout=SETTLE_MS
+    )
+    frame.get_by_role("button", name="Done").click()
+    expect(_card(page, "Streamly").locator("[data-plan-status]")).to_have_attribute(
+        "data-plan-status", "paused", timeout=SETTLE_MS
+    )
+
+
 def test_alice_sees_both_billers_and_pauses_one_without_a_reload(signed_in: Page, host, alice):
     page = signed_in
     expect(page.get_by_role("heading", name="Connect your first account")).to_be_visible()

@@ -10,7 +10,6 @@ from unittest import mock
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -23,28 +22,6 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "accounts"
 
 def fixture(name: str) -> dict:
     return json.loads((FIXTURES / f"{name}.json").read_text())
-
-
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    cache.clear()
-
-
-@pytest.fixture
-def alice(db) -> User:
-    return User.objects.create_user("alice", password="pw-alice-123")
-
-
-@pytest.fixture
-def bob(db) -> User:
-    return User.objects.create_user("bob", password="pw-bob-123")
-
-
-@pytest.fixture
-def alice_client(alice) -> Client:
-    client = Client()
-    client.force_login(alice)
-    return client
 
 
 def snapshot_for(user: User, payload: dict, **fields) -> AccountSnapshot:
@@ -87,6 +64,23 @@ def test_it_shows_the_hulu_account_with_masked_numbers(alice, alice_client):
     assert 'id="account-67376c5befe988922e8aabc4-task"' in html
     assert 'fill="#040405"' in html
     assert '<svg class="history-chart"' in html and "<title" in html
+
+
+def test_actions_atomic_carries_out_by_itself_say_so_in_the_newer_account_shape(
+    alice, alice_client
+):
+    snapshot_for(alice, fixture("newer"))
+    html = alice_client.get("/").content.decode()
+    buttons = re.findall(
+        r"<button[^>]*data-action-id=\"(NEWER_[A-Z]+_ID)\"[^>]*>(.*?)</button>", html
+    )
+    done_for_you = {action_id for action_id, label in buttons if "done for you" in label}
+    assert {action_id for action_id, _ in buttons} == {
+        "NEWER_CHANGE_ID",
+        "NEWER_CANCEL_ID",
+        "NEWER_PAUSE_ID",
+    }
+    assert done_for_you == {"NEWER_CANCEL_ID", "NEWER_PAUSE_ID"}
 
 
 def test_it_escapes_markup_from_atomic(alice, alice_client):
