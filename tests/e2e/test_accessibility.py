@@ -12,6 +12,7 @@ their real policy (no `bypass_csp`) while axe looks at them.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from paylink.models import AccountSnapshot, Task
 from paylink.services.profiles import profile_for_user
+from tests.browser.pages import FRAME
 from tests.browser_harness import DEFAULT_TIMEOUT_MS
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -225,3 +227,128 @@ def test_every_host_page_has_no_serious_or_critical_axe_violation(
         f"fixed, so take them out of KNOWN_ON_THE_DASHBOARD: {audit.known_but_gone()}"
     )
     assert not errors, f"the pages threw: {errors}"
+
+
+_FOCUSED = """() => {
+  const element = document.activeElement;
+  const style = getComputedStyle(element);
+  return {
+    launch: element.matches("[data-transact-launch]"),
+    name: element.tagName.toLowerCase() + " " + (element.textContent || "").trim().slice(0, 40),
+    outlined: style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2,
+  };
+}"""
+
+
+_RECORD_ANNOUNCEMENTS = """() => {
+  window.__announced = [];
+  const region = document.getElementById("status-announcer");
+  new MutationObserver(() => {
+    const text = region.textContent.trim();
+    if (text) window.__announced.push(text);
+  }).observe(region, {childList: true, characterData: true, subtree: true});
+}"""
+
+
+def _tab_to_the_launch_button(page: Page) -> None:
+    """Tab from the top of the page until the launch button has focus; every stop on the way
+    must show where focus is (an outline: it survives forced-colours modes, a shadow does not)."""
+    unmarked: list[str] = []
+    for _ in range(20):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(_FOCUSED)
+        if not focused["outlined"]:
+            unmarked.append(focused["name"])
+        if focused["launch"]:
+            break
+    else:
+        pytest.fail("twenty Tabs never reached the Open Payments Hub button")
+    assert not unmarked, f"focus was invisible on: {unmarked}"
+
+
+def test_a_keyboard_user_tabs_to_the_hub_connects_inside_transact_and_lands_back_on_the_button(
+    signed_in: Page, host
+):
+    page = signed_in
+    page.goto(host + "/hub/")
+    launch = page.get_by_role("button", name="Open Payments Hub")
+    _tab_to_the_launch_button(page)
+    expect(launch).to_be_focused()
+    keys = page.keyboard
+    keys.press("Enter")
+    frame = page.frame_locator(FRAME)
+    expect(frame.get_by_role("heading", name="Payments Hub")).to_be_focused()
+    keys.press("Tab")
+    expect(frame.get_by_role("button", name="Connect an account")).to_be_focused()
+    keys.press("Enter")
+    expect(frame.get_by_label("Search for a company")).to_be_focused()
+    keys.type("Streamly")
+    expect(frame.locator(".company")).to_have_count(1)
+    keys.press("Tab")
+    keys.press("Enter")
+    expect(frame.get_by_label("Username")).to_be_focused()
+    keys.type("test-good")
+    keys.press("Tab")
+    keys.type("any password at all")
+    keys.press("Enter")
+    expect(frame.get_by_role("heading", name="Connected to Streamly")).to_be_focused(
+        timeout=SETTLE_MS
+    )
+    keys.press("Tab")
+    keys.press("Enter")
+
+    expect(page.locator(FRAME)).to_have_count(0)
+    expect(launch).to_be_focused()
+    # The outcome is spoken once, as a sentence, from the page's live region.
+    announcer = page.locator("#status-announcer")
+    expect(announcer).to_have_attribute("role", "status")
+    expect(announcer).to_have_text(
+        re.compile(r"^Completed\s+Done\. The company accepted your request\.$"), timeout=SETTLE_MS
+    )
+    expect(
+        page.locator("#paylink-task-status [aria-live], #paylink-task-status [role=status]")
+    ).to_have_count(0)
+
+
+def test_closing_transact_from_the_keyboard_hands_focus_back_and_says_so(signed_in: Page, host):
+    page = signed_in
+    page.goto(host + "/hub/")
+    launch = page.get_by_role("button", name="Open Payments Hub")
+    _tab_to_the_launch_button(page)
+
+    page.keyboard.press("Space")
+    frame = page.frame_locator(FRAME)
+    expect(frame.get_by_role("heading", name="Payments Hub")).to_be_focused()
+    page.keyboard.press("Shift+Tab")
+    expect(frame.get_by_role("button", name="Close")).to_be_focused()
+    page.keyboard.press("Enter")
+
+    expect(page.locator(FRAME)).to_have_count(0)
+    expect(launch).to_be_focused()
+    expect(page.locator("#paylink-transact-messages[role=status]")).to_have_text(
+        "You closed the Payments Hub."
+    )
+
+
+def test_a_polled_task_announces_its_change_once_and_its_unchanged_polls_not_at_all(
+    signed_in: Page, host, simulator, alice
+):
+    page = signed_in
+    # Atomic's status check fails, so each poll redraws the same running state.
+    simulator.control_faults(endpoint="task-status", kind="503", times=1000)
+    task_id = _task(alice, "a11y-polled", status="processing")
+    page.goto(host + f"/hub/tasks/{task_id}/")
+    page.evaluate(_RECORD_ANNOUNCEMENTS)
+    with page.expect_response(lambda response: f"/hub/tasks/{task_id}/" in response.url):
+        pass
+    expect(page.locator("[data-task-status=processing]")).to_be_visible()
+    assert page.evaluate("window.__announced") == []
+
+    Task.objects.filter(atomic_id=task_id).update(status="completed")
+
+    expect(page.locator("#status-announcer")).to_have_text(
+        re.compile(r"^Completed\s+Done\. The company accepted your request\.$"), timeout=SETTLE_MS
+    )
+    assert page.evaluate("window.__announced") == [
+        page.locator("#status-announcer").text_content().strip()
+    ]
