@@ -110,6 +110,10 @@
       document.body.removeEventListener("paylink:task-finished", listener);
       if (detail.status === "completed") {
         showMessage(gettext("Done. The company accepted your request."), "success");
+        // Said once: the status line arriving with this answer need not say it again.
+        if (window.StatusAnnouncer) {
+          window.StatusAnnouncer.said("task-" + taskId, "completed");
+        }
       }
     };
     document.body.addEventListener("paylink:task-finished", listener);
