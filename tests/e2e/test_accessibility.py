@@ -256,11 +256,11 @@ def test_every_host_page_has_no_serious_or_critical_axe_violation(
     assert not errors, f"the pages threw: {errors}"
 
 
-_FOCUSED = """() => {
+_FOCUSED = """selector => {
   const element = document.activeElement;
   const style = getComputedStyle(element);
   return {
-    launch: element.matches("[data-transact-launch]"),
+    target: element.matches(selector),
     name: element.tagName.toLowerCase() + " " + (element.textContent || "").trim().slice(0, 40),
     outlined: style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2,
   };
@@ -290,19 +290,19 @@ _RECORD_ANNOUNCEMENTS = """() => {
 }"""
 
 
-def _tab_to_the_launch_button(page: Page) -> None:
-    """Tab from the top of the page until the launch button has focus; every stop on the way
-    must show where focus is (an outline: it survives forced-colours modes, a shadow does not)."""
+def _tab_to(page: Page, selector: str) -> None:
+    """Tab from the top of the page until `selector` has focus; every stop on the way must show
+    where focus is (an outline: it survives forced-colours modes, a shadow does not)."""
     unmarked: list[str] = []
     for _ in range(20):
         page.keyboard.press("Tab")
-        focused = page.evaluate(_FOCUSED)
+        focused = page.evaluate(_FOCUSED, selector)
         if not focused["outlined"]:
             unmarked.append(focused["name"])
-        if focused["launch"]:
+        if focused["target"]:
             break
     else:
-        pytest.fail("twenty Tabs never reached the Open Payments Hub button")
+        pytest.fail(f"twenty Tabs never reached {selector}")
     assert not unmarked, f"focus was invisible on: {unmarked}"
 
 
@@ -312,7 +312,7 @@ def test_a_keyboard_user_tabs_to_the_hub_connects_inside_transact_and_lands_back
     page = signed_in
     page.goto(host + "/hub/")
     launch = page.get_by_role("button", name="Open Payments Hub")
-    _tab_to_the_launch_button(page)
+    _tab_to(page, "[data-transact-launch]")
     expect(launch).to_be_focused()
     keys = page.keyboard
     keys.press("Enter")
@@ -354,7 +354,7 @@ def test_closing_transact_from_the_keyboard_hands_focus_back_and_says_so(signed_
     page = signed_in
     page.goto(host + "/hub/")
     launch = page.get_by_role("button", name="Open Payments Hub")
-    _tab_to_the_launch_button(page)
+    _tab_to(page, "[data-transact-launch]")
 
     page.keyboard.press("Space")
     frame = page.frame_locator(FRAME)
@@ -421,3 +421,20 @@ def test_a_status_shown_in_a_card_says_the_outcome_once_though_two_regions_show_
     )
     spoken = page.evaluate("window.__announced")
     assert sum("The company accepted your request." in text for text in spoken) == 1, spoken
+
+
+def test_a_keyboard_user_refreshes_the_dashboard_and_keeps_focus_on_the_button(
+    signed_in: Page, host
+):
+    page = signed_in
+    refresh = page.get_by_role("button", name="Refresh")
+    _tab_to(page, "form[action$='/refresh/'] button")
+    expect(refresh).to_be_focused()
+    page.evaluate("window.__sameDocument = true")
+
+    page.keyboard.press("Enter")
+
+    expect(page.locator(".dash-freshness")).to_contain_text("Updated", timeout=SETTLE_MS)
+    # The accounts were redrawn around it; the button, outside them, keeps the focus.
+    expect(refresh).to_be_focused()
+    assert page.evaluate("window.__sameDocument") is True
