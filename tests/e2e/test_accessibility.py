@@ -456,3 +456,20 @@ def test_a_keyboard_user_refreshes_the_dashboard_and_keeps_focus_on_the_button(
     # The accounts were redrawn around it; the button, outside them, keeps the focus.
     expect(refresh).to_be_focused()
     assert page.evaluate("window.__sameDocument") is True
+
+
+def test_when_the_hub_cannot_open_the_keyboard_stays_on_the_button_and_the_reason_is_said(
+    signed_in: Page, host, simulator
+):
+    page = signed_in
+    simulator.control_faults(endpoint="access-token", kind="503", times=100)
+    page.goto(host + "/hub/")
+    launch = page.get_by_role("button", name="Open Payments Hub")
+    _tab_to(page, "[data-transact-launch]")
+
+    page.keyboard.press("Enter")
+
+    expect(page.locator("#paylink-transact-messages[role=status] .alert--error")).to_contain_text(
+        "Try again"
+    )
+    expect(launch).to_be_focused()

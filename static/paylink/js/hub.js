@@ -171,6 +171,11 @@
       const text =
         answer.data.error || gettext("We couldn't open the Payments Hub right now. Try again in a moment.");
       showMessage(text, "error", retry);
+      // The button was disabled while it waited, which dropped focus to the page's start:
+      // put the keyboard back where it was.
+      if (trigger) {
+        trigger.focus();
+      }
       return;
     }
     showMessage("", "info");
