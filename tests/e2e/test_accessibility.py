@@ -473,3 +473,44 @@ def test_when_the_hub_cannot_open_the_keyboard_stays_on_the_button_and_the_reaso
         "Try again"
     )
     expect(launch).to_be_focused()
+
+
+# Each stop gets a number of its own the first time focus reaches it.
+_FOCUS_WALK = """() => {
+  const element = document.activeElement;
+  if (element === document.body) return {key: "", name: "", outlined: true};
+  if (!element.dataset.walk) {
+    window.__walk = (window.__walk || 0) + 1;
+    element.dataset.walk = String(window.__walk);
+  }
+  const style = getComputedStyle(element);
+  return {
+    key: element.dataset.walk,
+    name: element.tagName.toLowerCase() + " " + (element.textContent || "").trim().slice(0, 40),
+    outlined: style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2,
+  };
+}"""
+
+
+def test_every_stop_on_the_dashboard_with_accounts_shows_where_focus_is(
+    signed_in: Page, host, alice
+):
+    page = signed_in
+    AccountSnapshot.objects.update_or_create(
+        profile=profile_for_user(user=alice), defaults={"payload": _accounts(), "version": 1}
+    )
+    page.goto(host + "/")
+    expect(page.locator("article.account-card").first).to_be_visible()
+    stops: list[str] = []
+    unmarked: list[str] = []
+    for _ in range(200):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(_FOCUS_WALK)
+        if not focused["key"] or focused["key"] in stops:
+            break  # past the last stop, back to the page or the first one
+        stops.append(focused["key"])
+        if not focused["outlined"]:
+            unmarked.append(focused["name"])
+    # The walk went through the cards' actions, not just the header.
+    expect(page.locator("article.account-card button[data-walk]").first).to_be_attached()
+    assert not unmarked, f"focus was invisible on: {unmarked}"
