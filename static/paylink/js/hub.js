@@ -110,6 +110,10 @@
       document.body.removeEventListener("paylink:task-finished", listener);
       if (detail.status === "completed") {
         showMessage(gettext("Done. The company accepted your request."), "success");
+        // Said once: the status line arriving with this answer need not say it again.
+        if (window.StatusAnnouncer) {
+          window.StatusAnnouncer.said("task-" + taskId, "completed");
+        }
       }
     };
     document.body.addEventListener("paylink:task-finished", listener);
@@ -167,6 +171,11 @@
       const text =
         answer.data.error || gettext("We couldn't open the Payments Hub right now. Try again in a moment.");
       showMessage(text, "error", retry);
+      // The button was disabled while it waited, which dropped focus to the page's start:
+      // put the keyboard back where it was.
+      if (trigger) {
+        trigger.focus();
+      }
       return;
     }
     showMessage("", "info");
