@@ -386,10 +386,10 @@ def account_card(card: AccountCard) -> SafeString:
         )
     if company.logo_url:
         logo = _html(
-            '<img class="account-card__logo" src="{}" alt="{}" width="40" height="40"'
+            '<img class="account-card__logo" src="{}" alt="" width="40" height="40"'
             ' loading="lazy" referrerpolicy="no-referrer">',
+            # Decorative: the heading beside it names the company.
             company.logo_url,
-            gettext("%(company)s logo") % {"company": company.name},
         )
     else:
         logo = _html(
@@ -492,7 +492,8 @@ def account_card(card: AccountCard) -> SafeString:
         )
     parts.append(
         _html(
-            '<div id="{}-task" class="account-card__task" aria-live="polite"></div></article>',
+            # The task box is redrawn while it polls: announce.js speaks its status changes.
+            '<div id="{}-task" class="account-card__task"></div></article>',
             dom_id,
         )
     )
