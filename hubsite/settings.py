@@ -104,6 +104,9 @@ PAYLINK_TOKEN_LIFETIME = env.int("PAYLINK_TOKEN_LIFETIME", default=1800)
 PAYLINK_SIGNUP_ENABLED = env.bool("PAYLINK_SIGNUP_ENABLED", default=SIMULATOR_MODE)
 # At most one GET /task/{id}/status per task per this many seconds, across all pollers.
 PAYLINK_STATUS_REFRESH_SECONDS = env.int("PAYLINK_STATUS_REFRESH_SECONDS", default=5)
+# The task page stops polling a task this old (it offers "Check again"): a forgotten tab on a
+# stuck task must not poll for ever. It polls less often after the first minute.
+PAYLINK_TASK_POLL_DEADLINE_SECONDS = env.int("PAYLINK_TASK_POLL_DEADLINE_SECONDS", default=900)
 # A queued accounts sync covers every request made before it starts; a claim older than this is
 # taken for lost (its job never ran) and a new sync is enqueued.
 PAYLINK_SYNC_QUEUED_LAPSE_SECONDS = env.int("PAYLINK_SYNC_QUEUED_LAPSE_SECONDS", default=300)

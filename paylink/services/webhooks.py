@@ -33,7 +33,7 @@ from paylink.models import (
     WebhookState,
 )
 from paylink.services.accounts import accounts_sync_request
-from paylink.services.tasks import TaskOwnershipError, task_record
+from paylink.services.tasks import TaskOwnershipError, task_record, task_told
 from paylink.vendor_json import JsonRejected, dig, fail_reason, json_object_parse, text, when
 
 logger = logging.getLogger(__name__)
@@ -383,6 +383,8 @@ def _task_status(*, profile: Profile, data: dict[str, Any], patched: bool) -> st
         )
     except TaskOwnershipError:
         return "Task belongs to another user; not changed."
+    # Told, so the task page's poll need not ask Atomic for a while.
+    task_told(atomic_id=change.task.atomic_id)
     if change.completed_now:
         accounts_sync_request(profile=profile)
     return ""
