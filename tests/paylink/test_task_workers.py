@@ -153,3 +153,13 @@ def test_with_rq_an_event_still_in_its_queue_is_not_redriven_but_a_lost_one_is(
     assert maintenance.webhook_events_redrive(now=later) == 1
     run_rq_worker()
     assert WebhookEvent.objects.get().state == WebhookState.PROCESSED
+
+
+def test_with_rq_readyz_reports_how_long_the_oldest_waiting_job_has_waited(rq_broker, client):
+    from paylink.tasks import sync_accounts
+
+    assert client.get("/readyz").json()["oldest_waiting_task_seconds"] is None
+    sync_accounts.enqueue(1)
+    report = client.get("/readyz").json()
+    assert report["checks"]["tasks"] == "ok"
+    assert 0 <= report["oldest_waiting_task_seconds"] < 60
