@@ -60,6 +60,20 @@ def test_rq_gets_rqworker_with_its_job_class_and_the_queues_in_order(
     )
 
 
+def test_rq_worker_class_picks_rqs_worker_class(python_that_shows_the_command):
+    result = worker_command(
+        python_that_shows_the_command,
+        "atomic",
+        PAYLINK_TASKS_BACKEND="rq",
+        CACHE_URL="redis://127.0.0.1:6379/4",
+        RQ_WORKER_CLASS="rq.worker.SimpleWorker",
+    )
+    assert result.stdout.strip() == (
+        "manage.py rqworker --job-class django_tasks_rq.Job --with-scheduler "
+        "--worker-class rq.worker.SimpleWorker atomic"
+    )
+
+
 def test_a_backend_without_a_worker_is_refused_with_a_sentence(python_that_shows_the_command):
     result = worker_command(
         python_that_shows_the_command,
