@@ -8,10 +8,12 @@ enqueues them, then run to completion by each backend's own worker.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import hmac
 import json
 import os
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 from unittest import mock
@@ -51,24 +53,36 @@ def run_rq_worker() -> None:
     assert worker.work(burst=True)
 
 
+@pytest.fixture
+def rq_broker(settings):
+    """rq on the tests' own Redis database, emptied before and after; one test at a time on
+    this machine (xdist workers and other runs share that database), by a lock file."""
+    redis = pytest.importorskip("redis")
+    connection = redis.Redis.from_url(RQ_URL)
+    name = hashlib.sha256(RQ_URL.encode()).hexdigest()[:12]
+    lock_path = Path(tempfile.gettempdir()) / f"paylink-rq-tests-{name}.lock"
+    with lock_path.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            connection.flushdb()
+        except redis.ConnectionError:
+            pytest.skip(f"no Redis at {RQ_URL} (PAYLINK_TEST_RQ_URL)")
+        settings.ATOMIC_API_SECRET = SECRET
+        settings.RQ_QUEUES = rq_queues(url=RQ_URL, queues=QUEUES, timeout=60)
+        settings.TASKS = {"default": {"BACKEND": RQ_BACKEND, "QUEUES": QUEUES}}
+        yield connection
+        connection.flushdb()
+
+
 @pytest.fixture(params=["database", "rq"])
 def broker(request, settings):
     """The task backend under test, configured as its short name configures it; its worker."""
+    if request.param == "rq":
+        request.getfixturevalue("rq_broker")
+        return run_rq_worker
     settings.ATOMIC_API_SECRET = SECRET
-    if request.param == "database":
-        settings.TASKS = {"default": {"BACKEND": DATABASE_BACKEND, "QUEUES": QUEUES}}
-        yield run_database_worker
-        return
-    redis = pytest.importorskip("redis")
-    connection = redis.Redis.from_url(RQ_URL)
-    try:
-        connection.flushdb()
-    except redis.ConnectionError:
-        pytest.skip(f"no Redis at {RQ_URL} (PAYLINK_TEST_RQ_URL)")
-    settings.RQ_QUEUES = rq_queues(url=RQ_URL, queues=QUEUES, timeout=60)
-    settings.TASKS = {"default": {"BACKEND": RQ_BACKEND, "QUEUES": QUEUES}}
-    yield run_rq_worker
-    connection.flushdb()
+    settings.TASKS = {"default": {"BACKEND": DATABASE_BACKEND, "QUEUES": QUEUES}}
+    return run_database_worker
 
 
 @pytest.fixture
@@ -115,21 +129,6 @@ def test_the_worker_runs_an_enqueued_sync_and_a_webhook_to_completion(broker, at
         snapshot = AccountSnapshot.objects.get(profile=profile)
         assert (snapshot.payload, snapshot.version) == (HULU, 1)
         assert snapshot.sync_queued_at is None
-
-
-@pytest.fixture
-def rq_broker(settings):
-    redis = pytest.importorskip("redis")
-    connection = redis.Redis.from_url(RQ_URL)
-    try:
-        connection.flushdb()
-    except redis.ConnectionError:
-        pytest.skip(f"no Redis at {RQ_URL} (PAYLINK_TEST_RQ_URL)")
-    settings.ATOMIC_API_SECRET = SECRET
-    settings.RQ_QUEUES = rq_queues(url=RQ_URL, queues=QUEUES, timeout=60)
-    settings.TASKS = {"default": {"BACKEND": RQ_BACKEND, "QUEUES": QUEUES}}
-    yield connection
-    connection.flushdb()
 
 
 def test_with_rq_the_database_housekeeping_leaves_the_task_table_alone(rq_broker):
