@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 I18N := DJANGO_DEBUG=true $(BIN)/python manage.py
 I18N_IGNORE := --ignore=.venv --ignore=var --ignore=simulator --ignore=tests --ignore=bench
 
-.PHONY: run test lint format bench messages clean lock
+.PHONY: run test lint format bench bench-scale messages clean lock
 
 # Installs exactly what the lock files name, each package checked against its hash.
 $(STAMP): requirements-dev.lock requirements.lock
@@ -43,6 +43,11 @@ format: $(STAMP)
 ## Side-by-side timings of the hot pages, as ratios to a trivial view.
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+## Work in proportion to what changed (reconcile, webhook drain, pollers, Refresh) on PostgreSQL
+## and Redis, each figure beside its target; PAYLINK_TASKS_BACKEND=rq for the rq broker.
+bench-scale: $(STAMP)
+	$(BIN)/python -m bench.scale
 
 ## Gather the host's strings into locale/es (Python, templates, hub.js) and compile them.
 ## Translate what is new in the .po files (no empty msgstr, no "fuzzy"), then run it again.

@@ -13,6 +13,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from hubsite.task_backends import RQ_BACKEND, rq_queues, task_backend_path
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Local state (SQLite databases, collected static files); ignored by git.
 (BASE_DIR / "var" / "staticfiles").mkdir(parents=True, exist_ok=True)
@@ -102,6 +104,9 @@ PAYLINK_TOKEN_LIFETIME = env.int("PAYLINK_TOKEN_LIFETIME", default=1800)
 PAYLINK_SIGNUP_ENABLED = env.bool("PAYLINK_SIGNUP_ENABLED", default=SIMULATOR_MODE)
 # At most one GET /task/{id}/status per task per this many seconds, across all pollers.
 PAYLINK_STATUS_REFRESH_SECONDS = env.int("PAYLINK_STATUS_REFRESH_SECONDS", default=5)
+# The task page stops polling a task this old (it offers "Check again"): a forgotten tab on a
+# stuck task must not poll for ever. It polls less often after the first minute.
+PAYLINK_TASK_POLL_DEADLINE_SECONDS = env.int("PAYLINK_TASK_POLL_DEADLINE_SECONDS", default=900)
 # A queued accounts sync covers every request made before it starts; a claim older than this is
 # taken for lost (its job never ran) and a new sync is enqueued.
 PAYLINK_SYNC_QUEUED_LAPSE_SECONDS = env.int("PAYLINK_SYNC_QUEUED_LAPSE_SECONDS", default=300)
@@ -301,13 +306,25 @@ CACHES["throttle"].setdefault("KEY_PREFIX", "throttle")
 if CACHES["throttle"]["BACKEND"].endswith("LocMemCache"):
     CACHES["throttle"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 100_000)
 
-TASKS = {
-    "default": {
-        "BACKEND": env.str("PAYLINK_TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
-        # Queues by kind (paylink/tasks.py): webhook processing never waits behind Atomic calls.
-        "QUEUES": ["default", "webhooks", "atomic"],
-    }
-}
+# `database` (the default; `manage.py db_worker`), `rq` (Redis; `manage.py rqworker`) or a
+# dotted path (hubsite/task_backends.py). bin/worker starts the worker the backend needs.
+TASKS_BACKEND = task_backend_path(env.str("PAYLINK_TASKS_BACKEND", default="database"))
+# Queues by kind (paylink/tasks.py): webhook processing never waits behind Atomic calls.
+TASK_QUEUES = ["default", "webhooks", "atomic"]
+TASKS = {"default": {"BACKEND": TASKS_BACKEND, "QUEUES": TASK_QUEUES}}
+# With `rq`: the Redis holding the queues, by default the cache's when that is Redis
+# (paylink/checks.py refuses rq without one). A job running longer than
+# RQ_JOB_TIMEOUT_SECONDS is stopped by its worker.
+_cache_url = env.str("CACHE_URL", default="")
+RQ_URL = env.str(
+    "RQ_URL", default=_cache_url if _cache_url.startswith(("redis://", "rediss://")) else ""
+)
+RQ_QUEUES = rq_queues(
+    url=RQ_URL, queues=TASK_QUEUES, timeout=env.int("RQ_JOB_TIMEOUT_SECONDS", default=1800)
+)
+if TASKS_BACKEND == RQ_BACKEND:
+    # rqworker (django_rq) and the job class that runs django.tasks (django_tasks_rq).
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -2,6 +2,13 @@
 
 Each service stands alone, takes `now` for tests, and returns what it did, so the periodic
 task that calls it can record the counts as its result.
+
+Stuck-task recovery and pruning work on django-tasks-db's table, so they apply only with the
+database backend. With rq, RQ does both itself: a job whose worker died stays in its queue's
+StartedJobRegistry until that worker's heartbeat lapses, when a live worker's cleanup moves it
+to the FailedJobRegistry (it is not run again: a lost webhook event is re-driven below, a lost
+sync's claim lapses after PAYLINK_SYNC_QUEUED_LAPSE_SECONDS, a reconcile unit is swept again);
+finished jobs expire from Redis after RQ's result_ttl (failed ones after its failure_ttl).
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult, TaskResultStatus
 
+from hubsite.task_backends import RQ_BACKEND
 from paylink.models import SdkEvent, WebhookEvent, WebhookState
 
 logger = logging.getLogger(__name__)
@@ -30,6 +38,11 @@ _WEBHOOK_TASK_PATH = "paylink.tasks.process_webhook_event"
 class StuckRecovery:
     requeued: int
     failed: int
+
+
+def _tasks_in_rq() -> bool:
+    """Whether background tasks are RQ's jobs in Redis (not rows of django-tasks-db's table)."""
+    return settings.TASKS["default"]["BACKEND"] == RQ_BACKEND
 
 
 def _delete_in_batches(rows: QuerySet) -> int:
@@ -48,7 +61,10 @@ def task_results_stuck_recover(*, now: datetime | None = None) -> StuckRecovery:
     django-tasks-db never reclaims a task whose worker was killed. Our tasks load fresh rows and
     are safe to run twice, so a stuck task is put back in the queue, until it has been tried
     PAYLINK_TASK_MAX_ATTEMPTS times; then it is failed, saying why, for someone to look at.
+    Nothing to do with rq, whose workers clean up after a dead one (see the module's docstring).
     """
+    if _tasks_in_rq():
+        return StuckRecovery(requeued=0, failed=0)
     now = now or timezone.now()
     deadline = now - timedelta(seconds=settings.PAYLINK_TASK_STUCK_AFTER_SECONDS)
     stuck = DBTaskResult.objects.running().filter(started_at__lt=deadline).order_by("started_at")
@@ -81,11 +97,23 @@ def task_results_stuck_recover(*, now: datetime | None = None) -> StuckRecovery:
 
 
 def _webhook_events_waiting_in_queue() -> set[int]:
+    if _tasks_in_rq():
+        return _webhook_events_waiting_in_rq()
     waiting = DBTaskResult.objects.filter(
         task_path=_WEBHOOK_TASK_PATH,
         status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
     ).values_list("args_kwargs", flat=True)
     return {args["args"][0] for args in waiting if args.get("args")}
+
+
+def _webhook_events_waiting_in_rq() -> set[int]:
+    import django_rq
+
+    from paylink.tasks import WEBHOOKS_QUEUE
+
+    queue = django_rq.get_queue(WEBHOOKS_QUEUE)
+    jobs = queue.get_jobs()
+    return {job.args[0] for job in jobs if job.func_name == _WEBHOOK_TASK_PATH and job.args}
 
 
 def webhook_events_redrive(*, now: datetime | None = None) -> int:
@@ -115,7 +143,10 @@ def webhook_events_redrive(*, now: datetime | None = None) -> int:
 
 
 def task_results_prune(*, now: datetime | None = None) -> int:
-    """Delete finished task results older than PAYLINK_TASK_RESULT_RETENTION_DAYS."""
+    """Delete finished task results older than PAYLINK_TASK_RESULT_RETENTION_DAYS (with rq,
+    Redis expires them itself: nothing to delete here)."""
+    if _tasks_in_rq():
+        return 0
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.PAYLINK_TASK_RESULT_RETENTION_DAYS)
     return _delete_in_batches(DBTaskResult.objects.finished().filter(finished_at__lt=cutoff))

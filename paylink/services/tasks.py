@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
@@ -140,15 +141,62 @@ class TaskRefresh:
     gone: bool = False
 
 
+# A webhook about a task is Atomic telling us its news: for this many status windows after one,
+# the poll trusts the row and does not ask. Six windows (30 s by default) cover the gap between
+# Atomic's webhooks for one task's transitions, yet a webhook lost after that is noticed soon.
+TOLD_WINDOWS = 6
+
+
+def _told_key(atomic_id: str) -> str:
+    return f"paylink:task-told:{atomic_id}"
+
+
+def task_told(*, atomic_id: str) -> None:
+    """Note that a webhook just brought news of task `atomic_id` (shared across processes), so
+    the task page's poll does not ask Atomic about it for TOLD_WINDOWS status windows."""
+    cache.set(_told_key(atomic_id), 1, settings.PAYLINK_STATUS_REFRESH_SECONDS * TOLD_WINDOWS)
+
+
+# The task page polls every POLL_FIRST_SECONDS during the task's first minute, then at twice
+# the interval each further minute, never less often than every POLL_LONGEST_SECONDS, and not at
+# all once the task is PAYLINK_TASK_POLL_DEADLINE_SECONDS old (a "Check again" link instead).
+POLL_FIRST_SECONDS = 2
+POLL_LONGEST_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class TaskPoll:
+    """How the task page polls: every `interval` seconds, or not at all (`stopped` at the
+    deadline; a final task simply has nothing left to poll for)."""
+
+    interval: int | None
+    stopped: bool = False
+
+
+def task_poll(*, task: Task, now: datetime | None = None) -> TaskPoll:
+    """The task page's poll for `task` now: frequent at first, backing off, stopped at last."""
+    if task.is_terminal:
+        return TaskPoll(interval=None)
+    age = ((now or timezone.now()) - task.created_at).total_seconds()
+    if age >= settings.PAYLINK_TASK_POLL_DEADLINE_SECONDS:
+        return TaskPoll(interval=None, stopped=True)
+    minutes = max(0, int(age) // 60)
+    return TaskPoll(interval=min(POLL_LONGEST_SECONDS, POLL_FIRST_SECONDS * 2**minutes))
+
+
 def task_status_refresh(*, task: Task, windowed: bool = True) -> TaskRefresh:
     """Ask Atomic for `task`'s status, record it, and on completion request an accounts sync.
 
     The one path by which a status *asked for* reaches the host (webhooks are the other, told):
     the task page's poll and `paylink_reconcile` both come through here. With `windowed`, Atomic
     is asked at most once per PAYLINK_STATUS_REFRESH_SECONDS per task, across every poller and
-    process (the shared cache decides). A final task is never asked about again.
+    process (the shared cache decides), and not while a webhook's news is fresh (`task_told`).
+    A final task is never asked about again.
     """
     if task.is_terminal and not task.awaiting_confirmation:
+        return TaskRefresh(task=task)
+    if windowed and cache.get(_told_key(task.atomic_id)) is not None:
+        # A webhook told us about it moments ago: the row is as fresh as Atomic's answer.
         return TaskRefresh(task=task)
     if windowed and not _status_window_claim(task=task):
         # Another poller, maybe in another process, asked within the window.
@@ -272,7 +320,12 @@ def task_status_check_request(*, task: Task) -> bool:
     For the task page's poll: a request never waits on Atomic, so a slow Atomic holds up no
     web worker. The answer shows on a later poll, as any webhook's would.
     """
-    if task.is_terminal or not _status_window_claim(task=task):
+    if task.is_terminal and not task.awaiting_confirmation:
+        return False
+    if cache.get(_told_key(task.atomic_id)) is not None:
+        # A webhook told us about it moments ago: the row is as fresh as Atomic's answer.
+        return False
+    if not _status_window_claim(task=task):
         return False
     # Imported here: the task module calls back into this one.
     from paylink.tasks import check_task_status

@@ -34,7 +34,7 @@ from paylink.models import (
     WebhookState,
 )
 from paylink.services.accounts import accounts_sync_request
-from paylink.services.tasks import TaskOwnershipError, task_record
+from paylink.services.tasks import TaskOwnershipError, task_record, task_told
 from paylink.vendor_json import (
     JsonRejected,
     account_numbers_masked,
@@ -402,6 +402,8 @@ def _task_status(*, profile: Profile, data: dict[str, Any], patched: bool) -> st
         )
     except TaskOwnershipError:
         return "Task belongs to another user; not changed."
+    # Told, so the task page's poll need not ask Atomic for a while.
+    task_told(atomic_id=change.task.atomic_id)
     if change.completed_now:
         accounts_sync_request(profile=profile)
     return ""

@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils.translation import pgettext_lazy
 
 from paylink.fail_reasons import fail_reason_sentence
-from paylink.models import TaskStatus
+from paylink.models import Task, TaskStatus
+from paylink.services.tasks import TaskPoll, task_poll
 
 register = template.Library()
 
@@ -27,6 +28,12 @@ _TRANSACT_LANGUAGES = ("en", "es")
 def task_status_label(status: str) -> str:
     # An unknown status from Atomic is shown as it came rather than hidden.
     return str(_STATUS_LABELS.get(status, (status.replace("-", " ").capitalize(), ""))[0])
+
+
+@register.simple_tag
+def task_poll_for(task: Task) -> TaskPoll:
+    """`{% task_poll_for task as poll %}`: how often the status partial polls, if at all."""
+    return task_poll(task=task)
 
 
 @register.filter
