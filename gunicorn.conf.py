@@ -28,8 +28,9 @@ def _whole(name: str, default: int, *, minimum: int = 1) -> int:
 
 
 wsgi_app = "hubsite.wsgi:application"
-# Loopback by default: in production a reverse proxy (TLS, buffering) sits in front.
-bind = os.environ.get("GUNICORN_BIND", f"127.0.0.1:{os.environ.get('PORT') or 8000}")
+# Every interface on $PORT, as a Procfile platform's router or a load balancer on another host
+# must reach it; GUNICORN_BIND=127.0.0.1:8000 when the proxy runs on this machine.
+bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT') or 8000}")
 
 worker_class = "gthread"
 # WEB_CONCURRENCY is the name platforms set; two processes survive one crashing.

@@ -33,7 +33,7 @@ def test_the_defaults_are_threaded_workers_that_outlast_atomics_deadline(clean_e
     assert conf["wsgi_app"] == "hubsite.wsgi:application"
     assert (conf["workers"], conf["threads"]) == (2, 8)
     assert conf["timeout"] > settings.ATOMIC_REQUEST_DEADLINE_SECONDS * 2
-    assert conf["bind"] == "127.0.0.1:8000"
+    assert conf["bind"] == "0.0.0.0:8000"
     assert conf["forwarded_allow_ips"] == "127.0.0.1,::1"
     assert conf["accesslog"] == "-"
 
@@ -54,7 +54,7 @@ def test_every_value_comes_from_the_environment(clean_env):
     assert (conf["workers"], conf["threads"], conf["timeout"]) == (3, 16, 60)
     assert (conf["graceful_timeout"], conf["keepalive"]) == (20, 75)
     assert conf["forwarded_allow_ips"] == "10.0.0.5"
-    assert conf["bind"] == "127.0.0.1:9000"
+    assert conf["bind"] == "0.0.0.0:9000"
 
 
 @pytest.mark.parametrize("value,says", [("many", "whole number"), ("0", "at least 1")])
