@@ -9,6 +9,7 @@ from playwright.sync_api import Page, expect
 
 from paylink.models import SdkEvent, Task, WebhookEvent
 from tests.browser.pages import FRAME, log_in
+from tests.e2e.conftest import sign_in_through_the_page
 from tests.simprocess import NOWHERE
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -31,6 +32,11 @@ def _finished_task(page: Page) -> Task:
     status = page.locator("#paylink-task-status [data-task-id]")
     expect(status).to_have_count(1, timeout=SETTLE_MS)
     return Task.objects.get(atomic_id=status.get_attribute("data-task-id"))
+
+
+def test_alice_signs_in_through_the_sign_in_page(page: Page, host, alice):
+    sign_in_through_the_page(page, host)
+    expect(page.get_by_role("heading", name="Connect your first account")).to_be_visible()
 
 
 def test_alice_connects_a_biller_and_watches_the_task_complete(signed_in: Page, host, alice):
