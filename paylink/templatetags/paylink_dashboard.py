@@ -200,6 +200,26 @@ def _html(template: str, *args: object) -> SafeString:
     return SafeString(template.format(*(_escaped(a) for a in args)))
 
 
+def _chart_svg(
+    css_class: str, chart_id: str, title: str, desc: str, shapes: SafeString
+) -> SafeString:
+    """A chart as an image with its own title and description for screen readers."""
+    return _html(
+        '<svg class="{}" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-t {}-d"'
+        ' focusable="false"><title id="{}-t">{}</title><desc id="{}-d">{}</desc>{}</svg>',
+        css_class,
+        _CHART_WIDTH,
+        _CHART_HEIGHT,
+        chart_id,
+        chart_id,
+        chart_id,
+        title,
+        chart_id,
+        desc,
+        shapes,
+    )
+
+
 def _html_join(separator: str, template: str, rows: Iterable[tuple[object, ...]]) -> SafeString:
     return SafeString(separator.join(_html(template, *row) for row in rows))
 
@@ -277,19 +297,7 @@ def _history_chart(
             "low": money(min(amounts)),
             "high": money(max(amounts)),
         }
-    return _html(
-        '<svg class="history-chart" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-t {}-d"'
-        ' focusable="false"><title id="{}-t">{}</title><desc id="{}-d">{}</desc>{}</svg>',
-        _CHART_WIDTH,
-        _CHART_HEIGHT,
-        chart_id,
-        chart_id,
-        chart_id,
-        title,
-        chart_id,
-        desc,
-        SafeString("".join(bars)),
-    )
+    return _chart_svg("history-chart", chart_id, title, desc, SafeString("".join(bars)))
 
 
 @register.simple_tag
@@ -343,16 +351,10 @@ def spending_chart(spending: Spending, chart_id: str) -> SafeString:
             "top": month(highest.month),
             "top_amount": money(highest.total),
         }
-    return _html(
-        '<svg class="spending-chart" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-t {}-d"'
-        ' focusable="false"><title id="{}-t">{}</title><desc id="{}-d">{}</desc>{}</svg>',
-        _CHART_WIDTH,
-        _CHART_HEIGHT,
-        chart_id,
-        chart_id,
+    return _chart_svg(
+        "spending-chart",
         chart_id,
         gettext("Spending trend"),
-        chart_id,
         desc,
         SafeString("".join(bars) + line),
     )

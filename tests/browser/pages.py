@@ -7,7 +7,7 @@ import json
 import re
 from typing import Any
 
-from playwright.sync_api import FrameLocator, Page
+from playwright.sync_api import FrameLocator, Page, expect
 
 FRAME = "#atomic-transact-iframe"
 
@@ -131,3 +131,31 @@ def log_in(frame: FrameLocator, *, company: str, username: str) -> None:
     frame.get_by_label("Username").fill(username)
     frame.get_by_label("Password").fill("any password at all")
     frame.get_by_role("button", name="Continue").click()
+
+
+def connect_with_the_keyboard(page: Page, frame: FrameLocator, *, timeout: float = 5_000) -> None:
+    """From the Hub's heading (focused), connect Streamly with test-good and press Done, keyboard
+    alone: every step checks where focus landed."""
+    keys = page.keyboard
+    keys.press("Tab")
+    expect(frame.get_by_role("button", name="Connect an account")).to_be_focused()
+    keys.press("Enter")
+    expect(frame.get_by_label("Search for a company")).to_be_focused()
+    keys.type("Streamly")
+    expect(frame.locator(".company")).to_have_count(1)
+    keys.press("Tab")
+    keys.press("Enter")
+    expect(frame.get_by_label("Username")).to_be_focused()
+    keys.type("test-good")
+    keys.press("Tab")
+    keys.type("any password at all")
+    keys.press("Enter")
+    expect(frame.get_by_role("heading", name="Connected to Streamly")).to_be_focused(
+        timeout=timeout
+    )
+    keys.press("Tab")
+    done = frame.get_by_role("button", name="Done")
+    expect(done).to_be_focused()
+    # Enter on Done removes the iframe that holds the focus; waiting after the key for what it
+    # set off could then hang, so this key press does not wait (the callers check the outcome).
+    done.press("Enter", no_wait_after=True)

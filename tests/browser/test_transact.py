@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.pages import (
     FRAME,
+    connect_with_the_keyboard,
     events,
     handshake_page,
     integrator_page,
@@ -477,24 +478,8 @@ def test_a_person_can_connect_with_the_keyboard_alone(
     token = simulator.access_token(alice_id)
     frame = launch(host_page, simulator_url=simulator.url, config=manage_config(token))
     expect(frame.get_by_role("heading", name="Payments Hub")).to_be_focused()
-    keys = host_page.keyboard
 
-    keys.press("Tab")
-    expect(frame.get_by_role("button", name="Connect an account")).to_be_focused()
-    keys.press("Enter")
-    expect(frame.get_by_label("Search for a company")).to_be_focused()
-    keys.type("Streamly")
-    expect(frame.locator(".company")).to_have_count(1)
-    keys.press("Tab")
-    keys.press("Enter")
-    expect(frame.get_by_label("Username")).to_be_focused()
-    keys.type("test-good")
-    keys.press("Tab")
-    keys.type("secret")
-    keys.press("Enter")
-    expect(frame.get_by_role("heading", name="Connected to Streamly")).to_be_focused()
-    keys.press("Tab")
-    keys.press("Enter")
+    connect_with_the_keyboard(host_page, frame)
 
     assert simulator.task_status(wait_for_event(host_page, "finish")["taskId"])["status"] == (
         "completed"

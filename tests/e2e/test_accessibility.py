@@ -34,7 +34,7 @@ from paylink.services.profiles import profile_for_user
 from paylink.services.reminder_preferences import reminder_preferences_for_profile
 from paylink.services.tasks import task_record
 from paylink.unsubscribe_tokens import unsubscribe_token_make
-from tests.browser.pages import FRAME, log_in
+from tests.browser.pages import FRAME, connect_with_the_keyboard, log_in
 from tests.browser_harness import DEFAULT_TIMEOUT_MS
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -348,28 +348,10 @@ def test_a_keyboard_user_tabs_to_the_hub_connects_inside_transact_and_lands_back
     launch = page.get_by_role("button", name="Open Payments Hub")
     _tab_to(page, "[data-transact-launch]")
     expect(launch).to_be_focused()
-    keys = page.keyboard
-    keys.press("Enter")
+    page.keyboard.press("Enter")
     frame = page.frame_locator(FRAME)
     expect(frame.get_by_role("heading", name="Payments Hub")).to_be_focused()
-    keys.press("Tab")
-    expect(frame.get_by_role("button", name="Connect an account")).to_be_focused()
-    keys.press("Enter")
-    expect(frame.get_by_label("Search for a company")).to_be_focused()
-    keys.type("Streamly")
-    expect(frame.locator(".company")).to_have_count(1)
-    keys.press("Tab")
-    keys.press("Enter")
-    expect(frame.get_by_label("Username")).to_be_focused()
-    keys.type("test-good")
-    keys.press("Tab")
-    keys.type("any password at all")
-    keys.press("Enter")
-    expect(frame.get_by_role("heading", name="Connected to Streamly")).to_be_focused(
-        timeout=SETTLE_MS
-    )
-    keys.press("Tab")
-    keys.press("Enter")
+    connect_with_the_keyboard(page, frame, timeout=SETTLE_MS)
 
     expect(page.locator(FRAME)).to_have_count(0)
     expect(launch).to_be_focused()
