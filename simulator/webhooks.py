@@ -126,6 +126,7 @@ def _send_once(delivery: WebhookDelivery, *, url: str) -> bool:
 def delivery_attempt(delivery: WebhookDelivery) -> None:
     """Make the delivery's next try and schedule a retry or close it."""
     url = webhook_url()
+    due_at = delivery.next_attempt_at
     tries = delivery.attempts.count()
     if delivery.fail_first and tries == 0:
         # The fail fault: this try "happens" but counts as unanswered, so a retry follows.
@@ -146,9 +147,11 @@ def delivery_attempt(delivery: WebhookDelivery) -> None:
     WebhookDelivery.objects.filter(pk=delivery.pk, state=DeliveryState.PENDING).update(
         state=delivery.state, next_attempt_at=delivery.next_attempt_at
     )
-    # Anything held back for reordering goes out after this later event.
+    # Anything held back for reordering goes out right after this later event: due when this
+    # one was, so it goes before whatever was emitted while this try was in flight (the sender
+    # takes the oldest due first, and a held event is older than anything after it).
     WebhookDelivery.objects.filter(state=DeliveryState.HELD, id__lt=delivery.id).update(
-        state=DeliveryState.PENDING, next_attempt_at=timezone.now()
+        state=DeliveryState.PENDING, next_attempt_at=due_at or timezone.now()
     )
 
 

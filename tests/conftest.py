@@ -110,6 +110,8 @@ class WebhookSink:
         self.received: list[ReceivedRequest] = []
         self._failures_left = 0
         self._failure_status = 500
+        self._slow_left = 0
+        self._slow_seconds = 0.0
         self._lock = threading.Lock()
         sink = self
 
@@ -122,6 +124,10 @@ class WebhookSink:
                     if sink._failures_left > 0:
                         sink._failures_left -= 1
                         status = sink._failure_status
+                    delay = 0.0
+                    if sink._slow_left > 0:
+                        sink._slow_left -= 1
+                        delay = sink._slow_seconds
                     sink.received.append(
                         ReceivedRequest(
                             path=self.path,
@@ -131,6 +137,8 @@ class WebhookSink:
                             at=time.monotonic(),
                         )
                     )
+                # A slow receiver: the sender's try stays in flight meanwhile.
+                time.sleep(delay)
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -144,6 +152,11 @@ class WebhookSink:
     def fail_next(self, count: int, *, status: int = 500) -> None:
         with self._lock:
             self._failures_left, self._failure_status = count, status
+
+    def slow_next(self, count: int, *, seconds: float) -> None:
+        """The next `count` requests are answered `seconds` late (each recorded on arrival)."""
+        with self._lock:
+            self._slow_left, self._slow_seconds = count, seconds
 
     def wait_for(
         self, predicate: Callable[[list[ReceivedRequest]], bool], *, timeout: float = 10.0
