@@ -156,6 +156,10 @@ def connect_with_the_keyboard(page: Page, frame: FrameLocator, *, timeout: float
     keys.press("Tab")
     done = frame.get_by_role("button", name="Done")
     expect(done).to_be_focused()
-    # Enter on Done removes the iframe that holds the focus; waiting after the key for what it
-    # set off could then hang, so this key press does not wait (the callers check the outcome).
-    done.press("Enter", no_wait_after=True)
+    # Enter on Done removes the iframe that holds the focus. The button acts on the key going
+    # down; the key coming up is sent only once the iframe is gone, to the page that then has
+    # focus: sent to a frame being torn down, the browser may never acknowledge it, and the
+    # press would hang.
+    keys.down("Enter")
+    expect(page.locator(FRAME)).to_have_count(0)
+    keys.up("Enter")
