@@ -104,6 +104,9 @@ PAYLINK_TOKEN_LIFETIME = env.int("PAYLINK_TOKEN_LIFETIME", default=1800)
 PAYLINK_SIGNUP_ENABLED = env.bool("PAYLINK_SIGNUP_ENABLED", default=SIMULATOR_MODE)
 # At most one GET /task/{id}/status per task per this many seconds, across all pollers.
 PAYLINK_STATUS_REFRESH_SECONDS = env.int("PAYLINK_STATUS_REFRESH_SECONDS", default=5)
+# How soon a page waiting on Atomic asks the host again, at first, in seconds: the task page
+# (then less often after the first minute) and the dashboard while a Refresh is landing.
+PAYLINK_POLL_SECONDS = env.float("PAYLINK_POLL_SECONDS", default=2.0)
 # The task page stops polling a task this old (it offers "Check again"): a forgotten tab on a
 # stuck task must not poll for ever. It polls less often after the first minute.
 PAYLINK_TASK_POLL_DEADLINE_SECONDS = env.int("PAYLINK_TASK_POLL_DEADLINE_SECONDS", default=900)

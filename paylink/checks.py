@@ -228,6 +228,21 @@ def throttle_cache_check(app_configs: Any = None, **kwargs: Any) -> list[checks.
 
 
 @checks.register()
+def check_poll_interval(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """A waiting page polls every PAYLINK_POLL_SECONDS at first: zero or less would never wait."""
+    if settings.PAYLINK_POLL_SECONDS >= 0.25:
+        return []
+    return [
+        checks.Error(
+            f"PAYLINK_POLL_SECONDS is {settings.PAYLINK_POLL_SECONDS}: waiting pages would ask "
+            "the host again without pause.",
+            hint="Set PAYLINK_POLL_SECONDS to 0.25 or more (the default is 2).",
+            id="paylink.E011",
+        )
+    ]
+
+
+@checks.register()
 def site_url_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """Outside debug, reminder emails and calendar feeds need the host's public address."""
     if settings.DEBUG or settings.TESTING or settings.SIMULATOR_MODE:

@@ -39,6 +39,8 @@ SIMULATOR_WEBHOOK_RETRY_DELAY = env.float("SIMULATOR_WEBHOOK_RETRY_DELAY", defau
 SIMULATOR_WEBHOOK_TIMEOUT = env.float("SIMULATOR_WEBHOOK_TIMEOUT", default=5.0)
 # Seconds between a task's status steps (queued -> processing -> final).
 SIMULATOR_TASK_STEP_SECONDS = env.float("SIMULATOR_TASK_STEP_SECONDS", default=1.5)
+# How often Transact's progress screen asks about a running task, in milliseconds.
+SIMULATOR_TRANSACT_POLL_MS = env.int("SIMULATOR_TRANSACT_POLL_MS", default=500)
 # The key that carries a failed task's reason: `failReason` in Atomic's API reference, `reason` in
 # what Atomic says its PayLink webhooks send. The host must read either; QA can switch.
 SIMULATOR_FAIL_REASON_KEY = env.str("SIMULATOR_FAIL_REASON_KEY", default="failReason")

@@ -56,6 +56,7 @@ class SimulatorProcess:
             "SIMULATOR_PORT": str(self.port),
             "SIMULATOR_PUBLIC_URL": self.url,
             "SIMULATOR_TASK_STEP_SECONDS": str(step_seconds),
+            "SIMULATOR_TRANSACT_POLL_MS": "100",
             "SIMULATOR_WEBHOOK_RETRY_DELAY": str(retry_delay),
             "SIMULATOR_WEBHOOK_URL": webhook_url,
             "ATOMIC_API_KEY": self.api_key,

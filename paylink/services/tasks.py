@@ -157,10 +157,9 @@ def task_told(*, atomic_id: str) -> None:
     cache.set(_told_key(atomic_id), 1, settings.PAYLINK_STATUS_REFRESH_SECONDS * TOLD_WINDOWS)
 
 
-# The task page polls every POLL_FIRST_SECONDS during the task's first minute, then at twice
+# The task page polls every PAYLINK_POLL_SECONDS during the task's first minute, then at twice
 # the interval each further minute, never less often than every POLL_LONGEST_SECONDS, and not at
 # all once the task is PAYLINK_TASK_POLL_DEADLINE_SECONDS old (a "Check again" link instead).
-POLL_FIRST_SECONDS = 2
 POLL_LONGEST_SECONDS = 30
 
 
@@ -169,7 +168,7 @@ class TaskPoll:
     """How the task page polls: every `interval` seconds, or not at all (`stopped` at the
     deadline; a final task simply has nothing left to poll for)."""
 
-    interval: int | None
+    interval: float | None
     stopped: bool = False
 
 
@@ -181,7 +180,8 @@ def task_poll(*, task: Task, now: datetime | None = None) -> TaskPoll:
     if age >= settings.PAYLINK_TASK_POLL_DEADLINE_SECONDS:
         return TaskPoll(interval=None, stopped=True)
     minutes = max(0, int(age) // 60)
-    return TaskPoll(interval=min(POLL_LONGEST_SECONDS, POLL_FIRST_SECONDS * 2**minutes))
+    first = settings.PAYLINK_POLL_SECONDS
+    return TaskPoll(interval=min(POLL_LONGEST_SECONDS, first * 2**minutes))
 
 
 def task_status_refresh(*, task: Task, windowed: bool = True) -> TaskRefresh:

@@ -25,6 +25,20 @@ _TRANSACT_LANGUAGES = ("en", "es")
 
 
 @register.filter
+def htmx_interval(seconds: float) -> str:
+    """`seconds` as htmx reads a time: "2s", or "250ms" for part of a second (a float printed by
+    the template would carry the language's decimal comma: "0,25s")."""
+    milliseconds = round(seconds * 1000)
+    return f"{milliseconds // 1000}s" if milliseconds % 1000 == 0 else f"{milliseconds}ms"
+
+
+@register.simple_tag
+def poll_first_interval() -> str:
+    """How soon a waiting page asks again, at first (PAYLINK_POLL_SECONDS), as htmx reads it."""
+    return htmx_interval(settings.PAYLINK_POLL_SECONDS)
+
+
+@register.filter
 def task_status_label(status: str) -> str:
     # An unknown status from Atomic is shown as it came rather than hidden.
     return str(_STATUS_LABELS.get(status, (status.replace("-", " ").capitalize(), ""))[0])

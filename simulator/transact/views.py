@@ -30,6 +30,7 @@ _PAGE_CSP = "; ".join(
 
 
 def _page(request: HttpRequest, template: str, context: dict, *, status: int = 200) -> HttpResponse:
+    context = {"task_poll_ms": max(50, settings.SIMULATOR_TRANSACT_POLL_MS), **context}
     response = render(request, template, context, status=status)
     response["Content-Security-Policy"] = _PAGE_CSP
     response["Cache-Control"] = "no-store"

@@ -127,3 +127,5 @@ def test_the_transact_page_carries_the_config_but_no_inline_script(sim) -> None:
     assert "script-src 'self'" in answer.headers["Content-Security-Policy"]
     assert "<script>alert" not in answer.text
     assert '"brandColor": ""' in answer.text
+    # The progress screen's pace is the simulator's setting (the test process sets 100 ms).
+    assert '<body data-task-poll-ms="100">' in answer.text

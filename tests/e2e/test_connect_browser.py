@@ -14,7 +14,7 @@ from tests.simprocess import NOWHERE
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-# Webhooks arrive within a second or two; htmx polls every 2 s.
+# Webhooks arrive within a second or two; htmx polls every PAYLINK_POLL_SECONDS (0.25 s here).
 SETTLE_MS = 20_000
 
 

@@ -238,3 +238,13 @@ def _throttle_backend(**env: str) -> str:
 )
 def test_the_throttle_cache_is_redis_when_one_is_configured(env, expected):
     assert _throttle_backend(**env) == expected
+
+
+@pytest.mark.parametrize(
+    ("seconds", "expected"), [(0, ["paylink.E011"]), (0.1, ["paylink.E011"]), (0.25, []), (2, [])]
+)
+def test_a_poll_interval_under_a_quarter_second_is_an_error(settings, seconds, expected):
+    settings.PAYLINK_POLL_SECONDS = seconds
+    messages = checks.check_poll_interval()
+    assert ids(messages) == expected
+    assert all("PAYLINK_POLL_SECONDS" in message.msg for message in messages)

@@ -182,6 +182,15 @@ def test_refresh_answers_htmx_with_a_polling_region(alice, alice_client):
     assert 'hx-trigger="load delay:2s"' in html
 
 
+def test_the_refreshing_dashboard_asks_again_after_the_poll_setting(alice_client, settings):
+    settings.PAYLINK_POLL_SECONDS = 0.25
+    with mock.patch("paylink.services.accounts.accounts_sync_request"):
+        response = alice_client.post(
+            reverse("paylink:dashboard-refresh"), headers={"HX-Request": "true"}
+        )
+    assert 'hx-trigger="load delay:250ms"' in response.content.decode()
+
+
 def test_refresh_requires_csrf(alice):
     client = Client(enforce_csrf_checks=True)
     client.force_login(alice)

@@ -104,6 +104,23 @@ def test_the_poll_backs_off_after_the_first_minute(task, age, interval):
     assert task_poll(task=aged(task, age)) == TaskPoll(interval=interval)
 
 
+@pytest.mark.parametrize(
+    ("first", "age", "trigger"),
+    [(0.5, 0, "every 500ms"), (0.5, 60, "every 1s"), (0.25, 130, "every 1s"), (3, 0, "every 3s")],
+)
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_first_interval_is_a_setting_written_as_htmx_reads_it(
+    alice_client, task, atomic, settings, first, age, trigger, language
+):
+    # In every language: a decimal comma ("0,5s") would be no interval htmx understands.
+    settings.PAYLINK_POLL_SECONDS = first
+    atomic.task_status_get.return_value = processing()
+    aged(task, age)
+    html = alice_client.get(URL, headers={"Accept-Language": language}).content.decode()
+    assert f'<html lang="{language}"' in html
+    assert f'hx-trigger="{trigger}"' in html
+
+
 def test_a_backed_off_poll_shows_its_interval_in_the_page(alice_client, task, atomic):
     atomic.task_status_get.return_value = processing()
     aged(task, 130)

@@ -162,7 +162,8 @@
   };
 
   const DATA_REQUEST_EVENT = "atomic-transact-data-request";
-  const POLL_MS = 500;
+  // How often the progress screen asks about a running task (the simulator's setting).
+  const POLL_MS = Number(document.body.dataset.taskPollMs) || 500;
   const HANDSHAKE_WAIT_MS = 15000;
 
   const state = {
