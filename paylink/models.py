@@ -99,7 +99,6 @@ class AccountSnapshot(models.Model):
     """The last accounts payload fetched for a user, and how the latest sync went."""
 
     profile = models.OneToOneField(Profile, on_delete=models.CASCADE, related_name="snapshot")
-    payload = models.JSONField(default=dict, blank=True)
     payload_sha256 = models.CharField(max_length=64, blank=True)
     # Bumped whenever the payload changes; render caches key on it.
     version = models.PositiveIntegerField(default=0)
@@ -109,6 +108,11 @@ class AccountSnapshot(models.Model):
     sync_queued_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
+    # Megabytes at a thousand accounts, so it is the table's last column (migration 0008):
+    # SQLite stores a row's columns in order, and reading any column stored after it would
+    # walk its overflow pages. A warm dashboard reads only the columns above. New columns go
+    # above it, through a migration that keeps it last.
+    payload = models.JSONField(default=dict, blank=True)
 
     def __str__(self) -> str:
         return f"Accounts of {self.profile.user} v{self.version}"
