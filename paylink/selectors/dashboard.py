@@ -302,13 +302,11 @@ def snapshot_for_user(*, user: AbstractBaseUser) -> AccountSnapshot | None:
     The payload (megabytes at a thousand accounts) is only needed when nothing rendered from
     this version is cached: `dashboard_for_snapshot` reads what it needs of it then.
     """
-    return (
-        AccountSnapshot.objects.filter(profile__user=user)
-        .only(
-            "profile_id", "version", "payload_sha256", "fetched_at", "last_error", "last_error_at"
-        )
-        .first()
-    )
+    # One snapshot per profile, so no ORDER BY (which first() adds, for a quarter of the cost).
+    found = AccountSnapshot.objects.filter(profile__user=user).only(
+        "profile_id", "version", "payload_sha256", "fetched_at", "last_error", "last_error_at"
+    )[:1]
+    return next(iter(found), None)
 
 
 def snapshot_payload(*, snapshot: AccountSnapshot) -> tuple[int, object]:
