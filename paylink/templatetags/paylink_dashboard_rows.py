@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from django import template
+from django.urls import reverse
+from django.utils.formats import localize
 from django.utils.safestring import SafeString
-from django.utils.translation import get_language, gettext, pgettext
+from django.utils.translation import get_language, gettext, ngettext, pgettext
 
-from paylink.selectors.dashboard import BillRow, Spending, SuggestionRow
+from paylink.selectors.dashboard import BillRow, Filters, Page, Spending, SuggestionRow
 from paylink.templatetags.paylink_dashboard import (
     _escaped,
     _html,
@@ -195,3 +197,56 @@ def spending_rows(spending: Spending) -> SafeString:
 
 def _amount_cell(amount: object) -> str:
     return _html('<td class="num">{}</td>', money(amount))  # type: ignore[arg-type]
+
+
+# Each list's "show more" link: the element it sits in, and the heading a plain link returns to.
+_MORE = {
+    "bills": ('<tr class="more-row" id="{}"><td colspan="5">', "</td></tr>", "bills-title"),
+    "suggestions": ('<li class="more-row" id="{}">', "</li>", "savings-title"),
+    "cards": ('<p class="more-row account-grid__more" id="{}">', "</p>", "accounts-title"),
+}
+
+
+@register.simple_tag
+def more_link(page: Page, name: str, filters: Filters) -> SafeString:
+    """Under list `name` ("bills", "suggestions", "cards"), the link to its next page: a real
+    link, which htmx turns into appending that page in its place. Empty on the last page."""
+    if not page.has_next:
+        return SafeString("")
+    opening, closing, heading = _MORE[name]
+    number, size, remaining = (
+        localize(n) for n in (page.next_number, page.next_size, page.remaining)
+    )
+    match name:
+        case "bills":
+            label = ngettext("Show %(size)s more bill", "Show %(size)s more bills", page.next_size)
+        case "suggestions":
+            label = ngettext(
+                "Show %(size)s more way to save", "Show %(size)s more ways to save", page.next_size
+            )
+        case _:
+            label = ngettext(
+                "Show %(size)s more account", "Show %(size)s more accounts", page.next_size
+            )
+    not_shown = ngettext("(%(remaining)s not shown)", "(%(remaining)s not shown)", page.remaining)
+    target = f"{name}-more-{number}"
+    url = reverse("paylink:dashboard")
+    return _html(
+        opening + '<a class="more-link" href="{}?{}={}{}#{}" hx-get="{}?partial={}&amp;{}={}{}"'
+        ' hx-target="#{}" hx-swap="outerHTML">{}<span class="muted"> {}</span></a>' + closing,
+        target,
+        url,
+        name,
+        number,
+        filters.query,
+        heading,
+        url,
+        name,
+        name,
+        number,
+        filters.query,
+        target,
+        # A translation is markup as written; only the number put into it is escaped.
+        SafeString(label % {"size": _escaped(size)}),
+        SafeString(not_shown % {"remaining": _escaped(remaining)}),
+    )
