@@ -579,10 +579,6 @@ def dashboard_for_payload(
     )
 
 
-class AccountsReplaced(Exception):
-    """A sync replaced the stored accounts while a render was reading them."""
-
-
 def dashboard_for_snapshot(
     *,
     snapshot: AccountSnapshot,
@@ -598,41 +594,52 @@ def dashboard_for_snapshot(
     read, and only the accounts shown in full, so the payload is never decoded whole. One
     stored otherwise (or before the rows existed) is read from its payload.
     """
+    choice = {"today": today, "pages": pages, "filters": filters, "with_spending": with_spending}
     if snapshot.payload_sha256:
-        rows = SnapshotAccount.objects.filter(
-            snapshot_id=snapshot.pk, payload_sha256=snapshot.payload_sha256
-        )
-        # The briefs as text, decoded in one go: one JSON array, not a decode per row.
-        texts = rows.order_by("position").values_list(Cast("brief", TextField()), flat=True)
-        records = json.loads(f"[{','.join(texts)}]")
-        if records:
-
-            def accounts_at(positions: set[int]) -> dict[int, Account]:
-                found = rows.filter(position__in=positions).values_list("position", "payload")
-                accounts = {position: account_parse(raw) for position, raw in found}
-                if len(accounts) != len(positions):
-                    raise AccountsReplaced
-                return accounts
-
-            try:
-                dashboard = _dashboard(
-                    briefs=tuple(
-                        account_brief_from_record(r, with_history=with_spending) for r in records
-                    ),
-                    accounts_at=accounts_at,
-                    today=today,
-                    pages=pages,
-                    filters=filters,
-                    with_spending=with_spending,
-                )
-                return snapshot.version, dashboard
-            except AccountsReplaced:
-                # Read what the sync stored instead, under the version it stored it with.
-                pass
+        dashboard = _dashboard_from_rows(snapshot=snapshot, **choice)
+        if dashboard is not None:
+            return snapshot.version, dashboard
     version, payload = snapshot_payload(snapshot=snapshot)
-    return version, dashboard_for_payload(
-        payload=payload, today=today, pages=pages, filters=filters, with_spending=with_spending
+    return version, dashboard_for_payload(payload=payload, **choice)
+
+
+class _AccountsReplaced(Exception):
+    """A sync replaced the stored accounts while a render was reading them."""
+
+
+def _dashboard_from_rows(
+    *, snapshot: AccountSnapshot, today: date, pages: Pages, filters: Filters, with_spending: bool
+) -> Dashboard | None:
+    """None when no rows hold the snapshot's payload, or a sync replaced them meanwhile (the
+    payload then says what it stored, and under which version)."""
+    rows = SnapshotAccount.objects.filter(
+        snapshot_id=snapshot.pk, payload_sha256=snapshot.payload_sha256
     )
+    # The briefs as text, decoded in one go: one JSON array, not a decode per row.
+    texts = rows.order_by("position").values_list(Cast("brief", TextField()), flat=True)
+    records = json.loads(f"[{','.join(texts)}]")
+    if not records:
+        return None
+
+    def accounts_at(positions: set[int]) -> dict[int, Account]:
+        found = rows.filter(position__in=positions).values_list("position", "payload")
+        accounts = {position: account_parse(raw) for position, raw in found}
+        if len(accounts) != len(positions):
+            raise _AccountsReplaced
+        return accounts
+
+    briefs = tuple(account_brief_from_record(r, with_history=with_spending) for r in records)
+    try:
+        return _dashboard(
+            briefs=briefs,
+            accounts_at=accounts_at,
+            today=today,
+            pages=pages,
+            filters=filters,
+            with_spending=with_spending,
+        )
+    except _AccountsReplaced:
+        return None
 
 
 def _dashboard(
