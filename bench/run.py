@@ -28,6 +28,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from paylink.models import AccountSnapshot, Profile, Task
+from paylink.services.accounts import accounts_store
 
 FIXTURE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "accounts" / "hulu.json"
 TASK_DONE = "bench-task-completed"
@@ -81,9 +82,8 @@ def accounts_payload(count: int) -> dict:
 def user_with_accounts(username: str, count: int) -> tuple[User, Profile]:
     user = User.objects.create_user(username)
     profile = Profile.objects.create(user=user)
-    AccountSnapshot.objects.create(
-        profile=profile, payload=accounts_payload(count), version=1, fetched_at=timezone.now()
-    )
+    # Stored as a sync stores what it fetched, so the snapshot is what the host would have.
+    accounts_store(profile=profile, payload=accounts_payload(count))
     return user, profile
 
 

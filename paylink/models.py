@@ -99,7 +99,6 @@ class AccountSnapshot(models.Model):
     """The last accounts payload fetched for a user, and how the latest sync went."""
 
     profile = models.OneToOneField(Profile, on_delete=models.CASCADE, related_name="snapshot")
-    payload = models.JSONField(default=dict, blank=True)
     payload_sha256 = models.CharField(max_length=64, blank=True)
     # Bumped whenever the payload changes; render caches key on it.
     version = models.PositiveIntegerField(default=0)
@@ -109,9 +108,44 @@ class AccountSnapshot(models.Model):
     sync_queued_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
+    # Megabytes at a thousand accounts, so it is the table's last column (migration 0008):
+    # SQLite stores a row's columns in order, and reading any column stored after it would
+    # walk its overflow pages. A warm dashboard reads only the columns above. New columns go
+    # above it, through a migration that keeps it last.
+    payload = models.JSONField(default=dict, blank=True)
 
     def __str__(self) -> str:
         return f"Accounts of {self.profile.user} v{self.version}"
+
+
+class SnapshotAccount(models.Model):
+    """One account of a snapshot's payload, kept apart for the dashboard.
+
+    A page of the dashboard sums, filters and orders every account but shows a few: `brief`
+    holds what the first needs (`paylink.payloads.account_brief_record`), `payload` the account
+    as Atomic sent it, parsed only when shown. So a render reads small rows instead of decoding
+    the whole payload. Rebuilt by `accounts_store` whenever the payload changes; the snapshot's
+    payload stays the record. Rows whose digest is not the snapshot's are not read.
+    """
+
+    snapshot = models.ForeignKey(AccountSnapshot, on_delete=models.CASCADE, related_name="accounts")
+    # The digest of the snapshot payload this row was taken from.
+    payload_sha256 = models.CharField(max_length=64)
+    # Where the account stands among the payload's accounts (`payloads.accounts_parse` order).
+    position = models.PositiveIntegerField()
+    brief = models.JSONField()
+    # Last, as on the snapshot: reading the brief must not walk past the larger value.
+    payload = models.JSONField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["snapshot", "position"], name="snapshotaccount_unique_position"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Account {self.position} of {self.snapshot}"
 
 
 class WebhookState(models.TextChoices):

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 
 from paylink.vendor_json import as_dict, as_list, dig, text, when
 
@@ -325,12 +325,20 @@ def accounts_parse(payload: object) -> tuple[Account, ...]:
     return tuple(account_parse(a) for a in _account_objects(payload))
 
 
-@dataclass(frozen=True)
-class AccountBrief:
+class PaidEntry(NamedTuple):
+    """A past payment with both a date and an amount."""
+
+    date: datetime
+    amount: Decimal
+
+
+class AccountBrief(NamedTuple):
     """What totals and ordering need from an account, read at a fraction of a full parse.
 
     A dashboard sums and sorts every account but shows a page of them: the full `Account` is
     parsed only for those (`accounts_parse_at`). Read by the same rules as `account_parse`.
+    A named tuple, not a frozen dataclass like the rest: a render builds one per account, and
+    a tuple is built in a fifth of the time.
     """
 
     company_name: str
@@ -343,7 +351,7 @@ class AccountBrief:
     # Atomic's account type ("subscription", "telecom", ...) and the past payments that have
     # both a date and an amount: what filters and monthly totals need.
     type: str = ""
-    history: tuple[HistoryEntry, ...] = ()
+    history: tuple[PaidEntry, ...] = ()
 
 
 def _account_objects(payload: object) -> list[dict[str, Any]]:
@@ -355,7 +363,7 @@ def _account_brief_parse(raw: dict[str, Any], with_history: bool) -> AccountBrie
     billing = details.get("billing")
     amount = due_date = None
     cycle = ""
-    history: tuple[HistoryEntry, ...] = ()
+    history: tuple[PaidEntry, ...] = ()
     if isinstance(billing, dict):
         amount = amount_parse(billing.get("amount"))
         due_date = when(billing.get("dueDate"))
@@ -382,13 +390,13 @@ def _account_brief_parse(raw: dict[str, Any], with_history: bool) -> AccountBrie
     )
 
 
-def _paid_history(raw: object) -> tuple[HistoryEntry, ...]:
+def _paid_history(raw: object) -> tuple[PaidEntry, ...]:
     entries = []
     for entry in as_list(raw):
         if isinstance(entry, dict):
             paid_on, amount = when(entry.get("date")), amount_parse(entry.get("amount"))
             if paid_on is not None and amount is not None:
-                entries.append(HistoryEntry(date=paid_on, amount=amount))
+                entries.append(PaidEntry(paid_on, amount))
     return tuple(entries)
 
 
@@ -406,3 +414,50 @@ def accounts_parse_at(payload: object, positions: set[int]) -> dict[int, Account
     """The accounts at `positions` (as `accounts_parse` numbers them), fully parsed."""
     accounts = _account_objects(payload)
     return {i: account_parse(accounts[i]) for i in sorted(positions) if 0 <= i < len(accounts)}
+
+
+def account_brief_record(brief: AccountBrief) -> list[Any]:
+    """The brief (read `with_history`) as JSON values, to store beside the payload; amounts and
+    dates as text, so `account_brief_from_record` gives back exactly the same brief."""
+    return [
+        brief.company_name,
+        brief.billing,
+        _decimal_text(brief.amount),
+        brief.due_date.isoformat() if brief.due_date else None,
+        brief.cycle,
+        [_decimal_text(saving) for saving in brief.suggestion_savings],
+        brief.type,
+        [[entry.date.isoformat(), str(entry.amount)] for entry in brief.history],
+    ]
+
+
+def account_brief_from_record(record: list[Any], *, with_history: bool = False) -> AccountBrief:
+    """The brief `account_brief_record` stored; its payment history only `with_history`, as
+    `accounts_brief_parse` reads it."""
+    name, billing, amount, due_date, cycle, savings, kind, history = record
+    return AccountBrief(
+        name,
+        billing,
+        None if amount is None else Decimal(amount),
+        None if due_date is None else datetime.fromisoformat(due_date),
+        cycle,
+        tuple(None if s is None else Decimal(s) for s in savings),
+        kind,
+        tuple(PaidEntry(datetime.fromisoformat(d), Decimal(a)) for d, a in history)
+        if with_history
+        else (),
+    )
+
+
+def _decimal_text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def account_objects(payload: object) -> list[dict[str, Any]]:
+    """The payload's account objects, numbered as `accounts_parse` numbers them."""
+    return _account_objects(payload)
+
+
+def account_brief_parse(raw: dict[str, Any]) -> AccountBrief:
+    """One account object's brief, with its payment history."""
+    return _account_brief_parse(raw, True)

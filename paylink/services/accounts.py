@@ -18,7 +18,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from paylink import client
-from paylink.models import AccountSnapshot, Profile
+from paylink.models import AccountSnapshot, Profile, SnapshotAccount
+from paylink.payloads import account_brief_parse, account_brief_record, account_objects
 
 logger = logging.getLogger(__name__)
 
@@ -47,11 +48,21 @@ def accounts_sync(*, profile: Profile) -> AccountSnapshot:
             last_error=str(exc)[:500], last_error_at=now
         )
         return AccountSnapshot.objects.get(profile=profile)
+    # The network call stays outside the transaction that stores what it brought.
+    return accounts_store(profile=profile, payload=payload)
+
+
+def accounts_store(*, profile: Profile, payload: dict[str, Any]) -> AccountSnapshot:
+    """Store an accounts payload fetched from Atomic as the user's snapshot, now.
+
+    The version moves only when the payload changed; the accounts are also stored one per
+    row (`SnapshotAccount`) for the dashboard, which then never decodes the whole payload.
+    """
     digest = _payload_sha256(payload)
-    # The network call stays outside the transaction; the compare-and-bump happens under a
-    # row lock so two syncs finishing together cannot both bump, or lose, the version.
+    # The compare-and-bump happens under a row lock so two syncs finishing together cannot
+    # both bump, or lose, the version.
     with transaction.atomic():
-        snapshot = AccountSnapshot.objects.select_for_update().get(profile=profile)
+        snapshot, _ = AccountSnapshot.objects.select_for_update().get_or_create(profile=profile)
         if digest != snapshot.payload_sha256:
             snapshot.payload = payload
             snapshot.payload_sha256 = digest
@@ -60,7 +71,27 @@ def accounts_sync(*, profile: Profile) -> AccountSnapshot:
         snapshot.last_error = ""
         snapshot.last_error_at = None
         snapshot.save()
+        _accounts_rows_store(snapshot=snapshot)
     return snapshot
+
+
+def _accounts_rows_store(*, snapshot: AccountSnapshot) -> None:
+    # Also when the payload did not change but its rows are missing: a snapshot stored before
+    # the rows existed gets them on its next sync.
+    rows = SnapshotAccount.objects.filter(snapshot=snapshot)
+    if rows.filter(payload_sha256=snapshot.payload_sha256).exists():
+        return
+    rows.delete()
+    SnapshotAccount.objects.bulk_create(
+        SnapshotAccount(
+            snapshot=snapshot,
+            payload_sha256=snapshot.payload_sha256,
+            position=position,
+            brief=account_brief_record(account_brief_parse(raw)),
+            payload=raw,
+        )
+        for position, raw in enumerate(account_objects(snapshot.payload))
+    )
 
 
 def accounts_sync_request(*, profile: Profile) -> bool:

@@ -25,10 +25,10 @@ from paylink.selectors.dashboard import (
     Freshness,
     Pages,
     dashboard_for_payload,
+    dashboard_for_snapshot,
     filters_from_query,
     freshness_for_snapshot,
     snapshot_for_user,
-    snapshot_payload,
 )
 from paylink.services import accounts as account_services
 from paylink.services.profiles import profile_for_user
@@ -71,7 +71,8 @@ def _fragment_html(
 
     The key holds the day because overdue and due-soon flags depend on today, the language
     because the fragments carry words, and the filters and order because they choose what is
-    listed. A hit reads no payload at all.
+    listed. A hit reads no payload at all; a miss reads the accounts it shows (see
+    `dashboard_for_snapshot`).
     """
     today = timezone.localdate()
     template = f"{TEMPLATE}#{_LISTS.get(part, part)}"
@@ -87,9 +88,8 @@ def _fragment_html(
     )
     html = cache.get(key)
     if html is None:
-        version, payload = snapshot_payload(snapshot=snapshot)
-        dashboard = dashboard_for_payload(
-            payload=payload, today=today, pages=pages, filters=filters, with_spending=regions
+        version, dashboard = dashboard_for_snapshot(
+            snapshot=snapshot, today=today, pages=pages, filters=filters, with_spending=regions
         )
         context = {"dashboard": dashboard, "appending": not regions}
         html = render_to_string(template, context)
