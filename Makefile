@@ -26,7 +26,7 @@ run: $(STAMP)
 	@$(I18N) compilemessages $(I18N_IGNORE) -v 0
 	@bin/run
 
-## The whole test suite, on every core (browser tests use Debian's chromium, installed if missing).
+## The whole test suite, on every core (browser tests use Debian's chromium-headless-shell, installed if missing).
 test: $(STAMP)
 	@bin/ensure-chromium
 	@bin/ensure-gettext

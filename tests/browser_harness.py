@@ -1,5 +1,7 @@
-"""Browser harness: Debian's Chromium driven by Playwright's sync API, shared by every browser
-test in the suite (`tests/browser`, `tests/e2e`). Loaded from tests/conftest.py as a plugin, so
+"""Browser harness: Debian's Chromium, as its headless shell (package chromium-headless-shell,
+built from the same source: the same Blink and V8 without the desktop browser around them, which
+is what Playwright itself runs for headless tests), driven by Playwright's sync API and shared by
+every browser test in the suite (`tests/browser`, `tests/e2e`). Loaded from tests/conftest.py as a plugin, so
 there is one driver and one browser per session, whatever order the tests run in.
 
 Fixtures: `playwright` and `browser` (session), `context` and `page` (new per test), and
@@ -15,9 +17,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = "/usr/bin/chromium-headless-shell"
 CHROMIUM_ARGS = [
-    "--headless=new",
     "--no-sandbox",
     "--disable-gpu",
     "--disable-background-networking",
@@ -40,8 +41,9 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         # Never a skip: a green run without the browser tests would be a lie.
         pytest.fail(
-            f"The browser tests need Debian's Chromium at {CHROMIUM}. Install it with "
-            "'apt-get install chromium' (make test does this itself when run as root).",
+            f"The browser tests need Debian's Chromium headless shell at {CHROMIUM}. Install it "
+            "with 'apt-get install chromium-headless-shell' (make test does this itself when "
+            "run as root).",
             pytrace=False,
         )
     chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
