@@ -26,11 +26,19 @@ run: $(STAMP)
 	@$(I18N) compilemessages $(I18N_IGNORE) -v 0
 	@bin/run
 
+# One pytest worker more than there are cores: a worker spends part of its time waiting on the
+# browser, the simulator and loopback servers, and the extra one keeps every core busy meanwhile.
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
+
 ## The whole test suite, on every core (browser tests use Debian's chromium-headless-shell, installed if missing).
+## The project's modules are compiled once up front, and the run may cache bytecode even where the
+## environment says not to, so the workers, the simulator and the fresh processes the tests start
+## do not each compile them again.
 test: $(STAMP)
 	@bin/ensure-chromium
 	@bin/ensure-gettext
-	$(BIN)/pytest -n auto $(PYTEST_ARGS)
+	@$(BIN)/python -m compileall -q -j 0 hubsite paylink simulator tests bench manage.py >/dev/null
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
