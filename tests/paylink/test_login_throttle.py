@@ -8,6 +8,7 @@ from unittest import mock
 
 import pytest
 from django.core.cache import cache, caches
+from django.db import connections
 from django.test import Client
 
 from paylink.login_throttle import login_attempt_begin
@@ -187,7 +188,11 @@ def test_sixteen_concurrent_wrong_passwords_get_five_password_checks(alice):
 
     def guess() -> None:
         barrier.wait()
-        statuses.append(_login(Client(), "alice", "wrong", address="10.3.3.3").status_code)
+        try:
+            statuses.append(_login(Client(), "alice", "wrong", address="10.3.3.3").status_code)
+        finally:
+            # Each thread opened its own connection; left open, it outlives the test database.
+            connections.close_all()
 
     with mock.patch.object(auth_forms, "authenticate", counting_authenticate):
         threads = [threading.Thread(target=guess) for _ in range(16)]
