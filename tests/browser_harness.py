@@ -1,8 +1,11 @@
-"""Browser harness: Debian's Chromium, as its headless shell (package chromium-headless-shell,
-built from the same source: the same Blink and V8 without the desktop browser around them, which
-is what Playwright itself runs for headless tests), driven by Playwright's sync API and shared by
-every browser test in the suite (`tests/browser`, `tests/e2e`). Loaded from tests/conftest.py as a plugin, so
+"""Browser harness: Debian's Chromium driven by Playwright's sync API, shared by every browser
+test in the suite (`tests/browser`, `tests/e2e`). Loaded from tests/conftest.py as a plugin, so
 there is one driver and one browser per session, whatever order the tests run in.
+
+The browser is Chromium's headless shell (package chromium-headless-shell, built from the same
+source: the same Blink and V8 without the desktop browser around them, which is what Playwright
+itself runs for headless tests, at about half the CPU). `TEST_CHROMIUM=/usr/bin/chromium` runs the
+same tests in the full browser, headless, as CI does for its second run.
 
 Fixtures: `playwright` and `browser` (session), `context` and `page` (new per test), and
 `browser_log` (what the page printed or threw). Never downloads a browser.
@@ -10,6 +13,7 @@ Fixtures: `playwright` and `browser` (session), `context` and `page` (new per te
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +21,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
-CHROMIUM = "/usr/bin/chromium-headless-shell"
+CHROMIUM = os.environ.get("TEST_CHROMIUM") or "/usr/bin/chromium-headless-shell"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -41,9 +45,9 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         # Never a skip: a green run without the browser tests would be a lie.
         pytest.fail(
-            f"The browser tests need Debian's Chromium headless shell at {CHROMIUM}. Install it "
-            "with 'apt-get install chromium-headless-shell' (make test does this itself when "
-            "run as root).",
+            f"The browser tests need Debian's Chromium at {CHROMIUM} (TEST_CHROMIUM chooses "
+            "it). Install it with 'apt-get install chromium-headless-shell', or 'chromium' for "
+            "the full browser (make test installs the first itself when run as root).",
             pytrace=False,
         )
     chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
