@@ -5,17 +5,21 @@ talk to Atomic: its API, its Transact origin and SDK, and signed webhooks back.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.signals import request_finished, request_started
+from django.db import connections
 from django.test import Client
 from django.utils.csp import CSP
 from playwright.sync_api import Page
 
 from tests.people import password_of
+from tests.waiting import wait_until
 
 _HERE = Path(__file__).resolve().parent
 PASSWORD = password_of("alice")
@@ -27,9 +31,48 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
+class _RequestsInFlight:
+    """How many requests this process is answering: the live server runs in it, in threads."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def started(self, **kwargs: object) -> None:
+        with self._lock:
+            self.count += 1
+
+    def finished(self, **kwargs: object) -> None:
+        with self._lock:
+            self.count -= 1
+
+
+_in_flight = _RequestsInFlight()
+request_started.connect(_in_flight.started, dispatch_uid="e2e-requests-in-flight")
+request_finished.connect(_in_flight.finished, dispatch_uid="e2e-requests-in-flight")
+
+
+@pytest.fixture(autouse=True)
+def live_requests_settle() -> Iterator[None]:
+    """Once a test's browser has closed (its fixtures end before this one), wait for the live
+    server's last requests to end before the database is emptied: a poll still reading while the
+    flush's TRUNCATE locks the tables one by one deadlocks on PostgreSQL."""
+    yield
+    wait_until(
+        lambda: _in_flight.count == 0,
+        what="the live server to finish the requests it was answering",
+        timeout=10,
+        detail=lambda: f"{_in_flight.count} still in flight",
+    )
+
+
 @pytest.fixture
-def host(live_server, simulator, settings) -> Iterator[str]:
+def host(live_server, simulator, settings, monkeypatch) -> Iterator[str]:
     """The host's URL, configured against the simulator, which sends its webhooks back."""
+    # The live server's request threads close their database connection after each request: the
+    # simulator keeps its webhook connection alive, and the thread serving it would otherwise
+    # hold a connection open past the test database's teardown (on PostgreSQL).
+    monkeypatch.setitem(connections["default"].settings_dict, "CONN_MAX_AGE", 0)
     settings.ATOMIC_API_URL = simulator.url
     settings.ATOMIC_API_KEY = simulator.api_key
     settings.ATOMIC_API_SECRET = simulator.api_secret
