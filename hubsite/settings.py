@@ -255,6 +255,11 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'host.sqlite3'}")
 }
 DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
+if TESTING:
+    # Threads other than a test's own (the live server's, answering the browser and the
+    # simulator's kept-alive webhook connection) close their connection after each request, so
+    # none outlives the test database. The test's own connection is pytest-django's to manage.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
 # A connection idle in a pool or kept across requests may have been closed by the server.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Connections on PostgreSQL, by configuration (see "Scaling" in the README):

@@ -13,7 +13,6 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.signals import request_finished, request_started
-from django.db import connections
 from django.test import Client
 from django.utils.csp import CSP
 from playwright.sync_api import Page
@@ -67,12 +66,8 @@ def live_requests_settle() -> Iterator[None]:
 
 
 @pytest.fixture
-def host(live_server, simulator, settings, monkeypatch) -> Iterator[str]:
+def host(live_server, simulator, settings) -> Iterator[str]:
     """The host's URL, configured against the simulator, which sends its webhooks back."""
-    # The live server's request threads close their database connection after each request: the
-    # simulator keeps its webhook connection alive, and the thread serving it would otherwise
-    # hold a connection open past the test database's teardown (on PostgreSQL).
-    monkeypatch.setitem(connections["default"].settings_dict, "CONN_MAX_AGE", 0)
     settings.ATOMIC_API_URL = simulator.url
     settings.ATOMIC_API_KEY = simulator.api_key
     settings.ATOMIC_API_SECRET = simulator.api_secret
