@@ -56,6 +56,21 @@ def _card(page: Page, company: str):
     )
 
 
+def _confirm_the_pause_in_transact(page: Page) -> None:
+    """In the Transact a Pause plan button opened: confirm, press Done, and see Streamly's card
+    show the plan paused."""
+    frame = page.frame_locator(FRAME)
+    expect(frame.get_by_role("heading", name="Pause your Streamly plan?")).to_be_visible()
+    frame.get_by_role("button", name="Confirm").click()
+    expect(frame.get_by_role("heading", name="Your Streamly plan is paused")).to_be_visible(
+        timeout=SETTLE_MS
+    )
+    frame.get_by_role("button", name="Done").click()
+    expect(_card(page, "Streamly").locator("[data-plan-status]")).to_have_attribute(
+        "data-plan-status", "paused", timeout=SETTLE_MS
+    )
+
+
 def test_in_the_newer_account_shape_alice_pauses_a_plan_atomic_does_for_her(
     signed_in: Page, host, alice, simulator
 ):
@@ -69,15 +84,7 @@ def test_in_the_newer_account_shape_alice_pauses_a_plan_atomic_does_for_her(
     pause = _card(page, "Streamly").get_by_role("button", name="Pause plan")
     expect(pause).to_contain_text("done for you")
     pause.click()
-    frame = page.frame_locator(FRAME)
-    frame.get_by_role("button", name="Confirm").click()
-    expect(frame.get_by_role("heading", name="Your Streamly plan is paused")).to_be_visible(
-        timeout=SETTLE_MS
-    )
-    frame.get_by_role("button", name="Done").click()
-    expect(_card(page, "Streamly").locator("[data-plan-status]")).to_have_attribute(
-        "data-plan-status", "paused", timeout=SETTLE_MS
-    )
+    _confirm_the_pause_in_transact(page)
 
 
 def test_alice_sees_both_billers_and_pauses_one_without_a_reload(signed_in: Page, host, alice):
@@ -113,17 +120,7 @@ def test_alice_sees_both_billers_and_pauses_one_without_a_reload(signed_in: Page
     # A marker that a reload would wipe: the card must change without one.
     page.evaluate("window.__sameDocument = true")
     streamly.get_by_role("button", name="Pause plan").click()
-    frame = page.frame_locator(FRAME)
-    expect(frame.get_by_role("heading", name="Pause your Streamly plan?")).to_be_visible()
-    frame.get_by_role("button", name="Confirm").click()
-    expect(frame.get_by_role("heading", name="Your Streamly plan is paused")).to_be_visible(
-        timeout=SETTLE_MS
-    )
-    frame.get_by_role("button", name="Done").click()
-
-    expect(_card(page, "Streamly").locator("[data-plan-status]")).to_have_attribute(
-        "data-plan-status", "paused", timeout=SETTLE_MS
-    )
+    _confirm_the_pause_in_transact(page)
     expect(_card(page, "Streamly")).to_contain_text("Paused")
     # The card's own status went with the redraw; the page still says how it ended.
     expect(page.locator("#paylink-transact-messages")).to_have_text(
