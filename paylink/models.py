@@ -36,6 +36,10 @@ class Profile(models.Model):
     tasks_listed_at = models.DateTimeField(null=True, blank=True)
     # The language the person chose in the switcher; blank follows their browser.
     language = models.CharField(max_length=16, blank=True, choices=settings.LANGUAGES)
+    # The person's IANA time zone ("Europe/Madrid"): what "today" and every date and time they
+    # see are in. Blank until the browser reports it or the person picks one; the site's
+    # TIME_ZONE meanwhile.
+    time_zone = models.CharField(max_length=64, blank=True)
 
     def __str__(self) -> str:
         return f"{self.user} ({self.identifier})"
