@@ -42,6 +42,11 @@ class _RowWords:
     per_month: str
     per_month_short: str
     take_action: str
+    # Each bill cell's column heading (data-label), shown beside it where the rows stack.
+    amount: str
+    due: str
+    autopay: str
+    paid_with: str
 
 
 @lru_cache(maxsize=8)
@@ -56,6 +61,10 @@ def _row_words(language: str | None) -> _RowWords:
         per_month=_escaped(gettext("per month")),
         per_month_short=_escaped(pgettext("per month", "/mo")),
         take_action=gettext("Take action"),
+        amount=_escaped(gettext("Amount")),
+        due=_escaped(pgettext("due date", "Due")),
+        autopay=_escaped(gettext("Autopay")),
+        paid_with=_escaped(gettext("Paid with")),
     )
 
 
@@ -86,19 +95,23 @@ def bill_row(bill: BillRow) -> SafeString:
     return _html(
         '<tr class="bill bill--{}">\n'
         '      <th scope="row"><a href="#{}">{}</a></th>\n'
-        '      <td class="num">{}</td>\n'
-        "      <td>{}\n"
+        '      <td class="num" data-label="{}">{}</td>\n'
+        '      <td data-label="{}">{}\n'
         "        {}</td>\n"
-        "      <td>{}</td>\n"
-        "      <td>{}</td>\n"
+        '      <td data-label="{}">{}</td>\n'
+        '      <td data-label="{}">{}</td>\n'
         "    </tr>",
         bill.due_state,
         bill.dom_id,
         bill.account.company.name,
+        SafeString(words.amount),
         money(bill.amount),
+        SafeString(words.due),
         day(bill.due_date),
         SafeString(badge),
+        SafeString(words.autopay),
         SafeString(autopay),
+        SafeString(words.paid_with),
         SafeString(paid_with),
     )
 
@@ -166,37 +179,47 @@ def suggestion_item(row: SuggestionRow) -> SafeString:
 
 @register.simple_tag
 def spending_rows(spending: Spending) -> SafeString:
-    """The spending table's head, one row per month and the totals row."""
+    """The spending table's head, one row per month and the totals row. Each cell carries its
+    column heading (data-label), shown beside it where the rows stack on phones."""
+    labels = [_escaped(account_type(kind)) for kind in spending.types]
+    total = _escaped(gettext("Total"))
     types = "".join(
-        _html('<th scope="col" class="num">{}</th>', account_type(kind)) for kind in spending.types
+        _html('<th scope="col" class="num">{}</th>', SafeString(label)) for label in labels
     )
     months = "".join(
         _html(
-            '<tr><th scope="row">{}</th>{}<td class="num">{}</td></tr>\n    ',
+            '<tr><th scope="row">{}</th>{}<td class="num" data-label="{}">{}</td></tr>\n    ',
             month(row.month),
-            SafeString("".join(_amount_cell(amount) for amount in row.by_type)),
+            SafeString("".join(map(_amount_cell, labels, row.by_type))),
+            SafeString(total),
             money(row.total),
         )
         for row in spending.months
     )
-    totals = "".join(_amount_cell(amount) for amount in spending.type_totals)
+    totals = "".join(map(_amount_cell, labels, spending.type_totals))
     return _html(
         '<thead><tr><th scope="col">{}</th>{}<th scope="col" class="num">{}</th></tr></thead>\n'
         "    <tbody>\n"
         "    {}\n    </tbody>\n"
-        '    <tfoot><tr><th scope="row">{}</th>{}<td class="num">{}</td></tr></tfoot>',
+        '    <tfoot><tr><th scope="row">{}</th>{}<td class="num" data-label="{}">{}</td></tr>'
+        "</tfoot>",
         gettext("Month"),
         SafeString(types),
-        gettext("Total"),
+        SafeString(total),
         SafeString(months),
-        gettext("Total"),
+        SafeString(total),
         SafeString(totals),
+        SafeString(total),
         money(spending.total),
     )
 
 
-def _amount_cell(amount: object) -> str:
-    return _html('<td class="num">{}</td>', money(amount))  # type: ignore[arg-type]
+def _amount_cell(label: str, amount: object) -> str:
+    return _html(
+        '<td class="num" data-label="{}">{}</td>',
+        SafeString(label),
+        money(amount),  # type: ignore[arg-type]
+    )
 
 
 # Each list's "show more" link: the element it sits in, and the heading a plain link returns to.

@@ -325,9 +325,11 @@ def test_spending_by_month_is_a_table_with_a_described_chart(alice_client, alice
     )
     assert '<title id="spending-chart-t">Spending trend</title>' in html
     assert "the most in October 2026 ($131.45)" in html
+    # Each cell names its column (data-label), for the rows stacked on phones.
     assert (
-        '<th scope="row">October 2026</th><td class="num">$35.95</td><td class="num">$95.50</td><td class="num">$131.45</td>'
-        in html
+        '<th scope="row">October 2026</th><td class="num" data-label="Subscription">$35.95</td>'
+        '<td class="num" data-label="Phone and internet">$95.50</td>'
+        '<td class="num" data-label="Total">$131.45</td>' in html
     )
     assert '<th scope="col" class="num">Phone and internet</th>' in html
     # The filters narrow the lists, not the household's spending.
@@ -339,6 +341,7 @@ def test_spending_by_month_in_spanish(alice_client, alices_household):
     html = alice_client.get("/", **SPANISH).content.decode()
     assert '<h2 id="spending-title">Gasto por mes</h2>' in html
     assert '<th scope="row">octubre de 2026</th>' in html
+    assert '<td class="num" data-label="Suscripción">' in html
     assert "131,45\xa0US$" in html
     assert '<label for="filter-type">Tipo de cuenta</label>' in html
     assert ">Suscripción</option>" in html
@@ -349,3 +352,18 @@ def test_the_brief_reading_skips_the_history_unless_asked():
     full, *_ = accounts_brief_parse(household(TODAY), with_history=True)
     assert plain.history == ()
     assert [entry.amount for entry in full.history] == [Decimal("15.49"), Decimal("15.49")]
+
+
+def test_on_a_phone_each_bill_cell_is_labelled_with_its_column_in_the_persons_language(
+    alice_client, alices_household
+):
+    """Under 600 px the table's head is hidden and each cell shows its data-label instead."""
+    for headers, labels in (
+        ({}, ("Amount", "Due", "Autopay", "Paid with")),
+        (SPANISH, ("Monto", "Vence", "Pago automático", "Pagado con")),
+    ):
+        html = alice_client.get("/", **headers).content.decode()
+        rows = re.findall(r'<tr class="bill bill--.*?</tr>', html, re.S)
+        assert rows
+        for row in rows:
+            assert re.findall(r'<td[^>]* data-label="([^"]*)"', row) == list(labels)
