@@ -113,7 +113,8 @@ PAYLINK_TASK_POLL_DEADLINE_SECONDS = env.int("PAYLINK_TASK_POLL_DEADLINE_SECONDS
 # A queued accounts sync covers every request made before it starts; a claim older than this is
 # taken for lost (its job never ran) and a new sync is enqueued.
 PAYLINK_SYNC_QUEUED_LAPSE_SECONDS = env.int("PAYLINK_SYNC_QUEUED_LAPSE_SECONDS", default=300)
-PAYLINK_WEBHOOK_MAX_BYTES = env.int("PAYLINK_WEBHOOK_MAX_BYTES", default=256 * 1024)
+# Signed webhook bodies up to this size are read (in chunks) and kept; larger ones get 413.
+PAYLINK_WEBHOOK_MAX_BYTES = env.int("PAYLINK_WEBHOOK_MAX_BYTES", default=5 * 1024 * 1024)
 # Refused (unsigned or forged) webhooks recorded per minute; beyond it only a log line each.
 PAYLINK_WEBHOOK_REJECTS_PER_MINUTE = env.int("PAYLINK_WEBHOOK_REJECTS_PER_MINUTE", default=60)
 # Tasks queued or processing for longer than this are asked about by paylink_reconcile.
