@@ -18,14 +18,13 @@ import pytest
 
 from paylink.models import Task, WebhookEvent, WebhookState
 from paylink.services.webhook_shapes import signature_encoding, webhook_facts
-from tests.paylink.test_webhooks import (  # noqa: F401 - fixtures shared with the webhook tests
-    SECRET,
-    atomic,
-    deliver,
-    event_body,
-    sign,
-    webhook_secret,
-)
+from tests.paylink import test_webhooks as webhook_tests
+from tests.paylink.test_webhooks import SECRET, event_body, sign
+
+# The webhook tests' fixtures: the secret, the Atomic seam and a signed delivery.
+webhook_secret = webhook_tests.webhook_secret
+atomic = webhook_tests.atomic
+deliver = webhook_tests.deliver
 
 PUBLISHED = Path(__file__).parent.parent / "fixtures" / "webhooks" / "published"
 LEGACY_TASK = "5d97e4abc90a0a0007993e9c"
