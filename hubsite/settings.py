@@ -86,6 +86,13 @@ ATOMIC_TRANSACT_SDK_INTEGRITY = env.str(
     "ATOMIC_TRANSACT_SDK_INTEGRITY", default=_atomic["ATOMIC_TRANSACT_SDK_INTEGRITY"]
 )
 # (connect, read) timeouts in seconds for every call to Atomic.
+# Which route lists a user's accounts: v1 (the seed's GET /{identifier}/pay-link/accounts), v2
+# (GET /pay-link/accounts with x-api-version: v2), or auto (v1, then v2 when v1 answers 404).
+ATOMIC_ACCOUNTS_API = env.str("ATOMIC_ACCOUNTS_API", default="auto")
+if ATOMIC_ACCOUNTS_API not in ("v1", "v2", "auto"):
+    raise ImproperlyConfigured(
+        f"ATOMIC_ACCOUNTS_API is {ATOMIC_ACCOUNTS_API!r}; it must be one of: v1, v2, auto."
+    )
 ATOMIC_CONNECT_TIMEOUT = env.float("ATOMIC_CONNECT_TIMEOUT", default=3.05)
 ATOMIC_READ_TIMEOUT = env.float("ATOMIC_READ_TIMEOUT", default=10.0)
 # The longest Retry-After the client will sleep for before giving up on a 429.

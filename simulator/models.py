@@ -94,6 +94,8 @@ class SimTask(models.Model):
     operation = models.CharField(max_length=16)  # "manage" | "action"
     action_type = models.CharField(max_length=32, blank=True)
     account_id = models.CharField(max_length=24, blank=True)
+    # For an action on one of an account's named bills: which bill.
+    bill_id = models.CharField(max_length=24, blank=True)
     # The sandbox username decides the outcome; kept to replay the lifecycle after a restart.
     username = models.CharField(max_length=255, blank=True)
     status = models.CharField(max_length=16, choices=TaskStatus.choices, default=TaskStatus.QUEUED)
@@ -230,13 +232,60 @@ class ConfigOverride(models.Model):
 
 FAIL_REASON_KEYS = ("failReason", "reason")
 ACCOUNT_SHAPES = ("seed", "newer")
+# Where a webhook names its task: each is a shape one of Atomic's published examples uses.
+WEBHOOK_TASK_ID_PLACES = ("data.taskId", "task", "data.task", "data.task._id")
+WEBHOOK_SIGNATURES = ("hex", "base64")
+# `echo`: the metadata Transact was launched with; `empty`: always {}; `absent`: no key at all.
+WEBHOOK_METADATA = ("echo", "empty", "absent")
+# What pay-link-accounts-updated carries: the ids of the accounts that changed, or with them the
+# user's accounts themselves ("Atomic will send the users data via webhook").
+ACCOUNTS_WEBHOOK_DATA = ("ids", "accounts")
+# Which accounts routes answer: the seed's, the v2 one, or both (the other answers 404).
+ACCOUNTS_ROUTES = ("both", "v1", "v2")
+# What Transact's close button reports: `auto` (task-pending while a task runs, else unknown),
+# or one reason every time, a handoff included, so the host's sentence for each can be seen.
+CLOSE_REASONS = (
+    "auto",
+    "unknown",
+    "dismissed",
+    "task-pending",
+    "zero-search-results",
+    "manual-fallback",
+    "handoff:exit-prompt",
+    "handoff:high-latency",
+)
+
+# Runtime choices QA can switch (POST /_sim/config, or the root page): key -> (values, setting).
+CHOICES: dict[str, tuple[tuple[str, ...], str]] = {
+    "fail_reason_key": (FAIL_REASON_KEYS, "SIMULATOR_FAIL_REASON_KEY"),
+    "account_shape": (ACCOUNT_SHAPES, "SIMULATOR_ACCOUNT_SHAPE"),
+    "accounts_routes": (ACCOUNTS_ROUTES, "SIMULATOR_ACCOUNTS_ROUTES"),
+    "webhook_task_id": (WEBHOOK_TASK_ID_PLACES, "SIMULATOR_WEBHOOK_TASK_ID"),
+    "webhook_signature": (WEBHOOK_SIGNATURES, "SIMULATOR_WEBHOOK_SIGNATURE"),
+    "webhook_metadata": (WEBHOOK_METADATA, "SIMULATOR_WEBHOOK_METADATA"),
+    "accounts_webhook_data": (ACCOUNTS_WEBHOOK_DATA, "SIMULATOR_ACCOUNTS_WEBHOOK_DATA"),
+    "close_reason": (CLOSE_REASONS, "SIMULATOR_CLOSE_REASON"),
+}
+
+
+def choice(key: str) -> str:
+    """The current value of one of CHOICES: an override from QA, else its setting."""
+    values, setting = CHOICES[key]
+    value = str(ConfigOverride.current(key, getattr(settings, setting)))
+    # A bad setting falls back to the first (Atomic's documented) value rather than crash.
+    return value if value in values else values[0]
 
 
 def account_shape() -> str:
     """How accounts list their actions (see SIMULATOR_ACCOUNT_SHAPE)."""
-    return str(ConfigOverride.current("account_shape", settings.SIMULATOR_ACCOUNT_SHAPE))
+    return choice("account_shape")
 
 
 def fail_reason_key() -> str:
     """The key a failed task's reason goes out under (see SIMULATOR_FAIL_REASON_KEY)."""
-    return str(ConfigOverride.current("fail_reason_key", settings.SIMULATOR_FAIL_REASON_KEY))
+    return choice("fail_reason_key")
+
+
+def accounts_routes() -> str:
+    """Which accounts routes answer (see SIMULATOR_ACCOUNTS_ROUTES)."""
+    return choice("accounts_routes")
