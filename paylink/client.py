@@ -499,9 +499,9 @@ class AtomicClient:
 
 
 def _accounts_payload(payload: Any) -> dict[str, Any]:
-    if isinstance(payload, dict) and isinstance(payload.get("data"), dict):
-        if "accounts" not in payload:
-            payload = payload["data"]
+    wrapped = isinstance(payload, dict) and "accounts" not in payload
+    if wrapped and isinstance(payload.get("data"), dict):
+        payload = payload["data"]
     if not isinstance(payload, dict) or not isinstance(payload.get("accounts"), list):
         raise _malformed("no accounts list", 200)
     return payload

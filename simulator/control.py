@@ -42,7 +42,6 @@ from simulator import conventions, engine, faults, webhooks
 from simulator.api import error_response
 from simulator.catalogue import BILLERS, biller_by_id, biller_by_slug
 from simulator.models import (
-    CHOICES,
     ApiFault,
     ConfigOverride,
     DeliveryState,
@@ -54,6 +53,7 @@ from simulator.models import (
     choice,
     iso_ms,
 )
+from simulator.variants import CHOICES
 
 LIST_LIMIT = 200
 _NUMBER_FIELDS = ("times", "retry_after", "delay", "webhook_retry_delay", "task_step_seconds")
