@@ -177,3 +177,12 @@ def test_a_shape_the_host_cannot_read_and_a_failing_endpoint_fail_the_run(
     assert tasks["detail"].startswith(f"Atomic answered 500 to {tasks['call']}: An error occurred")
     (closes,) = [s for s in report["shapes"] if s["key"] == "close_reasons"]
     assert closes["verdict"] == "NOT READ: teleported"
+
+
+def test_the_readme_carries_the_conventions_table():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for c in CONVENTIONS:
+        accepted = "any" if c.accepted is None else ", ".join(c.accepted)
+        assert f"| {c.label} | {', '.join(c.assumed)} | {accepted} | {c.source} |" in readme
