@@ -20,7 +20,7 @@
 
   // Every close Atomic's SDKs publish: a reason (the browser SDK and its docs), "dismissed" (the
   // native sheet swiped away, in its iOS SDK), or a handoff in place of one of Transact's own
-  // screens (its docs' "Handoff Pages"). Flutter on Android sends a missing reason as "".
+  // screens (its docs' handoff pages). Flutter on Android sends a missing reason as "".
   const CLOSE_MESSAGES = {
     unknown: gettext("You closed the Payments Hub."),
     dismissed: gettext("The Payments Hub was dismissed before you finished. You can open it again at any time."),
