@@ -54,6 +54,8 @@ CLOSE_KEYS = (
     "manual-fallback",
     "handoff:exit-prompt",
     "handoff:high-latency",
+    # The host's own: recorded when the SDK throws instead of opening Transact.
+    "sdk-refused",
 )
 
 

@@ -233,8 +233,14 @@ def test_the_page_script_has_a_sentence_for_every_close_reason():
         "Your request is still being processed; we will update this page.",
         "We couldn't find that company.",
         "This company can't be connected automatically yet.",
+        "The Payments Hub was dismissed before you finished.",
+        "You left before signing in to the company. Nothing was changed.",
+        "The company is taking longer than usual to answer.",
+        "The Payments Hub could not open in this browser.",
     ]:
         assert sentence in script
+    for key in ("dismissed:", '"handoff:exit-prompt":', '"handoff:high-latency":'):
+        assert key in script
 
 
 HOSTILE_TASK_IDS = [
