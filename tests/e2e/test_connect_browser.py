@@ -142,16 +142,18 @@ def test_closing_the_hub_says_so_for_every_published_close(signed_in: Page, host
         simulator.configure(close_reason=reason)
         page.get_by_role("button", name="Open Payments Hub").click()
         frame = page.frame_locator(FRAME)
-        expect(frame.get_by_role("heading", name="Payments Hub")).to_be_visible()
+        expect(frame.get_by_role("heading", name="Payments Hub")).to_be_visible(timeout=SETTLE_MS)
         frame.get_by_role("button", name=re.compile("Close", re.I)).first.click()
-        expect(messages).to_contain_text(sentence)
+        expect(messages).to_contain_text(sentence, timeout=SETTLE_MS)
         expect(page.locator(FRAME)).to_have_count(0)
         expect(page.get_by_role("button", name="Open Payments Hub")).to_be_enabled()
-    stored = SdkEvent.objects.filter(kind="close").order_by("created_at")
-    assert [e.payload for e in stored][-2:] == [
-        {"handoff": "exit-prompt"},
-        {"handoff": "high-latency"},
-    ]
+
+    # Each close is also reported to the host, in the background.
+    def closes() -> list[dict]:
+        return [e.payload for e in SdkEvent.objects.filter(kind="close").order_by("created_at")]
+
+    wait_until(lambda: len(closes()) == len(CLOSE_SENTENCES), what="every close to be recorded")
+    assert closes()[-2:] == [{"handoff": "exit-prompt"}, {"handoff": "high-latency"}]
 
 
 def test_transact_refusing_to_start_says_so_and_keeps_the_button(signed_in: Page, host):
