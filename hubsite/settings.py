@@ -86,6 +86,13 @@ ATOMIC_TRANSACT_SDK_INTEGRITY = env.str(
     "ATOMIC_TRANSACT_SDK_INTEGRITY", default=_atomic["ATOMIC_TRANSACT_SDK_INTEGRITY"]
 )
 # (connect, read) timeouts in seconds for every call to Atomic.
+# Which route lists a user's accounts: v1 (the seed's GET /{identifier}/pay-link/accounts), v2
+# (GET /pay-link/accounts with x-api-version: v2), or auto (v1, then v2 when v1 answers 404).
+ATOMIC_ACCOUNTS_API = env.str("ATOMIC_ACCOUNTS_API", default="auto")
+if ATOMIC_ACCOUNTS_API not in ("v1", "v2", "auto"):
+    raise ImproperlyConfigured(
+        f"ATOMIC_ACCOUNTS_API is {ATOMIC_ACCOUNTS_API!r}; it must be one of: v1, v2, auto."
+    )
 ATOMIC_CONNECT_TIMEOUT = env.float("ATOMIC_CONNECT_TIMEOUT", default=3.05)
 ATOMIC_READ_TIMEOUT = env.float("ATOMIC_READ_TIMEOUT", default=10.0)
 # The longest Retry-After the client will sleep for before giving up on a 429.
@@ -113,7 +120,8 @@ PAYLINK_TASK_POLL_DEADLINE_SECONDS = env.int("PAYLINK_TASK_POLL_DEADLINE_SECONDS
 # A queued accounts sync covers every request made before it starts; a claim older than this is
 # taken for lost (its job never ran) and a new sync is enqueued.
 PAYLINK_SYNC_QUEUED_LAPSE_SECONDS = env.int("PAYLINK_SYNC_QUEUED_LAPSE_SECONDS", default=300)
-PAYLINK_WEBHOOK_MAX_BYTES = env.int("PAYLINK_WEBHOOK_MAX_BYTES", default=256 * 1024)
+# Signed webhook bodies up to this size are read (in chunks) and kept; larger ones get 413.
+PAYLINK_WEBHOOK_MAX_BYTES = env.int("PAYLINK_WEBHOOK_MAX_BYTES", default=5 * 1024 * 1024)
 # Refused (unsigned or forged) webhooks recorded per minute; beyond it only a log line each.
 PAYLINK_WEBHOOK_REJECTS_PER_MINUTE = env.int("PAYLINK_WEBHOOK_REJECTS_PER_MINUTE", default=60)
 # Tasks queued or processing for longer than this are asked about by paylink_reconcile.

@@ -273,17 +273,29 @@ class AtomicClient:
         api_secret: str,
         session: requests.Session,
         timeout: tuple[float, float] = (3.05, 10.0),
+        accounts_api: str = "v1",
     ):
         self.base_url = base_url.rstrip("/")
+        self.accounts_api = accounts_api
         self._headers = {"x-api-key": api_key, "x-api-secret": api_secret}
         self.session = session
         self.timeout = timeout
 
-    def _call(self, method: str, path: str, *, json: Any = None, params: Any = None) -> Any:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
         """One request; the parsed JSON answer (None for an empty 2xx), or AtomicError."""
         until = _deadline.get()
         if until is None:
-            return self._exchange(method, path, json=json, params=params, timeout=None)
+            return self._exchange(
+                method, path, json=json, params=params, headers=headers, timeout=None
+            )
         if until <= time.monotonic():
             logger.warning("atomic %s %s not sent: the request's deadline has passed", method, path)
             raise AtomicError(f"Atomic did not answer {method} {path} in time.", retryable=True)
@@ -295,13 +307,22 @@ class AtomicClient:
         try:
             connect, read = self.timeout
             timeout = _DeadlineTimeout(until=until, connect=connect, read=read)
-            return self._exchange(method, path, json=json, params=params, timeout=timeout)
+            return self._exchange(
+                method, path, json=json, params=params, headers=headers, timeout=timeout
+            )
         finally:
             if slots is not None:
                 slots.release()
 
     def _exchange(
-        self, method: str, path: str, *, json: Any, params: Any, timeout: Timeout | None
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any,
+        params: Any,
+        headers: dict[str, str] | None,
+        timeout: Timeout | None,
     ) -> Any:
         started = time.monotonic()
         try:
@@ -310,7 +331,7 @@ class AtomicClient:
                 self.base_url + path,
                 json=json,
                 params=params,
-                headers={**self._headers, "accept": "application/json"},
+                headers={**self._headers, "accept": "application/json", **(headers or {})},
                 timeout=timeout,
             )
         except requests.Timeout:
@@ -367,14 +388,42 @@ class AtomicClient:
         return token
 
     def accounts_get(self, *, identifier: str) -> dict[str, Any]:
-        """GET /{identifier}/pay-link/accounts: the raw payload, checked to hold an accounts list.
+        """The user's PayLink accounts: the raw payload, checked to hold an accounts list.
 
-        Parsing into typed accounts is `paylink.payloads`' job; this only guards the shape.
+        By `ATOMIC_ACCOUNTS_API`: `v1` asks the seed's `GET /{identifier}/pay-link/accounts`,
+        `v2` the newer guides' `GET /pay-link/accounts` (`x-api-version: v2`), and `auto` the
+        seed's route first and the v2 one when that answers 404. A payload wrapped in `data`
+        is unwrapped, so what comes back always has `accounts` at the top. Parsing into typed
+        accounts is `paylink.payloads`' job; this only guards the shape.
         """
+        match self.accounts_api:
+            case "v2":
+                return self.accounts_v2_get(identifier=identifier)
+            case "auto":
+                try:
+                    return self.accounts_v1_get(identifier=identifier)
+                except AtomicError as error:
+                    if error.status != 404:
+                        raise
+                    logger.info("atomic accounts: the seed's route answered 404; asking v2")
+                    return self.accounts_v2_get(identifier=identifier)
+        return self.accounts_v1_get(identifier=identifier)
+
+    def accounts_v1_get(self, *, identifier: str) -> dict[str, Any]:
+        """GET /{identifier}/pay-link/accounts, the seed's route."""
         payload = self._call("GET", f"/{_segment(identifier)}/pay-link/accounts")
-        if not isinstance(payload, dict) or not isinstance(payload.get("accounts"), list):
-            raise _malformed("no accounts list", 200)
-        return payload
+        return _accounts_payload(payload)
+
+    def accounts_v2_get(self, *, identifier: str) -> dict[str, Any]:
+        """GET /pay-link/accounts?identifier= with `x-api-version: v2`, the newer guides' route
+        (the identifier as a query parameter is our convention: Atomic's pages do not show it)."""
+        payload = self._call(
+            "GET",
+            "/pay-link/accounts",
+            params={"identifier": identifier},
+            headers={"x-api-version": "v2"},
+        )
+        return _accounts_payload(payload)
 
     def task_status_get(self, *, task_id: str) -> TaskStatusReport:
         """GET /task/{id}/status: the lightweight status, bare or wrapped in `data.task`."""
@@ -449,6 +498,15 @@ class AtomicClient:
         self._call("PUT", f"/user/{_segment(identifier)}/end-monitoring")
 
 
+def _accounts_payload(payload: Any) -> dict[str, Any]:
+    wrapped = isinstance(payload, dict) and "accounts" not in payload
+    if wrapped and isinstance(payload.get("data"), dict):
+        payload = payload["data"]
+    if not isinstance(payload, dict) or not isinstance(payload.get("accounts"), list):
+        raise _malformed("no accounts list", 200)
+    return payload
+
+
 def _segment(value: str) -> str:
     """One path segment: slashes, dots and the rest are escaped so an id cannot move the path."""
     if value in {"", ".", ".."}:
@@ -474,4 +532,5 @@ def atomic_client() -> AtomicClient:
         api_secret=settings.ATOMIC_API_SECRET,
         session=session,
         timeout=timeout,
+        accounts_api=settings.ATOMIC_ACCOUNTS_API,
     )

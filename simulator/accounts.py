@@ -38,6 +38,8 @@ class ActionClaim:
     account_id: str
     action_type: str
     user_atomic_id: str
+    # The named bill it acts on; "" for the account's own plan.
+    bill_id: str = ""
 
 
 def _rng(identifier: str, company_id: str) -> random.Random:
@@ -70,7 +72,14 @@ def _at_end_of_day(day: date) -> str:
     return iso_ms(datetime.combine(day, time(23, 59, 59), tzinfo=UTC)) or ""
 
 
-def action_id_issue(*, account_id: str, action_type: str, user_atomic_id: str) -> str:
+def bill_id_for(*, account_id: str, name: str) -> str:
+    """A named bill's id: stable for the account and the bill, an ObjectId's shape."""
+    return hashlib.sha256(f"{account_id}\x00{name}".encode()).hexdigest()[:24]
+
+
+def action_id_issue(
+    *, account_id: str, action_type: str, user_atomic_id: str, bill_id: str = ""
+) -> str:
     """An opaque, signed, expiring action id; a fresh one on every accounts call."""
     lifetime = ConfigOverride.current("action_lifetime_seconds", ACTION_LIFETIME_SECONDS)
     expires = int(timezone.now().timestamp() + float(lifetime))
@@ -82,6 +91,8 @@ def action_id_issue(*, account_id: str, action_type: str, user_atomic_id: str) -
         "e": expires,
         "n": secrets.token_hex(4),
     }
+    if bill_id:
+        payload["b"] = bill_id
     return signing.dumps(payload, salt=ACTION_SALT, compress=False)
 
 
@@ -97,6 +108,7 @@ def action_id_read(action_id: str) -> ActionClaim | None:
         account_id=str(payload.get("a")),
         action_type=str(payload.get("t")),
         user_atomic_id=str(payload.get("u")),
+        bill_id=str(payload.get("b") or ""),
     )
 
 
@@ -106,13 +118,17 @@ def plan_index_base(*, identifier: str, biller: Biller) -> int:
 
 def account_actions(*, biller: Biller, plan_status: str) -> list[str]:
     """The actions a user sees, tailored to the plan's state."""
+    return account_actions_for(actions=biller.actions, plan_status=plan_status)
+
+
+def account_actions_for(*, actions: tuple[str, ...], plan_status: str) -> list[str]:
     match plan_status:
         case "cancelled":
             return []
         case "paused":
-            return [action for action in biller.actions if action != "pause-plan"]
+            return [action for action in actions if action != "pause-plan"]
         case _:
-            return list(biller.actions)
+            return list(actions)
 
 
 def account_build(
@@ -138,7 +154,14 @@ def account_build(
     free_trial = biller.account_type == "subscription" and rng.random() < 0.15
 
     extras = rng.sample(biller.items, k=min(len(biller.items), rng.randint(1, 2)))
-    items = [{"description": plan.title, "amount": plan.price}] + [
+    bills = _bundled_bills(link=link, biller=biller, overrides=overrides)
+    head = [{"description": plan.title, "amount": plan.price}] if not bills else []
+    items = head + [
+        {"description": bill["name"], "amount": bill["amount"]}
+        for bill in bills
+        if bill["status"] == "active"
+    ]
+    items += [
         {"description": item.description, "amount": round(rng.uniform(item.low, item.high), 2)}
         for item in extras
     ]
@@ -265,30 +288,104 @@ def account_build(
     }
     if shape == "newer":
         # Newer apps name the id actionId, say whether Atomic carries the action out on its own,
-        # and list the actions under the bill (or, for subscriptions, the expense) they act on.
-        newer = [
-            {"type": a["type"], "actionId": a["id"], "automated": a["type"] in _AUTOMATED}
-            for a in actions
-        ]
+        # and list the actions under the bill (or, for subscriptions, the expense) they act on:
+        # one bill named for the company, or each bill an account manages under its own name.
         entry_key = "expenses" if biller.account_type == "subscription" else "bills"
-        body[entry_key] = [
-            {
-                "title": plan.title,
-                "amount": amount,
-                "dueDate": _at_end_of_day(due),
-                "actions": newer,
-            }
-        ]
+        if bills:
+            body[entry_key] = [
+                _newer_bill(bill, due=due, link=link, user_atomic_id=user_atomic_id)
+                for bill in bills
+            ]
+        else:
+            body[entry_key] = [
+                {
+                    "_id": bill_id_for(account_id=link.account_id, name=biller.name),
+                    "name": biller.name,
+                    "title": plan.title,
+                    "status": plan_status,
+                    "amount": amount,
+                    "dueDate": _at_end_of_day(due),
+                    "actions": [_newer_action(a["type"], a["id"]) for a in actions],
+                }
+            ]
         del body["actions"]
     return body
 
 
-def account_apply_action(*, link: LinkedAccount, identifier: str, action_type: str) -> None:
+def _newer_action(action_type: str, action_id: str) -> dict[str, Any]:
+    return {"type": action_type, "actionId": action_id, "automated": action_type in _AUTOMATED}
+
+
+def _bundled_bills(
+    *, link: LinkedAccount, biller: Biller, overrides: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The named bills the account manages, each with its state after any actions."""
+    states = overrides.get("bills") or {}
+    bills = []
+    for bundled in biller.bundled:
+        bill_id = bill_id_for(account_id=link.account_id, name=bundled.name)
+        status = str(states.get(bill_id, "active"))
+        bills.append(
+            {
+                "_id": bill_id,
+                "name": bundled.name,
+                "status": status,
+                "amount": bundled.price if status == "active" else 0.0,
+                "actions": account_actions_for(actions=bundled.actions, plan_status=status),
+            }
+        )
+    return bills
+
+
+def _newer_bill(
+    bill: dict[str, Any], *, due: date, link: LinkedAccount, user_atomic_id: str
+) -> dict[str, Any]:
+    return {
+        "_id": bill["_id"],
+        "name": bill["name"],
+        "title": bill["name"],
+        "status": bill["status"],
+        "amount": bill["amount"],
+        "dueDate": _at_end_of_day(due),
+        "actions": [
+            _newer_action(
+                action_type,
+                action_id_issue(
+                    account_id=link.account_id,
+                    action_type=action_type,
+                    user_atomic_id=user_atomic_id,
+                    bill_id=bill["_id"],
+                ),
+            )
+            for action_type in bill["actions"]
+        ],
+    }
+
+
+def account_apply_action(
+    *, link: LinkedAccount, identifier: str, action_type: str, bill_id: str = ""
+) -> None:
     """Record what a completed action did, so later GETs show it."""
     biller = biller_by_id(link.company_id)
     if biller is None:
         return
     overrides = dict(link.overrides or {})
+    if bill_id:
+        # An action on one named bill changes that bill only.
+        states = dict(overrides.get("bills") or {})
+        match action_type:
+            case "pause-plan":
+                states[bill_id] = "paused"
+            case "cancel-plan":
+                states[bill_id] = "cancelled"
+            case "change-plan":
+                states[bill_id] = "active"
+            case _:
+                return
+        overrides["bills"] = states
+        link.overrides = overrides
+        link.save(update_fields=["overrides", "updated_at"])
+        return
     match action_type:
         case "pause-plan":
             overrides["plan_status"] = "paused"

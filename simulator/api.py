@@ -25,7 +25,15 @@ from django.views.decorators.csrf import csrf_exempt
 
 from simulator import engine, faults
 from simulator.catalogue import biller_by_id
-from simulator.models import PublicToken, SimTask, SimUser, TaskStatus, fail_reason_key, iso_ms
+from simulator.models import (
+    PublicToken,
+    SimTask,
+    SimUser,
+    TaskStatus,
+    accounts_routes,
+    fail_reason_key,
+    iso_ms,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -193,6 +201,19 @@ def access_token_view(request: HttpRequest) -> HttpResponse:
 
 @api_endpoint("accounts", methods=("GET",))
 def accounts_view(request: HttpRequest, identifier: str) -> HttpResponse:
+    """The seed's route, GET /{identifier}/pay-link/accounts."""
+    if accounts_routes() == "v2":
+        raise engine.NotFound("Not found.")
+    return JsonResponse({"accounts": engine.accounts_for(identifier=identifier)})
+
+
+@api_endpoint("accounts", methods=("GET",))
+def accounts_v2_view(request: HttpRequest) -> HttpResponse:
+    """The newer guides' route, GET /pay-link/accounts with `x-api-version: v2`; the identifier
+    travels as a query parameter (our convention: Atomic's pages do not show how)."""
+    if accounts_routes() == "v1" or request.headers.get("x-api-version") != "v2":
+        raise engine.NotFound("Not found.")
+    identifier = _identifier(request.GET.get("identifier"))
     return JsonResponse({"accounts": engine.accounts_for(identifier=identifier)})
 
 

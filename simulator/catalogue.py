@@ -51,6 +51,16 @@ class SuggestionTemplate:
 
 
 @dataclass(frozen=True)
+class BundledBill:
+    """A bill an account manages for another service (Atomic's glossary: an Apple account that
+    manages an Apple TV+ bill and a NY Times bill)."""
+
+    name: str
+    price: float
+    actions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Biller:
     slug: str
     name: str
@@ -64,6 +74,8 @@ class Biller:
     usage: tuple[tuple[str, str], ...]
     actions: tuple[str, ...]
     account_number_digits: int = 12
+    # The named bills one account manages; empty for a company that bills only for itself.
+    bundled: tuple[BundledBill, ...] = ()
 
     @property
     def id(self) -> str:
@@ -405,6 +417,36 @@ BILLERS: tuple[Biller, ...] = (
         usage=(("balance", "$23,940 remaining"),),
         actions=("change-plan", "pause-plan"),
         account_number_digits=10,
+    ),
+)
+
+BILLERS += (
+    Biller(
+        slug="orchard",
+        name="Orchard",
+        account_type="subscription",
+        color="#1f7a4d",
+        logo_background="#eef7f1",
+        login_hint="Orchard ID (email)",
+        plans=(Plan("Orchard One", "Subscriptions billed through Orchard", 0.0),),
+        items=(ItemTemplate("Storage 200 GB", 2.99, 2.99),),
+        suggestions=(
+            _S(
+                "remove-service",
+                "Cancel The Morning Ledger",
+                "You have not opened The Morning Ledger in 45 days. Cancelling saves "
+                "${savings} a month.",
+                "Cancel",
+                4,
+                5,
+            ),
+        ),
+        usage=(("devices", "2 devices signed in"),),
+        actions=("cancel-plan",),
+        bundled=(
+            BundledBill("Orchard TV+", 9.99, ("change-plan", "pause-plan", "cancel-plan")),
+            BundledBill("The Morning Ledger", 4.99, ("cancel-plan",)),
+        ),
     ),
 )
 

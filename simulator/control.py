@@ -7,8 +7,13 @@ Bad input is a 4xx JSON `{message, code}` (422 for values that make no sense).
     POST /_sim/faults          {endpoint, kind, times?, retry_after?, delay?}
     POST /_sim/webhook-faults  {mode: drop|duplicate|reorder|fail, times?}
     POST /_sim/config          {webhook_url?, webhook_retry_delay?, task_step_seconds?,
-                                action_lifetime_seconds?, fail_reason_key?, account_shape?}
+                                action_lifetime_seconds?, and any of models.CHOICES:
+                                fail_reason_key?, account_shape?, accounts_routes?,
+                                webhook_task_id?, webhook_signature?, webhook_metadata?,
+                                accounts_webhook_data?, close_reason?}
                                (null: back to the setting)
+    POST /_sim/tasks/patch     {taskId, status, reason?}: correct a final task's status and send
+                               task-status-patched
     POST /_sim/reset           {all?}   faults, config, unsent webhooks (all: every record)
     POST /_sim/tasks           {identifier, company, username?, metadata?} or
                                {identifier, actionId, metadata?}: start a task without Transact
@@ -37,8 +42,6 @@ from simulator import conventions, engine, faults, webhooks
 from simulator.api import error_response
 from simulator.catalogue import BILLERS, biller_by_id, biller_by_slug
 from simulator.models import (
-    ACCOUNT_SHAPES,
-    FAIL_REASON_KEYS,
     ApiFault,
     ConfigOverride,
     DeliveryState,
@@ -47,10 +50,10 @@ from simulator.models import (
     SimUser,
     WebhookDelivery,
     WebhookFault,
-    account_shape,
-    fail_reason_key,
+    choice,
     iso_ms,
 )
+from simulator.variants import CHOICES
 
 LIST_LIMIT = 200
 _NUMBER_FIELDS = ("times", "retry_after", "delay", "webhook_retry_delay", "task_step_seconds")
@@ -138,17 +141,10 @@ def webhook_faults_view(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _config_value(key: str, raw: Any) -> Any:
-    if key == "account_shape":
-        if raw not in ACCOUNT_SHAPES:
-            raise ControlInputError(
-                422, f"account_shape must be one of: {', '.join(ACCOUNT_SHAPES)}."
-            )
-        return raw
-    if key == "fail_reason_key":
-        if raw not in FAIL_REASON_KEYS:
-            raise ControlInputError(
-                422, f"fail_reason_key must be one of: {', '.join(FAIL_REASON_KEYS)}."
-            )
+    if key in CHOICES:
+        values = CHOICES[key][0]
+        if raw not in values:
+            raise ControlInputError(422, f"{key} must be one of: {', '.join(values)}.")
         return raw
     if key == "webhook_url":
         if not isinstance(raw, str) or len(raw) > 500:
@@ -169,14 +165,12 @@ def config_current() -> dict[str, Any]:
         "webhook_retry_delay": webhooks.retry_delay(),
         "task_step_seconds": engine.step_seconds(),
         "action_lifetime_seconds": ConfigOverride.current("action_lifetime_seconds", 3600),
-        "fail_reason_key": fail_reason_key(),
-        "account_shape": account_shape(),
-    }
+    } | {key: choice(key) for key in CHOICES}
 
 
 @_control
 def config_view(payload: dict[str, Any]) -> dict[str, Any]:
-    known = ("webhook_url", "fail_reason_key", "account_shape", *_CONFIG_LIMITS)
+    known = ("webhook_url", *CHOICES, *_CONFIG_LIMITS)
     unknown = sorted(set(payload) - set(known))
     if unknown:
         raise ControlInputError(422, f"Unknown settings: {', '.join(unknown)}.")
@@ -257,6 +251,21 @@ def task_create_view(payload: dict[str, Any]) -> dict[str, Any]:
     except engine.SimulatorError as exc:
         raise ControlInputError(exc.status, exc.message) from None
     return {"taskId": task.task_id, "status": task.status}
+
+
+@_control
+def task_patch_view(payload: dict[str, Any]) -> dict[str, Any]:
+    """Correct a final task's status: `{"taskId", "status", "reason"?}`; sends
+    task-status-patched, as Atomic does for a rare correction."""
+    task_id, status = payload.get("taskId"), payload.get("status")
+    reason = payload.get("reason", "")
+    if not isinstance(task_id, str) or not isinstance(status, str) or not isinstance(reason, str):
+        raise ControlInputError(422, "taskId and status are required strings.")
+    try:
+        task = engine.task_patch(task_id=task_id, status=status, reason=reason)
+    except engine.SimulatorError as exc:
+        raise ControlInputError(exc.status if exc.status != 400 else 422, exc.message) from None
+    return {"taskId": task.task_id, "status": task.status, "failReason": task.fail_reason}
 
 
 # --- reads --------------------------------------------------------------------------------
@@ -380,8 +389,10 @@ def index_view(request: HttpRequest) -> HttpResponse:
             "companies": companies,
             "api_endpoints": faults.API_ENDPOINTS,
             "api_kinds": faults.API_KINDS,
-            "fail_reason_keys": FAIL_REASON_KEYS,
-            "account_shapes": ACCOUNT_SHAPES,
+            "choices": [
+                {"key": key, "values": values, "current": state["config"][key]}
+                for key, (values, _) in CHOICES.items()
+            ],
             "from_atomic": conventions.FROM_ATOMIC,
             "conventions": conventions.OURS,
             "webhook_modes": faults.WEBHOOK_MODES,

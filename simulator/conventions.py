@@ -48,6 +48,20 @@ FROM_ATOMIC = (
         "Failure reasons (failReason values) for PayLink and shared failures",
         "Atomic's PayLink API reference",
     ),
+    Behaviour(
+        "Webhooks with a top-level task, company and product and reason in data; "
+        "task-status-patched; a hex digest signature",
+        "Atomic's developer documentation (atomicfi/docs, source/index.html.md)",
+    ),
+    Behaviour(
+        "Close reasons dismissed (native sheet) and handoffs exit-prompt and high-latency; "
+        "taskId sent as an empty string when missing",
+        "Atomic's iOS, Capacitor and Flutter SDKs; its docs' Handoff Pages",
+    ),
+    Behaviour(
+        "An account that manages several named bills, each with its own actions",
+        "Atomic's PayLink glossary (an Apple account with Apple TV+ and NY Times bills)",
+    ),
 )
 
 OURS = (
@@ -71,8 +85,19 @@ OURS = (
         "ours: Atomic's pages disagree on the key; the host reads both",
     ),
     Behaviour(
-        "The pay-link-accounts-updated data, {accountIds: [...]}",
-        "ours: a nudge to fetch the accounts",
+        "The pay-link-accounts-updated data, {accountIds: [...]}, with the accounts "
+        "themselves when accounts_webhook_data is accounts",
+        "ours: a nudge to fetch the accounts; Atomic says it may send the user's data",
+    ),
+    Behaviour(
+        "GET /pay-link/accounts (x-api-version: v2) naming the user by an identifier query "
+        "parameter",
+        "ours: the newer guides name the route and header, not how the user is named",
+    ),
+    Behaviour(
+        "The webhook variants QA switches (task id placement, signature encoding, metadata, "
+        "accounts-updated data) and their combinations",
+        "ours: each value is one of Atomic's published shapes; the mix is a test device",
     ),
     Behaviour(
         "The bodies PUT /user and PUT /user/{identifier}/end-monitoring answer with",

@@ -29,6 +29,7 @@ from simulator.models import (
     SimUser,
     TaskStatus,
     account_shape,
+    choice,
     fail_reason_key,
 )
 
@@ -47,6 +48,7 @@ __all__ = [
     "company_get",
     "login_step",
     "task_get",
+    "task_patch",
     "task_start",
     "token_resolve",
     "user_data",
@@ -86,6 +88,8 @@ class ActionInfo:
     account_id: str
     company: Company
     plan_title: str
+    # The named bill it acts on ("" for the account's own plan).
+    bill_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -167,11 +171,15 @@ def accounts_for(*, identifier: str) -> list[dict[str, Any]]:
     # A connect whose last step is overdue (the stepper was down) must show up here too.
     for task in user.tasks.filter(next_step_at__lte=timezone.now()):
         task_catch_up(task)
+    return _accounts_built(user)
+
+
+def _accounts_built(user: SimUser) -> list[dict[str, Any]]:
     shape = account_shape()
     built = (
         accounts.account_build(
             link=link,
-            identifier=identifier,
+            identifier=user.identifier,
             user_atomic_id=user.atomic_id,
             known_identity=user.data.get("identity"),
             shape=shape,
@@ -198,11 +206,21 @@ def action_describe(*, user: SimUser, action_id: str) -> ActionInfo:
     biller = biller_by_id(link.company_id) if link else None
     if link is None or biller is None:
         raise ActionError("This action is no longer available. Refresh and try again.")
+    title = accounts.plan_title(link=link, identifier=user.identifier)
+    if claim.bill_id:
+        names = {
+            accounts.bill_id_for(account_id=link.account_id, name=bill.name): bill.name
+            for bill in biller.bundled
+        }
+        if claim.bill_id not in names:
+            raise ActionError("This action is no longer available. Refresh and try again.")
+        title = names[claim.bill_id]
     return ActionInfo(
         action_type=claim.action_type,
         account_id=link.account_id,
         company=biller.company,
-        plan_title=accounts.plan_title(link=link, identifier=user.identifier),
+        plan_title=title,
+        bill_id=claim.bill_id,
     )
 
 
@@ -244,6 +262,7 @@ def action_task_start(
         operation="action",
         action_type=info.action_type,
         account_id=info.account_id,
+        bill_id=info.bill_id,
         metadata=metadata or {},
     )
 
@@ -289,7 +308,10 @@ def _task_finish_effects(task: SimTask) -> list[str]:
     if link is None:
         return []
     accounts.account_apply_action(
-        link=link, identifier=task.user.identifier, action_type=task.action_type
+        link=link,
+        identifier=task.user.identifier,
+        action_type=task.action_type,
+        bill_id=task.bill_id,
     )
     return [link.account_id]
 
@@ -339,22 +361,46 @@ def task_step(task: SimTask) -> bool:
             return True
         if task.status == TaskStatus.COMPLETED:
             account_ids = _task_finish_effects(task)
-            webhooks.webhook_emit(
-                event_type="pay-link-accounts-updated",
-                user=user,
-                data={"accountIds": account_ids, "taskId": task.task_id},
-            )
-        webhooks.webhook_emit(
-            event_type="task-workflow-finished",
-            user=user,
-            data={
-                "taskWorkflowId": task.workflow_id,
-                "taskIds": [task.task_id],
-                "status": task.status,
-                "metadata": task.metadata,
-            },
-        )
+            data: dict[str, Any] = {"accountIds": account_ids, "taskId": task.task_id}
+            if choice("accounts_webhook_data") == "accounts":
+                # "Atomic will send the users data via webhook": the accounts themselves.
+                data["accounts"] = _accounts_built(user)
+            webhooks.webhook_emit(event_type="pay-link-accounts-updated", user=user, data=data)
+        finished: dict[str, Any] = {
+            "taskWorkflowId": task.workflow_id,
+            "taskId": task.task_id,
+            "taskIds": [task.task_id],
+            "status": task.status,
+            "metadata": task.metadata,
+        }
+        if task.fail_reason:
+            finished[fail_reason_key()] = task.fail_reason
+        webhooks.webhook_emit(event_type="task-workflow-finished", user=user, data=finished)
     return True
+
+
+def task_patch(*, task_id: str, status: str, reason: str = "") -> SimTask:
+    """Correct a final task's status, as Atomic rarely does, and send task-status-patched."""
+    if status not in (TaskStatus.COMPLETED, TaskStatus.FAILED):
+        raise SimulatorError("status must be completed or failed.")
+    with transaction.atomic():
+        task = SimTask.objects.select_for_update().select_related("user").filter(task_id=task_id)
+        found = task.first()
+        if found is None:
+            raise NotFound("No task has that id.")
+        found = task_catch_up(found)
+        if not found.is_final:
+            raise SimulatorError("Only a final task's status can be patched.")
+        previous = found.status
+        found.status = status
+        found.fail_reason = (reason or "unknown-failure") if status == TaskStatus.FAILED else ""
+        found.save(update_fields=["status", "fail_reason", "updated_at"])
+        webhooks.webhook_emit(
+            event_type="task-status-patched",
+            user=found.user,
+            data=_task_event(found, previous=previous),
+        )
+    return found
 
 
 def tasks_advance_due() -> float:

@@ -9,6 +9,8 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
+from simulator.variants import CHOICES
+
 
 def object_id_new() -> str:
     """A 24-hex id, the shape of Atomic's (MongoDB) ids."""
@@ -94,6 +96,8 @@ class SimTask(models.Model):
     operation = models.CharField(max_length=16)  # "manage" | "action"
     action_type = models.CharField(max_length=32, blank=True)
     account_id = models.CharField(max_length=24, blank=True)
+    # For an action on one of an account's named bills: which bill.
+    bill_id = models.CharField(max_length=24, blank=True)
     # The sandbox username decides the outcome; kept to replay the lifecycle after a restart.
     username = models.CharField(max_length=255, blank=True)
     status = models.CharField(max_length=16, choices=TaskStatus.choices, default=TaskStatus.QUEUED)
@@ -228,15 +232,24 @@ class ConfigOverride(models.Model):
         return default if row is None else row
 
 
-FAIL_REASON_KEYS = ("failReason", "reason")
-ACCOUNT_SHAPES = ("seed", "newer")
+def choice(key: str) -> str:
+    """The current value of one of CHOICES: an override from QA, else its setting."""
+    values, setting = CHOICES[key]
+    value = str(ConfigOverride.current(key, getattr(settings, setting)))
+    # A bad setting falls back to the first (Atomic's documented) value rather than crash.
+    return value if value in values else values[0]
 
 
 def account_shape() -> str:
     """How accounts list their actions (see SIMULATOR_ACCOUNT_SHAPE)."""
-    return str(ConfigOverride.current("account_shape", settings.SIMULATOR_ACCOUNT_SHAPE))
+    return choice("account_shape")
 
 
 def fail_reason_key() -> str:
     """The key a failed task's reason goes out under (see SIMULATOR_FAIL_REASON_KEY)."""
-    return str(ConfigOverride.current("fail_reason_key", settings.SIMULATOR_FAIL_REASON_KEY))
+    return choice("fail_reason_key")
+
+
+def accounts_routes() -> str:
+    """Which accounts routes answer (see SIMULATOR_ACCOUNTS_ROUTES)."""
+    return choice("accounts_routes")

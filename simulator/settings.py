@@ -47,6 +47,20 @@ SIMULATOR_FAIL_REASON_KEY = env.str("SIMULATOR_FAIL_REASON_KEY", default="failRe
 # How accounts list their actions: "seed" ({type, id} on the account, as in Atomic's API reference)
 # or "newer" ({type, actionId, automated} under each bill or expense, as newer apps send them).
 SIMULATOR_ACCOUNT_SHAPE = env.str("SIMULATOR_ACCOUNT_SHAPE", default="seed")
+# Which accounts routes answer: both, v1 (GET /{identifier}/pay-link/accounts) or v2
+# (GET /pay-link/accounts?identifier= with x-api-version: v2); the other answers 404.
+SIMULATOR_ACCOUNTS_ROUTES = env.str("SIMULATOR_ACCOUNTS_ROUTES", default="both")
+# The webhook shape, one published variant per dimension: where the task id goes (data.taskId,
+# task, data.task or data.task._id), how the signature is written (hex or base64), what metadata
+# goes out (echo, empty or absent), and what pay-link-accounts-updated carries (ids or accounts).
+SIMULATOR_WEBHOOK_TASK_ID = env.str("SIMULATOR_WEBHOOK_TASK_ID", default="data.taskId")
+SIMULATOR_WEBHOOK_SIGNATURE = env.str("SIMULATOR_WEBHOOK_SIGNATURE", default="hex")
+SIMULATOR_WEBHOOK_METADATA = env.str("SIMULATOR_WEBHOOK_METADATA", default="echo")
+SIMULATOR_ACCOUNTS_WEBHOOK_DATA = env.str("SIMULATOR_ACCOUNTS_WEBHOOK_DATA", default="ids")
+# What Transact's close button reports: auto (task-pending while a task runs, else unknown) or
+# one of unknown, dismissed, task-pending, zero-search-results, manual-fallback,
+# handoff:exit-prompt, handoff:high-latency.
+SIMULATOR_CLOSE_REASON = env.str("SIMULATOR_CLOSE_REASON", default="auto")
 
 # The browser SDK served at /sdk/transact.js: ours by default. Pointing this at Atomic's published
 # `index.js` (@atomicfi/transact-javascript) runs every page against Atomic's own script instead.

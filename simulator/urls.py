@@ -16,6 +16,7 @@ urlpatterns = [
     path("_sim/reset", control.reset_view, name="reset"),
     path("_sim/state", control.state_view, name="state"),
     path("_sim/tasks", control.task_create_view, name="task-create"),
+    path("_sim/tasks/patch", control.task_patch_view, name="task-patch"),
     path("_sim/tokens/expire", control.token_expire_view, name="token-expire"),
     # Atomic's server API.
     path("access-token", api.access_token_view, name="access-token"),
@@ -24,6 +25,7 @@ urlpatterns = [
     path("user", api.user_update_view, name="user-update"),
     path("user/<str:identifier>/tasks", api.user_tasks_view, name="user-tasks"),
     path("user/<str:identifier>/end-monitoring", api.end_monitoring_view, name="end-monitoring"),
+    path("pay-link/accounts", api.accounts_v2_view, name="accounts-v2"),
     path("<str:identifier>/pay-link/accounts", api.accounts_view, name="accounts"),
     # The Transact iframe, its JSON calls and the SDK script.
     path("", include("simulator.transact.urls")),

@@ -6,6 +6,7 @@ were created, so a slow or dead receiver never slows the API down, and a restart
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -27,6 +28,7 @@ from simulator.models import (
     DeliveryState,
     SimUser,
     WebhookDelivery,
+    choice,
     iso_ms,
 )
 
@@ -36,9 +38,39 @@ _session = requests.Session()
 _session.trust_env = False  # loopback receivers; never a proxy
 
 
-def signature_for(body: bytes) -> str:
-    """Lowercase hex HMAC-SHA256 of the exact body bytes, keyed with the API secret."""
-    return hmac.new(settings.ATOMIC_API_SECRET.encode(), body, hashlib.sha256).hexdigest()
+def signature_for(body: bytes, encoding: str = "hex") -> str:
+    """HMAC-SHA256 of the exact body bytes, keyed with the API secret: lowercase hex (Atomic's
+    older docs: "hexdigest"), or base64 when QA picks it (webhook_signature)."""
+    digest = hmac.new(settings.ATOMIC_API_SECRET.encode(), body, hashlib.sha256)
+    if encoding == "base64":
+        return base64.b64encode(digest.digest()).decode()
+    return digest.hexdigest()
+
+
+def shaped(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The event's data and its top-level extras in the webhook shape QA picked: where the task
+    id goes (webhook_task_id) and what metadata goes out (webhook_metadata)."""
+    data = dict(data)
+    top: dict[str, Any] = {}
+    match choice("webhook_metadata"):
+        case "empty":
+            if "metadata" in data:
+                data["metadata"] = {}
+        case "absent":
+            data.pop("metadata", None)
+    task_id = data.get("taskId")
+    if isinstance(task_id, str) and task_id:
+        match choice("webhook_task_id"):
+            case "task":
+                del data["taskId"]
+                top["task"] = task_id
+            case "data.task":
+                del data["taskId"]
+                data["task"] = task_id
+            case "data.task._id":
+                del data["taskId"]
+                data["task"] = {"_id": task_id}
+    return data, top
 
 
 def webhook_url() -> str:
@@ -55,10 +87,12 @@ def webhook_emit(*, event_type: str, user: SimUser | None, data: dict[str, Any])
     """Store one event for delivery; faults in force decide how it will go out."""
     now = timezone.now()
     event_time = iso_ms(now) or ""
+    data, top = shaped(data)
     body = {
         "eventType": event_type,
         "eventTime": event_time,
         "user": user.to_ref_json() if user else None,
+        **top,
         "data": data,
     }
     delivery = WebhookDelivery(
@@ -92,7 +126,7 @@ def _headers(delivery: WebhookDelivery, body: bytes) -> dict[str, str]:
         "ce-time": delivery.event_time,
         "ce-id": delivery.ce_id,
         "content-type": "application/json",
-        "X-HMAC-Signature-Sha-256": signature_for(body),
+        "X-HMAC-Signature-Sha-256": signature_for(body, choice("webhook_signature")),
     }
 
 

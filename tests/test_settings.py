@@ -44,6 +44,12 @@ def test_it_names_the_allowed_values_of_a_bad_atomic_env():
     )
 
 
+def test_it_names_the_allowed_values_of_a_bad_accounts_api():
+    result = start_settings(DJANGO_DEBUG="true", ATOMIC_ACCOUNTS_API="v3")
+    assert result.returncode != 0
+    assert "ATOMIC_ACCOUNTS_API is 'v3'; it must be one of: v1, v2, auto." in result.stderr
+
+
 def test_the_sandbox_defaults_point_at_atomics_sandbox():
     result = start_settings(
         DJANGO_DEBUG="false",

@@ -78,8 +78,9 @@ def sdk_event_parse(*, body: bytes) -> SdkEventInput:
     task_id = payload.get("taskId")
     # A finish may come without a task: Atomic's SDKs make taskId optional, and a person who
     # only looked around the Hub, or acted in it without a task of their own, ends with Done.
+    # Atomic's Flutter plugin on Android sends a missing one as "" (optString): no task either.
     # The id is stored, put in URLs and sent to Atomic: only Atomic's id shape gets that far.
-    if task_id is not None and atomic_id(task_id) is None:
+    if task_id not in (None, "") and atomic_id(task_id) is None:
         raise SdkEventInvalid(f"The taskId is not an Atomic task id: {_ID_RULE}")
     details = {}
     for key in ("actionType", "accountId"):

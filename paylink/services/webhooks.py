@@ -2,9 +2,11 @@
 
 `webhook_receive` is the one way a request becomes a `WebhookEvent`. A signed event is stored
 whole before it is processed, so nothing Atomic sent is lost and processing can be re-run from
-the admin; a refused request keeps only its headers, size and digest, so nobody can fill the
-database with bodies. An event's state moves forward only, and so does a task's status
-(`task_record`): a retried, replayed, late or out-of-order event cannot undo newer news.
+the admin; a refused request keeps a small record of fixed size (a few named headers, cut
+short, its size and digest), so nobody can fill the database with bodies or headers. Every
+published shape of an event is read by `webhook_shapes.webhook_facts`. An event's state moves
+forward only, and so does a task's status (`task_record`): a retried, replayed, late or
+out-of-order event cannot undo newer news.
 """
 
 from __future__ import annotations
@@ -35,11 +37,16 @@ from paylink.models import (
 )
 from paylink.services.accounts import accounts_sync_request
 from paylink.services.tasks import TaskOwnershipError, task_record, task_told
+from paylink.services.webhook_shapes import (
+    WebhookFacts,
+    signature_digest,
+    signature_encoding,
+    webhook_facts,
+)
 from paylink.vendor_json import (
     JsonRejected,
     account_numbers_masked,
     dig,
-    fail_reason,
     json_object_parse,
     text,
     when,
@@ -54,6 +61,19 @@ _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "
 _SECRET_WORDS = ("secret", "token", "password", "cookie", "auth", "api-key", "apikey", "session")
 _MAX_HEADERS = 40
 _MAX_HEADER_CHARS = 500
+# What a refused request keeps: these headers only, each cut short, so its record has a fixed
+# maximum size (under 1 KB) whatever the sender puts in its headers.
+_REFUSED_HEADERS = (
+    "ce-id",
+    "ce-type",
+    "ce-source",
+    "ce-time",
+    "ce-specversion",
+    "content-type",
+    "user-agent",
+    "x-forwarded-for",
+)
+_REFUSED_HEADER_CHARS = 64
 # What a PostgreSQL JSONB or text column cannot hold.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
@@ -108,21 +128,39 @@ def _kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
 
 
 def webhook_signature_valid(*, body: bytes, signature: str | None) -> bool:
-    """Whether `signature` is the hex HMAC-SHA256 of the raw body under the API secret, or under
-    the previous one while it is being rotated out (ATOMIC_API_SECRET_PREVIOUS)."""
-    if not signature or not signature.isascii():
-        # Hex is ASCII; anything else cannot match, and compare_digest refuses non-ASCII text.
+    """Whether `signature` (hex or base64) is the HMAC-SHA256 of the raw body under the API
+    secret, or under the previous one while it is being rotated out (ATOMIC_API_SECRET_PREVIOUS).
+    Every configured secret is compared, in constant time, whichever matches."""
+    given = signature_digest(signature)
+    if given is None:
         return False
-    given = signature.strip().lower().encode()
     secrets = [settings.ATOMIC_API_SECRET, settings.ATOMIC_API_SECRET_PREVIOUS]
     matches = [
-        hmac.compare_digest(
-            hmac.new(secret.encode(), body, hashlib.sha256).hexdigest().encode(), given
-        )
+        hmac.compare_digest(hmac.new(secret.encode(), body, hashlib.sha256).digest(), given)
         for secret in secrets
         if secret
     ]
     return any(matches)
+
+
+def webhook_signature_readable(signature: str | None) -> bool:
+    """Whether a signature header could be a signature at all (checked before reading a body)."""
+    return signature_digest(signature) is not None
+
+
+def webhook_refuse(*, headers: Mapping[str, str], size: int, digest: str = "") -> WebhookReceipt:
+    """Refuse a request whose signature is missing or wrong: a fixed-size record, nothing more.
+
+    `digest` is empty when the body was never read (no readable signature to check it against).
+    """
+    signature = headers.get(SIGNATURE_HEADER)
+    event = _rejection_record(
+        headers=_refused_headers(headers),
+        size=size,
+        digest=digest,
+        encoding=signature_encoding(signature),
+    )
+    return WebhookReceipt(WebhookOutcome.REJECTED, "Invalid signature.", event)
 
 
 def webhook_receive(*, body: bytes, headers: Mapping[str, str]) -> WebhookReceipt:
@@ -134,10 +172,9 @@ def webhook_receive(*, body: bytes, headers: Mapping[str, str]) -> WebhookReceip
     event is processed by a background task once this transaction commits.
     """
     digest = hashlib.sha256(body).hexdigest()
-    kept = _kept_headers(headers)
     if not webhook_signature_valid(body=body, signature=headers.get(SIGNATURE_HEADER)):
-        event = _rejection_record(headers=kept, size=len(body), digest=digest)
-        return WebhookReceipt(WebhookOutcome.REJECTED, "Invalid signature.", event)
+        return webhook_refuse(headers=headers, size=len(body), digest=digest)
+    kept = _kept_headers(headers)
 
     try:
         payload: dict[str, Any] | None = json_object_parse(body)
@@ -150,7 +187,7 @@ def webhook_receive(*, body: bytes, headers: Mapping[str, str]) -> WebhookReceip
         event_type=text(event_type, 100),
         event_time=_event_time(payload),
         identifier=text(dig(payload, "user", "identifier"), 64),
-        task_atomic_id=text(dig(payload, "data", "taskId"), 64),
+        task_atomic_id=webhook_facts(payload).task_id,
         body=_stored_body(body, payload),
         body_size=len(body),
         body_sha256=digest,
@@ -194,7 +231,18 @@ def _event_time(payload: dict[str, Any] | None) -> datetime | None:
         return None
 
 
-def _rejection_record(*, headers: dict[str, str], size: int, digest: str) -> WebhookEvent | None:
+def _refused_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    lower = {str(name).lower(): value for name, value in headers.items()}
+    return {
+        name: _clean(str(lower[name]), _REFUSED_HEADER_CHARS)
+        for name in _REFUSED_HEADERS
+        if name in lower
+    }
+
+
+def _rejection_record(
+    *, headers: dict[str, str], size: int, digest: str, encoding: str
+) -> WebhookEvent | None:
     """Record a refused request without its body, up to the per-minute cap; beyond, a log line."""
     cap = settings.PAYLINK_WEBHOOK_REJECTS_PER_MINUTE
     recent = WebhookEvent.objects.filter(
@@ -208,18 +256,18 @@ def _rejection_record(*, headers: dict[str, str], size: int, digest: str) -> Web
             "%s bytes, sha256 %s",
             cap,
             size,
-            digest,
+            digest or "not read",
         )
         return None
     return WebhookEvent.objects.create(
         state=WebhookState.REJECTED_SIGNATURE,
-        ce_id=headers.get("ce-id", "")[:200],
-        event_type=headers.get("ce-type", "").removeprefix("com.atomicfi.")[:100],
+        ce_id=headers.get("ce-id", ""),
+        event_type=headers.get("ce-type", "").removeprefix("com.atomicfi."),
         body_size=size,
         body_sha256=digest,
         headers=headers,
         processed_at=timezone.now(),
-        note="Signature missing or wrong: not processed, body not kept.",
+        note=f"Signature missing or wrong ({encoding}): not processed, body not kept.",
     )
 
 
@@ -362,7 +410,6 @@ def _apply(payload: dict[str, Any]) -> str:
     """Act on one event; the note to keep ("" when all went as expected)."""
     event_type = payload.get("eventType")
     identifier = dig(payload, "user", "identifier")
-    data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
     if not isinstance(event_type, str) or event_type not in _KNOWN_TYPES:
         return f"Ignored event type {str(event_type)[:100]!r}."
     profile = None
@@ -370,35 +417,35 @@ def _apply(payload: dict[str, Any]) -> str:
         profile = Profile.objects.filter(identifier=identifier).first()
     if profile is None:
         return "Unknown user: no profile has this identifier."
+    facts = webhook_facts(payload)
     match event_type:
         case "task-status-updated" | "task-status-patched":
             return _task_status(
-                profile=profile, data=data, patched=event_type == "task-status-patched"
+                profile=profile, facts=facts, patched=event_type == "task-status-patched"
             )
         case "task-authentication-status-updated":
-            return _task_authentication(profile=profile, data=data)
+            return _task_authentication(profile=profile, facts=facts)
         case "pay-link-accounts-updated":
-            # A nudge only: the accounts themselves are always fetched from the API.
+            # A nudge, whatever data it carries: the accounts are always fetched from the API,
+            # whose answer is the record the dashboard is built from.
             accounts_sync_request(profile=profile)
-    # task-workflow-finished: kept on record, nothing to change.
+    # task-workflow-finished: kept on record (with its reason, if any), nothing to change.
     return ""
 
 
-def _task_status(*, profile: Profile, data: dict[str, Any], patched: bool) -> str:
-    task_id, status = data.get("taskId"), data.get("status")
-    if not isinstance(task_id, str) or not task_id or not isinstance(status, str):
-        return "Missing data.taskId or data.status."
-    company = data.get("company") if isinstance(data.get("company"), dict) else {}
+def _task_status(*, profile: Profile, facts: WebhookFacts, patched: bool) -> str:
+    if not facts.task_id or not facts.status:
+        return "Missing the task id (data.taskId, task or data.task) or the status."
     try:
         change = task_record(
             profile=profile,
-            atomic_id=task_id[:64],
-            status=status[:32],
-            fail_reason=fail_reason(data) or None,
+            atomic_id=facts.task_id,
+            status=facts.status,
+            fail_reason=facts.fail_reason or None,
             patched=patched,
-            company_id=text(company.get("_id"), 64),
-            company_name=text(company.get("name"), 200),
-            product=text(data.get("product"), 32),
+            company_id=facts.company_id,
+            company_name=facts.company_name,
+            product=facts.product,
         )
     except TaskOwnershipError:
         return "Task belongs to another user; not changed."
@@ -409,12 +456,11 @@ def _task_status(*, profile: Profile, data: dict[str, Any], patched: bool) -> st
     return ""
 
 
-def _task_authentication(*, profile: Profile, data: dict[str, Any]) -> str:
-    task_id, authenticated = data.get("taskId"), data.get("authenticated")
-    if not isinstance(task_id, str) or not task_id or not isinstance(authenticated, bool):
-        return "Missing data.taskId or data.authenticated."
+def _task_authentication(*, profile: Profile, facts: WebhookFacts) -> str:
+    if not facts.task_id or facts.authenticated is None:
+        return "Missing the task id (data.taskId, task or data.task) or authenticated."
     try:
-        task_record(profile=profile, atomic_id=task_id[:64], authenticated=authenticated)
+        task_record(profile=profile, atomic_id=facts.task_id, authenticated=facts.authenticated)
     except TaskOwnershipError:
         return "Task belongs to another user; not changed."
     return ""

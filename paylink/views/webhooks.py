@@ -1,5 +1,9 @@
 """POST /webhooks/atomic/: Atomic's signed webhooks. `webhook_receive` decides; this view reads
-the body within bounds and maps the outcome to a status code."""
+the body within bounds and maps the outcome to a status code.
+
+The signature comes first: a request without a readable one is refused before a byte of its
+body is read. A signed body (up to PAYLINK_WEBHOOK_MAX_BYTES, a few megabytes: Atomic may send a
+user's accounts in one) is read in chunks, never more than the cap plus one chunk."""
 
 from __future__ import annotations
 
@@ -8,7 +12,15 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from paylink.services.webhooks import WebhookOutcome, webhook_receive
+from paylink.services.webhooks import (
+    SIGNATURE_HEADER,
+    WebhookOutcome,
+    webhook_receive,
+    webhook_refuse,
+    webhook_signature_readable,
+)
+
+CHUNK_BYTES = 64 * 1024
 
 
 def _answer(status: int, message: str) -> JsonResponse:
@@ -32,8 +44,12 @@ def atomic_webhook(request: HttpRequest) -> HttpResponse:
     if declared > limit:
         # Refused before reading a byte: a huge body must not cost memory or a row.
         return _answer(413, "Body too large.")
-    body = request.read(limit + 1)
-    if len(body) > limit:
+    if not webhook_signature_readable(request.headers.get(SIGNATURE_HEADER)):
+        # No signature could match: nothing of the body is read, a small record is kept.
+        webhook_refuse(headers=request.headers, size=declared)
+        return _answer(401, "Invalid signature.")
+    body = _body_read(request, limit)
+    if body is None:
         # The declared length lied (or was missing); still nothing unbounded was read.
         return _answer(413, "Body too large.")
 
@@ -50,3 +66,15 @@ def atomic_webhook(request: HttpRequest) -> HttpResponse:
             # Atomic retrying (it retries on anything else), and nothing changes.
             return _answer(200, receipt.message)
     return _answer(200, receipt.message)
+
+
+def _body_read(request: HttpRequest, limit: int) -> bytes | None:
+    """The body, read a chunk at a time; None as soon as it passes `limit` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := request.read(CHUNK_BYTES):
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)

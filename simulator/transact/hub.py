@@ -6,7 +6,7 @@ four digits, unknown fields dropped, missing ones left empty.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from simulator import engine
@@ -62,7 +62,13 @@ def hub_for(*, identifier: str) -> dict[str, Any]:
             continue
         company = _company(entry.get("company"))
         account = _dict(entry.get("account"))
-        bills.append(_bill(entry, company, account))
+        named = entry.get("bills") or entry.get("expenses")
+        if isinstance(named, list) and named:
+            # Newer accounts list their bills, each with its own name and actions.
+            base = _bill(entry, company, account)
+            bills.extend(_named_bill(base, _dict(raw)) for raw in named if isinstance(raw, dict))
+        else:
+            bills.append(_bill(entry, company, account))
         for raw in account.get("suggestions") or []:
             if isinstance(raw, dict):
                 suggestions.append(_suggestion(company, raw))
@@ -124,6 +130,28 @@ def _bill(entry: dict[str, Any], company: HubCompany, account: dict[str, Any]) -
         account_last_four=number[-4:],
         autopay=_dict(billing.get("autopay")).get("status") == "enabled",
         actions=tuple(actions),
+    )
+
+
+def _actions(raws: object) -> tuple[HubAction, ...]:
+    actions = []
+    for raw in raws if isinstance(raws, list) else []:
+        action = _dict(raw)
+        # The seed says `id`; newer payloads say `actionId`.
+        action_id = _text(action.get("id")) or _text(action.get("actionId"))
+        if action.get("type") in _HUB_ACTIONS and action_id:
+            actions.append(HubAction(type=action["type"], id=action_id))
+    return tuple(actions)
+
+
+def _named_bill(base: HubBill, bill: dict[str, Any]) -> HubBill:
+    return replace(
+        base,
+        plan_title=_text(bill.get("name")) or _text(bill.get("title")) or base.plan_title,
+        plan_status=_text(bill.get("status")) or base.plan_status,
+        amount=_number(bill.get("amount")),
+        due_date=_text(bill.get("dueDate")) or base.due_date,
+        actions=_actions(bill.get("actions")),
     )
 
 

@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
+from simulator.models import choice
 from simulator.transact.config import ConfigError, config_decode
 
 # The page runs only its own script and calls only its own origin; any site may frame it,
@@ -30,7 +31,11 @@ _PAGE_CSP = "; ".join(
 
 
 def _page(request: HttpRequest, template: str, context: dict, *, status: int = 200) -> HttpResponse:
-    context = {"task_poll_ms": max(50, settings.SIMULATOR_TRANSACT_POLL_MS), **context}
+    context = {
+        "task_poll_ms": max(50, settings.SIMULATOR_TRANSACT_POLL_MS),
+        "close_reason": choice("close_reason"),
+        **context,
+    }
     response = render(request, template, context, status=status)
     response["Content-Security-Policy"] = _PAGE_CSP
     response["Cache-Control"] = "no-store"

@@ -11,6 +11,7 @@ from paylink.models import SdkEvent, Task, WebhookEvent
 from tests.browser.pages import FRAME, log_in
 from tests.e2e.conftest import sign_in_through_the_page
 from tests.simprocess import NOWHERE
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -121,16 +122,59 @@ def test_bad_credentials_show_the_failure_sentence(signed_in: Page, host, alice)
     assert WebhookEvent.objects.filter(task_atomic_id=task.atomic_id, state="processed").exists()
 
 
-def test_closing_the_hub_says_so(signed_in: Page, host):
+# Every close Atomic publishes, as the simulator's close button sends it, and what the page says.
+CLOSE_SENTENCES = {
+    "unknown": "You closed the Payments Hub.",
+    "dismissed": "The Payments Hub was dismissed before you finished.",
+    "task-pending": "Your request is still being processed; we will update this page.",
+    "zero-search-results": "We couldn't find that company.",
+    "manual-fallback": "This company can't be connected automatically yet.",
+    "handoff:exit-prompt": "You left before signing in to the company. Nothing was changed.",
+    "handoff:high-latency": "The company is taking longer than usual to answer.",
+}
+
+
+def test_closing_the_hub_says_so_for_every_published_close(signed_in: Page, host, simulator):
     page = signed_in
     page.goto(host + "/hub/")
+    messages = page.locator("#paylink-transact-messages")
+    for reason, sentence in CLOSE_SENTENCES.items():
+        simulator.configure(close_reason=reason)
+        page.get_by_role("button", name="Open Payments Hub").click()
+        frame = page.frame_locator(FRAME)
+        expect(frame.get_by_role("heading", name="Payments Hub")).to_be_visible(timeout=SETTLE_MS)
+        frame.get_by_role("button", name=re.compile("Close", re.I)).first.click()
+        expect(messages).to_contain_text(sentence, timeout=SETTLE_MS)
+        expect(page.locator(FRAME)).to_have_count(0)
+        expect(page.get_by_role("button", name="Open Payments Hub")).to_be_enabled()
+
+    # Each close is also reported to the host, in the background.
+    def closes() -> list[dict]:
+        return [e.payload for e in SdkEvent.objects.filter(kind="close").order_by("created_at")]
+
+    wait_until(lambda: len(closes()) == len(CLOSE_SENTENCES), what="every close to be recorded")
+    assert closes()[-2:] == [{"handoff": "exit-prompt"}, {"handoff": "high-latency"}]
+
+
+def test_transact_refusing_to_start_says_so_and_keeps_the_button(signed_in: Page, host):
+    page = signed_in
+    page.goto(host + "/hub/")
+    # As an SDK that will not run PayLink in this browser would: it throws when called.
+    page.evaluate(
+        "() => { window.Atomic.transact = () => {"
+        " throw new Error('PayLink is not supported on web.'); }; }"
+    )
     page.get_by_role("button", name="Open Payments Hub").click()
-    frame = page.frame_locator(FRAME)
-    frame.get_by_role("button", name=re.compile("Close", re.I)).first.click()
     expect(page.locator("#paylink-transact-messages")).to_contain_text(
-        "You closed the Payments Hub."
+        "The Payments Hub could not open in this browser."
     )
     expect(page.get_by_role("button", name="Open Payments Hub")).to_be_enabled()
+    expect(page.get_by_role("button", name="Try again")).to_be_visible()
+    # Recorded too, so the conformance report shows the refusal.
+    wait_until(
+        lambda: SdkEvent.objects.filter(kind="close", payload__reason="sdk-refused").exists(),
+        what="the refusal to be recorded as a close",
+    )
 
 
 def test_done_in_the_hub_without_a_task_says_so_and_refreshes_the_accounts(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -127,6 +128,50 @@ def test_deletion_of_someone_atomic_never_heard_of_goes_ahead(alice_client, alic
     atomic.user_end_monitoring.side_effect = AtomicError("Atomic answered 404.", status=404)
     alice_client.post(reverse("paylink:account-delete"), {"password": "alice-pass-1234"})
     assert not User.objects.filter(pk=alice.pk).exists()
+
+
+@pytest.mark.parametrize("status", [400, 409, 422])
+def test_a_refusal_from_end_monitoring_is_recorded_and_the_deletion_goes_on(
+    alice_client, alice, alices, atomic, caplog, status
+):
+    # Atomic documents end-monitoring for payroll's continuous access: a PayLink-only user may
+    # get a 4xx that no retry can change, and it must not keep the person from leaving.
+    atomic.user_end_monitoring.side_effect = AtomicError(
+        f"Atomic answered {status} to PUT /user/hub_alice/end-monitoring: not monitored.",
+        status=status,
+        code=status,
+    )
+    with caplog.at_level(logging.WARNING, logger="paylink.services.account_deletion"):
+        response = alice_client.post(
+            reverse("paylink:account-delete"), {"password": "alice-pass-1234"}
+        )
+    assert response.status_code == 302
+    assert not User.objects.filter(pk=alice.pk).exists()
+    assert not WebhookEvent.objects.filter(identifier="hub_alice").exists()
+    [record] = [r for r in caplog.records if "end-monitoring" in r.getMessage()]
+    assert f"refused with {status}" in record.getMessage()
+    assert "deleting anyway" in record.getMessage()
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        AtomicError("Atomic answered 401.", status=401),
+        AtomicError("Atomic answered 403.", status=403),
+        AtomicError("Atomic answered 429.", status=429, retryable=True),
+        AtomicError("Atomic answered 500.", status=500, retryable=True),
+        AtomicError("Atomic did not answer in time.", retryable=True),
+    ],
+    ids=["401", "403", "429", "500", "timeout"],
+)
+def test_deletion_keeps_everything_when_atomic_is_down_or_refuses_our_credentials(
+    alice_client, alice, alices, atomic, error
+):
+    atomic.user_end_monitoring.side_effect = error
+    response = alice_client.post(reverse("paylink:account-delete"), {"password": "alice-pass-1234"})
+    assert response.status_code == 200
+    assert b"nothing was deleted" in response.content
+    assert User.objects.filter(pk=alice.pk).exists()
 
 
 def test_deletion_needs_a_post(alice_client, alice):

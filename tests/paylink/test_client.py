@@ -163,6 +163,58 @@ def test_it_returns_the_accounts_payload_as_sent(stub):
     assert stub.seen[0].path == "/hub_alice/pay-link/accounts"
 
 
+# --- Both accounts routes, by ATOMIC_ACCOUNTS_API --------------------------------------------
+
+
+def test_v1_asks_the_seeds_route_only(stub, settings):
+    settings.ATOMIC_ACCOUNTS_API = "v1"
+    stub.play(Reply(status=404, body={"message": "Not found."}))
+    with pytest.raises(AtomicError) as info:
+        atomic_client().accounts_get(identifier="hub_alice")
+    assert info.value.status == 404
+    assert [seen.path for seen in stub.seen] == ["/hub_alice/pay-link/accounts"]
+
+
+def test_v2_asks_the_newer_route_with_its_version_header(stub, settings):
+    settings.ATOMIC_ACCOUNTS_API = "v2"
+    payload = fixture("accounts_hulu.json")
+    stub.play(Reply(body=payload))
+    assert atomic_client().accounts_get(identifier="hub alice/1") == payload
+    (seen,) = stub.seen
+    assert (seen.method, seen.path) == ("GET", "/pay-link/accounts?identifier=hub+alice%2F1")
+    assert seen.headers["x-api-version"] == "v2"
+    assert seen.headers["x-api-key"] == "key-alice-host"
+
+
+def test_v2_unwraps_accounts_sent_inside_data(stub, settings):
+    settings.ATOMIC_ACCOUNTS_API = "v2"
+    accounts = fixture("accounts_hulu.json")["accounts"]
+    stub.play(Reply(body={"data": {"accounts": accounts}}))
+    assert atomic_client().accounts_get(identifier="hub_alice") == {"accounts": accounts}
+
+
+def test_auto_falls_back_to_v2_when_the_seeds_route_answers_404(stub, settings):
+    settings.ATOMIC_ACCOUNTS_API = "auto"
+    payload = fixture("accounts_hulu.json")
+    stub.play(Reply(status=404, body={"message": "Not found."}), Reply(body=payload))
+    assert atomic_client().accounts_get(identifier="hub_alice") == payload
+    assert [seen.path for seen in stub.seen] == [
+        "/hub_alice/pay-link/accounts",
+        "/pay-link/accounts?identifier=hub_alice",
+    ]
+    assert "x-api-version" not in stub.seen[0].headers
+
+
+@pytest.mark.parametrize("status", [400, 401, 422, 500])
+def test_auto_does_not_fall_back_on_anything_but_a_404(stub, settings, status):
+    settings.ATOMIC_ACCOUNTS_API = "auto"
+    stub.play(Reply(status=status, body={"message": "no"}))
+    with pytest.raises(AtomicError) as info:
+        atomic_client().accounts_get(identifier="hub_alice")
+    assert info.value.status == status
+    assert {seen.path for seen in stub.seen} == {"/hub_alice/pay-link/accounts"}
+
+
 @pytest.mark.parametrize(
     ("status", "message"),
     [(401, "Invalid credentials"), (404, "Task not found"), (422, "identifier is required")],

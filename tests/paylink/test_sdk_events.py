@@ -155,12 +155,18 @@ def test_a_finish_with_bobs_task_id_is_a_404(alice_client, bob, atomic):
     assert not SdkEvent.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "payload",
+    [{}, {"taskId": "", "reason": ""}, {"taskId": "", "handoff": "authentication-success"}],
+    ids=["no-taskId", "flutter-android-empty-strings", "handoff"],
+)
 def test_a_finish_without_a_task_is_recorded_says_so_and_refreshes_the_accounts(
-    alice_client, alice, atomic
+    alice_client, alice, atomic, payload
 ):
-    # Atomic's SDKs make taskId optional: Done in the Hub itself finishes with no task.
+    # Atomic's SDKs make taskId optional: Done in the Hub itself finishes with no task. Its
+    # Flutter plugin on Android sends a missing one as "" (optString), which means the same.
     with mock.patch("paylink.services.sdk_events.accounts_sync_request") as sync:
-        response = _post(alice_client, {"kind": "finish", "payload": {}})
+        response = _post(alice_client, {"kind": "finish", "payload": payload})
 
     assert response.status_code == 200
     answer = response.json()
@@ -227,8 +233,14 @@ def test_the_page_script_has_a_sentence_for_every_close_reason():
         "Your request is still being processed; we will update this page.",
         "We couldn't find that company.",
         "This company can't be connected automatically yet.",
+        "The Payments Hub was dismissed before you finished.",
+        "You left before signing in to the company. Nothing was changed.",
+        "The company is taking longer than usual to answer.",
+        "The Payments Hub could not open in this browser.",
     ]:
         assert sentence in script
+    for key in ("dismissed:", '"handoff:exit-prompt":', '"handoff:high-latency":'):
+        assert key in script
 
 
 HOSTILE_TASK_IDS = [
@@ -240,7 +252,6 @@ HOSTILE_TASK_IDS = [
     "task%2F1",
     "tâche-1",
     "x" * 65,
-    "",
     "task-1\n",
     "task\x001",
     "task-\ud800",

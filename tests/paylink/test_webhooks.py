@@ -268,7 +268,7 @@ def test_an_event_missing_its_task_id_is_noted_not_crashed(alice_profile, atomic
     body = json.loads(event_body("task_status_updated_completed"))
     del body["data"]["taskId"]
     assert deliver(json.dumps(body).encode()).status_code == 200
-    assert "Missing data.taskId" in WebhookEvent.objects.get().note
+    assert WebhookEvent.objects.get().note.startswith("Missing the task id")
 
 
 @pytest.mark.parametrize(
@@ -303,7 +303,12 @@ def test_it_refuses_a_body_longer_than_its_declared_length(alice_profile, rf, se
     from paylink.views import atomic_webhook
 
     settings.PAYLINK_WEBHOOK_MAX_BYTES = 100
-    request = rf.post(URL, data=b"x" * 500, content_type="application/json")
+    request = rf.post(
+        URL,
+        data=b"x" * 500,
+        content_type="application/json",
+        headers={"X-HMAC-Signature-Sha-256": "0" * 64},
+    )
     request.META["CONTENT_LENGTH"] = "50"
     # The stream is longer than declared only when a server passes it through as is.
     request._stream = io.BytesIO(b"x" * 500)

@@ -185,3 +185,51 @@ def test_the_newer_account_shape_nests_actions_the_host_still_finds(sim, person)
     (parsed,) = accounts_parse({"accounts": [account]})
     assert [a.type for a in parsed.actions] == [kind for kind, _ in seed_actions]
     assert {a.automated for a in parsed.actions} <= {True, False}
+
+
+# --- Named bills: one account managing several, each with its own actions ----------------------
+
+
+def test_an_account_can_manage_several_named_bills_each_with_its_own_actions(sim, person):
+    alice = person("alice")
+    sim.access_token(alice)
+    sim.connect(alice, "orchard")
+    sim.configure(account_shape="newer")
+
+    (account,) = sim.accounts(alice)
+
+    tv, ledger = account["expenses"]
+    assert (tv["name"], tv["amount"], tv["status"]) == ("Orchard TV+", 9.99, "active")
+    assert (ledger["name"], ledger["amount"]) == ("The Morning Ledger", 4.99)
+    assert tv["dueDate"] == ledger["dueDate"] == account["account"]["billing"]["dueDate"]
+    assert [a["type"] for a in tv["actions"]] == ["change-plan", "pause-plan", "cancel-plan"]
+    assert [a["type"] for a in ledger["actions"]] == ["cancel-plan"]
+    assert tv["_id"] != ledger["_id"]
+    descriptions = [item["description"] for item in account["account"]["billing"]["items"]]
+    assert descriptions[:2] == ["Orchard TV+", "The Morning Ledger"]
+
+
+def test_an_action_on_one_named_bill_changes_that_bill_only(sim, person):
+    alice = person("alice")
+    sim.access_token(alice)
+    sim.connect(alice, "orchard")
+    sim.configure(account_shape="newer")
+    (account,) = sim.accounts(alice)
+    ledger = account["expenses"][1]
+
+    sim.run_action(alice, ledger["actions"][0]["actionId"])
+
+    tv, ledger = sim.accounts(alice)[0]["expenses"]
+    assert (ledger["status"], ledger["amount"], ledger["actions"]) == ("cancelled", 0.0, [])
+    assert (tv["status"], tv["amount"]) == ("active", 9.99)
+    assert len(tv["actions"]) == 3
+
+
+def test_a_single_bill_account_names_its_bill_after_the_company(sim, person):
+    alice = person("alice")
+    sim.access_token(alice)
+    sim.connect(alice, "northpeak-mobile")
+    sim.configure(account_shape="newer")
+    (bill,) = sim.accounts(alice)[0]["bills"]
+    assert bill["name"] == "Northpeak Mobile"
+    assert bill["title"] and bill["actions"]

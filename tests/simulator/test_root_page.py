@@ -73,3 +73,17 @@ def test_the_root_page_and_the_readme_list_the_same_conventions(sim):
     for behaviour in (*FROM_ATOMIC, *OURS):
         assert f"| {behaviour.what} | {behaviour.source} |" in readme
         assert behaviour.what in html.unescape(page)
+
+
+def test_the_root_page_has_a_control_for_every_variant(sim):
+    from simulator.variants import CHOICES
+
+    sim.configure(webhook_signature="base64")
+    page = html.unescape(sim.session.get(f"{sim.url}/", timeout=5).text)
+    config = sim.state()["config"]
+    for key, (values, _) in CHOICES.items():
+        assert f'<select name="{key}">' in page
+        for value in values:
+            selected = " selected" if value == config[key] else ""
+            assert f"<option{selected}>{value}</option>" in page
+    assert "<option selected>base64</option>" in page

@@ -109,3 +109,70 @@ def test_a_failed_login_reports_it_was_not_authenticated(sim, person, webhook_si
     assert sent["task-authentication-status-updated"]["authenticated"] is False
     assert sent["task-status-updated"]["failReason"] == "bad-credentials"
     assert "pay-link-accounts-updated" not in sent
+
+
+# --- task-status-patched: a rare correction of a final status ----------------------------------
+
+
+def test_a_final_task_can_be_patched_and_the_correction_is_sent(sim, person, webhook_sink):
+    sim.configure(webhook_url=webhook_sink.url)
+    alice = person("alice")
+    sim.access_token(alice)
+    task_id = sim.connect(alice, "streamly")
+
+    answer = sim.control(
+        "/_sim/tasks/patch",
+        {"taskId": task_id, "status": "failed", "reason": "payment-method-locked"},
+    )
+
+    assert answer == {"taskId": task_id, "status": "failed", "failReason": "payment-method-locked"}
+    assert sim.task_status(task_id)["status"] == "failed"
+    received = webhook_sink.wait_for(
+        lambda r: any(json.loads(x.body)["eventType"] == "task-status-patched" for x in r)
+    )
+    (patched,) = [json.loads(r.body) for r in received if b"task-status-patched" in r.body]
+    assert patched["data"]["status"] == "failed"
+    assert patched["data"]["previousStatus"] == "completed"
+    assert patched["data"]["failReason"] == "payment-method-locked"
+
+
+def test_a_workflow_finished_event_carries_the_task_and_its_reason(sim, person, webhook_sink):
+    sim.configure(webhook_url=webhook_sink.url, fail_reason_key="reason")
+    alice = person("alice")
+    sim.access_token(alice)
+    task_id = sim.connect(alice, "streamly", username="test-declined")
+    received = webhook_sink.wait_for(lambda r: any(b"task-workflow-finished" in x.body for x in r))
+    (finished,) = [json.loads(r.body) for r in received if b"task-workflow-finished" in r.body]
+    assert finished["data"]["taskId"] == task_id
+    assert (finished["data"]["status"], finished["data"]["reason"]) == (
+        "failed",
+        "payment-method-declined",
+    )
+
+
+@pytest.mark.parametrize(
+    ("payload", "status"),
+    [
+        ({"taskId": "nope", "status": "failed"}, 404),
+        ({"status": "failed"}, 422),
+        ({"taskId": "x", "status": "processing"}, 422),
+    ],
+)
+def test_a_patch_that_makes_no_sense_is_refused(sim, payload, status):
+    answer = sim.session.post(f"{sim.url}/_sim/tasks/patch", json=payload, timeout=5)
+    assert answer.status_code == status
+    assert answer.json()["message"]
+
+
+def test_a_task_still_running_cannot_be_patched(sim, person):
+    sim.configure(task_step_seconds=30)
+    alice = person("alice")
+    sim.access_token(alice)
+    task_id = sim.connect(alice, "streamly", wait=False)
+    answer = sim.session.post(
+        f"{sim.url}/_sim/tasks/patch", json={"taskId": task_id, "status": "failed"}, timeout=5
+    )
+    assert (answer.status_code, answer.json()["message"]) == (
+        422,
+        "Only a final task's status can be patched.",
+    )

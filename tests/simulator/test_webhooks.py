@@ -152,3 +152,28 @@ def test_the_fail_fault_makes_the_first_try_count_as_failed(sim, alice_id, webho
     )
     assert [a["error"] for a in delivery["attempts"]] == ["fault: fail", ""]
     assert [a["status_code"] for a in delivery["attempts"]] == [None, 200]
+
+
+def test_the_webhook_shape_qa_picks_goes_out_signed_as_picked(sim, alice_id, webhook_sink):
+    import base64
+
+    sim.configure(
+        webhook_task_id="task",
+        webhook_signature="base64",
+        webhook_metadata="absent",
+        accounts_webhook_data="accounts",
+    )
+    task_id = sim.connect(alice_id, "streamly")
+    received = mine(webhook_sink.wait_for(lambda r: len(mine(r, alice_id)) >= 5), alice_id)
+
+    for request in received:
+        body = json.loads(request.body)
+        digest = hmac.new(sim.api_secret.encode(), request.body, hashlib.sha256).digest()
+        assert request.headers["x-hmac-signature-sha-256"] == base64.b64encode(digest).decode()
+        assert body["task"] == task_id
+        assert "taskId" not in body["data"] and "metadata" not in body["data"]
+    (updated,) = [
+        json.loads(r.body) for r in received if event_type(r) == "pay-link-accounts-updated"
+    ]
+    (account,) = updated["data"]["accounts"]
+    assert account["company"]["name"] == "Streamly"

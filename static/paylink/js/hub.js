@@ -18,13 +18,28 @@
           return text;
         };
 
+  // Every close Atomic's SDKs publish: a reason (the browser SDK and its docs), "dismissed" (the
+  // native sheet swiped away, in its iOS SDK), or a handoff in place of one of Transact's own
+  // screens (its docs' handoff pages). Flutter on Android sends a missing reason as "".
   const CLOSE_MESSAGES = {
     unknown: gettext("You closed the Payments Hub."),
+    dismissed: gettext("The Payments Hub was dismissed before you finished. You can open it again at any time."),
     "task-pending": gettext("Your request is still being processed; we will update this page."),
     "zero-search-results": gettext("We couldn't find that company."),
     "manual-fallback": gettext("This company can't be connected automatically yet."),
+    "handoff:exit-prompt": gettext("You left before signing in to the company. Nothing was changed."),
+    "handoff:high-latency": gettext("The company is taking longer than usual to answer. We will update this page when your request finishes."),
   };
   const CLOSE_GENERIC = gettext("The Payments Hub closed before finishing. You can open it again at any time.");
+  const REFUSED = gettext("The Payments Hub could not open in this browser. Try again in another browser, or on your phone.");
+
+  function closeKey(payload) {
+    payload = payload || {};
+    if (payload.handoff) {
+      return "handoff:" + payload.handoff;
+    }
+    return payload.reason || "unknown";
+  }
 
   function csrfToken() {
     const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
@@ -240,8 +255,8 @@
       },
       onClose: function (payload) {
         setBusy(trigger, false);
-        const reason = payload && payload.reason;
-        showMessage(CLOSE_MESSAGES[reason] || CLOSE_GENERIC, reason === "unknown" ? "info" : "warning");
+        const key = closeKey(payload);
+        showMessage(CLOSE_MESSAGES[key] || CLOSE_GENERIC, key === "unknown" ? "info" : "warning");
         report("close", payload);
         if (trigger) {
           trigger.focus();
@@ -251,7 +266,15 @@
     if (settings.environmentOverride) {
       call.environmentOverride = settings.environmentOverride;
     }
-    window.Atomic.transact(call);
+    try {
+      window.Atomic.transact(call);
+    } catch (error) {
+      // Transact refused to start here (an SDK that will not run PayLink in this browser):
+      // say so, and leave the button ready for another try.
+      setBusy(trigger, false);
+      showMessage(REFUSED, "error", retry);
+      report("close", { reason: "sdk-refused", message: String((error && error.message) || "").slice(0, 200) });
+    }
   }
 
   document.addEventListener("click", function (event) {

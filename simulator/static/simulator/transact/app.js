@@ -299,8 +299,19 @@
     return h("button", { type: "button", class: kind || "secondary", onclick }, label);
   }
 
+  // QA picks what the close button reports (the simulator's close_reason): every reason and
+  // handoff Atomic publishes can be sent, so the host's sentence for each can be seen.
+  const CLOSE_REASON = document.body.dataset.closeReason || "auto";
+
   function closeTransact() {
-    const reason = state.task && !isFinal(state.task) ? "task-pending" : "unknown";
+    if (CLOSE_REASON.startsWith("handoff:")) {
+      post("atomic-transact-close", { handoff: CLOSE_REASON.slice("handoff:".length) });
+      return;
+    }
+    let reason = CLOSE_REASON;
+    if (reason === "auto") {
+      reason = state.task && !isFinal(state.task) ? "task-pending" : "unknown";
+    }
     post("atomic-transact-close", { reason });
   }
 
