@@ -10,11 +10,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
-from django.utils.html import format_html
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.timesince import timesince
+from django.utils.timezone import localtime
 
 from paylink import client
 from paylink.models import (
@@ -23,9 +28,11 @@ from paylink.models import (
     ReminderDelivery,
     SdkEvent,
     Task,
+    TaskStatus,
     WebhookEvent,
     WebhookState,
 )
+from paylink.selectors.person_timeline import timeline_for_profile
 from paylink.services.account_deletion import account_delete
 from paylink.services.accounts import accounts_sync, monitoring_end
 from paylink.services.webhooks import webhook_event_process
@@ -79,17 +86,74 @@ def _sync_profiles(modeladmin: admin.ModelAdmin, request: HttpRequest, profiles:
 
 @admin.register(Profile)
 class ProfileAdmin(admin.ModelAdmin):
-    list_display = ["user", "identifier", "task_count", "created_at", "monitoring_ended_at"]
-    list_filter = [("monitoring_ended_at", admin.EmptyFieldListFilter)]
+    list_display = [
+        "user",
+        "email",
+        "identifier",
+        "task_count",
+        "language",
+        "created_at",
+        "monitoring_ended_at",
+    ]
+    list_filter = [("monitoring_ended_at", admin.EmptyFieldListFilter), "language"]
     search_fields = ["user__username", "user__email", "identifier"]
     list_select_related = ["user"]
-    readonly_fields = ["identifier", "created_at", "monitoring_ended_at"]
+    fields = [
+        "user",
+        "identifier",
+        "language",
+        "time_zone",
+        "created_at",
+        "transact_opened_at",
+        "tasks_listed_at",
+        "monitoring_ended_at",
+        "timeline",
+    ]
+    readonly_fields = [
+        "identifier",
+        "created_at",
+        "transact_opened_at",
+        "tasks_listed_at",
+        "monitoring_ended_at",
+        "timeline",
+    ]
     raw_id_fields = ["user"]
     date_hierarchy = "created_at"
     actions = ["resync_accounts", "end_monitoring", "delete_accounts"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Profile]:
         return super().get_queryset(request).annotate(task_count=Count("tasks"))
+
+    @admin.display(description="Email", ordering="user__email")
+    def email(self, profile: Profile) -> str:
+        return profile.user.email
+
+    @admin.display(description="Timeline (tasks, SDK events, webhooks, syncs; newest first)")
+    def timeline(self, profile: Profile) -> SafeString:
+        if profile.pk is None:
+            return SafeString("")
+        entries = timeline_for_profile(profile=profile)
+        if not entries:
+            return SafeString("<p>Nothing yet.</p>")
+        rows = format_html_join(
+            "",
+            '<tr><td>{}</td><td>{}</td><td><a href="{}">{}</a></td></tr>',
+            (
+                (
+                    date_format(localtime(entry.at), "DATETIME_FORMAT"),
+                    entry.kind,
+                    entry.url,
+                    entry.summary,
+                )
+                for entry in entries
+            ),
+        )
+        return format_html(
+            '<table class="paylink-timeline"><thead><tr><th scope="col">When</th>'
+            '<th scope="col">What</th><th scope="col">Detail</th></tr></thead>'
+            "<tbody>{}</tbody></table>",
+            rows,
+        )
 
     @admin.display(description="Tasks", ordering="task_count")
     def task_count(self, profile: Profile) -> int:
@@ -126,25 +190,75 @@ class ProfileAdmin(admin.ModelAdmin):
         _report(self, request, "Delete accounts", done, failed)
 
 
+class TaskAdminForm(forms.ModelForm):
+    """A task's status is picked from the known ones, not typed; a value Atomic sent that the
+    host does not know stays listed, so saving the task never rewrites it."""
+
+    status = forms.ChoiceField(choices=TaskStatus.choices)
+
+    class Meta:
+        model = Task
+        exclude: list[str] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        current = self.instance.status if self.instance.pk else ""
+        if current and current not in TaskStatus.values:
+            self.fields["status"].choices = [*TaskStatus.choices, (current, current)]
+
+
 @admin.register(Task)
 class TaskAdmin(admin.ModelAdmin):
+    form = TaskAdminForm
+    # What support scans first: who, which company, what was asked, where it stands, why, when.
     list_display = [
-        "atomic_id",
-        "profile",
+        "created_at",
+        "person",
+        "company",
+        "kind",
         "status",
         "fail_reason",
-        "company_name",
-        "operation",
-        "authenticated",
-        "created_at",
-        "finished_at",
+        "age",
+        "atomic_id",
     ]
-    list_filter = ["status", "operation", "product", "authenticated"]
-    search_fields = ["atomic_id", "profile__identifier", "profile__user__username", "company_name"]
+    list_display_links = ["created_at", "atomic_id"]
+    list_filter = [
+        "status",
+        "operation",
+        "action_type",
+        "fail_reason",
+        "authenticated",
+        "awaiting_confirmation",
+        "created_at",
+    ]
+    search_fields = [
+        "atomic_id",
+        "profile__identifier",
+        "profile__user__username",
+        "profile__user__email",
+        "company_name",
+    ]
     list_select_related = ["profile__user"]
     date_hierarchy = "created_at"
     raw_id_fields = ["profile"]
     readonly_fields = ["created_at", "updated_at", "finished_at", "status_checked_at"]
+
+    @admin.display(description="Person", ordering="profile__user__username")
+    def person(self, task: Task) -> SafeString:
+        url = reverse("admin:paylink_profile_change", args=[task.profile_id])
+        return format_html('<a href="{}">{}</a>', url, task.profile.user.get_username())
+
+    @admin.display(description="Company", ordering="company_name")
+    def company(self, task: Task) -> str:
+        return task.company_name or task.company_id
+
+    @admin.display(description="Kind", ordering="operation")
+    def kind(self, task: Task) -> str:
+        return " ".join(part for part in (task.operation, task.action_type) if part)
+
+    @admin.display(description="Age", ordering="-created_at")
+    def age(self, task: Task) -> str:
+        return timesince(task.created_at, depth=1)
 
 
 @admin.register(AccountSnapshot)

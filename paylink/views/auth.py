@@ -9,13 +9,13 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
 from paylink.forms import SignupForm, ThrottledAuthenticationForm
 from paylink.rate_limits import rate_limited
-from paylink.services.profiles import profile_for_user
+from paylink.services.profiles import profile_settings_update
 
 
 def throttled_answer(response: HttpResponse, form: object) -> HttpResponse:
@@ -49,10 +49,18 @@ def signup(request: HttpRequest) -> HttpResponse:
         raise Http404("Sign-up is not open.")
     if request.user.is_authenticated:
         return redirect(settings.LOGIN_REDIRECT_URL)
-    form = SignupForm(request.POST or None)
+    form = SignupForm(request.POST or None, initial={"language": get_language()})
     if request.method == "POST" and form.is_valid():
         user = form.save()
-        profile_for_user(user=user)
+        # Saved before sign-in, which then serves this session in it (paylink/language.py), and
+        # read by the emails and the calendar feed.
+        profile_settings_update(
+            user=user,
+            first_name=user.first_name,
+            last_name=user.last_name,
+            language=form.cleaned_data["language"] or get_language(),
+            time_zone=form.cleaned_data["time_zone"],
+        )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, gettext("Welcome! Your account is ready."))
         return redirect(settings.LOGIN_REDIRECT_URL)
