@@ -174,7 +174,7 @@
     }
     if (answer.status === 429 && answer.retryAfter) {
       // Over the limit: no button beside the sentence until trying again can work; then the
-      // trigger comes back and the sentence gives way to a "Try again" button.
+      // trigger comes back and the sentence gives way to a button to try again.
       showMessage(answer.data.error || gettext("Too many attempts. Please wait a moment."), "warning");
       window.setTimeout(function () {
         setBusy(trigger, false);
