@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 from unittest import mock
+from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth.models import User
