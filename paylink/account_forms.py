@@ -24,6 +24,10 @@ EMAIL_HELP = _(
     "Optional. We use it only to help you back in if you forget your password, and for the "
     "reminders you ask for."
 )
+EMAIL_USE = _(
+    "We use it only to help you back in if you forget your password, and for the reminders you "
+    "ask for."
+)
 
 
 @functools.cache
@@ -89,7 +93,7 @@ class EmailChangeForm(forms.Form):
     email = forms.EmailField(
         label=_("New email address"),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-        help_text=EMAIL_HELP,
+        help_text=EMAIL_USE,
     )
     password = forms.CharField(
         label=_("Your current password"),

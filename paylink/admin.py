@@ -22,6 +22,7 @@ from django.utils.timesince import timesince
 from django.utils.timezone import localtime
 
 from paylink import client
+from paylink.account_forms import time_zone_field
 from paylink.models import (
     AccountSnapshot,
     Profile,
@@ -84,8 +85,19 @@ def _sync_profiles(modeladmin: admin.ModelAdmin, request: HttpRequest, profiles:
     _report(modeladmin, request, "Re-sync accounts", done, failed)
 
 
+class ProfileAdminForm(forms.ModelForm):
+    """The time zone picked from zoneinfo's, as on the person's own account page."""
+
+    time_zone = time_zone_field()
+
+    class Meta:
+        model = Profile
+        exclude: list[str] = []
+
+
 @admin.register(Profile)
 class ProfileAdmin(admin.ModelAdmin):
+    form = ProfileAdminForm
     list_display = [
         "user",
         "email",
@@ -212,16 +224,14 @@ class TaskAdmin(admin.ModelAdmin):
     form = TaskAdminForm
     # What support scans first: who, which company, what was asked, where it stands, why, when.
     list_display = [
-        "created_at",
+        "atomic_id",
         "person",
         "company",
         "kind",
         "status",
         "fail_reason",
         "age",
-        "atomic_id",
     ]
-    list_display_links = ["created_at", "atomic_id"]
     list_filter = [
         "status",
         "operation",
