@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.urls import reverse
+from django_tasks_db.models import DBTaskResult
 
-from paylink.models import Profile, SdkEvent, Task, WebhookEvent
+from paylink.models import AccountSnapshot, Profile, SdkEvent, Task, WebhookEvent
 
 # Of each kind, the newest this many: a page support can read, whatever the history.
 PER_KIND = 50
@@ -73,7 +74,7 @@ def _syncs(profile: Profile) -> list[TimelineEntry]:
     entries = []
     snapshot = getattr(profile, "snapshot", None)
     if snapshot is not None:
-        url = reverse("admin:paylink_accountsnapshot_change", args=[snapshot.pk])
+        url = _admin_url(AccountSnapshot, snapshot.pk)
         if snapshot.fetched_at:
             entries.append(
                 TimelineEntry(
@@ -91,11 +92,7 @@ def _syncs(profile: Profile) -> list[TimelineEntry]:
 
 
 def _sync_jobs(profile: Profile) -> list[TimelineEntry]:
-    """The queued sync jobs, where the task backend keeps them in the database."""
-    try:
-        from django_tasks_db.models import DBTaskResult
-    except ImportError:  # pragma: no cover - the rq backend keeps them in Redis
-        return []
+    """The sync jobs the database task backend holds (with rq, Redis keeps them: none here)."""
     rows = (
         DBTaskResult.objects.filter(task_path=SYNC_TASK_PATH, args_kwargs__args__0=profile.pk)
         .order_by("-enqueued_at")
@@ -111,7 +108,7 @@ def _sync_jobs(profile: Profile) -> list[TimelineEntry]:
                 job.finished_at or job.enqueued_at,
                 "sync",
                 summary,
-                reverse("admin:django_tasks_db_dbtaskresult_change", args=[job.pk]),
+                _admin_url(DBTaskResult, job.pk),
             )
         )
     return entries

@@ -307,3 +307,35 @@ def test_a_persons_page_shows_their_tasks_events_webhooks_and_syncs_on_one_timel
     assert reverse("admin:paylink_webhookevent_change", args=[records["forged"].pk]) not in (
         timeline
     )
+
+
+def test_the_timeline_lists_a_persons_queued_sync_jobs_and_no_one_elses(
+    staff, alice_profile, bob_profile
+):
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    def job(profile_id: int, status: str) -> DBTaskResult:
+        return DBTaskResult.objects.create(
+            task_path="paylink.tasks.sync_accounts",
+            args_kwargs={"args": [profile_id], "kwargs": {}},
+            queue_name="atomic",
+            backend_name="default",
+            run_after=timezone.now(),
+            status=status,
+        )
+
+    mine = job(alice_profile.pk, "FAILED")
+    theirs = job(bob_profile.pk, "SUCCESSFUL")
+    html = staff.get(f"/admin/paylink/profile/{alice_profile.pk}/change/").content.decode()
+    timeline = html[html.index('class="paylink-timeline"') :]
+    assert "sync job failed" in timeline
+    assert str(mine.pk) in timeline
+    assert str(theirs.pk) not in timeline
+
+
+def test_a_persons_time_zone_is_picked_from_zoneinfos(staff, alice_profile):
+    url = f"/admin/paylink/profile/{alice_profile.pk}/change/"
+    html = staff.get(url).content.decode()
+    assert '<select name="time_zone"' in html
+    assert '<option value="America/Bogota">' in html
