@@ -22,13 +22,14 @@ from paylink.account_forms import (
     ProfileSettingsForm,
     ThrottledPasswordChangeForm,
 )
+from paylink.models import Profile
 from paylink.services.email_change import (
     EmailChangeInvalid,
     email_change_confirm,
     email_change_read,
     email_change_request,
 )
-from paylink.services.profiles import profile_for_user, profile_settings_update
+from paylink.services.profiles import profile_settings_update
 from paylink.views.auth import throttled_answer
 
 logger = logging.getLogger(__name__)
@@ -43,13 +44,14 @@ def _page(
 ) -> HttpResponse:
     user = request.user
     if profile_form is None:
-        profile = profile_for_user(user=user)
+        # Read, not created: showing the page (or refusing a form) stores nothing.
+        profile = Profile.objects.filter(user=user).only("language", "time_zone").first()
         profile_form = ProfileSettingsForm(
             initial={
                 "first_name": user.first_name,
                 "last_name": user.last_name,
-                "language": profile.language,
-                "time_zone": profile.time_zone,
+                "language": profile.language if profile else "",
+                "time_zone": profile.time_zone if profile else "",
             },
             prefix="profile",
         )

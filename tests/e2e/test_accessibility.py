@@ -32,6 +32,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from paylink.models import AccountSnapshot, ReminderKind, Task
 from paylink.rate_limits import THROTTLE_CACHE
+from paylink.services.email_change import email_change_token_make
 from paylink.services.profiles import profile_for_user
 from paylink.services.reminder_preferences import reminder_preferences_for_profile
 from paylink.services.tasks import task_record
@@ -272,6 +273,9 @@ def test_every_host_page_has_no_serious_or_critical_axe_violation(
     audit.visit(host + "/account/", "your data")
     audit.visit(host + "/no-such-page/", "not found (404)")
     audit.visit(host + "/accounts/password_change/", "password change")
+    audit.visit(host + "/settings/account/", "account settings")
+    token = email_change_token_make(user=alice, new_email="alice@new.example")
+    audit.visit(host + f"/settings/account/email/{token}/", "email confirmation")
 
     AccountSnapshot.objects.update_or_create(
         profile=profile_for_user(user=alice), defaults={"payload": _accounts(), "version": 1}
@@ -285,7 +289,7 @@ def test_every_host_page_has_no_serious_or_critical_axe_violation(
 
     print(f"\n[{language}] " + audit.report())
     # Every page was looked at, at each of the language's widths.
-    assert len(audit.counts) == 21 * len(WIDTHS_CHECKED[language]), list(audit.counts)
+    assert len(audit.counts) == 23 * len(WIDTHS_CHECKED[language]), list(audit.counts)
     blocking = audit.blocking()
     assert not blocking, (
         f"{len(blocking)} serious or critical axe violation(s) [{language}]:\n"
