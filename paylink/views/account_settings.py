@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import smtplib
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
@@ -89,7 +90,11 @@ def account_settings(request: HttpRequest) -> HttpResponse:
     )
     language_apply(request, data["language"])
     messages.success(request, _("Your settings are saved."))
-    return redirect("paylink:account-settings")
+    response = redirect("paylink:account-settings")
+    if not data["language"]:
+        # Back to following the browser: the switcher's cookie would otherwise still decide.
+        response.delete_cookie(settings.LANGUAGE_COOKIE_NAME, path=settings.LANGUAGE_COOKIE_PATH)
+    return response
 
 
 @require_POST

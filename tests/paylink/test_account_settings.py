@@ -49,6 +49,23 @@ def test_name_language_and_time_zone_are_saved(alice_client, alice):
     assert page["Content-Language"] == "es"
 
 
+def test_following_the_browser_again_forgets_the_chosen_language(alice_client, alice_profile):
+    alice_profile.language = "es"
+    alice_profile.save(update_fields=["language"])
+    alice_client.cookies["django_language"] = "es"
+    response = alice_client.post(
+        "/settings/account/", {"profile-language": "", "profile-time_zone": ""}
+    )
+    assert response.status_code == 302
+    assert response.cookies["django_language"].value == ""  # deleted
+    alice_profile.refresh_from_db()
+    assert alice_profile.language == ""
+    page = alice_client.get("/settings/account/", HTTP_ACCEPT_LANGUAGE="es")
+    assert page["Content-Language"] == "es"
+    page = alice_client.get("/settings/account/", HTTP_ACCEPT_LANGUAGE="en")
+    assert page["Content-Language"] == "en"
+
+
 def test_a_time_zone_zoneinfo_does_not_know_is_refused_with_a_summary(alice_client, alice):
     response = alice_client.post(
         "/settings/account/",
