@@ -14,12 +14,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.formats import date_format
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
-from django.utils.timezone import localtime
+from django.utils.translation import gettext_lazy as _
 
 from paylink import client
 from paylink.account_forms import time_zone_field
@@ -95,6 +95,15 @@ class ProfileAdminForm(forms.ModelForm):
         exclude: list[str] = []
 
 
+# What each kind of timeline entry is called on the person's page.
+TIMELINE_KINDS = {
+    "task": _("Task"),
+    "sdk-event": _("SDK event"),
+    "webhook": _("Webhook"),
+    "sync": _("Accounts sync"),
+}
+
+
 @admin.register(Profile)
 class ProfileAdmin(admin.ModelAdmin):
     form = ProfileAdminForm
@@ -136,36 +145,19 @@ class ProfileAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Profile]:
         return super().get_queryset(request).annotate(task_count=Count("tasks"))
 
-    @admin.display(description="Email", ordering="user__email")
+    @admin.display(description=_("Email"), ordering="user__email")
     def email(self, profile: Profile) -> str:
         return profile.user.email
 
-    @admin.display(description="Timeline (tasks, SDK events, webhooks, syncs; newest first)")
+    @admin.display(description=_("Timeline: tasks, SDK events, webhooks and syncs, newest first"))
     def timeline(self, profile: Profile) -> SafeString:
         if profile.pk is None:
             return SafeString("")
-        entries = timeline_for_profile(profile=profile)
-        if not entries:
-            return SafeString("<p>Nothing yet.</p>")
-        rows = format_html_join(
-            "",
-            '<tr><td>{}</td><td>{}</td><td><a href="{}">{}</a></td></tr>',
-            (
-                (
-                    date_format(localtime(entry.at), "DATETIME_FORMAT"),
-                    entry.kind,
-                    entry.url,
-                    entry.summary,
-                )
-                for entry in entries
-            ),
-        )
-        return format_html(
-            '<table class="paylink-timeline"><thead><tr><th scope="col">When</th>'
-            '<th scope="col">What</th><th scope="col">Detail</th></tr></thead>'
-            "<tbody>{}</tbody></table>",
-            rows,
-        )
+        rows = [
+            (entry, TIMELINE_KINDS.get(entry.kind, entry.kind))
+            for entry in timeline_for_profile(profile=profile)
+        ]
+        return mark_safe(render_to_string("admin/paylink/_timeline.html", {"rows": rows}))  # noqa: S308 (an autoescaped template)
 
     @admin.display(description="Tasks", ordering="task_count")
     def task_count(self, profile: Profile) -> int:
@@ -253,20 +245,20 @@ class TaskAdmin(admin.ModelAdmin):
     raw_id_fields = ["profile"]
     readonly_fields = ["created_at", "updated_at", "finished_at", "status_checked_at"]
 
-    @admin.display(description="Person", ordering="profile__user__username")
+    @admin.display(description=_("Person"), ordering="profile__user__username")
     def person(self, task: Task) -> SafeString:
         url = reverse("admin:paylink_profile_change", args=[task.profile_id])
         return format_html('<a href="{}">{}</a>', url, task.profile.user.get_username())
 
-    @admin.display(description="Company", ordering="company_name")
+    @admin.display(description=_("Company"), ordering="company_name")
     def company(self, task: Task) -> str:
         return task.company_name or task.company_id
 
-    @admin.display(description="Kind", ordering="operation")
+    @admin.display(description=_("Kind"), ordering="operation")
     def kind(self, task: Task) -> str:
         return " ".join(part for part in (task.operation, task.action_type) if part)
 
-    @admin.display(description="Age", ordering="-created_at")
+    @admin.display(description=_("Age"), ordering="-created_at")
     def age(self, task: Task) -> str:
         return timesince(task.created_at, depth=1)
 
