@@ -4,6 +4,8 @@ do not read (or at someone else's)."""
 
 from __future__ import annotations
 
+import logging
+import smtplib
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -14,6 +16,8 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
+
+logger = logging.getLogger(__name__)
 
 _SALT = "paylink.email-change"
 # Long enough to find the mail the next day; short enough that an old link is worthless.
@@ -73,11 +77,34 @@ def email_change_request(*, user: User, new_email: str) -> None:
 
 
 def email_change_confirm(*, change: EmailChange) -> User:
-    """Makes the confirmed address the account's, unless it changed since the link was sent."""
+    """Makes the confirmed address the account's, unless it changed since the link was sent,
+    and tells the old address, so a change its owner did not make does not go unnoticed."""
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=change.user_id)
         if user.email != change.old_email:
             raise EmailChangeInvalid
         user.email = change.new_email
         user.save(update_fields=["email"])
+    if change.old_email:
+        _old_address_tell(user=user, old_email=change.old_email)
     return user
+
+
+def _old_address_tell(*, user: User, old_email: str) -> None:
+    context = {
+        "name": user.first_name or user.get_username(),
+        "new_email": user.email,
+        "reset_url": settings.PAYLINK_SITE_URL + reverse("password_reset"),
+    }
+    message = EmailMultiAlternatives(
+        subject=_("Your email address was changed"),
+        body=render_to_string("paylink/email/email_changed.txt", context),
+        to=[old_email],
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+    try:
+        message.send()
+    except (OSError, smtplib.SMTPException):
+        # The change is made and confirmed by the new address; a notice that cannot go out
+        # now must not undo it or fail the page.
+        logger.exception("The notice of an email change could not be sent to the old address")

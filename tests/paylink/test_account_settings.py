@@ -100,6 +100,11 @@ def test_a_new_email_is_used_only_once_its_link_is_confirmed(alice_client, alice
     assert alice_client.post(link).status_code == 302
     alice.refresh_from_db()
     assert alice.email == "alice@new.example"
+    # The old address is told, in case the change was not its owner's.
+    notice = mail.outbox[-1]
+    assert notice.to == ["alice@example.com"]
+    assert "alice@new.example" in notice.body
+    assert "/accounts/password_reset/" in notice.body
     # Used once: the same link now says it no longer works.
     assert alice_client.post(link).status_code == 400
 
