@@ -135,6 +135,9 @@ class ThrottledPasswordChangeForm(PasswordChangeForm):
             "At least 8 characters. Not only numbers, and not a common password."
         )
         self.fields["new_password2"].label = _("New password again")
+        self.fields["new_password2"].help_text = _(
+            "The same password, to be sure it is typed right."
+        )
 
     def clean_old_password(self) -> str:
         old_password = self.cleaned_data["old_password"]
