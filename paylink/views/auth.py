@@ -9,6 +9,8 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import get_language, gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -30,6 +32,14 @@ def throttled_answer(response: HttpResponse, form: object) -> HttpResponse:
 class LoginView(auth_views.LoginView):
     form_class = ThrottledAuthenticationForm
     redirect_authenticated_user = True
+
+    def get(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        # A deep admin link sent here by LoginRequiredMiddleware goes to the admin's own
+        # sign-in, which asks for the staff code too; this one could never open the admin.
+        target = self.get_redirect_url()
+        if target.startswith(reverse("admin:index")) and not request.user.is_authenticated:
+            return redirect(f"{reverse('admin:login')}?{urlencode({'next': target})}")
+        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs: object) -> dict[str, object]:
         context = super().get_context_data(**kwargs)

@@ -194,3 +194,14 @@ def test_the_authenticator_page_is_shut_to_a_session_without_a_code(client, sam)
     assert client.get("/admin/authenticator/").status_code == 302
     assert client.post("/admin/authenticator/", {"start": "1"}).status_code == 302
     assert not TOTPDevice.objects.filter(user=sam).exists()
+
+
+def test_a_deep_admin_link_asks_for_the_admins_own_sign_in_with_its_code(client):
+    response = client.get("/admin/paylink/task/", follow=True)
+    assert response.redirect_chain[-1][0] == "/admin/login/?next=%2Fadmin%2Fpaylink%2Ftask%2F"
+    assert 'name="otp_token"' in response.content.decode()
+
+
+def test_the_sites_sign_in_keeps_its_own_next_pages(client):
+    response = client.get("/accounts/login/?next=/settings/account/")
+    assert response.status_code == 200
