@@ -167,6 +167,8 @@ PAYLINK_RATE_LIMITS = {
     "hub_token": env.str("PAYLINK_RATE_LIMIT_HUB_TOKEN", default="20/600"),
     "hub_events": env.str("PAYLINK_RATE_LIMIT_HUB_EVENTS", default="120/60"),
     "dashboard_refresh": env.str("PAYLINK_RATE_LIMIT_DASHBOARD_REFRESH", default="6/60"),
+    # Each one mails a confirmation link to the address given.
+    "email_change": env.str("PAYLINK_RATE_LIMIT_EMAIL_CHANGE", default="5/3600"),
 }
 # Staff sign in to the admin with a password and a TOTP code (manage.py paylink_admin_totp),
 # in development too, so what staff meet under `make run` is what production asks.

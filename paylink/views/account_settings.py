@@ -24,6 +24,7 @@ from paylink.account_forms import (
     ThrottledPasswordChangeForm,
 )
 from paylink.models import Profile
+from paylink.rate_limits import rate_limited
 from paylink.services.email_change import (
     EmailChangeInvalid,
     email_change_confirm,
@@ -100,6 +101,7 @@ def account_settings(request: HttpRequest) -> HttpResponse:
 @require_POST
 @sensitive_post_parameters("email-password")
 @never_cache
+@rate_limited("email_change")
 def email_change(request: HttpRequest) -> HttpResponse:
     form = EmailChangeForm(request.POST, user=request.user, request=request, prefix="email")
     if not form.is_valid():

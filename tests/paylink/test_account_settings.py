@@ -109,6 +109,23 @@ def test_a_new_email_is_used_only_once_its_link_is_confirmed(alice_client, alice
     assert alice_client.post(link).status_code == 400
 
 
+def test_email_changes_are_rate_limited_per_person(alice_client, settings):
+    settings.PAYLINK_RATE_LIMITS = {**settings.PAYLINK_RATE_LIMITS, "email_change": "2/3600"}
+    for number in range(2):
+        response = alice_client.post(
+            "/settings/account/email/",
+            {"email-email": f"alice{number}@new.example", "email-password": password_of("alice")},
+        )
+        assert response.status_code == 302
+    response = alice_client.post(
+        "/settings/account/email/",
+        {"email-email": "alice9@new.example", "email-password": password_of("alice")},
+    )
+    assert response.status_code == 429
+    assert "Too many email address changes" in response.content.decode()
+    assert len(mail.outbox) == 2
+
+
 def test_the_email_change_asks_for_the_right_password(alice_client, alice):
     response = alice_client.post(
         "/settings/account/email/",
