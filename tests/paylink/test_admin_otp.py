@@ -205,3 +205,10 @@ def test_a_deep_admin_link_asks_for_the_admins_own_sign_in_with_its_code(client)
 def test_the_sites_sign_in_keeps_its_own_next_pages(client):
     response = client.get("/accounts/login/?next=/settings/account/")
     assert response.status_code == 200
+
+
+def test_staff_without_an_authenticator_are_told_how_to_get_one(client, sam):
+    html = _admin_login(client, password="sam-pass-1234", code="123456").content.decode()
+    assert "no authenticator set up" in html
+    assert "paylink_admin_totp" in html
+    assert client.get("/admin/").status_code == 302
