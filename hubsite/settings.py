@@ -8,6 +8,7 @@ django-environ reader, so a bad value stops start-up instead of surfacing at 3 a
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -174,9 +175,12 @@ PAYLINK_RATE_LIMITS = {
     "hub_token": env.str("PAYLINK_RATE_LIMIT_HUB_TOKEN", default="20/600"),
     "hub_events": env.str("PAYLINK_RATE_LIMIT_HUB_EVENTS", default="120/60"),
     "dashboard_refresh": env.str("PAYLINK_RATE_LIMIT_DASHBOARD_REFRESH", default="6/60"),
+    # Each one mails a confirmation link to the address given.
+    "email_change": env.str("PAYLINK_RATE_LIMIT_EMAIL_CHANGE", default="5/3600"),
 }
-# Staff sign in to the admin with a password and a TOTP code (manage.py paylink_admin_totp).
-PAYLINK_ADMIN_REQUIRE_OTP = env.bool("PAYLINK_ADMIN_REQUIRE_OTP", default=not DEBUG)
+# Staff sign in to the admin with a password and a TOTP code (manage.py paylink_admin_totp),
+# in development too, so what staff meet under `make run` is what production asks.
+PAYLINK_ADMIN_REQUIRE_OTP = env.bool("PAYLINK_ADMIN_REQUIRE_OTP", default=True)
 # TOTP keys are secrets: the admin never shows them; the command prints one once, at enrolment.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
@@ -404,6 +408,9 @@ MAILERS = {
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="hub@localhost")
 # The host's public address, for links in emails and calendar feeds (no request to build them from).
 PAYLINK_SITE_URL = env.str("PAYLINK_SITE_URL", default=f"http://127.0.0.1:{PORT}").rstrip("/")
+# What an authenticator app lists the admin's code under: the site, not only the staff member's
+# name (paylink/admin_totp.py).
+OTP_TOTP_ISSUER = f"Payments Hub {urlsplit(PAYLINK_SITE_URL).hostname or ''}".strip()
 
 # --- Security headers ---------------------------------------------------------------------
 SECURE_CSP = {

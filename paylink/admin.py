@@ -10,22 +10,30 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.timesince import timesince
+from django.utils.translation import gettext_lazy as _
 
 from paylink import client
+from paylink.account_forms import time_zone_field
 from paylink.models import (
     AccountSnapshot,
     Profile,
     ReminderDelivery,
     SdkEvent,
     Task,
+    TaskStatus,
     WebhookEvent,
     WebhookState,
 )
+from paylink.selectors.person_timeline import timeline_for_profile
 from paylink.services.account_deletion import account_delete
 from paylink.services.accounts import accounts_sync, monitoring_end
 from paylink.services.webhooks import webhook_event_process
@@ -77,19 +85,79 @@ def _sync_profiles(modeladmin: admin.ModelAdmin, request: HttpRequest, profiles:
     _report(modeladmin, request, "Re-sync accounts", done, failed)
 
 
+class ProfileAdminForm(forms.ModelForm):
+    """The time zone picked from zoneinfo's, as on the person's own account page."""
+
+    time_zone = time_zone_field()
+
+    class Meta:
+        model = Profile
+        exclude: list[str] = []
+
+
+# What each kind of timeline entry is called on the person's page.
+TIMELINE_KINDS = {
+    "task": _("Task"),
+    "sdk-event": _("SDK event"),
+    "webhook": _("Webhook"),
+    "sync": _("Accounts sync"),
+}
+
+
 @admin.register(Profile)
 class ProfileAdmin(admin.ModelAdmin):
-    list_display = ["user", "identifier", "task_count", "created_at", "monitoring_ended_at"]
-    list_filter = [("monitoring_ended_at", admin.EmptyFieldListFilter)]
+    form = ProfileAdminForm
+    list_display = [
+        "user",
+        "email",
+        "identifier",
+        "task_count",
+        "language",
+        "created_at",
+        "monitoring_ended_at",
+    ]
+    list_filter = [("monitoring_ended_at", admin.EmptyFieldListFilter), "language"]
     search_fields = ["user__username", "user__email", "identifier"]
     list_select_related = ["user"]
-    readonly_fields = ["identifier", "created_at", "monitoring_ended_at"]
+    fields = [
+        "user",
+        "identifier",
+        "language",
+        "time_zone",
+        "created_at",
+        "transact_opened_at",
+        "tasks_listed_at",
+        "monitoring_ended_at",
+        "timeline",
+    ]
+    readonly_fields = [
+        "identifier",
+        "created_at",
+        "transact_opened_at",
+        "tasks_listed_at",
+        "monitoring_ended_at",
+        "timeline",
+    ]
     raw_id_fields = ["user"]
     date_hierarchy = "created_at"
     actions = ["resync_accounts", "end_monitoring", "delete_accounts"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Profile]:
         return super().get_queryset(request).annotate(task_count=Count("tasks"))
+
+    @admin.display(description=_("Email"), ordering="user__email")
+    def email(self, profile: Profile) -> str:
+        return profile.user.email
+
+    @admin.display(description=_("Timeline: tasks, SDK events, webhooks and syncs, newest first"))
+    def timeline(self, profile: Profile) -> SafeString:
+        if profile.pk is None:
+            return SafeString("")
+        rows = [
+            (entry, TIMELINE_KINDS.get(entry.kind, entry.kind))
+            for entry in timeline_for_profile(profile=profile)
+        ]
+        return mark_safe(render_to_string("admin/paylink/_timeline.html", {"rows": rows}))  # noqa: S308 (an autoescaped template)
 
     @admin.display(description="Tasks", ordering="task_count")
     def task_count(self, profile: Profile) -> int:
@@ -126,25 +194,73 @@ class ProfileAdmin(admin.ModelAdmin):
         _report(self, request, "Delete accounts", done, failed)
 
 
+class TaskAdminForm(forms.ModelForm):
+    """A task's status is picked from the known ones, not typed; a value Atomic sent that the
+    host does not know stays listed, so saving the task never rewrites it."""
+
+    status = forms.ChoiceField(choices=TaskStatus.choices)
+
+    class Meta:
+        model = Task
+        exclude: list[str] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        current = self.instance.status if self.instance.pk else ""
+        if current and current not in TaskStatus.values:
+            self.fields["status"].choices = [*TaskStatus.choices, (current, current)]
+
+
 @admin.register(Task)
 class TaskAdmin(admin.ModelAdmin):
+    form = TaskAdminForm
+    # What support scans first: who, which company, what was asked, where it stands, why, when.
     list_display = [
         "atomic_id",
-        "profile",
+        "person",
+        "company",
+        "kind",
         "status",
         "fail_reason",
-        "company_name",
-        "operation",
-        "authenticated",
-        "created_at",
-        "finished_at",
+        "age",
     ]
-    list_filter = ["status", "operation", "product", "authenticated"]
-    search_fields = ["atomic_id", "profile__identifier", "profile__user__username", "company_name"]
+    list_filter = [
+        "status",
+        "operation",
+        "action_type",
+        "fail_reason",
+        "authenticated",
+        "awaiting_confirmation",
+        "created_at",
+    ]
+    search_fields = [
+        "atomic_id",
+        "profile__identifier",
+        "profile__user__username",
+        "profile__user__email",
+        "company_name",
+    ]
     list_select_related = ["profile__user"]
     date_hierarchy = "created_at"
     raw_id_fields = ["profile"]
     readonly_fields = ["created_at", "updated_at", "finished_at", "status_checked_at"]
+
+    @admin.display(description=_("Person"), ordering="profile__user__username")
+    def person(self, task: Task) -> SafeString:
+        url = reverse("admin:paylink_profile_change", args=[task.profile_id])
+        return format_html('<a href="{}">{}</a>', url, task.profile.user.get_username())
+
+    @admin.display(description=_("Company"), ordering="company_name")
+    def company(self, task: Task) -> str:
+        return task.company_name or task.company_id
+
+    @admin.display(description=_("Kind"), ordering="operation")
+    def kind(self, task: Task) -> str:
+        return " ".join(part for part in (task.operation, task.action_type) if part)
+
+    @admin.display(description=_("Age"), ordering="-created_at")
+    def age(self, task: Task) -> str:
+        return timesince(task.created_at, depth=1)
 
 
 @admin.register(AccountSnapshot)

@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from paylink.rate_limits import rate_limited
-from paylink.views import auth
+from paylink.views import account_settings, auth
 
 # Django's own views, except sign-in (throttled) and sign-up (ours). Each POST that sends mail
 # or checks a password is rate-limited per address (and reset mail per email too).
@@ -12,7 +12,13 @@ urlpatterns = [
     path("login/", rate_limited("sign_in")(auth.LoginView.as_view()), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("signup/", auth.signup, name="signup"),
-    path("password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    # Django's view (login required, passwords kept out of error reports), with the old
+    # password checked behind the sign-in throttle.
+    path(
+        "password_change/",
+        account_settings.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
     path(
         "password_change/done/",
         auth_views.PasswordChangeDoneView.as_view(),

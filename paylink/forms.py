@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.contrib.auth.models import User
@@ -13,6 +14,7 @@ from django_otp.admin import OTPAdminAuthenticationForm
 from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from paylink.account_forms import EMAIL_HELP, language_field, time_zone_field
 from paylink.client_address import client_address
 from paylink.login_throttle import LoginBlock, login_attempt_begin, login_attempt_succeeded
 
@@ -49,11 +51,48 @@ class ThrottledAdminAuthenticationForm(ThrottledSignInMixin, AdminAuthentication
 
 
 class ThrottledOTPAdminAuthenticationForm(ThrottledSignInMixin, OTPAdminAuthenticationForm):
-    """The admin's sign-in with a one-time code; a wrong code counts as a failure too."""
+    """The admin's sign-in with a one-time code; a wrong code counts as a failure too.
+
+    One plain form: username, password and the six-digit code. Staff hold one device, so there
+    is no device to pick and no challenge to ask for (django-otp's SMS-style button).
+    """
+
+    otp_device = None  # type: ignore[assignment]
+    otp_challenge = None  # type: ignore[assignment]
+    otp_token = forms.CharField(
+        label=_("Six-digit code"),
+        required=False,
+        max_length=6,
+        help_text=_("From the authenticator app on your phone."),
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "pattern": "[0-9]{6}",
+                "maxlength": "6",
+            }
+        ),
+    )
+    otp_error_messages = {
+        **OTPAdminAuthenticationForm.otp_error_messages,
+        "token_required": _("Enter the six-digit code from your authenticator app."),
+        "invalid_token": _(
+            "That code is not right. Check the time on your phone and enter the newest code."
+        ),
+        "n_failed_attempts": _(
+            "That code is not right. For safety, wait a few seconds before entering the newest "
+            "code."
+        ),
+        "verification_not_allowed": _("Codes cannot be checked right now. Try again shortly."),
+        "device_required": _(
+            "Your account has no authenticator set up. Ask another staff member to run "
+            "manage.py paylink_admin_totp for you."
+        ),
+    }
 
     def _chosen_device(self, user: User) -> Device | None:
         device = super()._chosen_device(user)
-        if device is None and not self.cleaned_data.get("otp_device"):
+        if device is None:
             # Staff hold one TOTP device (manage.py paylink_admin_totp), so a code alone says
             # which: one form, one submission, one try taken from the throttle.
             devices = list(
@@ -64,17 +103,48 @@ class ThrottledOTPAdminAuthenticationForm(ThrottledSignInMixin, OTPAdminAuthenti
 
 
 class SignupForm(UserCreationForm):
+    """Sign-up in plain words, with the same name, language and time zone fields as the
+    account settings (paylink/account_forms.py)."""
+
     email = forms.EmailField(
         label=_("Email"),
         required=False,
-        help_text=_("Optional. Used to reset your password and to fill in forms on your behalf."),
+        help_text=EMAIL_HELP,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
-    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
-    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    language = language_field()
+    time_zone = time_zone_field()
 
     class Meta(UserCreationForm.Meta):
         model = User
         fields = ("username", "first_name", "last_name", "email")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Django's developer help (its validator list, "150 characters or fewer...") replaced
+        # by what a person needs to know.
+        self.fields["username"].help_text = _(
+            "You will use it to sign in. Letters, numbers and . @ + - _ only."
+        )
+        self.fields["password1"].help_text = _(
+            "At least 8 characters. Not only numbers, and not a common password."
+        )
+        self.fields["password2"].label = _("Password again")
+        self.fields["password2"].help_text = _("The same password, to be sure it is typed right.")
+        # Preset to the language the page is in; left out, it is that language too.
+        self.fields["language"].choices = list(settings.LANGUAGES)
+        self.order_fields(
+            [
+                "username",
+                "first_name",
+                "last_name",
+                "email",
+                "password1",
+                "password2",
+                "language",
+                "time_zone",
+            ]
+        )
 
 
 class AccountDeleteForm(forms.Form):

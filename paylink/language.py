@@ -36,6 +36,15 @@ def language_at_sign_in(
         return
     # Read, not created: signing in alone makes no profile.
     language = Profile.objects.filter(user=user).values_list("language", flat=True).first() or ""
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    # Picked in the switcher before signing in: from now on the profile keeps it (emails, the
+    # calendar feed, other devices). A profile's own choice is never overwritten here.
+    if (
+        not language
+        and _supported(chosen)
+        and Profile.objects.filter(user=user, language="").update(language=chosen)
+    ):
+        language = chosen
     if _supported(language):
         request.session[SESSION_KEY] = language
         translation.activate(language)

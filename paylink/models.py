@@ -253,6 +253,7 @@ class SdkEvent(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = "SDK event"
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -329,6 +330,7 @@ class ReminderDelivery(models.Model):
     sent_at = models.DateTimeField()
 
     class Meta:
+        verbose_name_plural = "reminder deliveries"
         ordering = ["-sent_at"]
         constraints = [
             models.UniqueConstraint(

@@ -153,6 +153,11 @@ LIMITS = {
         RateLimit(
             "dashboard_refresh", "user", gettext_lazy("Too many refreshes. Try again in %(wait)s.")
         ),
+        RateLimit(
+            "email_change",
+            "user",
+            gettext_lazy("Too many email address changes. Try again in %(wait)s."),
+        ),
     ]
 }
 

@@ -4,7 +4,7 @@ from django.urls import path, register_converter
 
 from paylink import views
 from paylink.vendor_json import ATOMIC_ID
-from paylink.views import account, calendar, hub, reminders
+from paylink.views import account, account_settings, calendar, hub, reminders
 
 
 class AtomicIdConverter:
@@ -40,6 +40,13 @@ urlpatterns = [
     path("calendar/", calendar.calendar_month, name="calendar-month"),
     path("calendar/<str:token>.ics", calendar.calendar_feed, name="calendar-feed"),
     path("webhooks/atomic/", views.atomic_webhook, name="atomic-webhook"),
+    path("settings/account/", account_settings.account_settings, name="account-settings"),
+    path("settings/account/email/", account_settings.email_change, name="email-change"),
+    path(
+        "settings/account/email/<str:token>/",
+        account_settings.email_confirm,
+        name="email-confirm",
+    ),
     path("account/", account.account, name="account"),
     path("account/export/", account.account_export, name="account-export"),
     path("account/delete/", account.account_delete_view, name="account-delete"),

@@ -18,3 +18,26 @@ def profile_language_set(*, user: AbstractBaseUser, language: str) -> Profile:
         profile.language = language
         profile.save(update_fields=["language"])
     return profile
+
+
+def profile_settings_update(
+    *, user: AbstractBaseUser, first_name: str, last_name: str, language: str, time_zone: str
+) -> Profile:
+    """Saves what a person set on their account page or at sign-up: name, language, time zone.
+
+    The language is validated by the form against LANGUAGES and the zone against zoneinfo's.
+    """
+    user_fields = {"first_name": first_name, "last_name": last_name}
+    changed = [name for name, value in user_fields.items() if getattr(user, name) != value]
+    for name in changed:
+        setattr(user, name, user_fields[name])
+    if changed:
+        user.save(update_fields=changed)
+    profile = profile_for_user(user=user)
+    profile_fields = {"language": language, "time_zone": time_zone}
+    changed = [name for name, value in profile_fields.items() if getattr(profile, name) != value]
+    for name in changed:
+        setattr(profile, name, profile_fields[name])
+    if changed:
+        profile.save(update_fields=changed)
+    return profile

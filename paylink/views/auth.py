@@ -9,13 +9,15 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import get_language, gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
 from paylink.forms import SignupForm, ThrottledAuthenticationForm
 from paylink.rate_limits import rate_limited
-from paylink.services.profiles import profile_for_user
+from paylink.services.profiles import profile_settings_update
 
 
 def throttled_answer(response: HttpResponse, form: object) -> HttpResponse:
@@ -30,6 +32,14 @@ def throttled_answer(response: HttpResponse, form: object) -> HttpResponse:
 class LoginView(auth_views.LoginView):
     form_class = ThrottledAuthenticationForm
     redirect_authenticated_user = True
+
+    def get(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        # A deep admin link sent here by LoginRequiredMiddleware goes to the admin's own
+        # sign-in, which asks for the staff code too; this one could never open the admin.
+        target = self.get_redirect_url()
+        if target.startswith(reverse("admin:index")) and not request.user.is_authenticated:
+            return redirect(f"{reverse('admin:login')}?{urlencode({'next': target})}")
+        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs: object) -> dict[str, object]:
         context = super().get_context_data(**kwargs)
@@ -49,10 +59,18 @@ def signup(request: HttpRequest) -> HttpResponse:
         raise Http404("Sign-up is not open.")
     if request.user.is_authenticated:
         return redirect(settings.LOGIN_REDIRECT_URL)
-    form = SignupForm(request.POST or None)
+    form = SignupForm(request.POST or None, initial={"language": get_language()})
     if request.method == "POST" and form.is_valid():
         user = form.save()
-        profile_for_user(user=user)
+        # Saved before sign-in, which then serves this session in it (paylink/language.py), and
+        # read by the emails and the calendar feed.
+        profile_settings_update(
+            user=user,
+            first_name=user.first_name,
+            last_name=user.last_name,
+            language=form.cleaned_data["language"] or get_language(),
+            time_zone=form.cleaned_data["time_zone"],
+        )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, gettext("Welcome! Your account is ready."))
         return redirect(settings.LOGIN_REDIRECT_URL)

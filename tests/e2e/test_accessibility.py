@@ -35,6 +35,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from paylink.models import AccountSnapshot, ReminderKind, Task
 from paylink.rate_limits import THROTTLE_CACHE
+from paylink.services.email_change import email_change_token_make
 from paylink.services.profiles import profile_for_user
 from paylink.services.reminder_preferences import reminder_preferences_for_profile
 from paylink.services.tasks import task_record
@@ -348,6 +349,9 @@ def test_every_host_page_and_state_passes_axe_and_none_scrolls_sideways_on_a_pho
     audit.check("reminder settings, a new calendar link, with a message")
     audit.visit(host + "/no-such-page/", "not found (404)")
     audit.visit(host + "/accounts/password_change/", "password change")
+    audit.visit(host + "/settings/account/", "account settings")
+    token = email_change_token_make(user=alice, new_email="alice@new.example")
+    audit.visit(host + f"/settings/account/email/{token}/", "email confirmation")
 
     AccountSnapshot.objects.update_or_create(
         profile=profile_for_user(user=alice), defaults={"payload": _accounts(), "version": 1}
@@ -368,8 +372,8 @@ def test_every_host_page_and_state_passes_axe_and_none_scrolls_sideways_on_a_pho
 
     print(f"\n[{language}] " + audit.report())
     # Every page and state was looked at, at each of the language's widths, and on a phone.
-    assert len(audit.counts) == 27 * len(WIDTHS_CHECKED[language]), list(audit.counts)
-    assert len(audit.phone_checked) == 26, audit.phone_checked
+    assert len(audit.counts) == 29 * len(WIDTHS_CHECKED[language]), list(audit.counts)
+    assert len(audit.phone_checked) == 28, audit.phone_checked
     # Both kinds of fault in one message: a fix for one often shows in the other.
     violations = audit.unknown()
     faults = []

@@ -198,12 +198,23 @@ def test_done_in_the_hub_without_a_task_says_so_and_refreshes_the_accounts(
     assert alice.paylink_profile.snapshot.fetched_at is not None
 
 
-def test_a_token_failure_offers_to_try_again(signed_in: Page, host, simulator):
+def test_a_token_failure_offers_to_try_again(signed_in: Page, host, simulator, settings):
     page = signed_in
-    simulator.control_faults(endpoint="access-token", kind="503", times=100)
+    # Over the rate limit first: the sentence stands alone, with no button that cannot work yet.
+    limits = settings.PAYLINK_RATE_LIMITS
+    settings.PAYLINK_RATE_LIMITS = {**limits, "hub_token": "0/2"}
     page.goto(host + "/hub/")
-    page.get_by_role("button", name="Open Payments Hub").click()
+    opener = page.get_by_role("button", name="Open Payments Hub")
+    opener.click()
     messages = page.locator("#paylink-transact-messages")
+    expect(messages).to_contain_text("Too many attempts to open the Payments Hub")
+    expect(messages.get_by_role("button")).to_have_count(0)
+    expect(opener).to_be_disabled()
+    settings.PAYLINK_RATE_LIMITS = limits
+
+    # Once the wait is over, trying again can work, and is offered; Atomic then fails it.
+    simulator.control_faults(endpoint="access-token", kind="503", times=100)
+    messages.get_by_role("button", name="Try again").click()
     expect(messages.locator(".alert--error")).to_be_visible()
     expect(page.locator(FRAME)).to_have_count(0)
 

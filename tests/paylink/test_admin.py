@@ -239,3 +239,103 @@ def test_a_duplicate_webhook_points_to_the_original_for_its_body(staff, records)
     )
     page = staff.get(reverse("admin:paylink_webhookevent_change", args=[copy.pk])).content.decode()
     assert f"Not kept again: the same as event {records['webhookevent'].pk}." in page
+
+
+def test_the_admin_carries_the_sites_title_and_plural_names(staff):
+    html = staff.get("/admin/").content.decode()
+    assert "Payments Hub administration" in html
+    assert "Django administration" not in html
+    assert "Reminder deliveries" in html
+    assert "Reminder deliverys" not in html
+    assert "SDK events" in html
+
+
+def test_the_task_list_shows_what_support_scans(staff, alice_profile):
+    Task.objects.create(
+        profile=alice_profile,
+        atomic_id="t-9",
+        status="failed",
+        fail_reason="bad-credentials",
+        company_name="Streamly",
+        operation="action",
+        action_type="pause",
+    )
+    html = staff.get("/admin/paylink/task/").content.decode()
+    for column in ["Person", "Company", "Kind", "Status", "Fail reason", "Age"]:
+        assert f">{column}<" in html or f">{column}</a>" in html, column
+    assert reverse("admin:paylink_profile_change", args=[alice_profile.pk]) in html
+    assert "Streamly" in html
+    assert "action pause" in html
+    assert "bad-credentials" in html
+    filtered = staff.get("/admin/paylink/task/?status__exact=completed").content.decode()
+    assert "Streamly" not in filtered
+
+
+def test_a_tasks_status_is_picked_from_the_known_ones(staff, alice_profile):
+    task = Task.objects.create(profile=alice_profile, atomic_id="t-2", status="processing")
+    html = staff.get(f"/admin/paylink/task/{task.pk}/change/").content.decode()
+    assert '<select name="status"' in html
+    assert '<option value="completed"' in html
+    # A status Atomic sent that the host does not know is kept as a choice, not rewritten.
+    odd = Task.objects.create(profile=alice_profile, atomic_id="t-3", status="paused-by-atomic")
+    html = staff.get(f"/admin/paylink/task/{odd.pk}/change/").content.decode()
+    assert '<option value="paused-by-atomic" selected' in html
+
+
+def test_a_persons_page_shows_their_tasks_events_webhooks_and_syncs_on_one_timeline(staff, records):
+    profile = records["profile"]
+    profile.identifier = "hub_alice"
+    profile.save(update_fields=["identifier"])
+    WebhookEvent.objects.filter(pk=records["webhookevent"].pk).update(identifier="hub_alice")
+    snapshot = records["accountsnapshot"]
+    from django.utils import timezone
+
+    AccountSnapshot.objects.filter(pk=snapshot.pk).update(
+        fetched_at=timezone.now(), last_error="Atomic timed out", last_error_at=timezone.now()
+    )
+    html = staff.get(f"/admin/paylink/profile/{profile.pk}/change/").content.decode()
+    assert 'class="paylink-timeline"' in html
+    timeline = html[html.index('class="paylink-timeline"') :]
+    assert reverse("admin:paylink_task_change", args=[records["task"].pk]) in timeline
+    assert reverse("admin:paylink_sdkevent_change", args=[records["sdkevent"].pk]) in timeline
+    assert reverse("admin:paylink_webhookevent_change", args=[records["webhookevent"].pk]) in (
+        timeline
+    )
+    assert "accounts fetched (v1)" in timeline
+    assert "sync failed: Atomic timed out" in timeline
+    # Someone else's records are not on it.
+    assert reverse("admin:paylink_webhookevent_change", args=[records["forged"].pk]) not in (
+        timeline
+    )
+
+
+def test_the_timeline_lists_a_persons_queued_sync_jobs_and_no_one_elses(
+    staff, alice_profile, bob_profile
+):
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    def job(profile_id: int, status: str) -> DBTaskResult:
+        return DBTaskResult.objects.create(
+            task_path="paylink.tasks.sync_accounts",
+            args_kwargs={"args": [profile_id], "kwargs": {}},
+            queue_name="atomic",
+            backend_name="default",
+            run_after=timezone.now(),
+            status=status,
+        )
+
+    mine = job(alice_profile.pk, "FAILED")
+    theirs = job(bob_profile.pk, "SUCCESSFUL")
+    html = staff.get(f"/admin/paylink/profile/{alice_profile.pk}/change/").content.decode()
+    timeline = html[html.index('class="paylink-timeline"') :]
+    assert "sync job failed" in timeline
+    assert str(mine.pk) in timeline
+    assert str(theirs.pk) not in timeline
+
+
+def test_a_persons_time_zone_is_picked_from_zoneinfos(staff, alice_profile):
+    url = f"/admin/paylink/profile/{alice_profile.pk}/change/"
+    html = staff.get(url).content.decode()
+    assert '<select name="time_zone"' in html
+    assert '<option value="America/Bogota">' in html

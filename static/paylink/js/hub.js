@@ -71,7 +71,13 @@
     } catch (error) {
       data = {};
     }
-    return { ok: response.ok, status: response.status, data: data };
+    const retryAfter = parseInt(response.headers.get("Retry-After") || "", 10);
+    return {
+      ok: response.ok,
+      status: response.status,
+      data: data,
+      retryAfter: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : 0,
+    };
   }
 
   function messagesRegion() {
@@ -180,6 +186,16 @@
       answer = await postJSON(settings.tokenUrl, {});
     } catch (error) {
       answer = { ok: false, status: 0, data: {} };
+    }
+    if (answer.status === 429 && answer.retryAfter) {
+      // Over the limit: no button beside the sentence until trying again can work; then the
+      // trigger comes back and the sentence gives way to a button to try again.
+      showMessage(answer.data.error || gettext("Too many attempts. Please wait a moment."), "warning");
+      window.setTimeout(function () {
+        setBusy(trigger, false);
+        showMessage(gettext("You can open the Payments Hub again now."), "info", retry);
+      }, answer.retryAfter * 1000);
+      return;
     }
     if (!answer.ok || !answer.data.publicToken) {
       setBusy(trigger, false);
