@@ -25,6 +25,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy, ngettext
 
 from paylink.client_address import address_bucket, client_address
+from paylink.whole_numbers import whole_number
 
 THROTTLE_CACHE = "throttle"
 
@@ -109,12 +110,12 @@ class RateLimit:
     def budget(self) -> tuple[int, int]:
         """(count, seconds) from PAYLINK_RATE_LIMITS, read per request so tests can change it."""
         raw = settings.PAYLINK_RATE_LIMITS.get(self.name, "")
-        count, _, seconds = raw.partition("/")
-        if not (count.isdigit() and seconds.isdigit() and int(seconds) > 0):
+        count, _, seconds = (whole_number(part) for part in raw.partition("/"))
+        if count is None or not seconds:
             raise ImproperlyConfigured(
                 f"PAYLINK_RATE_LIMITS[{self.name!r}] is {raw!r}; it must read count/seconds."
             )
-        return int(count), int(seconds)
+        return count, seconds
 
 
 LIMITS = {
