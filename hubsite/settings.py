@@ -148,11 +148,14 @@ PAYLINK_DEMO_USERNAME = env.str("PAYLINK_DEMO_USERNAME", default="demo")
 PAYLINK_DEMO_PASSWORD = env.str("PAYLINK_DEMO_PASSWORD", default="demo-pass-1234")
 
 # --- Trust boundaries (paylink/client_address.py, login_throttle.py, rate_limits.py) ---------
-# How many reverse proxies stand in front of the host, each appending to X-Forwarded-For; or
-# the address ranges (CIDR) the proxies speak from. With neither, the client is the socket's
-# peer and no header is read: a header is only as trustworthy as the proxy that wrote it.
-PAYLINK_TRUSTED_PROXY_COUNT = env.int("PAYLINK_TRUSTED_PROXY_COUNT", default=0)
+# The address ranges (CIDR) the reverse proxies in front of the host speak from: X-Forwarded-For
+# is read only on a request whose peer is inside them, walking back through every hop that is
+# too. Optionally, how many proxies append to the header (counted from its right), still only
+# from a peer inside the ranges: a count without ranges is refused outside debug. With no
+# ranges, the client is the socket's peer and no header is read. gunicorn.conf.py gives gunicorn
+# the same ranges (forwarded_allow_ips).
 PAYLINK_TRUSTED_PROXIES = env.list("PAYLINK_TRUSTED_PROXIES", default=[])
+PAYLINK_TRUSTED_PROXY_COUNT = env.int("PAYLINK_TRUSTED_PROXY_COUNT", default=0)
 # Failed sign-ins allowed per (username, address) pair and per address, within the window.
 PAYLINK_SIGNIN_PAIR_FAILURES = env.int("PAYLINK_SIGNIN_PAIR_FAILURES", default=5)
 PAYLINK_SIGNIN_ADDRESS_FAILURES = env.int("PAYLINK_SIGNIN_ADDRESS_FAILURES", default=20)

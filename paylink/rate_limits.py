@@ -183,6 +183,14 @@ def rate_limit_hit(*, names: tuple[str, ...], request: HttpRequest) -> tuple[Rat
     return None
 
 
+def rate_limit_give_back(*, name: str, request: HttpRequest) -> None:
+    """Return the hit this request took from the named limit (it was not what the limit counts,
+    e.g. a sign-in that succeeded)."""
+    value = _key_value(LIMITS[name], request)
+    if value is not None:
+        counter_undo(scope=f"rate:{name}", value=value)
+
+
 def too_many_requests(
     request: HttpRequest, *, sentence: str, retry_after: int, as_json: bool = False
 ) -> HttpResponse:

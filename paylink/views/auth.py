@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
 from paylink.forms import SignupForm, ThrottledAuthenticationForm
-from paylink.rate_limits import rate_limited
+from paylink.rate_limits import rate_limit_give_back, rate_limited
 from paylink.services.profiles import profile_for_user
 
 
@@ -35,6 +35,12 @@ class LoginView(auth_views.LoginView):
         context = super().get_context_data(**kwargs)
         context["signup_enabled"] = settings.PAYLINK_SIGNUP_ENABLED
         return context
+
+    def form_valid(self, form: ThrottledAuthenticationForm) -> HttpResponse:
+        # The per-address budget counts failed sign-ins only: a whole office signing in behind
+        # one address must not use it up.
+        rate_limit_give_back(name="sign_in", request=self.request)
+        return super().form_valid(form)
 
     def form_invalid(self, form: ThrottledAuthenticationForm) -> HttpResponse:
         return throttled_answer(super().form_invalid(form), form)
