@@ -132,6 +132,12 @@ PAYLINK_WEEKLY_SUMMARY_SCHEDULE = env.str("PAYLINK_WEEKLY_SUMMARY_SCHEDULE", def
 # A task RUNNING longer than this lost its worker: it is queued again (our tasks are safe to run
 # twice), and failed with a note after PAYLINK_TASK_MAX_ATTEMPTS tries.
 PAYLINK_TASK_STUCK_AFTER_SECONDS = env.int("PAYLINK_TASK_STUCK_AFTER_SECONDS", default=1800)
+# Each worker (bin/worker: manage.py paylink_db_worker) records a heartbeat this often; a task
+# RUNNING under a worker silent for PAYLINK_WORKER_LOST_AFTER_SECONDS lost it and is queued again
+# at the next recovery (every minute), while a beating worker's task is never touched. The
+# deadline above is left for tasks whose worker never beat (a worker started without it).
+PAYLINK_WORKER_HEARTBEAT_SECONDS = env.int("PAYLINK_WORKER_HEARTBEAT_SECONDS", default=10)
+PAYLINK_WORKER_LOST_AFTER_SECONDS = env.int("PAYLINK_WORKER_LOST_AFTER_SECONDS", default=40)
 PAYLINK_TASK_MAX_ATTEMPTS = env.int("PAYLINK_TASK_MAX_ATTEMPTS", default=3)
 # A verified webhook event still unprocessed after this long has lost its task: enqueued again.
 PAYLINK_WEBHOOK_REDRIVE_AFTER_SECONDS = env.int(
