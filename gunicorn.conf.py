@@ -43,6 +43,7 @@ graceful_timeout = _whole("GUNICORN_GRACEFUL_TIMEOUT", 30)
 # Longer than gunicorn's 2 s so a proxy's pooled connections are not dropped between requests.
 keepalive = _whole("GUNICORN_KEEPALIVE", 5)
 
+
 def _proxy_ranges(raw: str) -> str:
     """PAYLINK_TRUSTED_PROXIES (comma-separated addresses or CIDR ranges) as gunicorn takes them."""
     ranges = []

@@ -322,6 +322,17 @@ CACHES["throttle"] = env.cache_url("THROTTLE_CACHE_URL", default=_throttle_defau
 CACHES["throttle"].setdefault("KEY_PREFIX", "throttle")
 if CACHES["throttle"]["BACKEND"].endswith("LocMemCache"):
     CACHES["throttle"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 100_000)
+_REDIS_CACHE = "django.core.cache.backends.redis.RedisCache"
+if CACHES["default"]["BACKEND"] == _REDIS_CACHE:
+    # Pages only need the shared cache as a shortcut: with Redis away they render without it
+    # (a miss), rather than failing (paylink/cache_backends.py). The throttle stays strict.
+    CACHES["default"]["BACKEND"] = "paylink.cache_backends.TolerantRedisCache"
+for _cache in CACHES.values():
+    if _cache["BACKEND"] in (_REDIS_CACHE, "paylink.cache_backends.TolerantRedisCache"):
+        # An unreachable Redis costs a request a second or two, never a hung thread.
+        _options = _cache.setdefault("OPTIONS", {})
+        _options.setdefault("socket_connect_timeout", env.float("REDIS_CONNECT_TIMEOUT", default=1))
+        _options.setdefault("socket_timeout", env.float("REDIS_TIMEOUT", default=2))
 
 # `database` (the default; `manage.py db_worker`), `rq` (Redis; `manage.py rqworker`) or a
 # dotted path (hubsite/task_backends.py). bin/worker starts the worker the backend needs.

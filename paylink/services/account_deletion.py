@@ -19,6 +19,7 @@ from hubsite.task_backends import RQ_BACKEND
 from paylink import client
 from paylink.cache_prefix import cache_delete_prefix
 from paylink.models import Profile, Task, WebhookEvent
+from paylink.outage import CACHE_ERRORS
 from paylink.selectors.tasks import task_cache_key, task_status_check_failed_key
 from paylink.services.accounts import monitoring_end
 
@@ -64,7 +65,13 @@ def account_delete(*, user: AbstractBaseUser) -> None:
         user.delete()
         sessions_delete_for_user(user_id=user_id)
     if profile is not None:
-        _cache_forget(profile_id=profile.pk, atomic_ids=[atomic_id for _, atomic_id in task_ids])
+        try:
+            _cache_forget(
+                profile_id=profile.pk, atomic_ids=[atomic_id for _, atomic_id in task_ids]
+            )
+        except CACHE_ERRORS as error:
+            # The account is gone; what Redis held of it expires on its own (10 minutes).
+            logger.warning("cached pages of user %s not deleted: %s", user_id, error)
     logger.info("account of user %s deleted at their request", user_id)
 
 

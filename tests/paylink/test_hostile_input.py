@@ -528,7 +528,7 @@ def test_the_webhook_is_sent_the_same_cases_and_never_accepts_them(world, body, 
 
 # Whole numbers written with characters str.isdigit() accepts and int() does not (or the
 # reverse): superscripts, circled and Arabic-Indic digits, full-width ones, signs, underscores.
-NOT_ASCII_DIGITS = ["²", "³", "①", "١٢", "１２", "+1", "1_0", "1 1", "-1", "1" * 40]
+NOT_ASCII_DIGITS = ["²", "³", "①", "١٢", "\uff11\uff12", "+1", "1_0", "1 1", "-1", "1" * 40]
 
 
 def _route(name: str) -> Route:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 import threading
 import time
+from collections import Counter
 from unittest import mock
 
 import pytest
