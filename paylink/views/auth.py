@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import PasswordResetForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
@@ -25,6 +26,15 @@ def throttled_answer(response: HttpResponse, form: object) -> HttpResponse:
         response.status_code = 429
         response["Retry-After"] = str(block.retry_after)
     return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's, with the link in the email built from PAYLINK_SITE_URL: never from the Host
+    header, which whoever asks for the reset chooses."""
+
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        self.extra_email_context = {"site_url": settings.PAYLINK_SITE_URL}
+        return super().form_valid(form)
 
 
 class LoginView(auth_views.LoginView):
