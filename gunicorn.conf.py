@@ -11,6 +11,7 @@ a sentence naming it, rather than running with a surprise.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 
 
@@ -42,8 +43,30 @@ graceful_timeout = _whole("GUNICORN_GRACEFUL_TIMEOUT", 30)
 # Longer than gunicorn's 2 s so a proxy's pooled connections are not dropped between requests.
 keepalive = _whole("GUNICORN_KEEPALIVE", 5)
 
-# Addresses whose X-Forwarded-* headers are believed (the proxy's); others' are ignored.
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+def _proxy_ranges(raw: str) -> str:
+    """PAYLINK_TRUSTED_PROXIES (comma-separated addresses or CIDR ranges) as gunicorn takes them."""
+    ranges = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            ranges.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise SystemExit(
+                f"PAYLINK_TRUSTED_PROXIES holds {item!r}; it must list addresses or CIDR ranges."
+            ) from None
+    return ",".join(ranges)
+
+
+# Addresses whose X-Forwarded-* headers are believed (the proxy's); others' are ignored. The
+# host's own setting names the proxies once (paylink/client_address.py reads the same), so
+# gunicorn believes exactly the peers the sign-in throttle does; FORWARDED_ALLOW_IPS overrides.
+forwarded_allow_ips = (
+    os.environ.get("FORWARDED_ALLOW_IPS", "").strip()
+    or _proxy_ranges(os.environ.get("PAYLINK_TRUSTED_PROXIES", ""))
+    or "127.0.0.1,::1"
+)
 
 # One line per request on stdout, errors on stderr: the platform collects both.
 accesslog = "-"

@@ -141,6 +141,12 @@ PAYLINK_WEEKLY_SUMMARY_SCHEDULE = env.str("PAYLINK_WEEKLY_SUMMARY_SCHEDULE", def
 # A task RUNNING longer than this lost its worker: it is queued again (our tasks are safe to run
 # twice), and failed with a note after PAYLINK_TASK_MAX_ATTEMPTS tries.
 PAYLINK_TASK_STUCK_AFTER_SECONDS = env.int("PAYLINK_TASK_STUCK_AFTER_SECONDS", default=1800)
+# Each worker (bin/worker: manage.py paylink_db_worker) records a heartbeat this often; a task
+# RUNNING under a worker silent for PAYLINK_WORKER_LOST_AFTER_SECONDS lost it and is queued again
+# at the next recovery (every minute), while a beating worker's task is never touched. The
+# deadline above is left for tasks whose worker never beat (a worker started without it).
+PAYLINK_WORKER_HEARTBEAT_SECONDS = env.int("PAYLINK_WORKER_HEARTBEAT_SECONDS", default=10)
+PAYLINK_WORKER_LOST_AFTER_SECONDS = env.int("PAYLINK_WORKER_LOST_AFTER_SECONDS", default=40)
 PAYLINK_TASK_MAX_ATTEMPTS = env.int("PAYLINK_TASK_MAX_ATTEMPTS", default=3)
 # A verified webhook event still unprocessed after this long has lost its task: enqueued again.
 PAYLINK_WEBHOOK_REDRIVE_AFTER_SECONDS = env.int(
@@ -157,11 +163,14 @@ PAYLINK_DEMO_USERNAME = env.str("PAYLINK_DEMO_USERNAME", default="demo")
 PAYLINK_DEMO_PASSWORD = env.str("PAYLINK_DEMO_PASSWORD", default="demo-pass-1234")
 
 # --- Trust boundaries (paylink/client_address.py, login_throttle.py, rate_limits.py) ---------
-# How many reverse proxies stand in front of the host, each appending to X-Forwarded-For; or
-# the address ranges (CIDR) the proxies speak from. With neither, the client is the socket's
-# peer and no header is read: a header is only as trustworthy as the proxy that wrote it.
-PAYLINK_TRUSTED_PROXY_COUNT = env.int("PAYLINK_TRUSTED_PROXY_COUNT", default=0)
+# The address ranges (CIDR) the reverse proxies in front of the host speak from: X-Forwarded-For
+# is read only on a request whose peer is inside them, walking back through every hop that is
+# too. Optionally, how many proxies append to the header (counted from its right), still only
+# from a peer inside the ranges: a count without ranges is refused outside debug. With no
+# ranges, the client is the socket's peer and no header is read. gunicorn.conf.py gives gunicorn
+# the same ranges (forwarded_allow_ips).
 PAYLINK_TRUSTED_PROXIES = env.list("PAYLINK_TRUSTED_PROXIES", default=[])
+PAYLINK_TRUSTED_PROXY_COUNT = env.int("PAYLINK_TRUSTED_PROXY_COUNT", default=0)
 # Failed sign-ins allowed per (username, address) pair and per address, within the window.
 PAYLINK_SIGNIN_PAIR_FAILURES = env.int("PAYLINK_SIGNIN_PAIR_FAILURES", default=5)
 PAYLINK_SIGNIN_ADDRESS_FAILURES = env.int("PAYLINK_SIGNIN_ADDRESS_FAILURES", default=20)
@@ -223,6 +232,7 @@ MIDDLEWARE = [
     # /healthz and /readyz, answered before host checks, HTTPS redirects and sessions.
     "paylink.health.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "paylink.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "paylink.middleware.RefusalSentenceMiddleware",
@@ -325,6 +335,17 @@ CACHES["throttle"] = env.cache_url("THROTTLE_CACHE_URL", default=_throttle_defau
 CACHES["throttle"].setdefault("KEY_PREFIX", "throttle")
 if CACHES["throttle"]["BACKEND"].endswith("LocMemCache"):
     CACHES["throttle"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 100_000)
+_REDIS_CACHE = "django.core.cache.backends.redis.RedisCache"
+if CACHES["default"]["BACKEND"] == _REDIS_CACHE:
+    # Pages only need the shared cache as a shortcut: with Redis away they render without it
+    # (a miss), rather than failing (paylink/cache_backends.py). The throttle stays strict.
+    CACHES["default"]["BACKEND"] = "paylink.cache_backends.TolerantRedisCache"
+for _cache in CACHES.values():
+    if _cache["BACKEND"] in (_REDIS_CACHE, "paylink.cache_backends.TolerantRedisCache"):
+        # An unreachable Redis costs a request a second or two, never a hung thread.
+        _options = _cache.setdefault("OPTIONS", {})
+        _options.setdefault("socket_connect_timeout", env.float("REDIS_CONNECT_TIMEOUT", default=1))
+        _options.setdefault("socket_timeout", env.float("REDIS_TIMEOUT", default=2))
 
 # `database` (the default; `manage.py db_worker`), `rq` (Redis; `manage.py rqworker`) or a
 # dotted path (hubsite/task_backends.py). bin/worker starts the worker the backend needs.
@@ -428,11 +449,33 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
 }
 X_FRAME_OPTIONS = "DENY"
+# Powerful browser features no page of the host uses, refused to it and to every frame in it.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+    )
+)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG and not SIMULATOR_MODE)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# The language switcher's cookie (Django's set_language and paylink/language.py): https only
+# where the others are, and not sent on other sites' requests.
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=False)
 SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0

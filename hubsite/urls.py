@@ -20,3 +20,7 @@ urlpatterns = [
     ),
     path("", include("paylink.urls")),
 ]
+
+# A sentence in the person's language for any unhandled error; 503 when the database or Redis
+# is unreachable (paylink/views/errors.py).
+handler500 = "paylink.views.errors.server_error"

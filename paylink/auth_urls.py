@@ -26,9 +26,7 @@ urlpatterns = [
     ),
     path(
         "password_reset/",
-        rate_limited("password_reset", "password_reset_email")(
-            auth_views.PasswordResetView.as_view()
-        ),
+        rate_limited("password_reset", "password_reset_email")(auth.PasswordResetView.as_view()),
         name="password_reset",
     ),
     path(

@@ -29,6 +29,8 @@ _DATABASE_CACHE = "django.core.cache.backends.db.DatabaseCache"
 _SIMULATOR_CREDENTIALS = {
     "ATOMIC_API_KEY": "simulator-key",
     "ATOMIC_API_SECRET": "simulator-secret",
+    # Public too: a webhook signed with it would be accepted while a rotation is under way.
+    "ATOMIC_API_SECRET_PREVIOUS": "simulator-secret",
 }
 _LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
@@ -225,6 +227,26 @@ def throttle_cache_check(app_configs: Any = None, **kwargs: Any) -> list[checks.
             id="paylink.E009",
         )
     ]
+
+
+@checks.register()
+def check_proxies_named(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """A proxy count is only honoured from the named proxies' addresses: alone, it is nothing."""
+    if settings.PAYLINK_TRUSTED_PROXY_COUNT <= 0 or settings.PAYLINK_TRUSTED_PROXIES:
+        return []
+    message = (
+        f"PAYLINK_TRUSTED_PROXY_COUNT is {settings.PAYLINK_TRUSTED_PROXY_COUNT} but "
+        "PAYLINK_TRUSTED_PROXIES names no proxy: X-Forwarded-For is never read, so behind a "
+        "proxy every client would share its address (and trusting the count from any sender "
+        "would let anyone choose theirs)."
+    )
+    hint = (
+        "Set PAYLINK_TRUSTED_PROXIES to the address ranges your proxies connect from, e.g. "
+        "10.0.0.0/8, or unset PAYLINK_TRUSTED_PROXY_COUNT."
+    )
+    if settings.DEBUG or settings.TESTING:
+        return [checks.Warning(message, hint=hint, id="paylink.W012")]
+    return [checks.Error(message, hint=hint, id="paylink.E012")]
 
 
 @checks.register()

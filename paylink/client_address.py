@@ -2,8 +2,12 @@
 
 `X-Forwarded-For` is written by whoever sent the request: a client can put anything at its
 start. Only the entries appended by our own proxies (at its end) are facts, so the address is
-counted from the right, and only when a proxy is configured. With none, the socket's peer is
-the client and no header is read at all.
+counted from the right, and only when the request came from one of them: the proxies are named
+by their addresses (PAYLINK_TRUSTED_PROXIES, CIDR ranges), never only counted. A count alone
+(PAYLINK_TRUSTED_PROXY_COUNT) would believe the header from anyone who reaches the host
+directly, so it is honoured only from a peer inside the named ranges, and the system check
+refuses it without them outside debug. With no ranges, the socket's peer is the client and no
+header is read at all.
 """
 
 from __future__ import annotations
@@ -58,14 +62,17 @@ def client_address(request: HttpRequest) -> str:
     """The address throttles and rate limits count against; never a value a client chose."""
     peer = request.META.get("REMOTE_ADDR", "") or UNKNOWN
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if settings.PAYLINK_TRUSTED_PROXIES:
-        networks = _trusted_networks(tuple(settings.PAYLINK_TRUSTED_PROXIES))
+    if not settings.PAYLINK_TRUSTED_PROXIES or not forwarded:
+        return peer
+    networks = _trusted_networks(tuple(settings.PAYLINK_TRUSTED_PROXIES))
+    if not _within(peer, networks):
+        # Not one of our proxies: its header is its own say-so, whatever the count.
+        return peer
+    proxies = settings.PAYLINK_TRUSTED_PROXY_COUNT
+    if proxies <= 0:
         address = _through_trusted_ranges(peer, forwarded, networks)
         # Garbage where an address should be means the header cannot be used: count the peer.
         return address if _is_address(address) else peer
-    proxies = settings.PAYLINK_TRUSTED_PROXY_COUNT
-    if proxies <= 0 or not forwarded:
-        return peer
     # ipware counts the proxies listed in the header; the nearest one is the peer, not listed.
     address, _routable = get_client_ip(
         request,

@@ -148,7 +148,14 @@ class SignupForm(UserCreationForm):
 
 
 class AccountDeleteForm(forms.Form):
-    """Deleting an account asks for the password again: a borrowed session is not enough."""
+    """Deleting an account asks for the password again: a borrowed session is not enough.
+
+    The check draws on the sign-in throttle like a sign-in does (the same pair and address
+    counters), so a borrowed session is no way to guess the password faster; `block` says why a
+    try was refused, for a 429 with Retry-After.
+    """
+
+    block: LoginBlock | None = None
 
     password = forms.CharField(
         label=_("Your password"),
@@ -156,12 +163,18 @@ class AccountDeleteForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, address: str = "unknown", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        self.address = address
 
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]
+        username = self.user.get_username()
+        self.block = login_attempt_begin(username=username, address=self.address)
+        if self.block is not None:
+            raise forms.ValidationError(self.block.message, code="throttled")
         if not self.user.check_password(password):
             raise forms.ValidationError(_("That is not your password."), code="password_incorrect")
+        login_attempt_succeeded(username=username, address=self.address)
         return password

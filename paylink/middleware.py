@@ -39,6 +39,24 @@ class RefusalSentenceMiddleware:
             .encode()
         )
         response["Content-Type"] = "text/plain; charset=utf-8"
+        if response.has_header("Content-Length"):
+            # Set (to 0) further in already: a server would cut the sentence off.
+            response["Content-Length"] = str(len(response.content))
+        return response
+
+
+class PermissionsPolicyMiddleware:
+    """`Permissions-Policy` on every answer (PERMISSIONS_POLICY): no page of the host, nor any
+    frame in it, may use the camera, microphone, location, payment handlers or other powerful
+    features; Transact's frame needs none of them."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if settings.PERMISSIONS_POLICY:
+            response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         return response
 
 

@@ -341,3 +341,16 @@ class ReminderDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.account_id} {self.due_date}"
+
+
+class WorkerHeartbeat(models.Model):
+    """A task worker's sign of life (`manage.py paylink_db_worker` writes one every
+    PAYLINK_WORKER_HEARTBEAT_SECONDS), so recovery tells a dead worker's task from a live one's
+    long task within a minute or two instead of waiting out a fixed deadline."""
+
+    worker_id = models.CharField(max_length=64, primary_key=True)
+    started_at = models.DateTimeField()
+    beat_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"worker {self.worker_id} (last seen {self.beat_at:%Y-%m-%d %H:%M:%S})"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -25,6 +26,10 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy, ngettext
 
 from paylink.client_address import address_bucket, client_address
+from paylink.outage import CACHE_ERRORS, RETRY_AFTER, SIGN_IN_UNAVAILABLE
+from paylink.whole_numbers import whole_number
+
+logger = logging.getLogger(__name__)
 
 THROTTLE_CACHE = "throttle"
 
@@ -106,15 +111,22 @@ class RateLimit:
     # Whole sentences, not "Too many <what>": other languages agree nouns and adjectives.
     sentence: Promise  # with %(wait)s, e.g. "5 minutes"
 
+    @property
+    def fails_closed(self) -> bool:
+        """Whether a request is refused when the counters cannot be reached: the limits that
+        guard anonymous doors (sign-in, sign-up, password resets) are; those on a signed-in
+        person's own actions let the request through rather than fail a page."""
+        return self.keyed_by != "user"
+
     def budget(self) -> tuple[int, int]:
         """(count, seconds) from PAYLINK_RATE_LIMITS, read per request so tests can change it."""
         raw = settings.PAYLINK_RATE_LIMITS.get(self.name, "")
-        count, _, seconds = raw.partition("/")
-        if not (count.isdigit() and seconds.isdigit() and int(seconds) > 0):
+        count, _, seconds = (whole_number(part) for part in raw.partition("/"))
+        if count is None or not seconds:
             raise ImproperlyConfigured(
                 f"PAYLINK_RATE_LIMITS[{self.name!r}] is {raw!r}; it must read count/seconds."
             )
-        return int(count), int(seconds)
+        return count, seconds
 
 
 LIMITS = {
@@ -173,18 +185,57 @@ def _key_value(limit: RateLimit, request: HttpRequest) -> str | None:
             return f"address:{address_bucket(client_address(request))}"
 
 
+class CountersUnreachable(Exception):
+    """The throttle cache (Redis) cannot be reached and the limit must not be skipped."""
+
+
 def rate_limit_hit(*, names: tuple[str, ...], request: HttpRequest) -> tuple[RateLimit, int] | None:
-    """Counts the request against each named limit; the first one used up, with its wait."""
+    """Counts the request against each named limit; the first one used up, with its wait.
+
+    CountersUnreachable when the counters cannot be reached for a limit that fails closed.
+    """
     for name in names:
         limit = LIMITS[name]
         value = _key_value(limit, request)
         if value is None:
             continue
         allowed, window = limit.budget()
-        hit = counter_hit(scope=f"rate:{name}", value=value, window=window)
+        try:
+            hit = counter_hit(scope=f"rate:{name}", value=value, window=window)
+        except CACHE_ERRORS as error:
+            if limit.fails_closed:
+                raise CountersUnreachable(name) from error
+            logger.warning("rate limit %s not counted (counters unreachable): %s", name, error)
+            continue
         if hit.count > allowed:
             return limit, hit.retry_after
     return None
+
+
+def service_unavailable(request: HttpRequest, *, as_json: bool = False) -> HttpResponse:
+    """503 with Retry-After and a sentence: the counters a door needs cannot be reached, so
+    the door stays shut (sign-in fails closed) and says why."""
+    sentence = str(SIGN_IN_UNAVAILABLE)
+    if as_json:
+        response: HttpResponse = JsonResponse({"error": sentence, "retryable": True}, status=503)
+    else:
+        template = "paylink/rate_limited.html"
+        if getattr(request, "htmx", False):
+            template += "#message"
+        response = render(request, template, {"sentence": sentence}, status=503)
+    response["Retry-After"] = str(RETRY_AFTER)
+    return response
+
+
+def rate_limit_give_back(*, name: str, request: HttpRequest) -> None:
+    """Return the hit this request took from the named limit (it was not what the limit counts,
+    e.g. a sign-in that succeeded)."""
+    value = _key_value(LIMITS[name], request)
+    if value is not None:
+        try:
+            counter_undo(scope=f"rate:{name}", value=value)
+        except CACHE_ERRORS as error:
+            logger.warning("rate limit %s: hit not given back: %s", name, error)
 
 
 def too_many_requests(
@@ -212,7 +263,10 @@ def rate_limited(*names: str, as_json: bool = False) -> Callable:
         @functools.wraps(view)
         def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
             if request.method == "POST":
-                used_up = rate_limit_hit(names=names, request=request)
+                try:
+                    used_up = rate_limit_hit(names=names, request=request)
+                except CountersUnreachable:
+                    return service_unavailable(request, as_json=as_json)
                 if used_up is not None:
                     limit, retry_after = used_up
                     sentence = str(limit.sentence) % {"wait": wait_phrase(retry_after)}

@@ -8,10 +8,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from paylink.models import REMINDER_DAYS_MAX, ReminderPreferences
+from paylink.whole_numbers import WholeNumberField
 
 
 class ReminderPreferencesForm(forms.ModelForm):
-    days_before = forms.IntegerField(
+    days_before = WholeNumberField(
         label=_("Days before the due date"),
         min_value=0,
         max_value=REMINDER_DAYS_MAX,

@@ -134,7 +134,8 @@ def reconcile() -> dict[str, Any]:
     return _run_alone("reconcile", job)
 
 
-@cron("2-59/5 * * * *")
+# Every minute: with workers' heartbeats, a killed worker's task is queued again within two.
+@cron("* * * * *")
 @task
 def recover_stuck_work() -> dict[str, Any]:
     """Tasks whose worker died re-queued (or failed); webhook events never processed re-driven."""

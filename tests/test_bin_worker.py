@@ -43,7 +43,7 @@ def worker_command(python: Path, queues: str, **env: str) -> subprocess.Complete
 
 def test_the_database_backend_gets_db_worker_on_the_queues(python_that_shows_the_command):
     result = worker_command(python_that_shows_the_command, "webhooks,default")
-    assert result.stdout.strip() == "manage.py db_worker --queue-name webhooks,default"
+    assert result.stdout.strip() == "manage.py paylink_db_worker --queue-name webhooks,default"
 
 
 def test_rq_gets_rqworker_with_its_job_class_and_the_queues_in_order(

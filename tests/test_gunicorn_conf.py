@@ -16,6 +16,7 @@ NAMES = (
     "GUNICORN_KEEPALIVE",
     "GUNICORN_BIND",
     "FORWARDED_ALLOW_IPS",
+    "PAYLINK_TRUSTED_PROXIES",
     "PORT",
 )
 
@@ -64,3 +65,19 @@ def test_a_bad_value_stops_the_start_with_a_sentence_naming_it(clean_env, value,
         runpy.run_path(str(CONF))
     assert "GUNICORN_THREADS" in str(info.value)
     assert says in str(info.value)
+
+
+def test_gunicorn_believes_forwarded_headers_from_the_proxies_the_host_names(clean_env):
+    clean_env.setenv("PAYLINK_TRUSTED_PROXIES", "10.0.0.0/16, 192.168.1.7/24,fd00::/8")
+    conf = runpy.run_path(str(CONF))
+    assert conf["forwarded_allow_ips"] == "10.0.0.0/16,192.168.1.0/24,fd00::/8"
+    # FORWARDED_ALLOW_IPS, gunicorn's own, still wins where set.
+    clean_env.setenv("FORWARDED_ALLOW_IPS", "10.0.0.5")
+    assert runpy.run_path(str(CONF))["forwarded_allow_ips"] == "10.0.0.5"
+
+
+def test_a_proxy_range_that_is_not_one_stops_the_start_with_a_sentence(clean_env):
+    clean_env.setenv("PAYLINK_TRUSTED_PROXIES", "10.0.0.0/99")
+    with pytest.raises(SystemExit) as info:
+        runpy.run_path(str(CONF))
+    assert "PAYLINK_TRUSTED_PROXIES" in str(info.value)

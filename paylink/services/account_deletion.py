@@ -3,15 +3,33 @@
 from __future__ import annotations
 
 import logging
+from importlib import import_module
 
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult, TaskResultStatus
 
+from hubsite.task_backends import RQ_BACKEND
 from paylink import client
-from paylink.models import Profile, WebhookEvent
+from paylink.cache_prefix import cache_delete_prefix
+from paylink.models import Profile, Task, WebhookEvent
+from paylink.outage import CACHE_ERRORS
+from paylink.selectors.tasks import task_cache_key, task_status_check_failed_key
 from paylink.services.accounts import monitoring_end
 
 logger = logging.getLogger(__name__)
+
+# Background tasks whose only argument is a profile's id, a task's pk or a webhook event's pk.
+_BY_PROFILE = ("paylink.tasks.sync_accounts", "paylink.tasks.reconcile_profile")
+_BY_TASK = ("paylink.tasks.check_task_status", "paylink.tasks.reconcile_task")
+_BY_EVENT = ("paylink.tasks.process_webhook_event",)
+_SESSION_BATCH = 2000
 
 
 # Atomic refusing end-monitoring for these reasons is about our credentials or its load, not
@@ -28,7 +46,10 @@ def account_delete(*, user: AbstractBaseUser) -> None:
     an identifier it never heard of a 404) cannot change by asking again: it is recorded in the
     log and the deletion goes on, so Atomic cannot hold it hostage. The user's profile, tasks,
     accounts snapshot and SDK events go with the user (cascade); the webhook events that name
-    their identifier are deleted by that identifier.
+    their identifier are deleted by that identifier. In the same breath: the person's sessions
+    on every device, the results of background tasks about them, and what the shared cache
+    holds of them (rendered dashboard fragments, task rows), rather than whenever each would
+    have expired.
     """
     profile = Profile.objects.filter(user=user).first()
     if profile is not None and profile.monitoring_ended_at is None:
@@ -45,9 +66,69 @@ def account_delete(*, user: AbstractBaseUser) -> None:
                 exc.code,
                 exc,
             )
+    user_id = user.pk
+    task_ids: list[tuple[int, str]] = []
     with transaction.atomic():
         if profile is not None:
-            WebhookEvent.objects.filter(identifier=profile.identifier).delete()
-        user_id = user.pk
+            task_ids = list(Task.objects.filter(profile=profile).values_list("pk", "atomic_id"))
+            events = WebhookEvent.objects.filter(identifier=profile.identifier)
+            _task_results_delete(
+                profile_id=profile.pk,
+                task_pks=[pk for pk, _ in task_ids],
+                event_pks=list(events.values_list("pk", flat=True)),
+            )
+            events.delete()
         user.delete()
+        sessions_delete_for_user(user_id=user_id)
+    if profile is not None:
+        try:
+            _cache_forget(
+                profile_id=profile.pk, atomic_ids=[atomic_id for _, atomic_id in task_ids]
+            )
+        except CACHE_ERRORS as error:
+            # The account is gone; what Redis held of it expires on its own (10 minutes).
+            logger.warning("cached pages of user %s not deleted: %s", user_id, error)
     logger.info("account of user %s deleted at their request", user_id)
+
+
+def _task_results_delete(*, profile_id: int, task_pks: list[int], event_pks: list[int]) -> int:
+    """The finished or waiting results of background tasks about the person (their arguments
+    name them). A running one is left to finish (its worker writes its result to the row) and
+    to the retention prune."""
+    if settings.TASKS["default"]["BACKEND"] == RQ_BACKEND:
+        return 0  # rq: Redis expires its jobs itself
+    about = Q(task_path__in=_BY_PROFILE, args_kwargs__args__0=profile_id)
+    if task_pks:
+        about |= Q(task_path__in=_BY_TASK, args_kwargs__args__0__in=task_pks)
+    if event_pks:
+        about |= Q(task_path__in=_BY_EVENT, args_kwargs__args__0__in=event_pks)
+    rows = DBTaskResult.objects.filter(about).exclude(status=TaskResultStatus.RUNNING)
+    deleted, _ = rows.delete()
+    return deleted
+
+
+def sessions_delete_for_user(*, user_id: int) -> int:
+    """Deletes every unexpired session signed in as `user_id` (database sessions: each is read,
+    since the table has no user column; the engine the host uses)."""
+    store_class = import_module(settings.SESSION_ENGINE).SessionStore
+    if not issubclass(store_class, DatabaseSessionStore):
+        logger.warning("sessions of user %s not deleted: %s", user_id, settings.SESSION_ENGINE)
+        return 0
+    model = store_class.get_model_class()
+    decoder = store_class()
+    theirs = []
+    live = model.objects.filter(expire_date__gt=timezone.now()).values_list(
+        "session_key", "session_data"
+    )
+    for key, data in live.iterator(chunk_size=_SESSION_BATCH):
+        if decoder.decode(data).get(SESSION_KEY) == str(user_id):
+            theirs.append(key)
+    deleted, _ = model.objects.filter(session_key__in=theirs).delete()
+    return deleted
+
+
+def _cache_forget(*, profile_id: int, atomic_ids: list[str]) -> None:
+    cache_delete_prefix(f"paylink:dashboard:{profile_id}:")
+    keys = [task_cache_key(atomic_id=atomic_id) for atomic_id in atomic_ids]
+    keys += [task_status_check_failed_key(atomic_id=atomic_id) for atomic_id in atomic_ids]
+    cache.delete_many(keys)

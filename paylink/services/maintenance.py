@@ -24,6 +24,7 @@ from django_tasks_db.models import DBTaskResult, TaskResultStatus
 
 from hubsite.task_backends import RQ_BACKEND
 from paylink.models import SdkEvent, WebhookEvent, WebhookState
+from paylink.services.worker_heartbeats import worker_heartbeats_forget, worker_last_beats
 
 logger = logging.getLogger(__name__)
 
@@ -55,21 +56,34 @@ def _delete_in_batches(rows: QuerySet) -> int:
         deleted += per_model.get(rows.model._meta.label, 0)
 
 
-def task_results_stuck_recover(*, now: datetime | None = None) -> StuckRecovery:
-    """Tasks left RUNNING past the deadline (their worker died): run again, or fail with a note.
+def _lost(row: DBTaskResult, *, beats: dict[str, datetime], now: datetime) -> bool:
+    """Whether a RUNNING row's worker is gone: silent past PAYLINK_WORKER_LOST_AFTER_SECONDS if
+    it ever beat, else (a worker without a heartbeat) running past the fixed deadline."""
+    worker = row.worker_ids[-1] if row.worker_ids else None
+    beat = beats.get(worker) if worker else None
+    if beat is not None:
+        return beat < now - timedelta(seconds=settings.PAYLINK_WORKER_LOST_AFTER_SECONDS)
+    deadline = now - timedelta(seconds=settings.PAYLINK_TASK_STUCK_AFTER_SECONDS)
+    return row.started_at is not None and row.started_at < deadline
 
-    django-tasks-db never reclaims a task whose worker was killed. Our tasks load fresh rows and
-    are safe to run twice, so a stuck task is put back in the queue, until it has been tried
+
+def task_results_stuck_recover(*, now: datetime | None = None) -> StuckRecovery:
+    """Tasks left RUNNING by a dead worker: run again, or fail with a note.
+
+    django-tasks-db never reclaims a task whose worker was killed. Each worker's heartbeat
+    (services/worker_heartbeats.py) says whether it lives: a task whose worker stopped beating is
+    lost, one whose worker beats is running, however long. Our tasks load fresh rows and are safe
+    to run twice, so a lost task is put back in the queue, until it has been tried
     PAYLINK_TASK_MAX_ATTEMPTS times; then it is failed, saying why, for someone to look at.
     Nothing to do with rq, whose workers clean up after a dead one (see the module's docstring).
     """
     if _tasks_in_rq():
         return StuckRecovery(requeued=0, failed=0)
     now = now or timezone.now()
-    deadline = now - timedelta(seconds=settings.PAYLINK_TASK_STUCK_AFTER_SECONDS)
-    stuck = DBTaskResult.objects.running().filter(started_at__lt=deadline).order_by("started_at")
+    running = list(DBTaskResult.objects.running().order_by("started_at"))
+    beats = worker_last_beats(worker_ids={row.worker_ids[-1] for row in running if row.worker_ids})
     requeued = failed = 0
-    for row in stuck.iterator():
+    for row in (row for row in running if _lost(row, beats=beats, now=now)):
         # Only the row exactly as read: a worker that finishes it meanwhile wins.
         same_row = DBTaskResult.objects.filter(
             pk=row.pk, status=TaskResultStatus.RUNNING, started_at=row.started_at
@@ -93,6 +107,7 @@ def task_results_stuck_recover(*, now: datetime | None = None) -> StuckRecovery:
                 status=TaskResultStatus.READY, started_at=None, traceback=note
             )
             logger.warning("task result %s re-queued (%s)", row.pk, row.task_path)
+    worker_heartbeats_forget(now=now)
     return StuckRecovery(requeued=requeued, failed=failed)
 
 

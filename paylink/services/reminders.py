@@ -8,6 +8,7 @@ again. The transaction is held only for one email at a time.
 
 from __future__ import annotations
 
+import email.policy
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -70,6 +71,22 @@ def _preferences_to_mail(**flag: bool) -> Any:
     )
 
 
+class _OneClickMessage(EmailMultiAlternatives):
+    """A message whose List-Unsubscribe header is never MIME-encoded: RFC 8058 mail clients
+    read it as a plain <URL>, and a signed URL is one word longer than the 78 characters after
+    which the SMTP policy would encode it (RFC 5322 allows lines up to 998). The header is
+    stored raw, and the policy told not to refold raw headers; every other header and the body
+    are encoded as before."""
+
+    def message(self, *, policy: email.policy.Policy = email.policy.default) -> Any:
+        message = super().message(policy=policy.clone(refold_source="none"))
+        value = message["List-Unsubscribe"]
+        if value is not None:
+            del message["List-Unsubscribe"]
+            message.set_raw("List-Unsubscribe", str(value))
+        return message
+
+
 def _message(
     *,
     preferences: ReminderPreferences,
@@ -93,7 +110,7 @@ def _message(
         "settings_url": _absolute(reverse("paylink:reminder-settings")),
         "unsubscribe_url": unsubscribe_url,
     }
-    message = EmailMultiAlternatives(
+    message = _OneClickMessage(
         subject=_one_line(subject),
         body=render_to_string(f"{template}.txt", context),
         to=[user.email],

@@ -13,6 +13,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST, require_safe
 
 from paylink import client
+from paylink.client_address import client_address
 from paylink.forms import AccountDeleteForm
 from paylink.selectors.account_data import account_data_for_user
 from paylink.services.account_deletion import account_delete
@@ -44,8 +45,12 @@ def account_export(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters("password")
 @never_cache
 def account_delete_view(request: HttpRequest) -> HttpResponse:
-    form = AccountDeleteForm(request.POST, user=request.user)
+    form = AccountDeleteForm(request.POST, user=request.user, address=client_address(request))
     if not form.is_valid():
+        if form.block is not None:
+            response = _page(request, form, status=429)
+            response["Retry-After"] = str(form.block.retry_after)
+            return response
         return _page(request, form, status=400)
     try:
         account_delete(user=request.user)

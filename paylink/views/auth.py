@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import PasswordResetForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,8 +17,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
 from paylink.forms import SignupForm, ThrottledAuthenticationForm
-from paylink.rate_limits import rate_limited
-from paylink.services.profiles import profile_settings_update
+from paylink.rate_limits import rate_limit_give_back, rate_limited
+from paylink.services.profiles import profile_for_user, profile_settings_update
 
 
 def throttled_answer(response: HttpResponse, form: object) -> HttpResponse:
@@ -27,6 +28,15 @@ def throttled_answer(response: HttpResponse, form: object) -> HttpResponse:
         response.status_code = 429
         response["Retry-After"] = str(block.retry_after)
     return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's, with the link in the email built from PAYLINK_SITE_URL: never from the Host
+    header, which whoever asks for the reset chooses."""
+
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        self.extra_email_context = {"site_url": settings.PAYLINK_SITE_URL}
+        return super().form_valid(form)
 
 
 class LoginView(auth_views.LoginView):
@@ -45,6 +55,12 @@ class LoginView(auth_views.LoginView):
         context = super().get_context_data(**kwargs)
         context["signup_enabled"] = settings.PAYLINK_SIGNUP_ENABLED
         return context
+
+    def form_valid(self, form: ThrottledAuthenticationForm) -> HttpResponse:
+        # The per-address budget counts failed sign-ins only: a whole office signing in behind
+        # one address must not use it up.
+        rate_limit_give_back(name="sign_in", request=self.request)
+        return super().form_valid(form)
 
     def form_invalid(self, form: ThrottledAuthenticationForm) -> HttpResponse:
         return throttled_answer(super().form_invalid(form), form)

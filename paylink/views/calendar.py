@@ -16,6 +16,7 @@ from paylink.calendar_feed import calendar_feed_for
 from paylink.models import AccountSnapshot, ReminderPreferences, calendar_token_digest
 from paylink.selectors.dashboard import snapshot_for_user
 from paylink.selectors.due_dates import month_of_due_dates
+from paylink.whole_numbers import whole_number
 
 
 def _preferences_for_token(token: str) -> ReminderPreferences | None:
@@ -54,12 +55,11 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
 
 def _month_param(value: str, *, today: date) -> date:
     """`?month=2026-12` as the first of that month; anything else is this month."""
-    try:
-        year, month = (int(part) for part in value.split("-"))
-        if 1900 <= year <= 2200:
-            return date(year, month, 1)
-    except ValueError:
-        pass
+    year_text, _, month_text = value.partition("-")
+    year = whole_number(year_text, max_digits=4)
+    month = whole_number(month_text, max_digits=2)
+    if year is not None and month is not None and 1900 <= year <= 2200 and 1 <= month <= 12:
+        return date(year, month, 1)
     return today.replace(day=1)
 
 

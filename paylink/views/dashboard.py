@@ -32,6 +32,7 @@ from paylink.selectors.dashboard import (
 )
 from paylink.services import accounts as account_services
 from paylink.services.profiles import profile_for_user
+from paylink.whole_numbers import whole_number
 
 TEMPLATE = "paylink/dashboard.html"
 # The cached fragments hold action ids, which Atomic expires after about an hour.
@@ -122,8 +123,7 @@ def _poll_url(*, since: int, after: int) -> str:
 
 
 def _int_param(request: HttpRequest, name: str) -> int | None:
-    value = request.GET.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 16 else None
+    return whole_number(request.GET.get(name, ""))
 
 
 def _later_than(moment: datetime | None, *, after_ms: int) -> bool:

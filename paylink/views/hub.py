@@ -27,6 +27,7 @@ from paylink.services.sdk_events import (
     sdk_finish_record,
 )
 from paylink.services.tasks import TaskOwnershipError, TaskUnknownError, task_status_check_request
+from paylink.whole_numbers import whole_number
 
 logger = logging.getLogger(__name__)
 
@@ -76,8 +77,8 @@ def _json_error(message: str, *, status: int) -> JsonResponse:
 @never_cache
 @rate_limited("hub_events", as_json=True)
 def sdk_event(request: HttpRequest) -> JsonResponse:
-    declared = request.META.get("CONTENT_LENGTH") or "0"
-    if not declared.isdigit() or int(declared) > SDK_EVENT_MAX_BYTES:
+    declared = whole_number(request.META.get("CONTENT_LENGTH") or "0")
+    if declared is None or declared > SDK_EVENT_MAX_BYTES:
         return _json_error(gettext("The event is too large."), status=413)
     body = request.body
     if len(body) > SDK_EVENT_MAX_BYTES:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -40,7 +41,8 @@ def reminder_settings(request: HttpRequest) -> HttpResponse:
     else:
         form = ReminderPreferencesForm(instance=preferences)
     feed_path = reverse("paylink:calendar-feed", args=[preferences.calendar_token])
-    feed_url = request.build_absolute_uri(feed_path)
+    # From the configured address, never the request's Host: a link people keep and share.
+    feed_url = settings.PAYLINK_SITE_URL + feed_path
     return render(
         request,
         "paylink/reminder_settings.html",
@@ -75,8 +77,9 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         # A forged, altered or foreign token: nothing to say about whose it might be.
         raise Http404
     preferences, kind = found
-    if request.method == "GET":
-        # Link scanners follow GETs: only a POST (the button, or the mail client) unsubscribes.
+    if request.method != "POST":
+        # Link scanners follow GETs and send HEADs: only a POST (the button, or the mail
+        # client's one-click) unsubscribes.
         return render(
             request,
             "paylink/unsubscribe.html",

@@ -9,10 +9,17 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
+from django.contrib.sessions.models import Session
+from django.core.cache import cache, caches
+from django.core.management import call_command
+from django.test import Client, override_settings
 from django.urls import reverse
+from django_tasks_db.models import DBTaskResult, TaskResultStatus, get_date_max
 
+from paylink.cache_prefix import cache_delete_prefix
 from paylink.client import AtomicError
 from paylink.models import AccountSnapshot, Profile, SdkEvent, Task, WebhookEvent, WebhookState
+from paylink.selectors.tasks import task_cache_key
 from tests.paylink.conftest import staff_login_with_code
 
 HULU = json.loads((Path(__file__).parent.parent / "fixtures/atomic/accounts_hulu.json").read_text())
@@ -113,6 +120,85 @@ def test_deletion_ends_monitoring_then_deletes_everything_of_the_person_only(
     assert alice_client.get(reverse("paylink:dashboard")).status_code == 302
 
 
+def _task_result(path: str, argument: int, status: str = TaskResultStatus.SUCCESSFUL):
+    return DBTaskResult.objects.create(
+        task_path=path,
+        args_kwargs={"args": [argument], "kwargs": {}},
+        backend_name="default",
+        run_after=get_date_max(),
+        status=status,
+    )
+
+
+def test_deletion_removes_sessions_task_results_and_cached_fragments_at_once(
+    alice_client, alice, alices, bobs, bob, atomic
+):
+    # Alice is signed in on two more devices; bob on one.
+    for _ in range(2):
+        Client().force_login(alice)
+    bobs_browser = Client()
+    bobs_browser.force_login(bob)
+    alices_task = Task.objects.get(profile=alices)
+    bobs_task = Task.objects.get(profile=bobs)
+    alices_event = WebhookEvent.objects.get(identifier="hub_alice")
+    hers = [
+        _task_result("paylink.tasks.sync_accounts", alices.pk),
+        _task_result("paylink.tasks.reconcile_profile", alices.pk, TaskResultStatus.READY),
+        _task_result("paylink.tasks.check_task_status", alices_task.pk),
+        _task_result("paylink.tasks.reconcile_task", alices_task.pk, TaskResultStatus.FAILED),
+        _task_result("paylink.tasks.process_webhook_event", alices_event.pk),
+    ]
+    running = _task_result("paylink.tasks.sync_accounts", alices.pk, TaskResultStatus.RUNNING)
+    his = [
+        _task_result("paylink.tasks.sync_accounts", bobs.pk),
+        _task_result("paylink.tasks.check_task_status", bobs_task.pk),
+    ]
+    # What the shared cache holds of each: rendered fragments and task rows.
+    cache.set(f"paylink:dashboard:{alices.pk}:1:en:2026-12-06:regions:1.1.1:", "<p>hers</p>")
+    cache.set(f"paylink:dashboard:{alices.pk}:2:es:2026-12-06:bills:2:", "<p>hers</p>")
+    cache.set(f"paylink:dashboard:{bobs.pk}:1:en:2026-12-06:regions:1.1.1:", "<p>his</p>")
+    cache.set(task_cache_key(atomic_id=alices_task.atomic_id), alices_task)
+    cache.set(task_cache_key(atomic_id=bobs_task.atomic_id), bobs_task)
+    assert Session.objects.count() == 4
+
+    response = alice_client.post(reverse("paylink:account-delete"), {"password": "alice-pass-1234"})
+
+    assert response.status_code == 302
+    [session] = Session.objects.all()
+    assert session.get_decoded()["_auth_user_id"] == str(bob.pk)
+    assert bobs_browser.get(reverse("paylink:dashboard")).status_code == 200
+    remaining = set(DBTaskResult.objects.values_list("pk", flat=True))
+    assert remaining == {running.pk, *(row.pk for row in his)}
+    assert not any(row.pk in remaining for row in hers)
+    assert cache.get(f"paylink:dashboard:{alices.pk}:1:en:2026-12-06:regions:1.1.1:") is None
+    assert cache.get(f"paylink:dashboard:{alices.pk}:2:es:2026-12-06:bills:2:") is None
+    assert cache.get(task_cache_key(atomic_id=alices_task.atomic_id)) is None
+    assert cache.get(f"paylink:dashboard:{bobs.pk}:1:en:2026-12-06:regions:1.1.1:") == "<p>his</p>"
+    assert cache.get(task_cache_key(atomic_id=bobs_task.atomic_id)) is not None
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "prefix-test"},
+        {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "prefix_test"},
+    ],
+)
+def test_deleting_by_prefix_takes_only_the_keys_under_it(db, backend):
+    with override_settings(CACHES={"default": backend}):
+        if backend["BACKEND"].endswith("DatabaseCache"):
+            call_command("createcachetable", verbosity=0)
+        store = caches["default"]
+        store.set_many({"paylink:dashboard:1:a": 1, "paylink:dashboard:1:b": 2})
+        store.set_many({"paylink:dashboard:12:a": 3, "paylink:dashboard:1_x": 4})
+        assert cache_delete_prefix("paylink:dashboard:1:") == 2
+        assert store.get_many(["paylink:dashboard:12:a", "paylink:dashboard:1_x"]) == {
+            "paylink:dashboard:12:a": 3,
+            "paylink:dashboard:1_x": 4,
+        }
+        assert store.get("paylink:dashboard:1:a") is None
+
+
 def test_deletion_waits_for_atomic_and_keeps_everything_when_it_is_down(
     alice_client, alice, alices, atomic
 ):
@@ -172,6 +258,21 @@ def test_deletion_keeps_everything_when_atomic_is_down_or_refuses_our_credential
     assert response.status_code == 200
     assert b"nothing was deleted" in response.content
     assert User.objects.filter(pk=alice.pk).exists()
+
+
+def test_the_password_check_on_deletion_is_behind_the_sign_in_throttle(
+    alice_client, alice, alices, atomic
+):
+    for _ in range(5):
+        response = alice_client.post(reverse("paylink:account-delete"), {"password": "guess"})
+        assert response.status_code == 400
+    # The sixth guess is refused before the password is checked, even the right one.
+    response = alice_client.post(reverse("paylink:account-delete"), {"password": "alice-pass-1234"})
+    assert response.status_code == 429
+    assert response["Retry-After"] == "900"
+    assert b"Too many failed sign-in attempts. Try again in 15 minutes." in response.content
+    assert User.objects.filter(pk=alice.pk).exists()
+    atomic.user_end_monitoring.assert_not_called()
 
 
 def test_deletion_needs_a_post(alice_client, alice):

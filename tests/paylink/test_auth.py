@@ -92,6 +92,17 @@ def test_password_reset_sends_a_link(client, alice):
     assert client.get(response["Location"]).status_code == 200
 
 
+def test_the_reset_link_starts_with_the_site_url_whatever_the_host_header(client, alice, settings):
+    settings.PAYLINK_SITE_URL = "https://hub.example.com"
+    settings.ALLOWED_HOSTS = ["testserver", "localhost"]
+    client.post(
+        "/accounts/password_reset/", {"email": "alice@example.com"}, HTTP_HOST="localhost:6666"
+    )
+    [message] = mail.outbox
+    assert "https://hub.example.com/accounts/reset/" in message.body
+    assert "6666" not in message.body and "localhost" not in message.body
+
+
 def test_identifiers_are_opaque_and_stable(alice):
     from paylink.services.profiles import profile_for_user
 

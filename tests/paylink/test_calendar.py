@@ -161,11 +161,12 @@ def test_bobs_new_link_leaves_alices_working(alice, bob):
     assert Client().get(alices).status_code == 200
 
 
-def test_the_settings_page_shows_the_private_address_and_a_copy_hint(alice, alice_client):
+def test_the_settings_page_shows_the_private_address_and_a_copy_hint(alice, alice_client, settings):
+    settings.PAYLINK_SITE_URL = "https://hub.example.com"
     response = alice_client.get("/settings/reminders/")
     token = preferences_of(alice).calendar_token
-    assert f'value="http://testserver/calendar/{token}.ics"'.encode() in response.content
-    assert f'href="webcal://testserver/calendar/{token}.ics"'.encode() in response.content
+    assert f'value="https://hub.example.com/calendar/{token}.ics"'.encode() in response.content
+    assert f'href="webcal://hub.example.com/calendar/{token}.ics"'.encode() in response.content
     assert b"copy it into your calendar app" in response.content
 
 

@@ -98,6 +98,14 @@ def test_the_simulators_demo_secret_against_atomic_is_an_error_naming_it():
     assert error.msg.startswith("ATOMIC_API_SECRET is the simulator's demo value")
 
 
+@override_settings(**{**SANDBOX, "ATOMIC_API_SECRET_PREVIOUS": "simulator-secret"})
+def test_the_simulators_secret_as_the_previous_one_is_an_error_naming_it():
+    # A webhook signed with the simulator's public secret would be accepted during a rotation.
+    [error] = checks.check_atomic_credentials()
+    assert error.id == "paylink.E004"
+    assert error.msg.startswith("ATOMIC_API_SECRET_PREVIOUS is the simulator's demo value")
+
+
 @override_settings(**SANDBOX)
 def test_real_credentials_against_atomic_pass():
     assert checks.check_atomic_credentials() == []
@@ -248,3 +256,23 @@ def test_a_poll_interval_under_a_quarter_second_is_an_error(settings, seconds, e
     messages = checks.check_poll_interval()
     assert ids(messages) == expected
     assert all("PAYLINK_POLL_SECONDS" in message.msg for message in messages)
+
+
+@pytest.mark.parametrize(
+    ("debug", "level"), [(False, "paylink.E012"), (True, "paylink.W012")], ids=["prod", "debug"]
+)
+def test_a_proxy_count_without_named_proxies_is_refused_outside_debug(debug, level):
+    with override_settings(
+        DEBUG=debug, TESTING=False, PAYLINK_TRUSTED_PROXY_COUNT=1, PAYLINK_TRUSTED_PROXIES=[]
+    ):
+        [message] = checks.check_proxies_named()
+    assert message.id == level
+    assert "PAYLINK_TRUSTED_PROXIES" in message.hint
+
+
+def test_a_proxy_count_with_named_proxies_or_no_count_passes():
+    with override_settings(**PRODUCTION, PAYLINK_TRUSTED_PROXY_COUNT=1):
+        with override_settings(PAYLINK_TRUSTED_PROXIES=["10.0.0.0/8"]):
+            assert checks.check_proxies_named() == []
+        with override_settings(PAYLINK_TRUSTED_PROXY_COUNT=0, PAYLINK_TRUSTED_PROXIES=[]):
+            assert checks.check_proxies_named() == []

@@ -31,13 +31,29 @@ def test_with_no_proxy_configured_the_peer_is_the_client_whatever_the_header_say
     ],
 )
 def test_one_trusted_proxy_means_the_last_forwarded_entry(settings, forwarded, expected):
+    settings.PAYLINK_TRUSTED_PROXIES = ["10.0.0.0/16"]
     settings.PAYLINK_TRUSTED_PROXY_COUNT = 1
     assert _address("10.0.0.254", forwarded) == expected
 
 
 def test_two_trusted_proxies_skip_the_first_proxys_own_entry(settings):
+    settings.PAYLINK_TRUSTED_PROXIES = ["10.0.0.0/16"]
     settings.PAYLINK_TRUSTED_PROXY_COUNT = 2
     assert _address("10.0.0.254", "1.2.3.4, 203.0.113.66, 192.0.2.50") == "203.0.113.66"
+
+
+@pytest.mark.parametrize("forwarded", ["203.0.113.66", "1.2.3.4, 203.0.113.66"])
+def test_a_count_is_not_honoured_from_a_peer_outside_the_named_proxies(settings, forwarded):
+    # Someone who reaches gunicorn directly names any address they like: it is not believed.
+    settings.PAYLINK_TRUSTED_PROXIES = ["10.0.0.0/16"]
+    settings.PAYLINK_TRUSTED_PROXY_COUNT = 1
+    assert _address("198.51.100.7", forwarded) == "198.51.100.7"
+
+
+def test_a_count_without_named_proxies_reads_no_header(settings):
+    settings.PAYLINK_TRUSTED_PROXIES = []
+    settings.PAYLINK_TRUSTED_PROXY_COUNT = 1
+    assert _address("10.0.0.254", "203.0.113.66") == "10.0.0.254"
 
 
 @pytest.mark.parametrize(

@@ -264,6 +264,11 @@ def _nested_objects(depth: int) -> bytes:
     return ('{"a":' * depth + "1" + "}" * depth).encode()
 
 
+def _storm(unit: bytes, count: int, closed: bool) -> bytes:
+    body = (b'{"kind": "close", "payload": {"reason": "' + unit * count)[:16_000]
+    return body + b'"}}' if closed else body
+
+
 sdk_event = st.fixed_dictionaries(
     {
         "kind": st.sampled_from(["finish", "interaction", "data-request", "close", "x"]),
@@ -311,6 +316,20 @@ bodies = st.one_of(
     ),
     st.dictionaries(odd_text, st.one_of(odd_text, long_text), max_size=4).map(
         lambda form: (_urlencode(form).encode(), "application/x-www-form-urlencoded")
+    ),
+    # Bodies that once cost a regex quadratic time: runs of escapes, quote storms, unterminated
+    # strings, up to the SDK event's 16 KiB.
+    st.tuples(
+        st.sampled_from([b'\\"', b'"', b"\\\\", b'"\\', b"\\u00e9", b'\\"[{']),
+        st.integers(100, 8_000),
+        st.booleans(),
+    ).map(lambda storm: (_storm(*storm), "application/json")),
+    # Numbers JSON has no room for: JavaScript's words and a float's overflow.
+    st.sampled_from(["NaN", "Infinity", "-Infinity", "1e400", "-1e400", "1E+999"]).map(
+        lambda number: (
+            f'{{"kind": "interaction", "payload": {{"value": {number}}}}}'.encode(),
+            "application/json",
+        )
     ),
 )
 
@@ -441,6 +460,17 @@ REGRESSIONS = {
     + "[" * 8000
     + "]" * 8000
     + "}}",
+    # Issue 23's: a non-finite number anywhere (PostgreSQL's json and SQLite's JSON check refuse
+    # them), and the bodies whose depth check took quadratic time (a second of CPU at 16 KiB).
+    "NaN": '{"kind": "interaction", "payload": {"value": NaN}}',
+    "Infinity": '{"kind": "interaction", "payload": {"a": [1, Infinity]}}',
+    "-Infinity": '{"kind": "close", "payload": {"reason": -Infinity}}',
+    "1e400": '{"kind": "interaction", "payload": {"value": 1e400}}',
+    "non-finite in the launch": '{"kind": "finish", "payload": {}, "launch": {"n": -1e400}}',
+    "unterminated escaped quotes": '{"kind": "close", "payload": {"reason": "' + '\\"' * 8000,
+    "a storm of quotes": '{"kind": "close", "payload": {"reason": ' + '"' * 16000,
+    "unterminated, ending in a backslash": '{"kind": "close", "payload": {"reason": "\\'
+    + '"\\' * 8000,
 }
 
 
@@ -494,3 +524,67 @@ def test_the_webhook_is_sent_the_same_cases_and_never_accepts_them(world, body, 
         # As a WSGI server hands over raw header bytes: decoded as latin-1.
         headers={SIGNATURE_HEADER: signature.encode().decode("latin-1")},
     )
+
+
+# Whole numbers written with characters str.isdigit() accepts and int() does not (or the
+# reverse): superscripts, circled and Arabic-Indic digits, full-width ones, signs, underscores.
+NOT_ASCII_DIGITS = ["²", "³", "①", "١٢", "\uff11\uff12", "+1", "1_0", "1 1", "-1", "1" * 40]
+
+
+def _route(name: str) -> Route:
+    return next(route for route in ROUTES if route.name == name)
+
+
+@pytest.mark.parametrize("number", NOT_ASCII_DIGITS)
+def test_every_integer_parameter_takes_ascii_digits_only(world, atomic, number):
+    common = {"persona": "alice", "csrf": False, "values": {}, "headers": {}}
+    # The dashboard's poll: not a version nor a time, so a 400 with a sentence.
+    poll = _send(
+        world,
+        route=_route("paylink:dashboard"),
+        method="GET",
+        query=_urlencode({"partial": "poll", "since": number, "after": number}),
+        body=b"",
+        content_type="text/plain",
+        **common,
+    )
+    assert poll.status_code == 400
+    # The month view: not a month, so this month.
+    month = _send(
+        world,
+        route=_route("paylink:calendar-month"),
+        method="GET",
+        query=_urlencode({"month": f"2026-{number}"}),
+        body=b"",
+        content_type="text/plain",
+        **common,
+    )
+    assert month.status_code == 200
+    # The reminder settings form: not a number of days, so the form says so.
+    settings_page = _send(
+        world,
+        route=_route("paylink:reminder-settings"),
+        method="POST",
+        query="",
+        body=_urlencode({"email_reminders": "on", "days_before": number}).encode(),
+        content_type="application/x-www-form-urlencoded",
+        **common,
+    )
+    assert settings_page.status_code == 200
+    assert b"Enter a whole number." in settings_page.content
+
+
+@pytest.mark.parametrize("length", ["²", "١٢", "+12", "1_2"])
+def test_an_sdk_event_with_a_content_length_that_is_not_ascii_digits_is_refused(
+    world, atomic, length
+):
+    client = _client(world, "alice", csrf=False)
+    response = client.generic(
+        "POST",
+        "/hub/events/",
+        b'{"kind": "close", "payload": {}}',
+        content_type="application/json",
+        CONTENT_LENGTH=length,
+    )
+    assert response.status_code == 413
+    assert _sentence(response.content)

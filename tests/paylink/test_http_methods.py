@@ -79,6 +79,8 @@ def test_a_wrong_method_is_a_405_naming_the_allowed_ones(alice_client, alice_tas
     assert response.status_code == 405
     assert response["Allow"] == allowed
     assert f"does not accept PUT requests; it accepts {allowed}." in response.content.decode()
+    # Its length is the sentence's: a Content-Length left at 0 would have a server drop it.
+    assert response["Content-Length"] == str(len(response.content))
 
 
 def test_the_sign_in_page_refuses_a_wrong_method_with_a_sentence(client):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from unittest import mock
 
 import pytest
@@ -55,19 +56,20 @@ def test_failures_from_many_addresses_never_block_the_right_password_from_anothe
 def test_an_attacker_behind_the_proxy_cycling_usernames_cannot_lock_out_alice(
     client, alice, settings
 ):
+    settings.PAYLINK_TRUSTED_PROXIES = ["10.0.0.0/16"]
     settings.PAYLINK_TRUSTED_PROXY_COUNT = 1
-    refused = 0
+    tried: Counter[str] = Counter()
     for attempt in range(60):
         # The attacker also forges entries on the left; the proxy appends its true address.
+        username = ["alice", f"guess{attempt}"][attempt % 2]
         response = _via_proxy(
-            client,
-            ["alice", f"guess{attempt}"][attempt % 2],
-            "wrong",
-            forwarded=f"198.51.100.{attempt}, 203.0.113.66",
+            client, username, "wrong", forwarded=f"198.51.100.{attempt}, 203.0.113.66"
         )
-        refused += response.status_code == 429
-    # 20 failures at the address, then every try of the attacker's is refused.
-    assert refused == 40
+        if response.status_code != 429:
+            tried["alice" if username == "alice" else "others"] += 1
+    # Five guesses at alice (the pair's limit), and 19 more usernames until the address has
+    # seen 20 fail; then every new username's try is refused.
+    assert tried == {"alice": 5, "others": 19}
     response = _via_proxy(client, "alice", "alice-pass-1234", forwarded="192.0.2.10")
     assert response.status_code == 302
     assert response["Location"] == "/"
@@ -221,3 +223,40 @@ def test_an_attacker_hopping_through_one_ipv6_64_is_one_address(client, alice):
         _login(client, f"guess{attempt}", "wrong", address=f"2001:db8:1:2::{attempt + 1:x}")
     assert _login(client, "alice", "alice-pass-1234", address="2001:db8:1:2::ff").status_code == 429
     assert _login(client, "alice", "alice-pass-1234", address="2001:db8:1:3::1").status_code == 302
+
+
+def test_an_office_behind_one_address_mistyping_its_own_passwords_is_not_locked_out(client, alice):
+    # Ten people behind one NAT each mistype three times: 30 failures, past the address's 20.
+    for person in range(10):
+        for _ in range(3):
+            assert _login(client, f"colleague{person}", "wrong").status_code == 200
+    # Each drew on the address once (their first failure), the rest on their own pair, so the
+    # office has used 10 of its 20 usernames: alice signs in, and a colleague may try again.
+    assert _login(client, "alice", "alice-pass-1234").status_code == 302
+    client.logout()
+    assert _login(client, "colleague3", "wrong").status_code == 200
+
+
+def test_a_successful_sign_in_gives_back_the_addresss_request_budget(client, alice, settings):
+    settings.PAYLINK_RATE_LIMITS = {**settings.PAYLINK_RATE_LIMITS, "sign_in": "3/900"}
+    for _ in range(5):
+        response = _login(client, "alice", "alice-pass-1234")
+        assert response.status_code == 302
+        client.logout()
+    # Failures still count: three, then the budget is spent.
+    for _ in range(3):
+        assert _login(client, "alice", "wrong").status_code == 200
+    assert _login(client, "alice", "alice-pass-1234").status_code == 429
+
+
+def test_the_right_password_gives_back_the_addresss_try_only_when_it_took_one(client, alice):
+    # Two failures, then success: the address was charged once (the first failure) and keeps
+    # that; the successful try took nothing from it.
+    for username in ("bob", "alice", "alice"):
+        _login(client, username, "wrong")
+    assert _login(client, "alice", "alice-pass-1234").status_code == 302
+    client.logout()
+    from paylink.rate_limits import counter_peek
+
+    seen = counter_peek(scope="login-addr", value="10.0.0.1", window=900)
+    assert seen.count == 2

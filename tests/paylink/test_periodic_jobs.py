@@ -21,8 +21,10 @@ from django_tasks_db.models import DBTaskResult, TaskResultStatus, get_date_max
 from paylink import tasks
 from paylink.client import TaskStatusReport
 from paylink.job_lock import job_lock
-from paylink.models import Profile, SdkEvent, Task, WebhookEvent, WebhookState
+from paylink.models import Profile, SdkEvent, Task, WebhookEvent, WebhookState, WorkerHeartbeat
 from paylink.services import maintenance
+from paylink.services.worker_heartbeats import HeartbeatThread
+from tests.waiting import wait_until
 
 WEBHOOKS = Path(__file__).parent.parent / "fixtures" / "webhooks"
 
@@ -185,6 +187,76 @@ def test_a_task_running_past_the_deadline_is_queued_again_with_a_note(settings):
     assert stuck.started_at is None
     assert "worker stopped" in stuck.traceback
     assert DBTaskResult.objects.get(pk=busy.pk).status == TaskResultStatus.RUNNING
+
+
+def beating(worker_id: str, *, seconds_ago: float) -> None:
+    moment = timezone.now() - timedelta(seconds=seconds_ago)
+    WorkerHeartbeat.objects.create(worker_id=worker_id, started_at=moment, beat_at=moment)
+
+
+@pytest.mark.django_db
+def test_a_task_whose_worker_stopped_beating_is_queued_again_within_two_minutes(settings):
+    settings.PAYLINK_WORKER_LOST_AFTER_SECONDS = 40
+    # Killed a minute ago, two minutes into its task: long before the fixed deadline.
+    lost = task_result(TaskResultStatus.RUNNING, started_minutes_ago=2)
+    beating(lost.worker_ids[-1], seconds_ago=60)
+    assert maintenance.task_results_stuck_recover().requeued == 1
+    lost.refresh_from_db()
+    assert lost.status == TaskResultStatus.READY
+
+
+@pytest.mark.django_db
+def test_a_live_workers_long_task_is_never_queued_twice(settings):
+    settings.PAYLINK_TASK_STUCK_AFTER_SECONDS = 1800
+    settings.PAYLINK_WORKER_LOST_AFTER_SECONDS = 40
+    # Two hours in, past the fixed deadline, but its worker beat five seconds ago.
+    busy = task_result(TaskResultStatus.RUNNING, started_minutes_ago=120)
+    beating(busy.worker_ids[-1], seconds_ago=5)
+    assert maintenance.task_results_stuck_recover() == maintenance.StuckRecovery(0, 0)
+    assert DBTaskResult.objects.get(pk=busy.pk).status == TaskResultStatus.RUNNING
+
+
+@pytest.mark.django_db
+def test_only_the_last_attempts_worker_speaks_for_a_task(settings):
+    settings.PAYLINK_WORKER_LOST_AFTER_SECONDS = 40
+    # Re-queued once already: its first worker still beats (it runs other tasks), the second
+    # one, which holds it now, is silent.
+    row = task_result(TaskResultStatus.RUNNING, started_minutes_ago=3, attempts=2)
+    beating("worker-0", seconds_ago=1)
+    beating("worker-1", seconds_ago=100)
+    assert maintenance.task_results_stuck_recover().requeued == 1
+    row.refresh_from_db()
+    assert row.status == TaskResultStatus.READY
+
+
+@pytest.mark.django_db
+def test_recovery_runs_every_minute_and_forgets_workers_silent_for_a_day():
+    from crontask import scheduler
+
+    [job] = [job for job in scheduler.get_jobs() if job.name == "recover_stuck_work"]
+    assert str(job.trigger) == "cron[month='*', day='*', day_of_week='*', hour='*', minute='*']"
+    beating("gone", seconds_ago=2 * 86400)
+    beating("here", seconds_ago=1)
+    tasks.recover_stuck_work.call()
+    assert list(WorkerHeartbeat.objects.values_list("worker_id", flat=True)) == ["here"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_beats_from_its_own_thread_until_it_stops(settings):
+    settings.PAYLINK_WORKER_HEARTBEAT_SECONDS = 0.05
+    heartbeat = HeartbeatThread(worker_id="w-1")
+    heartbeat.beat()
+    first = WorkerHeartbeat.objects.get(worker_id="w-1").beat_at
+    heartbeat.start()
+    try:
+        wait_until(
+            lambda: WorkerHeartbeat.objects.get(worker_id="w-1").beat_at > first,
+            what="a second beat",
+        )
+    finally:
+        heartbeat.stop()
+    # Stopped cleanly: it holds no task, and says so.
+    assert not WorkerHeartbeat.objects.filter(worker_id="w-1").exists()
 
 
 @pytest.mark.django_db

@@ -106,3 +106,15 @@ def test_the_page_warns_when_alice_has_no_email_address(alice, alice_client):
     alice.save()
     response = alice_client.get(URL)
     assert b"no email address" in response.content
+
+
+def test_the_feed_url_starts_with_the_site_url_whatever_the_host_header(
+    alice, alice_client, settings
+):
+    settings.PAYLINK_SITE_URL = "https://hub.example.com"
+    settings.ALLOWED_HOSTS = ["testserver", "localhost"]
+    response = alice_client.get("/settings/reminders/", HTTP_HOST="localhost:6666")
+    feed = response.context["feed_url"]
+    assert feed.startswith("https://hub.example.com/calendar/")
+    assert response.context["webcal_url"] == "webcal://" + feed.removeprefix("https://")
+    assert b"6666" not in response.content

@@ -3,6 +3,7 @@ in the person's language, with a one-click unsubscribe that needs no sign-in."""
 
 from __future__ import annotations
 
+import email.policy
 from datetime import UTC, date, datetime
 from unittest import mock
 
@@ -85,6 +86,21 @@ def test_the_email_has_plain_text_an_html_alternative_and_one_click_unsubscribe_
     path = _unsubscribe_path(message)
     assert path.startswith("/reminders/unsubscribe/")
     assert path in message.body and path in html
+
+
+def test_list_unsubscribe_goes_out_as_a_plain_url_as_rfc_8058_requires(alice, mailoutbox):
+    preferences_of(alice, email_reminders=True)
+    snapshot_with(alice, _hulu())
+    reminders_send(now=NOW)
+    [message] = mailoutbox
+    # What the SMTP backend sends: a signed URL is longer than 78 characters, and was once
+    # MIME-encoded (=?utf-8?q?...?=), which mail clients do not read as a one-click link.
+    sent = message.message(policy=email.policy.SMTP).as_bytes().decode()
+    [line] = [line for line in sent.split("\r\n") if line.startswith("List-Unsubscribe:")]
+    url = message.extra_headers["List-Unsubscribe"]
+    assert len(url) > 78
+    assert line == f"List-Unsubscribe: {url}"
+    assert "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n" in sent
 
 
 def test_running_again_or_retrying_sends_nothing_more(alice, mailoutbox):
@@ -234,6 +250,9 @@ def test_the_unsubscribe_link_asks_first_then_stops_reminders_without_signing_in
     assert page.status_code == 200
     assert b'method="post"' in page.content
     assert preferences_of(alice).email_reminders is True  # a link scanner's GET changes nothing
+    # Nor does a HEAD: mail scanners send those too.
+    assert anonymous.head(path).status_code == 200
+    assert preferences_of(alice).email_reminders is True
 
     # What a mail client does for RFC 8058: a POST with no cookie and no CSRF token.
     done = anonymous.post(path, {"List-Unsubscribe": "One-Click"})

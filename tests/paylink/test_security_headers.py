@@ -48,3 +48,33 @@ def test_anonymous_public_pages_are_left_to_their_own_caching(client):
     response = client.get("/accounts/password_reset/done/")
     assert response.status_code == 200
     assert "no-store" not in response.get("Cache-Control", "")
+
+
+def test_every_answer_refuses_powerful_browser_features(client, alice_client):
+    for response in (client.get("/accounts/login/"), alice_client.get("/")):
+        policy = response["Permissions-Policy"]
+        for feature in ("camera=()", "microphone=()", "geolocation=()", "payment=()"):
+            assert feature in policy
+
+
+def test_the_language_cookie_is_secure_where_the_session_cookie_is_and_same_site_lax(
+    client, settings
+):
+    settings.LANGUAGE_COOKIE_SECURE = True
+    response = client.post("/i18n/setlang/", {"language": "es", "next": "/accounts/login/"})
+    cookie = response.cookies[settings.LANGUAGE_COOKIE_NAME]
+    assert cookie.value == "es"
+    assert cookie["secure"] is True
+    assert cookie["samesite"] == "Lax"
+
+
+def test_outside_debug_the_language_cookie_follows_the_session_cookie():
+    expression = "s.LANGUAGE_COOKIE_SECURE, s.SESSION_COOKIE_SECURE, s.LANGUAGE_COOKIE_SAMESITE"
+    production = settings_value(
+        expression,
+        DJANGO_SECRET_KEY="k" * 50,
+        ATOMIC_ENV="sandbox",
+        ATOMIC_API_KEY="k",
+        ATOMIC_API_SECRET="s",
+    )
+    assert production == "True True Lax"

@@ -1,0 +1,19 @@
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('paylink', '0010_profile_time_zone'),
+    ]
+
+    operations = [
+        migrations.CreateModel(
+            name='WorkerHeartbeat',
+            fields=[
+                ('worker_id', models.CharField(max_length=64, primary_key=True, serialize=False)),
+                ('started_at', models.DateTimeField()),
+                ('beat_at', models.DateTimeField(db_index=True)),
+            ],
+        ),
+    ]
