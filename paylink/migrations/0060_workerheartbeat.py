@@ -4,7 +4,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('paylink', '0010_profile_time_zone'),
+        ('paylink', '0040_admin_names'),
     ]
 
     operations = [
