@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import calendar
 from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from icalendar import Calendar, Event
+from icalendar import Alarm, Calendar, Event
 
-from paylink.models import AccountSnapshot, Profile
-from paylink.selectors.due_dates import DueBill, bill_uid, due_dates_for_payload
+from paylink.formatting import money, time_zone_for
+from paylink.models import AccountSnapshot, Profile, ReminderPreferences
+from paylink.selectors.due_dates import DueBill, bill_uid, due_dates_for_snapshot
 from paylink.services.reminders import language_for_profile
-from paylink.templatetags.paylink_dashboard import money
+
+# How many months ahead a paused monthly bill's skipped dates are listed (EXDATE).
+_EXDATE_MONTHS = 24
 
 # How often subscribed calendars are asked to look again (apps may poll less often); the
 # X-PUBLISHED-TTL below says the same to Outlook.
@@ -38,8 +42,59 @@ def _description(bill: DueBill) -> str:
     return "\n".join(lines)
 
 
-def calendar_feed_for(*, profile: Profile, snapshot: AccountSnapshot | None, today: date) -> bytes:
-    """One all-day event per bill due today or later.
+def _months_later(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))
+
+
+def _first_on_or_after(bill: DueBill, today: date) -> date:
+    """Where the bill's series starts: its due date, or for a monthly bill whose date has
+    passed, its next date from today on (a past date is the dashboard's overdue bill)."""
+    day, months = bill.due_day, 0
+    while bill.recurs_monthly and day < today and months <= _EXDATE_MONTHS:
+        months += 1
+        day = _months_later(bill.due_day, months)
+    return day
+
+
+def _recurrence(event: Event, bill: DueBill) -> None:
+    """A monthly bill recurs on its day each month; the months its plan is paused are left
+    out, and a cancellation ends the series."""
+    if not bill.recurs_monthly:
+        return
+    rule: dict[str, object] = {"freq": "monthly"}
+    skipped = []
+    for months in range(1, _EXDATE_MONTHS + 1):
+        day = _months_later(bill.due_day, months)
+        if not bill.expected_on(day):
+            if bill.inactive_kind == "cancelled":
+                rule["until"] = _months_later(bill.due_day, months - 1)
+                break
+            skipped.append(day)
+    event.add("rrule", rule)
+    if skipped:
+        event.add("exdate", skipped)
+
+
+def _alarm(event: Event, bill: DueBill, days_before: int) -> None:
+    """An alarm at the person's reminder lead time (on the day itself for 0)."""
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", _summary(bill))
+    alarm.add("trigger", timedelta(days=-days_before) if days_before else timedelta(0))
+    event.add_component(alarm)
+
+
+def calendar_feed_for(
+    *,
+    profile: Profile,
+    snapshot: AccountSnapshot | None,
+    preferences: ReminderPreferences | None = None,
+) -> bytes:
+    """One all-day event per bill due today or later in the person's time zone, recurring
+    monthly where the bill does, with an alarm at their reminder lead time.
 
     DTSTAMP and LAST-MODIFIED are when the snapshot was last fetched and SEQUENCE its version,
     so a calendar app sees an event change when, and only when, the accounts changed.
@@ -47,18 +102,25 @@ def calendar_feed_for(*, profile: Profile, snapshot: AccountSnapshot | None, tod
     stamp: datetime = (snapshot.fetched_at if snapshot else None) or timezone.now()
     sequence = snapshot.version if snapshot else 0
     domain = urlsplit(settings.PAYLINK_SITE_URL).hostname or "localhost"
-    with translation.override(language_for_profile(profile=profile)):
-        calendar = Calendar()
-        calendar.add("prodid", "-//Payments Hub//Bills due//EN")
-        calendar.add("version", "2.0")
-        calendar.add("calscale", "GREGORIAN")
-        calendar.add("x-wr-calname", _("Bills due"))
-        calendar.add("refresh-interval", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
+    days_before = preferences.days_before if preferences is not None else 3
+    zone = time_zone_for(profile.time_zone) or timezone.get_default_timezone()
+    with translation.override(language_for_profile(profile=profile)), timezone.override(zone):
+        today = timezone.localdate()
+        calendar_ = Calendar()
+        calendar_.add("prodid", "-//Payments Hub//Bills due//EN")
+        calendar_.add("version", "2.0")
+        calendar_.add("calscale", "GREGORIAN")
+        calendar_.add("x-wr-calname", _("Bills due"))
+        calendar_.add("refresh-interval", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
         # Outlook reads this one; it is an extension property, so icalendar takes it as text.
-        calendar.add("x-published-ttl", "PT6H")
-        bills = due_dates_for_payload(payload=snapshot.payload if snapshot else {}).bills
-        for bill in bills:
-            if bill.due_day < today:
+        calendar_.add("x-published-ttl", "PT6H")
+        bills = due_dates_for_snapshot(snapshot=snapshot, today=today).bills
+        starts = sorted(
+            ((_first_on_or_after(bill, today), bill) for bill in bills),
+            key=lambda pair: (pair[0], pair[1].biller.lower(), pair[1].account_id),
+        )
+        for start, bill in starts:
+            if start < today:
                 continue
             event = Event()
             event.add(
@@ -67,11 +129,13 @@ def calendar_feed_for(*, profile: Profile, snapshot: AccountSnapshot | None, tod
             event.add("dtstamp", stamp)
             event.add("last-modified", stamp)
             event.add("sequence", sequence)
-            event.add("dtstart", bill.due_day)
-            event.add("dtend", bill.due_day + timedelta(days=1))
+            event.add("dtstart", start)
+            event.add("dtend", start + timedelta(days=1))
             event.add("summary", _summary(bill))
             event.add("description", _description(bill))
             # A due date is a note, not a meeting: it must not mark the day as busy.
             event.add("transp", "TRANSPARENT")
-            calendar.add_component(event)
-    return calendar.to_ical()
+            _recurrence(event, bill)
+            _alarm(event, bill, days_before)
+            calendar_.add_component(event)
+    return calendar_.to_ical()

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.core.serializers.json import DjangoJSONEncoder
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -14,7 +13,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from paylink import client
 from paylink.forms import AccountDeleteForm
-from paylink.selectors.account_data import account_data_for_user
+from paylink.selectors.account_data import account_data_chunks
 from paylink.services.account_deletion import account_delete
 
 
@@ -31,10 +30,8 @@ def account(request: HttpRequest) -> HttpResponse:
 @require_safe
 @never_cache
 def account_export(request: HttpRequest) -> HttpResponse:
-    response = JsonResponse(
-        account_data_for_user(user=request.user),
-        encoder=DjangoJSONEncoder,
-        json_dumps_params={"indent": 2, "ensure_ascii": False},
+    response = StreamingHttpResponse(
+        account_data_chunks(user=request.user), content_type="application/json"
     )
     response["Content-Disposition"] = 'attachment; filename="payments-hub-data.json"'
     return response

@@ -57,11 +57,17 @@ def test_the_page_offers_the_download_and_the_deletion(alice_client):
     assert b'name="password"' in response.content
 
 
+def download(client) -> tuple[object, bytes]:
+    response = client.get(reverse("paylink:account-export"))
+    return response, b"".join(response.streaming_content)
+
+
 def test_the_download_holds_the_persons_own_data_only(alice_client, alices, bobs):
-    response = alice_client.get(reverse("paylink:account-export"))
+    response, content = download(alice_client)
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="payments-hub-data.json"'
-    data = json.loads(response.content)
+    assert response["Content-Type"] == "application/json"
+    data = json.loads(content)
     assert data["account"]["username"] == "alice"
     assert data["profile"]["identifier"] == "hub_alice"
     assert [task["atomic_id"] for task in data["tasks"]] == ["task-hub_alice"]
@@ -69,18 +75,22 @@ def test_the_download_holds_the_persons_own_data_only(alice_client, alices, bobs
     assert [event["body"]["user"]["identifier"] for event in data["webhook_events"]] == [
         "hub_alice"
     ]
-    assert b"hub_bob" not in response.content
-    assert b"bob@example.com" not in response.content
+    assert data["accounts_snapshot"]["payload"]["accounts"][0]["company"]["name"] == "Hulu"
+    assert [bill["company_name"] for bill in data["bills"]] == ["Hulu"]
+    assert b"hub_bob" not in content
+    assert b"bob@example.com" not in content
+    # Compact: no indentation for the browser to wait on.
+    assert b"\n" not in content
 
 
 def test_the_download_shows_only_the_last_four_digits_of_account_numbers(alice_client, alices):
-    response = alice_client.get(reverse("paylink:account-export"))
-    assert b"8498390016491919" not in response.content
-    assert "••••1919" in response.content.decode()
+    _, content = download(alice_client)
+    assert b"8498390016491919" not in content
+    assert "••••1919" in content.decode()
 
 
 def test_the_download_of_someone_who_never_connected_anything_is_their_account(alice_client):
-    data = json.loads(alice_client.get(reverse("paylink:account-export")).content)
+    data = json.loads(download(alice_client)[1])
     assert data["account"]["email"] == "alice@example.com"
     assert data["profile"] is None
 

@@ -54,8 +54,15 @@ def test_the_feed_is_an_icalendar_file_with_one_all_day_event_per_upcoming_bill(
     assert b"REFRESH-INTERVAL;VALUE=DURATION:PT6H\r\n" in response.content
     assert b"X-PUBLISHED-TTL:PT6H\r\n" in response.content
     events = _events(response)
-    assert [str(e["SUMMARY"]) for e in events] == ["Hulu bill: $20.46", "Comcast bill: $76.99"]
+    # A monthly bill whose date has passed recurs: its series starts at its next date.
+    assert [str(e["SUMMARY"]) for e in events] == [
+        "Hulu bill: $20.46",
+        "Comcast bill: $76.99",
+        "Paid Already bill: $20.46",
+    ]
+    assert events[2].decoded("DTSTART") > today
     hulu = events[0]
+    assert hulu["RRULE"]["FREQ"] == ["MONTHLY"]
     assert hulu.decoded("DTSTART") == today + timedelta(days=3)
     assert not isinstance(hulu.decoded("DTSTART"), datetime)  # all-day
     assert hulu.decoded("DTEND") == today + timedelta(days=4)
