@@ -91,8 +91,8 @@ def inactive_span(*, plans: tuple[Plan, ...]) -> InactiveSpan:
         if change is not None and pending is InactiveKind.NONE and change.start_date:
             return InactiveSpan(now_kind, None, change.start_date - timedelta(days=1))
         if now_kind is InactiveKind.CANCELLED and change is not None and change.end_date:
-            # Cancelled, with service until the end date: it ends then.
-            return InactiveSpan(now_kind, change.end_date + timedelta(days=1), None)
+            # Cancelled, with service until the end date: it ends that day ("Ends on Jan 3").
+            return InactiveSpan(now_kind, change.end_date, None)
         return InactiveSpan(now_kind, None, None)
     if change is not None and pending in (InactiveKind.PAUSED, InactiveKind.CANCELLED):
         end = change.end_date if pending is InactiveKind.PAUSED else None
