@@ -597,7 +597,7 @@ def test_a_missing_amount_is_a_dash_in_any_language():
         assert money(None) == "—"
 
 
-class _VisibleText(HTMLParser):
+class _WordsShown(HTMLParser):
     """The words a person meets on a page (text, titles, labels), leaving out what is marked
     as written in English (`lang="en"`: Atomic's own descriptions) and scripts."""
 
@@ -633,7 +633,7 @@ class _VisibleText(HTMLParser):
 
 
 def _page_words(html: str) -> set[str]:
-    parser = _VisibleText()
+    parser = _WordsShown()
     parser.feed(html)
     return {w for w in parser.words if len(w) > 2}
 
