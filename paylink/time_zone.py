@@ -15,6 +15,7 @@ from django.contrib.auth import user_logged_in
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from paylink.formatting import time_zone_for, time_zone_valid
@@ -62,14 +63,16 @@ def time_zone_report(request: HttpRequest) -> HttpResponse:
     """
     if request.session.get(SESSION_KEY, UNKNOWN) != UNKNOWN:
         return HttpResponse(status=204)
-    name = request.POST.get("time_zone", "")
-    profile = profile_for_user(user=request.user)
-    if profile.time_zone:
-        time_zone_remember(request=request, name=profile.time_zone)
+    name = time_zone_valid(request.POST.get("time_zone", ""))
+    if name is None:
+        # Refused before anything is read or written.
+        return HttpResponse(_("That is not a time zone this site knows."), status=400)
+    kept = Profile.objects.filter(user=request.user).values_list("time_zone", flat=True).first()
+    if kept:
+        time_zone_remember(request=request, name=kept)
         return HttpResponse(status=204)
-    if not time_zone_set(user=request.user, name=name):
-        return HttpResponse("Not a time zone this site knows.", status=400)
-    time_zone_remember(request=request, name=time_zone_valid(name) or "")
+    time_zone_set(user=request.user, name=name)
+    time_zone_remember(request=request, name=name)
     return HttpResponse(status=204)
 
 
