@@ -18,8 +18,7 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
-from django.db.models.fields.json import KeyTransform
+from django.db.models import Count, Exists, F, Func, JSONField, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -347,6 +346,13 @@ class DashboardReader:
             accounts = accounts.filter(matches)
         return accounts
 
+    def _of_kept(self, rows: Any) -> Any:
+        """`rows` (suggestions, payments) of the accounts the filters keep."""
+        rows = rows.filter(snapshot_id=self.snapshot.pk)
+        if self.filters.active:
+            rows = rows.filter(account__in=self.accounts().values("pk"))
+        return rows
+
     def _bills(self) -> QuerySet[Bill]:
         bills = Bill.objects.filter(snapshot_id=self.snapshot.pk).annotate(state=self._state)
         if self.filters.type:
@@ -417,9 +423,7 @@ class DashboardReader:
         )
 
     def suggestions_page(self, number: int) -> Page:
-        suggestions = Suggestion.objects.filter(
-            snapshot_id=self.snapshot.pk, account__in=self.accounts().values("pk")
-        ).select_related("account")
+        suggestions = self._of_kept(Suggestion.objects).select_related("account")
         order = [F("monthly_savings").desc(nulls_last=True), "account__position", "position"]
         page = Paginator(suggestions.order_by(*order), SUGGESTIONS_PER_PAGE).get_page(number)
         actions = self._actions_of({s.account_id for s in page.object_list})
@@ -505,9 +509,7 @@ class DashboardReader:
         """Payments per month and account type, over the latest SPENDING_MONTHS months that
         have any (months in between with none count as zero), for the filtered accounts."""
         zone = timezone.get_current_timezone()
-        payments = Payment.objects.filter(
-            snapshot_id=self.snapshot.pk, account__in=self.accounts().values("pk")
-        )
+        payments = self._of_kept(Payment.objects)
         totals = (
             payments.annotate(month=TruncMonth("paid_at", tzinfo=zone))
             .values("month", "kind")
@@ -546,18 +548,45 @@ def _cents(value: Decimal | None) -> Decimal:
     return ZERO if value is None else Decimal(value).quantize(Decimal("0.01"))
 
 
+class _AccountsAt(Func):
+    """The payload's accounts at some positions, as one JSON array, read by the database with
+    one parse of the payload (SQLite parses it once per call, not once per path)."""
+
+    output_field = JSONField()
+
+    def __init__(self, positions: list[int]) -> None:
+        self.positions = positions
+        super().__init__(F("payload"))
+
+    def as_sql(self, compiler, connection, **extra):
+        payload, params = compiler.compile(self.source_expressions[0])
+        if connection.vendor == "postgresql":
+            parts = ", ".join(f"({payload} -> 'accounts' -> {p})" for p in self.positions)
+            return f"jsonb_build_array({parts})", params * len(self.positions)
+        paths = ", ".join(f"'$.accounts[{p}]'" for p in self.positions)
+        # One path answers the value itself, several an array of them: always ask for two.
+        if len(self.positions) == 1:
+            paths += f", '$.accounts[{self.positions[0]}]'"
+        return f"JSON_EXTRACT({payload}, {paths})", params
+
+
 def accounts_at(*, snapshot: AccountSnapshot, positions: set[int]) -> dict[int, Account]:
-    """The accounts at `positions` of the stored payload, each read out of it by the
-    database and parsed alone."""
+    """The accounts at `positions` of the stored payload, read out of it by the database in
+    one go and each parsed alone."""
     if not positions:
         return {}
-    wanted = {
-        f"at_{p}": KeyTransform(str(p), KeyTransform("accounts", "payload")) for p in positions
-    }
-    found = AccountSnapshot.objects.filter(pk=snapshot.pk).values(**wanted).first() or {}
+    wanted = sorted(positions)
+    found = (
+        AccountSnapshot.objects.filter(pk=snapshot.pk)
+        .annotate(shown=_AccountsAt(wanted))
+        .values_list("shown", flat=True)
+        .first()
+    )
+    if not isinstance(found, list):
+        return {}
     return {
-        int(name.removeprefix("at_")): account_parse(raw)
-        for name, raw in found.items()
+        position: account_parse(raw)
+        for position, raw in zip(wanted, found, strict=False)
         if isinstance(raw, dict)
     }
 

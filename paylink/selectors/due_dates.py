@@ -41,6 +41,8 @@ class DueBill:
 
     def expected_on(self, day: date) -> bool:
         """Whether a bill is expected on `day`: not while the plan is paused or cancelled."""
+        if not self.inactive_kind:
+            return True
         zone = timezone.get_current_timezone()
         start = datetime.combine(day, time.min, tzinfo=zone)
         return not span_covers(
@@ -145,12 +147,24 @@ class MonthBill:
         return getattr(self.bill, name)
 
 
+# A day of the grid names this many bills; the list under the grid has them all.
+GRID_BILLS_PER_DAY = 3
+
+
 @dataclass(frozen=True)
 class MonthDay:
     day: date
     in_month: bool
     is_today: bool
     bills: tuple[MonthBill, ...]
+
+    @property
+    def shown(self) -> tuple[MonthBill, ...]:
+        return self.bills[:GRID_BILLS_PER_DAY]
+
+    @property
+    def more(self) -> int:
+        return max(len(self.bills) - GRID_BILLS_PER_DAY, 0)
 
 
 @dataclass(frozen=True)
@@ -161,6 +175,14 @@ class Month:
     bills: tuple[MonthBill, ...]
     previous: date
     next: date
+
+    @property
+    def days(self) -> list[tuple[date, list[MonthBill]]]:
+        """The month's days that have bills, each with its bills, for the list."""
+        found: dict[date, list[MonthBill]] = {}
+        for bill in self.bills:
+            found.setdefault(bill.day, []).append(bill)
+        return list(found.items())
 
 
 def bills_in_month(*, due_dates: DueDates, first: date) -> tuple[MonthBill, ...]:
