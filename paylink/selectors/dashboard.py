@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import pgettext, pgettext_lazy
 
-from paylink.bill_rules import BillState, DayBounds, bill_state_case
+from paylink.bill_rules import BillState, DayBounds, bill_state, bill_state_case
 from paylink.formatting import short_day
 from paylink.models import AccountSnapshot, Bill, LinkedAccount, Payment, Suggestion
 from paylink.payloads import Account, HistoryEntry, account_parse
@@ -353,13 +353,28 @@ class DashboardReader:
             rows = rows.filter(account__in=self.accounts().values("pk"))
         return rows
 
-    def _bills(self) -> QuerySet[Bill]:
-        bills = Bill.objects.filter(snapshot_id=self.snapshot.pk).annotate(state=self._state)
+    def _bills(self, *, with_state: bool = True) -> QuerySet[Bill]:
+        bills = Bill.objects.filter(snapshot_id=self.snapshot.pk)
+        if with_state or self.filters.status:
+            bills = bills.annotate(state=self._state)
         if self.filters.type:
             bills = bills.filter(kind=self.filters.type)
         if self.filters.status:
             bills = bills.filter(state=self.filters.status)
         return bills
+
+    def _state_of(self, bill: Bill) -> str:
+        """The state the database worked out, or for the few rows shown, the same rule here."""
+        found = getattr(bill, "state", None)
+        if found is not None:
+            return found
+        return bill_state(
+            due_at=bill.due_at,
+            inactive_kind=bill.inactive_kind,
+            inactive_start=bill.inactive_start,
+            inactive_end=bill.inactive_end,
+            bounds=self.bounds,
+        ).value
 
     def summary(self) -> Summary:
         window_end = self.bounds.start + timedelta(days=DUE_WINDOW_DAYS + 1)
@@ -412,10 +427,11 @@ class DashboardReader:
         return page
 
     def _bill_view(self, bill: Bill) -> BillView:
+        state = self._state_of(bill)
         return BillView(
             bill=bill,
-            state=bill.state,  # type: ignore[attr-defined]
-            note=bill_note(bill=bill, state=bill.state, bounds=self.bounds),  # type: ignore[attr-defined]
+            state=state,
+            note=bill_note(bill=bill, state=state, bounds=self.bounds),
             dom_id=dom_id_for(
                 atomic_id=bill.account_atomic_id,  # type: ignore[attr-defined]
                 position=bill.account_position,  # type: ignore[attr-defined]
@@ -459,7 +475,7 @@ class DashboardReader:
         parsed = accounts_at(snapshot=self.snapshot, positions={r.position for r in rows})
         ids = [r.pk for r in rows]
         bills: dict[int, list[Bill]] = {}
-        for bill in Bill.objects.filter(account_id__in=ids).annotate(state=self._state):
+        for bill in Bill.objects.filter(account_id__in=ids):
             bills.setdefault(bill.account_id, []).append(bill)
         suggestions: dict[int, list[Suggestion]] = {}
         order = [F("monthly_savings").desc(nulls_last=True), "position"]
@@ -475,8 +491,8 @@ class DashboardReader:
             views = tuple(
                 BillView(
                     bill=b,
-                    state=b.state,  # type: ignore[attr-defined]
-                    note=bill_note(bill=b, state=b.state, bounds=self.bounds),  # type: ignore[attr-defined]
+                    state=(state := self._state_of(b)),
+                    note=bill_note(bill=b, state=state, bounds=self.bounds),
                     dom_id=dom_id,
                 )
                 for b in own
@@ -548,6 +564,9 @@ def _cents(value: Decimal | None) -> Decimal:
     return ZERO if value is None else Decimal(value).quantize(Decimal("0.01"))
 
 
+_PATHS_PER_CALL = 100
+
+
 class _AccountsAt(Func):
     """The payload's accounts at some positions, as one JSON array, read by the database with
     one parse of the payload (SQLite parses it once per call, not once per path)."""
@@ -576,19 +595,19 @@ def accounts_at(*, snapshot: AccountSnapshot, positions: set[int]) -> dict[int, 
     if not positions:
         return {}
     wanted = sorted(positions)
+    # SQLite takes at most 127 arguments per function: a page is far fewer, a whole list not.
+    chunks = [wanted[i : i + _PATHS_PER_CALL] for i in range(0, len(wanted), _PATHS_PER_CALL)]
     found = (
         AccountSnapshot.objects.filter(pk=snapshot.pk)
-        .annotate(shown=_AccountsAt(wanted))
-        .values_list("shown", flat=True)
+        .values_list(*(_AccountsAt(chunk) for chunk in chunks))
         .first()
     )
-    if not isinstance(found, list):
-        return {}
-    return {
-        position: account_parse(raw)
-        for position, raw in zip(wanted, found, strict=False)
-        if isinstance(raw, dict)
-    }
+    accounts: dict[int, Account] = {}
+    for chunk, values in zip(chunks, found or (), strict=False):
+        for position, raw in zip(chunk, values if isinstance(values, list) else (), strict=False):
+            if isinstance(raw, dict):
+                accounts[position] = account_parse(raw)
+    return accounts
 
 
 def _recent_history(*, account: Account) -> tuple[HistoryEntry, ...]:
