@@ -447,11 +447,8 @@ class DashboardReader:
         return page
 
     def _actions_of(self, account_ids: set[int]) -> dict[int, list[dict[str, Any]]]:
-        found: dict[int, list[dict[str, Any]]] = {}
         rows = Bill.objects.filter(account_id__in=account_ids).order_by("position")
-        for account_id, actions in rows.values_list("account_id", "actions"):
-            found.setdefault(account_id, []).extend(a for a in actions if isinstance(a, dict))
-        return found
+        return _actions_by_account(rows.values_list("account_id", "actions", "name", "named"))
 
     def _suggestion_view(
         self, suggestion: Suggestion, actions: dict[int, list[dict[str, Any]]]
@@ -507,7 +504,10 @@ class DashboardReader:
                     dom_id=dom_id,
                     bills=views,
                     suggestions=tuple(
-                        self._suggestion_view(s, {row.pk: [a for b in own for a in b.actions]})
+                        self._suggestion_view(
+                            s,
+                            _actions_by_account((row.pk, b.actions, b.name, b.named) for b in own),
+                        )
                         for s in suggestions.get(row.pk, [])
                     ),
                     history=_recent_history(account=account),
@@ -557,6 +557,24 @@ class DashboardReader:
                 )
             )
         return Spending(types=types, months=tuple(months))
+
+
+def _actions_by_account(rows: Any) -> dict[int, list[dict[str, Any]]]:
+    """Each account's actions from its bills' rows (account id, actions, name, named); where an
+    account names several bills, each action carries its bill's name for its label."""
+    by_account: dict[int, list[tuple[list[Any], str, bool]]] = {}
+    for account_id, actions, name, named in rows:
+        by_account.setdefault(account_id, []).append((actions, name, named))
+    found: dict[int, list[dict[str, Any]]] = {}
+    for account_id, bills in by_account.items():
+        several = len(bills) > 1
+        found[account_id] = [
+            {**action, "bill_name": name if named and several else ""}
+            for actions, name, named in bills
+            for action in actions
+            if isinstance(action, dict)
+        ]
+    return found
 
 
 def _cents(value: Decimal | None) -> Decimal:

@@ -365,3 +365,30 @@ def test_bob_cannot_page_through_alices_accounts(alice, bob):
 def test_it_says_just_now_for_a_fresh_snapshot(alice, alice_client):
     snapshot_for(alice, fixture("hulu"), fetched_at=timezone.now())
     assert re.search(r"Updated <time[^>]*>just now</time>", alice_client.get("/").content.decode())
+
+
+def test_named_bills_are_listed_and_their_actions_labelled_by_bill(alice, alice_client):
+    snapshot_for(alice, fixture("apple_bills"), version=1)
+    html = alice_client.get("/").content.decode()
+    assert '<ul class="account-card__bills"' in html
+    assert ">Cancel Apple TV+<" in html and ">Cancel NY Times<" in html
+    assert ">Change NY Times<" in html
+    assert html.count("Cancel plan") == 0
+    spanish = alice_client.get("/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert ">Cancelar Apple TV+<" in spanish
+
+
+def test_a_paused_plan_says_until_when_and_offers_resume(alice, alice_client):
+    account = fixture("hulu")["accounts"][0]
+    account["account"]["data"]["plans"][0]["status"] = "paused"
+    account["account"]["data"]["plans"][0]["pendingChange"] = {
+        "type": "status-update",
+        "changes": {"status": "active"},
+        "startDate": "2099-12-21T00:00:00Z",
+    }
+    account["actions"] = [{"type": "resume-plan", "id": "RESUME_ID"}]
+    snapshot_for(alice, {"accounts": [account]}, version=1)
+    html = alice_client.get("/").content.decode()
+    assert "Paused until Dec 20" in html
+    assert 'data-action-type="resume-plan"' in html and ">Resume<" in html
+    assert 'class="bill bill--paused"' in html
