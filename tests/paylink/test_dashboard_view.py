@@ -392,3 +392,18 @@ def test_a_paused_plan_says_until_when_and_offers_resume(alice, alice_client):
     assert "Paused until Dec 20" in html
     assert 'data-action-type="resume-plan"' in html and ">Resume<" in html
     assert 'class="bill bill--paused"' in html
+
+
+def test_a_cancelled_plan_says_when_it_ends_and_is_not_counted_after(alice, alice_client):
+    account = fixture("hulu")["accounts"][0]
+    account["account"]["billing"]["dueDate"] = "2099-01-01T12:00:00Z"
+    account["account"]["data"]["plans"][0]["status"] = "cancelled"
+    account["account"]["data"]["plans"][0]["pendingChange"] = {
+        "type": "cancellation",
+        "changes": {"status": "cancelled"},
+        "endDate": "2099-01-03T12:00:00Z",
+    }
+    snapshot_for(alice, {"accounts": [account]}, version=1)
+    html = alice_client.get("/").content.decode()
+    assert "Ends on Jan 3" in html
+    assert 'class="bill bill--later"' in html
