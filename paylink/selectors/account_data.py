@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import TextField
+from django.db.models.functions import Cast
 
 from paylink.models import AccountSnapshot, Bill, Profile, WebhookEvent, WebhookState
 from paylink.vendor_json import JsonRejected, account_numbers_masked, json_parse
@@ -38,7 +41,10 @@ def account_data_for_user(*, user: AbstractBaseUser, with_accounts: bool = True)
         "sdk_events": [],
         "webhook_events": [],
     }
-    profile = Profile.objects.filter(user=user).select_related("snapshot").first()
+    profiles = Profile.objects.filter(user=user).select_related("snapshot")
+    if not with_accounts:
+        profiles = profiles.defer("snapshot__payload")
+    profile = profiles.first()
     if profile is None:
         return data
     data["profile"] = {
@@ -63,9 +69,7 @@ def account_data_for_user(*, user: AbstractBaseUser, with_accounts: bool = True)
     if snapshot is not None:
         data["accounts_snapshot"] = {
             "fetched_at": snapshot.fetched_at,
-            "payload": account_numbers_masked(snapshot.payload)
-            if with_accounts
-            else snapshot.payload,
+            "payload": account_numbers_masked(snapshot.payload) if with_accounts else None,
         }
     data["sdk_events"] = [
         {**event, "payload": account_numbers_masked(event["payload"])}
@@ -100,15 +104,46 @@ _BILL_FIELDS = (
     "monthly_amount",
     "due_at",
     "plan_status",
-    "pending_type",
     "pending_status",
-    "pending_start",
-    "pending_end",
     "autopay",
     "payment_method",
     "payment_last_four",
     "account_last_four",
 )
+
+
+_DECODER = json.JSONDecoder()
+_KEY_END = 'number":'
+# Accounts encoded, masked and sent together.
+_BATCH = 500
+
+
+def _masked_text(text: str) -> str:
+    """JSON `text` with every account number cut to its last four, as
+    `account_numbers_masked` cuts them, worked on the text itself: each key ending in "number"
+    is found by a string search and only its value is decoded, so the payload (megabytes) is
+    never decoded and encoded again. Inside a JSON string a quote is always escaped, so
+    `number":` can only end a key."""
+    lower = text.lower()
+    parts, done = [], 0
+    found = lower.find(_KEY_END)
+    while found != -1:
+        key_start = text.rfind('"', 0, found)
+        value_start = found + len(_KEY_END)
+        while text[value_start : value_start + 1].isspace():
+            value_start += 1
+        if text[key_start - 1] == "\\" or "\\" in text[key_start:found]:
+            # An escaped quote in the key: the slow, sure way.
+            return _ENCODER.encode(account_numbers_masked(json.loads(text)))
+        number, value_end = _DECODER.raw_decode(text, value_start)
+        if isinstance(number, (dict, list)):
+            return _ENCODER.encode(account_numbers_masked(json.loads(text)))
+        masked = account_numbers_masked({"number": number})["number"]
+        parts += [text[done:value_start], _ENCODER.encode(masked)]
+        done = value_end
+        found = lower.find(_KEY_END, value_end)
+    parts.append(text[done:])
+    return "".join(parts)
 
 
 def account_data_chunks(*, user: AbstractBaseUser) -> Iterator[str]:
@@ -127,24 +162,23 @@ def account_data_chunks(*, user: AbstractBaseUser) -> Iterator[str]:
     snapshot = data.pop("accounts_snapshot")
     yield _ENCODER.encode(data)[:-1]
     yield ',"accounts_snapshot":'
-    payload = snapshot["payload"] if snapshot else None
-    accounts = payload.get("accounts") if isinstance(payload, dict) else None
     if snapshot is None:
         yield "null"
-    elif not isinstance(accounts, list):
-        yield _ENCODER.encode({**snapshot, "payload": account_numbers_masked(payload)})
     else:
-        others = {k: account_numbers_masked(v) for k, v in payload.items() if k != "accounts"}
-        head = {"fetched_at": snapshot["fetched_at"], "payload": {**others, "accounts": []}}
-        # Up to the opening of the accounts list ("...,"accounts":["), which follows.
-        yield _ENCODER.encode(head)[:-3]
-        for index, account in enumerate(accounts):
-            yield ("," if index else "") + _ENCODER.encode(account_numbers_masked(account))
-        yield "]}}"
+        # The record as the database holds it, as text: masked, never decoded whole.
+        text = (
+            AccountSnapshot.objects.filter(profile__user=user)
+            .values_list(Cast("payload", TextField()), flat=True)
+            .first()
+        )
+        yield _ENCODER.encode({"fetched_at": snapshot["fetched_at"]})[:-1] + ',"payload":'
+        yield _masked_text(text or "null")
+        yield "}"
     yield ',"bills":['
     bills = Bill.objects.filter(snapshot__profile__user=user).order_by(
         "account__position", "position"
     )
-    for index, row in enumerate(bills.values(*_BILL_FIELDS).iterator(chunk_size=1000)):
-        yield ("," if index else "") + _ENCODER.encode(row)
+    rows = list(bills.values(*_BILL_FIELDS))
+    for start in range(0, len(rows), _BATCH):
+        yield ("," if start else "") + _ENCODER.encode(rows[start : start + _BATCH])[1:-1]
     yield "]}"

@@ -157,3 +157,21 @@ def test_staff_delete_an_account_from_the_admin(client, alices, bobs, atomic):
     assert not User.objects.filter(username="alice").exists()
     assert not WebhookEvent.objects.filter(identifier="hub_alice").exists()
     assert User.objects.filter(username="bob").exists()
+
+
+@pytest.mark.parametrize(
+    "account",
+    [
+        {"billing": {"accountNumber": "8498390016491919", "amount": 1}},
+        {"billing": {"ACCOUNT_NUMBER": 12345678, "routingNumber": "021000021"}},
+        {"policyNumber": None, "note": 'a "phoneNumber": "5551234567" in text', "x": ""},
+        {"cardNumber": {"nested": "4111111111111111"}},
+        {'odd"keyNumber': "99990000"},
+    ],
+)
+def test_the_streamed_masking_is_the_same_as_the_reference_one(account):
+    from paylink.selectors.account_data import _masked_text
+    from paylink.vendor_json import account_numbers_masked
+
+    for text in (json.dumps(account), json.dumps([account, account], indent=2)):
+        assert json.loads(_masked_text(text)) == account_numbers_masked(json.loads(text))
