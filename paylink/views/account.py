@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -29,10 +30,15 @@ def account(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 @never_cache
-def account_export(request: HttpRequest) -> HttpResponse:
-    response = StreamingHttpResponse(
-        account_data_chunks(user=request.user), content_type="application/json"
-    )
+def account_export(request: HttpRequest) -> HttpResponseBase:
+    response: HttpResponseBase
+    if request.method == "HEAD":
+        # The same answer without the body, and without gathering it.
+        response = HttpResponse(content_type="application/json")
+    else:
+        response = StreamingHttpResponse(
+            account_data_chunks(user=request.user), content_type="application/json"
+        )
     response["Content-Disposition"] = 'attachment; filename="payments-hub-data.json"'
     return response
 
