@@ -216,6 +216,9 @@ class Payment(models.Model):
     account = models.ForeignKey(LinkedAccount, on_delete=models.CASCADE, related_name="payments")
     kind = models.CharField(max_length=32, blank=True)
     paid_at = models.DateTimeField()
+    # The first day of the month it was paid in, in the person's time zone, so the spending by
+    # month is a plain GROUP BY (`payments_rezone` when the zone changes).
+    paid_month = models.DateField()
     amount = models.DecimalField(max_digits=14, decimal_places=2)
 
     def __str__(self) -> str:

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from paylink.formatting import time_zone_for, time_zone_valid
 from paylink.models import Profile
+from paylink.services.account_rows import payments_rezone
 from paylink.services.profiles import profile_for_user
 
 SESSION_KEY = "paylink_time_zone"
@@ -52,6 +53,8 @@ def time_zone_set(*, user, name: str) -> bool:
     if profile.time_zone != valid:
         profile.time_zone = valid
         profile.save(update_fields=["time_zone"])
+        # The spending by month is grouped by the month in the person's zone.
+        payments_rezone(profile=profile)
     return True
 
 

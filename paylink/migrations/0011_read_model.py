@@ -69,6 +69,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(blank=True, max_length=32)),
                 ('paid_at', models.DateTimeField()),
+                ('paid_month', models.DateField()),
                 ('amount', models.DecimalField(decimal_places=2, max_digits=14)),
             ],
         ),

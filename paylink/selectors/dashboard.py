@@ -19,7 +19,6 @@ from urllib.parse import urlencode
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, F, Func, JSONField, OuterRef, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import pgettext, pgettext_lazy
@@ -524,19 +523,11 @@ class DashboardReader:
     def spending(self) -> Spending:
         """Payments per month and account type, over the latest SPENDING_MONTHS months that
         have any (months in between with none count as zero), for the filtered accounts."""
-        zone = timezone.get_current_timezone()
         payments = self._of_kept(Payment.objects)
-        totals = (
-            payments.annotate(month=TruncMonth("paid_at", tzinfo=zone))
-            .values("month", "kind")
-            .annotate(total=Sum("amount"))
-            .order_by()
-        )
+        totals = payments.values("paid_month", "kind").annotate(total=Sum("amount")).order_by()
         paid: dict[tuple[int, str], Decimal] = {}
         for entry in totals:
-            month = entry["month"]
-            if isinstance(month, datetime):
-                month = timezone.localtime(month, zone) if timezone.is_aware(month) else month
+            month = entry["paid_month"]
             index = month.year * 12 + month.month - 1
             paid[(index, entry["kind"])] = paid.get((index, entry["kind"]), ZERO) + _cents(
                 entry["total"]

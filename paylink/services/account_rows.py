@@ -7,13 +7,16 @@ import hashlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from paylink.bill_rules import account_savings, inactive_span, recurs_monthly
-from paylink.models import AccountSnapshot, Bill, LinkedAccount, Payment, Suggestion
+from paylink.formatting import time_zone_for
+from paylink.models import AccountSnapshot, Bill, LinkedAccount, Payment, Profile, Suggestion
 from paylink.payloads import Account, account_parse
 from paylink.vendor_json import as_dict, as_list
 
@@ -82,7 +85,9 @@ class _Rows:
     payments: list[Payment] = field(default_factory=list)
 
 
-def _rows_for(*, snapshot: AccountSnapshot, position: int, raw: dict[str, Any]) -> _Rows:
+def _rows_for(
+    *, snapshot: AccountSnapshot, position: int, raw: dict[str, Any], zone: tzinfo
+) -> _Rows:
     account = account_parse(raw)
     kind = account.type.lower()[:32]
     billing = account.billing
@@ -179,7 +184,12 @@ def _rows_for(*, snapshot: AccountSnapshot, position: int, raw: dict[str, Any]) 
             if entry.date is not None and amount is not None:
                 rows.payments.append(
                     Payment(
-                        snapshot=snapshot, account=row, kind=kind, paid_at=entry.date, amount=amount
+                        snapshot=snapshot,
+                        account=row,
+                        kind=kind,
+                        paid_at=entry.date,
+                        paid_month=_month_of(entry.date, zone),
+                        amount=amount,
                     )
                 )
     return rows
@@ -215,6 +225,7 @@ def accounts_rows_store(*, snapshot: AccountSnapshot) -> RowsWritten:
         stored[row.digest].append(row)
     fresh: list[_Rows] = []
     moved: list[LinkedAccount] = []
+    zone = _zone_of(snapshot)
     for position, raw in _raw_accounts(snapshot.payload):
         same = stored.get(account_digest(raw))
         if same:
@@ -223,7 +234,7 @@ def accounts_rows_store(*, snapshot: AccountSnapshot) -> RowsWritten:
                 row.position = position
                 moved.append(row)
             continue
-        fresh.append(_rows_for(snapshot=snapshot, position=position, raw=raw))
+        fresh.append(_rows_for(snapshot=snapshot, position=position, raw=raw, zone=zone))
     gone = [row.pk for rows in stored.values() for row in rows]
     with transaction.atomic():
         if gone:
@@ -236,6 +247,28 @@ def accounts_rows_store(*, snapshot: AccountSnapshot) -> RowsWritten:
         Suggestion.objects.bulk_create([s for r in fresh for s in r.suggestions], batch_size=500)
         Payment.objects.bulk_create([p for r in fresh for p in r.payments], batch_size=500)
     return RowsWritten(created=len(fresh), moved=len(moved), deleted=len(gone))
+
+
+def _month_of(moment: datetime, zone: tzinfo) -> date:
+    return moment.astimezone(zone).date().replace(day=1)
+
+
+def _zone_of(snapshot: AccountSnapshot) -> tzinfo:
+    """The person's time zone (the site's until they have one)."""
+    name = Profile.objects.filter(pk=snapshot.profile_id).values_list("time_zone", flat=True)
+    return time_zone_for(name.first() or "") or timezone.get_default_timezone()
+
+
+def payments_rezone(*, profile: Profile) -> None:
+    """The months of the person's payments again, in their (new) time zone."""
+    snapshot = AccountSnapshot.objects.filter(profile=profile).only("pk", "profile_id").first()
+    if snapshot is None:
+        return
+    zone = _zone_of(snapshot)
+    payments = list(Payment.objects.filter(snapshot=snapshot).only("pk", "paid_at", "paid_month"))
+    for payment in payments:
+        payment.paid_month = _month_of(payment.paid_at, zone)
+    Payment.objects.bulk_update(payments, ["paid_month"], batch_size=500)
 
 
 def payload_sha256(payload: object) -> str:

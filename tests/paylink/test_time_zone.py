@@ -113,3 +113,25 @@ def test_today_on_the_dashboard_is_the_persons(alice, alice_client):
     assert 'class="bill bill--overdue"' in utc_page
     assert 'class="bill bill--soon"' in madrid_page
     assert "Dec 1, 2026" in madrid_page and "Nov 30, 2026" in utc_page
+
+
+def test_a_new_zone_moves_each_payment_into_its_month_there(alice, alice_client):
+    account = bill_account(account_id="acct-gym", biller="Gym", due=date(2026, 12, 20))
+    # 03:00 UTC on Nov 1 is still Oct 31 in Mexico City.
+    account["account"]["billing"]["history"] = [{"date": "2026-11-01T03:00:00Z", "amount": 10}]
+    snapshot_with(alice, account)
+    alice_client.get("/")
+    assert [m.month for m in _spending(alice)] == [date(2026, 11, 1)]
+    alice_client.post("/time-zone/", {"time_zone": "America/Mexico_City"})
+    assert [m.month for m in _spending(alice)] == [date(2026, 10, 1)]
+
+
+def _spending(user):
+    from paylink.selectors.dashboard import DashboardReader, Filters, snapshot_for_user
+
+    snapshot = snapshot_for_user(user=user)
+    return (
+        DashboardReader(snapshot=snapshot, filters=Filters(), today=date(2026, 12, 1))
+        .spending()
+        .months
+    )
