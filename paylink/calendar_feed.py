@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -23,20 +24,41 @@ _EXDATE_MONTHS = 24
 REFRESH_INTERVAL = timedelta(hours=6)
 
 
-def _summary(bill: DueBill) -> str:
+@dataclass(frozen=True)
+class _Words:
+    """The feed's sentences, looked up once per feed in the person's language."""
+
+    due: str
+    due_amount: str
+    ending: str
+    autopay_on: str
+    autopay_off: str
+
+    @classmethod
+    def now(cls) -> _Words:
+        return cls(
+            due=_("%(biller)s bill due"),
+            due_amount=_("%(biller)s bill: %(amount)s"),
+            ending=_("Account ending %(last_four)s."),
+            autopay_on=_("Autopay is on."),
+            autopay_off=_("Autopay is off."),
+        )
+
+
+def _summary(bill: DueBill, words: _Words) -> str:
     if bill.amount is None:
-        return _("%(biller)s bill due") % {"biller": bill.biller}
-    return _("%(biller)s bill: %(amount)s") % {"biller": bill.biller, "amount": money(bill.amount)}
+        return words.due % {"biller": bill.biller}
+    return words.due_amount % {"biller": bill.biller, "amount": money(bill.amount)}
 
 
-def _description(bill: DueBill) -> str:
+def _description(bill: DueBill, words: _Words) -> str:
     lines = []
     if bill.account_last_four:
-        lines.append(_("Account ending %(last_four)s.") % {"last_four": bill.account_last_four})
+        lines.append(words.ending % {"last_four": bill.account_last_four})
     if bill.autopay is True:
-        lines.append(_("Autopay is on."))
+        lines.append(words.autopay_on)
     elif bill.autopay is False:
-        lines.append(_("Autopay is off."))
+        lines.append(words.autopay_off)
     lines.append(settings.PAYLINK_SITE_URL + "/")
     return "\n".join(lines)
 
@@ -86,7 +108,8 @@ def _folded(line: str) -> str:
 
 
 def _day(value: date) -> str:
-    return f"{value:%Y%m%d}"
+    # strftime costs several times this, and a feed writes thousands of days.
+    return f"{value.year:04d}{value.month:02d}{value.day:02d}"
 
 
 def _instant(value: datetime) -> str:
@@ -117,9 +140,16 @@ def _recurrence(bill: DueBill) -> list[str]:
 
 
 def _event(
-    *, bill: DueBill, start: date, uid: str, stamp: str, sequence: int, days_before: int
+    *,
+    bill: DueBill,
+    start: date,
+    uid: str,
+    stamp: str,
+    sequence: int,
+    days_before: int,
+    words: _Words,
 ) -> list[str]:
-    summary = _text(_summary(bill))
+    summary = _text(_summary(bill, words))
     return [
         "BEGIN:VEVENT",
         f"UID:{uid}",
@@ -129,7 +159,7 @@ def _event(
         f"DTSTART;VALUE=DATE:{_day(start)}",
         f"DTEND;VALUE=DATE:{_day(start + timedelta(days=1))}",
         f"SUMMARY:{summary}",
-        f"DESCRIPTION:{_text(_description(bill))}",
+        f"DESCRIPTION:{_text(_description(bill, words))}",
         # A due date is a note, not a meeting: it must not mark the day as busy.
         "TRANSP:TRANSPARENT",
         *_recurrence(bill),
@@ -173,6 +203,7 @@ def calendar_feed_for(
             # Outlook reads this one.
             "X-PUBLISHED-TTL:PT6H",
         ]
+        words = _Words.now()
         bills = due_dates_for_snapshot(snapshot=snapshot, today=today).bills
         starts = sorted(
             ((_first_on_or_after(bill, today), bill) for bill in bills),
@@ -189,6 +220,7 @@ def calendar_feed_for(
                 stamp=stamp,
                 sequence=sequence,
                 days_before=days_before,
+                words=words,
             )
         lines.append("END:VCALENDAR")
     return ("\r\n".join(_folded(line) for line in lines) + "\r\n").encode()
