@@ -465,8 +465,13 @@ class DashboardReader:
             counted=bool(suggestion.monthly_savings and suggestion.monthly_savings > 0),
         )
 
-    def cards_page(self, number: int) -> Page:
-        page = Paginator(self.accounts().order_by("position"), CARDS_PER_PAGE).get_page(number)
+    def cards_page(self, number: int, *, count: int | None = None) -> Page:
+        """A page of cards; `count`, when the summary has already counted the accounts the
+        filters keep, spares the paginator counting them again."""
+        paginator = Paginator(self.accounts().order_by("position"), CARDS_PER_PAGE)
+        if count is not None:
+            paginator.count = count  # a cached_property: set, it is not queried
+        page = paginator.get_page(number)
         rows: list[LinkedAccount] = list(page.object_list)
         parsed = accounts_at(snapshot=self.snapshot, positions={r.position for r in rows})
         ids = [r.pk for r in rows]
@@ -639,11 +644,14 @@ def dashboard_for_snapshot(
     if snapshot is None:
         return Dashboard(summary=_EMPTY, filters=filters)
     reader = DashboardReader(snapshot=snapshot, filters=filters, today=today)
+    summary = reader.summary() if "summary" in parts else None
     return Dashboard(
-        summary=reader.summary() if "summary" in parts else _EMPTY,
+        summary=summary or _EMPTY,
         bills=reader.bills_page(pages.bills) if "bills" in parts else None,
         suggestions=reader.suggestions_page(pages.suggestions) if "suggestions" in parts else None,
-        cards=reader.cards_page(pages.cards) if "cards" in parts else None,
+        cards=reader.cards_page(pages.cards, count=summary.connected if summary else None)
+        if "cards" in parts
+        else None,
         filters=filters,
         types=account_types_for(snapshot=snapshot) if "summary" in parts else (),
         spending=reader.spending() if "spending" in parts else None,

@@ -39,7 +39,7 @@ def test_fifty_accounts_cost_the_same_queries_as_one():
     assert html_fifty.count('class="card account-card"') == 6
     assert one == fifty
     # Sign-in (2), the snapshot (1), then the tiles, each list and the spending from the rows.
-    assert fifty <= 17
+    assert fifty <= 16
 
 
 @pytest.mark.django_db
