@@ -244,6 +244,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After sign-in is known: a signed-in person's saved language wins over the browser's.
     "paylink.language.ProfileLanguageMiddleware",
+    # "Today" and every date and time in the signed-in person's zone, kept in the session.
+    "paylink.time_zone.ProfileTimeZoneMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "paylink.middleware.NoStoreForSignedInMiddleware",

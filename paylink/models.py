@@ -112,44 +112,117 @@ class AccountSnapshot(models.Model):
     sync_queued_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
-    # Megabytes at a thousand accounts, so it is the table's last column (migration 0008):
-    # SQLite stores a row's columns in order, and reading any column stored after it would
-    # walk its overflow pages. A warm dashboard reads only the columns above. New columns go
-    # above it, through a migration that keeps it last.
+    # Atomic's payload as it came: the record, kept once. Pages read the typed rows below
+    # (`LinkedAccount`, `Bill`...), written with it; a card reads its one account out of it.
+    # A payload written without its digest (by hand, or before the rows existed) gets its
+    # rows on the next read (`accounts_rows_ensure`).
     payload = models.JSONField(default=dict, blank=True)
 
     def __str__(self) -> str:
         return f"Accounts of {self.profile.user} v{self.version}"
 
 
-class SnapshotAccount(models.Model):
-    """One account of a snapshot's payload, kept apart for the dashboard.
+class LinkedAccount(models.Model):
+    """One account of a snapshot's payload, as the typed columns pages filter, sort and total.
 
-    A page of the dashboard sums, filters and orders every account but shows a few: `brief`
-    holds what the first needs (`paylink.payloads.account_brief_record`), `payload` the account
-    as Atomic sent it, parsed only when shown. So a render reads small rows instead of decoding
-    the whole payload. Rebuilt by `accounts_store` whenever the payload changes; the snapshot's
-    payload stays the record. Rows whose digest is not the snapshot's are not read.
+    Written by `accounts_store` only when the account's content changed (`digest`); the
+    payload stays the record, and `manage.py paylink_rows_refill` rebuilds every row from it.
     """
 
     snapshot = models.ForeignKey(AccountSnapshot, on_delete=models.CASCADE, related_name="accounts")
-    # The digest of the snapshot payload this row was taken from.
-    payload_sha256 = models.CharField(max_length=64)
-    # Where the account stands among the payload's accounts (`payloads.accounts_parse` order).
+    # Where the account stands in the payload's `accounts` list (raw index).
     position = models.PositiveIntegerField()
-    brief = models.JSONField()
-    # Last, as on the snapshot: reading the brief must not walk past the larger value.
-    payload = models.JSONField()
+    # SHA-256 of the account's canonical JSON: unchanged content is never rewritten.
+    digest = models.CharField(max_length=64)
+    atomic_id = models.CharField("PayLink account id", max_length=64, blank=True)
+    company_name = models.CharField(max_length=200)
+    # Atomic's account type, lower case ("subscription", "telecom"...).
+    kind = models.CharField(max_length=32, blank=True)
+    # The account's bills as one monthly cost (paused and cancelled ones at zero).
+    monthly_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True)
+    # What the account can honestly save a month (`bill_rules.account_savings`).
+    monthly_savings = models.DecimalField(max_digits=14, decimal_places=2, default=0)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["snapshot", "position"], name="snapshotaccount_unique_position"
-            )
-        ]
+        indexes = [models.Index(fields=["snapshot", "position"])]
 
     def __str__(self) -> str:
-        return f"Account {self.position} of {self.snapshot}"
+        return f"{self.company_name} ({self.position})"
+
+
+class Bill(models.Model):
+    """One bill of an account: one of its named `bills[]`, or the account itself."""
+
+    snapshot = models.ForeignKey(AccountSnapshot, on_delete=models.CASCADE, related_name="bills")
+    account = models.ForeignKey(LinkedAccount, on_delete=models.CASCADE, related_name="bills")
+    position = models.PositiveSmallIntegerField(default=0)
+    # The bill's own name ("Apple TV+"), or the company's for an account's one bill.
+    name = models.CharField(max_length=200)
+    named = models.BooleanField(default=False)
+    company_name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=32, blank=True)
+    amount = models.DecimalField(max_digits=14, decimal_places=2, null=True)
+    monthly_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True)
+    due_at = models.DateTimeField(null=True)
+    cycle = models.CharField(max_length=32, blank=True)
+    recurs_monthly = models.BooleanField(default=False)
+    plan_title = models.CharField(max_length=200, blank=True)
+    plan_status = models.CharField(max_length=64, blank=True)
+    pending_type = models.CharField(max_length=64, blank=True)
+    pending_status = models.CharField(max_length=64, blank=True)
+    pending_start = models.DateTimeField(null=True)
+    pending_end = models.DateTimeField(null=True)
+    # When the plan bills nothing (`bill_rules.inactive_span`).
+    inactive_kind = models.CharField(max_length=16, blank=True)
+    inactive_start = models.DateTimeField(null=True)
+    inactive_end = models.DateTimeField(null=True)
+    autopay = models.BooleanField(null=True)
+    payment_method = models.CharField(max_length=64, blank=True)
+    payment_last_four = models.CharField(max_length=4, blank=True)
+    # Only ever the last four characters of the account number, or nothing.
+    account_last_four = models.CharField(max_length=4, blank=True)
+    # Atomic's actions for this bill: [{"type", "id", "automated"}].
+    actions = models.JSONField(default=list)
+
+    class Meta:
+        indexes = [models.Index(fields=["snapshot", "due_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.due_at}"
+
+
+class Suggestion(models.Model):
+    """One of Atomic's suggestions for an account: a way to save."""
+
+    snapshot = models.ForeignKey(
+        AccountSnapshot, on_delete=models.CASCADE, related_name="suggestions"
+    )
+    account = models.ForeignKey(LinkedAccount, on_delete=models.CASCADE, related_name="suggestions")
+    position = models.PositiveSmallIntegerField()
+    category = models.CharField(max_length=64, blank=True)
+    monthly_savings = models.DecimalField(max_digits=14, decimal_places=2, null=True)
+    short_description = models.CharField(max_length=500, blank=True)
+    detailed_description = models.TextField(blank=True)
+    button_title = models.CharField(max_length=200, blank=True)
+
+    def __str__(self) -> str:
+        return self.short_description or self.category
+
+
+class Payment(models.Model):
+    """A past payment with a date and an amount: what the spending by month totals."""
+
+    snapshot = models.ForeignKey(AccountSnapshot, on_delete=models.CASCADE, related_name="payments")
+    account = models.ForeignKey(LinkedAccount, on_delete=models.CASCADE, related_name="payments")
+    kind = models.CharField(max_length=32, blank=True)
+    paid_at = models.DateTimeField()
+    # The first day of the month it was paid in, in the person's time zone, so the spending by
+    # month is a plain GROUP BY (`payments_rezone` when the zone changes).
+    paid_month = models.DateField()
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+
+    def __str__(self) -> str:
+        return f"{self.amount} on {self.paid_at}"
 
 
 class WebhookState(models.TextChoices):

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, NamedTuple
+from typing import Any
 
 from paylink.vendor_json import as_dict, as_list, dig, text, when
 
@@ -128,6 +128,17 @@ class Action:
 
 
 @dataclass(frozen=True)
+class BillEntry:
+    """One bill an account manages (Atomic's `bills[]` or `expenses[]`): an Apple account can
+    hold an Apple TV+ bill and a NY Times bill, each with its own name and actions."""
+
+    name: str
+    amount: Decimal | None
+    due_date: datetime | None
+    actions: tuple[Action, ...]
+
+
+@dataclass(frozen=True)
 class Account:
     id: str
     company: Company
@@ -139,6 +150,8 @@ class Account:
     billing: Billing | None
     plans: tuple[Plan, ...]
     actions: tuple[Action, ...]
+    # The bills the account names, when it names any (else the account is its one bill).
+    bills: tuple[BillEntry, ...] = ()
 
 
 def amount_parse(value: object) -> Decimal | None:
@@ -283,6 +296,38 @@ def _action_parse(raw: dict[str, Any]) -> Action | None:
     )
 
 
+def _actions_of(items: object) -> tuple[Action, ...]:
+    actions: dict[tuple[str, str], Action] = {}
+    for item in as_list(items):
+        action = _action_parse(item) if isinstance(item, dict) else None
+        if action is not None:
+            actions.setdefault((action.type, action.id), action)
+    return tuple(actions.values())
+
+
+def _bills_parse(raw: dict[str, Any], details: dict[str, Any]) -> tuple[BillEntry, ...]:
+    """The named bills: `bills[]` where the account (or its details) has them, else
+    `expenses[]`; both are Atomic's names for the same list."""
+    for key in ("bills", "expenses"):
+        entries = [
+            entry
+            for holder in (raw, details)
+            for entry in as_list(holder.get(key))
+            if isinstance(entry, dict)
+        ]
+        if entries:
+            return tuple(
+                BillEntry(
+                    name=text(entry.get("name") or entry.get("title")),
+                    amount=amount_parse(entry.get("amount")),
+                    due_date=when(entry.get("dueDate")),
+                    actions=_actions_of(entry.get("actions")),
+                )
+                for entry in entries
+            )
+    return ()
+
+
 def _actions_parse(raw: dict[str, Any], details: dict[str, Any]) -> tuple[Action, ...]:
     """The seed lists actions on the account; newer shapes also nest them under each entry of
     `expenses[]` or `bills[]` (on the account or its details). All of them, each once."""
@@ -317,6 +362,7 @@ def account_parse(raw: dict[str, Any]) -> Account:
         billing=_billing_parse(details.get("billing")),
         plans=tuple(_plan_parse(p) for p in as_list(data.get("plans")) if isinstance(p, dict)),
         actions=_actions_parse(raw, details),
+        bills=_bills_parse(raw, details),
     )
 
 
@@ -325,139 +371,10 @@ def accounts_parse(payload: object) -> tuple[Account, ...]:
     return tuple(account_parse(a) for a in _account_objects(payload))
 
 
-class PaidEntry(NamedTuple):
-    """A past payment with both a date and an amount."""
-
-    date: datetime
-    amount: Decimal
-
-
-class AccountBrief(NamedTuple):
-    """What totals and ordering need from an account, read at a fraction of a full parse.
-
-    A dashboard sums and sorts every account but shows a page of them: the full `Account` is
-    parsed only for those (`accounts_parse_at`). Read by the same rules as `account_parse`.
-    A named tuple, not a frozen dataclass like the rest: a render builds one per account, and
-    a tuple is built in a fifth of the time.
-    """
-
-    company_name: str
-    billing: bool
-    amount: Decimal | None
-    due_date: datetime | None
-    # The autopay cycle, else the first plan's that names one: how often the bill recurs.
-    cycle: str
-    suggestion_savings: tuple[Decimal | None, ...]
-    # Atomic's account type ("subscription", "telecom", ...) and the past payments that have
-    # both a date and an amount: what filters and monthly totals need.
-    type: str = ""
-    history: tuple[PaidEntry, ...] = ()
-
-
-def _account_objects(payload: object) -> list[dict[str, Any]]:
-    return [a for a in as_list(as_dict(payload).get("accounts")) if isinstance(a, dict)]
-
-
-def _account_brief_parse(raw: dict[str, Any], with_history: bool) -> AccountBrief:
-    details = as_dict(raw.get("account"))
-    billing = details.get("billing")
-    amount = due_date = None
-    cycle = ""
-    history: tuple[PaidEntry, ...] = ()
-    if isinstance(billing, dict):
-        amount = amount_parse(billing.get("amount"))
-        due_date = when(billing.get("dueDate"))
-        autopay = billing.get("autopay")
-        cycle = text(autopay.get("cycle")) if isinstance(autopay, dict) else ""
-        if with_history:
-            history = _paid_history(billing.get("history"))
-    if not cycle:
-        plans = as_list(as_dict(details.get("data")).get("plans"))
-        cycle = next((c for p in plans if isinstance(p, dict) and (c := _plan_cycle(p))), "")
-    return AccountBrief(
-        company_name=text(as_dict(raw.get("company")).get("name")) or "Unknown company",
-        billing=isinstance(billing, dict),
-        amount=amount,
-        due_date=due_date,
-        cycle=cycle,
-        suggestion_savings=tuple(
-            amount_parse(s.get("monthlySavings"))
-            for s in as_list(details.get("suggestions"))
-            if isinstance(s, dict)
-        ),
-        type=text(details.get("type")),
-        history=history,
-    )
-
-
-def _paid_history(raw: object) -> tuple[PaidEntry, ...]:
-    entries = []
-    for entry in as_list(raw):
-        if isinstance(entry, dict):
-            paid_on, amount = when(entry.get("date")), amount_parse(entry.get("amount"))
-            if paid_on is not None and amount is not None:
-                entries.append(PaidEntry(paid_on, amount))
-    return tuple(entries)
-
-
-def accounts_brief_parse(
-    payload: object, *, with_history: bool = False
-) -> tuple[AccountBrief, ...]:
-    """An `AccountBrief` per account, in the order (and with the skips) of `accounts_parse`.
-
-    The payment history, which costs as much again to read, only `with_history`.
-    """
-    return tuple(_account_brief_parse(a, with_history) for a in _account_objects(payload))
-
-
-def accounts_parse_at(payload: object, positions: set[int]) -> dict[int, Account]:
-    """The accounts at `positions` (as `accounts_parse` numbers them), fully parsed."""
-    accounts = _account_objects(payload)
-    return {i: account_parse(accounts[i]) for i in sorted(positions) if 0 <= i < len(accounts)}
-
-
-def account_brief_record(brief: AccountBrief) -> list[Any]:
-    """The brief (read `with_history`) as JSON values, to store beside the payload; amounts and
-    dates as text, so `account_brief_from_record` gives back exactly the same brief."""
-    return [
-        brief.company_name,
-        brief.billing,
-        _decimal_text(brief.amount),
-        brief.due_date.isoformat() if brief.due_date else None,
-        brief.cycle,
-        [_decimal_text(saving) for saving in brief.suggestion_savings],
-        brief.type,
-        [[entry.date.isoformat(), str(entry.amount)] for entry in brief.history],
-    ]
-
-
-def account_brief_from_record(record: list[Any], *, with_history: bool = False) -> AccountBrief:
-    """The brief `account_brief_record` stored; its payment history only `with_history`, as
-    `accounts_brief_parse` reads it."""
-    name, billing, amount, due_date, cycle, savings, kind, history = record
-    return AccountBrief(
-        name,
-        billing,
-        None if amount is None else Decimal(amount),
-        None if due_date is None else datetime.fromisoformat(due_date),
-        cycle,
-        tuple(None if s is None else Decimal(s) for s in savings),
-        kind,
-        tuple(PaidEntry(datetime.fromisoformat(d), Decimal(a)) for d, a in history)
-        if with_history
-        else (),
-    )
-
-
-def _decimal_text(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
-
-
 def account_objects(payload: object) -> list[dict[str, Any]]:
     """The payload's account objects, numbered as `accounts_parse` numbers them."""
     return _account_objects(payload)
 
 
-def account_brief_parse(raw: dict[str, Any]) -> AccountBrief:
-    """One account object's brief, with its payment history."""
-    return _account_brief_parse(raw, True)
+def _account_objects(payload: object) -> list[dict[str, Any]]:
+    return [a for a in as_list(as_dict(payload).get("accounts")) if isinstance(a, dict)]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path, register_converter
 
-from paylink import views
+from paylink import time_zone, views
 from paylink.vendor_json import ATOMIC_ID
 from paylink.views import account, account_settings, calendar, hub, reminders
 
@@ -26,6 +26,11 @@ app_name = "paylink"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("refresh/", views.dashboard_refresh, name="dashboard-refresh"),
+    path("dashboard/poll/", views.dashboard_poll, name="dashboard-poll"),
+    path("dashboard/bills/", views.dashboard_bills, name="dashboard-bills"),
+    path("dashboard/suggestions/", views.dashboard_suggestions, name="dashboard-suggestions"),
+    path("dashboard/accounts/", views.dashboard_cards, name="dashboard-cards"),
+    path("time-zone/", time_zone.time_zone_report, name="time-zone"),
     path("hub/", hub.hub, name="hub"),
     path("hub/token/", hub.token, name="token"),
     path("hub/events/", hub.sdk_event, name="sdk-event"),

@@ -1,47 +1,35 @@
-"""Reads behind the dashboard: the user's snapshot and the view-model built from it.
+"""Reads behind the dashboard, from the read model (`LinkedAccount`, `Bill`, `Suggestion`,
+`Payment`): the ORM filters, sorts, pages and totals. Nothing here calls Atomic.
 
-Nothing here calls Atomic: the dashboard is drawn from the last snapshot the sync stored.
+A card also shows what the rows do not hold (plans, items, identities): those few accounts
+are read out of the stored payload one by one, so the payload is never decoded whole.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
-from collections import defaultdict
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from functools import lru_cache
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import TextField
-from django.db.models.functions import Cast
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Exists, F, Func, JSONField, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import pgettext, pgettext_lazy
 
-from paylink.models import AccountSnapshot, SnapshotAccount
-from paylink.payloads import (
-    Account,
-    AccountBrief,
-    Action,
-    HistoryEntry,
-    PaymentMethod,
-    Suggestion,
-    account_brief_from_record,
-    account_parse,
-    accounts_brief_parse,
-    accounts_parse_at,
-)
+from paylink.bill_rules import BillState, DayBounds, bill_state, bill_state_case
+from paylink.formatting import short_day
+from paylink.models import AccountSnapshot, Bill, LinkedAccount, Payment, Suggestion
+from paylink.payloads import Account, HistoryEntry, account_parse
 
 ZERO = Decimal("0")
-_CENT = Decimal("0.01")
 HISTORY_MONTHS = 6
-DUE_SOON_DAYS = 7
 DUE_WINDOW_DAYS = 30
 # A first screenful of each list; the rest loads a page at a time on request.
 BILLS_PER_PAGE = 6
@@ -49,22 +37,6 @@ SUGGESTIONS_PER_PAGE = 3
 CARDS_PER_PAGE = 6
 # The spending trend covers at most this many months, the latest ones with payments.
 SPENDING_MONTHS = 12
-
-# How many payments of each billing cycle fall in a month. Unknown cycles count as monthly.
-_CYCLE_PER_MONTH: dict[str, Decimal] = {
-    "daily": Decimal(365) / Decimal(12),
-    "weekly": Decimal(52) / Decimal(12),
-    "biweekly": Decimal(26) / Decimal(12),
-    "semimonthly": Decimal(2),
-    "monthly": Decimal(1),
-    "bimonthly": Decimal(1) / Decimal(2),
-    "quarterly": Decimal(1) / Decimal(3),
-    "semiannual": Decimal(1) / Decimal(6),
-    "semiannually": Decimal(1) / Decimal(6),
-    "annual": Decimal(1) / Decimal(12),
-    "annually": Decimal(1) / Decimal(12),
-    "yearly": Decimal(1) / Decimal(12),
-}
 
 # Lazy: read in the language of the request that shows them, not of the import.
 CATEGORY_LABELS: dict[str, Promise] = {
@@ -95,27 +67,16 @@ _CATEGORY_ACTION: dict[str, str] = {
 _SAFE_DOM_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
-class DueState(StrEnum):
-    OVERDUE = "overdue"
-    SOON = "soon"
-    LATER = "later"
-    UNKNOWN = "unknown"
-
-
 class BillSort(StrEnum):
     DATE = "date"
     AMOUNT = "amount"
 
 
-# An account type as Atomic writes it; anything else in the address bar is ignored, which
-# also keeps the render cache from filling with made-up keys.
-_ACCOUNT_TYPE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
-
-
 @dataclass(frozen=True)
 class Filters:
-    """Which accounts the lists show (by type and by the state of their bill) and how the
-    bills are ordered; read from the query string, so every choice is a link."""
+    """Which accounts every part of the page covers (by type and by the state of their
+    bills) and how the bills are ordered; read from the query string, so every choice is a
+    link. Only values from a closed set get here (`filters_from_query`)."""
 
     type: str = ""
     status: str = ""
@@ -139,43 +100,157 @@ class Filters:
         return f"{self.type}|{self.status}|{self.sort.value}"
 
 
-def filters_from_query(*, type: str, status: str, sort: str) -> Filters:
-    """Filters from untrusted query values: unknown values mean "no filter", not an error."""
+def filters_from_query(*, type: str, status: str, sort: str, types: tuple[str, ...]) -> Filters:
+    """Filters from untrusted query values: a type the person has no account of, or a state
+    or order that does not exist, means "no filter", before anything is drawn or cached."""
     type = type.strip().lower()
     return Filters(
-        type=type if _ACCOUNT_TYPE.match(type) else "",
-        status=status if status in DueState._value2member_map_ else "",
+        type=type if type in types else "",
+        status=status if status in BillState._value2member_map_ else "",
         sort=BillSort(sort) if sort in BillSort._value2member_map_ else BillSort.DATE,
     )
 
 
-@dataclass(frozen=True)
-class BillRow:
-    account: Account
-    dom_id: str
-    amount: Decimal | None
-    due_date: datetime | None
-    due_state: DueState
-    autopay: bool | None
-    payment_method: PaymentMethod | None
+def page_number(value: str) -> int:
+    """A page number from the address bar: ASCII digits only ("²" and "③" are not numbers)."""
+    if value.isascii() and value.isdigit() and len(value) < 8:
+        return max(int(value), 1)
+    return 1
 
 
 @dataclass(frozen=True)
-class SuggestionRow:
-    account: Account
+class Freshness:
+    version: int
+    fetched_at: datetime | None
+    error: str
+    error_at: datetime | None
+
+    @property
+    def failing(self) -> bool:
+        """The last sync failed after the last success: old data stays, with a banner."""
+        if self.error_at is None:
+            return False
+        return self.fetched_at is None or self.error_at > self.fetched_at
+
+
+def snapshot_for_user(*, user: AbstractBaseUser) -> AccountSnapshot | None:
+    """The user's snapshot without its payload, in one query, or None before the first sync."""
+    found = AccountSnapshot.objects.filter(profile__user=user).only(
+        "profile_id",
+        "version",
+        "payload_sha256",
+        "fetched_at",
+        "last_error",
+        "last_error_at",
+    )[:1]
+    return next(iter(found), None)
+
+
+def freshness_for_snapshot(*, snapshot: AccountSnapshot | None) -> Freshness:
+    if snapshot is None:
+        return Freshness(version=0, fetched_at=None, error="", error_at=None)
+    return Freshness(
+        version=snapshot.version,
+        fetched_at=snapshot.fetched_at,
+        error=snapshot.last_error,
+        error_at=snapshot.last_error_at,
+    )
+
+
+def account_types_for(*, snapshot: AccountSnapshot | None) -> tuple[str, ...]:
+    """Every account type among the person's accounts: the type filter's closed set."""
+    if snapshot is None:
+        return ()
+    kinds = LinkedAccount.objects.filter(snapshot_id=snapshot.pk).exclude(kind="")
+    return tuple(kinds.order_by("kind").values_list("kind", flat=True).distinct())
+
+
+def dom_id_for(*, atomic_id: str, position: int) -> str:
+    """An id safe for HTML and CSS selectors, stable across snapshots for the same account."""
+    if _SAFE_DOM_ID.match(atomic_id):
+        return f"account-{atomic_id}"
+    if atomic_id:
+        return f"account-h{hashlib.sha256(atomic_id.encode()).hexdigest()[:16]}"
+    return f"account-n{position}"
+
+
+def category_label_for(*, category: str) -> str:
+    label = CATEGORY_LABELS.get(category)
+    if label is not None:
+        return str(label)
+    return category or pgettext("suggestion category", "Suggestion")
+
+
+def bill_note(*, bill: Bill, state: str, bounds: DayBounds) -> str:
+    """What a card and a row say of a paused or ending plan: "Paused until Dec 20",
+    "Ends on Jan 3", "Pauses on Nov 20"; empty for a plan billing as usual."""
+    kind, start, end = bill.inactive_kind, bill.inactive_start, bill.inactive_end
+    if state == BillState.PAUSED:
+        if end is not None:
+            return pgettext("bill", "Paused until %(day)s") % {"day": short_day(end)}
+        return pgettext("bill", "Paused")
+    if state == BillState.CANCELLED:
+        return pgettext("bill", "Cancelled")
+    if kind == "cancelled" and start is not None and start >= bounds.tomorrow:
+        return pgettext("bill", "Ends on %(day)s") % {"day": short_day(start)}
+    if kind == "paused" and start is not None and start >= bounds.tomorrow:
+        return pgettext("bill", "Pauses on %(day)s") % {"day": short_day(start)}
+    return ""
+
+
+@dataclass(frozen=True)
+class BillView:
+    """A bill row as the page shows it: its state on the person's today and its note."""
+
+    bill: Bill
+    state: str
+    note: str
     dom_id: str
+
+    @property
+    def actions(self) -> list[dict[str, Any]]:
+        return [a for a in self.bill.actions if isinstance(a, dict)]
+
+
+@dataclass(frozen=True)
+class SuggestionView:
     suggestion: Suggestion
+    company_name: str
+    dom_id: str
+    account_atomic_id: str
     category_label: str
-    action: Action | None
+    action: dict[str, Any] | None
+    counted: bool
 
 
 @dataclass(frozen=True)
-class AccountCard:
+class ChartBar:
+    x: float
+    y: float
+    width: float
+    height: float
+    label: str
+    centre: float
+
+
+@dataclass(frozen=True)
+class Card:
+    row: LinkedAccount
     account: Account
     dom_id: str
-    monthly_equivalent: Decimal | None
+    bills: tuple[BillView, ...]
+    suggestions: tuple[SuggestionView, ...]
     history: tuple[HistoryEntry, ...]
-    due_state: DueState
+    # Actions on the account itself, not on one of its named bills.
+    account_actions: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def state(self) -> str:
+        return self.bills[0].state if self.bills else BillState.UNKNOWN.value
+
+    @property
+    def has_actions(self) -> bool:
+        return bool(self.account_actions) or any(b.actions for b in self.bills)
 
 
 @dataclass(frozen=True)
@@ -187,63 +262,14 @@ class Summary:
     overdue_count: int
     monthly_spend: Decimal
     monthly_savings: Decimal
+    # Every figure covers only the filtered accounts.
+    filtered: bool = False
+    # Every account the person has, whatever the filters.
+    accounts_total: int = 0
 
     @property
     def yearly_savings(self) -> Decimal:
         return self.monthly_savings * 12
-
-
-@dataclass(frozen=True)
-class Page[T]:
-    """One page of a list: its items, and where it stands in the whole (`total` items)."""
-
-    items: tuple[T, ...]
-    number: int
-    size: int
-    total: int
-
-    def __iter__(self) -> Iterator[T]:
-        return iter(self.items)
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def __bool__(self) -> bool:
-        return self.total > 0
-
-    @property
-    def has_next(self) -> bool:
-        return self.number * self.size < self.total
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def next_number(self) -> int:
-        return self.number + 1
-
-    @property
-    def previous_number(self) -> int:
-        return self.number - 1
-
-    @property
-    def remaining(self) -> int:
-        """How many items come after this page."""
-        return max(self.total - self.number * self.size, 0)
-
-    @property
-    def next_size(self) -> int:
-        return min(self.size, self.remaining)
-
-
-@dataclass(frozen=True)
-class Pages:
-    """Which page of each list to show, counted from 1."""
-
-    bills: int = 1
-    suggestions: int = 1
-    cards: int = 1
 
 
 @dataclass(frozen=True)
@@ -265,122 +291,346 @@ class Spending:
         return tuple(sum((m.by_type[i] for m in self.months), ZERO) for i in range(len(self.types)))
 
     @property
+    def rows(self) -> tuple[tuple[SpendingMonth, tuple[tuple[str, Decimal], ...]], ...]:
+        """Each month with its (account type, amount) cells, for a cell that names its column."""
+        return tuple((m, tuple(zip(self.types, m.by_type, strict=True))) for m in self.months)
+
+    @property
+    def type_total_cells(self) -> tuple[tuple[str, Decimal], ...]:
+        return tuple(zip(self.types, self.type_totals, strict=True))
+
+    @property
     def total(self) -> Decimal:
         return sum((m.total for m in self.months), ZERO)
 
 
 @dataclass(frozen=True)
-class Dashboard:
-    summary: Summary
-    bills: Page[BillRow]
-    cards: Page[AccountCard]
-    suggestions: Page[SuggestionRow]
-    filters: Filters = Filters()
-    # Every account type among the accounts, for the filter's choices.
-    types: tuple[str, ...] = ()
-    spending: Spending | None = None
+class Pages:
+    """Which page of each list to show, counted from 1."""
+
+    bills: int = 1
+    suggestions: int = 1
+    cards: int = 1
 
 
 @dataclass(frozen=True)
-class Freshness:
-    version: int
-    fetched_at: datetime | None
-    error: str
-    error_at: datetime | None
-
-    @property
-    def failing(self) -> bool:
-        """The last sync failed after the last success: old data stays, with a banner."""
-        if self.error_at is None:
-            return False
-        return self.fetched_at is None or self.error_at > self.fetched_at
+class Dashboard:
+    summary: Summary
+    bills: Page | None = None
+    cards: Page | None = None
+    suggestions: Page | None = None
+    filters: Filters = Filters()
+    types: tuple[str, ...] = ()
+    spending: Spending | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
-def snapshot_for_user(*, user: AbstractBaseUser) -> AccountSnapshot | None:
-    """The user's snapshot without its payload, in one query, or None before the first sync.
+class DashboardReader:
+    """One person's read model on one day, narrowed by the filters: each part of the page is
+    a method, so a fragment reads only what it shows."""
 
-    The payload (megabytes at a thousand accounts) is only needed when nothing rendered from
-    this version is cached: `dashboard_for_snapshot` reads what it needs of it then.
-    """
-    # One snapshot per profile, so no ORDER BY (which first() adds, for a quarter of the cost).
-    found = AccountSnapshot.objects.filter(profile__user=user).only(
-        "profile_id", "version", "payload_sha256", "fetched_at", "last_error", "last_error_at"
-    )[:1]
-    return next(iter(found), None)
+    def __init__(self, *, snapshot: AccountSnapshot, filters: Filters, today: date) -> None:
+        self.snapshot = snapshot
+        self.filters = filters
+        self.bounds = DayBounds.of(today, timezone.get_current_timezone())
+        self._state = bill_state_case(self.bounds)
+
+    # The accounts, bills and suggestions the filters keep.
+
+    def accounts(self) -> QuerySet[LinkedAccount]:
+        accounts = LinkedAccount.objects.filter(snapshot_id=self.snapshot.pk)
+        if self.filters.type:
+            accounts = accounts.filter(kind=self.filters.type)
+        if self.filters.status:
+            in_state = (
+                Bill.objects.filter(account=OuterRef("pk"))
+                .annotate(state=self._state)
+                .filter(state=self.filters.status)
+            )
+            matches = Exists(in_state)
+            if self.filters.status == BillState.UNKNOWN:
+                # An account with no bill on file has no due date either.
+                matches |= ~Exists(Bill.objects.filter(account=OuterRef("pk")))
+            accounts = accounts.filter(matches)
+        return accounts
+
+    def _of_kept(self, rows: Any) -> Any:
+        """`rows` (suggestions, payments) of the accounts the filters keep."""
+        rows = rows.filter(snapshot_id=self.snapshot.pk)
+        if self.filters.active:
+            rows = rows.filter(account__in=self.accounts().values("pk"))
+        return rows
+
+    def _bills(self, *, with_state: bool = True) -> QuerySet[Bill]:
+        bills = Bill.objects.filter(snapshot_id=self.snapshot.pk)
+        if with_state or self.filters.status:
+            bills = bills.annotate(state=self._state)
+        if self.filters.type:
+            bills = bills.filter(kind=self.filters.type)
+        if self.filters.status:
+            bills = bills.filter(state=self.filters.status)
+        return bills
+
+    def _state_of(self, bill: Bill) -> str:
+        """The state the database worked out, or for the few rows shown, the same rule here."""
+        found = getattr(bill, "state", None)
+        if found is not None:
+            return found
+        return bill_state(
+            due_at=bill.due_at,
+            inactive_kind=bill.inactive_kind,
+            inactive_start=bill.inactive_start,
+            inactive_end=bill.inactive_end,
+            bounds=self.bounds,
+        ).value
+
+    def summary(self) -> Summary:
+        window_end = self.bounds.start + timedelta(days=DUE_WINDOW_DAYS + 1)
+        overdue = Q(state=BillState.OVERDUE.value)
+        upcoming = Q(state__in=[BillState.SOON.value, BillState.LATER.value], due_at__lt=window_end)
+        billing = ~Q(state__in=[BillState.PAUSED.value, BillState.CANCELLED.value])
+        totals = self._bills().aggregate(
+            overdue_total=Sum("amount", filter=overdue),
+            overdue_count=Count("pk", filter=overdue),
+            soon_total=Sum("amount", filter=upcoming),
+            soon_count=Count("pk", filter=upcoming),
+            spend=Sum("monthly_amount", filter=billing),
+        )
+        spend = totals["spend"]
+        accounts = self.accounts().aggregate(count=Count("pk"), savings=Sum("monthly_savings"))
+        total = accounts["count"]
+        if self.filters.active:
+            total = LinkedAccount.objects.filter(snapshot_id=self.snapshot.pk).count()
+        return Summary(
+            connected=accounts["count"],
+            due_soon_total=_cents(totals["soon_total"]),
+            due_soon_count=totals["soon_count"],
+            overdue_total=_cents(totals["overdue_total"]),
+            overdue_count=totals["overdue_count"],
+            monthly_spend=_cents(spend),
+            monthly_savings=_cents(accounts["savings"]),
+            filtered=self.filters.active,
+            accounts_total=total,
+        )
+
+    def bills_page(self, number: int) -> Page:
+        bills = (
+            self._bills()
+            .select_related(None)
+            .annotate(
+                account_atomic_id=F("account__atomic_id"), account_position=F("account__position")
+            )
+        )
+        if self.filters.sort == BillSort.AMOUNT:
+            order = [
+                F("amount").desc(nulls_last=True),
+                F("due_at").asc(nulls_last=True),
+                "company_name",
+                "pk",
+            ]
+        else:
+            order = [F("due_at").asc(nulls_last=True), "company_name", "pk"]
+        page = Paginator(bills.order_by(*order), BILLS_PER_PAGE).get_page(number)
+        page.object_list = [self._bill_view(b) for b in page.object_list]
+        return page
+
+    def _bill_view(self, bill: Bill) -> BillView:
+        state = self._state_of(bill)
+        return BillView(
+            bill=bill,
+            state=state,
+            note=bill_note(bill=bill, state=state, bounds=self.bounds),
+            dom_id=dom_id_for(
+                atomic_id=bill.account_atomic_id,  # type: ignore[attr-defined]
+                position=bill.account_position,  # type: ignore[attr-defined]
+            ),
+        )
+
+    def suggestions_page(self, number: int) -> Page:
+        suggestions = self._of_kept(Suggestion.objects).select_related("account")
+        order = [F("monthly_savings").desc(nulls_last=True), "account__position", "position"]
+        page = Paginator(suggestions.order_by(*order), SUGGESTIONS_PER_PAGE).get_page(number)
+        actions = self._actions_of({s.account_id for s in page.object_list})
+        page.object_list = [self._suggestion_view(s, actions) for s in page.object_list]
+        return page
+
+    def _actions_of(self, account_ids: set[int]) -> dict[int, list[dict[str, Any]]]:
+        rows = Bill.objects.filter(account_id__in=account_ids).order_by("position")
+        return _actions_by_account(rows.values_list("account_id", "actions", "name", "named"))
+
+    def _suggestion_view(
+        self, suggestion: Suggestion, actions: dict[int, list[dict[str, Any]]]
+    ) -> SuggestionView:
+        account = suggestion.account
+        wanted = _CATEGORY_ACTION.get(suggestion.category, suggestion.category)
+        action = next((a for a in actions.get(account.pk, []) if a.get("type") == wanted), None)
+        return SuggestionView(
+            suggestion=suggestion,
+            company_name=account.company_name,
+            dom_id=dom_id_for(atomic_id=account.atomic_id, position=account.position),
+            account_atomic_id=account.atomic_id,
+            category_label=category_label_for(category=suggestion.category),
+            action=action,
+            counted=bool(suggestion.monthly_savings and suggestion.monthly_savings > 0),
+        )
+
+    def cards_page(self, number: int, *, count: int | None = None) -> Page:
+        """A page of cards; `count`, when the summary has already counted the accounts the
+        filters keep, spares the paginator counting them again."""
+        paginator = Paginator(self.accounts().order_by("position"), CARDS_PER_PAGE)
+        if count is not None:
+            paginator.count = count  # a cached_property: set, it is not queried
+        page = paginator.get_page(number)
+        rows: list[LinkedAccount] = list(page.object_list)
+        parsed = accounts_at(snapshot=self.snapshot, positions={r.position for r in rows})
+        ids = [r.pk for r in rows]
+        bills: dict[int, list[Bill]] = {}
+        for bill in Bill.objects.filter(account_id__in=ids):
+            bills.setdefault(bill.account_id, []).append(bill)
+        suggestions: dict[int, list[Suggestion]] = {}
+        order = [F("monthly_savings").desc(nulls_last=True), "position"]
+        for suggestion in Suggestion.objects.filter(account_id__in=ids).order_by(*order):
+            suggestions.setdefault(suggestion.account_id, []).append(suggestion)
+        cards = []
+        for row in rows:
+            account = parsed.get(row.position)
+            if account is None:
+                continue  # a sync replaced the payload meanwhile: the next render shows it
+            dom_id = dom_id_for(atomic_id=row.atomic_id, position=row.position)
+            own = sorted(bills.get(row.pk, []), key=lambda b: b.position)
+            views = tuple(
+                BillView(
+                    bill=b,
+                    state=(state := self._state_of(b)),
+                    note=bill_note(bill=b, state=state, bounds=self.bounds),
+                    dom_id=dom_id,
+                )
+                for b in own
+            )
+            for s in suggestions.get(row.pk, []):
+                s.account = row
+            in_bills = {(a.get("type"), a.get("id")) for b in own for a in b.actions}
+            cards.append(
+                Card(
+                    row=row,
+                    account=account,
+                    dom_id=dom_id,
+                    bills=views,
+                    suggestions=tuple(
+                        self._suggestion_view(
+                            s,
+                            _actions_by_account((row.pk, b.actions, b.name, b.named) for b in own),
+                        )
+                        for s in suggestions.get(row.pk, [])
+                    ),
+                    history=_recent_history(account=account),
+                    account_actions=tuple(
+                        {"type": a.type, "id": a.id, "automated": a.automated}
+                        for a in account.actions
+                        if (a.type, a.id) not in in_bills
+                    ),
+                )
+            )
+        page.object_list = cards
+        return page
+
+    def spending(self) -> Spending:
+        """Payments per month and account type, over the latest SPENDING_MONTHS months that
+        have any (months in between with none count as zero), for the filtered accounts."""
+        payments = self._of_kept(Payment.objects)
+        totals = payments.values("paid_month", "kind").annotate(total=Sum("amount")).order_by()
+        paid: dict[tuple[int, str], Decimal] = {}
+        for entry in totals:
+            month = entry["paid_month"]
+            index = month.year * 12 + month.month - 1
+            paid[(index, entry["kind"])] = paid.get((index, entry["kind"]), ZERO) + _cents(
+                entry["total"]
+            )
+        if not paid:
+            return Spending(types=(), months=())
+        last = max(index for index, _ in paid)
+        first = max(min(index for index, _ in paid), last - SPENDING_MONTHS + 1)
+        types = tuple(sorted({kind for index, kind in paid if index >= first}))
+        months = []
+        for index in range(first, last + 1):
+            by_type = tuple(paid.get((index, kind), ZERO) for kind in types)
+            months.append(
+                SpendingMonth(
+                    month=date(index // 12, index % 12 + 1, 1),
+                    by_type=by_type,
+                    total=sum(by_type, ZERO),
+                )
+            )
+        return Spending(types=types, months=tuple(months))
 
 
-def snapshot_payload(*, snapshot: AccountSnapshot) -> tuple[int, object]:
-    """The stored payload and the version it is, read together so they always match."""
-    row = AccountSnapshot.objects.filter(pk=snapshot.pk).values_list("version", "payload").first()
-    return row if row is not None else (snapshot.version, {})
+def _actions_by_account(rows: Any) -> dict[int, list[dict[str, Any]]]:
+    """Each account's actions from its bills' rows (account id, actions, name, named); where an
+    account names several bills, each action carries its bill's name for its label."""
+    by_account: dict[int, list[tuple[list[Any], str, bool]]] = {}
+    for account_id, actions, name, named in rows:
+        by_account.setdefault(account_id, []).append((actions, name, named))
+    found: dict[int, list[dict[str, Any]]] = {}
+    for account_id, bills in by_account.items():
+        several = len(bills) > 1
+        found[account_id] = [
+            {**action, "bill_name": name if named and several else ""}
+            for actions, name, named in bills
+            for action in actions
+            if isinstance(action, dict)
+        ]
+    return found
 
 
-def freshness_for_snapshot(*, snapshot: AccountSnapshot | None) -> Freshness:
-    if snapshot is None:
-        return Freshness(version=0, fetched_at=None, error="", error_at=None)
-    return Freshness(
-        version=snapshot.version,
-        fetched_at=snapshot.fetched_at,
-        error=snapshot.last_error,
-        error_at=snapshot.last_error_at,
+def _cents(value: Decimal | None) -> Decimal:
+    # SQLite sums decimals as floats: back to cents.
+    return ZERO if value is None else Decimal(value).quantize(Decimal("0.01"))
+
+
+_PATHS_PER_CALL = 100
+
+
+class _AccountsAt(Func):
+    """The payload's accounts at some positions, as one JSON array, read by the database with
+    one parse of the payload (SQLite parses it once per call, not once per path)."""
+
+    output_field = JSONField()
+
+    def __init__(self, positions: list[int]) -> None:
+        self.positions = positions
+        super().__init__(F("payload"))
+
+    def as_sql(self, compiler, connection, **extra):
+        payload, params = compiler.compile(self.source_expressions[0])
+        if connection.vendor == "postgresql":
+            parts = ", ".join(f"({payload} -> 'accounts' -> {p})" for p in self.positions)
+            return f"jsonb_build_array({parts})", params * len(self.positions)
+        paths = ", ".join(f"'$.accounts[{p}]'" for p in self.positions)
+        # One path answers the value itself, several an array of them: always ask for two.
+        if len(self.positions) == 1:
+            paths += f", '$.accounts[{self.positions[0]}]'"
+        return f"JSON_EXTRACT({payload}, {paths})", params
+
+
+def accounts_at(*, snapshot: AccountSnapshot, positions: set[int]) -> dict[int, Account]:
+    """The accounts at `positions` of the stored payload, read out of it by the database in
+    one go and each parsed alone."""
+    if not positions:
+        return {}
+    wanted = sorted(positions)
+    # SQLite takes at most 127 arguments per function: a page is far fewer, a whole list not.
+    chunks = [wanted[i : i + _PATHS_PER_CALL] for i in range(0, len(wanted), _PATHS_PER_CALL)]
+    found = (
+        AccountSnapshot.objects.filter(pk=snapshot.pk)
+        .values_list(*(_AccountsAt(chunk) for chunk in chunks))
+        .first()
     )
-
-
-def account_dom_id(*, account: Account, index: int) -> str:
-    """An id safe for HTML and CSS selectors, stable across snapshots for the same account."""
-    if _SAFE_DOM_ID.match(account.id):
-        return f"account-{account.id}"
-    if account.id:
-        return f"account-h{hashlib.sha256(account.id.encode()).hexdigest()[:16]}"
-    return f"account-n{index}"
-
-
-def due_state_for(*, due_date: datetime | None, today: date) -> DueState:
-    if due_date is None:
-        return DueState.UNKNOWN
-    due_day = timezone.localtime(due_date).date()
-    if due_day < today:
-        return DueState.OVERDUE
-    if due_day <= today + timedelta(days=DUE_SOON_DAYS):
-        return DueState.SOON
-    return DueState.LATER
-
-
-def monthly_equivalent_for(*, account: Account) -> Decimal | None:
-    """The bill as a monthly cost: by the autopay cycle, else a plan's cycle, else as billed."""
-    billing = account.billing
-    if billing is None:
-        return None
-    cycle = billing.autopay.cycle if billing.autopay else ""
-    if not cycle:
-        cycle = next((p.cycle for p in account.plans if p.cycle), "")
-    return _per_month(amount=billing.amount, cycle=cycle)
-
-
-def _per_month(*, amount: Decimal | None, cycle: str) -> Decimal | None:
-    if amount is None:
-        return None
-    factor = _cycle_factor(cycle)
-    return (amount if factor is None else amount * factor).quantize(_CENT)
-
-
-@lru_cache(maxsize=256)
-def _cycle_factor(cycle: str) -> Decimal | None:
-    """Payments per month for a billing cycle; None for monthly or unknown (counted as billed)."""
-    factor = _CYCLE_PER_MONTH.get(cycle.lower().replace("-", "").replace(" ", ""))
-    return None if factor is None or factor == 1 else factor
-
-
-def category_label_for(*, category: str) -> str:
-    label = CATEGORY_LABELS.get(category)
-    if label is not None:
-        return str(label)
-    return category or pgettext("suggestion category", "Suggestion")
-
-
-def suggestion_action_for(*, account: Account, category: str) -> Action | None:
-    wanted = _CATEGORY_ACTION.get(category, category)
-    return next((a for a in account.actions if a.type == wanted), None)
+    accounts: dict[int, Account] = {}
+    for chunk, values in zip(chunks, found or (), strict=False):
+        for position, raw in zip(chunk, values if isinstance(values, list) else (), strict=False):
+            if isinstance(raw, dict):
+                accounts[position] = account_parse(raw)
+    return accounts
 
 
 def _recent_history(*, account: Account) -> tuple[HistoryEntry, ...]:
@@ -391,318 +641,38 @@ def _recent_history(*, account: Account) -> tuple[HistoryEntry, ...]:
     return tuple(dated[-HISTORY_MONTHS:])
 
 
-def _has_bill(brief: AccountBrief) -> bool:
-    return brief.billing and (brief.amount is not None or brief.due_date is not None)
-
-
-def spending_for_briefs(*, briefs: tuple[AccountBrief, ...]) -> Spending:
-    """Payments per month and account type, over the latest SPENDING_MONTHS months that have
-    any (months in between with none count as zero). The briefs are read `with_history`."""
-    zone = timezone.get_current_timezone()
-    # Months as a running count (year * 12 + month - 1): cheaper to key and step than dates.
-    paid: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
-    for brief in briefs:
-        kind = brief.type.lower()
-        for entry in brief.history:
-            local = entry.date.astimezone(zone)  # type: ignore[union-attr]
-            paid[(local.year * 12 + local.month - 1, kind)] += entry.amount  # type: ignore[operator]
-    if not paid:
-        return Spending(types=(), months=())
-    last = max(index for index, _ in paid)
-    first = max(min(index for index, _ in paid), last - SPENDING_MONTHS + 1)
-    types = tuple(sorted({kind for index, kind in paid if index >= first}))
-    months = []
-    for index in range(first, last + 1):
-        by_type = tuple(paid.get((index, kind), ZERO) for kind in types)
-        months.append(
-            SpendingMonth(
-                month=date(index // 12, index % 12 + 1, 1),
-                by_type=by_type,
-                total=sum(by_type, ZERO),
-            )
-        )
-    return Spending(types=types, months=tuple(months))
-
-
-def _due_state_of(brief: AccountBrief, *, today: date, zone: tzinfo) -> DueState:
-    if not _has_bill(brief) or brief.due_date is None:
-        return DueState.UNKNOWN
-    due_day = brief.due_date.astimezone(zone).date()
-    if due_day < today:
-        return DueState.OVERDUE
-    if due_day <= today + timedelta(days=DUE_SOON_DAYS):
-        return DueState.SOON
-    return DueState.LATER
-
-
-def _matching(*, briefs: tuple[AccountBrief, ...], filters: Filters, today: date) -> list[int]:
-    """The positions of the accounts the filters keep, in payload order."""
-    if not filters.active:
-        return list(range(len(briefs)))
-    zone = timezone.get_current_timezone()
-    return [
-        position
-        for position, brief in enumerate(briefs)
-        if (not filters.type or brief.type.lower() == filters.type)
-        and (not filters.status or _due_state_of(brief, today=today, zone=zone) == filters.status)
-    ]
-
-
-def _bill_order(*, briefs: tuple[AccountBrief, ...], kept: list[int], sort: BillSort) -> list[int]:
-    order = [p for p in kept if _has_bill(briefs[p])]
-    if sort == BillSort.AMOUNT:
-        # The largest first; bills without an amount last, then by date as usual.
-        order.sort(
-            key=lambda p: (
-                briefs[p].amount is None,
-                -(briefs[p].amount or ZERO),
-                briefs[p].due_date is None,
-                briefs[p].due_date,
-                briefs[p].company_name.lower(),
-            )
-        )
-    else:
-        # Bills without a date go last; ties break on the company name for a stable order.
-        order.sort(
-            key=lambda p: (
-                briefs[p].due_date is None,
-                briefs[p].due_date,
-                briefs[p].company_name.lower(),
-            )
-        )
-    return order
-
-
-def _page_bounds(*, number: int, size: int, total: int) -> tuple[int, int, int]:
-    """The page number (past the end means the last page), its first and its end index."""
-    last = max((total + size - 1) // size, 1)
-    number = min(max(number, 1), last)
-    return number, (number - 1) * size, min(number * size, total)
-
-
-def _summary(*, briefs: tuple[AccountBrief, ...], today: date) -> Summary:
-    due_soon_total = overdue_total = monthly_spend = monthly_savings = ZERO
-    due_soon_count = overdue_count = 0
-    # The same rules as due_state_for, with the time zone looked up once for every account.
-    zone = timezone.get_current_timezone()
-    soon_end = today + timedelta(days=DUE_SOON_DAYS)
-    window_end = today + timedelta(days=DUE_WINDOW_DAYS)
-    for brief in briefs:
-        for saving in brief.suggestion_savings:
-            if saving is not None:
-                monthly_savings += saving
-        if not brief.billing:
-            continue
-        monthly = _per_month(amount=brief.amount, cycle=brief.cycle)
-        if monthly is not None:
-            monthly_spend += monthly
-        if not _has_bill(brief) or brief.due_date is None:
-            continue
-        amount = brief.amount or ZERO
-        due_day = brief.due_date.astimezone(zone).date()
-        if due_day < today:
-            overdue_total += amount
-            overdue_count += 1
-        elif due_day <= max(soon_end, window_end):
-            due_soon_total += amount
-            due_soon_count += 1
-    return Summary(
-        connected=len(briefs),
-        due_soon_total=due_soon_total,
-        due_soon_count=due_soon_count,
-        overdue_total=overdue_total,
-        overdue_count=overdue_count,
-        monthly_spend=monthly_spend,
-        monthly_savings=monthly_savings,
-    )
-
-
-def _bill_row(*, account: Account, dom_id: str, today: date) -> BillRow:
-    billing = account.billing
-    assert billing is not None  # only accounts with a bill are listed
-    return BillRow(
-        account=account,
-        dom_id=dom_id,
-        amount=billing.amount,
-        due_date=billing.due_date,
-        due_state=due_state_for(due_date=billing.due_date, today=today),
-        autopay=billing.autopay.enabled if billing.autopay else None,
-        payment_method=billing.primary_payment_method,
-    )
-
-
-def _card(*, account: Account, dom_id: str, today: date) -> AccountCard:
-    due_date = account.billing.due_date if account.billing else None
-    return AccountCard(
-        account=account,
-        dom_id=dom_id,
-        monthly_equivalent=monthly_equivalent_for(account=account),
-        history=_recent_history(account=account),
-        due_state=due_state_for(due_date=due_date, today=today),
-    )
-
-
-def _suggestion_row(*, account: Account, dom_id: str, index: int) -> SuggestionRow:
-    suggestion = account.suggestions[index]
-    return SuggestionRow(
-        account=account,
-        dom_id=dom_id,
-        suggestion=suggestion,
-        category_label=category_label_for(category=suggestion.category),
-        action=suggestion_action_for(account=account, category=suggestion.category),
-    )
-
-
-def dashboard_for_payload(
-    *,
-    payload: object,
-    today: date,
-    pages: Pages | None = None,
-    filters: Filters | None = None,
-    with_spending: bool = False,
-) -> Dashboard:
-    """The view-model of the dashboard, from a raw accounts payload and today's date.
-
-    Totals and orderings take every account, read briefly; only the accounts on the requested
-    `pages` are parsed in full, so the cost of a page grows little with the number of accounts.
-    Without `pages`, every list comes whole, on one page. `filters` narrow the bills, ways to
-    save and cards (the summary and the spending stay whole); the spending by month is only
-    worked out `with_spending`.
-    """
-    return _dashboard(
-        briefs=accounts_brief_parse(payload, with_history=with_spending),
-        accounts_at=lambda positions: accounts_parse_at(payload, positions),
-        today=today,
-        pages=pages,
-        filters=filters,
-        with_spending=with_spending,
-    )
-
-
 def dashboard_for_snapshot(
     *,
-    snapshot: AccountSnapshot,
+    snapshot: AccountSnapshot | None,
     today: date,
     pages: Pages,
     filters: Filters,
-    with_spending: bool = False,
-) -> tuple[int, Dashboard]:
-    """The view-model as `dashboard_for_payload` makes it, from what is stored for `snapshot`
-    (as `snapshot_for_user` reads it), and the version of the accounts it shows.
-
-    A snapshot stored by `accounts_store` has its accounts in rows: every account's brief is
-    read, and only the accounts shown in full, so the payload is never decoded whole. One
-    stored otherwise (or before the rows existed) is read from its payload.
-    """
-    choice = {"today": today, "pages": pages, "filters": filters, "with_spending": with_spending}
-    if snapshot.payload_sha256:
-        dashboard = _dashboard_from_rows(snapshot=snapshot, **choice)
-        if dashboard is not None:
-            return snapshot.version, dashboard
-    version, payload = snapshot_payload(snapshot=snapshot)
-    return version, dashboard_for_payload(payload=payload, **choice)
-
-
-class _AccountsReplaced(Exception):
-    """A sync replaced the stored accounts while a render was reading them."""
-
-
-def _dashboard_from_rows(
-    *, snapshot: AccountSnapshot, today: date, pages: Pages, filters: Filters, with_spending: bool
-) -> Dashboard | None:
-    """None when no rows hold the snapshot's payload, or a sync replaced them meanwhile (the
-    payload then says what it stored, and under which version)."""
-    rows = SnapshotAccount.objects.filter(
-        snapshot_id=snapshot.pk, payload_sha256=snapshot.payload_sha256
-    )
-    # The briefs as text, decoded in one go: one JSON array, not a decode per row.
-    texts = rows.order_by("position").values_list(Cast("brief", TextField()), flat=True)
-    records = json.loads(f"[{','.join(texts)}]")
-    if not records:
-        return None
-
-    def accounts_at(positions: set[int]) -> dict[int, Account]:
-        found = rows.filter(position__in=positions).values_list("position", "payload")
-        accounts = {position: account_parse(raw) for position, raw in found}
-        if len(accounts) != len(positions):
-            raise _AccountsReplaced
-        return accounts
-
-    briefs = tuple(account_brief_from_record(r, with_history=with_spending) for r in records)
-    try:
-        return _dashboard(
-            briefs=briefs,
-            accounts_at=accounts_at,
-            today=today,
-            pages=pages,
-            filters=filters,
-            with_spending=with_spending,
-        )
-    except _AccountsReplaced:
-        return None
-
-
-def _dashboard(
-    *,
-    briefs: tuple[AccountBrief, ...],
-    accounts_at: Callable[[set[int]], dict[int, Account]],
-    today: date,
-    pages: Pages | None,
-    filters: Filters | None,
-    with_spending: bool,
+    parts: tuple[str, ...] = ("summary", "bills", "suggestions", "cards", "spending"),
 ) -> Dashboard:
-    filters = filters or Filters()
-    kept = _matching(briefs=briefs, filters=filters, today=today)
-    bill_order = _bill_order(briefs=briefs, kept=kept, sort=filters.sort)
-    savings = [
-        (saving or ZERO, position, index)
-        for position in kept
-        for index, saving in enumerate(briefs[position].suggestion_savings)
-    ]
-    savings.sort(key=lambda entry: entry[0], reverse=True)
-
-    def bounds(number: int, per_page: int, total: int) -> tuple[int, int, int, int]:
-        size = per_page if pages is not None else max(total, 1)
-        return (*_page_bounds(number=number, size=size, total=total), size)
-
-    wanted = pages or Pages()
-    bills_at = bounds(wanted.bills, BILLS_PER_PAGE, len(bill_order))
-    suggestions_at = bounds(wanted.suggestions, SUGGESTIONS_PER_PAGE, len(savings))
-    cards_at = bounds(wanted.cards, CARDS_PER_PAGE, len(kept))
-    bill_positions = bill_order[bills_at[1] : bills_at[2]]
-    shown_savings = savings[suggestions_at[1] : suggestions_at[2]]
-    card_positions = kept[cards_at[1] : cards_at[2]]
-    shown = {*bill_positions, *(p for _, p, _ in shown_savings), *card_positions}
-    accounts = accounts_at(shown) if shown else {}
-    dom_ids = {p: account_dom_id(account=a, index=p) for p, a in accounts.items()}
-
-    def page[T](items: list[T], at: tuple[int, int, int, int], total: int) -> Page[T]:
-        return Page(items=tuple(items), number=at[0], size=at[3], total=total)
-
+    """The parts of the dashboard asked for, from the read model."""
+    if snapshot is None:
+        return Dashboard(summary=_EMPTY, filters=filters)
+    reader = DashboardReader(snapshot=snapshot, filters=filters, today=today)
+    summary = reader.summary() if "summary" in parts else None
     return Dashboard(
-        summary=_summary(briefs=briefs, today=today),
-        bills=page(
-            [
-                _bill_row(account=accounts[p], dom_id=dom_ids[p], today=today)
-                for p in bill_positions
-            ],
-            bills_at,
-            len(bill_order),
-        ),
-        cards=page(
-            [_card(account=accounts[p], dom_id=dom_ids[p], today=today) for p in card_positions],
-            cards_at,
-            len(kept),
-        ),
-        suggestions=page(
-            [
-                _suggestion_row(account=accounts[p], dom_id=dom_ids[p], index=i)
-                for _, p, i in shown_savings
-            ],
-            suggestions_at,
-            len(savings),
-        ),
+        summary=summary or _EMPTY,
+        bills=reader.bills_page(pages.bills) if "bills" in parts else None,
+        suggestions=reader.suggestions_page(pages.suggestions) if "suggestions" in parts else None,
+        cards=reader.cards_page(pages.cards, count=summary.connected if summary else None)
+        if "cards" in parts
+        else None,
         filters=filters,
-        types=tuple(sorted({b.type.lower() for b in briefs if b.type})),
-        spending=spending_for_briefs(briefs=briefs) if with_spending else None,
+        types=account_types_for(snapshot=snapshot) if "summary" in parts else (),
+        spending=reader.spending() if "spending" in parts else None,
     )
+
+
+_EMPTY = Summary(
+    connected=0,
+    due_soon_total=ZERO,
+    due_soon_count=0,
+    overdue_total=ZERO,
+    overdue_count=0,
+    monthly_spend=ZERO,
+    monthly_savings=ZERO,
+)

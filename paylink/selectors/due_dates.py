@@ -1,23 +1,31 @@
-"""Bills with a due date, read from a stored accounts payload: what reminders, the calendar feed
-and the month view are built from. Nothing here calls Atomic."""
+"""Bills with a due date, read from the read model: what reminders, the calendar feed and the
+month view are built from. Nothing here calls Atomic, and no payload is decoded.
+
+Every day is taken in the active time zone (the person's), as the dashboard takes it, so a
+reminder, the feed and the dashboard never disagree about when a bill is due.
+"""
 
 from __future__ import annotations
 
 import calendar as stdlib_calendar
 import hashlib
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.db.models import Sum
 from django.utils import timezone
 
-from paylink.payloads import accounts_parse
+from paylink.bill_rules import DUE_STATES, DayBounds, bill_state, occurrences_in_month, span_covers
+from paylink.models import AccountSnapshot, Bill, LinkedAccount
 
 ZERO = Decimal("0")
 
 
 @dataclass(frozen=True)
 class DueBill:
+    # What tells this bill apart from the person's others: the account id, and for the second
+    # and later named bills of one account, their place (reminders and calendar UIDs key on it).
     account_id: str
     biller: str
     amount: Decimal | None
@@ -25,48 +33,101 @@ class DueBill:
     # Only ever the last four characters of the account number.
     account_last_four: str
     autopay: bool | None
+    recurs_monthly: bool = False
+    # The inactive span (`bill_rules.inactive_span`): no bill is expected inside it.
+    inactive_kind: str = ""
+    inactive_start: datetime | None = None
+    inactive_end: datetime | None = None
+
+    def expected_on(self, day: date) -> bool:
+        """Whether a bill is expected on `day`: not while the plan is paused or cancelled."""
+        if not self.inactive_kind:
+            return True
+        zone = timezone.get_current_timezone()
+        start = datetime.combine(day, time.min, tzinfo=zone)
+        return not span_covers(
+            kind=self.inactive_kind,
+            start=self.inactive_start,
+            end=self.inactive_end,
+            day_start=start,
+            day_end=start + timedelta(days=1),
+        )
 
 
 @dataclass(frozen=True)
 class DueDates:
     bills: tuple[DueBill, ...]
-    # Monthly savings the suggestions found, across all accounts.
+    # What the suggestions can honestly save a month (`bill_rules.account_savings`), summed.
     monthly_savings: Decimal
 
 
-def _last_four(number: str) -> str:
-    # A number of four characters or fewer would be shown whole: then none of it is shown.
-    number = number.strip()
-    return number[-4:] if len(number) > 4 else ""
+def _bill_key(bill: Bill, account_id: str) -> str:
+    return account_id if bill.position == 0 else f"{account_id[:58]}#{bill.position}"
 
 
-def due_dates_for_payload(*, payload: object) -> DueDates:
-    """Every bill that has an account id and a due date, soonest first.
+def due_dates_for_snapshot(*, snapshot: AccountSnapshot | None, today: date) -> DueDates:
+    """Every bill that has an account id and a due date and is due (not paused or cancelled)
+    on the person's today, soonest first."""
+    if snapshot is None:
+        return DueDates(bills=(), monthly_savings=ZERO)
+    # Imported here: the read-model service imports selectors' neighbours.
+    from paylink.services.account_rows import accounts_rows_ensure
 
-    The day is taken in the site's time zone, as the dashboard takes it, so a reminder and the
-    dashboard never disagree about when a bill is due.
-    """
+    accounts_rows_ensure(snapshot=snapshot)
+    bounds = DayBounds.of(today, timezone.get_current_timezone())
+    rows = (
+        Bill.objects.filter(snapshot_id=snapshot.pk, due_at__isnull=False)
+        .exclude(account__atomic_id="")
+        .select_related("account")
+        .only(
+            "position",
+            "name",
+            "named",
+            "company_name",
+            "amount",
+            "due_at",
+            "account_last_four",
+            "autopay",
+            "recurs_monthly",
+            "inactive_kind",
+            "inactive_start",
+            "inactive_end",
+            "account__atomic_id",
+        )
+    )
     bills: list[DueBill] = []
-    savings = ZERO
-    for account in accounts_parse(payload):
-        savings += sum((s.monthly_savings or ZERO for s in account.suggestions), ZERO)
-        billing = account.billing
+    for row in rows:
         # Without an id a bill cannot be told apart from the next one: no reminder can be
         # de-duplicated and no calendar UID kept stable, so it is left out.
-        if billing is None or billing.due_date is None or not account.id:
+        state = bill_state(
+            due_at=row.due_at,
+            inactive_kind=row.inactive_kind,
+            inactive_start=row.inactive_start,
+            inactive_end=row.inactive_end,
+            bounds=bounds,
+        )
+        if state not in DUE_STATES:
             continue
+        assert row.due_at is not None
         bills.append(
             DueBill(
-                account_id=account.id,
-                biller=account.company.name,
-                amount=billing.amount,
-                due_day=timezone.localtime(billing.due_date).date(),
-                account_last_four=_last_four(billing.account_number),
-                autopay=billing.autopay.enabled if billing.autopay else None,
+                account_id=_bill_key(row, row.account.atomic_id),
+                biller=f"{row.name} ({row.company_name})" if row.named else row.company_name,
+                amount=row.amount,
+                due_day=timezone.localtime(row.due_at).date(),
+                account_last_four=row.account_last_four,
+                autopay=row.autopay,
+                recurs_monthly=row.recurs_monthly,
+                inactive_kind=row.inactive_kind,
+                inactive_start=row.inactive_start,
+                inactive_end=row.inactive_end,
             )
         )
     bills.sort(key=lambda b: (b.due_day, b.biller.lower(), b.account_id))
-    return DueDates(bills=tuple(bills), monthly_savings=savings)
+    savings = LinkedAccount.objects.filter(snapshot_id=snapshot.pk).aggregate(
+        total=Sum("monthly_savings")
+    )["total"]
+    return DueDates(bills=tuple(bills), monthly_savings=savings or ZERO)
 
 
 def bill_uid(*, profile_identifier: str, bill: DueBill) -> str:
@@ -76,29 +137,81 @@ def bill_uid(*, profile_identifier: str, bill: DueBill) -> str:
 
 
 @dataclass(frozen=True)
+class MonthBill:
+    """A bill expected on a day of the month: on its due date, or a month's recurrence."""
+
+    bill: DueBill
+    day: date
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.bill, name)
+
+
+# A day of the grid names this many bills; the list under the grid has them all.
+GRID_BILLS_PER_DAY = 3
+
+
+@dataclass(frozen=True)
 class MonthDay:
     day: date
     in_month: bool
     is_today: bool
-    bills: tuple[DueBill, ...]
+    bills: tuple[MonthBill, ...]
+
+    @property
+    def shown(self) -> tuple[MonthBill, ...]:
+        return self.bills[:GRID_BILLS_PER_DAY]
+
+    @property
+    def more(self) -> int:
+        return max(len(self.bills) - GRID_BILLS_PER_DAY, 0)
 
 
 @dataclass(frozen=True)
 class Month:
     first: date
     weeks: tuple[tuple[MonthDay, ...], ...]
-    # The bills due within the month itself, soonest first: the same days as a plain list.
-    bills: tuple[DueBill, ...]
+    # The bills expected within the month itself, soonest first: the same days as a list.
+    bills: tuple[MonthBill, ...]
     previous: date
     next: date
 
+    @property
+    def days(self) -> list[tuple[date, list[MonthBill]]]:
+        """The month's days that have bills, each with its bills, for the list."""
+        found: dict[date, list[MonthBill]] = {}
+        for bill in self.bills:
+            found.setdefault(bill.day, []).append(bill)
+        return list(found.items())
 
-def month_of_due_dates(*, payload: object, first: date, today: date) -> Month:
+
+def bills_in_month(*, due_dates: DueDates, first: date) -> tuple[MonthBill, ...]:
+    """Each bill on each day of the month it is expected: its due date, and for a monthly
+    bill the same day of every later month, except while its plan is paused or cancelled."""
+    found = [
+        MonthBill(bill=bill, day=day)
+        for bill in due_dates.bills
+        for day in occurrences_in_month(
+            due_day=bill.due_day, monthly=bill.recurs_monthly, year=first.year, month=first.month
+        )
+        if bill.expected_on(day)
+    ]
+    found.sort(key=lambda b: (b.day, b.bill.biller.lower(), b.bill.account_id))
+    return tuple(found)
+
+
+def month_of_due_dates(*, snapshot: AccountSnapshot | None, first: date, today: date) -> Month:
     """The weeks (Monday first) of the month starting at `first`, each day with its bills."""
-    bills = due_dates_for_payload(payload=payload).bills
-    by_day: dict[date, list[DueBill]] = {}
-    for bill in bills:
-        by_day.setdefault(bill.due_day, []).append(bill)
+    due_dates = due_dates_for_snapshot(snapshot=snapshot, today=today)
+    in_month = bills_in_month(due_dates=due_dates, first=first)
+    previous = (first - timedelta(days=1)).replace(day=1)
+    following = (first + timedelta(days=31)).replace(day=1)
+    # The grid's first and last rows hold days of the months around it, greyed, with theirs.
+    by_day: dict[date, list[MonthBill]] = {}
+    for month in (previous, first, following):
+        shown = in_month if month == first else bills_in_month(due_dates=due_dates, first=month)
+        for bill in shown:
+            by_day.setdefault(bill.day, []).append(bill)
     weeks = tuple(
         tuple(
             MonthDay(
@@ -112,10 +225,5 @@ def month_of_due_dates(*, payload: object, first: date, today: date) -> Month:
         for week in stdlib_calendar.Calendar(firstweekday=0).monthdatescalendar(
             first.year, first.month
         )
-    )
-    previous = (first - timedelta(days=1)).replace(day=1)
-    following = (first + timedelta(days=31)).replace(day=1)
-    in_month = tuple(
-        b for b in bills if (b.due_day.year, b.due_day.month) == (first.year, first.month)
     )
     return Month(first=first, weeks=weeks, bills=in_month, previous=previous, next=following)

@@ -6,8 +6,6 @@ says what went wrong instead of leaving the user with nothing.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from datetime import timedelta
 from typing import Any
@@ -18,16 +16,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from paylink import client
-from paylink.models import AccountSnapshot, Profile, SnapshotAccount
-from paylink.payloads import account_brief_parse, account_brief_record, account_objects
+from paylink.models import AccountSnapshot, Profile
+from paylink.services.account_rows import accounts_rows_store, payload_sha256
 
 logger = logging.getLogger(__name__)
-
-
-def _payload_sha256(payload: dict[str, Any]) -> str:
-    # Key order and spacing must not count as a change, or every sync would bump the version.
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def accounts_sync(*, profile: Profile) -> AccountSnapshot:
@@ -55,43 +47,29 @@ def accounts_sync(*, profile: Profile) -> AccountSnapshot:
 def accounts_store(*, profile: Profile, payload: dict[str, Any]) -> AccountSnapshot:
     """Store an accounts payload fetched from Atomic as the user's snapshot, now.
 
-    The version moves only when the payload changed; the accounts are also stored one per
-    row (`SnapshotAccount`) for the dashboard, which then never decodes the whole payload.
+    The version moves only when the payload changed; the payload is the record, and its
+    accounts become the typed rows every page reads, rewritten only where an account changed
+    (`accounts_rows_store`).
     """
-    digest = _payload_sha256(payload)
+    digest = payload_sha256(payload)
     # The compare-and-bump happens under a row lock so two syncs finishing together cannot
     # both bump, or lose, the version.
     with transaction.atomic():
         snapshot, _ = AccountSnapshot.objects.select_for_update().get_or_create(profile=profile)
+        fields = ["fetched_at", "last_error", "last_error_at"]
         if digest != snapshot.payload_sha256:
             snapshot.payload = payload
             snapshot.payload_sha256 = digest
             snapshot.version += 1
+            fields += ["payload", "payload_sha256", "version"]
         snapshot.fetched_at = timezone.now()
         snapshot.last_error = ""
         snapshot.last_error_at = None
-        snapshot.save()
-        _accounts_rows_store(snapshot=snapshot)
+        # An unchanged payload is not written again.
+        snapshot.save(update_fields=fields)
+        if "payload" in fields:
+            accounts_rows_store(snapshot=snapshot)
     return snapshot
-
-
-def _accounts_rows_store(*, snapshot: AccountSnapshot) -> None:
-    # Also when the payload did not change but its rows are missing: a snapshot stored before
-    # the rows existed gets them on its next sync.
-    rows = SnapshotAccount.objects.filter(snapshot=snapshot)
-    if rows.filter(payload_sha256=snapshot.payload_sha256).exists():
-        return
-    rows.delete()
-    SnapshotAccount.objects.bulk_create(
-        SnapshotAccount(
-            snapshot=snapshot,
-            payload_sha256=snapshot.payload_sha256,
-            position=position,
-            brief=account_brief_record(account_brief_parse(raw)),
-            payload=raw,
-        )
-        for position, raw in enumerate(account_objects(snapshot.payload))
-    )
 
 
 def accounts_sync_request(*, profile: Profile) -> bool:

@@ -22,9 +22,9 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
+from paylink.formatting import money, time_zone_for
 from paylink.models import Profile, ReminderDelivery, ReminderKind, ReminderPreferences
-from paylink.selectors.due_dates import DueBill, DueDates, due_dates_for_payload
-from paylink.templatetags.paylink_dashboard import money
+from paylink.selectors.due_dates import DueBill, DueDates, due_dates_for_snapshot
 from paylink.unsubscribe_tokens import unsubscribe_token_make
 
 logger = logging.getLogger(__name__)
@@ -67,6 +67,8 @@ def _preferences_to_mail(**flag: bool) -> Any:
         )
         .exclude(profile__user__email="")
         .select_related("profile__user", "profile__snapshot")
+        # The payload is the record; reminders read the rows.
+        .defer("profile__snapshot__payload")
         .order_by("pk")
     )
 
@@ -176,39 +178,54 @@ def _due_subject(bill: DueBill) -> str:
     }
 
 
+def _zone_of(profile: Profile) -> Any:
+    return time_zone_for(profile.time_zone) or timezone.get_default_timezone()
+
+
 def reminders_send(*, now: datetime) -> ReminderRun:
-    """One email per bill due within each person's chosen number of days, once per due date."""
+    """One email per bill due within each person's chosen number of days, once per due date.
+
+    "Today" is the person's, in their time zone; a paused or cancelled plan is not reminded.
+    """
     run = ReminderRun()
-    today = timezone.localtime(now).date()
     for preferences in _preferences_to_mail(email_reminders=True).iterator(chunk_size=200):
         profile = preferences.profile
-        last_day = today + timedelta(days=preferences.days_before)
-        for bill in due_dates_for_payload(payload=profile.snapshot.payload).bills:
-            if not today <= bill.due_day <= last_day:
-                continue
-            if _already_sent(
-                profile=profile, kind=ReminderKind.DUE, account_id=bill.account_id, due=bill.due_day
-            ):
-                run.skipped += 1
-                continue
-            with translation.override(language_for_profile(profile=profile)):
-                message = _message(
-                    preferences=preferences,
-                    kind=ReminderKind.DUE,
-                    subject=_due_subject(bill),
-                    template="paylink/email/due_reminder",
-                    context={"bill": bill, "days_left": (bill.due_day - today).days},
-                )
-            _send_once(
-                profile=profile,
-                kind=ReminderKind.DUE,
-                account_id=bill.account_id,
-                due_date=bill.due_day,
-                now=now,
-                message=message,
-                run=run,
-            )
+        with timezone.override(_zone_of(profile)):
+            _reminders_for(profile=profile, preferences=preferences, now=now, run=run)
     return run
+
+
+def _reminders_for(
+    *, profile: Profile, preferences: ReminderPreferences, now: datetime, run: ReminderRun
+) -> None:
+    today = timezone.localtime(now).date()
+    last_day = today + timedelta(days=preferences.days_before)
+    for bill in due_dates_for_snapshot(snapshot=profile.snapshot, today=today).bills:
+        # Not a bill that falls while its plan is paused or cancelled.
+        if not today <= bill.due_day <= last_day or not bill.expected_on(bill.due_day):
+            continue
+        if _already_sent(
+            profile=profile, kind=ReminderKind.DUE, account_id=bill.account_id, due=bill.due_day
+        ):
+            run.skipped += 1
+            continue
+        with translation.override(language_for_profile(profile=profile)):
+            message = _message(
+                preferences=preferences,
+                kind=ReminderKind.DUE,
+                subject=_due_subject(bill),
+                template="paylink/email/due_reminder",
+                context={"bill": bill, "days_left": (bill.due_day - today).days},
+            )
+        _send_once(
+            profile=profile,
+            kind=ReminderKind.DUE,
+            account_id=bill.account_id,
+            due_date=bill.due_day,
+            now=now,
+            message=message,
+            run=run,
+        )
 
 
 @dataclass(frozen=True)
@@ -236,33 +253,40 @@ def weekly_summary_send(*, now: datetime) -> ReminderRun:
     """One summary per person per week (Monday to Sunday): due in the next seven days, overdue,
     and the monthly savings the suggestions found. Nobody is mailed about nothing."""
     run = ReminderRun()
-    today = timezone.localtime(now).date()
-    week_start = today - timedelta(days=today.weekday())
     for preferences in _preferences_to_mail(weekly_summary=True).iterator(chunk_size=200):
         profile = preferences.profile
-        if _already_sent(profile=profile, kind=ReminderKind.WEEKLY, account_id="", due=week_start):
-            run.skipped += 1
-            continue
-        summary = week_summary_for(
-            due_dates=due_dates_for_payload(payload=profile.snapshot.payload), today=today
-        )
-        if summary.is_empty:
-            continue
-        with translation.override(language_for_profile(profile=profile)):
-            message = _message(
-                preferences=preferences,
-                kind=ReminderKind.WEEKLY,
-                subject=_("Your bills this week"),
-                template="paylink/email/weekly_summary",
-                context={"summary": summary, "today": today},
-            )
-        _send_once(
-            profile=profile,
-            kind=ReminderKind.WEEKLY,
-            account_id="",
-            due_date=week_start,
-            now=now,
-            message=message,
-            run=run,
-        )
+        with timezone.override(_zone_of(profile)):
+            _summary_for(profile=profile, preferences=preferences, now=now, run=run)
     return run
+
+
+def _summary_for(
+    *, profile: Profile, preferences: ReminderPreferences, now: datetime, run: ReminderRun
+) -> None:
+    today = timezone.localtime(now).date()
+    week_start = today - timedelta(days=today.weekday())
+    if _already_sent(profile=profile, kind=ReminderKind.WEEKLY, account_id="", due=week_start):
+        run.skipped += 1
+        return
+    summary = week_summary_for(
+        due_dates=due_dates_for_snapshot(snapshot=profile.snapshot, today=today), today=today
+    )
+    if summary.is_empty:
+        return
+    with translation.override(language_for_profile(profile=profile)):
+        message = _message(
+            preferences=preferences,
+            kind=ReminderKind.WEEKLY,
+            subject=_("Your bills this week"),
+            template="paylink/email/weekly_summary",
+            context={"summary": summary, "today": today},
+        )
+    _send_once(
+        profile=profile,
+        kind=ReminderKind.WEEKLY,
+        account_id="",
+        due_date=week_start,
+        now=now,
+        message=message,
+        run=run,
+    )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.core.serializers.json import DjangoJSONEncoder
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST, require_safe
 from paylink import client
 from paylink.client_address import client_address
 from paylink.forms import AccountDeleteForm
-from paylink.selectors.account_data import account_data_for_user
+from paylink.selectors.account_data import account_data_chunks
 from paylink.services.account_deletion import account_delete
 
 
@@ -31,12 +31,15 @@ def account(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 @never_cache
-def account_export(request: HttpRequest) -> HttpResponse:
-    response = JsonResponse(
-        account_data_for_user(user=request.user),
-        encoder=DjangoJSONEncoder,
-        json_dumps_params={"indent": 2, "ensure_ascii": False},
-    )
+def account_export(request: HttpRequest) -> HttpResponseBase:
+    response: HttpResponseBase
+    if request.method == "HEAD":
+        # The same answer without the body, and without gathering it.
+        response = HttpResponse(content_type="application/json")
+    else:
+        response = StreamingHttpResponse(
+            account_data_chunks(user=request.user), content_type="application/json"
+        )
     response["Content-Disposition"] = 'attachment; filename="payments-hub-data.json"'
     return response
 

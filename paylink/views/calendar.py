@@ -44,8 +44,13 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
         # Unknown or revoked: the same 404 either way, so old links reveal nothing.
         raise Http404
     profile = preferences.profile
-    snapshot = AccountSnapshot.objects.filter(profile=profile).first()
-    body = calendar_feed_for(profile=profile, snapshot=snapshot, today=timezone.localdate())
+    # Only what the feed needs: the payload is the record, the rows are read.
+    snapshot = (
+        AccountSnapshot.objects.filter(profile=profile)
+        .only("pk", "version", "payload_sha256", "fetched_at")
+        .first()
+    )
+    body = calendar_feed_for(profile=profile, snapshot=snapshot, preferences=preferences)
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="bills.ics"'
     # Someone's bills: a shared cache must never keep them.
@@ -68,9 +73,7 @@ def calendar_month(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     first = _month_param(request.GET.get("month", ""), today=today)
     snapshot = snapshot_for_user(user=request.user)
-    month = month_of_due_dates(
-        payload=snapshot.payload if snapshot else {}, first=first, today=today
-    )
+    month = month_of_due_dates(snapshot=snapshot, first=first, today=today)
     return render(
         request,
         "paylink/calendar_month.html",

@@ -10,10 +10,11 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from bench.run import accounts_payload
+from paylink.bill_rules import account_savings
+from paylink.formatting import money
 from paylink.models import AccountSnapshot
 from paylink.payloads import accounts_parse
 from paylink.services.profiles import profile_for_user
-from paylink.templatetags.paylink_dashboard import money
 from tests.browser.pages import FRAME, log_in
 from tests.waiting import wait_until
 
@@ -104,7 +105,16 @@ def test_alice_sees_both_billers_and_pauses_one_without_a_reload(signed_in: Page
     # Both billers bill monthly in the simulator, so the monthly spend is the sum of the bills.
     accounts = accounts_parse(snapshot.payload)
     spend = sum((a.billing.amount for a in accounts), Decimal(0))
-    savings = sum((s.monthly_savings for a in accounts for s in a.suggestions), Decimal(0))
+    # Each account's best suggestion, never more than its bill: alternatives are not added.
+    savings = sum(
+        (
+            account_savings(
+                savings=[s.monthly_savings for s in a.suggestions], monthly_bill=a.billing.amount
+            )
+            for a in accounts
+        ),
+        Decimal(0),
+    )
     summary = page.locator(".summary-grid")
     expect(summary.locator(".summary-tile").nth(0)).to_contain_text("2")
     expect(summary.locator(".summary-tile").nth(2)).to_contain_text(money(spend))

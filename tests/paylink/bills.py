@@ -53,6 +53,8 @@ def snapshot_with(
         profile=profile_for_user(user=user),
         defaults={
             "payload": {"accounts": list(accounts)},
+            # Written by hand: the rows are built from it on the next read.
+            "payload_sha256": "",
             "version": version,
             "fetched_at": fetched_at or datetime(2026, 11, 30, 6, 0, tzinfo=UTC),
         },

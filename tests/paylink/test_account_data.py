@@ -65,11 +65,17 @@ def test_the_page_offers_the_download_and_the_deletion(alice_client):
     assert b'name="password"' in response.content
 
 
+def download(client) -> tuple[object, bytes]:
+    response = client.get(reverse("paylink:account-export"))
+    return response, b"".join(response.streaming_content)
+
+
 def test_the_download_holds_the_persons_own_data_only(alice_client, alices, bobs):
-    response = alice_client.get(reverse("paylink:account-export"))
+    response, content = download(alice_client)
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="payments-hub-data.json"'
-    data = json.loads(response.content)
+    assert response["Content-Type"] == "application/json"
+    data = json.loads(content)
     assert data["account"]["username"] == "alice"
     assert data["profile"]["identifier"] == "hub_alice"
     assert [task["atomic_id"] for task in data["tasks"]] == ["task-hub_alice"]
@@ -77,18 +83,22 @@ def test_the_download_holds_the_persons_own_data_only(alice_client, alices, bobs
     assert [event["body"]["user"]["identifier"] for event in data["webhook_events"]] == [
         "hub_alice"
     ]
-    assert b"hub_bob" not in response.content
-    assert b"bob@example.com" not in response.content
+    assert data["accounts_snapshot"]["payload"]["accounts"][0]["company"]["name"] == "Hulu"
+    assert [bill["company_name"] for bill in data["bills"]] == ["Hulu"]
+    assert b"hub_bob" not in content
+    assert b"bob@example.com" not in content
+    # Compact: no indentation for the browser to wait on.
+    assert b"\n" not in content
 
 
 def test_the_download_shows_only_the_last_four_digits_of_account_numbers(alice_client, alices):
-    response = alice_client.get(reverse("paylink:account-export"))
-    assert b"8498390016491919" not in response.content
-    assert "••••1919" in response.content.decode()
+    _, content = download(alice_client)
+    assert b"8498390016491919" not in content
+    assert "••••1919" in content.decode()
 
 
 def test_the_download_of_someone_who_never_connected_anything_is_their_account(alice_client):
-    data = json.loads(alice_client.get(reverse("paylink:account-export")).content)
+    data = json.loads(download(alice_client)[1])
     assert data["account"]["email"] == "alice@example.com"
     assert data["profile"] is None
 
@@ -293,3 +303,21 @@ def test_staff_delete_an_account_from_the_admin(client, alices, bobs, atomic):
     assert not User.objects.filter(username="alice").exists()
     assert not WebhookEvent.objects.filter(identifier="hub_alice").exists()
     assert User.objects.filter(username="bob").exists()
+
+
+@pytest.mark.parametrize(
+    "account",
+    [
+        {"billing": {"accountNumber": "8498390016491919", "amount": 1}},
+        {"billing": {"ACCOUNT_NUMBER": 12345678, "routingNumber": "021000021"}},
+        {"policyNumber": None, "note": 'a "phoneNumber": "5551234567" in text', "x": ""},
+        {"cardNumber": {"nested": "4111111111111111"}},
+        {'odd"keyNumber': "99990000"},
+    ],
+)
+def test_the_streamed_masking_is_the_same_as_the_reference_one(account):
+    from paylink.selectors.account_data import _masked_text
+    from paylink.vendor_json import account_numbers_masked
+
+    for text in (json.dumps(account), json.dumps([account, account], indent=2)):
+        assert json.loads(_masked_text(text)) == account_numbers_masked(json.loads(text))

@@ -54,8 +54,15 @@ def test_the_feed_is_an_icalendar_file_with_one_all_day_event_per_upcoming_bill(
     assert b"REFRESH-INTERVAL;VALUE=DURATION:PT6H\r\n" in response.content
     assert b"X-PUBLISHED-TTL:PT6H\r\n" in response.content
     events = _events(response)
-    assert [str(e["SUMMARY"]) for e in events] == ["Hulu bill: $20.46", "Comcast bill: $76.99"]
+    # A monthly bill whose date has passed recurs: its series starts at its next date.
+    assert [str(e["SUMMARY"]) for e in events] == [
+        "Hulu bill: $20.46",
+        "Comcast bill: $76.99",
+        "Paid Already bill: $20.46",
+    ]
+    assert events[2].decoded("DTSTART") > today
     hulu = events[0]
+    assert hulu["RRULE"]["FREQ"] == ["MONTHLY"]
     assert hulu.decoded("DTSTART") == today + timedelta(days=3)
     assert not isinstance(hulu.decoded("DTSTART"), datetime)  # all-day
     assert hulu.decoded("DTEND") == today + timedelta(days=4)
@@ -211,3 +218,37 @@ def test_the_month_view_reads_the_month_from_the_query_or_shows_this_one(
     assert response.status_code == 200
     first = response.context["month"].first
     assert first == (date(2027, 2, 1) if value == "2027-02" else today.replace(day=1))
+
+
+def test_a_monthly_bill_recurs_skips_its_paused_months_and_alarms_at_the_lead_time(alice, today):
+    account = bill_account(account_id="acct-gym", biller="Gym", due=today + timedelta(days=2))
+    start = today + timedelta(days=20)
+    account["account"]["data"] = {
+        "plans": [
+            {
+                "status": "active",
+                "pendingChange": {
+                    "changes": {"status": "paused"},
+                    "startDate": f"{start.isoformat()}T00:00:00Z",
+                    "endDate": f"{(start + timedelta(days=40)).isoformat()}T00:00:00Z",
+                },
+            }
+        ]
+    }
+    snapshot_with(alice, account)
+    preferences_of(alice, days_before=5)
+    (event,) = _events(Client().get(_feed_url(alice)))
+    assert event["RRULE"]["FREQ"] == ["MONTHLY"]
+    skipped = [d.dt for d in event["EXDATE"].dts] if "EXDATE" in event else []
+    assert skipped and all(start <= d <= start + timedelta(days=40) for d in skipped)
+    (alarm,) = event.walk("VALARM")
+    assert alarm.decoded("TRIGGER") == -timedelta(days=5)
+
+
+def test_a_paused_bill_is_in_neither_the_feed_nor_the_month(alice, alice_client, today):
+    account = bill_account(account_id="acct-p", biller="Streamly", due=today + timedelta(days=2))
+    account["account"]["data"] = {"plans": [{"status": "paused"}]}
+    snapshot_with(alice, account)
+    assert _events(Client().get(_feed_url(alice))) == []
+    month = alice_client.get("/calendar/").context["month"]
+    assert month.bills == ()

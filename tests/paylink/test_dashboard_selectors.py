@@ -1,4 +1,5 @@
-"""The dashboard's view-model: sorting, totals, due flags, monthly equivalents."""
+"""The dashboard's view-model from the read model: sorting, totals, due flags, monthly
+equivalents, honest savings, paging."""
 
 from __future__ import annotations
 
@@ -11,15 +12,12 @@ from pathlib import Path
 import pytest
 from django.utils import translation
 
+from paylink.bill_rules import BillState
 from paylink.payloads import accounts_parse
-from paylink.selectors.dashboard import (
-    BILLS_PER_PAGE,
-    CARDS_PER_PAGE,
-    SUGGESTIONS_PER_PAGE,
-    DueState,
-    Pages,
-    dashboard_for_payload,
-)
+from paylink.selectors.dashboard import BILLS_PER_PAGE, CARDS_PER_PAGE, SUGGESTIONS_PER_PAGE, Pages
+from tests.paylink.read_model import dashboard_of
+
+pytestmark = pytest.mark.django_db
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "accounts"
 TODAY = date(2026, 11, 21)
@@ -62,18 +60,13 @@ def test_it_sorts_bills_by_due_date_with_undated_bills_last():
             biller(4, amount=40, due="2026-11-24"),
         ]
     }
-    bills = dashboard_for_payload(payload=payload, today=TODAY).bills
-    assert [b.account.company.name for b in bills] == [
-        "Biller 3",
-        "Biller 4",
-        "Biller 1",
-        "Biller 2",
-    ]
-    assert [b.due_state for b in bills] == [
-        DueState.OVERDUE,
-        DueState.SOON,
-        DueState.LATER,
-        DueState.UNKNOWN,
+    bills = dashboard_of(payload, today=TODAY).bills
+    assert [b.bill.company_name for b in bills] == ["Biller 3", "Biller 4", "Biller 1", "Biller 2"]
+    assert [b.state for b in bills] == [
+        BillState.OVERDUE,
+        BillState.SOON,
+        BillState.LATER,
+        BillState.UNKNOWN,
     ]
 
 
@@ -86,14 +79,12 @@ def test_it_marks_due_within_seven_days_inclusive_and_overdue_from_yesterday():
             biller(4, amount=1, due="2026-11-29T00:00:00Z"),
         ]
     }
-    states = {
-        b.account.id: b.due_state for b in dashboard_for_payload(payload=payload, today=TODAY).bills
-    }
+    states = {b.bill.company_name: b.state for b in dashboard_of(payload, today=TODAY).bills}
     assert states == {
-        "acct1": DueState.OVERDUE,
-        "acct2": DueState.SOON,
-        "acct3": DueState.SOON,
-        "acct4": DueState.LATER,
+        "Biller 1": BillState.OVERDUE,
+        "Biller 2": BillState.SOON,
+        "Biller 3": BillState.SOON,
+        "Biller 4": BillState.LATER,
     }
 
 
@@ -107,7 +98,7 @@ def test_it_totals_what_is_due_in_the_next_thirty_days_apart_from_overdue():
             biller(5, amount=None, due="2026-11-30"),
         ]
     }
-    summary = dashboard_for_payload(payload=payload, today=TODAY).summary
+    summary = dashboard_of(payload, today=TODAY).summary
     assert summary.due_soon_total == Decimal("15.50")
     assert summary.due_soon_count == 3
     assert summary.overdue_total == Decimal(7)
@@ -124,8 +115,8 @@ def test_it_turns_each_bill_into_a_monthly_equivalent_by_its_cycle():
             biller(4, amount="9.99", due=None, cycle="whenever"),
         ]
     }
-    dashboard = dashboard_for_payload(payload=payload, today=TODAY)
-    assert [c.monthly_equivalent for c in dashboard.cards] == [
+    dashboard = dashboard_of(payload, today=TODAY)
+    assert [c.row.monthly_amount for c in dashboard.cards] == [
         Decimal("10.00"),
         Decimal("43.33"),
         Decimal("10.00"),
@@ -138,48 +129,81 @@ def test_it_uses_a_plans_cycle_when_autopay_has_none():
     account = biller(1, amount=60, due=None)
     account["account"]["billing"]["autopay"] = None
     account["account"]["data"]["plans"][0]["cycle"] = "annual"
-    (card,) = dashboard_for_payload(payload={"accounts": [account]}, today=TODAY).cards
-    assert card.monthly_equivalent == Decimal("5.00")
+    (card,) = dashboard_of({"accounts": [account]}, today=TODAY).cards
+    assert card.row.monthly_amount == Decimal("5.00")
 
 
-def test_it_sorts_suggestions_by_savings_and_sums_them():
+def test_alternatives_for_one_account_are_never_added_and_the_best_comes_first():
+    # Streamly: pause it ($14) or downgrade it ($7) is $14 at most, not $21.
+    payload = {"accounts": [biller(1, amount="38.78", due=None, savings=[7, 14])]}
+    dashboard = dashboard_of(payload, today=TODAY)
+    assert dashboard.summary.monthly_savings == Decimal(14)
+    (card,) = dashboard.cards
+    assert [s.suggestion.monthly_savings for s in card.suggestions] == [Decimal(14), Decimal(7)]
+
+
+def test_an_accounts_savings_never_exceed_its_bill():
+    payload = {"accounts": [biller(1, amount="20.46", due=None, savings=[50])]}
+    assert dashboard_of(payload, today=TODAY).summary.monthly_savings == Decimal("20.46")
+
+
+def test_a_suggestion_without_a_monthly_saving_is_shown_but_not_counted():
+    payload = {"accounts": [biller(1, amount=30, due=None, savings=[None, "0"])]}
+    dashboard = dashboard_of(payload, today=TODAY)
+    assert dashboard.summary.monthly_savings == 0
+    assert [s.counted for s in dashboard.suggestions] == [False, False]
+
+
+def test_it_sorts_suggestions_by_savings_across_accounts_and_sums_each_accounts_best():
     payload = {
         "accounts": [
-            biller(1, amount=1, due=None, savings=[3, "12.5"]),
-            biller(2, amount=1, due=None, savings=[None, 8]),
+            biller(1, amount=100, due=None, savings=[3, "12.5"]),
+            biller(2, amount=100, due=None, savings=[None, 8]),
         ]
     }
-    dashboard = dashboard_for_payload(payload=payload, today=TODAY)
+    dashboard = dashboard_of(payload, today=TODAY)
     assert [s.suggestion.monthly_savings for s in dashboard.suggestions] == [
         Decimal("12.5"),
         Decimal(8),
         Decimal(3),
         None,
     ]
-    assert dashboard.summary.monthly_savings == Decimal("23.5")
-    assert dashboard.summary.yearly_savings == Decimal("282.0")
+    assert dashboard.summary.monthly_savings == Decimal("20.5")
+    assert dashboard.summary.yearly_savings == Decimal("246.0")
 
 
 def test_it_links_a_suggestion_to_a_matching_action_only():
-    dashboard = dashboard_for_payload(payload=fixture("messy"), today=TODAY)
+    dashboard = dashboard_of(fixture("messy"), today=TODAY)
     by_category = {s.suggestion.category: s for s in dashboard.suggestions}
-    assert by_category["cancel-plan"].action.id == "act-new-shape"
+    assert by_category["cancel-plan"].action["id"] == "act-new-shape"
     assert by_category["telepathic-savings"].action is None
     assert by_category["telepathic-savings"].category_label == "telepathic-savings"
     assert by_category["cancel-plan"].category_label == "Cancel plan"
 
 
-def test_it_summarises_the_seed_hulu_example():
-    dashboard = dashboard_for_payload(payload=fixture("hulu"), today=date(2024, 11, 15))
+def test_it_summarises_the_seed_hulu_example_honestly():
+    # Atomic's example pauses the plan from Nov 20 to Dec 20 2024: before then it bills.
+    dashboard = dashboard_of(fixture("hulu"), today=date(2024, 11, 15))
     (bill,) = dashboard.bills
-    assert bill.due_state is DueState.SOON
-    assert bill.autopay is True
-    assert bill.payment_method.brand == "Mastercard"
+    assert bill.state == BillState.SOON
+    assert bill.bill.autopay is True
+    assert bill.bill.payment_method == "Mastercard"
+    assert bill.note == "Pauses on Nov 20"
     assert dashboard.summary.due_soon_total == Decimal("20.46")
     assert dashboard.summary.monthly_spend == Decimal("20.46")
-    assert dashboard.summary.monthly_savings == Decimal(15)
+    # $10 or $5 off a $20.46 bill: up to $10, not $15.
+    assert dashboard.summary.monthly_savings == Decimal(10)
     (card,) = dashboard.cards
     assert [h.amount for h in card.history] == [Decimal("19.38"), Decimal("20.7")]
+
+
+def test_the_seed_hulu_example_while_paused_is_not_due():
+    dashboard = dashboard_of(fixture("hulu"), today=date(2024, 12, 1))
+    (bill,) = dashboard.bills
+    assert bill.state == BillState.PAUSED
+    assert bill.note == "Paused until Dec 20"
+    assert dashboard.summary.due_soon_total == 0 and dashboard.summary.overdue_count == 0
+    assert dashboard.summary.monthly_spend == 0
 
 
 def test_it_keeps_only_the_last_six_payments_in_date_order():
@@ -187,13 +211,13 @@ def test_it_keeps_only_the_last_six_payments_in_date_order():
     account["account"]["billing"]["history"] = [
         {"date": f"2026-{month:02d}-01T00:00:00Z", "amount": month} for month in range(10, 0, -1)
     ]
-    (card,) = dashboard_for_payload(payload={"accounts": [account]}, today=TODAY).cards
+    (card,) = dashboard_of({"accounts": [account]}, today=TODAY).cards
     assert [h.amount for h in card.history] == [Decimal(m) for m in range(5, 11)]
 
 
 def test_it_handles_two_hundred_accounts():
     payload = {"accounts": [biller(i, amount=1, due="2026-11-30") for i in range(200)]}
-    dashboard = dashboard_for_payload(payload=payload, today=TODAY)
+    dashboard = dashboard_of(payload, today=TODAY)
     assert dashboard.summary.connected == 200
     assert dashboard.summary.due_soon_total == Decimal(200)
     assert len({c.dom_id for c in dashboard.cards}) == 200
@@ -202,7 +226,7 @@ def test_it_handles_two_hundred_accounts():
 def test_it_gives_unsafe_account_ids_a_safe_dom_id():
     account = biller(1, amount=1, due=None)
     account["_id"] = '"><script>'
-    (card,) = dashboard_for_payload(payload={"accounts": [account]}, today=TODAY).cards
+    (card,) = dashboard_of({"accounts": [account]}, today=TODAY).cards
     assert card.dom_id.startswith("account-h") and card.dom_id.replace("-", "").isalnum()
 
 
@@ -219,66 +243,65 @@ def varied_payload() -> dict:
 
 
 def test_its_pages_put_together_are_the_whole_dashboard():
-    payload = varied_payload()
-    whole = dashboard_for_payload(payload=payload, today=TODAY)
-    assert whole.cards.total == len(whole.cards) == whole.summary.connected > 3 * CARDS_PER_PAGE
+    from tests.paylink.read_model import stored
+
+    snapshot = stored(varied_payload())
+    whole = dashboard_of(snapshot, today=TODAY)
+    assert len(whole.cards) == whole.summary.connected > 3 * CARDS_PER_PAGE
 
     def pages_of(name: str, size: int) -> list:
-        count = -(-getattr(whole, name).total // size)
+        count = -(-getattr(whole, name).paginator.count // size)
         return [
-            row
+            (type(row).__name__, getattr(row, "dom_id", None), str(row)[:0])
             for number in range(1, count + 1)
             for row in getattr(
-                dashboard_for_payload(payload=payload, today=TODAY, pages=Pages(**{name: number})),
-                name,
+                dashboard_of(snapshot, today=TODAY, pages=Pages(**{name: number})), name
             )
         ]
 
-    assert pages_of("bills", BILLS_PER_PAGE) == list(whole.bills)
-    assert pages_of("suggestions", SUGGESTIONS_PER_PAGE) == list(whole.suggestions)
-    assert pages_of("cards", CARDS_PER_PAGE) == list(whole.cards)
-    assert dashboard_for_payload(payload=payload, today=TODAY, pages=Pages()).summary == (
-        whole.summary
-    )
+    def rows(name: str) -> list:
+        return [
+            (type(row).__name__, getattr(row, "dom_id", None), "") for row in getattr(whole, name)
+        ]
+
+    assert pages_of("bills", BILLS_PER_PAGE) == rows("bills")
+    assert pages_of("suggestions", SUGGESTIONS_PER_PAGE) == rows("suggestions")
+    assert pages_of("cards", CARDS_PER_PAGE) == rows("cards")
+    assert dashboard_of(snapshot, today=TODAY, pages=Pages()).summary == whole.summary
 
 
-def test_its_brief_reading_agrees_with_the_full_parse():
+def test_the_rows_agree_with_the_full_parse():
     payload = varied_payload()
     accounts = accounts_parse(payload)
-    whole = dashboard_for_payload(payload=payload, today=TODAY)
+    whole = dashboard_of(payload, today=TODAY)
+    assert [c.account for c in whole.cards] == list(accounts)
     billed = [
         a
         for a in accounts
         if a.billing and (a.billing.amount is not None or a.billing.due_date is not None)
     ]
-    billed.sort(
-        key=lambda a: (a.billing.due_date is None, a.billing.due_date, a.company.name.lower())
-    )
-    assert [b.account for b in whole.bills] == billed
-    assert [c.account for c in whole.cards] == list(accounts)
+    assert sorted(b.bill.account.atomic_id for b in whole.bills) == sorted(a.id for a in billed)
     savings = [s.monthly_savings or 0 for a in accounts for s in a.suggestions]
     assert [r.suggestion.monthly_savings or 0 for r in whole.suggestions] == sorted(
         savings, reverse=True
-    )
-    assert whole.summary.monthly_savings == sum(savings)
-    assert whole.summary.monthly_spend == sum(
-        c.monthly_equivalent for c in whole.cards if c.monthly_equivalent is not None
     )
 
 
 def test_a_page_knows_what_comes_after_it():
     payload = {"accounts": [biller(i, amount=1, due="2026-11-30", savings=[1]) for i in range(8)]}
-    first = dashboard_for_payload(payload=payload, today=TODAY, pages=Pages())
-    assert len(first.cards) == CARDS_PER_PAGE and first.cards.total == 8
-    assert first.cards.has_next and not first.cards.has_previous
-    assert first.cards.remaining == 8 - CARDS_PER_PAGE
+    from tests.paylink.read_model import stored
+
+    snapshot = stored(payload)
+    first = dashboard_of(snapshot, today=TODAY, pages=Pages())
+    assert len(first.cards) == CARDS_PER_PAGE and first.cards.paginator.count == 8
+    assert first.cards.has_next() and not first.cards.has_previous()
     assert len(first.bills) == BILLS_PER_PAGE and len(first.suggestions) == SUGGESTIONS_PER_PAGE
-    last = dashboard_for_payload(payload=payload, today=TODAY, pages=Pages(cards=99))
-    assert last.cards.number == 2 and not last.cards.has_next and last.cards.has_previous
+    last = dashboard_of(snapshot, today=TODAY, pages=Pages(cards=99))
+    assert last.cards.number == 2 and not last.cards.has_next() and last.cards.has_previous()
     assert len(last.cards) == 8 - CARDS_PER_PAGE
 
 
 def test_an_empty_payload_has_empty_pages():
-    dashboard = dashboard_for_payload(payload={}, today=TODAY, pages=Pages(3, 3, 3))
+    dashboard = dashboard_of({}, today=TODAY, pages=Pages(3, 3, 3))
     assert not dashboard.bills and not dashboard.cards and not dashboard.suggestions
-    assert dashboard.cards.number == 1 and not dashboard.cards.has_next
+    assert dashboard.cards.number == 1 and not dashboard.cards.has_next()

@@ -178,7 +178,7 @@ def test_refresh_answers_htmx_with_a_polling_region(alice, alice_client):
         )
     html = response.content.decode()
     assert 'id="dashboard-poll"' in html
-    assert re.search(r'hx-get="/\?partial=poll&amp;since=4&amp;after=\d+"', html)
+    assert re.search(r'hx-get="/dashboard/poll/\?since=4&amp;after=\d+"', html)
     assert 'hx-trigger="load delay:2s"' in html
 
 
@@ -209,7 +209,7 @@ def test_the_poll_keeps_polling_until_a_newer_version_lands(alice, alice_client)
         alice, fixture("hulu"), version=4, fetched_at=timezone.now() - timedelta(minutes=1)
     )
     after = int(timezone.now().timestamp() * 1000)
-    url = f"/?partial=poll&since=4&after={after}"
+    url = f"/dashboard/poll/?since=4&after={after}"
     waiting = alice_client.get(url, headers={"HX-Request": "true"})
     assert waiting.status_code == 200
     assert 'id="dashboard-poll"' in waiting.content.decode()
@@ -236,16 +236,22 @@ def test_the_poll_stops_when_a_newer_error_lands(alice, alice_client):
         last_error_at=timezone.now() + timedelta(seconds=1),
     )
     landed = alice_client.get(
-        f"/?partial=poll&since=4&after={after}", headers={"HX-Request": "true"}
+        f"/dashboard/poll/?since=4&after={after}", headers={"HX-Request": "true"}
     )
     assert landed["HX-Retarget"] == "#dashboard-body"
     assert "couldn't reach" in landed.content.decode()
 
 
-@pytest.mark.parametrize("query", ["partial=poll", "partial=poll&since=x&after=1", "partial=nope"])
-def test_bad_partial_parameters_are_a_clear_400(alice_client, query):
-    response = alice_client.get(f"/?{query}")
+@pytest.mark.parametrize("query", ["", "since=x&after=1", "since=²&after=1", "since=1&after=③"])
+def test_bad_poll_parameters_are_a_clear_400(alice_client, query):
+    response = alice_client.get(f"/dashboard/poll/?{query}", headers={"HX-Request": "true"})
     assert response.status_code == 400
+
+
+def test_the_old_partial_switch_is_gone_and_the_page_is_the_page(alice_client):
+    response = alice_client.get("/?partial=poll&since=1&after=1")
+    assert response.status_code == 200
+    assert "<html" in response.content.decode()
 
 
 def test_the_poll_stops_when_a_sync_found_nothing_new(alice, alice_client):
@@ -256,7 +262,7 @@ def test_the_poll_stops_when_a_sync_found_nothing_new(alice, alice_client):
     snapshot.fetched_at = timezone.now() + timedelta(seconds=1)
     snapshot.save()
     landed = alice_client.get(
-        f"/?partial=poll&since=4&after={after}", headers={"HX-Request": "true"}
+        f"/dashboard/poll/?since=4&after={after}", headers={"HX-Request": "true"}
     )
     assert landed["HX-Retarget"] == "#dashboard-body"
 
@@ -266,7 +272,7 @@ def test_the_dashboard_waits_for_a_sync_after_a_completed_task(alice, alice_clie
     html = alice_client.get("/").content.decode()
     assert 'hx-trigger="paylink:task-completed from:body"' in html
     assert re.search(
-        r'id="dashboard-watch"[^>]*hx-get="/\?partial=poll&amp;since=7&amp;after=\d+"', html
+        r'id="dashboard-watch"[^>]*hx-get="/dashboard/poll/\?since=7&amp;after=\d+"', html
     )
 
 
@@ -296,7 +302,7 @@ def test_show_more_is_a_real_link_that_htmx_turns_into_appending(alice, alice_cl
     many_accounts(alice, 15)
     html = alice_client.get("/").content.decode()
     assert 'href="/?cards=2#accounts-title"' in html
-    assert 'hx-get="/?partial=cards&amp;cards=2" hx-target="#cards-more-2"' in html
+    assert 'hx-get="/dashboard/accounts/?cards=2" hx-target="#cards-more-2"' in html
     assert "Show 6 more accounts" in html and "(9 not shown)" in html
 
 
@@ -311,7 +317,7 @@ def test_without_javascript_the_link_shows_the_next_page(alice, alice_client):
 
 def test_htmx_gets_only_the_next_page_of_cards_and_the_next_link(alice, alice_client):
     many_accounts(alice, 15)
-    response = alice_client.get("/?partial=cards&cards=2", headers={"HX-Request": "true"})
+    response = alice_client.get("/dashboard/accounts/?cards=2", headers={"HX-Request": "true"})
     html = response.content.decode()
     assert response.status_code == 200
     assert "<html" not in html and "Accounts</h2>" not in html
@@ -323,7 +329,9 @@ def test_htmx_gets_only_the_next_page_of_cards_and_the_next_link(alice, alice_cl
 
 def test_htmx_gets_the_next_bills_as_table_rows(alice, alice_client):
     many_accounts(alice, 15)
-    html = alice_client.get("/?partial=bills&bills=3").content.decode()
+    html = alice_client.get(
+        "/dashboard/bills/?bills=3", headers={"HX-Request": "true"}
+    ).content.decode()
     assert html.strip().startswith("<tr")
     assert html.count('<tr class="bill ') == 3
     assert "more bills" not in html
@@ -331,7 +339,9 @@ def test_htmx_gets_the_next_bills_as_table_rows(alice, alice_client):
 
 def test_htmx_gets_the_next_suggestions_as_list_items(alice, alice_client):
     many_accounts(alice, 2)
-    html = alice_client.get("/?partial=suggestions&suggestions=2").content.decode()
+    html = alice_client.get(
+        "/dashboard/suggestions/?suggestions=2", headers={"HX-Request": "true"}
+    ).content.decode()
     assert html.count('<li class="suggestion">') == 1
     assert "more ways to save" not in html
 
@@ -346,10 +356,54 @@ def test_bob_cannot_page_through_alices_accounts(alice, bob):
     many_accounts(alice, 30)
     client = Client()
     client.force_login(bob)
-    html = client.get("/?partial=cards&cards=2").content.decode()
+    html = client.get(
+        "/dashboard/accounts/?cards=2", headers={"HX-Request": "true"}
+    ).content.decode()
     assert "Biller" not in html
 
 
 def test_it_says_just_now_for_a_fresh_snapshot(alice, alice_client):
     snapshot_for(alice, fixture("hulu"), fetched_at=timezone.now())
     assert re.search(r"Updated <time[^>]*>just now</time>", alice_client.get("/").content.decode())
+
+
+def test_named_bills_are_listed_and_their_actions_labelled_by_bill(alice, alice_client):
+    snapshot_for(alice, fixture("apple_bills"), version=1)
+    html = alice_client.get("/").content.decode()
+    assert '<ul class="account-card__bills"' in html
+    assert ">Cancel Apple TV+<" in html and ">Cancel NY Times<" in html
+    assert ">Change NY Times<" in html
+    assert html.count("Cancel plan") == 0
+    spanish = alice_client.get("/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert ">Cancelar Apple TV+<" in spanish
+
+
+def test_a_paused_plan_says_until_when_and_offers_resume(alice, alice_client):
+    account = fixture("hulu")["accounts"][0]
+    account["account"]["data"]["plans"][0]["status"] = "paused"
+    account["account"]["data"]["plans"][0]["pendingChange"] = {
+        "type": "status-update",
+        "changes": {"status": "active"},
+        "startDate": "2099-12-21T00:00:00Z",
+    }
+    account["actions"] = [{"type": "resume-plan", "id": "RESUME_ID"}]
+    snapshot_for(alice, {"accounts": [account]}, version=1)
+    html = alice_client.get("/").content.decode()
+    assert "Paused until Dec 20" in html
+    assert 'data-action-type="resume-plan"' in html and ">Resume<" in html
+    assert 'class="bill bill--paused"' in html
+
+
+def test_a_cancelled_plan_says_when_it_ends_and_is_not_counted_after(alice, alice_client):
+    account = fixture("hulu")["accounts"][0]
+    account["account"]["billing"]["dueDate"] = "2099-01-01T12:00:00Z"
+    account["account"]["data"]["plans"][0]["status"] = "cancelled"
+    account["account"]["data"]["plans"][0]["pendingChange"] = {
+        "type": "cancellation",
+        "changes": {"status": "cancelled"},
+        "endDate": "2099-01-03T12:00:00Z",
+    }
+    snapshot_for(alice, {"accounts": [account]}, version=1)
+    html = alice_client.get("/").content.decode()
+    assert "Ends on Jan 3" in html
+    assert 'class="bill bill--later"' in html

@@ -22,6 +22,7 @@ from django.contrib.auth.models import User
 from django.core import mail
 from django.test import Client
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from paylink.models import AccountSnapshot, Task
 from paylink.services.profiles import profile_for_user
@@ -594,3 +595,93 @@ def test_money_follows_the_language(language, amount, expected):
 def test_a_missing_amount_is_a_dash_in_any_language():
     with translation.override("es"):
         assert money(None) == "—"
+
+
+class _WordsShown(HTMLParser):
+    """The words a person meets on a page (text, titles, labels), leaving out what is marked
+    as written in English (`lang="en"`: Atomic's own descriptions) and scripts."""
+
+    _VOID = frozenset({"br", "img", "input", "meta", "link", "hr", "source", "rect", "circle"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.words: list[str] = []
+        self._stack: list[bool] = []
+
+    def _hidden(self) -> bool:
+        return any(self._stack)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        # The page's own language is on <html>; an element marked English inside it is Atomic's.
+        english = values.get("lang") == "en" and tag != "html"
+        hidden = self._hidden() or english or tag in {"script", "style"}
+        if not hidden:
+            for name in ("title", "aria-label", "alt", "placeholder"):
+                if values.get(name):
+                    self.words.extend(re.findall(r"[^\W\d_]+", values[name]))
+        if tag not in self._VOID:
+            self._stack.append(hidden)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in self._VOID and self._stack:
+            self._stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden():
+            self.words.extend(re.findall(r"[^\W\d_]+", data))
+
+
+def _page_words(html: str) -> set[str]:
+    parser = _WordsShown()
+    parser.feed(html)
+    return {w for w in parser.words if len(w) > 2}
+
+
+def _spanish_vocabulary() -> set[str]:
+    catalogue = (Path(settings.BASE_DIR) / "locale/es/LC_MESSAGES/django.po").read_text()
+    strings = re.findall(r'^msgstr(?:\[\d\])? ((?:".*"\n?)+)', catalogue, re.M)
+    text = " ".join("".join(re.findall(r'"((?:[^"\\]|\\.)*)"', s)) for s in strings)
+    return set(re.findall(r"[^\W\d_]+", text))
+
+
+def _atomic_names(payload: dict) -> set[str]:
+    """Company, plan, bill and card-brand names from Atomic: names, not words to translate."""
+    names = []
+    for account in payload["accounts"]:
+        names.append(account["company"]["name"])
+        details = account.get("account", {})
+        for plan in details.get("data", {}).get("plans", []):
+            names += [plan.get("title", ""), plan.get("sourceId", "")]
+            names.append(plan.get("pendingChange", {}).get("changes", {}).get("title", ""))
+        for bill in details.get("bills", []) + account.get("expenses", []):
+            names.append(bill.get("name") or bill.get("title") or "")
+        for method in details.get("billing", {}).get("paymentMethods", []):
+            names.append(method.get("brand", ""))
+        # The person's own (masked) email address.
+        names += [i.get("email", "") for i in details.get("identities", [])]
+    return {w for name in names for w in re.findall(r"[^\W\d_]+", name or "")}
+
+
+@pytest.mark.parametrize("name", ["hulu", "newer", "apple_bills"])
+def test_a_spanish_dashboard_has_no_english_word_but_atomics_names(alice, name):
+    fixtures = Path(__file__).resolve().parent.parent / "fixtures" / "accounts"
+    payload = json.loads((fixtures / f"{name}.json").read_text())
+    AccountSnapshot.objects.create(
+        profile=profile_for_user(user=alice), payload=payload, version=1, fetched_at=timezone.now()
+    )
+    client = Client()
+    client.force_login(alice)
+    english = _page_words(client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode())
+    spanish = _page_words(client.get("/", HTTP_ACCEPT_LANGUAGE="es").content.decode())
+    # The language switcher names each language in itself; the username is the person's.
+    allowed = _spanish_vocabulary() | _atomic_names(payload) | {"PayLink", "Español", "alice"}
+    with translation.override("es"):
+        # Spanish month abbreviations that English shares ("Oct", "Sep").
+        allowed |= {date_format(datetime(2026, m, 1), "M") for m in range(1, 13)}
+    leaked = sorted(w for w in spanish & english if w not in allowed)
+    assert leaked == [], leaked
+    if name == "newer":
+        # Atomic's "change-plan" action and "Switch Plan" button read as the host's own words.
+        spanish_html = client.get("/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+        assert ">Cambiar de plan<" in spanish_html and "Switch Plan" not in spanish_html

@@ -311,7 +311,8 @@ def test_the_weekly_summary_lists_the_week_the_overdue_and_the_savings_once_a_we
     assert "Comcast: $76.99, was due on Nov. 25, 2026 (account ending 1919)" in overdue
     assert "Hulu: $20.46, due on Dec. 4, 2026 (account ending 1919)" in coming
     assert "Netflix" not in message.body
-    assert "Savings found: $15.00 a month." in message.body
+    # Two ways to save on one $20.46 bill are alternatives: up to $10, not $15.
+    assert "Savings found: $10.00 a month." in message.body
     assert FULL_NUMBER not in message.body + message.alternatives[0][0]
 
     # Later the same week (Sunday), nothing more; the next Monday, a new one.

@@ -40,7 +40,7 @@ def test_signed_in_pages_are_never_stored(alice_client):
 def test_signed_in_partials_and_json_are_never_stored(alice_client, atomic):
     atomic.access_token_create.return_value = "test-public-token"
     assert "no-store" in alice_client.post("/hub/token/")["Cache-Control"]
-    poll = alice_client.get("/?partial=poll&since=0&after=0", headers={"HX-Request": "true"})
+    poll = alice_client.get("/dashboard/poll/?since=0&after=0", headers={"HX-Request": "true"})
     assert "no-store" in poll["Cache-Control"]
 
 

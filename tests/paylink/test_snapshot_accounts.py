@@ -1,33 +1,26 @@
-"""A stored payload's accounts, one per row: what `accounts_store` writes, and a dashboard drawn
-from those rows that is the one drawn from the payload, whatever the page, filter or order."""
+"""The read model: each stored account as typed rows (`LinkedAccount`, `Bill`, `Suggestion`,
+`Payment`), written only where an account changed, rebuilt from the payload on demand."""
 
 from __future__ import annotations
 
-import itertools
+import copy
+import json
 from datetime import date
+from decimal import Decimal
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
-from bench.run import accounts_payload
-from paylink.models import AccountSnapshot, SnapshotAccount
-from paylink.payloads import (
-    account_brief_from_record,
-    account_brief_record,
-    accounts_brief_parse,
-    accounts_parse,
-)
-from paylink.selectors.dashboard import (
-    Filters,
-    Pages,
-    dashboard_for_payload,
-    dashboard_for_snapshot,
-    filters_from_query,
-    snapshot_for_user,
-)
+from paylink.models import AccountSnapshot, Bill, LinkedAccount, Payment, Suggestion
+from paylink.payloads import accounts_parse
+from paylink.selectors.dashboard import snapshot_for_user
+from paylink.services.account_rows import accounts_rows_ensure, accounts_rows_store
 from paylink.services.accounts import accounts_store
+from tests.paylink.read_model import dashboard_of
 from tests.paylink.test_dashboard_selectors import fixture, varied_payload
 
 TODAY = date(2026, 11, 21)
@@ -39,116 +32,145 @@ def _in_english():
         yield
 
 
-def payloads() -> dict[str, dict]:
+def rows_of(snapshot: AccountSnapshot) -> list[tuple[int, str]]:
+    return list(
+        LinkedAccount.objects.filter(snapshot=snapshot)
+        .order_by("position")
+        .values_list("position", "company_name")
+    )
+
+
+def small_account(index: int, amount: float = 10) -> dict:
     return {
-        "hulu": fixture("hulu"),
-        "messy": fixture("messy"),
-        "newer": fixture("newer"),
-        "varied": varied_payload(),
-        "many": accounts_payload(40),
+        "_id": f"acct{index:05d}",
+        "company": {"name": f"Biller {index}"},
+        "account": {
+            "type": "subscription",
+            "billing": {"amount": amount, "dueDate": "2026-12-01T12:00:00Z"},
+        },
     }
 
 
-def rows_of(snapshot: AccountSnapshot) -> list[tuple[int, str, str]]:
-    return list(
-        SnapshotAccount.objects.filter(snapshot=snapshot)
-        .order_by("position")
-        .values_list("position", "payload_sha256", "payload__company__name")
-    )
-
-
-@pytest.mark.parametrize("name", ["hulu", "messy", "newer", "varied"])
-def test_a_brief_stored_as_json_reads_back_the_same(name):
-    briefs = accounts_brief_parse(payloads()[name], with_history=True)
-    assert briefs
-    for brief in briefs:
-        assert account_brief_from_record(account_brief_record(brief), with_history=True) == brief
-
-
-def test_storing_a_payload_keeps_one_row_per_account_under_its_digest(alice_profile):
+def test_storing_a_payload_keeps_typed_rows_per_account(alice_profile):
     snapshot = accounts_store(profile=alice_profile, payload=varied_payload())
     rows = rows_of(snapshot)
-    # Entries that are not accounts are skipped and numbered as the parse numbers them.
+    # Entries that are not accounts are skipped; positions are their place in the payload.
     assert len(rows) == len(accounts_parse(varied_payload())) < len(varied_payload()["accounts"])
-    assert [position for position, _, _ in rows] == list(range(len(rows)))
-    assert {digest for _, digest, _ in rows} == {snapshot.payload_sha256}
-    assert rows[0][2] == "Biller 0"
+    assert rows[0] == (0, "Biller 0") and rows[5] == (6, "Biller 5")
+    hulu = accounts_store(profile=alice_profile, payload=fixture("hulu"))
+    (bill,) = Bill.objects.filter(snapshot=hulu)
+    assert (bill.name, bill.amount, bill.autopay, bill.payment_method) == (
+        "Hulu",
+        Decimal("20.46"),
+        True,
+        "Mastercard",
+    )
+    assert (bill.account_last_four, bill.plan_status, bill.pending_status) == (
+        "1919",
+        "active",
+        "paused",
+    )
+    assert (bill.inactive_kind, bill.recurs_monthly) == ("paused", True)
+    assert Suggestion.objects.filter(snapshot=hulu).count() == 2
+    assert Payment.objects.filter(snapshot=hulu).count() == 2
+    # The payload is the record, kept once: on the snapshot, not on the rows.
+    assert not any(f.name == "payload" for f in LinkedAccount._meta.get_fields())
 
 
-def test_a_new_payload_replaces_the_rows_and_the_same_one_keeps_them(alice_profile):
-    first = accounts_store(profile=alice_profile, payload=fixture("messy"))
-    kept = list(SnapshotAccount.objects.values_list("pk", flat=True))
-    accounts_store(profile=alice_profile, payload=fixture("messy"))
-    assert list(SnapshotAccount.objects.values_list("pk", flat=True)) == kept
+def test_an_accounts_named_bills_are_a_row_each_with_their_own_actions(alice_profile):
+    snapshot = accounts_store(profile=alice_profile, payload=fixture("apple_bills"))
+    bills = list(Bill.objects.filter(snapshot=snapshot).order_by("position"))
+    assert [(b.name, b.amount, b.named) for b in bills] == [
+        ("Apple TV+", Decimal("9.99"), True),
+        ("NY Times", Decimal("16.99"), True),
+    ]
+    assert [a["id"] for a in bills[1].actions] == ["NYT_CANCEL", "NYT_CHANGE"]
+    (account,) = LinkedAccount.objects.filter(snapshot=snapshot)
+    assert account.monthly_amount == Decimal("26.98")
+    # Two suggestions for one account: the better, not both.
+    assert account.monthly_savings == Decimal("9.99")
 
-    second = accounts_store(profile=alice_profile, payload=fixture("hulu"))
-    assert second.version == first.version + 1
-    assert rows_of(second) == [(0, second.payload_sha256, "Hulu")]
 
-
-def test_a_snapshot_stored_before_the_rows_existed_gets_them_on_its_next_sync(alice_profile):
+def test_an_account_without_named_bills_is_its_own_bill(alice_profile):
     snapshot = accounts_store(profile=alice_profile, payload=fixture("hulu"))
-    SnapshotAccount.objects.all().delete()
-    again = accounts_store(profile=alice_profile, payload=fixture("hulu"))
-    assert again.version == snapshot.version
-    assert rows_of(again) == [(0, snapshot.payload_sha256, "Hulu")]
+    assert list(Bill.objects.filter(snapshot=snapshot).values_list("name", "named")) == [
+        ("Hulu", False)
+    ]
 
 
-CHOICES = [
-    Filters(),
-    filters_from_query(type="", status="", sort="amount"),
-    filters_from_query(type="subscription", status="", sort=""),
-    filters_from_query(type="", status="later", sort=""),
-    filters_from_query(type="", status="unknown", sort="amount"),
-    filters_from_query(type="telecom", status="", sort=""),
-]
-
-
-@pytest.mark.parametrize("name", ["hulu", "messy", "newer", "varied", "many"])
-def test_the_dashboard_from_the_rows_is_the_one_from_the_payload(alice, alice_profile, name):
-    payload = payloads()[name]
+def test_the_same_payload_writes_nothing_and_a_changed_account_only_its_own_rows(alice_profile):
+    payload = {"accounts": [small_account(i) for i in range(4)]}
     accounts_store(profile=alice_profile, payload=payload)
+    kept = dict(LinkedAccount.objects.values_list("company_name", "pk"))
+    with CaptureQueriesContext(connection) as queries:
+        accounts_store(profile=alice_profile, payload=copy.deepcopy(payload))
+    assert not [q for q in queries.captured_queries if q["sql"].startswith(("INSERT", "DELETE"))]
+
+    changed = copy.deepcopy(payload)
+    changed["accounts"][2]["account"]["billing"]["amount"] = 99
+    del changed["accounts"][3]
+    accounts_store(profile=alice_profile, payload=changed)
+    now = dict(LinkedAccount.objects.values_list("company_name", "pk"))
+    assert set(now) == {"Biller 0", "Biller 1", "Biller 2"}
+    assert now["Biller 0"] == kept["Biller 0"] and now["Biller 1"] == kept["Biller 1"]
+    assert now["Biller 2"] != kept["Biller 2"]
+    assert Bill.objects.get(company_name="Biller 2").amount == Decimal(99)
+
+
+def test_a_moved_account_keeps_its_rows_and_takes_its_new_place(alice_profile):
+    payload = {"accounts": [small_account(i) for i in range(3)]}
+    accounts_store(profile=alice_profile, payload=payload)
+    kept = dict(LinkedAccount.objects.values_list("company_name", "pk"))
+    accounts_store(profile=alice_profile, payload={"accounts": payload["accounts"][::-1]})
+    assert dict(LinkedAccount.objects.values_list("company_name", "pk")) == kept
+    assert dict(LinkedAccount.objects.values_list("company_name", "position")) == {
+        "Biller 0": 2,
+        "Biller 1": 1,
+        "Biller 2": 0,
+    }
+
+
+def test_a_five_thousand_account_sync_with_one_change_writes_one_accounts_rows(alice_profile):
+    payload = {"accounts": [small_account(i) for i in range(5000)]}
+    accounts_store(profile=alice_profile, payload=payload)
+    assert LinkedAccount.objects.count() == 5000
+    changed = json.loads(json.dumps(payload))
+    changed["accounts"][1234]["account"]["billing"]["amount"] = 42
+    snapshot = AccountSnapshot.objects.get(profile=alice_profile)
+    snapshot.payload = changed
+    with CaptureQueriesContext(connection) as queries:
+        written = accounts_rows_store(snapshot=snapshot)
+    assert (written.created, written.moved, written.deleted) == (1, 0, 1)
+    inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT")]
+    # One account row and its one bill; no suggestion or payment to write.
+    assert len(inserts) == 2
+    assert LinkedAccount.objects.count() == 5000
+
+
+def test_a_payload_written_by_hand_gets_its_rows_on_the_next_read(alice, alice_profile):
+    AccountSnapshot.objects.create(profile=alice_profile, payload=fixture("hulu"), version=3)
     snapshot = snapshot_for_user(user=alice)
-    for filters, pages, with_spending in itertools.product(
-        CHOICES, [Pages(), Pages(bills=2, suggestions=3, cards=2), Pages(cards=99)], [True, False]
-    ):
-        choice = {"today": TODAY, "pages": pages, "filters": filters}
-        with CaptureQueriesContext(connection) as queries:
-            version, stored = dashboard_for_snapshot(
-                snapshot=snapshot, with_spending=with_spending, **choice
-            )
-        # Read from the rows: the payload column of the snapshot is never selected.
-        assert not [q for q in queries.captured_queries if "paylink_accountsnapshot" in q["sql"]]
-        assert version == snapshot.version
-        assert stored == dashboard_for_payload(
-            payload=payload, with_spending=with_spending, **choice
-        )
+    assert not LinkedAccount.objects.exists()
+    accounts_rows_ensure(snapshot=snapshot)
+    assert rows_of(snapshot) == [(0, "Hulu")]
+    assert AccountSnapshot.objects.get().payload_sha256
+    dashboard = dashboard_of(snapshot, today=TODAY)
+    assert [c.row.company_name for c in dashboard.cards] == ["Hulu"]
 
 
-def test_a_payload_written_without_its_digest_is_read_from_the_payload(alice, alice_profile):
-    accounts_store(profile=alice_profile, payload=fixture("hulu"))
-    # Written around accounts_store: the rows describe the old payload and must not be used.
-    AccountSnapshot.objects.filter(profile=alice_profile).update(
-        payload=fixture("messy"), payload_sha256="", version=5
-    )
-    version, dashboard = dashboard_for_snapshot(
-        snapshot=snapshot_for_user(user=alice), today=TODAY, pages=Pages(), filters=Filters()
-    )
-    assert version == 5
-    assert dashboard == dashboard_for_payload(
-        payload=fixture("messy"), today=TODAY, pages=Pages(), filters=Filters()
-    )
+def test_the_refill_command_rebuilds_every_row_from_the_stored_payloads(alice_profile):
+    snapshot = accounts_store(profile=alice_profile, payload=fixture("messy"))
+    before = sorted(LinkedAccount.objects.values_list("company_name", "monthly_amount"))
+    Bill.objects.all().update(amount=None)
+    out = StringIO()
+    call_command("paylink_rows_refill", stdout=out)
+    assert "Rebuilt the rows of" in out.getvalue()
+    assert sorted(LinkedAccount.objects.values_list("company_name", "monthly_amount")) == before
+    assert Bill.objects.filter(snapshot=snapshot, amount__isnull=False).exists()
 
 
-def test_rows_replaced_during_a_render_send_it_to_the_payload(alice, alice_profile):
-    accounts_store(profile=alice_profile, payload=accounts_payload(20))
-    snapshot = snapshot_for_user(user=alice)
-    # As if a sync deleted them between the read of the briefs and of the accounts shown.
-    SnapshotAccount.objects.filter(position=3).delete()
-    version, dashboard = dashboard_for_snapshot(
-        snapshot=snapshot, today=TODAY, pages=Pages(), filters=Filters()
-    )
-    assert version == snapshot.version
-    assert dashboard == dashboard_for_payload(
-        payload=accounts_payload(20), today=TODAY, pages=Pages(), filters=Filters()
-    )
+def test_cards_read_only_their_own_accounts_out_of_the_payload(alice_profile):
+    payload = {"accounts": [small_account(i) for i in range(30)]}
+    snapshot = accounts_store(profile=alice_profile, payload=payload)
+    dashboard = dashboard_of(snapshot, today=TODAY, pages=None)
+    assert [c.account.company.name for c in dashboard.cards] == [f"Biller {i}" for i in range(30)]
