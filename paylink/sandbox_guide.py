@@ -43,6 +43,7 @@ SIMULATOR_BILLERS = (
     "Keystone Renters Insurance",
     "Cascade Auto Finance",
     "Meridian Student Loans",
+    "Orchard",
 )
 
 

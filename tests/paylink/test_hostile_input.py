@@ -541,9 +541,9 @@ def test_every_integer_parameter_takes_ascii_digits_only(world, atomic, number):
     # The dashboard's poll: not a version nor a time, so a 400 with a sentence.
     poll = _send(
         world,
-        route=_route("paylink:dashboard"),
+        route=_route("paylink:dashboard-poll"),
         method="GET",
-        query=_urlencode({"partial": "poll", "since": number, "after": number}),
+        query=_urlencode({"since": number, "after": number}),
         body=b"",
         content_type="text/plain",
         **common,
