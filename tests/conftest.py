@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler
 
 import pytest
 from django.contrib.auth.models import User
+from django.utils import timezone, translation
 
 from paylink.models import Profile
 from tests.loopback import LoopbackServer
@@ -52,6 +53,15 @@ def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untype
             "a skip hides a test, so the run fails: " + ", ".join(_disallowed_skips[:5]),
             red=True,
         )
+
+
+@pytest.fixture(autouse=True)
+def _language_and_zone_reset() -> Iterator[None]:
+    """A request leaves its language and time zone active in the thread (Django resets neither
+    when a response is done): each test starts from the site's own, whatever ran before it."""
+    yield
+    translation.deactivate()
+    timezone.deactivate()
 
 
 @pytest.fixture
