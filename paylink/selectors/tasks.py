@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.db.models import QuerySet
@@ -19,8 +21,8 @@ def task_for_user(*, user: AbstractBaseUser, atomic_id: str) -> Task:
 
 
 # The poll asks every 2 s; a task row rarely changes between two asks. Every status change goes
-# through services.tasks.task_record, which drops the cached row, so this only bounds how long
-# an edit made elsewhere (the admin) may go unseen.
+# through services.tasks.task_record, which gives the task a new cache version once it commits,
+# so this only bounds how long an edit made elsewhere (the admin) may go unseen.
 TASK_CACHE_SECONDS = 300
 
 
@@ -28,21 +30,57 @@ def task_cache_key(*, atomic_id: str) -> str:
     return f"paylink:task:{atomic_id}"
 
 
+def task_cache_version_key(*, atomic_id: str) -> str:
+    return f"paylink:task-version:{atomic_id}"
+
+
 def task_status_check_failed_key(*, atomic_id: str) -> str:
     return f"paylink:task-status-failed:{atomic_id}"
+
+
+def task_cache_version_new(*, atomic_id: str) -> None:
+    """Give task `atomic_id` a new cache version, after a change to its row has committed: every
+    row cached before it (including one a poll read before the commit and stores after it) is
+    stale from now on."""
+    cache.set(task_cache_version_key(atomic_id=atomic_id), secrets.token_hex(8), TASK_CACHE_SECONDS)
+    cache.delete(task_cache_key(atomic_id=atomic_id))
+
+
+def _version_for_read(*, atomic_id: str, found: str | None) -> str:
+    # Taken before the row is read: a change that commits after this moment sets a new
+    # version, so the row read below is never trusted past that change, whenever it is stored.
+    if found is not None:
+        return found
+    key = task_cache_version_key(atomic_id=atomic_id)
+    cache.add(key, secrets.token_hex(8), TASK_CACHE_SECONDS)
+    return cache.get(key) or ""
 
 
 def task_for_user_polling(*, user: AbstractBaseUser, atomic_id: str) -> tuple[Task, bool]:
     """`task_for_user` from the shared cache when the row has not changed since it was cached,
     and whether the last background status check of it failed: one cache round trip and no
-    query on a hit. The cached row is checked against `user`, so ids still leak nothing."""
+    query on a hit. The cached row is checked against `user`, so ids still leak nothing.
+
+    A cached row is kept with the task's cache version as it was *before* the row was read, and
+    used only while that is still the version: so a poll that read the row while a change was
+    being committed cannot serve it after the commit, however the two interleave."""
     key = task_cache_key(atomic_id=atomic_id)
+    version_key = task_cache_version_key(atomic_id=atomic_id)
     failed_key = task_status_check_failed_key(atomic_id=atomic_id)
-    found = cache.get_many([key, failed_key])
-    task = found.get(key)
-    if task is None or task.profile.user_id != user.pk:
-        task = task_for_user(user=user, atomic_id=atomic_id)
-        cache.set(key, task, TASK_CACHE_SECONDS)
+    found = cache.get_many([key, version_key, failed_key])
+    version = found.get(version_key)
+    cached = found.get(key)
+    if (
+        isinstance(cached, tuple)
+        and version is not None
+        and cached[0] == version
+        and cached[1].profile.user_id == user.pk
+    ):
+        return cached[1], bool(found.get(failed_key))
+    version = _version_for_read(atomic_id=atomic_id, found=version)
+    task = task_for_user(user=user, atomic_id=atomic_id)
+    if version:
+        cache.set(key, (version, task), TASK_CACHE_SECONDS)
     return task, bool(found.get(failed_key))
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from paylink import client
 from paylink.models import STATUS_RANK, TERMINAL_STATUSES, Profile, Task
-from paylink.selectors.tasks import task_cache_key, task_status_check_failed_key
+from paylink.selectors.tasks import task_cache_version_new, task_status_check_failed_key
 
 logger = logging.getLogger(__name__)
 
@@ -122,11 +122,11 @@ def task_record(
 
 
 def _task_cache_drop(*, atomic_id: str) -> None:
-    # Dropped now and again after the commit: a poll that read the old row in between must not
-    # put it back for long.
-    key = task_cache_key(atomic_id=atomic_id)
-    cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key))
+    # Now, and again after the commit: a new version makes stale whatever was cached before it,
+    # even a row a poll read before the commit and stores after it, so from the commit on every
+    # poll reads the committed row.
+    task_cache_version_new(atomic_id=atomic_id)
+    transaction.on_commit(lambda: task_cache_version_new(atomic_id=atomic_id))
 
 
 @dataclass(frozen=True)
@@ -191,8 +191,16 @@ def task_status_refresh(*, task: Task, windowed: bool = True) -> TaskRefresh:
     the task page's poll and `paylink_reconcile` both come through here. With `windowed`, Atomic
     is asked at most once per PAYLINK_STATUS_REFRESH_SECONDS per task, across every poller and
     process (the shared cache decides), and not while a webhook's news is fresh (`task_told`).
-    A final task is never asked about again.
+    A final task is never asked about again. Whatever it finds, the task's cached row is
+    dropped, so the poll that asked for this check reads the row as it now stands.
     """
+    try:
+        return _task_status_refresh(task=task, windowed=windowed)
+    finally:
+        _task_cache_drop(atomic_id=task.atomic_id)
+
+
+def _task_status_refresh(*, task: Task, windowed: bool) -> TaskRefresh:
     if task.is_terminal and not task.awaiting_confirmation:
         return TaskRefresh(task=task)
     if windowed and cache.get(_told_key(task.atomic_id)) is not None:
