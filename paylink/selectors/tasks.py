@@ -9,15 +9,30 @@ from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import Http404
 
-from paylink.models import Task
+from paylink.models import AccountSnapshot, Task, TaskClaim
+from paylink.payloads import Account, accounts_parse
 
 
 def task_for_user(*, user: AbstractBaseUser, atomic_id: str) -> Task:
-    """The task `atomic_id` if it belongs to `user`; another user's or an unknown id is a 404."""
+    """The task `atomic_id` if it belongs to `user`; another user's or an unknown id is a 404.
+
+    A task Atomic has yet to confirm is also `user`'s to see while their browser claims it
+    beside another's (`TaskClaim`), with what their own browser said it launched."""
     try:
         return Task.objects.select_related("profile").get(atomic_id=atomic_id, profile__user=user)
     except Task.DoesNotExist:
-        raise Http404("No such task.") from None
+        pass
+    claim = (
+        TaskClaim.objects.select_related("task__profile")
+        .filter(task__atomic_id=atomic_id, task__awaiting_confirmation=True, profile__user=user)
+        .first()
+    )
+    if claim is None:
+        raise Http404("No such task.")
+    task = claim.task
+    task.operation, task.action_type = claim.operation, claim.action_type
+    task.account_id = claim.account_id
+    return task
 
 
 # The poll asks every 2 s; a task row rarely changes between two asks. Every status change goes
@@ -79,7 +94,8 @@ def task_for_user_polling(*, user: AbstractBaseUser, atomic_id: str) -> tuple[Ta
         return cached[1], bool(found.get(failed_key))
     version = _version_for_read(atomic_id=atomic_id, found=version)
     task = task_for_user(user=user, atomic_id=atomic_id)
-    if version:
+    if version and task.profile.user_id == user.pk:
+        # A claimant's view of another's unconfirmed task is theirs alone: never shared.
         cache.set(key, (version, task), TASK_CACHE_SECONDS)
     return task, bool(found.get(failed_key))
 
@@ -89,3 +105,16 @@ def tasks_recent_for_user(*, user: AbstractBaseUser, limit: int = 10) -> QuerySe
     return Task.objects.filter(profile__user=user, awaiting_confirmation=False).order_by(
         "-created_at"
     )[:limit]
+
+
+def task_account_for_user(*, user: AbstractBaseUser, task: Task) -> Account | None:
+    """The account `task` acted on, as the user's stored accounts now show it; None for a task
+    not about one account, or an account the snapshot does not (or no longer) hold."""
+    if not task.account_id:
+        return None
+    payload = (
+        AccountSnapshot.objects.filter(profile__user=user).values_list("payload", flat=True).first()
+    )
+    if not payload:
+        return None
+    return next((a for a in accounts_parse(payload) if a.id == task.account_id), None)
