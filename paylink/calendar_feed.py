@@ -49,7 +49,7 @@ def calendar_feed_for(*, profile: Profile, snapshot: AccountSnapshot | None, tod
     domain = urlsplit(settings.PAYLINK_SITE_URL).hostname or "localhost"
     with translation.override(language_for_profile(profile=profile)):
         calendar = Calendar()
-        calendar.add("prodid", "-//Payments Hub//Bills due//EN")
+        calendar.add("prodid", "-//Billfold//Bills due//EN")
         calendar.add("version", "2.0")
         calendar.add("calscale", "GREGORIAN")
         calendar.add("x-wr-calname", _("Bills due"))

@@ -494,8 +494,9 @@ def account_card(card: AccountCard) -> SafeString:
         )
     parts.append(
         _html(
-            # The task box is redrawn while it polls: announce.js speaks its status changes.
-            '<div id="{}-task" class="account-card__task"></div></article>',
+            # Where an action started from this card shows its outcome (hub.js keeps it there
+            # through redraws; paylink/_card_outcome.html). announce.js speaks its changes.
+            '<div id="{}-task" class="account-card__task" data-outcome-slot></div></article>',
             dom_id,
         )
     )

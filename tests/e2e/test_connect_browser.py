@@ -23,7 +23,7 @@ def _open_hub_and_log_in(page: Page, host: str, *, username: str) -> None:
     expect(page.get_by_role("heading", name="Connect your accounts")).to_be_visible()
     # A marker that a reload would wipe: the status must arrive without one.
     page.evaluate("window.__sameDocument = true")
-    page.get_by_role("button", name="Open Payments Hub").click()
+    page.get_by_role("button", name="Connect an account").click()
     frame = page.frame_locator(FRAME)
     log_in(frame, company="Streamly", username=username)
 
@@ -124,13 +124,13 @@ def test_bad_credentials_show_the_failure_sentence(signed_in: Page, host, alice)
 def test_closing_the_hub_says_so(signed_in: Page, host):
     page = signed_in
     page.goto(host + "/hub/")
-    page.get_by_role("button", name="Open Payments Hub").click()
+    page.get_by_role("button", name="Connect an account").click()
     frame = page.frame_locator(FRAME)
     frame.get_by_role("button", name=re.compile("Close", re.I)).first.click()
     expect(page.locator("#paylink-transact-messages")).to_contain_text(
         "You closed the Payments Hub."
     )
-    expect(page.get_by_role("button", name="Open Payments Hub")).to_be_enabled()
+    expect(page.get_by_role("button", name="Connect an account")).to_be_enabled()
 
 
 def test_done_in_the_hub_without_a_task_says_so_and_refreshes_the_accounts(
@@ -138,7 +138,7 @@ def test_done_in_the_hub_without_a_task_says_so_and_refreshes_the_accounts(
 ):
     page = signed_in
     page.goto(host + "/hub/")
-    page.get_by_role("button", name="Open Payments Hub").click()
+    page.get_by_role("button", name="Connect an account").click()
     frame = page.frame_locator(FRAME)
     expect(frame.get_by_role("heading", name="Payments Hub")).to_be_visible()
 
@@ -158,7 +158,7 @@ def test_a_token_failure_offers_to_try_again(signed_in: Page, host, simulator):
     page = signed_in
     simulator.control_faults(endpoint="access-token", kind="503", times=100)
     page.goto(host + "/hub/")
-    page.get_by_role("button", name="Open Payments Hub").click()
+    page.get_by_role("button", name="Connect an account").click()
     messages = page.locator("#paylink-transact-messages")
     expect(messages.locator(".alert--error")).to_be_visible()
     expect(page.locator(FRAME)).to_have_count(0)

@@ -25,7 +25,7 @@ SETTLE_MS = 20_000
 
 def _connect(page: Page, host: str, *, company: str) -> None:
     page.goto(host + "/hub/")
-    page.get_by_role("button", name="Open Payments Hub").click()
+    page.get_by_role("button", name="Connect an account").click()
     frame = page.frame_locator(FRAME)
     log_in(frame, company=company, username="test-good")
     expect(frame.get_by_role("heading", name=f"Connected to {company}")).to_be_visible(
