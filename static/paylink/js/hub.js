@@ -101,6 +101,24 @@
 
   const CHECKING = gettext("Thanks! We're checking on your request.");
 
+  function announceOutcome(taskId) {
+    const listener = function (event) {
+      const detail = event.detail || {};
+      if (detail.taskId !== taskId) {
+        return;
+      }
+      document.body.removeEventListener("paylink:task-finished", listener);
+      if (detail.status === "completed") {
+        showMessage(gettext("Done. The company accepted your request."), "success");
+        // Said once: the status line arriving with this answer need not say it again.
+        if (window.StatusAnnouncer) {
+          window.StatusAnnouncer.said("task-" + taskId, "completed");
+        }
+      }
+    };
+    document.body.addEventListener("paylink:task-finished", listener);
+  }
+
   // --- A plan action's outcome, on the card it was started from -----------------------------
   // The card's task box gets the outcome (paylink/_card_outcome.html): its title, a line that
   // polls until the task ends, and a Dismiss button. The dashboard redraws its body (a sync
@@ -171,6 +189,8 @@
       }
       // Lifted out before the redraw, so htmx neither discards it nor stops its poll.
       entry.focused = entry.node.contains(document.activeElement) ? document.activeElement : null;
+      // Where the outcome sits in the window: what changed above it must not move it.
+      entry.top = entry.node.getBoundingClientRect().top;
       entry.lifted = true;
       entry.node.remove();
     });
@@ -192,6 +212,10 @@
       // The redrawn card, or (the card filtered out or gone) the page's message area.
       const slot = document.querySelector(entry.slot) || messagesRegion();
       slot.replaceChildren(entry.node);
+      const moved = entry.node.getBoundingClientRect().top - entry.top;
+      if (moved) {
+        window.scrollBy({ top: moved, left: 0, behavior: "instant" });
+      }
       if (entry.focused) {
         focusStill(entry.focused);
         entry.focused = null;
@@ -351,6 +375,11 @@
           return;
         }
         const target = taskTarget(options.taskTarget);
+        if (options.taskTarget) {
+          // A status shown in a box that may be redrawn away: the page-level region keeps the
+          // outcome for the person (and screen readers).
+          announceOutcome(result.data.taskId);
+        }
         if (window.htmx) {
           // Once the live status is on the page, "checking" has said all it had to say.
           window.htmx
