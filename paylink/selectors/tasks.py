@@ -53,6 +53,25 @@ def task_status_check_failed_key(*, atomic_id: str) -> str:
     return f"paylink:task-status-failed:{atomic_id}"
 
 
+# A version while a change to the task is being written: no row is cached under it, so every
+# poll reads the table until the change has committed and `task_cache_version_new` has run.
+# Short-lived, for a write that rolled back never clears it.
+_WRITING = "writing:"
+TASK_WRITING_SECONDS = 60
+
+
+def task_cache_version_writing(*, atomic_id: str) -> None:
+    """Task `atomic_id` is being changed in a transaction not yet committed: until
+    `task_cache_version_new`, polls read the row from the table and cache none of it (a row read
+    now is the old one, and the commit may come before the next version does)."""
+    cache.set(
+        task_cache_version_key(atomic_id=atomic_id),
+        _WRITING + secrets.token_hex(8),
+        TASK_WRITING_SECONDS,
+    )
+    cache.delete(task_cache_key(atomic_id=atomic_id))
+
+
 def task_cache_version_new(*, atomic_id: str) -> None:
     """Give task `atomic_id` a new cache version, after a change to its row has committed: every
     row cached before it (including one a poll read before the commit and stores after it) is
@@ -78,7 +97,8 @@ def task_for_user_polling(*, user: AbstractBaseUser, atomic_id: str) -> tuple[Ta
 
     A cached row is kept with the task's cache version as it was *before* the row was read, and
     used only while that is still the version: so a poll that read the row while a change was
-    being committed cannot serve it after the commit, however the two interleave."""
+    being committed cannot serve it after the commit, however the two interleave. While a change
+    is being written, nothing is cached at all (`task_cache_version_writing`)."""
     key = task_cache_key(atomic_id=atomic_id)
     version_key = task_cache_version_key(atomic_id=atomic_id)
     failed_key = task_status_check_failed_key(atomic_id=atomic_id)
@@ -94,7 +114,7 @@ def task_for_user_polling(*, user: AbstractBaseUser, atomic_id: str) -> tuple[Ta
         return cached[1], bool(found.get(failed_key))
     version = _version_for_read(atomic_id=atomic_id, found=version)
     task = task_for_user(user=user, atomic_id=atomic_id)
-    if version and task.profile.user_id == user.pk:
+    if version and not version.startswith(_WRITING) and task.profile.user_id == user.pk:
         # A claimant's view of another's unconfirmed task is theirs alone: never shared.
         cache.set(key, (version, task), TASK_CACHE_SECONDS)
     return task, bool(found.get(failed_key))

@@ -13,7 +13,11 @@ from django.utils import timezone
 
 from paylink import client
 from paylink.models import STATUS_RANK, TERMINAL_STATUSES, Profile, Task, TaskClaim
-from paylink.selectors.tasks import task_cache_version_new, task_status_check_failed_key
+from paylink.selectors.tasks import (
+    task_cache_version_new,
+    task_cache_version_writing,
+    task_status_check_failed_key,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -144,10 +148,10 @@ def _task_claim_keep(*, task: Task, profile: Profile, details: dict[str, str]) -
 
 
 def _task_cache_drop(*, atomic_id: str) -> None:
-    # Now, and again after the commit: a new version makes stale whatever was cached before it,
-    # even a row a poll read before the commit and stores after it, so from the commit on every
-    # poll reads the committed row.
-    task_cache_version_new(atomic_id=atomic_id)
+    # Marked as being written now, and given a new version after the commit: whatever was cached
+    # before is stale (even a row a poll read before the commit and stores after it), and
+    # between the two every poll reads the table, so from the commit on it shows the new row.
+    task_cache_version_writing(atomic_id=atomic_id)
     transaction.on_commit(lambda: task_cache_version_new(atomic_id=atomic_id))
 
 

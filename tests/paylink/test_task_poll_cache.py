@@ -102,3 +102,24 @@ def test_a_cache_that_lost_the_version_reads_the_row_again(alice_client, task, a
     Task.objects.filter(pk=task.pk).update(status="processing")
     cache.delete(task_selectors.task_cache_version_key(atomic_id="task-1"))
     assert "In progress" in alice_client.get(URL, headers=HTMX).content.decode()
+
+
+def test_a_poll_between_the_commit_and_the_new_version_reads_the_committed_row(
+    alice_client, task, atomic, django_capture_on_commit_callbacks
+):
+    alice_client.get(URL, headers=HTMX)  # cached while queued
+    real_read = task_selectors.task_for_user
+    with django_capture_on_commit_callbacks(execute=False) as after_commit:
+        task_record(profile=task.profile, atomic_id="task-1", status="failed")
+        # A poll while the worker's transaction is open reads the old row...
+        old = Task.objects.get(pk=task.pk)
+        old.status = "queued"
+        with mock.patch.object(task_selectors, "task_for_user", lambda **kwargs: old):
+            assert "Queued" in alice_client.get(URL, headers=HTMX).content.decode()
+        # ...then the commit, and a poll before the worker gets to its on-commit callbacks.
+        assert "Failed" in alice_client.get(URL, headers=HTMX).content.decode()
+    for callback in after_commit:
+        callback()
+    assert real_read is task_selectors.task_for_user
+    response = alice_client.get(URL, headers=HTMX)
+    assert response.status_code == 286 and "Failed" in response.content.decode()
