@@ -30,6 +30,7 @@ from bench.soak import ROOT, _identifier, _signed_in, _wait_for
 from tests.simprocess import SimulatorProcess, free_port
 
 PEOPLE = int(os.environ.get("BENCH_STORM_PEOPLE", "30"))
+# The outage lasts at least this long, and until every task's webhook has met it.
 STORM_SECONDS = float(os.environ.get("BENCH_STORM_SECONDS", "40"))
 # One reconcile period: everything must have healed this long after the sweep starts.
 PERIOD = float(os.environ.get("BENCH_STORM_PERIOD", "300"))
@@ -57,14 +58,20 @@ def _held(db_path: Path, identifier: str) -> set[str]:
     return {str(a.get("_id")) for a in payload.get("accounts", []) if isinstance(a, dict)}
 
 
-def _missing(sim: SimulatorProcess, db_path: Path, identifiers: list[str]) -> int:
+def _final_at_host(db_path: Path) -> int:
+    db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
+    try:
+        row = db.execute(
+            "SELECT COUNT(*) FROM paylink_task WHERE status IN ('completed', 'failed')"
+        ).fetchone()
+    finally:
+        db.close()
+    return int(row[0])
+
+
+def _missing(truth: dict[str, set[str]], db_path: Path) -> int:
     """People whose copy at the host lacks any account Atomic holds for them."""
-    short = 0
-    for identifier in identifiers:
-        atomic = {str(a["_id"]) for a in sim.accounts(identifier)}
-        if not atomic <= _held(db_path, identifier):
-            short += 1
-    return short
+    return sum(not accounts <= _held(db_path, who) for who, accounts in truth.items())
 
 
 def main() -> int:
@@ -147,26 +154,44 @@ def main() -> int:
 
             with ThreadPoolExecutor(8) as pool:
                 tasks = sum(pool.map(connect, identifiers))
+            # The outage lasts until every task's webhook has reached the host (so each of its
+            # syncs met the outage), then until the retries have run out, and at least
+            # STORM_SECONDS.
+            until = time.monotonic() + 300
+            while _final_at_host(db_path) < tasks and time.monotonic() < until:
+                time.sleep(1)
+            retries = sum(
+                min(
+                    float(env["PAYLINK_SYNC_RETRY_MAX_SECONDS"]),
+                    2.0**n * float(env["PAYLINK_SYNC_RETRY_BASE_SECONDS"]),
+                )
+                for n in range(int(env["PAYLINK_SYNC_RETRY_ATTEMPTS"]))
+            )
+            time.sleep(retries + 5)
             time.sleep(max(0.0, STORM_SECONDS - (time.monotonic() - started)))
-            during = _missing(sim, db_path, identifiers)
+            outage = time.monotonic() - started
+            copies = {who: _held(db_path, who) for who in identifiers}
             api_faults = sim.state()["faults"]["api"]
             used = 60 * len(FAULTS) * 5 - sum(int(f.get("remaining", 0)) for f in api_faults)
             sim.reset()  # the outage ends
             cleared = time.monotonic()
+            # What Atomic holds for each, read once its API answers again.
+            truth = {who: {str(a["_id"]) for a in sim.accounts(who)} for who in identifiers}
+            during = sum(not truth[who] <= copies[who] for who in identifiers)
             # The retries still waiting run out first (the last is due within the cap).
             time.sleep(float(env["PAYLINK_SYNC_RETRY_MAX_SECONDS"]) + 4)
-            after_retries = _missing(sim, db_path, identifiers)
+            after_retries = _missing(truth, db_path)
             swept = time.monotonic()
             subprocess.run(  # noqa: S603
                 [*manage, "paylink_reconcile", "--enqueue"], cwd=ROOT, env=env, check=True
             )
             healed_at = None
             while time.monotonic() - swept < PERIOD:
-                if _missing(sim, db_path, identifiers) == 0:
+                if _missing(truth, db_path) == 0:
                     healed_at = time.monotonic()
                     break
                 time.sleep(1)
-            after_reconcile = _missing(sim, db_path, identifiers)
+            after_reconcile = _missing(truth, db_path)
         finally:
             for process in processes:
                 process.terminate()
@@ -175,7 +200,7 @@ def main() -> int:
             logs.close()
             sim.stop()
     print(
-        f"{PEOPLE} people connected {tasks} billers during a {STORM_SECONDS:g} s outage "
+        f"{PEOPLE} people connected {tasks} billers during a {outage:.0f} s outage "
         "of the accounts endpoint"
     )
     print(f"accounts calls answered with a fault (500, 429, 503, 6 s slow): {used}")
