@@ -148,6 +148,17 @@ def _plan_title(account: Account | None) -> str:
     return next((p.title for p in account.plans if p.title), "") if account else ""
 
 
+def _plan_change_ahead(account: Account | None) -> tuple[str, str]:
+    # A plan change the company takes effect later: its new plan and the day, if the account
+    # says both.
+    for plan in account.plans if account else ():
+        change = plan.pending_change
+        if change and change.title and change.start_date:
+            day = formats.date_format(timezone.localtime(change.start_date), "MONTH_DAY_FORMAT")
+            return change.title, day
+    return "", ""
+
+
 def _in_progress(kind: str, company: str) -> str:
     match kind:
         case "pause-plan":
@@ -170,6 +181,11 @@ def _completed(kind: str, company: str, account: Account | None) -> str:
             return gettext("%(company)s is cancelled from %(day)s.") % values
         case "cancel-plan":
             return gettext("%(company)s is cancelled.") % values
+        case "change-plan" if _plan_change_ahead(account)[0]:
+            plan, day = _plan_change_ahead(account)
+            return gettext("Your %(company)s plan changes to %(plan)s on %(day)s.") % (
+                values | {"plan": plan, "day": day}
+            )
         case "change-plan" if values["plan"]:
             return gettext("Your %(company)s plan is now %(plan)s.") % values
         case "change-plan":

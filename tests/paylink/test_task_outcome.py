@@ -182,3 +182,25 @@ def test_the_finish_answer_names_where_a_card_shows_the_outcome(
         content_type="application/json",
     )
     assert response.json()["outcomeUrl"] == "/hub/tasks/t-9/outcome/"
+
+
+def test_a_plan_change_the_company_makes_later_says_when(alice_client, alice, atomic):
+    payload = json.loads(json.dumps(HULU))
+    plan = payload["accounts"][0]["account"]["data"]["plans"][0]
+    plan["pendingChange"] = {
+        "type": "plan-change",
+        "changes": {"title": "Basic"},
+        "startDate": "2024-12-20T12:00:00.000Z",
+    }
+    accounts_store(profile=profile_for_user(user=alice), payload=payload)
+    _task(
+        alice,
+        "t-1",
+        operation="action",
+        action_type="change-plan",
+        account_id=HULU_ID,
+        company_name="Hulu",
+        status="completed",
+    )
+    html = alice_client.get(_outcome_url("t-1"), headers=HTMX).content.decode()
+    assert "Your Hulu plan changes to Basic on December 20." in html
