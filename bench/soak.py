@@ -287,7 +287,11 @@ def main() -> int:
         f"pages showing it more than {POLL + SLACK:g} s after the host recorded it "
         f"(the poll's own time on this machine included): {len(slow)}"
     )
-    print(f"pages that never showed the final status in {GIVE_UP:g} s: {len(never)}")
+    recorded = sum(o.recorded_at is not None for o in outcomes if o.shown_at is None)
+    print(
+        f"pages that never showed the final status in {GIVE_UP:g} s: {len(never)} "
+        f"(of which the host had recorded it: {recorded})"
+    )
     for outcome in late[:10]:
         print(f"  stale: {outcome.task_id}, {outcome.stale_after_recorded} stale poll(s)")
     return 1 if late or never else 0
