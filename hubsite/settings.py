@@ -121,6 +121,12 @@ PAYLINK_TASK_POLL_DEADLINE_SECONDS = env.int("PAYLINK_TASK_POLL_DEADLINE_SECONDS
 # A queued accounts sync covers every request made before it starts; a claim older than this is
 # taken for lost (its job never ran) and a new sync is enqueued.
 PAYLINK_SYNC_QUEUED_LAPSE_SECONDS = env.int("PAYLINK_SYNC_QUEUED_LAPSE_SECONDS", default=300)
+# A background accounts sync that fails on an answer worth retrying (a timeout, 429, 5xx) is
+# tried again up to this many times, after a delay that doubles from the base up to the cap,
+# with jitter (the scheduled reconcile picks up whatever is still failing after that).
+PAYLINK_SYNC_RETRY_ATTEMPTS = env.int("PAYLINK_SYNC_RETRY_ATTEMPTS", default=5)
+PAYLINK_SYNC_RETRY_BASE_SECONDS = env.float("PAYLINK_SYNC_RETRY_BASE_SECONDS", default=10.0)
+PAYLINK_SYNC_RETRY_MAX_SECONDS = env.float("PAYLINK_SYNC_RETRY_MAX_SECONDS", default=120.0)
 # Signed webhook bodies up to this size are read (in chunks) and kept; larger ones get 413.
 PAYLINK_WEBHOOK_MAX_BYTES = env.int("PAYLINK_WEBHOOK_MAX_BYTES", default=5 * 1024 * 1024)
 # Refused (unsigned or forged) webhooks recorded per minute; beyond it only a log line each.

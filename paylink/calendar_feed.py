@@ -195,7 +195,7 @@ def calendar_feed_for(
         today = timezone.localdate()
         lines = [
             "BEGIN:VCALENDAR",
-            "PRODID:-//Payments Hub//Bills due//EN",
+            "PRODID:-//Billfold//Bills due//EN",
             "VERSION:2.0",
             "CALSCALE:GREGORIAN",
             f"X-WR-CALNAME:{_text(_('Bills due'))}",

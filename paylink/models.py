@@ -99,6 +99,29 @@ class Task(models.Model):
         return self.status in TERMINAL_STATUSES
 
 
+class TaskClaim(models.Model):
+    """Another person's browser reported a task id that an earlier browser already claimed,
+    both while Atomic could not be asked whose it is. Until Atomic's word settles it (the task's
+    details, a signed webhook, the person's task list), each claimant sees the task's page, so
+    a stranger's claim cannot hide the owner's own request; then the claims go."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="claims")
+    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="task_claims")
+    # What this claimant's browser said it launched, kept apart from the task's.
+    operation = models.CharField(max_length=32, blank=True)
+    action_type = models.CharField(max_length=64, blank=True)
+    account_id = models.CharField("PayLink account id", max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["task", "profile"], name="taskclaim_unique_profile")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.profile} claims {self.task}"
+
+
 class AccountSnapshot(models.Model):
     """The last accounts payload fetched for a user, and how the latest sync went."""
 

@@ -31,17 +31,36 @@ ATOMIC_QUEUE = "atomic"
 
 
 @task(queue_name=ATOMIC_QUEUE)
-def sync_accounts(profile_id: int) -> None:
-    """Fetch and store one user's accounts; failures are recorded on the snapshot."""
-    from paylink.models import Profile
+def sync_accounts(profile_id: int, attempt: int = 0) -> None:
+    """Fetch and store one user's accounts; failures are recorded on the snapshot, and one worth
+    retrying is tried again later (`attempt` counts the retries, 0 for the first try)."""
+    from paylink.models import AccountSnapshot, Profile
     from paylink.services.accounts import accounts_sync, accounts_sync_started
+    from paylink.services.reconcile import atomic_budget_wait
+    from paylink.services.sync_retry import accounts_sync_retry_schedule
 
+    if attempt:
+        snapshot = AccountSnapshot.objects.filter(profile_id=profile_id).first()
+        if (
+            snapshot is None
+            or not snapshot.last_error_at
+            or (snapshot.fetched_at and snapshot.fetched_at >= snapshot.last_error_at)
+        ):
+            # A sync since the failure succeeded (or the person is gone): nothing to heal.
+            return
+        # Retries come in bulk after an outage: they share reconcile's budget of calls.
+        atomic_budget_wait()
     accounts_sync_started(profile_id=profile_id)
     profile = Profile.objects.filter(pk=profile_id).first()
     if profile is None:
         # The user was deleted after the sync was asked for: nothing left to sync.
         return
-    accounts_sync(profile=profile)
+    accounts_sync(
+        profile=profile,
+        on_error=lambda error: accounts_sync_retry_schedule(
+            profile_id=profile_id, error=error, attempt=attempt
+        ),
+    )
 
 
 @task(queue_name=WEBHOOKS_QUEUE)
@@ -96,6 +115,20 @@ def reconcile_profile(profile_id: int) -> None:
         logger.info("reconcile: %s", line)
 
 
+@task(queue_name=ATOMIC_QUEUE)
+def reconcile_accounts(profile_id: int) -> None:
+    """Sync one person's accounts whose last sync failed or whose copy is behind their last
+    completed task (a unit of paylink_reconcile's sweep)."""
+    from paylink.models import Profile
+    from paylink.services.reconcile import reconcile_profile_sync
+
+    profile = Profile.objects.select_related("user").filter(pk=profile_id).first()
+    if profile is None:
+        return
+    for line in reconcile_profile_sync(profile=profile).lines:
+        logger.info("reconcile: %s", line)
+
+
 # --- Periodic jobs ------------------------------------------------------------------------
 # `manage.py crontask` (the scheduler process) enqueues these on their schedules; a worker runs
 # them. However many schedulers enqueue a job, the lock lets one run at a time: a second copy
@@ -121,15 +154,16 @@ def _run_alone(name: str, job: Callable[[], dict[str, Any]]) -> dict[str, Any]:
 @cron(settings.PAYLINK_RECONCILE_SCHEDULE)
 @task
 def reconcile() -> dict[str, Any]:
-    """The reconcile sweep: one background job per quiet task or recently active person, so
-    the work is in proportion to what is unsettled (paylink/services/reconcile.py)."""
+    """The reconcile sweep: one background job per quiet task, recently active person or
+    accounts copy that is behind, so the work is in proportion to what is unsettled
+    (paylink/services/reconcile.py)."""
     from paylink.services.reconcile import reconcile_enqueue
 
     def job() -> dict[str, Any]:
-        tasks, people = reconcile_enqueue()
+        tasks, people, syncs = reconcile_enqueue()
         # /readyz reports it, so a scheduler or worker that stopped long ago shows.
         cache.set(RECONCILE_SUCCEEDED_AT_KEY, timezone.now().isoformat(), timeout=None)
-        return {"tasks": tasks, "people": people}
+        return {"tasks": tasks, "people": people, "syncs": syncs}
 
     return _run_alone("reconcile", job)
 

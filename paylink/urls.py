@@ -35,6 +35,7 @@ urlpatterns = [
     path("hub/token/", hub.token, name="token"),
     path("hub/events/", hub.sdk_event, name="sdk-event"),
     path("hub/tasks/<atomic_id:task_id>/", hub.task_status, name="task"),
+    path("hub/tasks/<atomic_id:task_id>/outcome/", hub.task_outcome, name="task-outcome"),
     path("settings/reminders/", reminders.reminder_settings, name="reminder-settings"),
     path(
         "settings/reminders/calendar-link/",

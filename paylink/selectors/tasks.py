@@ -2,25 +2,42 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import Http404
 
-from paylink.models import Task
+from paylink.models import AccountSnapshot, Task, TaskClaim
+from paylink.payloads import Account, accounts_parse
 
 
 def task_for_user(*, user: AbstractBaseUser, atomic_id: str) -> Task:
-    """The task `atomic_id` if it belongs to `user`; another user's or an unknown id is a 404."""
+    """The task `atomic_id` if it belongs to `user`; another user's or an unknown id is a 404.
+
+    A task Atomic has yet to confirm is also `user`'s to see while their browser claims it
+    beside another's (`TaskClaim`), with what their own browser said it launched."""
     try:
         return Task.objects.select_related("profile").get(atomic_id=atomic_id, profile__user=user)
     except Task.DoesNotExist:
-        raise Http404("No such task.") from None
+        pass
+    claim = (
+        TaskClaim.objects.select_related("task__profile")
+        .filter(task__atomic_id=atomic_id, task__awaiting_confirmation=True, profile__user=user)
+        .first()
+    )
+    if claim is None:
+        raise Http404("No such task.")
+    task = claim.task
+    task.operation, task.action_type = claim.operation, claim.action_type
+    task.account_id = claim.account_id
+    return task
 
 
 # The poll asks every 2 s; a task row rarely changes between two asks. Every status change goes
-# through services.tasks.task_record, which drops the cached row, so this only bounds how long
-# an edit made elsewhere (the admin) may go unseen.
+# through services.tasks.task_record, which gives the task a new cache version once it commits,
+# so this only bounds how long an edit made elsewhere (the admin) may go unseen.
 TASK_CACHE_SECONDS = 300
 
 
@@ -28,21 +45,78 @@ def task_cache_key(*, atomic_id: str) -> str:
     return f"paylink:task:{atomic_id}"
 
 
+def task_cache_version_key(*, atomic_id: str) -> str:
+    return f"paylink:task-version:{atomic_id}"
+
+
 def task_status_check_failed_key(*, atomic_id: str) -> str:
     return f"paylink:task-status-failed:{atomic_id}"
+
+
+# A version while a change to the task is being written: no row is cached under it, so every
+# poll reads the table until the change has committed and `task_cache_version_new` has run.
+# Short-lived, for a write that rolled back never clears it.
+_WRITING = "writing:"
+TASK_WRITING_SECONDS = 60
+
+
+def task_cache_version_writing(*, atomic_id: str) -> None:
+    """Task `atomic_id` is being changed in a transaction not yet committed: until
+    `task_cache_version_new`, polls read the row from the table and cache none of it (a row read
+    now is the old one, and the commit may come before the next version does)."""
+    cache.set(
+        task_cache_version_key(atomic_id=atomic_id),
+        _WRITING + secrets.token_hex(8),
+        TASK_WRITING_SECONDS,
+    )
+    cache.delete(task_cache_key(atomic_id=atomic_id))
+
+
+def task_cache_version_new(*, atomic_id: str) -> None:
+    """Give task `atomic_id` a new cache version, after a change to its row has committed: every
+    row cached before it (including one a poll read before the commit and stores after it) is
+    stale from now on."""
+    cache.set(task_cache_version_key(atomic_id=atomic_id), secrets.token_hex(8), TASK_CACHE_SECONDS)
+    cache.delete(task_cache_key(atomic_id=atomic_id))
+
+
+def _version_for_read(*, atomic_id: str, found: str | None) -> str:
+    # Taken before the row is read: a change that commits after this moment sets a new
+    # version, so the row read below is never trusted past that change, whenever it is stored.
+    if found is not None:
+        return found
+    key = task_cache_version_key(atomic_id=atomic_id)
+    cache.add(key, secrets.token_hex(8), TASK_CACHE_SECONDS)
+    return cache.get(key) or ""
 
 
 def task_for_user_polling(*, user: AbstractBaseUser, atomic_id: str) -> tuple[Task, bool]:
     """`task_for_user` from the shared cache when the row has not changed since it was cached,
     and whether the last background status check of it failed: one cache round trip and no
-    query on a hit. The cached row is checked against `user`, so ids still leak nothing."""
+    query on a hit. The cached row is checked against `user`, so ids still leak nothing.
+
+    A cached row is kept with the task's cache version as it was *before* the row was read, and
+    used only while that is still the version: so a poll that read the row while a change was
+    being committed cannot serve it after the commit, however the two interleave. While a change
+    is being written, nothing is cached at all (`task_cache_version_writing`)."""
     key = task_cache_key(atomic_id=atomic_id)
+    version_key = task_cache_version_key(atomic_id=atomic_id)
     failed_key = task_status_check_failed_key(atomic_id=atomic_id)
-    found = cache.get_many([key, failed_key])
-    task = found.get(key)
-    if task is None or task.profile.user_id != user.pk:
-        task = task_for_user(user=user, atomic_id=atomic_id)
-        cache.set(key, task, TASK_CACHE_SECONDS)
+    found = cache.get_many([key, version_key, failed_key])
+    version = found.get(version_key)
+    cached = found.get(key)
+    if (
+        isinstance(cached, tuple)
+        and version is not None
+        and cached[0] == version
+        and cached[1].profile.user_id == user.pk
+    ):
+        return cached[1], bool(found.get(failed_key))
+    version = _version_for_read(atomic_id=atomic_id, found=version)
+    task = task_for_user(user=user, atomic_id=atomic_id)
+    if version and not version.startswith(_WRITING) and task.profile.user_id == user.pk:
+        # A claimant's view of another's unconfirmed task is theirs alone: never shared.
+        cache.set(key, (version, task), TASK_CACHE_SECONDS)
     return task, bool(found.get(failed_key))
 
 
@@ -51,3 +125,16 @@ def tasks_recent_for_user(*, user: AbstractBaseUser, limit: int = 10) -> QuerySe
     return Task.objects.filter(profile__user=user, awaiting_confirmation=False).order_by(
         "-created_at"
     )[:limit]
+
+
+def task_account_for_user(*, user: AbstractBaseUser, task: Task) -> Account | None:
+    """The account `task` acted on, as the user's stored accounts now show it; None for a task
+    not about one account, or an account the snapshot does not (or no longer) hold."""
+    if not task.account_id:
+        return None
+    payload = (
+        AccountSnapshot.objects.filter(profile__user=user).values_list("payload", flat=True).first()
+    )
+    if not payload:
+        return None
+    return next((a for a in accounts_parse(payload) if a.id == task.account_id), None)

@@ -7,6 +7,7 @@ says what went wrong instead of leaving the user with nothing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -22,13 +23,17 @@ from paylink.services.account_rows import accounts_rows_store, payload_sha256
 logger = logging.getLogger(__name__)
 
 
-def accounts_sync(*, profile: Profile) -> AccountSnapshot:
+def accounts_sync(
+    *,
+    profile: Profile,
+    on_error: Callable[[client.AtomicError], object] | None = None,
+) -> AccountSnapshot:
     """Fetch the user's accounts now and store them in their snapshot.
 
     The version moves only when the payload changed. An AtomicError is recorded on the
     snapshot (`last_error`, `last_error_at`) and not raised: the old payload stays, and a
     background task that calls this cannot crash-loop on an outage. Callers that need to know
-    check `snapshot.last_error`.
+    check `snapshot.last_error`, or pass `on_error` (the background sync schedules its retry).
     """
     AccountSnapshot.objects.get_or_create(profile=profile)
     try:
@@ -39,6 +44,8 @@ def accounts_sync(*, profile: Profile) -> AccountSnapshot:
         AccountSnapshot.objects.filter(profile=profile).update(
             last_error=str(exc)[:500], last_error_at=now
         )
+        if on_error is not None:
+            on_error(exc)
         return AccountSnapshot.objects.get(profile=profile)
     # The network call stays outside the transaction that stores what it brought.
     return accounts_store(profile=profile, payload=payload)

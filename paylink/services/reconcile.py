@@ -1,11 +1,12 @@
 """Catching up on what webhooks missed, in proportion to what is unsettled.
 
 Atomic retries a webhook only three times, so the host also asks. It asks only about what can
-still change: tasks not final that have been quiet a while, and the task lists of people who
+still change: tasks not final that have been quiet a while, the task lists of people who
 opened Transact recently (a task that finished while the host was down is known to Atomic
-alone). Everyone else's accounts stay fresh through webhooks and Refresh. Each unit of work is
-one Atomic call, runs on its own (inline from the command, or as a background job per unit),
-and takes its turn under a per-second budget shared by every process.
+alone), and the accounts of people whose last sync failed or whose copy is older than their
+last completed task. Everyone else's accounts stay fresh through webhooks and Refresh. Each
+unit of work is one Atomic call, runs on its own (inline from the command, or as a background
+job per unit), and takes its turn under a per-second budget shared by every process.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import DateTimeField, ExpressionWrapper, F, Q
+from django.db.models import DateTimeField, ExpressionWrapper, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from paylink import client
@@ -64,6 +65,56 @@ def reconcile_open_profiles() -> Iterator[Profile]:
         .order_by("transact_opened_at", "pk")
         .iterator()
     )
+
+
+def reconcile_stale_profiles(*, now: datetime | None = None) -> Iterator[Profile]:
+    """People whose accounts copy may be missing what Atomic holds: their last sync failed, or
+    their snapshot is older than their last completed task (or they have none). Anyone with a
+    sync already queued, and not lapsed, is left to it."""
+    lapsed = (now or timezone.now()) - timedelta(seconds=settings.PAYLINK_SYNC_QUEUED_LAPSE_SECONDS)
+    last_completed = (
+        Task.objects.filter(
+            profile=OuterRef("pk"), status=TaskStatus.COMPLETED, awaiting_confirmation=False
+        )
+        .order_by("-finished_at")
+        .values("finished_at")[:1]
+    )
+    failed = Q(snapshot__last_error_at__isnull=False) & (
+        Q(snapshot__fetched_at__isnull=True)
+        | Q(snapshot__last_error_at__gt=F("snapshot__fetched_at"))
+    )
+    behind = Q(last_completed__isnull=False) & (
+        Q(snapshot__isnull=True)
+        | Q(snapshot__fetched_at__isnull=True)
+        | Q(snapshot__fetched_at__lt=F("last_completed"))
+    )
+    queued = Q(snapshot__sync_queued_at__isnull=False) & Q(snapshot__sync_queued_at__gte=lapsed)
+    return (
+        Profile.objects.annotate(last_completed=Subquery(last_completed))
+        .filter(failed | behind)
+        .exclude(queued)
+        .select_related("user")
+        .order_by("pk")
+        .iterator()
+    )
+
+
+def reconcile_profile_sync(*, profile: Profile) -> ReconcileOutcome:
+    """Fetch one person's accounts again, their copy being behind or their last sync failed."""
+    # Imported here: the accounts service enqueues jobs whose module imports this one.
+    from paylink.services.accounts import accounts_sync
+
+    name = profile.user.get_username()
+    atomic_budget_wait()
+    snapshot = accounts_sync(profile=profile)
+    if (
+        snapshot.last_error
+        and snapshot.last_error_at
+        and (snapshot.fetched_at is None or snapshot.last_error_at > snapshot.fetched_at)
+    ):
+        line = f"user {name}: accounts sync failed: {snapshot.last_error}"
+        return ReconcileOutcome(lines=(line,), errors=(line,))
+    return ReconcileOutcome(lines=(f"user {name}: accounts synced (v{snapshot.version})",))
 
 
 def atomic_budget_wait(*, now: float | None = None) -> None:
@@ -152,15 +203,16 @@ def reconcile_profile_tasks(*, profile: Profile) -> ReconcileOutcome:
     return ReconcileOutcome(lines=tuple(lines + errors), errors=tuple(errors))
 
 
-def reconcile_enqueue(*, now: datetime | None = None) -> tuple[int, int]:
-    """Fan the sweep out as background jobs, one per task or person; (tasks, people) enqueued.
+def reconcile_enqueue(*, now: datetime | None = None) -> tuple[int, int, int]:
+    """Fan the sweep out as background jobs, one per task, person or accounts sync; (tasks,
+    people, syncs) enqueued.
 
     A unit still waiting from an earlier sweep is not enqueued twice."""
-    from paylink.tasks import reconcile_profile, reconcile_task
+    from paylink.tasks import reconcile_accounts, reconcile_profile, reconcile_task
 
     reconcile_unconfirmed_expire(now=now)
     window = settings.PAYLINK_RECONCILE_AFTER_SECONDS
-    tasks = people = 0
+    tasks = people = syncs = 0
     for task in reconcile_stuck_tasks(now=now):
         if cache.add(f"paylink:reconcile:task:{task.pk}", 1, timeout=window):
             reconcile_task.enqueue(task.pk)
@@ -169,4 +221,9 @@ def reconcile_enqueue(*, now: datetime | None = None) -> tuple[int, int]:
         if cache.add(f"paylink:reconcile:profile:{profile.pk}", 1, timeout=window):
             reconcile_profile.enqueue(profile.pk)
             people += 1
-    return tasks, people
+    for profile in reconcile_stale_profiles(now=now):
+        # Shorter than a sweep's period, so the next sweep asks again if this one failed.
+        if cache.add(f"paylink:reconcile:sync:{profile.pk}", 1, timeout=max(1, window // 2)):
+            reconcile_accounts.enqueue(profile.pk)
+            syncs += 1
+    return tasks, people, syncs

@@ -12,8 +12,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from paylink import client
-from paylink.models import STATUS_RANK, TERMINAL_STATUSES, Profile, Task
-from paylink.selectors.tasks import task_cache_key, task_status_check_failed_key
+from paylink.models import STATUS_RANK, TERMINAL_STATUSES, Profile, Task, TaskClaim
+from paylink.selectors.tasks import (
+    task_cache_version_new,
+    task_cache_version_writing,
+    task_status_check_failed_key,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -78,9 +82,11 @@ def task_record(
     late or replayed report can never undo a newer one; `patched=True` is the exception.
 
     `confirmed=False` is for a task only a browser vouches for: it is kept awaiting
-    confirmation. Every other source (a signed webhook, the user's task list or the task's
-    details at Atomic) is Atomic's word: it confirms the task, and takes it from another
-    profile that had only claimed it, unconfirmed.
+    confirmation. Should another profile's browser have claimed it first, also unconfirmed,
+    this profile's claim is kept beside it (`TaskClaim`): both see the task until Atomic says.
+    Every other source (a signed webhook, the user's task list or the task's details at
+    Atomic) is Atomic's word: it confirms the task, takes it from another profile that had
+    only claimed it, and ends every claim.
     Raises TaskOwnershipError when the task belongs to another profile.
     """
     unknown = set(details) - set(_DETAIL_FIELDS)
@@ -92,15 +98,24 @@ def task_record(
             defaults={"profile": profile, "awaiting_confirmation": not confirmed},
         )
         if task.profile_id != profile.pk:
-            if not (confirmed and task.awaiting_confirmation):
+            if not task.awaiting_confirmation:
                 raise TaskOwnershipError(atomic_id)
+            if not confirmed:
+                # Two browsers claim one id and Atomic cannot be asked yet: neither hides the
+                # task from the other. Nothing of the task changes on a claim's word.
+                _task_claim_keep(task=task, profile=profile, details=details)
+                return TaskChange(task=task, created=False, status_changed=False)
             # Another user's browser reported this id first; Atomic says whose it is. What
-            # that browser said it launched goes with the claim.
+            # that browser said it launched goes with the claim; the owner's own claim, if
+            # their browser made one, says what they launched.
             logger.warning("Task %s was claimed by another user; given to its owner", atomic_id)
             task.profile = profile
+            own = TaskClaim.objects.filter(task=task, profile=profile).first()
             for name in _DETAIL_FIELDS:
-                setattr(task, name, "")
+                setattr(task, name, getattr(own, name, "") if name in _CLAIM_FIELDS else "")
         if confirmed:
+            if task.awaiting_confirmation:
+                TaskClaim.objects.filter(task=task).delete()
             task.awaiting_confirmation = False
         for name, value in details.items():
             if value:
@@ -121,12 +136,23 @@ def task_record(
     return TaskChange(task=task, created=created, status_changed=status_changed)
 
 
+# What a claimant's browser says it launched, kept on its claim.
+_CLAIM_FIELDS = ("operation", "action_type", "account_id")
+
+
+def _task_claim_keep(*, task: Task, profile: Profile, details: dict[str, str]) -> None:
+    launch = {name: details[name] for name in _CLAIM_FIELDS if details.get(name)}
+    claim, created = TaskClaim.objects.get_or_create(task=task, profile=profile, defaults=launch)
+    if not created and launch:
+        TaskClaim.objects.filter(pk=claim.pk).update(**launch)
+
+
 def _task_cache_drop(*, atomic_id: str) -> None:
-    # Dropped now and again after the commit: a poll that read the old row in between must not
-    # put it back for long.
-    key = task_cache_key(atomic_id=atomic_id)
-    cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key))
+    # Marked as being written now, and given a new version after the commit: whatever was cached
+    # before is stale (even a row a poll read before the commit and stores after it), and
+    # between the two every poll reads the table, so from the commit on it shows the new row.
+    task_cache_version_writing(atomic_id=atomic_id)
+    transaction.on_commit(lambda: task_cache_version_new(atomic_id=atomic_id))
 
 
 @dataclass(frozen=True)
@@ -191,8 +217,16 @@ def task_status_refresh(*, task: Task, windowed: bool = True) -> TaskRefresh:
     the task page's poll and `paylink_reconcile` both come through here. With `windowed`, Atomic
     is asked at most once per PAYLINK_STATUS_REFRESH_SECONDS per task, across every poller and
     process (the shared cache decides), and not while a webhook's news is fresh (`task_told`).
-    A final task is never asked about again.
+    A final task is never asked about again. Whatever it finds, the task's cached row is
+    dropped, so the poll that asked for this check reads the row as it now stands.
     """
+    try:
+        return _task_status_refresh(task=task, windowed=windowed)
+    finally:
+        _task_cache_drop(atomic_id=task.atomic_id)
+
+
+def _task_status_refresh(*, task: Task, windowed: bool) -> TaskRefresh:
     if task.is_terminal and not task.awaiting_confirmation:
         return TaskRefresh(task=task)
     if windowed and cache.get(_told_key(task.atomic_id)) is not None:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django import template
 from django.conf import settings
 from django.urls import reverse
-from django.utils.translation import pgettext_lazy
+from django.utils import formats, timezone
+from django.utils.translation import gettext, pgettext, pgettext_lazy
 
 from paylink.fail_reasons import fail_reason_sentence
 from paylink.models import Task, TaskStatus
+from paylink.payloads import Account
 from paylink.services.tasks import TaskPoll, task_poll
 
 register = template.Library()
@@ -92,3 +95,128 @@ def transact_sdk() -> dict[str, str]:
         "url": settings.ATOMIC_TRANSACT_SDK_URL,
         "integrity": settings.ATOMIC_TRANSACT_SDK_INTEGRITY,
     }
+
+
+# What a request was, as the recent list and a card's outcome name it ("Pause · Streamly").
+_KINDS = {
+    "change-plan": pgettext_lazy("request kind", "Change plan"),
+    "pause-plan": pgettext_lazy("request kind", "Pause"),
+    "cancel-plan": pgettext_lazy("request kind", "Cancel"),
+}
+
+
+@register.filter
+def task_kind(task: Task) -> str:
+    """The kind of request `task` was: a connection from the Hub, a plan action, or (for a task
+    heard of only from Atomic, which does not say) a plain request."""
+    if task.operation == "manage":
+        return pgettext("request kind", "Connect")
+    if task.operation == "action":
+        known = _KINDS.get(task.action_type)
+        if known is not None:
+            return str(known)
+        text = task.action_type.replace("-", " ").strip()
+        return text[:1].upper() + text[1:] if text else pgettext("request kind", "Account action")
+    return pgettext("request kind", "Request")
+
+
+@register.filter
+def task_company(task: Task) -> str:
+    return task.company_name or gettext("the company")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A card action's progress or result in one sentence naming the company and the change,
+    and for a failure the company's reason."""
+
+    sentence: str
+    reason: str = ""
+
+
+def _account_day(account: Account | None) -> str:
+    # When a pause or cancellation ends or takes effect, if the account says.
+    for plan in account.plans if account else ():
+        change = plan.pending_change
+        moment = change and (change.end_date or change.start_date)
+        if moment:
+            return formats.date_format(timezone.localtime(moment), "MONTH_DAY_FORMAT")
+    return ""
+
+
+def _plan_title(account: Account | None) -> str:
+    return next((p.title for p in account.plans if p.title), "") if account else ""
+
+
+def _plan_change_ahead(account: Account | None) -> tuple[str, str]:
+    # A plan change the company takes effect later: its new plan and the day, if the account
+    # says both.
+    for plan in account.plans if account else ():
+        change = plan.pending_change
+        if change and change.title and change.start_date:
+            day = formats.date_format(timezone.localtime(change.start_date), "MONTH_DAY_FORMAT")
+            return change.title, day
+    return "", ""
+
+
+def _in_progress(kind: str, company: str) -> str:
+    match kind:
+        case "pause-plan":
+            return gettext("Pausing %(company)s…") % {"company": company}
+        case "cancel-plan":
+            return gettext("Cancelling %(company)s…") % {"company": company}
+        case "change-plan":
+            return gettext("Changing your %(company)s plan…") % {"company": company}
+    return gettext("Working on your request with %(company)s…") % {"company": company}
+
+
+def _completed(kind: str, company: str, account: Account | None) -> str:
+    values = {"company": company, "day": _account_day(account), "plan": _plan_title(account)}
+    match kind:
+        case "pause-plan" if values["day"]:
+            return gettext("%(company)s is paused until %(day)s.") % values
+        case "pause-plan":
+            return gettext("%(company)s is paused.") % values
+        case "cancel-plan" if values["day"]:
+            return gettext("%(company)s is cancelled from %(day)s.") % values
+        case "cancel-plan":
+            return gettext("%(company)s is cancelled.") % values
+        case "change-plan" if _plan_change_ahead(account)[0]:
+            plan, day = _plan_change_ahead(account)
+            return gettext("Your %(company)s plan changes to %(plan)s on %(day)s.") % (
+                values | {"plan": plan, "day": day}
+            )
+        case "change-plan" if values["plan"]:
+            return gettext("Your %(company)s plan is now %(plan)s.") % values
+        case "change-plan":
+            return gettext("Your %(company)s plan is changed.") % values
+    return gettext("Done. %(company)s accepted your request.") % values
+
+
+def _failed(kind: str, company: str) -> str:
+    match kind:
+        case "pause-plan":
+            return gettext("%(company)s wasn't paused.") % {"company": company}
+        case "cancel-plan":
+            return gettext("%(company)s wasn't cancelled.") % {"company": company}
+        case "change-plan":
+            return gettext("Your %(company)s plan wasn't changed.") % {"company": company}
+    return gettext("%(company)s couldn't complete your request.") % {"company": company}
+
+
+@register.simple_tag
+def task_outcome(task: Task, account: Account | None = None) -> Outcome:
+    """`{% task_outcome task account as outcome %}`: the sentence a card shows for the action
+    `task` (started from it), with `account` as the stored accounts now show it, if known."""
+    company = (
+        task.company_name or (account.company.name if account else "") or gettext("the company")
+    )
+    kind = task.action_type if task.operation == "action" else ""
+    match task.status:
+        case TaskStatus.COMPLETED:
+            return Outcome(sentence=_completed(kind, company, account))
+        case TaskStatus.FAILED:
+            return Outcome(
+                sentence=_failed(kind, company), reason=fail_reason_sentence(task.fail_reason)
+            )
+    return Outcome(sentence=_in_progress(kind, company))

@@ -18,7 +18,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from paylink.forms import SignupForm, ThrottledAuthenticationForm
 from paylink.rate_limits import rate_limit_give_back, rate_limited
-from paylink.services.profiles import profile_for_user, profile_settings_update
+from paylink.services.profiles import profile_settings_update
 
 
 def throttled_answer(response: HttpResponse, form: object) -> HttpResponse:

@@ -13,9 +13,13 @@ from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HTMX_STOP_POLLING, trigger_client_event
 
 from paylink import client
-from paylink.models import SdkEventKind, TaskStatus
+from paylink.models import SdkEventKind, Task, TaskStatus
 from paylink.rate_limits import rate_limited
-from paylink.selectors.tasks import task_for_user_polling, tasks_recent_for_user
+from paylink.selectors.tasks import (
+    task_account_for_user,
+    task_for_user_polling,
+    tasks_recent_for_user,
+)
 from paylink.services.access_tokens import access_token_issue
 from paylink.services.profiles import profile_for_user
 from paylink.services.sdk_events import (
@@ -111,6 +115,8 @@ def sdk_event(request: HttpRequest) -> JsonResponse:
                 {
                     "taskId": task.atomic_id,
                     "statusUrl": reverse("paylink:task", args=[task.atomic_id]),
+                    # Where a card shows the action it started (hub.js, card launches only).
+                    "outcomeUrl": reverse("paylink:task-outcome", args=[task.atomic_id]),
                 }
             )
         case SdkEventKind.DATA_REQUEST:
@@ -130,6 +136,17 @@ def sdk_event(request: HttpRequest) -> JsonResponse:
             return JsonResponse({"recorded": True})
 
 
+def _finished_triggers(response: HttpResponse, *, task: Task) -> None:
+    # A final task stops the poll, and tells the page (the recent list, the dashboard) it ended.
+    response.status_code = HTMX_STOP_POLLING
+    detail = {"taskId": task.atomic_id, "status": task.status, "accountId": task.account_id}
+    trigger_client_event(response, "paylink:task-finished", detail)
+    if task.status == TaskStatus.COMPLETED:
+        # Only a completed task changes accounts: the dashboard waits for a sync on this
+        # one, and not after a failure (htmx cannot filter on the detail without eval).
+        trigger_client_event(response, "paylink:task-completed", detail)
+
+
 @require_safe
 def task_status(request: HttpRequest, task_id: str) -> HttpResponse:
     # Answered from the cached row; Atomic is asked in the background, never in the request.
@@ -140,11 +157,24 @@ def task_status(request: HttpRequest, task_id: str) -> HttpResponse:
         return render(request, "paylink/task.html", context)
     response = render(request, "paylink/task.html#status", context)
     if task.is_terminal:
+        _finished_triggers(response, task=task)
+    return response
+
+
+@require_safe
+def task_outcome(request: HttpRequest, task_id: str) -> HttpResponse:
+    """A plan action's progress and result, as the card it was started from shows them: the
+    whole outcome once, then (htmx polling its line) the line alone until the task ends."""
+    task, check_failed = task_for_user_polling(user=request.user, atomic_id=task_id)
+    task_status_check_request(task=task)
+    account = task_account_for_user(user=request.user, task=task) if task.is_terminal else None
+    context = {"task": task, "check_failed": check_failed, "account": account}
+    htmx = request.htmx
+    line = bool(htmx) and htmx.target == f"outcome-{task.atomic_id}-line"
+    template = "paylink/_card_outcome.html#line" if line else "paylink/_card_outcome.html"
+    response = render(request, template, context)
+    if line and task.is_terminal:
+        # The line stops polling. hub.js tells the page the task ended, once per task: this
+        # line is fetched again after each redraw of the card, and must not set off another.
         response.status_code = HTMX_STOP_POLLING
-        detail = {"taskId": task.atomic_id, "status": task.status, "accountId": task.account_id}
-        trigger_client_event(response, "paylink:task-finished", detail)
-        if task.status == TaskStatus.COMPLETED:
-            # Only a completed task changes accounts: the dashboard waits for a sync on this
-            # one, and not after a failure (htmx cannot filter on the detail without eval).
-            trigger_client_event(response, "paylink:task-completed", detail)
     return response

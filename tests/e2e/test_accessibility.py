@@ -441,7 +441,7 @@ def test_a_keyboard_user_tabs_to_the_hub_connects_inside_transact_and_lands_back
 ):
     page = signed_in
     page.goto(host + "/hub/")
-    launch = page.get_by_role("button", name="Open Payments Hub")
+    launch = page.get_by_role("button", name="Connect an account")
     _tab_to(page, "[data-transact-launch]")
     expect(launch).to_be_focused()
     page.keyboard.press("Enter")
@@ -465,7 +465,7 @@ def test_a_keyboard_user_tabs_to_the_hub_connects_inside_transact_and_lands_back
 def test_closing_transact_from_the_keyboard_hands_focus_back_and_says_so(signed_in: Page, host):
     page = signed_in
     page.goto(host + "/hub/")
-    launch = page.get_by_role("button", name="Open Payments Hub")
+    launch = page.get_by_role("button", name="Connect an account")
     _tab_to(page, "[data-transact-launch]")
 
     page.keyboard.press("Space")
@@ -560,7 +560,7 @@ def test_when_the_hub_cannot_open_the_keyboard_stays_on_the_button_and_the_reaso
     page = signed_in
     simulator.control_faults(endpoint="access-token", kind="503", times=100)
     page.goto(host + "/hub/")
-    launch = page.get_by_role("button", name="Open Payments Hub")
+    launch = page.get_by_role("button", name="Connect an account")
     _tab_to(page, "[data-transact-launch]")
 
     page.keyboard.press("Enter")

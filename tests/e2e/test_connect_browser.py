@@ -24,7 +24,7 @@ def _open_hub_and_log_in(page: Page, host: str, *, username: str) -> None:
     expect(page.get_by_role("heading", name="Connect your accounts")).to_be_visible()
     # A marker that a reload would wipe: the status must arrive without one.
     page.evaluate("window.__sameDocument = true")
-    page.get_by_role("button", name="Open Payments Hub").click()
+    page.get_by_role("button", name="Connect an account").click()
     frame = page.frame_locator(FRAME)
     log_in(frame, company="Streamly", username=username)
 
@@ -140,13 +140,13 @@ def test_closing_the_hub_says_so_for_every_published_close(signed_in: Page, host
     messages = page.locator("#paylink-transact-messages")
     for reason, sentence in CLOSE_SENTENCES.items():
         simulator.configure(close_reason=reason)
-        page.get_by_role("button", name="Open Payments Hub").click()
+        page.get_by_role("button", name="Connect an account").click()
         frame = page.frame_locator(FRAME)
         expect(frame.get_by_role("heading", name="Payments Hub")).to_be_visible(timeout=SETTLE_MS)
         frame.get_by_role("button", name=re.compile("Close", re.I)).first.click()
         expect(messages).to_contain_text(sentence, timeout=SETTLE_MS)
         expect(page.locator(FRAME)).to_have_count(0)
-        expect(page.get_by_role("button", name="Open Payments Hub")).to_be_enabled()
+        expect(page.get_by_role("button", name="Connect an account")).to_be_enabled()
 
     # Each close is also reported to the host, in the background.
     def closes() -> list[dict]:
@@ -164,11 +164,11 @@ def test_transact_refusing_to_start_says_so_and_keeps_the_button(signed_in: Page
         "() => { window.Atomic.transact = () => {"
         " throw new Error('PayLink is not supported on web.'); }; }"
     )
-    page.get_by_role("button", name="Open Payments Hub").click()
+    page.get_by_role("button", name="Connect an account").click()
     expect(page.locator("#paylink-transact-messages")).to_contain_text(
         "The Payments Hub could not open in this browser."
     )
-    expect(page.get_by_role("button", name="Open Payments Hub")).to_be_enabled()
+    expect(page.get_by_role("button", name="Connect an account")).to_be_enabled()
     expect(page.get_by_role("button", name="Try again")).to_be_visible()
     # Recorded too, so the conformance report shows the refusal.
     wait_until(
@@ -182,7 +182,7 @@ def test_done_in_the_hub_without_a_task_says_so_and_refreshes_the_accounts(
 ):
     page = signed_in
     page.goto(host + "/hub/")
-    page.get_by_role("button", name="Open Payments Hub").click()
+    page.get_by_role("button", name="Connect an account").click()
     frame = page.frame_locator(FRAME)
     expect(frame.get_by_role("heading", name="Payments Hub")).to_be_visible()
 
@@ -204,7 +204,7 @@ def test_a_token_failure_offers_to_try_again(signed_in: Page, host, simulator, s
     limits = settings.PAYLINK_RATE_LIMITS
     settings.PAYLINK_RATE_LIMITS = {**limits, "hub_token": "0/2"}
     page.goto(host + "/hub/")
-    opener = page.get_by_role("button", name="Open Payments Hub")
+    opener = page.get_by_role("button", name="Connect an account")
     opener.click()
     messages = page.locator("#paylink-transact-messages")
     expect(messages).to_contain_text("Too many attempts to open the Payments Hub")

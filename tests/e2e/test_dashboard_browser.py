@@ -26,7 +26,7 @@ SETTLE_MS = 20_000
 
 def _connect(page: Page, host: str, *, company: str) -> None:
     page.goto(host + "/hub/")
-    page.get_by_role("button", name="Open Payments Hub").click()
+    page.get_by_role("button", name="Connect an account").click()
     frame = page.frame_locator(FRAME)
     log_in(frame, company=company, username="test-good")
     expect(frame.get_by_role("heading", name=f"Connected to {company}")).to_be_visible(
@@ -129,17 +129,70 @@ def test_alice_sees_both_billers_and_pauses_one_without_a_reload(signed_in: Page
     )
     # A marker that a reload would wipe: the card must change without one.
     page.evaluate("window.__sameDocument = true")
-    streamly.get_by_role("button", name="Pause plan").click()
-    _confirm_the_pause_in_transact(page)
-    expect(_card(page, "Streamly")).to_contain_text("Paused")
-    # The card's own status went with the redraw; the page still says how it ended.
-    expect(page.locator("#paylink-transact-messages")).to_have_text(
-        "Done. The company accepted your request."
-    )
+    _pause_streamly_with_the_keyboard(page)
     expect(_card(page, "Tunewave Music").locator("[data-plan-status]")).not_to_have_attribute(
         "data-plan-status", "paused"
     )
     assert page.evaluate("window.__sameDocument") is True
+
+
+def _tab_to(page: Page, locator, *, tabs: int = 60) -> None:
+    for _ in range(tabs):
+        page.keyboard.press("Tab")
+        if locator.evaluate("element => element === document.activeElement"):
+            return
+    pytest.fail("Tab never reached the button")
+
+
+def _pause_streamly_with_the_keyboard(page: Page) -> None:
+    """Keyboard alone: Tab to Streamly's Pause plan, confirm and finish in Transact, then follow
+    the outcome on the card through the dashboard's redraw, and dismiss it."""
+    keys = page.keyboard
+    streamly = _card(page, "Streamly")
+    pause = streamly.get_by_role("button", name="Pause plan")
+    _tab_to(page, pause)
+    keys.press("Enter")
+    frame = page.frame_locator(FRAME)
+    expect(frame.get_by_role("heading", name="Pause your Streamly plan?")).to_be_visible()
+    confirm = frame.get_by_role("button", name="Confirm")
+    confirm.focus()
+    keys.press("Enter")
+    done = frame.get_by_role("button", name="Done")
+    expect(frame.get_by_role("heading", name="Your Streamly plan is paused")).to_be_visible(
+        timeout=SETTLE_MS
+    )
+    done.focus()
+    keys.press("Enter")
+    expect(page.locator(FRAME)).to_have_count(0)
+
+    # The outcome is on the card the person acted from, and focus is on it.
+    outcome = streamly.locator(".card-outcome")
+    title = outcome.get_by_role("heading", name="Pause · Streamly")
+    expect(title).to_be_focused(timeout=SETTLE_MS)
+    # Where the outcome sits in the window: what is above it changes with the pause (the bill
+    # goes), but what the person is reading must not move by itself.
+    at = title.bounding_box()["y"]
+    expect(outcome).to_contain_text("Streamly is paused.", timeout=SETTLE_MS)
+    # The sync lands and the dashboard redraws: the card shows the plan paused, and keeps the
+    # outcome and the focus; the page did not scroll by itself.
+    expect(streamly.locator("[data-plan-status]")).to_have_attribute(
+        "data-plan-status", "paused", timeout=SETTLE_MS
+    )
+    expect(outcome).to_contain_text("Streamly is paused.")
+    expect(title).to_be_focused()
+    assert abs(title.bounding_box()["y"] - at) <= 1
+    # The outcome said it; no second copy far away at the page's end.
+    expect(page.locator("#paylink-transact-messages")).to_have_text("")
+
+    # Tab goes on within the card (not to the footer); Dismiss keeps focus on the card.
+    keys.press("Tab")
+    dismiss = outcome.get_by_role("button", name="Dismiss")
+    expect(dismiss).to_be_focused()
+    keys.press("Enter")
+    expect(streamly.locator(".card-outcome")).to_have_count(0)
+    assert page.evaluate(
+        "() => document.activeElement.closest('article.account-card')?.id"
+    ) == streamly.get_attribute("id")
 
 
 def test_refresh_swaps_in_the_new_snapshot_without_a_reload(signed_in: Page, host, alice):

@@ -193,7 +193,7 @@ def test_the_enqueue_mode_fans_out_one_job_per_unit_and_never_twice(
     call_command("paylink_reconcile", "--enqueue", stdout=out)
     call_command("paylink_reconcile", "--enqueue", stdout=StringIO())
 
-    assert out.getvalue() == "Reconcile enqueued 2 task(s) and 1 person(s).\n"
+    assert out.getvalue() == "Reconcile enqueued 2 task(s), 1 person(s) and 0 sync(s).\n"
     assert sorted(r.task.name for r in queue.results) == [
         "reconcile_profile",
         "reconcile_task",

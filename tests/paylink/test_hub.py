@@ -26,7 +26,7 @@ def _config(html: str) -> dict:
 
 def test_the_hub_page_has_a_real_launch_button_and_a_no_script_note(alice_client):
     html = alice_client.get("/hub/").content.decode()
-    assert re.search(r"<button[^>]*data-transact-launch[^>]*>Open Payments Hub</button>", html)
+    assert re.search(r"<button[^>]*data-transact-launch[^>]*>Connect an account</button>", html)
     assert "<noscript>" in html
     assert "needs JavaScript" in html
 

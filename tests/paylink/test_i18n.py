@@ -204,7 +204,7 @@ def test_the_hub_page_is_in_spanish_and_launches_transact_in_spanish(alice_clien
     response = alice_client.get("/hub/", **SPANISH)
     body = response.content.decode()
     assert "Conecte sus cuentas" in body
-    assert "Abrir el Centro de Pagos" in body
+    assert "Conectar una cuenta" in body
     assert "Todavía no hay solicitudes." in body
     assert _transact_language(response) == "es"
 
@@ -244,7 +244,7 @@ def test_a_rate_limited_answer_is_a_spanish_sentence(client, settings):
 def test_the_password_reset_email_goes_out_in_the_language_asked_in(client, alice):
     client.post("/accounts/password_reset/", {"email": "alice@example.com"}, **SPANISH)
     (message,) = mail.outbox
-    assert message.subject == "Restablezca la contraseña de su Centro de Pagos"
+    assert message.subject == "Restablezca su contraseña de Billfold"
     assert "Alguien solicitó restablecer la contraseña" in message.body
     assert "(alice)" in message.body
 

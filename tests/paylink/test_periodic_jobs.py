@@ -153,7 +153,7 @@ def test_reconcile_moves_a_stuck_task_forward_and_records_its_success(profile, a
         status="completed", fail_reason=None, created_at=None
     )
     # One unit per quiet task, run here at once by the tests' immediate task backend.
-    assert tasks.reconcile.call() == {"tasks": 1, "people": 0}
+    assert tasks.reconcile.call() == {"tasks": 1, "people": 0, "syncs": 0}
     assert Task.objects.get(pk=task.pk).status == "completed"
     assert cache.get(tasks.RECONCILE_SUCCEEDED_AT_KEY) is not None
 
@@ -166,7 +166,7 @@ def test_a_reconcile_unit_that_meets_an_error_logs_it_and_the_next_sweep_retries
 
     Profile.objects.filter(pk=profile.pk).update(transact_opened_at=timezone.now())
     atomic.user_tasks_list.side_effect = AtomicError("Atomic answered 503", status=503)
-    assert tasks.reconcile.call() == {"tasks": 0, "people": 1}
+    assert tasks.reconcile.call() == {"tasks": 0, "people": 1, "syncs": 0}
     assert "reconcile: user alice: Atomic answered 503" in caplog.text
     # Not marked as read: the person is swept again next time.
     assert Profile.objects.get(pk=profile.pk).tasks_listed_at is None

@@ -123,7 +123,11 @@ def test_a_finish_records_the_task_and_returns_its_status_url(
     with mock.patch("paylink.services.sdk_events.accounts_sync_request") as sync:
         response = _post(alice_client, {"kind": "finish", "payload": {"taskId": "task-42"}})
     assert response.status_code == 200
-    assert response.json() == {"taskId": "task-42", "statusUrl": "/hub/tasks/task-42/"}
+    assert response.json() == {
+        "taskId": "task-42",
+        "statusUrl": "/hub/tasks/task-42/",
+        "outcomeUrl": "/hub/tasks/task-42/outcome/",
+    }
     task = Task.objects.get(atomic_id="task-42")
     assert task.profile == profile_for_user(user=alice)
     assert (task.status, task.operation) == ("queued", "manage")

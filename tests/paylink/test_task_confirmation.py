@@ -232,3 +232,46 @@ def test_when_atomic_refuses_the_hosts_key_the_task_waits_instead_of_being_calle
     response = _finish(alice_client, "t-1")
     assert response.status_code == 200
     assert Task.objects.get().awaiting_confirmation is True
+
+
+def test_while_atomic_cannot_be_asked_bobs_claim_never_hides_alices_own_task_from_her(
+    alice_client, bob_client, alice, bob, atomic, sync, poll
+):
+    atomic.task_details_get.side_effect = AWAY
+    # Bob's browser reports alice's task id first; then alice's own browser reports it.
+    assert _finish(bob_client, "t-alice").status_code == 200
+    body = json.dumps(
+        {
+            "kind": "finish",
+            "payload": {"taskId": "t-alice"},
+            "launch": {"operation": "action", "actionType": "pause-plan", "accountId": "a-1"},
+        }
+    )
+    response = alice_client.post("/hub/events/", body, content_type="application/json")
+    assert response.status_code == 200
+    assert response.json()["statusUrl"] == "/hub/tasks/t-alice/"
+    # Alice sees her own request, as her browser launched it, while it waits for Atomic.
+    page = poll(alice_client, "/hub/tasks/t-alice/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "We're confirming this request with Atomic first." in html
+    assert "<dt>Request</dt><dd>Pause</dd>" in html
+    # Bob's view is his own claim's, never alice's launch (and no cache shares one with him).
+    assert "<dd>Pause</dd>" not in bob_client.get("/hub/tasks/t-alice/").content.decode()
+
+    # Atomic answers: the task is alice's, with what her browser said; bob's claim is gone.
+    atomic.task_details_get.side_effect = None
+    atomic.task_details_get.return_value = details_of("t-alice", owner=alice, status="processing")
+    poll(alice_client, "/hub/tasks/t-alice/")
+    task = Task.objects.get()
+    assert (task.profile.user, task.awaiting_confirmation) == (alice, False)
+    assert (task.operation, task.action_type, task.account_id) == ("action", "pause-plan", "a-1")
+    assert not task.claims.exists()
+    assert bob_client.get("/hub/tasks/t-alice/").status_code == 404
+    assert alice_client.get("/hub/tasks/t-alice/").status_code == 200
+
+
+def test_a_confirmed_task_still_refuses_another_users_claim(alice, bob, atomic):
+    task_record(profile=profile_for_user(user=alice), atomic_id="t-1", status="processing")
+    with pytest.raises(TaskOwnershipError):
+        task_record(profile=profile_for_user(user=bob), atomic_id="t-1", confirmed=False)

@@ -51,7 +51,9 @@ def test_the_full_page_marks_the_status_line_for_the_pages_live_region(polled, t
     # region when the state changes, so the box itself is no live region.
     assert '<div id="status-announcer" class="visually-hidden" role="status"' in html
     assert 'data-announce-key="task-task-1" data-announce-state="processing"' in html
-    assert html.count('aria-live="polite"') == 1
+    # The one other live region is the launcher's, for "Try again" on a failure (hub.js).
+    assert html.count('aria-live="polite"') == 2
+    assert 'id="paylink-transact-messages"' in html
     assert "In progress" in html
     assert 'hx-trigger="every 2s"' in html
 

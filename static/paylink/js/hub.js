@@ -140,6 +140,145 @@
     document.body.addEventListener("paylink:task-finished", listener);
   }
 
+  // --- A plan action's outcome, on the card it was started from -----------------------------
+  // The card's task box gets the outcome (paylink/_card_outcome.html): its title, a line that
+  // polls until the task ends, and a Dismiss button. The dashboard redraws its body (a sync
+  // landing, a filter): the outcome is lifted out before each redraw and put back in the
+  // redrawn card, with focus where it was and without scrolling, until the person dismisses it
+  // or leaves the page. Kept here only: a reload starts afresh.
+  const outcomes = new Map();
+
+  function focusStill(element) {
+    if (element) {
+      element.focus({ preventScroll: true });
+    }
+  }
+
+  function outcomeLine(entry) {
+    return entry.node ? entry.node.querySelector(".card-outcome__line") : null;
+  }
+
+  // Tell the page, once per task, that it ended: the dashboard then waits for the sync it
+  // brings (the same events the task page's poll sends).
+  function outcomeSettled(entry) {
+    const line = outcomeLine(entry);
+    const status = line ? line.dataset.outcomeStatus : "";
+    if (entry.told || (status !== "completed" && status !== "failed")) {
+      return;
+    }
+    entry.told = true;
+    const detail = { taskId: entry.taskId, status: status, accountId: line.dataset.accountId || "" };
+    document.body.dispatchEvent(new CustomEvent("paylink:task-finished", { bubbles: true, detail: detail }));
+    if (status === "completed") {
+      document.body.dispatchEvent(new CustomEvent("paylink:task-completed", { bubbles: true, detail: detail }));
+    }
+  }
+
+  function outcomeShow(options, data) {
+    const slot = document.querySelector(options.taskTarget);
+    if (!slot || !slot.matches("[data-outcome-slot]") || !window.htmx || !data.outcomeUrl) {
+      return false;
+    }
+    outcomes.forEach(function (entry, taskId) {
+      // One outcome per card: a newer action on it replaces the older one's.
+      if (entry.slot === options.taskTarget) {
+        outcomes.delete(taskId);
+      }
+    });
+    const entry = { taskId: data.taskId, slot: options.taskTarget, url: data.outcomeUrl, node: null, told: false };
+    outcomes.set(data.taskId, entry);
+    window.htmx.ajax("GET", data.outcomeUrl, { target: slot, swap: "innerHTML" }).then(function () {
+      entry.node = document.getElementById("outcome-" + data.taskId);
+      if (entry.node) {
+        focusStill(entry.node.querySelector(".card-outcome__title"));
+        outcomeSettled(entry);
+      }
+    });
+    return true;
+  }
+
+  function outcomeEntryOf(element) {
+    const node = element.closest(".card-outcome");
+    return node ? outcomes.get(node.dataset.outcomeTask) : undefined;
+  }
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    const target = event.detail.target;
+    outcomes.forEach(function (entry) {
+      if (!entry.node || !target || target === outcomeLine(entry) || !target.contains(entry.node)) {
+        return;
+      }
+      // Lifted out before the redraw, so htmx neither discards it nor stops its poll.
+      entry.focused = entry.node.contains(document.activeElement) ? document.activeElement : null;
+      // Where the outcome sits in the window: what changed above it must not move it.
+      entry.top = entry.node.getBoundingClientRect().top;
+      entry.lifted = true;
+      entry.node.remove();
+    });
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    const line = event.detail.target;
+    if (line && line.classList && line.classList.contains("card-outcome__line")) {
+      const entry = outcomeEntryOf(line);
+      if (entry) {
+        outcomeSettled(entry);
+      }
+    }
+    outcomes.forEach(function (entry) {
+      if (!entry.lifted) {
+        return;
+      }
+      entry.lifted = false;
+      // The redrawn card, or (the card filtered out or gone) the page's message area.
+      const slot = document.querySelector(entry.slot) || messagesRegion();
+      slot.replaceChildren(entry.node);
+      const moved = entry.node.getBoundingClientRect().top - entry.top;
+      if (moved) {
+        window.scrollBy({ top: moved, left: 0, behavior: "instant" });
+      }
+      if (entry.focused) {
+        focusStill(entry.focused);
+        entry.focused = null;
+      }
+      if (entry.told && outcomeLine(entry)) {
+        // The redraw may bring what the change did (a new plan, a date): say it.
+        window.htmx.ajax("GET", entry.url, { target: outcomeLine(entry), swap: "outerHTML" });
+      }
+    });
+  });
+
+  document.addEventListener("click", function (event) {
+    const dismiss = event.target.closest("[data-outcome-dismiss]");
+    const retry = event.target.closest("[data-outcome-retry]");
+    if (!dismiss && !retry) {
+      return;
+    }
+    const node = event.target.closest(".card-outcome");
+    const card = node && node.closest("article");
+    if (retry) {
+      // The card's own button for the same action holds a fresh action id.
+      const again = card && card.querySelector('[data-transact-launch][data-action-type="' + retry.dataset.outcomeRetry + '"]');
+      if (again) {
+        again.click();
+      } else {
+        showMessage(gettext("This account no longer offers that action. Refresh the page to see what it offers now."), "warning");
+      }
+      return;
+    }
+    outcomes.delete(node.dataset.outcomeTask);
+    node.remove();
+    // Focus stays on the card: its first action, else its heading.
+    let landing = card && card.querySelector("[data-transact-launch]");
+    if (!landing && card) {
+      landing = card.querySelector("h3");
+      if (landing) {
+        landing.setAttribute("tabindex", "-1");
+      }
+    }
+    focusStill(landing);
+  });
+
   function report(kind, payload, launch) {
     const body = { kind: kind, payload: payload || {} };
     if (launch) {
@@ -225,7 +364,19 @@
       },
       onFinish: async function (payload) {
         setBusy(trigger, false);
-        showMessage(CHECKING, "success");
+        const slot = options.taskTarget && options.actionId ? document.querySelector(options.taskTarget) : null;
+        if (slot) {
+          // Said on the card the action came from, not at the far end of the page.
+          const waiting = document.createElement("p");
+          waiting.className = "card-outcome__waiting muted";
+          waiting.textContent = CHECKING;
+          slot.replaceChildren(waiting);
+          if (trigger) {
+            trigger.focus({ preventScroll: true });
+          }
+        } else {
+          showMessage(CHECKING, "success");
+        }
         let result = await report("finish", payload, details);
         if (!result.ok && (result.status === 0 || result.status >= 500)) {
           // A dropped connection or a busy server: the task is worth one more try.
@@ -233,6 +384,9 @@
             setTimeout(resolve, 1000);
           });
           result = await report("finish", payload, details);
+        }
+        if (slot && !(result.ok && result.data.taskId)) {
+          slot.replaceChildren();
         }
         if (result.ok && result.data.taskId === null) {
           // Done in the Hub without a task of its own: the accounts are being refreshed.
@@ -247,10 +401,14 @@
           showMessage(result.data.error || gettext("We couldn't record that request. Refresh the page to see its status."), "error");
           return;
         }
+        if (options.taskTarget && options.actionId && outcomeShow(options, result.data)) {
+          // The card says it all from here on, where the person acted.
+          return;
+        }
         const target = taskTarget(options.taskTarget);
         if (options.taskTarget) {
-          // A status shown inside a card goes when the card is redrawn with the change, so
-          // the page-level region keeps the outcome for the person (and screen readers).
+          // A status shown in a box that may be redrawn away: the page-level region keeps the
+          // outcome for the person (and screen readers).
           announceOutcome(result.data.taskId);
         }
         if (window.htmx) {
