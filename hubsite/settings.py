@@ -439,7 +439,7 @@ DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="hub@localhost
 PAYLINK_SITE_URL = env.str("PAYLINK_SITE_URL", default=f"http://127.0.0.1:{PORT}").rstrip("/")
 # What an authenticator app lists the admin's code under: the site, not only the staff member's
 # name (paylink/admin_totp.py).
-OTP_TOTP_ISSUER = f"Payments Hub {urlsplit(PAYLINK_SITE_URL).hostname or ''}".strip()
+OTP_TOTP_ISSUER = f"Billfold {urlsplit(PAYLINK_SITE_URL).hostname or ''}".strip()
 
 # --- Security headers ---------------------------------------------------------------------
 SECURE_CSP = {

@@ -23,8 +23,8 @@ from paylink.rate_limits import rate_limited
 
 
 class PaylinkAdminSite(admin.AdminSite):
-    site_header = _("Payments Hub administration")
-    site_title = _("Payments Hub admin")
+    site_header = _("Billfold administration")
+    site_title = _("Billfold admin")
     index_title = _("Records and support tools")
 
     @property

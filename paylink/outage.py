@@ -21,7 +21,7 @@ CACHE_ERRORS: tuple[type[Exception], ...] = (RedisConnectionError, RedisTimeoutE
 OUTAGE_ERRORS = DATABASE_ERRORS + CACHE_ERRORS
 
 UNAVAILABLE = _(
-    "The Payments Hub is briefly unavailable: part of the service cannot be reached. Nothing "
+    "Billfold is briefly unavailable: part of the service cannot be reached. Nothing "
     "you saved was lost. Please try again in a minute."
 )
 SIGN_IN_UNAVAILABLE = _(

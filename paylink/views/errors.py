@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from paylink.outage import RETRY_AFTER, UNAVAILABLE, is_outage
 
 SERVER_ERROR = _(
-    "The Payments Hub could not finish this request. Nothing you saved was lost. Please try "
+    "Billfold could not finish this request. Nothing you saved was lost. Please try "
     "again in a moment."
 )
 

@@ -243,7 +243,7 @@ def test_a_duplicate_webhook_points_to_the_original_for_its_body(staff, records)
 
 def test_the_admin_carries_the_sites_title_and_plural_names(staff):
     html = staff.get("/admin/").content.decode()
-    assert "Payments Hub administration" in html
+    assert "Billfold administration" in html
     assert "Django administration" not in html
     assert "Reminder deliveries" in html
     assert "Reminder deliverys" not in html

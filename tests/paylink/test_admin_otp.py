@@ -54,7 +54,7 @@ def test_the_admin_login_page_asks_for_the_code_in_plain_words(client):
     # No device to pick and no challenge button: staff hold one authenticator.
     assert "otp_device" not in html
     assert "otp_challenge" not in html
-    assert "Payments Hub administration" in html
+    assert "Billfold administration" in html
 
 
 def test_a_wrong_code_says_so_plainly(client, device):
@@ -131,8 +131,8 @@ def test_the_command_gives_a_staff_member_a_device_and_shows_it_once_as_a_qr_cod
     assert "█" in printed  # the QR code, drawn in block characters
     # The site is the issuer, so the authenticator app does not list the code as bare "sam".
     assert device.config_url in printed
-    assert device.config_url.startswith("otpauth://totp/Payments%20Hub%20127.0.0.1%3Asam?")
-    assert "issuer=Payments%20Hub%20127.0.0.1" in device.config_url
+    assert device.config_url.startswith("otpauth://totp/Billfold%20127.0.0.1%3Asam?")
+    assert "issuer=Billfold%20127.0.0.1" in device.config_url
     assert TOTPDevice.objects.filter(user=sam, confirmed=True).count() == 1
     with pytest.raises(CommandError, match="--replace"):
         call_command("paylink_admin_totp", "sam", stdout=StringIO())

@@ -39,8 +39,8 @@ SIGN_IN_PAUSED = {
     "es": "El inicio de sesión está en pausa por un momento",
 }
 UNAVAILABLE = {
-    "en": "The Payments Hub is briefly unavailable",
-    "es": "El Centro de Pagos no está disponible por un momento",
+    "en": "Billfold is briefly unavailable",
+    "es": "Billfold no está disponible por un momento",
 }
 
 
