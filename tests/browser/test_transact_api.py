@@ -128,4 +128,4 @@ def test_the_transact_page_carries_the_config_but_no_inline_script(sim) -> None:
     assert "<script>alert" not in answer.text
     assert '"brandColor": ""' in answer.text
     # The progress screen's pace is the simulator's setting (the test process sets 100 ms).
-    assert '<body data-task-poll-ms="100">' in answer.text
+    assert '<body data-task-poll-ms="100" ' in answer.text
