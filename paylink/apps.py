@@ -8,4 +8,16 @@ class PaylinkConfig(AppConfig):
     def ready(self) -> None:
         # Registers the system checks (paylink/checks.py) and the sign-in hook that applies a
         # person's saved language (paylink/language.py).
+        # Jobs carry the log context of whoever enqueued them; errors go to Sentry if set.
+        from django.conf import settings
+
         from paylink import checks, language  # noqa: F401
+        from paylink.observability import errors, jobs
+
+        jobs.connect()
+        errors.sentry_init(
+            dsn=settings.SENTRY_DSN,
+            environment=settings.SENTRY_ENVIRONMENT,
+            release=settings.SENTRY_RELEASE,
+            traces_sample_rate=settings.SENTRY_TRACES_SAMPLE_RATE,
+        )

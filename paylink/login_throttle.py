@@ -24,6 +24,7 @@ from django.conf import settings
 from django.utils.translation import gettext
 
 from paylink.client_address import address_bucket
+from paylink.observability import metrics
 from paylink.rate_limits import (
     counter_clear,
     counter_hit,
@@ -64,6 +65,7 @@ def login_attempt_begin(*, username: str, address: str) -> LoginBlock | None:
     for scope, value, allowed in scopes:
         seen = counter_peek(scope=scope, value=value, window=window)
         if seen.count >= allowed:
+            metrics.refusal(kind="sign_in_throttle", scope="sign_in")
             return LoginBlock(retry_after=seen.retry_after)
     taken = [(counter_hit(scope=s, value=v, window=window), s, v, a) for s, v, a in scopes]
     over = [hit for hit, _s, _v, allowed in taken if hit.count > allowed]
@@ -71,6 +73,7 @@ def login_attempt_begin(*, username: str, address: str) -> LoginBlock | None:
         # Others in flight took the last tries; give ours back and refuse.
         for _hit, scope, value, _allowed in taken:
             counter_undo(scope=scope, value=value)
+        metrics.refusal(kind="sign_in_throttle", scope="sign_in")
         return LoginBlock(retry_after=max(hit.retry_after for hit in over))
     return None
 

@@ -25,6 +25,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy, ngettext
 
 from paylink.client_address import address_bucket, client_address
+from paylink.observability import metrics
 
 THROTTLE_CACHE = "throttle"
 
@@ -178,6 +179,7 @@ def rate_limit_hit(*, names: tuple[str, ...], request: HttpRequest) -> tuple[Rat
         allowed, window = limit.budget()
         hit = counter_hit(scope=f"rate:{name}", value=value, window=window)
         if hit.count > allowed:
+            metrics.refusal(kind="rate_limit", scope=name)
             return limit, hit.retry_after
     return None
 

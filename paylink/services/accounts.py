@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from paylink import client
 from paylink.models import AccountSnapshot, Profile, SnapshotAccount
+from paylink.observability.metrics import accounts_sync_observed
 from paylink.payloads import account_brief_parse, account_brief_record, account_objects
 
 logger = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ def _payload_sha256(payload: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+@accounts_sync_observed
 def accounts_sync(*, profile: Profile) -> AccountSnapshot:
     """Fetch the user's accounts now and store them in their snapshot.
 

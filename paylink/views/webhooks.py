@@ -8,7 +8,17 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from paylink.observability.metrics import webhook_stage
 from paylink.services.webhooks import WebhookOutcome, webhook_receive
+
+# How each outcome is counted (paylink_webhooks_total{stage}).
+_STAGES = {
+    WebhookOutcome.ACCEPTED: "accepted",
+    WebhookOutcome.REJECTED: "refused",
+    WebhookOutcome.INVALID: "invalid",
+    WebhookOutcome.DUPLICATE: "duplicate",
+    WebhookOutcome.STALE: "stale",
+}
 
 
 def _answer(status: int, message: str) -> JsonResponse:
@@ -24,6 +34,7 @@ def atomic_webhook(request: HttpRequest) -> HttpResponse:
         response["Allow"] = "POST"
         return response
 
+    webhook_stage("received")
     limit = settings.PAYLINK_WEBHOOK_MAX_BYTES
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -31,13 +42,16 @@ def atomic_webhook(request: HttpRequest) -> HttpResponse:
         declared = 0
     if declared > limit:
         # Refused before reading a byte: a huge body must not cost memory or a row.
+        webhook_stage("refused")
         return _answer(413, "Body too large.")
     body = request.read(limit + 1)
     if len(body) > limit:
         # The declared length lied (or was missing); still nothing unbounded was read.
+        webhook_stage("refused")
         return _answer(413, "Body too large.")
 
     receipt = webhook_receive(body=body, headers=request.headers)
+    webhook_stage(_STAGES[receipt.outcome])
     match receipt.outcome:
         case WebhookOutcome.REJECTED:
             # Not provably from Atomic: nothing of it is acted on, and its body is not kept.
