@@ -1,9 +1,9 @@
 """Error reports to Sentry (or any service speaking its protocol), when SENTRY_DSN is set.
 
-Nothing personal is sent by the SDK's own choice (`send_default_pii` off, no request bodies),
-and every event and breadcrumb passes through the one scrubbing rule before it leaves: secret
-settings, credentials under any key, inline tokens and whole account numbers are hidden, in
-messages, exception values, request data and each frame's variables alike.
+The SDK's defaults send no user, cookies or personal headers, and request bodies are turned off
+here; then every event and breadcrumb passes through the one scrubbing rule before it leaves:
+secret settings, credentials under any key, inline tokens and whole account numbers are hidden,
+in messages, exception values, request data and each frame's variables alike.
 """
 
 from __future__ import annotations
@@ -54,7 +54,6 @@ def sentry_init(*, dsn: str, environment: str, release: str, traces_sample_rate:
         environment=environment or None,
         release=release or None,
         integrations=[DjangoIntegration()],
-        send_default_pii=False,
         max_request_body_size="never",
         traces_sample_rate=traces_sample_rate,
         before_send=event_scrubbed,

@@ -35,9 +35,11 @@ _SECRET_KEY_WORDS = (
 _ACCOUNT_NUMBER = re.compile(
     r"(?<![\w.])(?:\d{4} ){1,4}\d{1,4}(?![\w.])|(?<![\w.])\d{8,19}(?![\w.])"
 )
-# "Bearer xyz", "token=xyz", "publicToken": "xyz" inside free text.
+# "Bearer xyz", "token=xyz", "publicToken": "xyz" inside free text; and "token xyz" when xyz
+# looks like a credential (8 or more characters with a digit), not a word of a sentence.
 _INLINE_SECRET = re.compile(
     r"(?i)(bearer\s+|(?:token|secret|password|api[_-]?key)[\"']?\s*[:=]\s*[\"']?)([^\s\"'&,;]{4,})"
+    r"|((?:token|secret|password|api[_-]?key)s?\s+)(?=[\w.~+/=-]*\d)([\w.~+/=-]{8,})"
 )
 # Settings whose values are secrets: any of them found in text is replaced.
 _SECRET_SETTINGS = (
@@ -69,7 +71,7 @@ def text_scrubbed(value: str) -> str:
     for secret in _secret_values():
         if secret in value:
             value = value.replace(secret, REDACTED)
-    value = _INLINE_SECRET.sub(lambda m: m.group(1) + REDACTED, value)
+    value = _INLINE_SECRET.sub(lambda m: (m.group(1) or m.group(3)) + REDACTED, value)
     return _ACCOUNT_NUMBER.sub(_masked_number, value)
 
 
