@@ -30,10 +30,10 @@ _SECRET_KEY_WORDS = (
     "dsn",
 )
 # Digit runs as long as a card or bank account number (8 to 19 digits, alone or in groups of
-# four split by spaces): all but the last four are masked. Dates and times keep their
-# separators, so they are not runs.
+# four split by spaces or dashes): all but the last four are masked. Dates, times and UUIDs are
+# not such runs (their groups are shorter, or joined to letters and other groups).
 _ACCOUNT_NUMBER = re.compile(
-    r"(?<![\w.])(?:\d{4} ){1,4}\d{1,4}(?![\w.])|(?<![\w.])\d{8,19}(?![\w.])"
+    r"(?<![\w.-])(?:\d{4}[ -]){1,4}\d{1,4}(?![\w.-])|(?<![\w.-])\d{8,19}(?![\w.-])"
 )
 # "Bearer xyz", "token=xyz", "publicToken": "xyz" inside free text; and "token xyz" when xyz
 # looks like a credential (8 or more characters with a digit), not a word of a sentence.

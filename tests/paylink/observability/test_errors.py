@@ -25,12 +25,14 @@ def test_text_loses_secrets_tokens_and_all_but_four_digits_of_an_account_number(
     settings.ATOMIC_API_SECRET = API_SECRET
     text = text_scrubbed(
         f"secret {API_SECRET} Bearer abc.def-123 token=tok-999 account {ACCOUNT} "
-        "card 4111 2222 3333 4444 at 2026-12-06 10:00:01 event 42"
+        "card 4111 2222 3333 4444 at 2026-12-06 10:00:01 event 42 "
+        "job 12342240-1025-474b-a9c4-284e7faa5f72 iban 4111-2222-3333-4444"
     )
     assert API_SECRET not in text and "abc.def-123" not in text and "tok-999" not in text
     assert ACCOUNT not in text and "4111 2222" not in text
-    assert text.count("4444") == 2
+    assert text.count("4444") == 3 and "4111-2222" not in text
     assert "2026-12-06 10:00:01" in text and "event 42" in text
+    assert "12342240-1025-474b-a9c4-284e7faa5f72" in text
 
 
 def test_values_under_secret_keys_are_replaced_wherever_they_are():
