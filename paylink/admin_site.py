@@ -17,10 +17,11 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 
+from paylink.admin_operations import OperationsAdminMixin
 from paylink.rate_limits import rate_limited
 
 
-class PaylinkAdminSite(admin.AdminSite):
+class PaylinkAdminSite(OperationsAdminMixin, admin.AdminSite):
     @property
     def login_form(self) -> type:  # type: ignore[override]
         # Read per request, so the setting (and tests) can switch it.

@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 METRICS_PATH = "/metrics"
 
 
-def _queue_figures() -> dict[str, tuple[int, float]]:
+def queue_figures() -> dict[str, tuple[int, float]]:
     """Per queue: jobs waiting to run now, and seconds the oldest of them has waited."""
     from django.tasks import task_backends
     from django_tasks_db.backend import DatabaseBackend
@@ -93,7 +93,7 @@ class DatabaseCollector(Collector):
             "paylink_scrape_database_ok", "1 if the database answered this scrape, else 0."
         )
         try:
-            queues = _queue_figures()
+            queues = queue_figures()
             tasks = list(
                 Task.objects.values("status", "fail_reason").annotate(n=Count("id")).order_by()
             )

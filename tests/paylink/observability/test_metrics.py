@@ -138,7 +138,7 @@ def test_when_the_database_fails_the_counters_are_still_served(client, settings,
     def broken():
         raise RuntimeError("database down")
 
-    monkeypatch.setattr("paylink.observability.exposition._queue_figures", broken)
+    monkeypatch.setattr("paylink.observability.exposition.queue_figures", broken)
     response = scrape(client)
     assert response.status_code == 200
     assert samples(response.content.decode())[("paylink_scrape_database_ok", ())] == 0
