@@ -358,6 +358,7 @@ class OperationTally(models.Model):
     seconds = models.FloatField(default=0)
 
     class Meta:
+        verbose_name_plural = "operation tallies"
         constraints = [
             models.UniqueConstraint(
                 fields=["hour", "kind", "name", "outcome"], name="operationtally_unique_bucket"

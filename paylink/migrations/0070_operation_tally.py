@@ -22,6 +22,7 @@ class Migration(migrations.Migration):
                 ('seconds', models.FloatField(default=0)),
             ],
             options={
+                'verbose_name_plural': 'operation tallies',
                 'constraints': [models.UniqueConstraint(fields=('hour', 'kind', 'name', 'outcome'), name='operationtally_unique_bucket')],
             },
         ),

@@ -13,7 +13,14 @@ from datetime import datetime, timedelta
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
 from django.utils import timezone
 
-from paylink.models import AccountSnapshot, OperationTally, Task, TaskStatus, WebhookEvent, WebhookState
+from paylink.models import (
+    AccountSnapshot,
+    OperationTally,
+    Task,
+    TaskStatus,
+    WebhookEvent,
+    WebhookState,
+)
 
 WINDOW = timedelta(hours=24)
 # How many people with a failing sync the page names; the link lists them all.
