@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from django.db import DatabaseError, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -23,33 +23,40 @@ def _hour(moment: datetime) -> datetime:
 
 
 def _add(*, kind: str, name: str, outcome: str, seconds: float, hour: datetime) -> None:
+    try:
+        _increment(kind=kind, name=name, outcome=outcome, seconds=seconds, hour=hour)
+    except Exception as exc:  # The count is lost, never the operation it counts.
+        logger.warning(
+            "operation tally %s %s %s not counted: %s", kind, name, outcome, type(exc).__name__
+        )
+
+
+def _increment(*, kind: str, name: str, outcome: str, seconds: float, hour: datetime) -> None:
     from paylink.models import OperationTally
 
     bucket = {"hour": hour, "kind": kind, "name": name[:64], "outcome": outcome[:32]}
+    added = {"count": F("count") + 1, "seconds": F("seconds") + seconds}
     try:
         with transaction.atomic():
-            updated = OperationTally.objects.filter(**bucket).update(
-                count=F("count") + 1, seconds=F("seconds") + seconds
-            )
-            if not updated:
+            if not OperationTally.objects.filter(**bucket).update(**added):
                 OperationTally.objects.create(**bucket, count=1, seconds=seconds)
-    except DatabaseError:
-        # A concurrent first count of the same hour won the insert: add to it, once.
-        try:
-            with transaction.atomic():
-                OperationTally.objects.filter(**bucket).update(
-                    count=F("count") + 1, seconds=F("seconds") + seconds
-                )
-        except DatabaseError:
-            logger.warning("operation tally %s %s %s not counted", kind, name, outcome)
+    except IntegrityError:
+        # A concurrent first count of the same hour won the insert: add to it instead.
+        with transaction.atomic():
+            OperationTally.objects.filter(**bucket).update(**added)
 
 
 def tally_add(*, kind: str, name: str, outcome: str, seconds: float) -> None:
     """Count one `kind` operation `name` that ended as `outcome` after `seconds`."""
     hour = _hour(timezone.now())
-    transaction.on_commit(
-        lambda: _add(kind=kind, name=name, outcome=outcome, seconds=seconds, hour=hour)
-    )
+    try:
+        transaction.on_commit(
+            lambda: _add(kind=kind, name=name, outcome=outcome, seconds=seconds, hour=hour)
+        )
+    except Exception as exc:  # No database to count in: the operation goes on uncounted.
+        logger.warning(
+            "operation tally %s %s %s not counted: %s", kind, name, outcome, type(exc).__name__
+        )
 
 
 def tallies_prune(*, days: int, now: datetime | None = None) -> int:
