@@ -58,6 +58,9 @@ def on_starting(server: object) -> None:
     (paylink/observability/metrics_files.py)."""
     from paylink.observability.metrics_files import dead_process_files_remove
 
-    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.environ.get("PAYLINK_METRICS_DIR")
-    if directory:
-        dead_process_files_remove(directory)
+    # The settings' order: PROMETHEUS_MULTIPROC_DIR, PAYLINK_METRICS_DIR, var/metrics.
+    default = os.path.join(os.path.dirname(os.path.abspath(__file__)), "var", "metrics")
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.environ.get(
+        "PAYLINK_METRICS_DIR", default
+    )
+    dead_process_files_remove(directory)

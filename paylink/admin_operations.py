@@ -38,8 +38,8 @@ def _list(name: str, **filters: str) -> str:
 
 
 def _admin_time(moment: datetime) -> str:
-    # The admin's filters read a time without an offset in the current time zone.
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")
+    # With its offset, so the admin's filter reads the same instant whatever its time zone.
+    return timezone.localtime(moment).isoformat(sep=" ", timespec="seconds")
 
 
 def duration_text(seconds: float | None) -> str:
