@@ -214,7 +214,7 @@ MIDDLEWARE = [
     "paylink.health.HealthMiddleware",
     # /metrics (with PAYLINK_METRICS_TOKEN), then one log line per request (paylink/observability).
     "paylink.observability.exposition.MetricsMiddleware",
-    "paylink.observability.requests.RequestLogMiddleware",
+    "paylink.observability.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",

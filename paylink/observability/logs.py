@@ -16,7 +16,7 @@ from typing import Any
 from paylink.observability.log_context import FIELDS
 from paylink.observability.scrub import text_scrubbed, value_scrubbed
 
-# The request line's own fields (paylink.observability.requests), printed when present.
+# The request line's own fields (paylink.observability.request_log), printed when present.
 REQUEST_FIELDS = ("method", "route", "status", "duration_ms", "user")
 
 

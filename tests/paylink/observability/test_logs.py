@@ -13,7 +13,7 @@ import pytest
 from django.tasks.signals import task_finished, task_started
 
 from paylink.observability.logs import logging_config
-from paylink.observability.requests import user_hash
+from paylink.observability.request_log import user_hash
 from paylink.services.webhooks import SIGNATURE_HEADER
 from paylink.tasks import process_webhook_event
 from tests.paylink.observability.capture import log_lines
