@@ -6,12 +6,13 @@ class PaylinkConfig(AppConfig):
     verbose_name = "PayLink"
 
     def ready(self) -> None:
-        # Registers the system checks (paylink/checks.py) and the sign-in hook that applies a
-        # person's saved language (paylink/language.py).
-        # Jobs carry the log context of whoever enqueued them; errors go to Sentry if set.
         from django.conf import settings
 
+        # Registers the system checks (paylink/checks.py) and the sign-in hook that applies a
+        # person's saved language (paylink/language.py).
         from paylink import checks, language  # noqa: F401
+
+        # Jobs carry the log context of whoever enqueued them; errors go to Sentry if set.
         from paylink.observability import errors, jobs
 
         jobs.connect()
