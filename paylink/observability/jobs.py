@@ -9,9 +9,8 @@ signals and, for the rq backend, to the django_tasks backport's (its worker send
 from __future__ import annotations
 
 from contextvars import Token
+from types import ModuleType
 from typing import Any
-
-from django.dispatch import Signal
 
 from paylink.observability.log_context import (
     context_reset,
@@ -39,20 +38,30 @@ def _finished(sender: Any, task_result: Any, **kwargs: Any) -> None:
         context_reset(token)
 
 
-def _signal_sets() -> list[tuple[Signal, Signal, Signal]]:
+def _signal_modules() -> list[ModuleType]:
     from django.tasks import signals
 
-    sets = [(signals.task_enqueued, signals.task_started, signals.task_finished)]
+    modules = [signals]
     try:
         from django_tasks import signals as backport
     except ImportError:
-        return sets
-    sets.append((backport.task_enqueued, backport.task_started, backport.task_finished))
-    return sets
+        return modules
+    return [*modules, backport]
 
 
 def connect() -> None:
-    for enqueued, started, finished in _signal_sets():
-        enqueued.connect(_enqueued, dispatch_uid=f"paylink-log-enqueued-{id(enqueued)}")
-        started.connect(_started, dispatch_uid=f"paylink-log-started-{id(started)}")
-        finished.connect(_finished, dispatch_uid=f"paylink-log-finished-{id(finished)}")
+    for module in _signal_modules():
+        module.task_enqueued.connect(
+            _enqueued, dispatch_uid=f"paylink-log-enqueued-{module.__name__}"
+        )
+        # Ahead of the framework's own "Task ... state=RUNNING" line, so that line carries the
+        # job's context too: its receiver is moved behind ours.
+        log_started = getattr(module, "log_task_started", None)
+        if log_started is not None:
+            module.task_started.disconnect(log_started)
+        module.task_started.connect(_started, dispatch_uid=f"paylink-log-started-{module.__name__}")
+        if log_started is not None:
+            module.task_started.connect(log_started)
+        module.task_finished.connect(
+            _finished, dispatch_uid=f"paylink-log-finished-{module.__name__}"
+        )

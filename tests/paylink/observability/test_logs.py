@@ -71,6 +71,10 @@ def test_the_request_id_goes_with_the_jobs_the_request_enqueues_to_their_worker(
     assert during["request_id"] == "req-refresh-0001"
     assert during["job"] == "sync_accounts" and during["job_id"] == str(job.id)
     assert "request_id" not in after and "job" not in after
+    # The framework's own lines as the job starts and ends carry it too.
+    framework = [line for line in lines.records() if line["logger"] == "django.tasks"]
+    assert len(framework) == 2
+    assert all(line["request_id"] == "req-refresh-0001" for line in framework)
 
 
 @pytest.mark.django_db(transaction=True)
