@@ -11,7 +11,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.test import override_settings
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult, get_date_max
 from prometheus_client.parser import text_string_to_metric_families
@@ -24,6 +23,7 @@ from tests.paylink.atomic_stub import AtomicStub, Reply
 from tests.paylink.observability.values import counted, observed
 
 TOKEN = "scrape-token-for-tests-only"
+STORED_QUEUE = "django_tasks_db.DatabaseBackend"
 ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -76,17 +76,12 @@ def test_a_scrape_by_ip_address_with_the_token_gets_the_prometheus_text(client, 
 
 
 @pytest.mark.django_db
-@override_settings(
-    TASKS={
-        "default": {
-            "BACKEND": "django_tasks_db.DatabaseBackend",
-            "QUEUES": ["default", "webhooks", "atomic"],
-        }
-    }
-)
 def test_jobs_waiting_and_the_oldest_ones_age_are_read_per_queue_from_the_task_table(
     client, settings
 ):
+    # Through the `settings` fixture alone: mixed with override_settings, its restore would
+    # put back the overridden TASKS for the rest of the run.
+    settings.TASKS = {"default": {**settings.TASKS["default"], "BACKEND": STORED_QUEUE}}
     settings.PAYLINK_METRICS_TOKEN = TOKEN
     for minutes, queue in ((12, "atomic"), (3, "atomic"), (1, "webhooks")):
         row = DBTaskResult.objects.create(
