@@ -68,7 +68,22 @@ forwarded_allow_ips = (
     or "127.0.0.1,::1"
 )
 
-# One line per request on stdout, errors on stderr: the platform collects both.
-accesslog = "-"
+# The host writes one structured line per request itself (route, status, duration, request
+# id; never the raw path, which may hold a token), so gunicorn's own access line is off unless
+# GUNICORN_ACCESSLOG=- asks for it. Errors on stderr: the platform collects both.
+accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 errorlog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+
+
+def on_starting(server: object) -> None:
+    """Metric files of the last run's processes are dropped before the workers start counting
+    (paylink/observability/metrics_files.py)."""
+    from paylink.observability.metrics_files import dead_process_files_remove
+
+    # The settings' order: PROMETHEUS_MULTIPROC_DIR, PAYLINK_METRICS_DIR, var/metrics.
+    default = os.path.join(os.path.dirname(os.path.abspath(__file__)), "var", "metrics")
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.environ.get(
+        "PAYLINK_METRICS_DIR", default
+    )
+    dead_process_files_remove(directory)

@@ -7,6 +7,7 @@ django-environ reader, so a bad value stops start-up instead of surfacing at 3 a
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -15,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 from hubsite.task_backends import RQ_BACKEND, rq_queues, task_backend_path
+from paylink.observability.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Local state (SQLite databases, collected static files); ignored by git.
@@ -237,6 +239,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # /healthz and /readyz, answered before host checks, HTTPS redirects and sessions.
     "paylink.health.HealthMiddleware",
+    # /metrics (with PAYLINK_METRICS_TOKEN), then one log line per request (paylink/observability).
+    "paylink.observability.exposition.MetricsMiddleware",
+    "paylink.observability.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "paylink.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -492,15 +497,23 @@ SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("DJANGO_BEHIND_PROXY", default=False) else None
 )
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        # The scheduler would log each run of its 5-second lock refresh.
-        "apscheduler.executors.default": {"level": "WARNING"},
-    },
-}
+# --- Operations: logs, metrics, error reports (paylink/observability/) ----------------------
+# `json`: one JSON object a line (production); `plain`: readable lines (the default in debug).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
+LOGGING = logging_config(style=LOG_FORMAT, level=env.str("LOG_LEVEL", default="INFO"))
+# GET /metrics answers only with "Authorization: Bearer <this>"; empty turns the endpoint off.
+PAYLINK_METRICS_TOKEN = env.str("PAYLINK_METRICS_TOKEN", default="")
+# Where every process on the machine keeps its counters for /metrics to add up
+# (prometheus-client's multiprocess mode; PROMETHEUS_MULTIPROC_DIR, if set, wins).
+PAYLINK_METRICS_DIR = env.str("PAYLINK_METRICS_DIR", default=str(BASE_DIR / "var" / "metrics"))
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", PAYLINK_METRICS_DIR)
+Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
+# The operations page's hourly counts (calls to Atomic, syncs) are kept this many days.
+PAYLINK_OPERATION_TALLY_RETENTION_DAYS = env.int(
+    "PAYLINK_OPERATION_TALLY_RETENTION_DAYS", default=30
+)
+# Error reports go to Sentry when this is set, scrubbed of secrets and account numbers.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default=ATOMIC_ENV)
+SENTRY_RELEASE = env.str("SENTRY_RELEASE", default="")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)

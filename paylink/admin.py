@@ -25,6 +25,7 @@ from paylink import client
 from paylink.account_forms import time_zone_field
 from paylink.models import (
     AccountSnapshot,
+    OperationTally,
     Profile,
     ReminderDelivery,
     SdkEvent,
@@ -419,3 +420,22 @@ class ReminderDeliveryAdmin(_EvidenceAdmin):
     search_fields = ["profile__user__username", "account_id"]
     list_select_related = ["profile__user"]
     date_hierarchy = "sent_at"
+
+
+@admin.register(OperationTally)
+class OperationTallyAdmin(admin.ModelAdmin):
+    """The hourly counts behind the operations page (/admin/operations/): read only."""
+
+    list_display = ["hour", "kind", "name", "outcome", "count", "seconds"]
+    list_filter = ["kind", "outcome", "name"]
+    date_hierarchy = "hour"
+    ordering = ["-hour", "kind", "name", "outcome"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

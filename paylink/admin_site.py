@@ -19,10 +19,11 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
+from paylink.admin_operations import OperationsAdminMixin
 from paylink.rate_limits import rate_limited
 
 
-class PaylinkAdminSite(admin.AdminSite):
+class PaylinkAdminSite(OperationsAdminMixin, admin.AdminSite):
     site_header = _("Billfold administration")
     site_title = _("Billfold admin")
     index_title = _("Records and support tools")

@@ -31,6 +31,7 @@ from urllib3.exceptions import InvalidHeader, MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
 from urllib3.util.timeout import Timeout
 
+from paylink.observability.metrics import atomic_call
 from paylink.vendor_json import fail_reason, flag, text, when
 
 logger = logging.getLogger(__name__)
@@ -374,6 +375,7 @@ class AtomicClient:
 
     # --- Endpoints (one method each) ---------------------------------------------------------
 
+    @atomic_call
     def access_token_create(self, *, identifier: str, token_lifetime: int | None = None) -> str:
         """POST /access-token: a publicToken for the Atomic user `identifier`."""
         body: dict[str, Any] = {"identifier": identifier}
@@ -387,6 +389,7 @@ class AtomicClient:
             raise _malformed("no publicToken", 200)
         return token
 
+    @atomic_call
     def accounts_get(self, *, identifier: str) -> dict[str, Any]:
         """The user's PayLink accounts: the raw payload, checked to hold an accounts list.
 
@@ -425,6 +428,7 @@ class AtomicClient:
         )
         return _accounts_payload(payload)
 
+    @atomic_call
     def task_status_get(self, *, task_id: str) -> TaskStatusReport:
         """GET /task/{id}/status: the lightweight status, bare or wrapped in `data.task`."""
         payload = self._call("GET", f"/task/{_segment(task_id)}/status")
@@ -438,6 +442,7 @@ class AtomicClient:
             created_at=when(task.get("createdAt")),
         )
 
+    @atomic_call
     def task_details_get(self, *, task_id: str) -> TaskDetails:
         """GET /task/{id}/details: the full task record."""
         payload = self._call("GET", f"/task/{_segment(task_id)}/details")
@@ -462,6 +467,7 @@ class AtomicClient:
             metadata=metadata if isinstance(metadata, dict) else {},
         )
 
+    @atomic_call
     def user_tasks_list(self, *, identifier: str, status: str | None = None) -> list[TaskSummary]:
         """GET /user/{identifier}/tasks: the user's tasks; entries without an id are skipped."""
         params = {"status": status} if status else None
@@ -489,10 +495,12 @@ class AtomicClient:
             )
         return summaries
 
+    @atomic_call
     def user_update(self, *, identifier: str, data: dict[str, Any]) -> None:
         """PUT /user: upsert data on the user, the server's answer to onDataRequest."""
         self._call("PUT", "/user", json={"identifier": identifier, "data": data})
 
+    @atomic_call
     def user_end_monitoring(self, *, identifier: str) -> None:
         """PUT /user/{identifier}/end-monitoring: stop continuous monitoring of the user."""
         self._call("PUT", f"/user/{_segment(identifier)}/end-monitoring")

@@ -31,6 +31,7 @@ from django.conf import settings
 from django.utils.translation import gettext
 
 from paylink.client_address import address_bucket
+from paylink.observability import metrics
 from paylink.rate_limits import (
     counter_clear,
     counter_hit,
@@ -77,6 +78,7 @@ def login_attempt_begin(*, username: str, address: str) -> LoginBlock | None:
         # A username new to this address: the address's allowance decides.
         seen_addr = counter_peek(scope=addr, value=addr_value, window=window)
         if seen_addr.count >= addr_allowed:
+            metrics.refusal(kind="sign_in_throttle", scope="sign_in")
             return LoginBlock(retry_after=seen_addr.retry_after)
     taken = [(counter_hit(scope=pair, value=pair_value, window=window), pair, pair_value)]
     over = [taken[0][0]] if taken[0][0].count > pair_allowed else []
@@ -90,6 +92,7 @@ def login_attempt_begin(*, username: str, address: str) -> LoginBlock | None:
         # Others in flight took the last tries; give ours back and refuse.
         for _hit, scope, value in taken:
             counter_undo(scope=scope, value=value)
+        metrics.refusal(kind="sign_in_throttle", scope="sign_in")
         return LoginBlock(retry_after=max(hit.retry_after for hit in over))
     return None
 

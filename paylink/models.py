@@ -450,3 +450,31 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"worker {self.worker_id} (last seen {self.beat_at:%Y-%m-%d %H:%M:%S})"
+
+
+class OperationTally(models.Model):
+    """How many of one kind of operation ended one way within one hour, and their total time.
+
+    What the operations page shows over the last 24 hours and no other table keeps: calls to
+    Atomic by endpoint and outcome, accounts syncs by outcome. Counted by every process as the
+    operation ends (`paylink.observability.tallies`); kept as long as task results.
+    """
+
+    hour = models.DateTimeField()
+    # "atomic" (name: the client method) or "sync" (name: "accounts").
+    kind = models.CharField(max_length=16)
+    name = models.CharField(max_length=64)
+    outcome = models.CharField(max_length=32)
+    count = models.PositiveIntegerField(default=0)
+    seconds = models.FloatField(default=0)
+
+    class Meta:
+        verbose_name_plural = "operation tallies"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["hour", "kind", "name", "outcome"], name="operationtally_unique_bucket"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.name} {self.outcome} at {self.hour:%Y-%m-%d %H}:00"

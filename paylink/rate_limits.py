@@ -26,6 +26,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy, ngettext
 
 from paylink.client_address import address_bucket, client_address
+from paylink.observability import metrics
 from paylink.outage import CACHE_ERRORS, RETRY_AFTER, SIGN_IN_UNAVAILABLE
 from paylink.whole_numbers import whole_number
 
@@ -208,6 +209,7 @@ def rate_limit_hit(*, names: tuple[str, ...], request: HttpRequest) -> tuple[Rat
             logger.warning("rate limit %s not counted (counters unreachable): %s", name, error)
             continue
         if hit.count > allowed:
+            metrics.refusal(kind="rate_limit", scope=name)
             return limit, hit.retry_after
     return None
 

@@ -67,13 +67,18 @@ def sync_accounts(profile_id: int, attempt: int = 0) -> None:
 def process_webhook_event(event_id: int) -> None:
     """Apply one stored, signed webhook event; a failure is kept on it and retried (bounded)."""
     from paylink.models import WebhookEvent
+    from paylink.observability.log_context import log_context
+    from paylink.observability.metrics import webhook_processed
     from paylink.services.webhooks import webhook_event_process
 
     event = WebhookEvent.objects.filter(pk=event_id).first()
     if event is None:
         logger.warning("webhook event %s is gone; not processed", event_id)
         return
-    webhook_event_process(event=event)
+    # Every line its processing writes (and the jobs it enqueues) carries the event's ce-id.
+    with log_context(ce_id=event.ce_id):
+        state = webhook_event_process(event=event)
+        webhook_processed(state=state, event_time=event.event_time, processed_at=timezone.now())
 
 
 @task(queue_name=ATOMIC_QUEUE)
@@ -93,12 +98,15 @@ def check_task_status(task_pk: int) -> None:
 def reconcile_task(task_pk: int) -> None:
     """Ask Atomic about one quiet task (a unit of paylink_reconcile's sweep)."""
     from paylink.models import Task
+    from paylink.observability.metrics import reconcile_call
     from paylink.services.reconcile import reconcile_task_check
 
     task_row = Task.objects.select_related("profile").filter(pk=task_pk).first()
     if task_row is None or task_row.is_terminal:
         return
-    for line in reconcile_task_check(task=task_row).lines:
+    outcome = reconcile_task_check(task=task_row)
+    reconcile_call(kind="task", failed=bool(outcome.errors))
+    for line in outcome.lines:
         logger.info("reconcile: %s", line)
 
 
@@ -106,12 +114,15 @@ def reconcile_task(task_pk: int) -> None:
 def reconcile_profile(profile_id: int) -> None:
     """Read one person's task list at Atomic (a unit of paylink_reconcile's sweep)."""
     from paylink.models import Profile
+    from paylink.observability.metrics import reconcile_call
     from paylink.services.reconcile import reconcile_profile_tasks
 
     profile = Profile.objects.select_related("user").filter(pk=profile_id).first()
     if profile is None:
         return
-    for line in reconcile_profile_tasks(profile=profile).lines:
+    outcome = reconcile_profile_tasks(profile=profile)
+    reconcile_call(kind="person", failed=bool(outcome.errors))
+    for line in outcome.lines:
         logger.info("reconcile: %s", line)
 
 
@@ -157,6 +168,7 @@ def reconcile() -> dict[str, Any]:
     """The reconcile sweep: one background job per quiet task, recently active person or
     accounts copy that is behind, so the work is in proportion to what is unsettled
     (paylink/services/reconcile.py)."""
+    from paylink.observability.metrics import reconcile_run
     from paylink.services.reconcile import reconcile_enqueue
 
     def job() -> dict[str, Any]:
@@ -165,7 +177,13 @@ def reconcile() -> dict[str, Any]:
         cache.set(RECONCILE_SUCCEEDED_AT_KEY, timezone.now().isoformat(), timeout=None)
         return {"tasks": tasks, "people": people, "syncs": syncs}
 
-    return _run_alone("reconcile", job)
+    try:
+        result = _run_alone("reconcile", job)
+    except Exception:
+        reconcile_run("failed")
+        raise
+    reconcile_run("skipped" if "skipped" in result else "ok")
+    return result
 
 
 # Every minute: with workers' heartbeats, a killed worker's task is queued again within two.
@@ -198,13 +216,18 @@ def prune_task_results() -> dict[str, Any]:
 @cron("17 3 * * *")
 @task
 def expire_old_events() -> dict[str, Any]:
-    """Webhook and SDK events past their retention (PAYLINK_*_RETENTION_DAYS) deleted."""
+    """Webhook and SDK events past their retention (PAYLINK_*_RETENTION_DAYS) deleted, and the
+    operations page's hourly tallies past PAYLINK_OPERATION_TALLY_RETENTION_DAYS."""
+    from paylink.observability.tallies import tallies_prune
     from paylink.services import maintenance
 
     def job() -> dict[str, Any]:
         return {
             "webhook_events": maintenance.webhook_events_expire(),
             "sdk_events": maintenance.sdk_events_expire(),
+            "operation_tallies": tallies_prune(
+                days=settings.PAYLINK_OPERATION_TALLY_RETENTION_DAYS
+            ),
         }
 
     return _run_alone("expire_old_events", job)

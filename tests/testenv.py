@@ -25,6 +25,11 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 if "PAYLINK_TEST_SQLITE_DIR" not in os.environ:
     os.environ["PAYLINK_TEST_SQLITE_DIR"] = tempfile.mkdtemp(prefix="hub-tests-")
     atexit.register(shutil.rmtree, os.environ["PAYLINK_TEST_SQLITE_DIR"], ignore_errors=True)
+# Each run's processes count their metrics into a folder of their own (prometheus-client's
+# multiprocess files), never the checkout's var/metrics.
+if "PAYLINK_METRICS_DIR" not in os.environ:
+    os.environ["PAYLINK_METRICS_DIR"] = tempfile.mkdtemp(prefix="hub-metrics-")
+    atexit.register(shutil.rmtree, os.environ["PAYLINK_METRICS_DIR"], ignore_errors=True)
 # `PUBLISHED_SDK_PATH=.../index.js make test`: the simulator serves Atomic's published SDK in place
 # of ours, so every browser test runs against Atomic's own script.
 _published_sdk = os.environ.get("PUBLISHED_SDK_PATH", "")

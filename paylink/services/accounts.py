@@ -18,11 +18,13 @@ from django.utils import timezone
 
 from paylink import client
 from paylink.models import AccountSnapshot, Profile
+from paylink.observability.metrics import accounts_sync_observed
 from paylink.services.account_rows import accounts_rows_store, payload_sha256
 
 logger = logging.getLogger(__name__)
 
 
+@accounts_sync_observed
 def accounts_sync(
     *,
     profile: Profile,

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from paylink.formatting import money, time_zone_for
 from paylink.models import Profile, ReminderDelivery, ReminderKind, ReminderPreferences
+from paylink.observability import metrics
 from paylink.selectors.due_dates import DueBill, DueDates, due_dates_for_snapshot
 from paylink.unsubscribe_tokens import unsubscribe_token_make
 
@@ -151,10 +152,12 @@ def _send_once(
     except _SendFailed as exc:
         # The claim was rolled back with the transaction: the next run tries again.
         run.failed += 1
+        metrics.reminder_email(kind=kind, outcome="failed")
         run.failures.append(f"profile {profile.pk} {kind} {due_date}: {exc}")
         logger.warning("reminder to profile %s not sent, will retry: %s", profile.pk, exc)
     else:
         run.sent += 1
+        metrics.reminder_email(kind=kind, outcome="sent")
 
 
 def _already_sent(*, profile: Profile, kind: ReminderKind, account_id: str, due: date) -> bool:

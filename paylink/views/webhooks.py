@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from paylink.observability.metrics import webhook_stage
 from paylink.services.webhooks import (
     SIGNATURE_HEADER,
     WebhookOutcome,
@@ -21,6 +22,15 @@ from paylink.services.webhooks import (
 )
 
 CHUNK_BYTES = 64 * 1024
+
+# How each outcome is counted (paylink_webhooks_total{stage}).
+_STAGES = {
+    WebhookOutcome.ACCEPTED: "accepted",
+    WebhookOutcome.REJECTED: "refused",
+    WebhookOutcome.INVALID: "invalid",
+    WebhookOutcome.DUPLICATE: "duplicate",
+    WebhookOutcome.STALE: "stale",
+}
 
 
 def _answer(status: int, message: str) -> JsonResponse:
@@ -36,6 +46,7 @@ def atomic_webhook(request: HttpRequest) -> HttpResponse:
         response["Allow"] = "POST"
         return response
 
+    webhook_stage("received")
     limit = settings.PAYLINK_WEBHOOK_MAX_BYTES
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -43,17 +54,21 @@ def atomic_webhook(request: HttpRequest) -> HttpResponse:
         declared = 0
     if declared > limit:
         # Refused before reading a byte: a huge body must not cost memory or a row.
+        webhook_stage("refused")
         return _answer(413, "Body too large.")
     if not webhook_signature_readable(request.headers.get(SIGNATURE_HEADER)):
         # No signature could match: nothing of the body is read, a small record is kept.
         webhook_refuse(headers=request.headers, size=declared)
+        webhook_stage("refused")
         return _answer(401, "Invalid signature.")
     body = _body_read(request, limit)
     if body is None:
         # The declared length lied (or was missing); still nothing unbounded was read.
+        webhook_stage("refused")
         return _answer(413, "Body too large.")
 
     receipt = webhook_receive(body=body, headers=request.headers)
+    webhook_stage(_STAGES[receipt.outcome])
     match receipt.outcome:
         case WebhookOutcome.REJECTED:
             # Not provably from Atomic: nothing of it is acted on, and its body is not kept.

@@ -21,7 +21,15 @@ from django_tasks_db.models import DBTaskResult, TaskResultStatus, get_date_max
 from paylink import tasks
 from paylink.client import TaskStatusReport
 from paylink.job_lock import job_lock
-from paylink.models import Profile, SdkEvent, Task, WebhookEvent, WebhookState, WorkerHeartbeat
+from paylink.models import (
+    OperationTally,
+    Profile,
+    SdkEvent,
+    Task,
+    WebhookEvent,
+    WebhookState,
+    WorkerHeartbeat,
+)
 from paylink.services import maintenance
 from paylink.services.worker_heartbeats import HeartbeatThread
 from tests.waiting import wait_until
@@ -345,7 +353,18 @@ def test_webhook_and_sdk_events_past_retention_are_deleted_and_others_kept(profi
     recent_sdk = SdkEvent.objects.create(profile=profile, kind="close")
     aged(SdkEvent, old_sdk, field="created_at", days=31)
     aged(SdkEvent, recent_sdk, field="created_at", days=29)
-    assert tasks.expire_old_events.call() == {"webhook_events": 1, "sdk_events": 1}
+    settings.PAYLINK_OPERATION_TALLY_RETENTION_DAYS = 30
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+    OperationTally.objects.create(
+        hour=hour - timedelta(days=31), kind="sync", name="a", outcome="ok"
+    )
+    kept = OperationTally.objects.create(hour=hour, kind="sync", name="a", outcome="ok")
+    assert tasks.expire_old_events.call() == {
+        "webhook_events": 1,
+        "sdk_events": 1,
+        "operation_tallies": 1,
+    }
+    assert list(OperationTally.objects.values_list("pk", flat=True)) == [kept.pk]
     assert list(WebhookEvent.objects.values_list("pk", flat=True)) == [recent_webhook.pk]
     assert list(SdkEvent.objects.values_list("pk", flat=True)) == [recent_sdk.pk]
     assert not WebhookEvent.objects.filter(pk=old_webhook.pk).exists()
