@@ -73,6 +73,7 @@ def login_attempt_begin(*, username: str, address: str) -> LoginBlock | None:
     )
     seen_pair = counter_peek(scope=pair, value=pair_value, window=window)
     if seen_pair.count >= pair_allowed:
+        metrics.refusal(kind="sign_in_throttle", scope="sign_in")
         return LoginBlock(retry_after=seen_pair.retry_after)
     if seen_pair.count == 0:
         # A username new to this address: the address's allowance decides.
