@@ -11,6 +11,7 @@ import gc
 import hashlib
 import hmac
 import json
+import os
 import statistics
 import time
 import uuid
@@ -368,11 +369,17 @@ def bench_run(*, rounds: int, warmup: int, atomic_delay: float) -> int:
 
     call_command("migrate", verbosity=0, interactive=False)
     cache.clear()
+    # Other work on the machine stretches the wall clock (not the CPU time): say how much there was.
+    load_before = os.getloadavg()
     with mock.patch("paylink.client.atomic_client", return_value=AtomicStub(delay=atomic_delay)):
         measured = endpoints(make_client)
         # The request, the database and the cache all run in this process: its CPU time is the
         # work, and the wall clock adds what it waited for (SQLite's writes reaching the disk).
         measure(measured, rounds=rounds, warmup=warmup, count_queries=True)
+    print(
+        f"{os.cpu_count()} cores; load average {', '.join(f'{n:.2f}' for n in load_before)}"
+        f" before, {', '.join(f'{n:.2f}' for n in os.getloadavg())} after."
+    )
     missed = report(
         measured,
         rounds=rounds,
