@@ -328,4 +328,4 @@ def test_searches_by_identifier_use_their_index():
         scale.bench_indexes(report, profiles=30, open_profiles=2, events=40)
 
     assert figure(report, "data download's events: uses webhookevent_identifier").met is True
-    assert figure(report, "reconcile's selection among 30 (ms)").met is True
+    assert figure(report, "account deletion's events: uses webhookevent_identifier").met is True
