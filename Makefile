@@ -48,12 +48,14 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-## Side-by-side timings of the hot pages, as ratios to a trivial view.
+## Side-by-side timings of the hot pages, as ratios to a trivial view (wall clock and CPU);
+## exits 1 when a target is MISSED.
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
-## Work in proportion to what changed (reconcile, webhook drain, pollers, Refresh) on PostgreSQL
-## and Redis, each figure beside its target; PAYLINK_TASKS_BACKEND=rq for the rq broker.
+## Work in proportion to what changed (reconcile, webhook drain, pollers, Refresh, searches by
+## index) on PostgreSQL and Redis, each figure beside its target, met or MISSED (exit 1);
+## PAYLINK_TASKS_BACKEND=rq for the rq broker.
 bench-scale: $(STAMP)
 	$(BIN)/python -m bench.scale
 

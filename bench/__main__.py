@@ -1,9 +1,11 @@
 """Times the hot pages side by side, interleaved, as ratios to a trivial login-required view.
 
 `python -m bench` runs in this process against a throwaway SQLite database and a local memory
-cache; `python -m bench --server` against gunicorn on PostgreSQL and Redis. Each figure is
-printed beside its target. Endpoints that are missing are reported as not
-available instead of stopping the run.
+cache, timing each request by the wall clock and by CPU time; `python -m bench --server`
+against gunicorn (from gunicorn.conf.py) on PostgreSQL and Redis with production's settings,
+one request at a time and then with 1, 8 and 32 in flight, repeated. Each figure is printed
+beside its target, judged met or MISSED; a MISSED target makes the command exit with 1.
+Endpoints that are missing are reported as not available instead of stopping the run.
 """
 
 from __future__ import annotations
@@ -59,6 +61,20 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="--server: gunicorn workers")
     parser.add_argument("--port", type=int, default=8765, help="--server: gunicorn's port")
     parser.add_argument(
+        "--concurrency",
+        default="1,8,32",
+        help="--server: requests in flight for the throughput table, comma-separated",
+    )
+    parser.add_argument(
+        "--repetitions", type=int, default=3, help="--server: of the throughput table"
+    )
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=1.0,
+        help="--server: how long each endpoint is driven at each concurrency",
+    )
+    parser.add_argument(
         "--atomic-delay-ms",
         type=float,
         default=0.0,
@@ -109,6 +125,9 @@ def _server(arguments: argparse.Namespace) -> int:
         atomic_delay=arguments.atomic_delay_ms / 1000,
         workers=arguments.workers,
         port=arguments.port,
+        levels=tuple(int(level) for level in arguments.concurrency.split(",")),
+        repetitions=arguments.repetitions,
+        seconds=arguments.seconds,
     )
 
 

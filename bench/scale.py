@@ -1,18 +1,26 @@
 """Work in proportion to what changed, measured: `python -m bench.scale` (`make bench-scale`).
 
-Not a timed test: it prints each figure beside its target, on PostgreSQL (a database of its
-own, created and dropped here) with Redis (a database number of its own, emptied here), and a
-loopback stand-in for Atomic that waits BENCH_ATOMIC_LATENCY seconds before each answer and
-counts the calls by kind.
+Not a timed test: it prints each figure beside its target, judged met or MISSED (any MISSED
+makes the command exit with 1), on PostgreSQL (a database of its own, created and dropped
+here) with Redis (a database number of its own, emptied here), and a loopback stand-in for
+Atomic that waits BENCH_ATOMIC_LATENCY seconds before each answer and counts the calls by kind.
+The stack is production's: the release's collectstatic, gunicorn from gunicorn.conf.py, and
+the task workers each measured path needs.
 
-(a) the reconcile sweep with 10,000 then 100,000 people, 100 of them with an unsettled task;
+(a) the reconcile sweep with 10,000 then 100,000 people who all once opened Transact, 100 of
+    them with an unsettled task, under the per-second budget;
 (b) a burst of signed webhooks taken in by gunicorn, then drained by 1, 2 and 4 workers;
-(c) 100 pollers on one running task, served by 2 gunicorn processes;
-(d) Refresh pressed 30 times at once by one person.
+(c) 100 pollers on one running task, served by 2 gunicorn processes, with the worker of the
+    atomic queue running the status checks they ask for;
+(d) Refresh pressed 30 times at once by one person, then the atomic queue's worker;
+(e) the searches by index: reconcile's selection among 1,000,000 people who all once opened
+    Transact, and a person's webhook events among 100,000 (data download, account deletion).
 
 Settings: BENCH_PG (server URL), BENCH_DB, BENCH_REDIS (a database URL), BENCH_ATOMIC_LATENCY,
-BENCH_WEBHOOKS (the burst's size), BENCH_POLL_SECONDS, BENCH_PARTS (e.g. `cd`), and
-PAYLINK_TASKS_BACKEND (database or rq: the broker the workers of (b) and (d) use).
+BENCH_WEBHOOKS (the burst's size), BENCH_DRAIN_WORKERS (default 1,2,4), BENCH_POLL_SECONDS,
+BENCH_PROFILES and BENCH_EVENTS (the sizes of (e)), BENCH_PARTS (e.g. `cd`), BENCH_PORT
+(gunicorn's port; a free one by default), and PAYLINK_TASKS_BACKEND (database or rq: the
+broker the workers use).
 """
 
 from __future__ import annotations
@@ -22,15 +30,19 @@ import hmac
 import json
 import math
 import os
+import re
 import socket
+import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -42,26 +54,69 @@ PG = os.environ.get("BENCH_PG", "postgres://root@127.0.0.1:5432")
 DB = os.environ.get("BENCH_DB", "paylink_bench_scale")
 REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/12")
 LATENCY = float(os.environ.get("BENCH_ATOMIC_LATENCY", "0.05"))
-# 10,000 take one db_worker minutes to drain on a shared 2-core machine; 3,000 show the same.
-WEBHOOKS = int(os.environ.get("BENCH_WEBHOOKS", "3000"))
+WEBHOOKS = int(os.environ.get("BENCH_WEBHOOKS", "10000"))
 POLL_SECONDS = float(os.environ.get("BENCH_POLL_SECONDS", "20"))
+PROFILES = int(os.environ.get("BENCH_PROFILES", "1000000"))
+EVENTS = int(os.environ.get("BENCH_EVENTS", "100000"))
+PORT = int(os.environ.get("BENCH_PORT", "0"))
+# How many workers drain the burst of (b), in turn.
+DRAIN_WORKERS = tuple(int(n) for n in os.environ.get("BENCH_DRAIN_WORKERS", "1,2,4").split(","))
 BACKEND = os.environ.get("PAYLINK_TASKS_BACKEND", "database")
-# Which of (a) to (d) to run, e.g. BENCH_PARTS=cd.
-PARTS = os.environ.get("BENCH_PARTS", "abcd")
+# Which of (a) to (e) to run, e.g. BENCH_PARTS=cd.
+PARTS = os.environ.get("BENCH_PARTS", "abcde")
 SECRET = "bench-scale-secret"
 UNSETTLED = 100
 POLLERS = 100
 POLL_EVERY = 2.0
 REFRESHES = 30
+# Issue 26's drain target: events a second with 2 workers on a 2-core machine.
+DRAIN_TARGET = 250
+# Reconcile's selection among a million people, and a person's events among 100,000.
+SELECTION_MS = 10.0
+
+
+@dataclass
+class Figure:
+    label: str
+    value: str
+    target: str = ""
+    met: bool | None = None
+
+
+@dataclass
+class Report:
+    """The figures of a run, each printed as it is taken; targets judged met or MISSED."""
+
+    figures: list[Figure] = field(default_factory=list)
+    quiet: bool = False
+
+    def row(self, label: str, value: str, target: str = "", met: bool | None = None) -> Figure:
+        figure = Figure(label, value, target, met)
+        self.figures.append(figure)
+        if not self.quiet:
+            verdict = "" if met is None else ("  met" if met else "  MISSED")
+            shown = f"   target: {target}" if target else ""
+            print(f"  {label:<52} {value:>16}{shown}{verdict}")
+        return figure
+
+    def say(self, line: str) -> None:
+        if not self.quiet:
+            print(line)
+
+    @property
+    def missed(self) -> list[Figure]:
+        return [figure for figure in self.figures if figure.met is False]
 
 
 class AtomicStandIn:
-    """Loopback Atomic: every call waits LATENCY, answers "processing" and is counted by kind."""
+    """Loopback Atomic: every call waits `latency`, answers "processing" and is counted by kind
+    (and timed, so the busiest second can be judged against a budget)."""
 
     def __init__(self, latency: float) -> None:
         self.calls: Counter[str] = Counter()
+        self.times: list[float] = []
         lock = threading.Lock()
-        calls = self.calls
+        calls, times = self.calls, self.times
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -81,6 +136,7 @@ class AtomicStandIn:
                     kind, body = "other", {}
                 with lock:
                     calls[kind] += 1
+                    times.append(time.monotonic())
                 time.sleep(latency)
                 data = json.dumps(body).encode()
                 self.send_response(200)
@@ -98,7 +154,23 @@ class AtomicStandIn:
         """The calls so far, and a fresh count from now."""
         taken = Counter(self.calls)
         self.calls.clear()
+        self.times.clear()
         return taken
+
+    def busiest_second(self) -> int:
+        """The most calls received within any one second so far (since the last `take`)."""
+        times = sorted(self.times)
+        most = 0
+        first = 0
+        for last, at in enumerate(times):
+            while at - times[first] >= 1.0:
+                first += 1
+            most = max(most, last - first + 1)
+        return most
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def _free_port() -> int:
@@ -127,19 +199,18 @@ def _environment(atomic_url: str) -> dict[str, str]:
     }
 
 
-def _row(label: str, value: str, target: str = "") -> None:
-    print(f"  {label:<52} {value:>16}" + (f"   target: {target}" if target else ""))
-
-
 # --- (a) reconcile ------------------------------------------------------------------------
 
 
 def _people(first: int, count: int) -> None:
-    """`count` people (users with profiles, never in Transact), created in bulk."""
+    """`count` people (users with profiles), created in bulk, who each opened Transact two days
+    ago and whose task list was read a day ago: settled, none of reconcile's business."""
     from django.contrib.auth.models import User
+    from django.utils import timezone
 
     from paylink.models import Profile
 
+    now = timezone.now()
     batch = 5000
     for start in range(first, first + count, batch):
         stop = min(start + batch, first + count)
@@ -147,7 +218,12 @@ def _people(first: int, count: int) -> None:
             User(username=f"p{n}", password="!") for n in range(start, stop)
         )
         Profile.objects.bulk_create(
-            Profile(user=user, identifier=f"hub_p{n}")
+            Profile(
+                user=user,
+                identifier=f"hub_p{n}",
+                transact_opened_at=now - timedelta(days=2),
+                tasks_listed_at=now - timedelta(days=1),
+            )
             for n, user in zip(range(start, stop), users, strict=True)
         )
 
@@ -166,8 +242,16 @@ def _unsettle(pks: list[int]) -> None:
     cache.clear()
 
 
-def _sweep(atomic: AtomicStandIn) -> tuple[int, float, float]:
-    """One reconcile run with its units run inline: (Atomic calls, fan-out s, whole run s)."""
+@dataclass(frozen=True)
+class Sweep:
+    calls: int
+    selecting: float  # s
+    whole: float  # s
+    busiest_second: int
+
+
+def _sweep(atomic: AtomicStandIn, *, budget: int) -> Sweep:
+    """One reconcile run with its units run inline under `budget` calls a second."""
     from django.conf import settings
     from django.test.utils import override_settings
 
@@ -179,7 +263,7 @@ def _sweep(atomic: AtomicStandIn) -> tuple[int, float, float]:
             "QUEUES": settings.TASK_QUEUES,
         }
     }
-    with override_settings(TASKS=inline, PAYLINK_RECONCILE_CALLS_PER_SECOND=1000):
+    with override_settings(TASKS=inline, PAYLINK_RECONCILE_CALLS_PER_SECOND=budget):
         atomic.take()
         started = time.perf_counter()
         list(reconcile.reconcile_stuck_tasks())
@@ -188,36 +272,66 @@ def _sweep(atomic: AtomicStandIn) -> tuple[int, float, float]:
         started = time.perf_counter()
         reconcile.reconcile_enqueue()
         whole = time.perf_counter() - started
-    return sum(atomic.take().values()), selected, whole
+    busiest = atomic.busiest_second()
+    return Sweep(sum(atomic.take().values()), selected, whole, busiest)
 
 
-def bench_reconcile(atomic: AtomicStandIn) -> None:
+def bench_reconcile(
+    atomic: AtomicStandIn,
+    report: Report,
+    *,
+    sizes: tuple[int, int] = (10_000, 100_000),
+    unsettled: int = UNSETTLED,
+    budget: int = int(os.environ.get("BENCH_RECONCILE_BUDGET", "1000")),
+) -> None:
     from paylink.models import Profile, Task
 
-    print("(a) reconcile sweep, units run inline, budget 1000 calls/s (BENCH_ATOMIC_LATENCY each)")
+    small_size, large_size = sizes
+    report.say(
+        f"(a) reconcile sweep, units run inline, budget {budget} calls/s (BENCH_ATOMIC_LATENCY"
+        " each); every person once opened Transact"
+    )
     started = time.perf_counter()
-    _people(0, 10_000)
+    _people(0, small_size)
     creating = time.perf_counter() - started
-    profiles = list(Profile.objects.order_by("pk").values_list("pk", flat=True)[:UNSETTLED])
+    profiles = list(Profile.objects.order_by("pk").values_list("pk", flat=True)[:unsettled])
     Task.objects.bulk_create(
         Task(profile_id=pk, atomic_id=f"bench-unsettled-{pk}") for pk in profiles
     )
-    tasks = list(Task.objects.values_list("pk", flat=True))
+    tasks = list(Task.objects.filter(profile_id__in=profiles).values_list("pk", flat=True))
     _unsettle(tasks)
-    small = _sweep(atomic)
+    small = _sweep(atomic, budget=budget)
     started = time.perf_counter()
-    _people(10_000, 90_000)
+    _people(small_size, large_size - small_size)
     creating += time.perf_counter() - started
     _unsettle(tasks)
-    large = _sweep(atomic)
-    _row("(creating the people in bulk, s)", f"{creating:.1f}")
-    _row("10,000 people: Atomic calls", f"{small[0]}", f"= {UNSETTLED}")
-    _row("100,000 people: Atomic calls", f"{large[0]}", f"= {UNSETTLED}")
-    _row("10,000 people: selecting the unsettled (s)", f"{small[1]:.3f}")
-    _row("100,000 people: selecting the unsettled (s)", f"{large[1]:.3f}")
-    _row("10,000 people: whole sweep (s)", f"{small[2]:.2f}")
-    _row("100,000 people: whole sweep (s)", f"{large[2]:.2f}")
-    _row("ratio of sweep times, 100,000 / 10,000", f"{large[2] / small[2]:.2f}", "≈ 1 (not 10)")
+    large = _sweep(atomic, budget=budget)
+    report.row("(creating the people in bulk, s)", f"{creating:.1f}")
+    for size, sweep in ((small_size, small), (large_size, large)):
+        report.row(
+            f"{size:,} people: Atomic calls",
+            f"{sweep.calls}",
+            f"= {unsettled}",
+            sweep.calls == unsettled,
+        )
+    for size, sweep in ((small_size, small), (large_size, large)):
+        report.row(
+            f"{size:,} people: Atomic calls in the busiest second",
+            f"{sweep.busiest_second}",
+            f"<= {budget}",
+            sweep.busiest_second <= budget,
+        )
+    report.row(f"{small_size:,} people: selecting the unsettled (s)", f"{small.selecting:.3f}")
+    report.row(f"{large_size:,} people: selecting the unsettled (s)", f"{large.selecting:.3f}")
+    report.row(f"{small_size:,} people: whole sweep (s)", f"{small.whole:.2f}")
+    report.row(f"{large_size:,} people: whole sweep (s)", f"{large.whole:.2f}")
+    ratio = large.whole / small.whole
+    report.row(
+        f"ratio of sweep times, {large_size:,} / {small_size:,}",
+        f"{ratio:.2f}",
+        f"<= 2 (not {large_size / small_size:g})",
+        ratio <= 2,
+    )
 
 
 # --- processes ------------------------------------------------------------------------------
@@ -225,10 +339,19 @@ def bench_reconcile(atomic: AtomicStandIn) -> None:
 
 @contextmanager
 def _gunicorn(env: dict[str, str], workers: int = 2) -> Iterator[str]:
-    port = _free_port()
+    port = PORT or _free_port()
     base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"],
+    log = tempfile.NamedTemporaryFile(prefix="paylink-bench-gunicorn-", suffix=".log")  # noqa: SIM115
+    server = subprocess.Popen(  # noqa: S603 - our own interpreter and configuration
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "gunicorn.conf.py",
+            "--access-logfile=/dev/null",
+            f"--error-logfile={log.name}",
+        ],
         cwd=ROOT,
         env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": str(workers)},
         stdout=subprocess.DEVNULL,
@@ -237,6 +360,8 @@ def _gunicorn(env: dict[str, str], workers: int = 2) -> Iterator[str]:
     try:
         until = time.monotonic() + 60
         while True:
+            if server.poll() is not None:
+                raise SystemExit(f"gunicorn stopped:\n{Path(log.name).read_text()[-2000:]}")
             try:
                 requests.get(f"{base}/healthz", timeout=1)
                 break
@@ -248,6 +373,14 @@ def _gunicorn(env: dict[str, str], workers: int = 2) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        errors = [
+            line
+            for line in Path(log.name).read_text(errors="replace").splitlines()
+            if "Traceback" in line or "ERROR" in line or "Forbidden" in line
+        ]
+        if errors:
+            print("  gunicorn logged:\n    " + "\n    ".join(errors[:10]))
+        log.close()
 
 
 @contextmanager
@@ -283,7 +416,7 @@ def _wait(done: Callable[[], bool], seconds: float) -> bool:
 # --- (b) webhooks ---------------------------------------------------------------------------
 
 
-def _webhook(n: int, identifier: str) -> tuple[bytes, dict[str, str]]:
+def webhook_signed(n: int, identifier: str) -> tuple[bytes, dict[str, str]]:
     body = json.dumps(
         {
             "eventType": "task-status-updated",
@@ -300,28 +433,34 @@ def _webhook(n: int, identifier: str) -> tuple[bytes, dict[str, str]]:
     }
 
 
-def _burst(base: str, first: int, count: int) -> float:
-    """`count` signed webhooks posted by 16 senders; seconds it took gunicorn to take them."""
-    local = threading.local()
+# What the drain part needs from the stack: a way to post webhooks n..n+count-1 (returning
+# the statuses answered), and `count` workers on `queue` for as long as a block runs.
+Post = Callable[[int, int], Counter[int]]
+Workers = Callable[[str, int], AbstractContextManager[None]]
 
-    def send(n: int) -> int:
-        if not hasattr(local, "session"):
-            local.session = requests.Session()
-        body, headers = _webhook(n, f"hub_p{n % 1000}")
-        return local.session.post(
-            f"{base}/webhooks/atomic/", data=body, headers=headers, timeout=60
-        ).status_code
 
-    started = time.perf_counter()
-    with ThreadPoolExecutor(16) as pool:
-        statuses = Counter(pool.map(send, range(first, first + count)))
-    if set(statuses) != {200}:
-        print(f"  webhook answers: {dict(statuses)}")
-    return time.perf_counter() - started
+def _burst_over_http(base: str) -> Post:
+    """Signed webhooks posted to gunicorn by 16 senders."""
+
+    def post(first: int, count: int) -> Counter[int]:
+        local = threading.local()
+
+        def send(n: int) -> int:
+            if not hasattr(local, "session"):
+                local.session = requests.Session()
+            body, headers = webhook_signed(n, f"hub_p{n % 1000}")
+            return local.session.post(
+                f"{base}/webhooks/atomic/", data=body, headers=headers, timeout=60
+            ).status_code
+
+        with ThreadPoolExecutor(16) as pool:
+            return Counter(pool.map(send, range(first, first + count)))
+
+    return post
 
 
 def _drained(ce_ids: list[str], seconds: float) -> bool:
-    from django.db import connection
+    from django.db import close_old_connections
 
     from paylink.models import WebhookEvent, WebhookState
 
@@ -332,57 +471,99 @@ def _drained(ce_ids: list[str], seconds: float) -> bool:
         )
 
     finished = _wait(done, seconds)
-    connection.close()
+    close_old_connections()
     return finished
 
 
-def bench_webhooks(env: dict[str, str]) -> None:
+def bench_webhooks(
+    post: Post,
+    workers: Workers,
+    report: Report,
+    *,
+    count: int = WEBHOOKS,
+    worker_counts: tuple[int, ...] = DRAIN_WORKERS,
+    queue: str = "webhooks",
+    first_wait: float = 120,
+    drain_wait: float = 1800,
+) -> None:
     from django.db.models import F, Max, Min
 
     from paylink.models import WebhookEvent, WebhookState
 
-    print(f"(b) {WEBHOOKS:,} signed webhooks into gunicorn (2 processes) while 1, 2 or 4")
-    print(f"    workers drain the webhooks queue ({BACKEND} backend, bin/worker); rate from the")
-    print("    first event received to the last processed")
-    rates = {}
-    with _gunicorn(env) as base:
-        for round_number, count in enumerate((1, 2, 4)):
-            first = round_number * (WEBHOOKS + 1)
-            with _workers(env, "webhooks", count):
-                # One event first, so every figure below is of warm workers.
-                _burst(base, first, 1)
-                if not _drained([f"bench-{first}"], seconds=120):
-                    raise SystemExit("the workers never processed the first webhook")
-                ce_ids = [f"bench-{n}" for n in range(first + 1, first + 1 + WEBHOOKS)]
-                taken = _burst(base, first + 1, WEBHOOKS)
-                drained = _drained(ce_ids, seconds=1800)
-            events = WebhookEvent.objects.filter(ce_id__in=ce_ids, state=WebhookState.PROCESSED)
-            span = events.aggregate(start=Min("received_at"), end=Max("processed_at"))
-            seconds = (span["end"] - span["start"]).total_seconds()
-            lags = sorted(
-                lag.total_seconds()
-                for lag in events.annotate(lag=F("processed_at") - F("received_at")).values_list(
-                    "lag", flat=True
+    counts = ", ".join(str(n) for n in worker_counts)
+    report.say(f"(b) {count:,} signed webhooks into the host while {counts} worker(s) drain")
+    report.say(f"    the {queue} queue ({BACKEND} backend); rate from the first event received")
+    report.say("    to the last processed")
+    rates: dict[int, float] = {}
+    for round_number, workers_count in enumerate(worker_counts):
+        first = round_number * (count + 1)
+        with workers(queue, workers_count):
+            # One event first, so every figure below is of warm workers.
+            post(first, 1)
+            if not _drained([f"bench-{first}"], seconds=first_wait):
+                report.row(
+                    f"{workers_count} worker(s): the first webhook processed",
+                    "never",
+                    f"within {first_wait:g} s",
+                    False,
                 )
+                return
+            ce_ids = [f"bench-{n}" for n in range(first + 1, first + 1 + count)]
+            started = time.perf_counter()
+            statuses = post(first + 1, count)
+            taken = time.perf_counter() - started
+            drained = _drained(ce_ids, seconds=drain_wait)
+        events = WebhookEvent.objects.filter(ce_id__in=ce_ids, state=WebhookState.PROCESSED)
+        span = events.aggregate(start=Min("received_at"), end=Max("processed_at"))
+        lags = sorted(
+            lag.total_seconds()
+            for lag in events.annotate(lag=F("processed_at") - F("received_at")).values_list(
+                "lag", flat=True
             )
-            rates[count] = len(lags) / seconds
+        )
+        seconds = (span["end"] - span["start"]).total_seconds() if lags else 0.0
+        rates[workers_count] = len(lags) / seconds if seconds else 0.0
+        report.row(
+            f"{workers_count} worker(s): answers to the burst",
+            ", ".join(f"{n}x{status}" for status, n in sorted(statuses.items())),
+            f"all {count} 200",
+            statuses == Counter({200: count}),
+        )
+        report.row(f"{workers_count} worker(s): ingest (webhooks/s)", f"{count / taken:.0f}")
+        report.row(
+            f"{workers_count} worker(s): drained",
+            f"{len(lags)} of {count}",
+            f"all, within {drain_wait:g} s",
+            drained,
+        )
+        if workers_count == 2:
+            report.row(
+                "2 workers: drain rate (events/s)",
+                f"{rates[2]:.0f}",
+                f">= {DRAIN_TARGET}",
+                rates[2] >= DRAIN_TARGET,
+            )
+        else:
+            report.row(
+                f"{workers_count} worker(s): drain rate (events/s)", f"{rates[workers_count]:.0f}"
+            )
+        if lags:
             p99 = lags[max(0, math.ceil(len(lags) * 0.99) - 1)]
-            note = "" if drained else f" ({len(lags)} only)"
-            _row(f"{count} worker(s): ingest by gunicorn (webhooks/s)", f"{WEBHOOKS / taken:.0f}")
-            _row(
-                f"{count} worker(s): drain rate (events/s)",
-                f"{rates[count]:.0f}{note}",
-                "grows with workers",
+            report.row(
+                f"{workers_count} worker(s): lag p99, received -> processed (s)", f"{p99:.1f}"
             )
-            _row(f"{count} worker(s): lag p99, received -> processed (s)", f"{p99:.1f}")
-    _row("drain rate ratio, 2 / 1 workers", f"{rates[2] / rates[1]:.2f}", "> 1")
-    _row("drain rate ratio, 4 / 1 workers", f"{rates[4] / rates[1]:.2f}", "> ratio 2 / 1")
+    if rates.get(1) and 2 in rates:
+        ratio = rates[2] / rates[1]
+        report.row("drain rate ratio, 2 / 1 workers", f"{ratio:.2f}", "> 1", ratio > 1)
+    if rates.get(1) and 4 in rates:
+        # Four workers on two cores: shown, not judged (issue 26 asks for growth to 2).
+        report.row("drain rate ratio, 4 / 1 workers", f"{rates[4] / rates[1]:.2f}")
 
 
 # --- (c) pollers and (d) Refresh --------------------------------------------------------------
 
 
-def _signed_in_cookie(username: str) -> str:
+def signed_in_cookie(username: str) -> str:
     from django.contrib.auth.models import User
     from django.test import Client
 
@@ -391,84 +572,318 @@ def _signed_in_cookie(username: str) -> str:
     return client.cookies["sessionid"].value
 
 
-def bench_pollers(env: dict[str, str], atomic: AtomicStandIn) -> None:
+def csrf_from_page(html: str) -> str:
+    """The CSRF token a page hands to htmx (`hx-headers` on <body>); empty when it has none."""
+    found = re.search(r'"X-CSRFToken": "([^"]+)"', html)
+    return found.group(1) if found else ""
+
+
+class Browser:
+    """One person's browser against the host over HTTP: a cookie jar, and the CSRF token the
+    page hands to htmx (`hx-headers` on <body>), sent back as htmx sends it."""
+
+    def __init__(self, base: str, session_cookie: str) -> None:
+        self.base = base
+        self.http = requests.Session()
+        self.http.cookies.set("sessionid", session_cookie)
+        self.csrf = ""
+
+    def page(self, url: str) -> tuple[int, str]:
+        answer = self.http.get(self.base + url, timeout=30, allow_redirects=False)
+        self.csrf = csrf_from_page(answer.text)
+        return answer.status_code, answer.text[:200]
+
+    def get(self, url: str, headers: dict[str, str]) -> int:
+        return self.http.get(self.base + url, headers=headers, timeout=30).status_code
+
+    def post(self, url: str, headers: dict[str, str]) -> int:
+        sent = {"X-CSRFToken": self.csrf, "Referer": f"{self.base}/", **headers}
+        return self.http.post(
+            self.base + url, headers=sent, timeout=30, allow_redirects=False
+        ).status_code
+
+    def copy(self) -> Browser:
+        twin = Browser(self.base, self.http.cookies.get("sessionid", ""))
+        twin.http.cookies.update(self.http.cookies)
+        twin.csrf = self.csrf
+        return twin
+
+
+# A signed-in browser for the person with this session cookie, and the worker(s) of the
+# atomic queue for as long as a block runs.
+Browse = Callable[[str], Browser]
+AtomicWorker = Callable[[], AbstractContextManager[None]]
+
+
+def bench_pollers(
+    browse: Browse,
+    atomic_worker: AtomicWorker,
+    atomic: AtomicStandIn,
+    report: Report,
+    *,
+    pollers: int = POLLERS,
+    every: float = POLL_EVERY,
+    seconds: float = POLL_SECONDS,
+    identifier: str = "hub_p1",
+) -> None:
     from django.conf import settings
 
     from paylink.models import Profile, Task
 
     window = settings.PAYLINK_STATUS_REFRESH_SECONDS
-    profile = Profile.objects.select_related("user").get(identifier="hub_p1")
+    profile = Profile.objects.select_related("user").get(identifier=identifier)
     Task.objects.create(profile=profile, atomic_id="bench-running", status="processing")
-    cookie = _signed_in_cookie(profile.user.username)
-    print(f"(c) {POLLERS} pollers on one running task, every {POLL_EVERY:g} s for")
-    print(f"    {POLL_SECONDS:g} s, served by 2 gunicorn processes (window {window} s)")
-    with _gunicorn(env) as base:
-        url = f"{base}/hub/tasks/bench-running/"
-        stop = time.monotonic() + POLL_SECONDS
-        answers: Counter[int] = Counter()
+    cookie = signed_in_cookie(profile.user.username)
+    report.say(f"(c) {pollers} pollers on one running task, every {every:g} s for")
+    report.say(f"    {seconds:g} s, with the atomic queue's worker (window {window} s)")
+    answers: Counter[int] = Counter()
+    with atomic_worker():
+        stop = time.monotonic() + seconds
 
         def poll(offset: int) -> None:
-            session = requests.Session()
-            session.cookies.set("sessionid", cookie)
-            time.sleep(offset * POLL_EVERY / POLLERS)
+            browser = browse(cookie)
+            time.sleep(offset * every / pollers)
             while time.monotonic() < stop:
-                answers[
-                    session.get(url, headers={"HX-Request": "true"}, timeout=30).status_code
-                ] += 1
-                time.sleep(POLL_EVERY)
+                answers[browser.get("/hub/tasks/bench-running/", {"HX-Request": "true"})] += 1
+                time.sleep(every)
 
         atomic.take()
         started = time.monotonic()
-        with ThreadPoolExecutor(POLLERS) as pool:
-            list(pool.map(poll, range(POLLERS)))
+        with ThreadPoolExecutor(pollers) as pool:
+            list(pool.map(poll, range(pollers)))
         elapsed = time.monotonic() - started
+        # The last checks enqueued have a moment to reach Atomic.
+        time.sleep(min(2.0, every))
         calls = atomic.take()["status"]
-    # Windows begun while polling: the first call opens one, each lasts `window` seconds.
-    windows = math.ceil(elapsed / window)
-    _row("polls answered", f"{sum(answers.values())} ({dict(answers)})")
-    _row("Atomic status calls", f"{calls} in {elapsed:.1f} s = {windows} windows")
-    _row("Atomic status calls per task per window", f"{calls / windows:.2f}", "≤ 1")
+    # Windows begun while polling: the first call opens one, each lasts `window` seconds (a
+    # window of 0, no coalescing at all, is counted per second).
+    windows = math.ceil(elapsed / max(window, 1))
+    report.row(
+        "polls answered",
+        f"{sum(answers.values())} ({dict(answers)})",
+        "all 200",
+        set(answers) == {200},
+    )
+    report.row(
+        "Atomic status calls",
+        f"{calls} in {elapsed:.1f} s",
+        ">= 1 (the worker runs the checks)",
+        calls >= 1,
+    )
+    report.row(
+        "Atomic status calls per task per window",
+        f"{calls / windows:.2f}",
+        f"<= 1 ({windows} windows)",
+        calls <= windows,
+    )
 
 
-def bench_refresh(env: dict[str, str], atomic: AtomicStandIn) -> None:
+def bench_refresh(
+    browse: Browse,
+    atomic_worker: AtomicWorker,
+    atomic: AtomicStandIn,
+    report: Report,
+    *,
+    presses: int = REFRESHES,
+    identifier: str = "hub_p2",
+    wait: float = 120,
+) -> None:
     from paylink.models import AccountSnapshot, Profile
 
-    profile = Profile.objects.select_related("user").get(identifier="hub_p2")
-    cookie = _signed_in_cookie(profile.user.username)
-    print(f"(d) Refresh pressed {REFRESHES} times at once by one person, then the atomic")
-    print(f"    queue's worker ({BACKEND} backend)")
-    with _gunicorn(env) as base:
-        page = requests.Session()
-        page.cookies.set("sessionid", cookie)
-        page.get(f"{base}/", timeout=30)
-        csrf = page.cookies.get("csrftoken", "")
-
-        def press(_: int) -> int:
-            session = requests.Session()
-            session.cookies.set("sessionid", cookie)
-            session.cookies.set("csrftoken", csrf)
-            return session.post(
-                f"{base}/refresh/",
-                headers={"X-CSRFToken": csrf},
-                timeout=30,
-                allow_redirects=False,
-            ).status_code
-
-        atomic.take()
-        with ThreadPoolExecutor(REFRESHES) as pool:
-            answers = Counter(pool.map(press, range(REFRESHES)))
+    profile = Profile.objects.select_related("user").get(identifier=identifier)
+    cookie = signed_in_cookie(profile.user.username)
+    report.say(f"(d) Refresh pressed {presses} times at once by one person, then the atomic")
+    report.say(f"    queue's worker ({BACKEND} backend)")
+    page = browse(cookie)
+    # The dashboard as a browser loads it first: it hands over the CSRF token the presses send.
+    status, start = page.page("/")
+    report.row(
+        "the dashboard before the presses",
+        f"{status}",
+        "200, with a CSRF token",
+        status == 200 and bool(page.csrf),
+    )
+    if status != 200:
+        report.say(f"    it answered: {start!r}")
+    atomic.take()
+    with ThreadPoolExecutor(presses) as pool:
+        answers = Counter(pool.map(lambda _: page.copy().post("/refresh/", {}), range(presses)))
     synced = AccountSnapshot.objects.filter(profile=profile, fetched_at__isnull=False)
-    with _workers(env, "atomic", 1):
-        _wait(synced.exists, seconds=120)
+    with atomic_worker():
+        _wait(synced.exists, seconds=wait)
         # Anything else the burst enqueued has had time to run too.
-        time.sleep(3)
-    _row("answers (302 taken, 429 over the per-person limit)", f"{dict(answers)}")
-    _row("Atomic accounts calls", f"{atomic.take()['accounts']}", "= 1")
+        time.sleep(min(3.0, wait))
+    report.row(
+        "answers (302 taken, 429 over the per-person limit)",
+        f"{dict(answers)}",
+        "302 and 429 only, one 302 at least",
+        set(answers) <= {302, 429} and answers[302] >= 1,
+    )
+    calls = atomic.take()["accounts"]
+    report.row("Atomic accounts calls", f"{calls}", "= 1", calls == 1)
+
+
+# --- (e) searches by index ---------------------------------------------------------------------
+
+
+def _plan(queryset) -> str:  # type: ignore[no-untyped-def]
+    return queryset.explain()
+
+
+def _index_used(plan: str, index: str) -> bool:
+    return re.search(rf"\b{re.escape(index)}\b", plan) is not None
+
+
+def _median_ms(run: Callable[[], object], repeat: int = 7) -> float:
+    run()  # warm: the plan and the pages it reads are cached, as in a long-running process
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples) * 1000
+
+
+def _many_people(count: int, open_count: int) -> None:
+    """`count` people who all opened Transact and were settled, `open_count` of them still open:
+    in SQL on PostgreSQL (a million in seconds), through the ORM elsewhere."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from paylink.models import Profile
+
+    first = 10_000_000
+    if connection.vendor != "postgresql":
+        _people(first, count)
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO auth_user (password, is_superuser, username, first_name, last_name,"
+                " email, is_staff, is_active, date_joined)"
+                " SELECT '!', false, 'p' || n, '', '', '', false, true, now()"
+                " FROM generate_series(%s, %s) AS n",
+                [first, first + count - 1],
+            )
+            cursor.execute(
+                "INSERT INTO paylink_profile (user_id, identifier, created_at, transact_opened_at,"
+                " tasks_listed_at, language, time_zone)"
+                " SELECT id, 'hub_' || username, now(), now() - interval '2 days',"
+                " now() - interval '1 day', '', '' FROM auth_user WHERE username ~ '^p[0-9]+$'"
+                " AND substr(username, 2)::bigint >= %s",
+                [first],
+            )
+            cursor.execute("ANALYZE auth_user")
+    # The newest, just created: still open (a task list never read since a recent opening).
+    now = timezone.now()
+    open_pks = list(Profile.objects.order_by("-pk").values_list("pk", flat=True)[:open_count])
+    Profile.objects.filter(pk__in=open_pks).update(
+        transact_opened_at=now - timedelta(minutes=1), tasks_listed_at=None
+    )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE paylink_profile")
+
+
+def _many_events(count: int, identifiers: int) -> str:
+    """`count` signed webhook events spread over `identifiers` people; returns one of them."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from paylink.models import WebhookEvent, WebhookState
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO paylink_webhookevent (state, ce_id, event_type, identifier,"
+                " task_atomic_id, body, body_size, body_sha256, headers, received_at, note,"
+                " attempts, error, traceback)"
+                " SELECT %s, 'scan-' || n, 'task-status-updated', 'hub_scan' || (n %% %s), '',"
+                " '{}', 2, md5(n::text), '{}'::jsonb, now(), '', 0, '', ''"
+                " FROM generate_series(1, %s) AS n",
+                [WebhookState.PROCESSED, identifiers, count],
+            )
+            cursor.execute("ANALYZE paylink_webhookevent")
+    else:
+        now = timezone.now()
+        WebhookEvent.objects.bulk_create(
+            WebhookEvent(
+                state=WebhookState.PROCESSED,
+                ce_id=f"scan-{n}",
+                event_type="task-status-updated",
+                identifier=f"hub_scan{n % identifiers}",
+                body="{}",
+                body_size=2,
+                body_sha256=hashlib.sha256(str(n).encode()).hexdigest(),
+                received_at=now,
+            )
+            for n in range(1, count + 1)
+        )
+    return "hub_scan7"
+
+
+def bench_indexes(
+    report: Report,
+    *,
+    profiles: int = PROFILES,
+    open_profiles: int = 10,
+    events: int = EVENTS,
+) -> None:
+    """Each search timed (median of 7, warm) and its plan checked for the index that serves it."""
+    from paylink.models import WebhookEvent, WebhookState
+    from paylink.services.reconcile import reconcile_open_profiles, reconcile_open_profiles_query
+
+    report.say(
+        f"(e) searches by index: reconcile's selection among {profiles:,} people who all"
+        f" opened Transact ({open_profiles} still open), a person's events among {events:,}"
+    )
+    started = time.perf_counter()
+    _many_people(profiles, open_profiles)
+    report.row("(creating the people, s)", f"{time.perf_counter() - started:.1f}")
+    selection = reconcile_open_profiles
+    selected = len(list(selection()))
+    report.row("people selected", f"{selected}", f"= {open_profiles}", selected == open_profiles)
+    plan = _plan(reconcile_open_profiles_query())
+    report.row(
+        "reconcile's selection: uses profile_reconcile_open",
+        "yes" if _index_used(plan, "profile_reconcile_open") else "no",
+        "yes",
+        _index_used(plan, "profile_reconcile_open"),
+    )
+    selection_ms = _median_ms(lambda: list(selection()))
+    report.row(
+        f"reconcile's selection among {profiles:,} (ms)",
+        f"{selection_ms:.2f}",
+        f"< {SELECTION_MS:g}",
+        selection_ms < SELECTION_MS,
+    )
+    started = time.perf_counter()
+    identifier = _many_events(events, identifiers=max(1, events // 20))
+    report.row("(creating the events, s)", f"{time.perf_counter() - started:.1f}")
+    download = (
+        WebhookEvent.objects.filter(identifier=identifier)
+        .exclude(state=WebhookState.REJECTED_SIGNATURE)
+        .order_by("received_at")
+    )
+    deletion = WebhookEvent.objects.filter(identifier=identifier)
+    for name, queryset, run in (
+        ("data download's events", download, lambda: list(download.values_list("body"))),
+        ("account deletion's events", deletion, lambda: deletion.count()),
+    ):
+        used = _index_used(_plan(queryset), "webhookevent_identifier")
+        report.row(f"{name}: uses webhookevent_identifier", "yes" if used else "no", "yes", used)
+        report.row(f"{name} among {events:,} (ms)", f"{_median_ms(run):.2f}")
+
+
+# --- the run --------------------------------------------------------------------------------
 
 
 def _postgres(command: str, *args: str, check: bool = True) -> None:
     # PostgreSQL's own client programs, with fixed arguments.
     subprocess.run([command, "-h", "127.0.0.1", "-U", "root", *args], check=check)  # noqa: S603
+
+
+def _load() -> str:
+    return ", ".join(f"{n:.2f}" for n in os.getloadavg())
 
 
 def main() -> int:
@@ -478,6 +893,7 @@ def main() -> int:
     os.environ.update(env)
     _postgres("dropdb", "--if-exists", DB)
     _postgres("createdb", DB)
+    report = Report()
     try:
         import django
 
@@ -489,6 +905,9 @@ def main() -> int:
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0)
+        # The release step: production's static files are served from collectstatic's manifest
+        # (without it every page that links a stylesheet answers 500).
+        call_command("collectstatic", verbosity=0, interactive=False)
         cache.clear()
         import redis
 
@@ -498,23 +917,44 @@ def main() -> int:
             f"tasks backend {BACKEND}"
         )
         # The machine's load, as every figure below shares its cores with whatever else runs.
-        load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
-        print(f"{os.cpu_count()} cores, load average {load} at the start")
+        print(f"{os.cpu_count()} cores, load average {_load()} at the start")
+
+        def browse(cookie: str) -> Browser:
+            return Browser(base, cookie)
+
+        def atomic_worker() -> AbstractContextManager[None]:
+            return _workers(env, "atomic", 1)
+
+        def workers(queue: str, count: int) -> AbstractContextManager[None]:
+            return _workers(env, queue, count)
+
         if "a" in PARTS:
-            bench_reconcile(atomic)
+            bench_reconcile(atomic, report)
         else:
             _people(0, 1000)
         if "b" in PARTS:
-            bench_webhooks(env)
+            with _gunicorn(env) as base:
+                bench_webhooks(_burst_over_http(base), workers, report)
         if "c" in PARTS:
-            bench_pollers(env, atomic)
+            with _gunicorn(env) as base:
+                bench_pollers(browse, atomic_worker, atomic, report)
         if "d" in PARTS:
-            bench_refresh(env, atomic)
+            with _gunicorn(env) as base:
+                bench_refresh(browse, atomic_worker, atomic, report)
+        if "e" in PARTS:
+            bench_indexes(report)
+        print(f"load average {_load()} at the end")
     finally:
         from django.db import connections
 
         connections.close_all()
         _postgres("dropdb", "--if-exists", DB, check=False)
+        atomic.stop()
+    missed = report.missed
+    if missed:
+        print(f"\n{len(missed)} target(s) MISSED: " + "; ".join(f.label for f in missed))
+        return 1
+    print("\nEvery target met.")
     return 0
 
 

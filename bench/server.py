@@ -1,26 +1,46 @@
 """`python -m bench --server`: the same endpoints against gunicorn on PostgreSQL and Redis.
 
-The bench process builds the users and snapshots in the server's database, logs each user in
-(a session row the server then reads), starts gunicorn and a stand-in for Atomic's status
-endpoint, and times each request over HTTP, wall clock, interleaved as in process.
+The stack is production's: settings with debug and test mode off (so database connections are
+kept across requests, CONN_MAX_AGE), the release's collectstatic, and gunicorn started from
+`gunicorn.conf.py` (its worker class, threads and keep-alive). The bench process builds the
+users and snapshots in the server's database, logs each user in (a session row the server then
+reads), starts gunicorn and a stand-in for Atomic's status endpoint, and times each request
+over HTTP: one at a time (latency, interleaved as in process), then with 1, 8 and 32 requests in
+flight (throughput), repeated, each figure beside its target.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import runpy
 import secrets
+import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import requests
+from requests.adapters import HTTPAdapter
 
 ROOT = Path(__file__).resolve().parent.parent
+HEALTHZ = "/healthz (no I/O)"
+# Issue 26's targets for the server, as ratios of throughput costs at every concurrency:
+# the trivial signed-in view to /healthz, and the named pages to the trivial view.
+TRIVIAL_TO_HEALTHZ = 3.0
+SERVER_TARGETS = {
+    "/ warm, ": 1.5,
+    "webhook ingest": 1.5,
+}
 
 
 class _Response:
@@ -29,11 +49,14 @@ class _Response:
 
 
 class ServerClient:
-    """The calls `bench.run.endpoints` makes on Django's test client, made over HTTP."""
+    """The calls `bench.run.endpoints` makes on Django's test client, made over HTTP, with
+    kept-alive connections enough for every request in flight."""
 
     def __init__(self, base: str, session_cookie: tuple[str, str] | None) -> None:
         self.base = base
         self.http = requests.Session()
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=64)
+        self.http.mount("http://", adapter)
         if session_cookie:
             self.http.cookies.set(*session_cookie)
 
@@ -79,8 +102,12 @@ def _atomic_stand_in(delay: float) -> ThreadingHTTPServer:
 
 
 def server_environment(*, database_url: str, cache_url: str) -> None:
-    # Read by hubsite.settings in this process and, inherited, in gunicorn's.
-    os.environ["PAYLINK_TESTING"] = "true"  # plain static files, no secrets to provide
+    # Read by hubsite.settings in this process and, inherited, in gunicorn's: production's
+    # settings (PAYLINK_TESTING would close the database connection after every request).
+    os.environ["PAYLINK_TESTING"] = "false"
+    os.environ["DJANGO_DEBUG"] = "false"
+    os.environ["DJANGO_SECRET_KEY"] = hashlib.sha256(os.urandom(32)).hexdigest()
+    os.environ["DJANGO_ALLOWED_HOSTS"] = "127.0.0.1,localhost"
     os.environ["DATABASE_URL"] = database_url
     os.environ["CACHE_URL"] = cache_url
     # The database is flushed each run, so ids and versions repeat: keys of this run's own keep
@@ -92,11 +119,20 @@ def server_environment(*, database_url: str, cache_url: str) -> None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "hubsite.settings"
 
 
-def _wait_for(url: str, process: subprocess.Popen[bytes]) -> None:
+def gunicorn_label(workers: int) -> str:
+    """What gunicorn.conf.py makes of this environment: its worker class, processes, threads."""
+    conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    return (
+        f"gunicorn.conf.py: {conf['worker_class']}, {workers} worker(s) x "
+        f"{conf['threads']} threads, keep-alive {conf['keepalive']} s"
+    )
+
+
+def _wait_for(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"gunicorn stopped (exit {process.returncode}); see its output above.")
+            raise SystemExit(f"gunicorn stopped (exit {process.returncode}):\n{_tail(log)}")
         try:
             requests.get(url, timeout=5)
             return
@@ -106,26 +142,198 @@ def _wait_for(url: str, process: subprocess.Popen[bytes]) -> None:
     raise SystemExit("gunicorn did not answer within 30 s.")
 
 
-def server_run(*, rounds: int, warmup: int, atomic_delay: float, workers: int, port: int) -> int:
+def _tail(log: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+@dataclass
+class Throughput:
+    """Requests per second of each endpoint, per concurrency, one figure per repetition."""
+
+    rates: dict[tuple[str, int], list[float]] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)
+
+
+def throughput(
+    request: Callable[[], int],
+    *,
+    concurrency: int,
+    seconds: float,
+    pool: ThreadPoolExecutor,
+    ok: tuple[int, ...],
+) -> tuple[float, int | None]:
+    """Requests per second with `concurrency` in flight for `seconds`; and a status that was
+    not among `ok`, if any was answered."""
+    deadline = time.perf_counter() + seconds
+    counts = [0] * concurrency
+    wrong: list[int] = []
+
+    def loop(slot: int) -> None:
+        while time.perf_counter() < deadline:
+            status = request()
+            if status not in ok:
+                wrong.append(status)
+                return
+            counts[slot] += 1
+
+    started = time.perf_counter()
+    list(pool.map(loop, range(concurrency)))
+    elapsed = time.perf_counter() - started
+    return sum(counts) / elapsed, (wrong[0] if wrong else None)
+
+
+def measure_concurrency(
+    measured: list, *, levels: tuple[int, ...], repetitions: int, seconds: float
+) -> Throughput:
+    """Each repetition times every endpoint at each level in turn, so the ratios of one
+    repetition and level share the machine's state. Cold renders (which prepare each request)
+    are left to the one-at-a-time table."""
+    result = Throughput()
+    live = [e for e in measured if not e.unavailable and e.prepare is None]
+    with ThreadPoolExecutor(max(levels)) as pool:
+        for _ in range(repetitions):
+            for level in levels:
+                for endpoint in live:
+                    if endpoint.name in result.failures:
+                        continue
+                    rate, wrong = throughput(
+                        endpoint.request,
+                        concurrency=level,
+                        seconds=seconds,
+                        pool=pool,
+                        ok=endpoint.ok_statuses,
+                    )
+                    if wrong is not None:
+                        result.failures[endpoint.name] = f"answered {wrong} at c={level}"
+                        continue
+                    result.rates.setdefault((endpoint.name, level), []).append(rate)
+    return result
+
+
+def _server_target(name: str) -> float | None:
+    if name == "trivial view":
+        return TRIVIAL_TO_HEALTHZ
+    return next(
+        (ratio for prefix, ratio in SERVER_TARGETS.items() if name.startswith(prefix)), None
+    )
+
+
+def report_concurrency(
+    result: Throughput, *, names: list[str], levels: tuple[int, ...], repetitions: int
+) -> int:
+    """Prints /healthz's rate and every other endpoint's cost as a multiple of its yardstick
+    (the trivial view's; the trivial view's own against /healthz), per repetition; the median
+    of the repetitions is judged, and min-max shows their spread. Returns the targets missed."""
+    from bench.run import verdict
+
+    print(
+        f"\nThroughput with 1 to {max(levels)} requests in flight, {repetitions} repetitions;"
+        " cost = 1 / (requests per second), as a multiple of the trivial view's cost"
+        " (the trivial view's: of /healthz's). Median of the repetitions [min-max].\n"
+    )
+    header = f"{'endpoint':<32}" + "".join(f" {f'c={level}':>22}" for level in levels)
+    header += f"  {'target':<8} verdict"
+    print(header)
+    print("-" * len(header))
+    missed = 0
+    for name in names:
+        if name in result.failures:
+            target = _server_target(name)
+            missed += target is not None
+            print(f"{name:<32} not measured ({result.failures[name]})  {verdict(target and False)}")
+            continue
+        cells = []
+        met_all: bool | None = None
+        target = _server_target(name)
+        for level in levels:
+            rates = result.rates.get((name, level))
+            if not rates:
+                cells.append(f"{'-':>22}")
+                continue
+            if name == HEALTHZ:
+                figures = rates
+                unit = "/s"
+            else:
+                yardstick = HEALTHZ if name == "trivial view" else "trivial view"
+                base = result.rates.get((yardstick, level), [])
+                figures = [b / r for b, r in zip(base, rates, strict=False)]
+                unit = "x"
+            if not figures:
+                cells.append(f"{'-':>22}")
+                continue
+            middle = statistics.median(figures)
+            if unit == "/s":
+                cells.append(f"{middle:>8.0f}/s [{min(figures):.0f}-{max(figures):.0f}]".rjust(22))
+            else:
+                cells.append(f"{middle:>6.2f}x [{min(figures):.2f}-{max(figures):.2f}]".rjust(22))
+            if target is not None:
+                ok = middle <= target
+                met_all = ok if met_all is None else met_all and ok
+        missed += met_all is False
+        shown_target = f"<= {target:g}x" if target is not None else "-"
+        print(
+            f"{name:<32}"
+            + "".join(f" {cell}" for cell in cells)
+            + f"  {shown_target:<8} {verdict(met_all)}"
+        )
+    print(
+        f"\n{missed} throughput target(s) MISSED." if missed else "\nEvery throughput target met."
+    )
+    return missed
+
+
+def server_run(
+    *,
+    rounds: int,
+    warmup: int,
+    atomic_delay: float,
+    workers: int,
+    port: int,
+    levels: tuple[int, ...] = (1, 8, 32),
+    repetitions: int = 3,
+    seconds: float = 1.0,
+) -> int:
     from django.test.utils import override_settings
 
     with override_settings(ROOT_URLCONF="bench.urls"):
         return _server_run(
-            rounds=rounds, warmup=warmup, atomic_delay=atomic_delay, workers=workers, port=port
+            rounds=rounds,
+            warmup=warmup,
+            atomic_delay=atomic_delay,
+            workers=workers,
+            port=port,
+            levels=levels,
+            repetitions=repetitions,
+            seconds=seconds,
         )
 
 
-def _server_run(*, rounds: int, warmup: int, atomic_delay: float, workers: int, port: int) -> int:
+def _server_run(
+    *,
+    rounds: int,
+    warmup: int,
+    atomic_delay: float,
+    workers: int,
+    port: int,
+    levels: tuple[int, ...],
+    repetitions: int,
+    seconds: float,
+) -> int:
     from django.contrib.auth.models import User
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
 
-    from bench.run import endpoints, measure, report
+    from bench.run import Endpoint, endpoints, measure, report
 
     atomic = _atomic_stand_in(atomic_delay)
     os.environ["ATOMIC_API_URL"] = f"http://127.0.0.1:{atomic.server_address[1]}"
     call_command("migrate", verbosity=0, interactive=False)
+    # The release step: production's static files storage serves from its manifest only.
+    call_command("collectstatic", verbosity=0, interactive=False)
     # A fresh start each run: this database belongs to the bench alone.
     call_command("flush", verbosity=0, interactive=False)
     base = f"http://127.0.0.1:{port}"
@@ -138,33 +346,63 @@ def _server_run(*, rounds: int, warmup: int, atomic_delay: float, workers: int, 
         cookie = browser.cookies["sessionid"]
         return ServerClient(base, ("sessionid", cookie.value))
 
-    measured = endpoints(make_client)
+    anonymous = ServerClient(base, None)
+    measured = [
+        Endpoint(HEALTHZ, lambda: anonymous.get("/healthz").status_code),
+        *endpoints(make_client),
+    ]
     connection.close()
+    env = {**os.environ, "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": str(workers)}
+    os.environ["WEB_CONCURRENCY"] = str(workers)
+    label = gunicorn_label(workers)
+    logs = Path(tempfile.mkdtemp(prefix="paylink-bench-gunicorn-"))
+    # gunicorn.conf.py as production loads it, with the bench's URLconf (bench.wsgi) as the app
+    # and the access log in a file (one line per request would bury the table).
     command = [
         sys.executable,
         "-m",
         "gunicorn",
-        "bench.wsgi",
-        f"--workers={workers}",
-        f"--bind=127.0.0.1:{port}",
+        "-c",
+        "gunicorn.conf.py",
+        f"--access-logfile={logs / 'access.log'}",
+        f"--error-logfile={logs / 'error.log'}",
         "--log-level=warning",
+        "bench.wsgi:application",
     ]
     # Our own interpreter and fixed arguments: nothing here comes from outside.
-    gunicorn = subprocess.Popen(command, cwd=ROOT)  # noqa: S603
+    gunicorn = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603
+    load_before = os.getloadavg()
     try:
-        _wait_for(base + "/bench/trivial/", gunicorn)
+        _wait_for(base + "/healthz", gunicorn, logs / "error.log")
         measure(measured, rounds=rounds, warmup=warmup, count_queries=False)
+        concurrency = measure_concurrency(
+            measured, levels=levels, repetitions=repetitions, seconds=seconds
+        )
     finally:
         gunicorn.terminate()
         gunicorn.wait(timeout=30)
         atomic.shutdown()
-    report(
+    load_after = os.getloadavg()
+    print(
+        f"{os.cpu_count()} cores; load average {', '.join(f'{n:.2f}' for n in load_before)}"
+        f" before, {', '.join(f'{n:.2f}' for n in load_after)} after. Clients: threads of this"
+        " process, on the same cores."
+    )
+    missed = report(
         measured,
         rounds=rounds,
         warmup=warmup,
         where=(
-            f"gunicorn ({workers} sync workers, wall clock), PostgreSQL, Redis;"
-            f" Atomic answers in {atomic_delay * 1000:g} ms"
+            f"{label} (wall clock; CPU = this client process's share), PostgreSQL with"
+            f" persistent connections, Redis; Atomic answers in {atomic_delay * 1000:g} ms"
         ),
     )
-    return 0
+    missed += report_concurrency(
+        concurrency,
+        names=[e.name for e in measured if not e.unavailable and e.prepare is None],
+        levels=levels,
+        repetitions=repetitions,
+    )
+    if any(e.unavailable for e in measured):
+        print(f"gunicorn's error log, last lines:\n{_tail(logs / 'error.log')}")
+    return 1 if missed else 0

@@ -12,13 +12,20 @@ import secrets
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import DurationField, ExpressionWrapper, F, Q
 from django.utils.translation import gettext_lazy as _
 
 
 def identifier_new() -> str:
     """An opaque Atomic identifier: random, stable once stored, never derived from the user."""
     return f"hub_{secrets.token_urlsafe(18)}"
+
+
+# How long after opening Transact a person's task list was last read (negative: only before;
+# null: never): what reconcile selects people by, and the expression its index holds.
+RECONCILE_LISTED_AFTER = ExpressionWrapper(
+    F("tasks_listed_at") - F("transact_opened_at"), output_field=DurationField()
+)
 
 
 class Profile(models.Model):
@@ -40,6 +47,19 @@ class Profile(models.Model):
     # see are in. Blank until the browser reports it or the person picks one; the site's
     # TIME_ZONE meanwhile.
     time_zone = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        indexes = [
+            # Reconcile's selection (services/reconcile.py, reconcile_open_profiles): people who
+            # opened Transact, by how long after that their task list was last read (null when
+            # never). Partial: people who never opened Transact are not in it, and a range scan
+            # finds the few still open among millions who all opened it once.
+            models.Index(
+                RECONCILE_LISTED_AFTER,
+                name="profile_reconcile_open",
+                condition=Q(transact_opened_at__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} ({self.identifier})"
@@ -311,6 +331,8 @@ class WebhookEvent(models.Model):
         indexes = [
             models.Index(fields=["state", "received_at"]),
             models.Index(fields=["task_atomic_id", "event_time"]),
+            # A person's events, in order: their data download and their account's deletion.
+            models.Index(fields=["identifier", "received_at"], name="webhookevent_identifier"),
         ]
         constraints = [
             # Only a signed event claims its ce-id or body: a forged copy must not block the
@@ -341,7 +363,10 @@ class SdkEventKind(models.TextChoices):
 class SdkEvent(models.Model):
     """What the browser reported from the Transact SDK's callbacks."""
 
-    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="sdk_events")
+    # Indexed with created_at below (a person's events in order), which also serves the cascade.
+    profile = models.ForeignKey(
+        Profile, on_delete=models.CASCADE, related_name="sdk_events", db_index=False
+    )
     kind = models.CharField(max_length=32, choices=SdkEventKind.choices)
     name = models.CharField(max_length=200, blank=True)
     task_atomic_id = models.CharField(max_length=64, blank=True)
@@ -351,6 +376,7 @@ class SdkEvent(models.Model):
     class Meta:
         verbose_name = "SDK event"
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["profile", "created_at"], name="sdkevent_profile_created")]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.name}".strip()

@@ -1,0 +1,331 @@
+"""Each part of `make bench-scale` can fail: run on the suite's database with tiny sizes, in
+process (Django's test client for the browsers, the suite's task backends for the workers),
+against a deliberately broken setting, it reports the figure MISSED.
+
+The parts are the bench's own functions; only the stack around them is the suite's.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from unittest import mock
+
+import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+from django.db import close_old_connections, connection, transaction
+from django.test import Client
+
+from bench import scale
+from bench.scale import AtomicStandIn, Report
+from hubsite.task_backends import DATABASE_BACKEND
+from paylink.models import WebhookEvent
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+QUEUES = ["default", "webhooks", "atomic"]
+
+
+@pytest.fixture
+def atomic(settings) -> Iterator[AtomicStandIn]:
+    """The bench's loopback Atomic, answering at once; the host pointed at it."""
+    stand_in = AtomicStandIn(0.0)
+    settings.ATOMIC_API_URL = stand_in.url
+    settings.ATOMIC_API_SECRET = scale.SECRET
+    # The parts' task ids repeat: no window claimed by an earlier test may carry over.
+    cache.clear()
+    yield stand_in
+    stand_in.stop()
+    cache.clear()
+
+
+def figure(report: Report, label: str) -> scale.Figure:
+    [found] = [f for f in report.figures if f.label == label]
+    return found
+
+
+class InProcessBrowser:
+    """bench.scale.Browser's calls, made through Django's test client with CSRF checks on."""
+
+    def __init__(self, session_cookie: str) -> None:
+        self.client = Client(enforce_csrf_checks=True, raise_request_exception=False)
+        self.client.cookies["sessionid"] = session_cookie
+        self.csrf = ""
+
+    def page(self, url: str) -> tuple[int, str]:
+        answer = self.client.get(url)
+        self.csrf = scale.csrf_from_page(answer.content.decode())
+        return answer.status_code, answer.content[:200].decode(errors="replace")
+
+    def get(self, url: str, headers: dict[str, str]) -> int:
+        try:
+            return self.client.get(url, headers=headers).status_code
+        finally:
+            close_old_connections()
+
+    def post(self, url: str, headers: dict[str, str]) -> int:
+        try:
+            return self.client.post(url, headers={"X-CSRFToken": self.csrf, **headers}).status_code
+        finally:
+            close_old_connections()
+
+    def copy(self) -> InProcessBrowser:
+        twin = InProcessBrowser(self.client.cookies["sessionid"].value)
+        twin.client.cookies.update(self.client.cookies)
+        twin.csrf = self.csrf
+        return twin
+
+
+# --- (a) reconcile ------------------------------------------------------------------------
+
+
+def run_reconcile(atomic: AtomicStandIn, *, budget: int = 1000) -> Report:
+    report = Report(quiet=True)
+    scale.bench_reconcile(atomic, report, sizes=(10, 30), unsettled=2, budget=budget)
+    return report
+
+
+def test_reconcile_asks_only_about_the_unsettled(atomic):
+    report = run_reconcile(atomic)
+
+    assert figure(report, "30 people: Atomic calls").met is True
+
+
+def test_reconcile_that_asks_about_everyone_who_ever_opened_transact_is_missed(atomic, settings):
+    # Broken: a settling period so long that nobody who ever opened Transact is settled.
+    settings.PAYLINK_RECONCILE_SETTLE_SECONDS = 10**8
+
+    report = run_reconcile(atomic)
+
+    calls = figure(report, "30 people: Atomic calls")
+    assert calls.met is False
+    assert calls.value == "32"
+
+
+def test_reconcile_without_its_budget_is_missed(atomic):
+    # Broken: the per-second budget never waits.
+    with mock.patch("paylink.services.reconcile.atomic_budget_wait"):
+        report = run_reconcile(atomic, budget=1)
+
+    assert figure(report, "10 people: Atomic calls in the busiest second").met is False
+
+
+# --- (b) the webhook drain ----------------------------------------------------------------
+
+
+def post_in_process(first: int, count: int) -> Counter[int]:
+    client = Client()
+    statuses: Counter[int] = Counter()
+    for n in range(first, first + count):
+        body, headers = scale.webhook_signed(n, f"hub_p{n % 1000}")
+        answer = client.post(
+            "/webhooks/atomic/", data=body, content_type="application/json", headers=headers
+        )
+        statuses[answer.status_code] += 1
+    return statuses
+
+
+@contextmanager
+def database_workers(queue: str, count: int) -> Iterator[None]:
+    """`count` of django-tasks-db's workers in threads of this process, on `queue`."""
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    workers = [
+        Worker(
+            queue_names=[queue],
+            interval=0.05,
+            batch=False,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id=f"bench-test-{n}",
+            excluded_queue_names=[],
+        )
+        for n in range(count)
+    ]
+
+    def run(worker: Worker) -> None:
+        try:
+            worker.run()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(worker,), daemon=True) for worker in workers]
+    for thread in threads:
+        thread.start()
+    try:
+        yield
+    finally:
+        for worker in workers:
+            worker.running = False
+        for thread in threads:
+            thread.join(timeout=10)
+
+
+def test_a_drain_whose_workers_serve_another_queue_is_missed(atomic, settings):
+    settings.TASKS = {"default": {"BACKEND": DATABASE_BACKEND, "QUEUES": QUEUES}}
+    report = Report(quiet=True)
+
+    # Broken: the workers serve the default queue, not the webhooks queue.
+    scale.bench_webhooks(
+        post_in_process,
+        database_workers,
+        report,
+        count=3,
+        worker_counts=(1, 2),
+        queue="default",
+        first_wait=1.0,
+        drain_wait=1.0,
+    )
+
+    assert report.missed
+    assert figure(report, "1 worker(s): the first webhook processed").met is False
+    assert WebhookEvent.objects.filter(state="received").count() == 1
+
+
+# --- (c) pollers ----------------------------------------------------------------------------
+
+
+def run_pollers(atomic: AtomicStandIn) -> Report:
+    scale._people(0, 3)
+    report = Report(quiet=True)
+    # The suite runs tasks inline: the status check a poll asks for runs then, as the atomic
+    # queue's worker would run it.
+    scale.bench_pollers(
+        InProcessBrowser, nullcontext, atomic, report, pollers=3, every=0.1, seconds=1.0
+    )
+    return report
+
+
+def test_pollers_on_one_task_ask_atomic_once_a_window(atomic):
+    report = run_pollers(atomic)
+
+    assert figure(report, "Atomic status calls per task per window").met is True
+    assert figure(report, "Atomic status calls").met is True
+
+
+def test_pollers_without_coalescing_are_missed(atomic, settings):
+    # Broken: no window, so every poll asks Atomic.
+    settings.PAYLINK_STATUS_REFRESH_SECONDS = 0
+
+    report = run_pollers(atomic)
+
+    assert figure(report, "Atomic status calls per task per window").met is False
+
+
+def test_pollers_whose_checks_no_worker_runs_are_missed(atomic, settings):
+    # Broken: the checks are enqueued and nothing runs them (the part's old blind spot).
+    settings.TASKS = {
+        "default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend", "QUEUES": QUEUES}
+    }
+
+    report = run_pollers(atomic)
+
+    assert figure(report, "Atomic status calls").met is False
+
+
+# --- (d) Refresh ----------------------------------------------------------------------------
+
+
+@contextmanager
+def atomic_queue_worker() -> Iterator[None]:
+    """The atomic queue's worker, started after the presses as the bench starts it: runs what
+    they enqueued, then stops."""
+    call_command(
+        "db_worker",
+        queue_name="atomic",
+        batch=True,
+        reload=False,
+        startup_delay=False,
+        verbosity=0,
+    )
+    yield
+
+
+def run_refresh(atomic: AtomicStandIn, settings) -> Report:
+    settings.TASKS = {"default": {"BACKEND": DATABASE_BACKEND, "QUEUES": QUEUES}}
+    scale._people(0, 3)
+    report = Report(quiet=True)
+    scale.bench_refresh(InProcessBrowser, atomic_queue_worker, atomic, report, presses=8, wait=0.5)
+    return report
+
+
+def test_refresh_pressed_at_once_makes_one_accounts_call(atomic, settings):
+    report = run_refresh(atomic, settings)
+
+    assert figure(report, "the dashboard before the presses").met is True
+    assert figure(report, "answers (302 taken, 429 over the per-person limit)").met is True
+    assert figure(report, "Atomic accounts calls").met is True
+
+
+def test_refresh_without_coalescing_is_missed(atomic, settings):
+    # Broken: a queued sync's claim lapses at once, so every press enqueues one of its own.
+    settings.PAYLINK_SYNC_QUEUED_LAPSE_SECONDS = 0
+
+    report = run_refresh(atomic, settings)
+
+    calls = figure(report, "Atomic accounts calls")
+    assert calls.met is False
+    assert int(calls.value) > 1
+
+
+def test_refresh_with_a_page_that_fails_is_missed(atomic, settings, tmp_path):
+    # Broken: production's static files storage without collectstatic's manifest, which made
+    # the page answer 500 and every press 403 (no CSRF cookie) when the bench skipped it.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+    }
+    settings.STATIC_ROOT = tmp_path
+
+    report = run_refresh(atomic, settings)
+
+    assert figure(report, "the dashboard before the presses").met is False
+    assert figure(report, "answers (302 taken, 429 over the per-person limit)").value == "{403: 8}"
+    assert figure(report, "answers (302 taken, 429 over the per-person limit)").met is False
+
+
+# --- (e) searches by index ------------------------------------------------------------------
+
+
+@contextmanager
+def small_tables_searched_as_large_ones() -> Iterator[None]:
+    """PostgreSQL reads a table of a few dozen rows whole, index or not; at the bench's sizes
+    it would not. Within this block, sequential scans are priced out as they are there."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL enable_seqscan = off")
+        yield
+
+
+def test_a_search_without_its_index_is_missed():
+    from paylink.models import WebhookEvent
+
+    index = next(i for i in WebhookEvent._meta.indexes if i.name == "webhookevent_identifier")
+    with connection.schema_editor() as editor:
+        editor.remove_index(WebhookEvent, index)
+    try:
+        report = Report(quiet=True)
+        with small_tables_searched_as_large_ones():
+            scale.bench_indexes(report, profiles=30, open_profiles=2, events=40)
+    finally:
+        with connection.schema_editor() as editor:
+            editor.add_index(WebhookEvent, index)
+
+    assert figure(report, "people selected").met is True
+    assert figure(report, "data download's events: uses webhookevent_identifier").met is False
+    assert figure(report, "account deletion's events: uses webhookevent_identifier").met is False
+
+
+def test_searches_by_identifier_use_their_index():
+    report = Report(quiet=True)
+
+    with small_tables_searched_as_large_ones():
+        scale.bench_indexes(report, profiles=30, open_profiles=2, events=40)
+
+    assert figure(report, "data download's events: uses webhookevent_identifier").met is True
+    assert figure(report, "account deletion's events: uses webhookevent_identifier").met is True
