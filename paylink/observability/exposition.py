@@ -168,12 +168,25 @@ class DatabaseCollector(Collector):
         yield last
 
 
+class _MultiProcessCollector(MultiProcessCollector):
+    """Every process's counters, read again if a process's file went between the listing and
+    its read (a starting gunicorn removes the files of processes that are gone)."""
+
+    def collect(self):  # type: ignore[no-untyped-def]
+        for _ in range(2):
+            try:
+                return super().collect()
+            except FileNotFoundError:
+                continue
+        return super().collect()
+
+
 def registry() -> CollectorRegistry:
     """A registry for one scrape: every process's counters (one process's own without
     multiprocess mode), plus the database's figures."""
     scrape = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        MultiProcessCollector(scrape)
+        _MultiProcessCollector(scrape)
     else:
         from paylink.observability import metrics
 

@@ -42,11 +42,11 @@ from paylink.services.tasks import task_record
 from paylink.unsubscribe_tokens import unsubscribe_token_make
 from tests.browser.pages import FRAME, connect_with_the_keyboard, log_in
 from tests.browser_harness import DEFAULT_TIMEOUT_MS
+from tests.e2e.axe import AXE, AXE_RUN
 from tests.people import password_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-AXE = Path(__file__).resolve().parents[1] / "vendor" / "axe-core" / "axe.min.js"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "accounts"
 # Violations known and waiting for a fix, as (page, rule): none. An entry here that axe no longer
 # finds fails, so it goes as soon as its fix lands.
@@ -57,19 +57,6 @@ WIDTHS_CHECKED = {"en": ("desktop", "phone"), "es": ("desktop",)}
 # Webhooks arrive within a second or two; htmx polls every PAYLINK_POLL_SECONDS (0.25 s here).
 SETTLE_MS = 20_000
 
-# Every rule axe enables by default: WCAG 2.x A/AA and best practices (landmarks, headings).
-_AXE_RUN = """async () => {
-  const results = await axe.run(document, {resultTypes: ["violations"]});
-  return {
-    width: window.innerWidth,
-    violations: results.violations.map(v => ({
-      id: v.id,
-      impact: v.impact,
-      help: v.help,
-      nodes: v.nodes.map(n => ({target: n.target.join(" "), summary: n.failureSummary})),
-    })),
-  };
-}"""
 
 # On a phone, what scrolls sideways: the page itself (how far, and the element reaching furthest
 # that no scrolling or clipping box holds in, the innermost of equals: the one to fix), and any box
@@ -183,7 +170,7 @@ class Audit:
         self.sideways += [f"  {name}: {box}" for box in found["boxes"]]
 
     def _run_axe(self, name: str, width: str) -> None:
-        answer = self.page.evaluate(_AXE_RUN)
+        answer = self.page.evaluate(AXE_RUN)
         # axe looked at the page as laid out at this width, not the other.
         assert answer["width"] == WIDTHS[width]["width"], (name, width, answer["width"])
         found = answer["violations"]

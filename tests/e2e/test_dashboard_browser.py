@@ -16,6 +16,7 @@ from paylink.models import AccountSnapshot
 from paylink.payloads import accounts_parse
 from paylink.services.profiles import profile_for_user
 from tests.browser.pages import FRAME, log_in
+from tests.e2e.axe import AXE, AXE_RUN
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -183,6 +184,10 @@ def _pause_streamly_with_the_keyboard(page: Page) -> None:
     assert abs(title.bounding_box()["y"] - at) <= 1
     # The outcome said it; no second copy far away at the page's end.
     expect(page.locator("#paylink-transact-messages")).to_have_text("")
+    # axe, every rule it enables by default, on the dashboard after the card action: nothing.
+    page.evaluate(AXE.read_text())
+    found = page.evaluate(AXE_RUN)["violations"]
+    assert found == [], [(rule["id"], [node["target"] for node in rule["nodes"]]) for rule in found]
 
     # Tab goes on within the card (not to the footer); Dismiss keeps focus on the card.
     keys.press("Tab")
