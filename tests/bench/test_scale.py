@@ -7,6 +7,7 @@ The parts are the bench's own functions; only the stack around them is the suite
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -234,14 +235,21 @@ def test_pollers_whose_checks_no_worker_runs_are_missed(atomic, settings):
 def atomic_queue_worker() -> Iterator[None]:
     """The atomic queue's worker, started after the presses as the bench starts it: runs what
     they enqueued, then stops."""
-    call_command(
-        "db_worker",
-        queue_name="atomic",
-        batch=True,
-        reload=False,
-        startup_delay=False,
-        verbosity=0,
-    )
+    # db_worker sets its loggers' levels for the whole process: put them back for later tests.
+    loggers = [logging.getLogger(name) for name in ("django.tasks", "django_tasks_db")]
+    levels = [logger.level for logger in loggers]
+    try:
+        call_command(
+            "db_worker",
+            queue_name="atomic",
+            batch=True,
+            reload=False,
+            startup_delay=False,
+            verbosity=0,
+        )
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
     yield
 
 
