@@ -30,6 +30,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import requests
 
@@ -151,6 +152,44 @@ def _identifier(db_path: Path, username: str) -> str:
     return str(row[0])
 
 
+def host_stack_start(
+    *, env: dict[str, str], tmp: Path, people: int, processes: list[subprocess.Popen]
+) -> IO[bytes]:
+    """The host's database migrated with `people` people (soak0, soak1, ...), then gunicorn and a
+    worker on every queue started into `processes`, both writing to the log file returned."""
+    manage = [sys.executable, "manage.py"]
+    # Every command below is this interpreter running our own files (hence the noqa).
+    subprocess.run([*manage, "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)  # noqa: S603
+    create = (
+        "from django.contrib.auth.models import User\n"
+        f"for n in range({people}):\n"
+        "    User.objects.create_user(f'soak{n}', password='soak-pass-1234')"
+    )
+    subprocess.run(  # noqa: S603
+        [*manage, "shell", "--no-imports", "-c", create], cwd=ROOT, env=env, check=True
+    )
+    logs = open(tmp / "stack.log", "wb")  # noqa: SIM115
+    processes.append(
+        subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"],
+            cwd=ROOT,
+            env=env,
+            stdout=logs,
+            stderr=logs,
+        )
+    )
+    processes.append(
+        subprocess.Popen(  # noqa: S603
+            [str(ROOT / "bin" / "worker"), "webhooks,default,atomic"],
+            cwd=ROOT,
+            env=env | {"PYTHON": sys.executable},
+            stdout=logs,
+            stderr=logs,
+        )
+    )
+    return logs
+
+
 def main() -> int:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -177,36 +216,7 @@ def main() -> int:
             "PAYLINK_POLL_SECONDS": str(POLL),
             "PYTHONUNBUFFERED": "1",
         }
-        manage = [sys.executable, "manage.py"]
-        # Every command below is this interpreter running our own files (hence the noqa).
-        subprocess.run([*manage, "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)  # noqa: S603
-        create = (
-            "from django.contrib.auth.models import User\n"
-            f"for n in range({PEOPLE}):\n"
-            "    User.objects.create_user(f'soak{n}', password='soak-pass-1234')"
-        )
-        subprocess.run(  # noqa: S603
-            [*manage, "shell", "--no-imports", "-c", create], cwd=ROOT, env=env, check=True
-        )
-        logs = open(Path(tmp) / "stack.log", "wb")  # noqa: SIM115
-        processes.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"],
-                cwd=ROOT,
-                env=env,
-                stdout=logs,
-                stderr=logs,
-            )
-        )
-        processes.append(
-            subprocess.Popen(  # noqa: S603
-                [str(ROOT / "bin" / "worker"), "webhooks,default,atomic"],
-                cwd=ROOT,
-                env=env | {"PYTHON": sys.executable},
-                stdout=logs,
-                stderr=logs,
-            )
-        )
+        logs = host_stack_start(env=env, tmp=Path(tmp), people=PEOPLE, processes=processes)
         table = HostTable(db_path)
         watcher = threading.Thread(target=table.run, daemon=True)
         try:

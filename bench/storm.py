@@ -26,7 +26,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench.soak import ROOT, _identifier, _signed_in, _wait_for
+from bench.soak import ROOT, _identifier, _signed_in, _wait_for, host_stack_start
 from tests.simprocess import SimulatorProcess, free_port
 
 PEOPLE = int(os.environ.get("BENCH_STORM_PEOPLE", "30"))
@@ -103,35 +103,7 @@ def main() -> int:
             "PYTHONUNBUFFERED": "1",
         }
         manage = [sys.executable, "manage.py"]
-        # Every command below is this interpreter running our own files (hence the noqa).
-        subprocess.run([*manage, "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)  # noqa: S603
-        create = (
-            "from django.contrib.auth.models import User\n"
-            f"for n in range({PEOPLE}):\n"
-            "    User.objects.create_user(f'soak{n}', password='soak-pass-1234')"
-        )
-        subprocess.run(  # noqa: S603
-            [*manage, "shell", "--no-imports", "-c", create], cwd=ROOT, env=env, check=True
-        )
-        logs = open(Path(tmp) / "stack.log", "wb")  # noqa: SIM115
-        processes.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"],
-                cwd=ROOT,
-                env=env,
-                stdout=logs,
-                stderr=logs,
-            )
-        )
-        processes.append(
-            subprocess.Popen(  # noqa: S603
-                [str(ROOT / "bin" / "worker"), "webhooks,default,atomic"],
-                cwd=ROOT,
-                env=env | {"PYTHON": sys.executable},
-                stdout=logs,
-                stderr=logs,
-            )
-        )
+        logs = host_stack_start(env=env, tmp=Path(tmp), people=PEOPLE, processes=processes)
         try:
             _wait_for(f"{base}/accounts/login/")
             for n in range(PEOPLE):
