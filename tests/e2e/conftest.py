@@ -31,19 +31,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 class _RequestsInFlight:
-    """How many requests this process is answering: the live server runs in it, in threads."""
+    """How many requests the live server is answering: it runs in this process, in threads of
+    its own. A test's own client runs in the main thread and is not counted: a streamed answer it
+    never reads to the end never says it finished."""
 
     def __init__(self) -> None:
         self.count = 0
         self._lock = threading.Lock()
 
     def started(self, **kwargs: object) -> None:
-        with self._lock:
-            self.count += 1
+        if threading.current_thread() is not threading.main_thread():
+            with self._lock:
+                self.count += 1
 
     def finished(self, **kwargs: object) -> None:
-        with self._lock:
-            self.count -= 1
+        if threading.current_thread() is not threading.main_thread():
+            with self._lock:
+                self.count -= 1
 
 
 _in_flight = _RequestsInFlight()
