@@ -45,7 +45,7 @@ pytestmark = pytest.mark.django_db
 
 # Generated requests: this many for each of the host's own routes, and this many spread over
 # the admin's (Django's own code, also swept below).
-EXAMPLES_PER_ROUTE = 12
+EXAMPLES_PER_ROUTE = 8
 ADMIN_EXAMPLES = 30
 WEBHOOK = "/webhooks/atomic/"
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
