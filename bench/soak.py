@@ -152,6 +152,23 @@ def _identifier(db_path: Path, username: str) -> str:
     return str(row[0])
 
 
+def host_env(*, sim: SimulatorProcess, db_path: Path, port: int) -> dict[str, str]:
+    """The environment of a host stack on SQLite at `db_path`, talking to the simulator `sim`,
+    with gunicorn on `port`."""
+    return {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{db_path}",
+        "ATOMIC_ENV": "simulator",
+        "ATOMIC_API_URL": sim.url,
+        "ATOMIC_TRANSACT_ORIGIN": sim.url,
+        "ATOMIC_API_KEY": sim.api_key,
+        "ATOMIC_API_SECRET": sim.api_secret,
+        "DJANGO_DEBUG": "true",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+    }
+
+
 def host_stack_start(
     *, env: dict[str, str], tmp: Path, people: int, processes: list[subprocess.Popen]
 ) -> IO[bytes]:
@@ -203,16 +220,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="paylink-soak-") as tmp:
         db_path = Path(tmp) / "host.sqlite3"
         env = {
-            **os.environ,
-            "DATABASE_URL": f"sqlite:///{db_path}",
-            "ATOMIC_ENV": "simulator",
-            "ATOMIC_API_URL": sim.url,
-            "ATOMIC_TRANSACT_ORIGIN": sim.url,
-            "ATOMIC_API_KEY": sim.api_key,
-            "ATOMIC_API_SECRET": sim.api_secret,
-            "DJANGO_DEBUG": "true",
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "GUNICORN_BIND": f"127.0.0.1:{port}",
+            **host_env(sim=sim, db_path=db_path, port=port),
             "PAYLINK_POLL_SECONDS": str(POLL),
             "PYTHONUNBUFFERED": "1",
         }

@@ -26,7 +26,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench.soak import ROOT, _identifier, _signed_in, _wait_for, host_stack_start
+from bench.soak import ROOT, _identifier, _signed_in, _wait_for, host_env, host_stack_start
 from tests.simprocess import SimulatorProcess, free_port
 
 PEOPLE = int(os.environ.get("BENCH_STORM_PEOPLE", "30"))
@@ -87,16 +87,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="paylink-storm-") as tmp:
         db_path = Path(tmp) / "host.sqlite3"
         env = {
-            **os.environ,
-            "DATABASE_URL": f"sqlite:///{db_path}",
-            "ATOMIC_ENV": "simulator",
-            "ATOMIC_API_URL": sim.url,
-            "ATOMIC_TRANSACT_ORIGIN": sim.url,
-            "ATOMIC_API_KEY": sim.api_key,
-            "ATOMIC_API_SECRET": sim.api_secret,
-            "DJANGO_DEBUG": "true",
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "GUNICORN_BIND": f"127.0.0.1:{port}",
+            **host_env(sim=sim, db_path=db_path, port=port),
             # A slow answer (6 s) outlasts the host's patience: a timeout, worth retrying.
             "ATOMIC_READ_TIMEOUT": "4",
             **{name: os.environ.get(name, value) for name, value in RETRIES.items()},

@@ -217,16 +217,13 @@ def rate_limit_hit(*, names: tuple[str, ...], request: HttpRequest) -> tuple[Rat
 def service_unavailable(request: HttpRequest, *, as_json: bool = False) -> HttpResponse:
     """503 with Retry-After and a sentence: the counters a door needs cannot be reached, so
     the door stays shut (sign-in fails closed) and says why."""
-    sentence = str(SIGN_IN_UNAVAILABLE)
-    if as_json:
-        response: HttpResponse = JsonResponse({"error": sentence, "retryable": True}, status=503)
-    else:
-        template = "paylink/rate_limited.html"
-        if getattr(request, "htmx", False):
-            template += "#message"
-        response = render(request, template, {"sentence": sentence}, status=503)
-    response["Retry-After"] = str(RETRY_AFTER)
-    return response
+    return _refusal(
+        request,
+        sentence=str(SIGN_IN_UNAVAILABLE),
+        status=503,
+        retry_after=RETRY_AFTER,
+        as_json=as_json,
+    )
 
 
 def rate_limit_give_back(*, name: str, request: HttpRequest) -> None:
@@ -244,13 +241,21 @@ def too_many_requests(
     request: HttpRequest, *, sentence: str, retry_after: int, as_json: bool = False
 ) -> HttpResponse:
     """429 with the sentence: JSON for script callers, a fragment for htmx, else a page."""
+    return _refusal(
+        request, sentence=sentence, status=429, retry_after=retry_after, as_json=as_json
+    )
+
+
+def _refusal(
+    request: HttpRequest, *, sentence: str, status: int, retry_after: int, as_json: bool
+) -> HttpResponse:
     if as_json:
-        response: HttpResponse = JsonResponse({"error": sentence, "retryable": True}, status=429)
+        response: HttpResponse = JsonResponse({"error": sentence, "retryable": True}, status=status)
     else:
         template = "paylink/rate_limited.html"
         if getattr(request, "htmx", False):
             template += "#message"
-        response = render(request, template, {"sentence": sentence}, status=429)
+        response = render(request, template, {"sentence": sentence}, status=status)
     response["Retry-After"] = str(retry_after)
     return response
 
