@@ -8,7 +8,6 @@ from __future__ import annotations
 import functools
 import hmac
 import json
-import logging
 import re
 import time
 import uuid
@@ -17,14 +16,14 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from simulator import engine, faults
+from simulator import faults, tasks
 from simulator.catalogue import biller_by_id
+from simulator.errors import SimulatorError
 from simulator.models import (
     PublicToken,
     SimTask,
@@ -34,8 +33,6 @@ from simulator.models import (
     fail_reason_key,
     iso_ms,
 )
-
-logger = logging.getLogger(__name__)
 
 TOKEN_LIFETIME_DEFAULT = 24 * 3600
 TOKEN_LIFETIME_MIN = 30 * 60
@@ -47,13 +44,6 @@ _IDENTIFIER_BAD = re.compile(r"[/\s\x00-\x1f\x7f]")
 View = Callable[..., HttpResponse]
 
 
-class ApiInputError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
 def error_response(status: int, message: str) -> JsonResponse:
     return JsonResponse({"message": message, "code": status}, status=status)
 
@@ -62,23 +52,25 @@ def _json_body(request: HttpRequest) -> dict[str, Any]:
     try:
         body = json.loads(request.body or b"null")
     except (ValueError, UnicodeDecodeError):
-        raise ApiInputError(400, "The request body is not valid JSON.") from None
+        raise SimulatorError("The request body is not valid JSON.", status=400) from None
     if not isinstance(body, dict):
-        raise ApiInputError(400, "The request body must be a JSON object.")
+        raise SimulatorError("The request body must be a JSON object.", status=400)
     return body
 
 
 def _identifier(raw: Any) -> str:
     if raw is None:
-        raise ApiInputError(422, "identifier is required.")
+        raise SimulatorError("identifier is required.", status=422)
     if not isinstance(raw, str):
-        raise ApiInputError(400, "identifier must be a string.")
+        raise SimulatorError("identifier must be a string.", status=400)
     if not raw.strip():
-        raise ApiInputError(422, "identifier may not be empty.")
+        raise SimulatorError("identifier may not be empty.", status=422)
     if len(raw) > IDENTIFIER_MAX:
-        raise ApiInputError(422, f"identifier may be at most {IDENTIFIER_MAX} characters.")
+        raise SimulatorError(f"identifier may be at most {IDENTIFIER_MAX} characters.", status=422)
     if _IDENTIFIER_BAD.search(raw):
-        raise ApiInputError(422, "identifier may not contain '/', spaces or control characters.")
+        raise SimulatorError(
+            "identifier may not contain '/', spaces or control characters.", status=422
+        )
     return raw
 
 
@@ -127,9 +119,7 @@ def api_endpoint(name: str, *, methods: tuple[str, ...]) -> Callable[[View], Vie
                 time.sleep(fault.delay)
             try:
                 response = view(request, **kwargs)
-            except ApiInputError as exc:
-                response = error_response(exc.status, exc.message)
-            except engine.SimulatorError as exc:
+            except SimulatorError as exc:
                 response = error_response(exc.status, exc.message)
             if fault and fault.kind == "malformed":
                 return _faulty(response, fault)
@@ -143,15 +133,15 @@ def api_endpoint(name: str, *, methods: tuple[str, ...]) -> Callable[[View], Vie
 def _user_get(identifier: str) -> SimUser:
     user = SimUser.objects.filter(identifier=identifier).first()
     if user is None:
-        raise engine.NotFound("No user has that identifier.")
+        raise SimulatorError("No user has that identifier.", status=404)
     return user
 
 
 def _task_find(task_id: str) -> SimTask:
     task = SimTask.objects.select_related("user").filter(task_id=task_id).first()
     if task is None:
-        raise engine.NotFound("No task has that id.")
-    return engine.task_catch_up(task)
+        raise SimulatorError("No task has that id.", status=404)
+    return tasks.task_catch_up(task)
 
 
 def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -173,18 +163,19 @@ def access_token_view(request: HttpRequest) -> HttpResponse:
     identifier = _identifier(body.get("identifier"))
     lifetime = body.get("tokenLifetime", TOKEN_LIFETIME_DEFAULT)
     if isinstance(lifetime, bool) or not isinstance(lifetime, int):
-        raise ApiInputError(422, "tokenLifetime must be a whole number of seconds.")
+        raise SimulatorError("tokenLifetime must be a whole number of seconds.", status=422)
     if not TOKEN_LIFETIME_MIN <= lifetime <= TOKEN_LIFETIME_MAX:
-        raise ApiInputError(
-            422, f"tokenLifetime must be from {TOKEN_LIFETIME_MIN} to {TOKEN_LIFETIME_MAX} seconds."
+        raise SimulatorError(
+            f"tokenLifetime must be from {TOKEN_LIFETIME_MIN} to {TOKEN_LIFETIME_MAX} seconds.",
+            status=422,
         )
     extras = {
         key: value for key, value in body.items() if key not in ("identifier", "tokenLifetime")
     }
     for key, kind in _EXTRA_TYPES.items():
         if key in extras and not isinstance(extras[key], kind):
-            raise ApiInputError(
-                400, f"{key} must be a JSON {'array' if kind is list else 'object'}."
+            raise SimulatorError(
+                f"{key} must be a JSON {'array' if kind is list else 'object'}.", status=400
             )
     with transaction.atomic():
         user, _ = SimUser.objects.get_or_create(identifier=identifier)
@@ -203,8 +194,8 @@ def access_token_view(request: HttpRequest) -> HttpResponse:
 def accounts_view(request: HttpRequest, identifier: str) -> HttpResponse:
     """The seed's route, GET /{identifier}/pay-link/accounts."""
     if accounts_routes() == "v2":
-        raise engine.NotFound("Not found.")
-    return JsonResponse({"accounts": engine.accounts_for(identifier=identifier)})
+        raise SimulatorError("Not found.", status=404)
+    return JsonResponse({"accounts": tasks.accounts_for(identifier=identifier)})
 
 
 @api_endpoint("accounts", methods=("GET",))
@@ -212,9 +203,9 @@ def accounts_v2_view(request: HttpRequest) -> HttpResponse:
     """The newer guides' route, GET /pay-link/accounts with `x-api-version: v2`; the identifier
     travels as a query parameter (our convention: Atomic's pages do not show how)."""
     if accounts_routes() == "v1" or request.headers.get("x-api-version") != "v2":
-        raise engine.NotFound("Not found.")
+        raise SimulatorError("Not found.", status=404)
     identifier = _identifier(request.GET.get("identifier"))
-    return JsonResponse({"accounts": engine.accounts_for(identifier=identifier)})
+    return JsonResponse({"accounts": tasks.accounts_for(identifier=identifier)})
 
 
 @api_endpoint("task-status", methods=("GET",))
@@ -266,13 +257,13 @@ def task_details_view(request: HttpRequest, task_id: str) -> HttpResponse:
 def user_tasks_view(request: HttpRequest, identifier: str) -> HttpResponse:
     status = request.GET.get("status", "")
     if status and status not in TaskStatus.values:
-        raise ApiInputError(422, f"status must be one of: {', '.join(TaskStatus.values)}.")
+        raise SimulatorError(f"status must be one of: {', '.join(TaskStatus.values)}.", status=422)
     user = _user_get(identifier)
-    tasks = [engine.task_catch_up(task) for task in user.tasks.all()]
+    listed = [tasks.task_catch_up(task) for task in user.tasks.all()]
     if status:
-        tasks = [task for task in tasks if task.status == status]
+        listed = [task for task in listed if task.status == status]
     key = fail_reason_key()
-    return JsonResponse({"data": {"tasks": [task.to_list_json(reason_key=key) for task in tasks]}})
+    return JsonResponse({"data": {"tasks": [task.to_list_json(reason_key=key) for task in listed]}})
 
 
 @api_endpoint("user-update", methods=("PUT",))
@@ -281,9 +272,9 @@ def user_update_view(request: HttpRequest) -> HttpResponse:
     identifier = _identifier(body.get("identifier"))
     data = body.get("data")
     if data is None:
-        raise ApiInputError(422, "data is required.")
+        raise SimulatorError("data is required.", status=422)
     if not isinstance(data, dict):
-        raise ApiInputError(400, "data must be a JSON object.")
+        raise SimulatorError("data must be a JSON object.", status=400)
     with transaction.atomic():
         user, _ = SimUser.objects.select_for_update().get_or_create(identifier=identifier)
         user.data = deep_merge(user.data, data)
@@ -324,24 +315,3 @@ def not_found_view(
 
 def server_error_view(request: HttpRequest) -> HttpResponse:
     return error_response(500, "An error occurred with the simulator.")
-
-
-class JsonErrorMiddleware:
-    """Any uncaught exception becomes a JSON 500, even with DEBUG on: no HTML error pages."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
-
-    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse:
-        match exception:
-            case RequestDataTooBig():
-                return error_response(413, "The request body is too large.")
-            case SuspiciousOperation():
-                return error_response(400, "The request was unacceptable.")
-            case Http404():
-                return error_response(404, "Not found.")
-        logger.exception("unhandled error on %s %s", request.method, request.path)
-        return server_error_view(request)

@@ -38,9 +38,10 @@ from django.utils.html import escape
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from simulator import conventions, engine, faults, webhooks
+from simulator import conventions, faults, tasks, webhooks
 from simulator.api import error_response
 from simulator.catalogue import BILLERS, biller_by_id, biller_by_slug
+from simulator.errors import SimulatorError
 from simulator.models import (
     ApiFault,
     ConfigOverride,
@@ -64,13 +65,6 @@ _CONFIG_LIMITS = {
 }
 
 
-class ControlInputError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
 def _form_value(raw: str) -> Any:
     try:
         return int(raw)
@@ -87,21 +81,21 @@ def _control_input(request: HttpRequest) -> tuple[dict[str, Any], bool]:
         try:
             payload = json.loads(request.body or b"{}")
         except (ValueError, UnicodeDecodeError):
-            raise ControlInputError(400, "The request body is not valid JSON.") from None
+            raise SimulatorError("The request body is not valid JSON.") from None
         if not isinstance(payload, dict):
-            raise ControlInputError(400, "The request body must be a JSON object.")
+            raise SimulatorError("The request body must be a JSON object.")
         return payload, False
     if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         rejected = CsrfViewMiddleware(lambda _: HttpResponse()).process_view(request, None, (), {})
         if rejected is not None:
-            raise ControlInputError(403, "The form's CSRF token is missing or wrong.")
+            raise SimulatorError("The form's CSRF token is missing or wrong.", status=403)
         payload = {
             key: _form_value(value) if key in _NUMBER_FIELDS else value
             for key, value in request.POST.items()
             if value != "" and key != "csrfmiddlewaretoken"
         }
         return payload, True
-    raise ControlInputError(415, "Send JSON (content-type: application/json).")
+    raise SimulatorError("Send JSON (content-type: application/json).", status=415)
 
 
 def _control(handler: Any) -> Any:
@@ -116,10 +110,8 @@ def _control(handler: Any) -> Any:
         try:
             payload, from_form = _control_input(request)
             result = handler(payload)
-        except ControlInputError as exc:
+        except SimulatorError as exc:
             return error_response(exc.status, exc.message)
-        except faults.FaultInputError as exc:
-            return error_response(422, exc.message)
         if from_form:
             return redirect("index")
         return JsonResponse(result)
@@ -144,18 +136,18 @@ def _config_value(key: str, raw: Any) -> Any:
     if key in CHOICES:
         values = CHOICES[key][0]
         if raw not in values:
-            raise ControlInputError(422, f"{key} must be one of: {', '.join(values)}.")
+            raise SimulatorError(f"{key} must be one of: {', '.join(values)}.", status=422)
         return raw
     if key == "webhook_url":
         if not isinstance(raw, str) or len(raw) > 500:
-            raise ControlInputError(422, "webhook_url must be an http(s) URL.")
+            raise SimulatorError("webhook_url must be an http(s) URL.", status=422)
         parts = urlsplit(raw)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ControlInputError(422, "webhook_url must be an http(s) URL.")
+            raise SimulatorError("webhook_url must be an http(s) URL.", status=422)
         return raw
     low, high = _CONFIG_LIMITS[key]
     if isinstance(raw, bool) or not isinstance(raw, int | float) or not low <= raw <= high:
-        raise ControlInputError(422, f"{key} must be a number from {low:g} to {high:g}.")
+        raise SimulatorError(f"{key} must be a number from {low:g} to {high:g}.", status=422)
     return raw
 
 
@@ -163,7 +155,7 @@ def config_current() -> dict[str, Any]:
     return {
         "webhook_url": webhooks.webhook_url(),
         "webhook_retry_delay": webhooks.retry_delay(),
-        "task_step_seconds": engine.step_seconds(),
+        "task_step_seconds": tasks.step_seconds(),
         "action_lifetime_seconds": ConfigOverride.current("action_lifetime_seconds", 3600),
     } | {key: choice(key) for key in CHOICES}
 
@@ -173,7 +165,7 @@ def config_view(payload: dict[str, Any]) -> dict[str, Any]:
     known = ("webhook_url", *CHOICES, *_CONFIG_LIMITS)
     unknown = sorted(set(payload) - set(known))
     if unknown:
-        raise ControlInputError(422, f"Unknown settings: {', '.join(unknown)}.")
+        raise SimulatorError(f"Unknown settings: {', '.join(unknown)}.", status=422)
     # Validate everything before storing anything.
     values = {key: None if raw is None else _config_value(key, raw) for key, raw in payload.items()}
     with transaction.atomic():
@@ -206,12 +198,12 @@ def token_expire_view(payload: dict[str, Any]) -> dict[str, Any]:
     """Age a public token past its expiry, since even the shortest lifetime is 30 minutes."""
     token = payload.get("publicToken")
     if not isinstance(token, str) or not token:
-        raise ControlInputError(422, "publicToken is required.")
+        raise SimulatorError("publicToken is required.", status=422)
     updated = PublicToken.objects.filter(token=token).update(
         expires_at=timezone.now() - timedelta(seconds=1)
     )
     if not updated:
-        raise ControlInputError(404, "No such public token.")
+        raise SimulatorError("No such public token.", status=404)
     return {"expired": True}
 
 
@@ -224,32 +216,31 @@ def task_create_view(payload: dict[str, Any]) -> dict[str, Any]:
     """
     identifier = payload.get("identifier")
     if not isinstance(identifier, str) or not identifier:
-        raise ControlInputError(422, "identifier is required.")
+        raise SimulatorError("identifier is required.", status=422)
     user = SimUser.objects.filter(identifier=identifier).first()
     if user is None:
-        raise ControlInputError(404, "No user has that identifier; create an access token first.")
+        raise SimulatorError(
+            "No user has that identifier; create an access token first.", status=404
+        )
     metadata = payload.get("metadata") or {}
     if not isinstance(metadata, dict):
-        raise ControlInputError(422, "metadata must be an object.")
-    try:
-        if "actionId" in payload:
-            task = engine.action_task_start(
-                user=user, action_id=str(payload["actionId"]), metadata=metadata
-            )
-        else:
-            company = str(payload.get("company", ""))
-            biller = biller_by_slug(company)
-            username = payload.get("username", "test-good")
-            if not isinstance(username, str):
-                raise ControlInputError(422, "username must be a string.")
-            task = engine.task_start(
-                user=user,
-                company_id=biller.id if biller else company,
-                username=username,
-                metadata=metadata,
-            )
-    except engine.SimulatorError as exc:
-        raise ControlInputError(exc.status, exc.message) from None
+        raise SimulatorError("metadata must be an object.", status=422)
+    if "actionId" in payload:
+        task = tasks.action_task_start(
+            user=user, action_id=str(payload["actionId"]), metadata=metadata
+        )
+    else:
+        company = str(payload.get("company", ""))
+        biller = biller_by_slug(company)
+        username = payload.get("username", "test-good")
+        if not isinstance(username, str):
+            raise SimulatorError("username must be a string.", status=422)
+        task = tasks.task_start(
+            user=user,
+            company_id=biller.id if biller else company,
+            username=username,
+            metadata=metadata,
+        )
     return {"taskId": task.task_id, "status": task.status}
 
 
@@ -260,11 +251,8 @@ def task_patch_view(payload: dict[str, Any]) -> dict[str, Any]:
     task_id, status = payload.get("taskId"), payload.get("status")
     reason = payload.get("reason", "")
     if not isinstance(task_id, str) or not isinstance(status, str) or not isinstance(reason, str):
-        raise ControlInputError(422, "taskId and status are required strings.")
-    try:
-        task = engine.task_patch(task_id=task_id, status=status, reason=reason)
-    except engine.SimulatorError as exc:
-        raise ControlInputError(exc.status if exc.status != 400 else 422, exc.message) from None
+        raise SimulatorError("taskId and status are required strings.", status=422)
+    task = tasks.task_patch(task_id=task_id, status=status, reason=reason)
     return {"taskId": task.task_id, "status": task.status, "failReason": task.fail_reason}
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db.models import F
 
+from simulator.errors import SimulatorError
 from simulator.models import ApiFault, WebhookFault
 
 API_ENDPOINTS = (
@@ -28,14 +29,6 @@ WEBHOOK_MODES = ("drop", "duplicate", "reorder", "fail")
 MAX_TIMES = 1000
 
 
-class FaultInputError(ValueError):
-    """A fault request QA sent that makes no sense; the message says why."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
 @dataclass(frozen=True)
 class ApiFaultUse:
     kind: str
@@ -47,7 +40,7 @@ def _times(raw: Any) -> int:
     if raw is None:
         return 1
     if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= MAX_TIMES:
-        raise FaultInputError(f"times must be a whole number from 1 to {MAX_TIMES}.")
+        raise SimulatorError(f"times must be a whole number from 1 to {MAX_TIMES}.", status=422)
     return raw
 
 
@@ -55,7 +48,7 @@ def _number(raw: Any, *, name: str, default: float, low: float, high: float) -> 
     if raw is None:
         return default
     if isinstance(raw, bool) or not isinstance(raw, int | float) or not low <= raw <= high:
-        raise FaultInputError(f"{name} must be a number from {low:g} to {high:g}.")
+        raise SimulatorError(f"{name} must be a number from {low:g} to {high:g}.", status=422)
     return float(raw)
 
 
@@ -63,9 +56,9 @@ def api_fault_add(*, payload: dict[str, Any]) -> ApiFault:
     """Validate and store an API fault from a control request."""
     endpoint, kind = payload.get("endpoint", "*"), payload.get("kind")
     if endpoint not in API_ENDPOINTS:
-        raise FaultInputError(f"endpoint must be one of: {', '.join(API_ENDPOINTS)}.")
+        raise SimulatorError(f"endpoint must be one of: {', '.join(API_ENDPOINTS)}.", status=422)
     if not isinstance(kind, str) or kind not in API_KINDS:
-        raise FaultInputError(f"kind must be one of: {', '.join(API_KINDS)}.")
+        raise SimulatorError(f"kind must be one of: {', '.join(API_KINDS)}.", status=422)
     retry_after = _number(
         payload.get("retry_after"), name="retry_after", default=1, low=0, high=3600
     )
@@ -82,7 +75,7 @@ def api_fault_add(*, payload: dict[str, Any]) -> ApiFault:
 def webhook_fault_add(*, payload: dict[str, Any]) -> WebhookFault:
     mode = payload.get("mode")
     if not isinstance(mode, str) or mode not in WEBHOOK_MODES:
-        raise FaultInputError(f"mode must be one of: {', '.join(WEBHOOK_MODES)}.")
+        raise SimulatorError(f"mode must be one of: {', '.join(WEBHOOK_MODES)}.", status=422)
     return WebhookFault.objects.create(mode=mode, remaining=_times(payload.get("times")))
 
 

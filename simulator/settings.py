@@ -79,11 +79,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "simulator.api.JsonErrorMiddleware",
+    "simulator.middleware.JsonErrorMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "simulator.engine.EngineStartMiddleware",
+    "simulator.middleware.EngineStartMiddleware",
 ]
 
 ROOT_URLCONF = "simulator.urls"

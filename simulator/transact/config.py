@@ -9,19 +9,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from simulator.errors import SimulatorError
+
 HUB_APPS = ("pay-now", "expenses", "orders", "suggestions")
 LANGUAGES = ("en", "es")
 # A brand colour lands in CSS, so only plain hex colours get through.
 _HEX_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
 _MAX_ENCODED = 16 * 1024
-
-
-class ConfigError(Exception):
-    """The iframe was opened with a config Transact cannot use; `message` says why."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -53,13 +47,13 @@ class TransactConfig:
 
 
 def config_decode(encoded: str) -> TransactConfig:
-    """Decode `base64(JSON)` as the SDK builds it; raise ConfigError with a plain reason."""
+    """Decode `base64(JSON)` as the SDK builds it; raise SimulatorError with a plain reason."""
     if not encoded or len(encoded) > _MAX_ENCODED:
-        raise ConfigError("The Transact configuration is missing or too long.")
+        raise SimulatorError("The Transact configuration is missing or too long.")
     try:
         raw = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise ConfigError("The Transact configuration is not valid base64.") from exc
+        raise SimulatorError("The Transact configuration is not valid base64.") from exc
     try:
         # btoa() encodes one byte per character (Latin-1); UTF-8 is accepted from other callers.
         text = raw.decode("utf-8")
@@ -68,9 +62,9 @@ def config_decode(encoded: str) -> TransactConfig:
     try:
         data = json.loads(text)
     except ValueError as exc:
-        raise ConfigError("The Transact configuration is not valid JSON.") from exc
+        raise SimulatorError("The Transact configuration is not valid JSON.") from exc
     if not isinstance(data, dict):
-        raise ConfigError("The Transact configuration must be a JSON object.")
+        raise SimulatorError("The Transact configuration must be a JSON object.")
     return config_parse(data)
 
 
@@ -78,10 +72,10 @@ def config_parse(data: dict[str, Any]) -> TransactConfig:
     """Check the decoded config's shape; unknown keys are ignored, as Transact does."""
     scope = data.get("scope", "pay-link")
     if scope != "pay-link":
-        raise ConfigError(f"This simulator supports the pay-link scope only, not {scope!r}.")
+        raise SimulatorError(f"This simulator supports the pay-link scope only, not {scope!r}.")
     tasks = data.get("tasks")
     if not isinstance(tasks, list) or not tasks or not isinstance(tasks[0], dict):
-        raise ConfigError("The Transact configuration needs a tasks list with one task.")
+        raise SimulatorError("The Transact configuration needs a tasks list with one task.")
     task = tasks[0]
     options = _options(data)
     match task.get("operation"):
@@ -91,20 +85,20 @@ def config_parse(data: dict[str, Any]) -> TransactConfig:
             action = task.get("action")
             action_id = action.get("id") if isinstance(action, dict) else None
             if not isinstance(action_id, str) or not action_id.strip():
-                raise ConfigError("An action task needs action.id.")
+                raise SimulatorError("An action task needs action.id.")
             return TransactConfig(operation="action", action_id=action_id.strip(), **options)
         case other:
-            raise ConfigError(f"The task operation {other!r} is not supported here.")
+            raise SimulatorError(f"The task operation {other!r} is not supported here.")
 
 
 def _apps(value: object) -> tuple[str, ...]:
     if value is None:
         return HUB_APPS
     if not isinstance(value, list) or not all(isinstance(app, str) for app in value):
-        raise ConfigError("tasks[0].apps must be a list of app names.")
+        raise SimulatorError("tasks[0].apps must be a list of app names.")
     unknown = [app for app in value if app not in HUB_APPS]
     if unknown:
-        raise ConfigError(f"Unknown Payments Hub app: {unknown[0]!r}.")
+        raise SimulatorError(f"Unknown Payments Hub app: {unknown[0]!r}.")
     return tuple(dict.fromkeys(value)) or HUB_APPS
 
 
@@ -129,5 +123,5 @@ def _metadata(value: object) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise ConfigError("metadata must be an object of strings.")
+        raise SimulatorError("metadata must be an object of strings.")
     return {str(key): str(item) for key, item in value.items() if isinstance(item, str | int)}

@@ -16,7 +16,9 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from simulator import engine
+from simulator import logins, reads, tasks
+from simulator.catalogue import Company
+from simulator.errors import SimulatorError
 from simulator.transact.hub import hub_for
 
 logger = logging.getLogger(__name__)
@@ -28,14 +30,8 @@ IDENTITY_FIELDS = ("identity.firstName", "identity.lastName", "identity.email")
 Handler = Callable[..., JsonResponse]
 
 
-class BadRequest(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-def _error(message: str, *, status: int, code: int | None = None) -> JsonResponse:
-    return JsonResponse({"message": message, "code": code or status}, status=status)
+def _error(message: str, *, status: int) -> JsonResponse:
+    return JsonResponse({"message": message, "code": status}, status=status)
 
 
 def with_token(view: Handler) -> Handler:
@@ -46,45 +42,43 @@ def with_token(view: Handler) -> Handler:
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
         token = request.headers.get("x-public-token", "").strip()
         try:
-            user = engine.token_resolve(token)
+            user = reads.token_resolve(token)
             return view(request, user, *args, **kwargs)
-        except BadRequest as exc:
-            return _error(exc.message, status=400)
-        except engine.SimulatorError as exc:
-            return _error(exc.message, status=exc.status, code=exc.code)
+        except SimulatorError as exc:
+            return _error(exc.message, status=exc.status)
 
     return wrapped
 
 
 def _body(request: HttpRequest) -> dict[str, Any]:
     if len(request.body) > _MAX_BODY:
-        raise BadRequest("The request is too large.")
+        raise SimulatorError("The request is too large.")
     try:
         data = json.loads(request.body or b"{}")
     except ValueError as exc:
-        raise BadRequest("The request body is not valid JSON.") from exc
+        raise SimulatorError("The request body is not valid JSON.") from exc
     if not isinstance(data, dict):
-        raise BadRequest("The request body must be a JSON object.")
+        raise SimulatorError("The request body must be a JSON object.")
     return data
 
 
 def _field(data: dict[str, Any], name: str, *, label: str) -> str:
     value = data.get(name)
     if not isinstance(value, str) or not value.strip():
-        raise BadRequest(f"{label} is required.")
+        raise SimulatorError(f"{label} is required.")
     if len(value) > _MAX_FIELD:
-        raise BadRequest(f"{label} is too long.")
+        raise SimulatorError(f"{label} is too long.")
     return value.strip()
 
 
 def _metadata(data: dict[str, Any]) -> dict[str, str]:
     value = data.get("metadata") or {}
     if not isinstance(value, dict):
-        raise BadRequest("metadata must be an object of strings.")
+        raise SimulatorError("metadata must be an object of strings.")
     return {str(key)[:_MAX_FIELD]: str(item)[:_MAX_FIELD] for key, item in value.items()}
 
 
-def company_json(company: engine.Company) -> dict[str, str]:
+def company_json(company: Company) -> dict[str, str]:
     return {
         "id": company.id,
         "slug": company.slug,
@@ -108,7 +102,7 @@ def task_json(task: Any) -> dict[str, Any]:
 
 def _identity_missing(user: Any) -> list[str]:
     """The identity fields the host has not given Atomic yet."""
-    identity = engine.user_data(identifier=user.identifier).get("identity")
+    identity = reads.user_data(identifier=user.identifier).get("identity")
     stored = identity if isinstance(identity, dict) else {}
     return [name for name in IDENTITY_FIELDS if not stored.get(name.removeprefix("identity."))]
 
@@ -123,14 +117,14 @@ def session_view(request: HttpRequest, user: Any) -> JsonResponse:
 @with_token
 def companies_view(request: HttpRequest, user: Any) -> JsonResponse:
     query = request.GET.get("q", "").strip()[:_MAX_FIELD]
-    companies = engine.companies_list(query=query)
+    companies = reads.companies_list(query=query)
     return JsonResponse({"companies": [company_json(company) for company in companies]})
 
 
 @require_GET
 @with_token
 def company_view(request: HttpRequest, user: Any, company_id: str) -> JsonResponse:
-    return JsonResponse({"company": company_json(engine.company_get(company_id))})
+    return JsonResponse({"company": company_json(reads.company_get(company_id))})
 
 
 @require_POST
@@ -138,14 +132,14 @@ def company_view(request: HttpRequest, user: Any, company_id: str) -> JsonRespon
 def login_view(request: HttpRequest, user: Any) -> JsonResponse:
     """Check the credentials' shape; start the connect task, or ask for MFA first."""
     data = _body(request)
-    company = engine.company_get(_field(data, "companyId", label="The company"))
+    company = reads.company_get(_field(data, "companyId", label="The company"))
     username = _field(data, "username", label="Username")
     _field(data, "password", label="Password")
-    match engine.login_step(username):
+    match logins.login_step(username):
         case "mfa-code":
             return JsonResponse({"step": "mfa-code"})
         case "mfa-question":
-            return JsonResponse({"step": "mfa-question", "question": engine.MFA_QUESTION})
+            return JsonResponse({"step": "mfa-question", "question": logins.MFA_QUESTION})
     return _connect(user, company=company, username=username, metadata=_metadata(data))
 
 
@@ -154,18 +148,18 @@ def login_view(request: HttpRequest, user: Any) -> JsonResponse:
 def mfa_view(request: HttpRequest, user: Any) -> JsonResponse:
     """Any non-empty answer passes, as in Atomic's sandbox."""
     data = _body(request)
-    company = engine.company_get(_field(data, "companyId", label="The company"))
+    company = reads.company_get(_field(data, "companyId", label="The company"))
     username = _field(data, "username", label="Username")
     _field(data, "answer", label="The answer")
-    if engine.login_step(username) == "ok":
-        raise BadRequest("This login does not ask for a second step.")
+    if logins.login_step(username) == "ok":
+        raise SimulatorError("This login does not ask for a second step.")
     return _connect(user, company=company, username=username, metadata=_metadata(data))
 
 
 def _connect(
-    user: Any, *, company: engine.Company, username: str, metadata: dict[str, str]
+    user: Any, *, company: Company, username: str, metadata: dict[str, str]
 ) -> JsonResponse:
-    task = engine.task_start(user=user, company_id=company.id, username=username, metadata=metadata)
+    task = tasks.task_start(user=user, company_id=company.id, username=username, metadata=metadata)
     # The page forwards this to the host, which answers from its server with PUT /user.
     fields = _identity_missing(user)
     return JsonResponse({"step": "task", "task": task_json(task), "dataRequestFields": fields})
@@ -174,7 +168,7 @@ def _connect(
 @require_GET
 @with_token
 def task_view(request: HttpRequest, user: Any, task_id: str) -> JsonResponse:
-    return JsonResponse({"task": task_json(engine.task_get(user=user, task_id=task_id))})
+    return JsonResponse({"task": task_json(tasks.task_get(user=user, task_id=task_id))})
 
 
 @require_http_methods(["GET", "POST"])
@@ -183,9 +177,9 @@ def action_view(request: HttpRequest, user: Any, action_id: str) -> JsonResponse
     """GET describes the action for the confirmation screen; POST confirms it."""
     if request.method == "POST":
         data = _body(request)
-        task = engine.action_task_start(user=user, action_id=action_id, metadata=_metadata(data))
+        task = tasks.action_task_start(user=user, action_id=action_id, metadata=_metadata(data))
         return JsonResponse({"task": task_json(task)})
-    info = engine.action_describe(user=user, action_id=action_id)
+    info = reads.action_describe(user=user, action_id=action_id)
     return JsonResponse(
         {
             "action": {

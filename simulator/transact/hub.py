@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from simulator import engine
+from simulator import tasks
 
 # Actions a person can start from the Hub; the others are Atomic's own bookkeeping.
 _HUB_ACTIONS = ("pause-plan", "cancel-plan", "change-plan")
@@ -57,7 +57,7 @@ def hub_for(*, identifier: str) -> dict[str, Any]:
     """The Hub's sections for one user, as JSON-ready dicts with camelCase keys."""
     bills: list[HubBill] = []
     suggestions: list[HubSuggestion] = []
-    for entry in engine.accounts_for(identifier=identifier):
+    for entry in tasks.accounts_for(identifier=identifier):
         if not isinstance(entry, dict):
             continue
         company = _company(entry.get("company"))

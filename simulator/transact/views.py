@@ -11,8 +11,9 @@ from django.shortcuts import render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
+from simulator.errors import SimulatorError
 from simulator.models import choice
-from simulator.transact.config import ConfigError, config_decode
+from simulator.transact.config import config_decode
 
 # The page runs only its own script and calls only its own origin; any site may frame it,
 # as Atomic's Transact is framed by every integrator.
@@ -47,8 +48,9 @@ def initialize_view(request: HttpRequest, config: str) -> HttpResponse:
     """`/initialize/{base64 config}#hId=...`: the Transact app, or an error screen (400)."""
     try:
         parsed = config_decode(config)
-    except ConfigError as exc:
-        return _page(request, "simulator/transact/error.html", {"message": exc.message}, status=400)
+    except SimulatorError as exc:
+        context = {"message": exc.message}
+        return _page(request, "simulator/transact/error.html", context, status=exc.status)
     return _page(request, "simulator/transact/app.html", {"config": parsed.for_page()})
 
 

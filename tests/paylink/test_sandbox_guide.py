@@ -12,9 +12,9 @@ from paylink.sandbox_guide import SIMULATOR_BILLERS, TEST_USERNAMES
 # The simulator is another Django project (its settings, its models): read its tables, not
 # import them.
 SIMULATOR = Path(__file__).parents[2] / "simulator"
-ENGINE = (SIMULATOR / "engine.py").read_text()
+LOGINS = (SIMULATOR / "logins.py").read_text()
 CATALOGUE = (SIMULATOR / "catalogue.py").read_text()
-SIMULATOR_USERNAMES = set(re.findall(r'^\s+"(test-[a-z-]+)": Outcome\(', ENGINE, re.MULTILINE))
+SIMULATOR_USERNAMES = set(re.findall(r'^\s+"(test-[a-z-]+)": Outcome\(', LOGINS, re.MULTILINE))
 
 pytestmark = pytest.mark.django_db
 
