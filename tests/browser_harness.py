@@ -1,6 +1,6 @@
 """Browser harness: Debian's Chromium driven by Playwright's sync API, shared by every browser
-test in the suite (`tests/browser`, `tests/e2e`). Loaded from tests/conftest.py as a plugin, so
-there is one driver and one browser per session, whatever order the tests run in.
+test in the suite (`tests/simulator/browser`, `tests/e2e`). Loaded from tests/conftest.py as a
+plugin, so there is one driver and one browser per session, whatever order the tests run in.
 
 The browser is Chromium's headless shell (package chromium-headless-shell, built from the same
 source: the same Blink and V8 without the desktop browser around them, which is what Playwright

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import os
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -60,6 +64,19 @@ def test_the_sandbox_defaults_point_at_atomics_sandbox():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "https://sandbox-api.atomicfi.com"
+
+
+@pytest.mark.skipif(
+    not os.environ.get("PUBLISHED_SDK_PATH"),
+    reason="PUBLISHED_SDK_PATH is not set (the published-SDK check)",
+)
+def test_the_published_sdk_file_is_the_one_the_host_pins_for_sandbox_and_production():
+    """CI fetches Atomic's published SDK (see tests/simulator/browser/test_published_sdk.py);
+    the digest the host's pages demand of it must be that file's."""
+    from hubsite.settings import _PUBLISHED_SDK_INTEGRITY
+
+    digest = hashlib.sha384(Path(os.environ["PUBLISHED_SDK_PATH"]).read_bytes()).digest()
+    assert f"sha384-{base64.b64encode(digest).decode()}" == _PUBLISHED_SDK_INTEGRITY
 
 
 def test_each_atomic_setting_can_be_set_on_its_own():

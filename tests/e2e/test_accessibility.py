@@ -40,10 +40,10 @@ from paylink.services.profiles import profile_for_user
 from paylink.services.reminder_preferences import reminder_preferences_for_profile
 from paylink.services.tasks import task_record
 from paylink.unsubscribe_tokens import unsubscribe_token_make
-from tests.browser.pages import FRAME, connect_with_the_keyboard, log_in
 from tests.browser_harness import DEFAULT_TIMEOUT_MS
 from tests.e2e.axe import AXE, AXE_RUN
 from tests.people import password_of
+from tests.transact_steps import FRAME, connect_with_the_keyboard, log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

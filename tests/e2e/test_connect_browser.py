@@ -8,9 +8,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from paylink.models import SdkEvent, Task, WebhookEvent
-from tests.browser.pages import FRAME, log_in
 from tests.e2e.conftest import sign_in_through_the_page
 from tests.simprocess import NOWHERE
+from tests.transact_steps import FRAME, log_in
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -15,8 +15,8 @@ from paylink.formatting import money
 from paylink.models import AccountSnapshot
 from paylink.payloads import accounts_parse
 from paylink.services.profiles import profile_for_user
-from tests.browser.pages import FRAME, log_in
 from tests.e2e.axe import AXE, AXE_RUN
+from tests.transact_steps import FRAME, log_in
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -10,19 +10,17 @@ import secrets
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.pages import (
-    FRAME,
-    connect_with_the_keyboard,
+from tests.simulator.browser.pages import (
     events,
     handshake_page,
     integrator_page,
     interaction_names,
     launch,
-    log_in,
     manage_config,
     wait_for_event,
     wait_for_interaction,
 )
+from tests.transact_steps import FRAME, connect_with_the_keyboard, log_in
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """The Transact page's own calls and its entry URL, over HTTP: scoped to the token's user,
-and every bad input a clear 4xx, never a 500. (No browser needed; they sit beside the flows
-they serve.)"""
+and every bad input a clear 4xx, never a 500. The flows that make these calls are driven in a
+browser in tests/simulator/browser/."""
 
 from __future__ import annotations
 

@@ -9,24 +9,21 @@ ours, so the whole browser suite runs against Atomic's script.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.pages import (
-    FRAME,
+from tests.simulator.browser.pages import (
     events,
     integrator_page,
     interaction_names,
     launch,
-    log_in,
     manage_config,
     wait_for_event,
 )
+from tests.transact_steps import FRAME, log_in
 
 PUBLISHED_SDK = os.environ.get("PUBLISHED_SDK_PATH", "")
 
@@ -69,13 +66,6 @@ def test_the_published_sdk_relays_the_close_button(page: Page, integrator, sim) 
 
     assert wait_for_event(page, "close") == {"reason": "unknown"}
     expect(page.locator(FRAME)).to_have_count(0)
-
-
-def test_the_published_file_is_the_one_the_host_pins_for_sandbox_and_production() -> None:
-    from hubsite.settings import _PUBLISHED_SDK_INTEGRITY
-
-    digest = hashlib.sha384(Path(PUBLISHED_SDK).read_bytes()).digest()
-    assert f"sha384-{base64.b64encode(digest).decode()}" == _PUBLISHED_SDK_INTEGRITY
 
 
 def test_the_simulator_serves_the_published_file_in_place_of_its_own(simulator) -> None:
