@@ -44,6 +44,7 @@ def test_two_users_get_different_data(sim, person):
     alice_accounts = linked(sim, person("alice"))
     bob_accounts = linked(sim, person("bob"))
 
+    assert len(alice_accounts) == len(bob_accounts) == 3
     for alice_account, bob_account in zip(alice_accounts, bob_accounts, strict=True):
         assert alice_account["company"] == bob_account["company"]
         assert alice_account["_id"] != bob_account["_id"]
@@ -106,12 +107,31 @@ def test_completing_change_plan_moves_to_another_tier(sim, person):
 def test_action_ids_change_on_every_call_but_all_work(sim, person):
     alice = person("alice")
     (account,) = linked(sim, alice, companies=("streamly",))
+    token = sim.access_token(alice)
 
     (again,) = sim.accounts(alice)
 
     old_id, new_id = action(account, "pause-plan"), action(again, "pause-plan")
     assert old_id != new_id
-    sim.run_action(alice, old_id)
+    # Both name the same action on the same account (what Transact's confirmation screen reads).
+    described = [
+        sim.session.get(
+            f"{sim.url}/transact/api/actions/{action_id}",
+            headers={"x-public-token": token},
+            timeout=10,
+        )
+        for action_id in (old_id, new_id)
+    ]
+    assert [answer.status_code for answer in described] == [200, 200]
+    assert [
+        (answer.json()["action"]["actionType"], answer.json()["action"]["accountId"])
+        for answer in described
+    ] == [("pause-plan", account["_id"])] * 2
+    # And the older one still acts.
+    task_id = sim.run_action(alice, old_id)
+    assert sim.task_status(task_id)["status"] == "completed"
+    (after,) = sim.accounts(alice)
+    assert after["account"]["data"]["plans"][0]["status"] == "paused"
 
 
 def test_an_expired_action_id_is_refused(sim, person):
