@@ -11,8 +11,9 @@ from unittest import mock
 
 import pytest
 
+from paylink import client as client_module
 from paylink.client import AtomicError, TaskStatusReport, atomic_client, deadline
-from tests.paylink.atomic_stub import AtomicStub, Reply
+from tests.paylink.atomic_stub import AtomicStub, Reply, timeouts_given
 from tests.waiting import wait_until
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "atomic"
@@ -76,9 +77,9 @@ def test_it_retries_a_429_after_the_wait_it_asks_for(stub):
         Reply(status=429, body={"message": "slow down"}, headers={"Retry-After": "1"}),
         Reply(body=fixture("task_status.json")),
     )
-    started = time.monotonic()
-    result = atomic_client().task_status_get(task_id="t1")
-    assert time.monotonic() - started >= 0.9
+    with mock.patch("urllib3.util.retry.time.sleep") as slept:
+        result = atomic_client().task_status_get(task_id="t1")
+    slept.assert_called_once_with(1)
     assert result.status == "failed"
     assert len(stub.seen) == 2
 
@@ -341,11 +342,12 @@ def test_it_logs_calls_without_secrets_or_tokens(stub, caplog):
 
 
 def test_under_a_deadline_a_slow_answer_is_given_up_when_the_deadline_passes(stub):
+    # The answer comes after 1.5 s, within the read timeout (2 s): only the deadline cuts it.
     stub.play(Reply(body=fixture("task_status.json"), delay=1.5))
-    started = time.monotonic()
-    with deadline(0.4), pytest.raises(AtomicError) as info:
+    with timeouts_given() as given, deadline(0.4), pytest.raises(AtomicError) as info:
         atomic_client().task_status_get(task_id="t1")
-    assert time.monotonic() - started < 0.9
+    [timeout] = given
+    assert 0 < timeout.total <= 0.4
     assert (info.value.retryable, info.value.status) == (True, None)
     assert "in time" in str(info.value)
     assert len(stub.seen) == 1
@@ -373,13 +375,18 @@ def test_under_a_deadline_a_retry_after_longer_than_the_time_left_gives_up_at_on
 
 def test_under_a_deadline_retries_stop_when_their_backoff_would_pass_it(stub):
     stub.play(Reply(status=503, body={"message": "down"}))
-    started = time.monotonic()
-    with deadline(0.6), pytest.raises(AtomicError) as info:
+    # The first retry follows at once; the second would wait 0.4 s, which with the 0.5 s an
+    # answer needs is more than the deadline leaves.
+    with (
+        mock.patch("urllib3.util.retry.time.sleep", wraps=time.sleep) as slept,
+        deadline(0.8),
+        pytest.raises(AtomicError) as info,
+    ):
         atomic_client().task_status_get(task_id="t1")
-    assert time.monotonic() - started < 0.6
     assert info.value.status == 503
-    # Without the deadline it tries three times (see above); the 0.4 s backoff is cut.
+    # Without the deadline it tries three times (see above); the 0.4 s backoff is never waited.
     assert len(stub.seen) == 2
+    slept.assert_not_called()
 
 
 def test_once_the_deadline_has_passed_nothing_is_sent(stub):
@@ -391,15 +398,33 @@ def test_once_the_deadline_has_passed_nothing_is_sent(stub):
 
 def test_a_nested_deadline_never_extends_the_outer_one(stub):
     stub.play(Reply(body=fixture("task_status.json"), delay=1.5))
-    started = time.monotonic()
-    with deadline(0.3), deadline(5.0), pytest.raises(AtomicError):
+    with timeouts_given() as given, deadline(0.3), deadline(5.0), pytest.raises(AtomicError):
         atomic_client().task_status_get(task_id="t1")
-    assert time.monotonic() - started < 0.8
+    [timeout] = given
+    assert 0 < timeout.total <= 0.3
 
 
-def test_under_a_deadline_a_call_beyond_the_concurrency_limit_is_refused_at_once(stub, settings):
+class _CountedSlots(threading.BoundedSemaphore):
+    """The client's request slots, recording of each taking whether it would wait for one."""
+
+    def __init__(self, value: int) -> None:
+        super().__init__(value)
+        self.waited: list[bool] = []
+
+    def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:
+        self.waited.append(blocking)
+        return super().acquire(blocking, timeout)
+
+
+def test_under_a_deadline_a_call_beyond_the_concurrency_limit_is_refused_at_once(
+    stub, settings, monkeypatch
+):
     settings.ATOMIC_REQUEST_CONCURRENCY = 1
-    stub.play(Reply(body=fixture("task_status.json"), delay=1.0))
+    slots = _CountedSlots(1)
+    monkeypatch.setitem(client_module._slots, 1, slots)
+    # The first call's answer comes only once the second call has been refused.
+    answer = threading.Event()
+    stub.play(Reply(body=fixture("task_status.json"), hold=answer))
 
     def first_call() -> None:
         with deadline(3.0):
@@ -408,11 +433,13 @@ def test_under_a_deadline_a_call_beyond_the_concurrency_limit_is_refused_at_once
     waiting = threading.Thread(target=first_call)
     waiting.start()
     wait_until(lambda: stub.seen, what="the first call to reach Atomic")
-    started = time.monotonic()
     with deadline(3.0), pytest.raises(AtomicError) as info:
         atomic_client().task_status_get(task_id="t2")
-    assert time.monotonic() - started < 0.2
     assert (info.value.retryable, "busy" in str(info.value)) == (True, True)
+    # At once: neither call waited for a slot, and the first still holds the only one.
+    assert slots.waited == [False, False]
+    assert waiting.is_alive()
+    answer.set()
     # Background calls are not counted: this one waits its turn at Atomic and succeeds.
     assert atomic_client().task_status_get(task_id="t3").status == "failed"
     waiting.join()
