@@ -3,7 +3,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -12,9 +11,10 @@ from django.urls import reverse
 
 from paylink.client import AtomicError
 from paylink.models import AccountSnapshot, SdkEvent, Task, WebhookEvent, WebhookState
+from tests.atomic_json import atomic_json
 from tests.paylink.conftest import staff_login_with_code
 
-HULU = json.loads((Path(__file__).parent.parent / "fixtures/atomic/accounts_hulu.json").read_text())
+HULU = atomic_json("accounts/hulu")
 MODELS = ["profile", "task", "accountsnapshot", "webhookevent", "sdkevent"]
 
 
@@ -59,12 +59,10 @@ def records(alice_profile):
 
 
 @pytest.fixture
-def atomic():
-    """The one seam: the Atomic client."""
-    fake = mock.Mock()
-    fake.accounts_get.return_value = HULU
-    with mock.patch("paylink.client.atomic_client", return_value=fake):
-        yield fake
+def atomic(atomic):
+    """Atomic's answer to GET /accounts: Hulu's account."""
+    atomic.accounts_get.return_value = HULU
+    return atomic
 
 
 @pytest.mark.parametrize("model", MODELS)

@@ -23,7 +23,6 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from unittest import mock
 from urllib.parse import quote
 
 import pytest
@@ -35,7 +34,6 @@ from django_tasks_db.models import DBTaskResult
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from paylink.client import TaskStatusReport
 from paylink.models import AccountSnapshot, Profile, SdkEvent, Task, WebhookEvent
 from paylink.services.profiles import profile_for_user
 from paylink.services.webhooks import SIGNATURE_HEADER
@@ -165,18 +163,6 @@ def _quiet_refusals() -> Iterator[None]:
     yield
     for logger, level in zip(loggers, levels, strict=True):
         logger.setLevel(level)
-
-
-@pytest.fixture
-def atomic() -> Iterator[mock.Mock]:
-    # Requests that get past validation may reach Atomic: answer them plausibly, offline.
-    with mock.patch("paylink.client.atomic_client") as factory:
-        client = factory.return_value
-        client.access_token_create.return_value = "public-token"
-        client.task_status_get.return_value = TaskStatusReport("processing", None, None)
-        client.accounts_get.return_value = {"accounts": []}
-        client.user_update.return_value = None
-        yield client
 
 
 def _client(world: World, persona: str, *, csrf: bool) -> Client:
