@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 import uuid
@@ -56,6 +57,47 @@ def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untype
             "a skip hides a test, so the run fails: " + ", ".join(_disallowed_skips[:5]),
             red=True,
         )
+
+
+# The tests that hold a worker longest, mostly waiting on a browser, a clock or a fresh
+# process: each file's tests run a few seconds to a minute.
+LONG = (
+    "tests/browser/",
+    "tests/e2e/",
+    "tests/bench/",
+    "tests/simulator/test_restart.py",
+    "tests/paylink/test_cache_table_migration.py",
+    "tests/paylink/test_snapshot_payload_migration.py",
+    "tests/paylink/observability/test_metrics.py",
+)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deals the long tests to the front of every xdist worker's share.
+
+    worksteal hands each worker one contiguous share of this list (a 1/n, then a 1/(n-1) of
+    the rest, ...), and a worker out of work takes the back half of the longest queue left.
+    In collection order (pytest-django's: database tests, then transactional, then the rest)
+    the browser, end-to-end and bench tests fell into one or two shares and ran one after
+    another there, the run's longest path. Dealt round-robin to the front of every share,
+    they start at once on every worker, and short tests are left for the end.
+    """
+    workers = getattr(config, "workerinput", {}).get("workercount", 1)
+    if workers < 2:
+        return
+    long = [item for item in items if item.nodeid.startswith(LONG)]
+    chosen = set(long)
+    rest = iter([item for item in items if item not in chosen])
+    ordered: list[pytest.Item] = []
+    left = len(items)
+    for worker in range(workers):
+        share = left // (workers - worker)
+        dealt = long[worker::workers]
+        ordered += dealt + list(itertools.islice(rest, max(share - len(dealt), 0)))
+        left -= share
+    ordered += rest
+    items[:] = ordered
 
 
 @pytest.fixture(autouse=True)

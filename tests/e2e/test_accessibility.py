@@ -17,11 +17,9 @@ their real policy (no `bypass_csp`) while axe looks at them.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
@@ -40,6 +38,7 @@ from paylink.services.profiles import profile_for_user
 from paylink.services.reminder_preferences import reminder_preferences_for_profile
 from paylink.services.tasks import task_record
 from paylink.unsubscribe_tokens import unsubscribe_token_make
+from tests.atomic_json import atomic_json
 from tests.browser_harness import DEFAULT_TIMEOUT_MS
 from tests.e2e.axe import AXE, AXE_RUN
 from tests.people import password_of
@@ -47,7 +46,6 @@ from tests.transact_steps import FRAME, connect_with_the_keyboard, log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "accounts"
 # Violations known and waiting for a fix, as (page, rule): none. An entry here that axe no longer
 # finds fails, so it goes as soon as its fix lands.
 KNOWN: set[tuple[str, str]] = set()
@@ -247,8 +245,8 @@ def _accounts() -> dict:
     thousands and its first suggestion saves hundreds, so the summary's figures are as wide as
     a household's (in Spanish, "1 142,64 US$" and "301,00 US$/mes")."""
     accounts = []
-    for name in ("hulu.json", "messy.json"):
-        accounts += json.loads((FIXTURES / name).read_text())["accounts"]
+    for name in ("hulu", "messy"):
+        accounts += atomic_json(f"accounts/{name}")["accounts"]
     hulu = accounts[0]["account"]
     hulu["billing"]["dueDate"] = timezone.localdate().isoformat() + "T12:00:00.000Z"
     hulu["billing"]["amount"] = 1142.64

@@ -2,6 +2,8 @@
 
 Each test queues `Reply`s; each request takes the next one (the last one repeats) and is
 recorded with its method, path, headers and body for assertions on what the host sent.
+`timeouts_given()` records the timeout the client hands urllib3 for each attempt, so a test can
+say how long a call was allowed to take without timing it.
 """
 
 from __future__ import annotations
@@ -11,9 +13,14 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
+from unittest import mock
+
+from requests.adapters import HTTPAdapter
 
 from tests.loopback import LoopbackServer
 
@@ -25,6 +32,8 @@ class Reply:
     raw: bytes | None = None
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    # Held until this is set (or the stub stops): an answer that comes when the test says.
+    hold: threading.Event | None = None
     # Close the socket with a TCP reset instead of answering.
     reset: bool = False
 
@@ -45,6 +54,7 @@ class AtomicStub:
         self.replies: list[Reply] = [Reply(body={})]
         self.seen: list[Seen] = []
         self._lock = threading.Lock()
+        self._holds: list[threading.Event] = []
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -66,6 +76,8 @@ class AtomicStub:
                 )
                 if reply.delay:
                     time.sleep(reply.delay)
+                if reply.hold is not None:
+                    reply.hold.wait()
                 if reply.reset:
                     # SO_LINGER 0: close() sends RST, the client sees "connection reset".
                     self.connection.setsockopt(
@@ -106,6 +118,7 @@ class AtomicStub:
     def play(self, *replies: Reply) -> None:
         with self._lock:
             self.replies = list(replies)
+            self._holds += [reply.hold for reply in replies if reply.hold is not None]
 
     def start(self) -> AtomicStub:
         self.server = LoopbackServer(self._handler)
@@ -113,5 +126,24 @@ class AtomicStub:
         return self
 
     def stop(self) -> None:
+        # A held answer still waiting is let go, so its thread ends with the test.
+        for hold in self._holds:
+            hold.set()
         if self.server is not None:
             self.server.stop()
+
+
+@contextmanager
+def timeouts_given() -> Iterator[list[Any]]:
+    """The timeout of every call the client sends, in order: its (connect, read) pair, or under
+    a deadline urllib3's Timeout whose `total` is the time the deadline left (each retry of the
+    call gets what is then left of it)."""
+    given: list[Any] = []
+    send = HTTPAdapter.send
+
+    def spy(adapter: HTTPAdapter, request: Any, **kwargs: Any) -> Any:
+        given.append(kwargs.get("timeout"))
+        return send(adapter, request, **kwargs)
+
+    with mock.patch.object(HTTPAdapter, "send", spy):
+        yield given

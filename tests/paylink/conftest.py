@@ -10,6 +10,8 @@ from django.contrib.auth.models import User
 from django.core.cache import caches
 from django.test import Client
 
+from paylink.client import TaskStatusReport
+
 
 @pytest.fixture(autouse=True)
 def _clean_cache() -> Iterator[None]:
@@ -29,9 +31,18 @@ def alice_client(client: Client, alice: User) -> Client:
 
 @pytest.fixture
 def atomic() -> Iterator[mock.Mock]:
-    """The one seam: the Atomic client every service reaches through `atomic_client()`."""
+    """The one seam: the Atomic client every service reaches through `atomic_client()`,
+    answering plausibly, offline: a token, a task still processing, no accounts and no tasks.
+    A module that needs other answers extends it (`def atomic(atomic): ...`) or a test sets them.
+    """
     with mock.patch("paylink.client.atomic_client") as factory:
-        yield factory.return_value
+        client = factory.return_value
+        client.access_token_create.return_value = "public-token"
+        client.task_status_get.return_value = TaskStatusReport("processing", None, None)
+        client.accounts_get.return_value = {"accounts": []}
+        client.user_tasks_list.return_value = []
+        client.user_update.return_value = None
+        yield client
 
 
 def staff_login_with_code(client: Client, user: User) -> Client:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
@@ -20,9 +19,10 @@ from paylink.cache_prefix import cache_delete_prefix
 from paylink.client import AtomicError
 from paylink.models import AccountSnapshot, Profile, SdkEvent, Task, WebhookEvent, WebhookState
 from paylink.selectors.tasks import task_cache_key
+from tests.atomic_json import atomic_json
 from tests.paylink.conftest import staff_login_with_code
 
-HULU = json.loads((Path(__file__).parent.parent / "fixtures/atomic/accounts_hulu.json").read_text())
+HULU = atomic_json("accounts/hulu")
 
 
 def records_of(user: User, identifier: str) -> Profile:

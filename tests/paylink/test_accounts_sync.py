@@ -1,25 +1,22 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from unittest import mock
 
 import pytest
 
 from paylink.client import AtomicError
 from paylink.models import AccountSnapshot
 from paylink.services.accounts import accounts_sync, accounts_sync_request, monitoring_end
+from tests.atomic_json import atomic_json
 
-HULU = json.loads((Path(__file__).parent.parent / "fixtures/atomic/accounts_hulu.json").read_text())
+HULU = atomic_json("accounts/hulu")
 
 
 @pytest.fixture
-def atomic():
-    """The one seam: the Atomic client."""
-    fake = mock.Mock()
-    fake.accounts_get.return_value = HULU
-    with mock.patch("paylink.client.atomic_client", return_value=fake):
-        yield fake
+def atomic(atomic):
+    """Atomic's answer to GET /accounts: Hulu's account."""
+    atomic.accounts_get.return_value = HULU
+    return atomic
 
 
 def test_the_first_sync_stores_the_payload_as_version_one(alice_profile, atomic):

@@ -3,7 +3,6 @@ from __future__ import annotations
 from unittest import mock
 
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
@@ -62,9 +61,7 @@ def test_every_paylink_page_sends_anonymous_visitors_to_sign_in(client, name, ur
         factory.assert_not_called()
 
 
-def test_bob_gets_a_404_for_alices_task():
-    alice = User.objects.create_user("alice", "alice@example.com", "alice-pass-1234")
-    bob = User.objects.create_user("bob", "bob@example.com", "bob-pass-1234")
+def test_bob_gets_a_404_for_alices_task(alice, bob):
     Task.objects.create(profile=profile_for_user(user=alice), atomic_id="task-alice")
     client = Client()
     client.force_login(bob)

@@ -1,25 +1,19 @@
 from __future__ import annotations
 
-import json
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from unittest import mock
 
 import pytest
 
+from paylink import client as client_module
 from paylink.client import AtomicError, TaskStatusReport, atomic_client, deadline
-from tests.paylink.atomic_stub import AtomicStub, Reply
+from tests.atomic_json import atomic_json
+from tests.paylink.atomic_stub import AtomicStub, Reply, timeouts_given
 from tests.waiting import wait_until
-
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "atomic"
-
-
-def fixture(name: str) -> dict:
-    return json.loads((FIXTURES / name).read_text())
 
 
 @pytest.fixture
@@ -36,7 +30,7 @@ def stub(settings) -> Iterator[AtomicStub]:
 
 
 def test_it_sends_the_key_and_secret_and_the_identifier(stub):
-    stub.play(Reply(body=fixture("access_token.json")))
+    stub.play(Reply(body=atomic_json("atomic/access_token")))
     token = atomic_client().access_token_create(identifier="hub_alice", token_lifetime=1800)
     assert token == "public-token-alice"
     (seen,) = stub.seen
@@ -62,7 +56,7 @@ def test_it_ignores_the_deprecated_token_field(stub):
 
 def test_it_gives_up_on_a_read_timeout_without_retrying(stub, settings):
     settings.ATOMIC_READ_TIMEOUT = 0.3
-    stub.play(Reply(body=fixture("task_status.json"), delay=1.0))
+    stub.play(Reply(body=atomic_json("atomic/task_status"), delay=1.0))
     with pytest.raises(AtomicError) as info:
         atomic_client().task_status_get(task_id="t1")
     assert info.value.retryable is True
@@ -74,11 +68,11 @@ def test_it_gives_up_on_a_read_timeout_without_retrying(stub, settings):
 def test_it_retries_a_429_after_the_wait_it_asks_for(stub):
     stub.play(
         Reply(status=429, body={"message": "slow down"}, headers={"Retry-After": "1"}),
-        Reply(body=fixture("task_status.json")),
+        Reply(body=atomic_json("atomic/task_status")),
     )
-    started = time.monotonic()
-    result = atomic_client().task_status_get(task_id="t1")
-    assert time.monotonic() - started >= 0.9
+    with mock.patch("urllib3.util.retry.time.sleep") as slept:
+        result = atomic_client().task_status_get(task_id="t1")
+    slept.assert_called_once_with(1)
     assert result.status == "failed"
     assert len(stub.seen) == 2
 
@@ -95,7 +89,8 @@ def test_it_gives_up_at_once_when_retry_after_exceeds_the_cap(stub):
 @pytest.mark.parametrize("status", [502, 503, 504])
 def test_it_retries_gateway_errors_then_succeeds(stub, status):
     stub.play(
-        Reply(status=status, body={"message": "busy"}), Reply(body=fixture("task_status.json"))
+        Reply(status=status, body={"message": "busy"}),
+        Reply(body=atomic_json("atomic/task_status")),
     )
     assert atomic_client().task_status_get(task_id="t1").status == "failed"
     assert len(stub.seen) == 2
@@ -157,7 +152,7 @@ def test_it_rejects_an_accounts_answer_without_a_list(stub):
 
 
 def test_it_returns_the_accounts_payload_as_sent(stub):
-    payload = fixture("accounts_hulu.json")
+    payload = atomic_json("accounts/hulu")
     stub.play(Reply(body=payload))
     assert atomic_client().accounts_get(identifier="hub_alice") == payload
     assert stub.seen[0].path == "/hub_alice/pay-link/accounts"
@@ -177,7 +172,7 @@ def test_v1_asks_the_seeds_route_only(stub, settings):
 
 def test_v2_asks_the_newer_route_with_its_version_header(stub, settings):
     settings.ATOMIC_ACCOUNTS_API = "v2"
-    payload = fixture("accounts_hulu.json")
+    payload = atomic_json("accounts/hulu")
     stub.play(Reply(body=payload))
     assert atomic_client().accounts_get(identifier="hub alice/1") == payload
     (seen,) = stub.seen
@@ -188,14 +183,14 @@ def test_v2_asks_the_newer_route_with_its_version_header(stub, settings):
 
 def test_v2_unwraps_accounts_sent_inside_data(stub, settings):
     settings.ATOMIC_ACCOUNTS_API = "v2"
-    accounts = fixture("accounts_hulu.json")["accounts"]
+    accounts = atomic_json("accounts/hulu")["accounts"]
     stub.play(Reply(body={"data": {"accounts": accounts}}))
     assert atomic_client().accounts_get(identifier="hub_alice") == {"accounts": accounts}
 
 
 def test_auto_falls_back_to_v2_when_the_seeds_route_answers_404(stub, settings):
     settings.ATOMIC_ACCOUNTS_API = "auto"
-    payload = fixture("accounts_hulu.json")
+    payload = atomic_json("accounts/hulu")
     stub.play(Reply(status=404, body={"message": "Not found."}), Reply(body=payload))
     assert atomic_client().accounts_get(identifier="hub_alice") == payload
     assert [seen.path for seen in stub.seen] == [
@@ -238,7 +233,7 @@ def test_its_errors_never_show_the_key_or_secret(stub):
 
 
 def test_it_reads_a_bare_task_status(stub):
-    stub.play(Reply(body=fixture("task_status.json")))
+    stub.play(Reply(body=atomic_json("atomic/task_status")))
     assert atomic_client().task_status_get(task_id="t1") == TaskStatusReport(
         status="failed",
         fail_reason="payment-method-not-supported",
@@ -253,7 +248,7 @@ def test_it_reads_a_wrapped_task_status_with_unknown_values(stub):
 
 
 def test_it_reads_task_details(stub):
-    stub.play(Reply(body=fixture("task_details.json")))
+    stub.play(Reply(body=atomic_json("atomic/task_details")))
     details = atomic_client().task_details_get(task_id="65b15fd99b3f03aa9edff9de")
     assert details.id == "65b15fd99b3f03aa9edff9de"
     assert (details.status, details.fail_reason, details.authenticated) == (
@@ -278,7 +273,7 @@ def test_it_reads_task_details_with_missing_optional_fields(stub):
 
 
 def test_it_lists_a_users_tasks_and_filters_by_status(stub):
-    stub.play(Reply(body=fixture("user_tasks.json")))
+    stub.play(Reply(body=atomic_json("atomic/user_tasks")))
     tasks = atomic_client().user_tasks_list(identifier="hub_alice", status="failed")
     assert stub.seen[0].path == "/user/hub_alice/tasks?status=failed"
     assert [t.id for t in tasks] == ["65b3f3c8b871a9626c36d103", "65b3f3c8b871a9626c36d104"]
@@ -307,7 +302,7 @@ def test_it_ends_monitoring_with_an_empty_answer(stub):
 
 
 def test_it_quotes_ids_so_they_cannot_change_the_path(stub):
-    stub.play(Reply(body=fixture("task_status.json")))
+    stub.play(Reply(body=atomic_json("atomic/task_status")))
     atomic_client().task_status_get(task_id="../../access-token?x=1#y")
     assert stub.seen[0].path == "/task/..%2F..%2Faccess-token%3Fx%3D1%23y/status"
 
@@ -323,7 +318,7 @@ def test_it_reads_settings_at_call_time(stub, settings):
     other = AtomicStub().start()
     try:
         settings.ATOMIC_API_URL = other.url
-        other.play(Reply(body=fixture("task_status.json")))
+        other.play(Reply(body=atomic_json("atomic/task_status")))
         atomic_client().task_status_get(task_id="t1")
         assert len(other.seen) == 1
         assert stub.seen == []
@@ -341,11 +336,12 @@ def test_it_logs_calls_without_secrets_or_tokens(stub, caplog):
 
 
 def test_under_a_deadline_a_slow_answer_is_given_up_when_the_deadline_passes(stub):
-    stub.play(Reply(body=fixture("task_status.json"), delay=1.5))
-    started = time.monotonic()
-    with deadline(0.4), pytest.raises(AtomicError) as info:
+    # The answer comes after 1.5 s, within the read timeout (2 s): only the deadline cuts it.
+    stub.play(Reply(body=atomic_json("atomic/task_status"), delay=1.5))
+    with timeouts_given() as given, deadline(0.4), pytest.raises(AtomicError) as info:
         atomic_client().task_status_get(task_id="t1")
-    assert time.monotonic() - started < 0.9
+    [timeout] = given
+    assert 0 < timeout.total <= 0.4
     assert (info.value.retryable, info.value.status) == (True, None)
     assert "in time" in str(info.value)
     assert len(stub.seen) == 1
@@ -353,7 +349,7 @@ def test_under_a_deadline_a_slow_answer_is_given_up_when_the_deadline_passes(stu
 
 def test_without_a_deadline_the_same_slow_answer_is_waited_for(stub):
     # Background syncs keep the configured read timeout (2 s here).
-    stub.play(Reply(body=fixture("task_status.json"), delay=0.6))
+    stub.play(Reply(body=atomic_json("atomic/task_status"), delay=0.6))
     assert atomic_client().task_status_get(task_id="t1").status == "failed"
 
 
@@ -373,13 +369,18 @@ def test_under_a_deadline_a_retry_after_longer_than_the_time_left_gives_up_at_on
 
 def test_under_a_deadline_retries_stop_when_their_backoff_would_pass_it(stub):
     stub.play(Reply(status=503, body={"message": "down"}))
-    started = time.monotonic()
-    with deadline(0.6), pytest.raises(AtomicError) as info:
+    # The first retry follows at once; the second would wait 0.4 s, which with the 0.5 s an
+    # answer needs is more than the deadline leaves.
+    with (
+        mock.patch("urllib3.util.retry.time.sleep", wraps=time.sleep) as slept,
+        deadline(0.8),
+        pytest.raises(AtomicError) as info,
+    ):
         atomic_client().task_status_get(task_id="t1")
-    assert time.monotonic() - started < 0.6
     assert info.value.status == 503
-    # Without the deadline it tries three times (see above); the 0.4 s backoff is cut.
+    # Without the deadline it tries three times (see above); the 0.4 s backoff is never waited.
     assert len(stub.seen) == 2
+    slept.assert_not_called()
 
 
 def test_once_the_deadline_has_passed_nothing_is_sent(stub):
@@ -390,16 +391,34 @@ def test_once_the_deadline_has_passed_nothing_is_sent(stub):
 
 
 def test_a_nested_deadline_never_extends_the_outer_one(stub):
-    stub.play(Reply(body=fixture("task_status.json"), delay=1.5))
-    started = time.monotonic()
-    with deadline(0.3), deadline(5.0), pytest.raises(AtomicError):
+    stub.play(Reply(body=atomic_json("atomic/task_status"), delay=1.5))
+    with timeouts_given() as given, deadline(0.3), deadline(5.0), pytest.raises(AtomicError):
         atomic_client().task_status_get(task_id="t1")
-    assert time.monotonic() - started < 0.8
+    [timeout] = given
+    assert 0 < timeout.total <= 0.3
 
 
-def test_under_a_deadline_a_call_beyond_the_concurrency_limit_is_refused_at_once(stub, settings):
+class _CountedSlots(threading.BoundedSemaphore):
+    """The client's request slots, recording of each taking whether it would wait for one."""
+
+    def __init__(self, value: int) -> None:
+        super().__init__(value)
+        self.waited: list[bool] = []
+
+    def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:
+        self.waited.append(blocking)
+        return super().acquire(blocking, timeout)
+
+
+def test_under_a_deadline_a_call_beyond_the_concurrency_limit_is_refused_at_once(
+    stub, settings, monkeypatch
+):
     settings.ATOMIC_REQUEST_CONCURRENCY = 1
-    stub.play(Reply(body=fixture("task_status.json"), delay=1.0))
+    slots = _CountedSlots(1)
+    monkeypatch.setitem(client_module._slots, 1, slots)
+    # The first call's answer comes only once the second call has been refused.
+    answer = threading.Event()
+    stub.play(Reply(body=atomic_json("atomic/task_status"), hold=answer))
 
     def first_call() -> None:
         with deadline(3.0):
@@ -408,16 +427,18 @@ def test_under_a_deadline_a_call_beyond_the_concurrency_limit_is_refused_at_once
     waiting = threading.Thread(target=first_call)
     waiting.start()
     wait_until(lambda: stub.seen, what="the first call to reach Atomic")
-    started = time.monotonic()
     with deadline(3.0), pytest.raises(AtomicError) as info:
         atomic_client().task_status_get(task_id="t2")
-    assert time.monotonic() - started < 0.2
     assert (info.value.retryable, "busy" in str(info.value)) == (True, True)
+    # At once: neither call waited for a slot, and the first still holds the only one.
+    assert slots.waited == [False, False]
+    assert waiting.is_alive()
+    answer.set()
     # Background calls are not counted: this one waits its turn at Atomic and succeeds.
     assert atomic_client().task_status_get(task_id="t3").status == "failed"
     waiting.join()
     assert [seen.path for seen in stub.seen] == ["/task/t1/status", "/task/t3/status"]
     # The slot is given back: the next call under a deadline goes through.
-    stub.play(Reply(body=fixture("task_status.json")))
+    stub.play(Reply(body=atomic_json("atomic/task_status")))
     with deadline(3.0):
         assert atomic_client().task_status_get(task_id="t4").status == "failed"

@@ -19,13 +19,10 @@ def profile_for(username: str) -> Profile:
 
 
 @pytest.fixture
-def atomic():
-    """The one seam: the Atomic client."""
-    fake = mock.Mock()
-    fake.accounts_get.return_value = {"accounts": [{"_id": "a1"}, {"_id": "a2"}]}
-    fake.user_tasks_list.return_value = []
-    with mock.patch("paylink.client.atomic_client", return_value=fake):
-        yield fake
+def atomic(atomic):
+    """Atomic's answer to GET /accounts: two accounts."""
+    atomic.accounts_get.return_value = {"accounts": [{"_id": "a1"}, {"_id": "a2"}]}
+    return atomic
 
 
 @pytest.fixture

@@ -4,10 +4,8 @@ equivalents, honest savings, paging."""
 from __future__ import annotations
 
 import copy
-import json
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.utils import translation
@@ -15,11 +13,11 @@ from django.utils import translation
 from paylink.bill_rules import BillState
 from paylink.payloads import accounts_parse
 from paylink.selectors.dashboard import BILLS_PER_PAGE, CARDS_PER_PAGE, SUGGESTIONS_PER_PAGE, Pages
+from tests.atomic_json import atomic_json
 from tests.paylink.read_model import dashboard_of
 
 pytestmark = pytest.mark.django_db
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "accounts"
 TODAY = date(2026, 11, 21)
 
 
@@ -31,14 +29,10 @@ def _in_english():
         yield
 
 
-def fixture(name: str) -> dict:
-    return json.loads((FIXTURES / f"{name}.json").read_text())
-
-
 def biller(
     index: int, *, amount: object, due: str | None, cycle: str = "monthly", savings=()
 ) -> dict:
-    account = copy.deepcopy(fixture("hulu")["accounts"][0])
+    account = copy.deepcopy(atomic_json("accounts/hulu")["accounts"][0])
     account["_id"] = f"acct{index}"
     account["company"]["name"] = f"Biller {index}"
     account["account"]["billing"]["amount"] = amount
@@ -173,7 +167,7 @@ def test_it_sorts_suggestions_by_savings_across_accounts_and_sums_each_accounts_
 
 
 def test_it_links_a_suggestion_to_a_matching_action_only():
-    dashboard = dashboard_of(fixture("messy"), today=TODAY)
+    dashboard = dashboard_of(atomic_json("accounts/messy"), today=TODAY)
     by_category = {s.suggestion.category: s for s in dashboard.suggestions}
     assert by_category["cancel-plan"].action["id"] == "act-new-shape"
     assert by_category["telepathic-savings"].action is None
@@ -183,7 +177,7 @@ def test_it_links_a_suggestion_to_a_matching_action_only():
 
 def test_it_summarises_the_seed_hulu_example_honestly():
     # Atomic's example pauses the plan from Nov 20 to Dec 20 2024: before then it bills.
-    dashboard = dashboard_of(fixture("hulu"), today=date(2024, 11, 15))
+    dashboard = dashboard_of(atomic_json("accounts/hulu"), today=date(2024, 11, 15))
     (bill,) = dashboard.bills
     assert bill.state == BillState.SOON
     assert bill.bill.autopay is True
@@ -198,7 +192,7 @@ def test_it_summarises_the_seed_hulu_example_honestly():
 
 
 def test_the_seed_hulu_example_while_paused_is_not_due():
-    dashboard = dashboard_of(fixture("hulu"), today=date(2024, 12, 1))
+    dashboard = dashboard_of(atomic_json("accounts/hulu"), today=date(2024, 12, 1))
     (bill,) = dashboard.bills
     assert bill.state == BillState.PAUSED
     assert bill.note == "Paused until Dec 20"
@@ -237,7 +231,7 @@ def varied_payload() -> dict:
         for i in range(23)
     ]
     accounts += [biller(99, amount=5, due=None, cycle="weekly")]
-    accounts += fixture("messy")["accounts"] + fixture("hulu")["accounts"]
+    accounts += atomic_json("accounts/messy")["accounts"] + atomic_json("accounts/hulu")["accounts"]
     accounts.insert(5, "not an account")
     return {"accounts": accounts}
 

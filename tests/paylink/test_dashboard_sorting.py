@@ -4,11 +4,9 @@ what was paid each month per account type."""
 from __future__ import annotations
 
 import copy
-import json
 import re
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
@@ -18,9 +16,9 @@ from django.utils import timezone
 from paylink.models import AccountSnapshot
 from paylink.selectors.dashboard import BillSort, Filters, Pages, filters_from_query, page_number
 from paylink.services.profiles import profile_for_user
+from tests.atomic_json import atomic_json
 from tests.paylink.read_model import dashboard_of
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "accounts"
 TODAY = date(2026, 11, 21)
 SPANISH = {"HTTP_ACCEPT_LANGUAGE": "es"}
 pytestmark = pytest.mark.django_db
@@ -35,7 +33,7 @@ def account(
     history: tuple[tuple[str, float], ...] = (),
     savings: tuple[int, ...] = (),
 ) -> dict:
-    raw = copy.deepcopy(json.loads((FIXTURES / "hulu.json").read_text())["accounts"][0])
+    raw = copy.deepcopy(atomic_json("accounts/hulu")["accounts"][0])
     raw["_id"] = f"acct-{name.lower()}"
     raw["company"]["name"] = name
     raw["account"]["type"] = type

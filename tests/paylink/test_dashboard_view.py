@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import timedelta
-from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -16,12 +14,7 @@ from django.utils import timezone
 
 from paylink.models import AccountSnapshot, Profile
 from paylink.selectors.dashboard import BILLS_PER_PAGE, CARDS_PER_PAGE, SUGGESTIONS_PER_PAGE
-
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "accounts"
-
-
-def fixture(name: str) -> dict:
-    return json.loads((FIXTURES / f"{name}.json").read_text())
+from tests.atomic_json import atomic_json
 
 
 def snapshot_for(user: User, payload: dict, **fields) -> AccountSnapshot:
@@ -45,12 +38,12 @@ def test_it_invites_a_first_connection_without_a_snapshot(alice_client):
 
 
 def test_it_invites_a_first_connection_with_zero_accounts(alice, alice_client):
-    snapshot_for(alice, fixture("empty"))
+    snapshot_for(alice, atomic_json("accounts/empty"))
     assert "Connect your first account" in alice_client.get("/").content.decode()
 
 
 def test_it_shows_the_hulu_account_with_masked_numbers(alice, alice_client):
-    snapshot_for(alice, fixture("hulu"))
+    snapshot_for(alice, atomic_json("accounts/hulu"))
     html = alice_client.get("/").content.decode()
     assert "Hulu" in html
     assert "•••• 1919" in html
@@ -69,7 +62,7 @@ def test_it_shows_the_hulu_account_with_masked_numbers(alice, alice_client):
 def test_actions_atomic_carries_out_by_itself_say_so_in_the_newer_account_shape(
     alice, alice_client
 ):
-    snapshot_for(alice, fixture("newer"))
+    snapshot_for(alice, atomic_json("accounts/newer"))
     html = alice_client.get("/").content.decode()
     buttons = re.findall(
         r"<button[^>]*data-action-id=\"(NEWER_[A-Z]+_ID)\"[^>]*>(.*?)</button>", html
@@ -84,7 +77,7 @@ def test_actions_atomic_carries_out_by_itself_say_so_in_the_newer_account_shape(
 
 
 def test_it_escapes_markup_from_atomic(alice, alice_client):
-    snapshot_for(alice, fixture("messy"))
+    snapshot_for(alice, atomic_json("accounts/messy"))
     html = alice_client.get("/").content.decode()
     assert "<script>alert" not in html
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;Drop extras" in html
@@ -95,7 +88,7 @@ def test_it_escapes_markup_from_atomic(alice, alice_client):
 
 
 def test_it_never_shows_a_full_account_number(alice, alice_client):
-    snapshot_for(alice, fixture("messy"))
+    snapshot_for(alice, atomic_json("accounts/messy"))
     html = alice_client.get("/").content.decode()
     assert "4111222233334444" not in html
     assert "•••• 4444" in html
@@ -103,7 +96,7 @@ def test_it_never_shows_a_full_account_number(alice, alice_client):
 
 
 def test_it_renders_unknown_values_plainly(alice, alice_client):
-    snapshot_for(alice, fixture("messy"))
+    snapshot_for(alice, atomic_json("accounts/messy"))
     html = alice_client.get("/").content.decode()
     assert "Hologram" in html
     assert "telepathic-savings" in html
@@ -113,7 +106,7 @@ def test_it_renders_unknown_values_plainly(alice, alice_client):
 
 
 def test_it_never_shows_another_users_snapshot(alice, bob, alice_client):
-    snapshot_for(bob, fixture("hulu"))
+    snapshot_for(bob, atomic_json("accounts/hulu"))
     html = alice_client.get("/").content.decode()
     assert "Hulu" not in html
     assert "Connect your first account" in html
@@ -123,7 +116,7 @@ def test_it_shows_a_banner_and_keeps_old_data_when_the_last_sync_failed(alice, a
     fetched = timezone.now().replace(hour=13, minute=40) - timedelta(days=1)
     snapshot_for(
         alice,
-        fixture("hulu"),
+        atomic_json("accounts/hulu"),
         fetched_at=fetched,
         last_error="Atomic is unreachable",
         last_error_at=fetched + timedelta(minutes=25),
@@ -139,7 +132,7 @@ def test_it_shows_no_banner_when_a_success_followed_the_error(alice, alice_clien
     now = timezone.now()
     snapshot_for(
         alice,
-        fixture("hulu"),
+        atomic_json("accounts/hulu"),
         fetched_at=now,
         last_error="boom",
         last_error_at=now - timedelta(hours=1),
@@ -148,15 +141,17 @@ def test_it_shows_no_banner_when_a_success_followed_the_error(alice, alice_clien
 
 
 def test_it_shows_when_the_data_was_updated(alice, alice_client):
-    snapshot_for(alice, fixture("hulu"), fetched_at=timezone.now() - timedelta(minutes=5))
+    snapshot_for(
+        alice, atomic_json("accounts/hulu"), fetched_at=timezone.now() - timedelta(minutes=5)
+    )
     assert "Updated <time" in alice_client.get("/").content.decode()
     assert "5\xa0minutes ago" in alice_client.get("/").content.decode()
 
 
 def test_it_re_renders_when_the_version_changes(alice, alice_client):
-    snapshot = snapshot_for(alice, fixture("hulu"))
+    snapshot = snapshot_for(alice, atomic_json("accounts/hulu"))
     assert "Hulu" in alice_client.get("/").content.decode()
-    snapshot.payload = fixture("messy")
+    snapshot.payload = atomic_json("accounts/messy")
     snapshot.version = 2
     snapshot.save()
     html = alice_client.get("/").content.decode()
@@ -171,7 +166,7 @@ def test_refresh_asks_for_a_sync_and_redirects_without_htmx(alice, alice_client)
 
 
 def test_refresh_answers_htmx_with_a_polling_region(alice, alice_client):
-    snapshot_for(alice, fixture("hulu"), version=4)
+    snapshot_for(alice, atomic_json("accounts/hulu"), version=4)
     with mock.patch("paylink.services.accounts.accounts_sync_request"):
         response = alice_client.post(
             reverse("paylink:dashboard-refresh"), headers={"HX-Request": "true"}
@@ -206,7 +201,10 @@ def test_refresh_refuses_get(alice_client):
 
 def test_the_poll_keeps_polling_until_a_newer_version_lands(alice, alice_client):
     snapshot = snapshot_for(
-        alice, fixture("hulu"), version=4, fetched_at=timezone.now() - timedelta(minutes=1)
+        alice,
+        atomic_json("accounts/hulu"),
+        version=4,
+        fetched_at=timezone.now() - timedelta(minutes=1),
     )
     after = int(timezone.now().timestamp() * 1000)
     url = f"/dashboard/poll/?since=4&after={after}"
@@ -229,7 +227,7 @@ def test_the_poll_stops_when_a_newer_error_lands(alice, alice_client):
     after = int(timezone.now().timestamp() * 1000)
     snapshot_for(
         alice,
-        fixture("hulu"),
+        atomic_json("accounts/hulu"),
         version=4,
         fetched_at=timezone.now() - timedelta(hours=1),
         last_error="down",
@@ -256,7 +254,10 @@ def test_the_old_partial_switch_is_gone_and_the_page_is_the_page(alice_client):
 
 def test_the_poll_stops_when_a_sync_found_nothing_new(alice, alice_client):
     snapshot = snapshot_for(
-        alice, fixture("hulu"), version=4, fetched_at=timezone.now() - timedelta(minutes=1)
+        alice,
+        atomic_json("accounts/hulu"),
+        version=4,
+        fetched_at=timezone.now() - timedelta(minutes=1),
     )
     after = int(timezone.now().timestamp() * 1000)
     snapshot.fetched_at = timezone.now() + timedelta(seconds=1)
@@ -268,7 +269,7 @@ def test_the_poll_stops_when_a_sync_found_nothing_new(alice, alice_client):
 
 
 def test_the_dashboard_waits_for_a_sync_after_a_completed_task(alice, alice_client):
-    snapshot_for(alice, fixture("hulu"), version=7)
+    snapshot_for(alice, atomic_json("accounts/hulu"), version=7)
     html = alice_client.get("/").content.decode()
     assert 'hx-trigger="paylink:task-completed from:body"' in html
     assert re.search(
@@ -277,7 +278,7 @@ def test_the_dashboard_waits_for_a_sync_after_a_completed_task(alice, alice_clie
 
 
 def many_accounts(user: User, count: int) -> AccountSnapshot:
-    hulu = fixture("hulu")["accounts"][0]
+    hulu = atomic_json("accounts/hulu")["accounts"][0]
     accounts = [
         dict(
             hulu, _id=f"acct{index:03d}", company=dict(hulu["company"], name=f"Biller {index:03d}")
@@ -363,12 +364,12 @@ def test_bob_cannot_page_through_alices_accounts(alice, bob):
 
 
 def test_it_says_just_now_for_a_fresh_snapshot(alice, alice_client):
-    snapshot_for(alice, fixture("hulu"), fetched_at=timezone.now())
+    snapshot_for(alice, atomic_json("accounts/hulu"), fetched_at=timezone.now())
     assert re.search(r"Updated <time[^>]*>just now</time>", alice_client.get("/").content.decode())
 
 
 def test_named_bills_are_listed_and_their_actions_labelled_by_bill(alice, alice_client):
-    snapshot_for(alice, fixture("apple_bills"), version=1)
+    snapshot_for(alice, atomic_json("accounts/apple_bills"), version=1)
     html = alice_client.get("/").content.decode()
     assert '<ul class="account-card__bills"' in html
     assert ">Cancel Apple TV+<" in html and ">Cancel NY Times<" in html
@@ -379,7 +380,7 @@ def test_named_bills_are_listed_and_their_actions_labelled_by_bill(alice, alice_
 
 
 def test_a_paused_plan_says_until_when_and_offers_resume(alice, alice_client):
-    account = fixture("hulu")["accounts"][0]
+    account = atomic_json("accounts/hulu")["accounts"][0]
     account["account"]["data"]["plans"][0]["status"] = "paused"
     account["account"]["data"]["plans"][0]["pendingChange"] = {
         "type": "status-update",
@@ -395,7 +396,7 @@ def test_a_paused_plan_says_until_when_and_offers_resume(alice, alice_client):
 
 
 def test_a_cancelled_plan_says_when_it_ends_and_is_not_counted_after(alice, alice_client):
-    account = fixture("hulu")["accounts"][0]
+    account = atomic_json("accounts/hulu")["accounts"][0]
     account["account"]["billing"]["dueDate"] = "2099-01-01T12:00:00Z"
     account["account"]["data"]["plans"][0]["status"] = "cancelled"
     account["account"]["data"]["plans"][0]["pendingChange"] = {

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.contrib.auth.models import User
 
 from paylink.client import atomic_client
 from paylink.models import Task
@@ -60,11 +59,10 @@ def test_the_hosts_client_reads_the_reason_under_either_key(failed_task):
 
 @pytest.mark.parametrize("key", KEYS)
 def test_the_hosts_webhook_records_the_reason_under_either_key(
-    db, sim, settings, webhook_sink, client, django_capture_on_commit_callbacks, key
+    alice, sim, settings, webhook_sink, client, django_capture_on_commit_callbacks, key
 ):
     sim.configure(fail_reason_key=key, webhook_url=webhook_sink.url)
     settings.ATOMIC_API_SECRET = sim.api_secret
-    alice = User.objects.create_user("alice")
     identifier = profile_for_user(user=alice).identifier
     sim.access_token(identifier)
     task_id = sim.connect(identifier, "streamly", username="test-bad")

@@ -4,7 +4,6 @@ import json
 import re
 
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 
 from paylink.client import AtomicError
@@ -85,8 +84,7 @@ def test_no_api_key_or_secret_reaches_the_page(alice_client, settings):
     assert "secret-must-stay-home" not in html
 
 
-def test_the_hub_lists_alices_recent_tasks_and_not_bobs(alice_client, alice):
-    bob = User.objects.create_user("bob", "bob@example.com", "bob-pass-1234")
+def test_the_hub_lists_alices_recent_tasks_and_not_bobs(alice_client, alice, bob):
     Task.objects.create(
         profile=profile_for_user(user=alice), atomic_id="t-alice", company_name="Hulu"
     )

@@ -27,6 +27,7 @@ from django.utils.formats import date_format
 from paylink.models import AccountSnapshot, Task
 from paylink.services.profiles import profile_for_user
 from paylink.templatetags.paylink_dashboard import money
+from tests.atomic_json import atomic_json
 
 pytestmark = pytest.mark.django_db
 
@@ -152,8 +153,7 @@ def test_without_a_saved_choice_the_browser_decides(alice):
     assert _transact_language(response) == "en"
 
 
-def test_bob_switching_language_leaves_alice_alone(alice, client):
-    bob = User.objects.create_user("bob", "bob@example.com", "bob-pass-1234")
+def test_bob_switching_language_leaves_alice_alone(alice, bob, client):
     client.force_login(bob)
     client.post("/i18n/setlang/", {"language": "es", "next": "/"})
     assert profile_for_user(user=bob).language == "es"
@@ -510,13 +510,11 @@ def test_the_catalogues_hold_every_string_the_code_marks(tmp_path):
 
 # --- The dashboard in both languages --------------------------------------------------------
 
-ACCOUNTS_FIXTURES = settings.BASE_DIR / "tests" / "fixtures" / "accounts"
-
 
 @pytest.fixture
 def alices_hulu(alice_profile):
     """Alice's Hulu account with a four-figure bill, so the thousands separator shows."""
-    payload = json.loads((ACCOUNTS_FIXTURES / "hulu.json").read_text())
+    payload = atomic_json("accounts/hulu")
     payload["accounts"][0]["account"]["billing"]["amount"] = 1234.56
     return AccountSnapshot.objects.create(
         profile=alice_profile, payload=payload, version=1, fetched_at=timezone.now()
@@ -566,7 +564,7 @@ def test_a_cached_dashboard_in_one_language_is_never_served_in_the_other(alice_c
 
 
 def test_show_more_counts_in_the_readers_language(alice_client, alice_profile):
-    payload = json.loads((ACCOUNTS_FIXTURES / "hulu.json").read_text())
+    payload = atomic_json("accounts/hulu")
     payload["accounts"] = [dict(payload["accounts"][0], _id=f"acct-{n}") for n in range(8)]
     AccountSnapshot.objects.create(
         profile=alice_profile, payload=payload, version=1, fetched_at=timezone.now()
@@ -665,8 +663,7 @@ def _atomic_names(payload: dict) -> set[str]:
 
 @pytest.mark.parametrize("name", ["hulu", "newer", "apple_bills"])
 def test_a_spanish_dashboard_has_no_english_word_but_atomics_names(alice, name):
-    fixtures = Path(__file__).resolve().parent.parent / "fixtures" / "accounts"
-    payload = json.loads((fixtures / f"{name}.json").read_text())
+    payload = atomic_json(f"accounts/{name}")
     AccountSnapshot.objects.create(
         profile=profile_for_user(user=alice), payload=payload, version=1, fetched_at=timezone.now()
     )

@@ -20,7 +20,6 @@ from django.db import OperationalError
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from paylink.client import TaskStatusReport
 from paylink.models import Task
 from paylink.services.profiles import profile_for_user
 from tests.fresh_process import ROOT, environment
@@ -52,15 +51,6 @@ def redis_down() -> Iterator[None]:
         yield
     for alias in ("default", "throttle"):
         caches[alias].close()
-
-
-@pytest.fixture
-def atomic() -> Iterator[mock.Mock]:
-    with mock.patch("paylink.client.atomic_client") as factory:
-        client = factory.return_value
-        client.access_token_create.return_value = "public-token"
-        client.task_status_get.return_value = TaskStatusReport("processing", None, None)
-        yield client
 
 
 @pytest.mark.parametrize("language", ["en", "es"])

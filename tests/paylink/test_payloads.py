@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from paylink.payloads import accounts_parse, amount_parse, url_parse
 from paylink.vendor_json import when
-
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "accounts"
-
-
-def fixture(name: str) -> dict:
-    return json.loads((FIXTURES / f"{name}.json").read_text())
+from tests.atomic_json import atomic_json
 
 
 def test_it_parses_the_seed_hulu_example():
-    (hulu,) = accounts_parse(fixture("hulu"))
+    (hulu,) = accounts_parse(atomic_json("accounts/hulu"))
     assert hulu.id == "67376c5befe988922e8aabc4"
     assert hulu.company.name == "Hulu"
     assert hulu.company.color == "#040405"
@@ -45,7 +38,7 @@ def test_it_parses_the_seed_hulu_example():
 
 
 def test_it_keeps_unknown_enum_values_as_they_came():
-    markup, *_ = accounts_parse(fixture("messy"))
+    markup, *_ = accounts_parse(atomic_json("accounts/messy"))
     assert markup.type == "hologram"
     assert markup.suggestions[0].category == "telepathic-savings"
     assert markup.plans[0].status == "hibernating"
@@ -55,7 +48,7 @@ def test_it_keeps_unknown_enum_values_as_they_came():
 
 
 def test_it_accepts_both_action_shapes_and_drops_actions_without_an_id():
-    markup, *_ = accounts_parse(fixture("messy"))
+    markup, *_ = accounts_parse(atomic_json("accounts/messy"))
     assert [(a.type, a.id, a.automated) for a in markup.actions] == [
         ("cancel-plan", "act-new-shape", True),
         ("teleport", "act-unknown-type", None),
@@ -63,7 +56,7 @@ def test_it_accepts_both_action_shapes_and_drops_actions_without_an_id():
 
 
 def test_it_finds_the_newer_shapes_actions_under_expenses_and_bills_each_id_once():
-    (hulu,) = accounts_parse(fixture("newer"))
+    (hulu,) = accounts_parse(atomic_json("accounts/newer"))
     assert [(a.type, a.id, a.automated) for a in hulu.actions] == [
         ("change-plan", "NEWER_CHANGE_ID", False),
         ("cancel-plan", "NEWER_CANCEL_ID", True),
@@ -73,7 +66,7 @@ def test_it_finds_the_newer_shapes_actions_under_expenses_and_bills_each_id_once
 
 
 def test_it_tolerates_null_billing_missing_company_and_non_objects():
-    accounts = accounts_parse(fixture("messy"))
+    accounts = accounts_parse(atomic_json("accounts/messy"))
     assert len(accounts) == 3
     assert accounts[1].billing is None
     assert accounts[2].company.name == "Unknown company"
@@ -83,7 +76,7 @@ def test_it_tolerates_null_billing_missing_company_and_non_objects():
 
 
 def test_it_drops_unsafe_logo_urls_and_colours():
-    markup, insurer, _ = accounts_parse(fixture("messy"))
+    markup, insurer, _ = accounts_parse(atomic_json("accounts/messy"))
     assert markup.company.logo_url is None
     assert markup.company.color is None
     assert insurer.company.logo_url == "http://127.0.0.1:8001/static/logo.png"
@@ -91,7 +84,7 @@ def test_it_drops_unsafe_logo_urls_and_colours():
 
 
 def test_it_keeps_only_the_last_four_of_a_payment_method():
-    markup, *_ = accounts_parse(fixture("messy"))
+    markup, *_ = accounts_parse(atomic_json("accounts/messy"))
     assert markup.billing.primary_payment_method.last_four == "5678"
 
 

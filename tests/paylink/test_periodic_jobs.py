@@ -42,15 +42,6 @@ def profile(alice: User) -> Profile:
     return Profile.objects.create(user=alice, identifier="hub_alice")
 
 
-@pytest.fixture
-def atomic():
-    fake = mock.Mock()
-    fake.accounts_get.return_value = {"accounts": []}
-    fake.user_tasks_list.return_value = []
-    with mock.patch("paylink.client.atomic_client", return_value=fake):
-        yield fake
-
-
 def task_result(status: str, *, started_minutes_ago: int = 0, attempts: int = 1, **fields):
     now = timezone.now()
     return DBTaskResult.objects.create(

@@ -3,10 +3,8 @@ snapshot older than their last completed task."""
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from io import StringIO
-from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -16,10 +14,11 @@ from django.utils import timezone
 from paylink.client import AtomicError
 from paylink.models import AccountSnapshot, Profile, Task
 from paylink.services.reconcile import reconcile_stale_profiles
+from tests.atomic_json import atomic_json
 
 pytestmark = pytest.mark.django_db
 
-HULU = json.loads((Path(__file__).parent.parent / "fixtures/atomic/accounts_hulu.json").read_text())
+HULU = atomic_json("accounts/hulu")
 
 
 def _snapshot(profile: Profile, *, fetched_ago: float | None, failed_ago: float | None) -> None:

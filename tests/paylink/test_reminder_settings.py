@@ -85,8 +85,7 @@ def test_the_database_refuses_more_than_30_days_whatever_the_caller(alice):
         ReminderPreferences.objects.filter(pk=preferences.pk).update(days_before=31)
 
 
-def test_alices_post_never_touches_bobs_preferences(alice, alice_client):
-    bob = User.objects.create_user("bob", "bob@example.com", "bob-pass-1234")
+def test_alices_post_never_touches_bobs_preferences(alice, alice_client, bob):
     bobs = _preferences(bob)
     alice_client.post(URL, {"days_before": "9", "email_reminders": "on"})
     bobs.refresh_from_db()

@@ -20,8 +20,9 @@ from paylink.payloads import accounts_parse
 from paylink.selectors.dashboard import snapshot_for_user
 from paylink.services.account_rows import accounts_rows_ensure, accounts_rows_store
 from paylink.services.accounts import accounts_store
+from tests.atomic_json import atomic_json
 from tests.paylink.read_model import dashboard_of
-from tests.paylink.test_dashboard_selectors import fixture, varied_payload
+from tests.paylink.test_dashboard_selectors import varied_payload
 
 TODAY = date(2026, 11, 21)
 
@@ -57,7 +58,7 @@ def test_storing_a_payload_keeps_typed_rows_per_account(alice_profile):
     # Entries that are not accounts are skipped; positions are their place in the payload.
     assert len(rows) == len(accounts_parse(varied_payload())) < len(varied_payload()["accounts"])
     assert rows[0] == (0, "Biller 0") and rows[5] == (6, "Biller 5")
-    hulu = accounts_store(profile=alice_profile, payload=fixture("hulu"))
+    hulu = accounts_store(profile=alice_profile, payload=atomic_json("accounts/hulu"))
     (bill,) = Bill.objects.filter(snapshot=hulu)
     assert (bill.name, bill.amount, bill.autopay, bill.payment_method) == (
         "Hulu",
@@ -78,7 +79,7 @@ def test_storing_a_payload_keeps_typed_rows_per_account(alice_profile):
 
 
 def test_an_accounts_named_bills_are_a_row_each_with_their_own_actions(alice_profile):
-    snapshot = accounts_store(profile=alice_profile, payload=fixture("apple_bills"))
+    snapshot = accounts_store(profile=alice_profile, payload=atomic_json("accounts/apple_bills"))
     bills = list(Bill.objects.filter(snapshot=snapshot).order_by("position"))
     assert [(b.name, b.amount, b.named) for b in bills] == [
         ("Apple TV+", Decimal("9.99"), True),
@@ -92,7 +93,7 @@ def test_an_accounts_named_bills_are_a_row_each_with_their_own_actions(alice_pro
 
 
 def test_an_account_without_named_bills_is_its_own_bill(alice_profile):
-    snapshot = accounts_store(profile=alice_profile, payload=fixture("hulu"))
+    snapshot = accounts_store(profile=alice_profile, payload=atomic_json("accounts/hulu"))
     assert list(Bill.objects.filter(snapshot=snapshot).values_list("name", "named")) == [
         ("Hulu", False)
     ]
@@ -148,7 +149,9 @@ def test_a_five_thousand_account_sync_with_one_change_writes_one_accounts_rows(a
 
 
 def test_a_payload_written_by_hand_gets_its_rows_on_the_next_read(alice, alice_profile):
-    AccountSnapshot.objects.create(profile=alice_profile, payload=fixture("hulu"), version=3)
+    AccountSnapshot.objects.create(
+        profile=alice_profile, payload=atomic_json("accounts/hulu"), version=3
+    )
     snapshot = snapshot_for_user(user=alice)
     assert not LinkedAccount.objects.exists()
     accounts_rows_ensure(snapshot=snapshot)
@@ -159,7 +162,7 @@ def test_a_payload_written_by_hand_gets_its_rows_on_the_next_read(alice, alice_p
 
 
 def test_the_refill_command_rebuilds_every_row_from_the_stored_payloads(alice_profile):
-    snapshot = accounts_store(profile=alice_profile, payload=fixture("messy"))
+    snapshot = accounts_store(profile=alice_profile, payload=atomic_json("accounts/messy"))
     before = sorted(LinkedAccount.objects.values_list("company_name", "monthly_amount"))
     Bill.objects.all().update(amount=None)
     out = StringIO()

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from django.contrib.auth.models import User
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from paylink.models import AccountSnapshot, Profile
+from tests.people import person_create
 
 BEFORE = [("paylink", "0007_task_awaiting_confirmation")]
 AFTER = [("paylink", "0008_accountsnapshot_payload_last")]
@@ -71,7 +71,7 @@ def test_moving_the_payload_keeps_each_snapshots_payload_and_fields(executor):
 
 @pytest.mark.django_db(transaction=True)
 def test_moving_it_back_keeps_the_payload_too(executor):
-    profile = Profile.objects.create(user=User.objects.create_user("alice"))
+    profile = Profile.objects.create(user=person_create("alice"))
     AccountSnapshot.objects.create(profile=profile, payload=HULU)
 
     executor.migrate(BEFORE)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import random
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -15,10 +13,11 @@ from paylink.models import AccountSnapshot
 from paylink.services.accounts import accounts_sync
 from paylink.services.sync_retry import sync_retry_delay
 from paylink.tasks import sync_accounts
+from tests.atomic_json import atomic_json
 
 pytestmark = pytest.mark.django_db
 
-HULU = json.loads((Path(__file__).parent.parent / "fixtures/atomic/accounts_hulu.json").read_text())
+HULU = atomic_json("accounts/hulu")
 UNAVAILABLE = AtomicError("Atomic answered 503.", status=503, retryable=True)
 REFUSED = AtomicError("Atomic answered 401.", status=401, retryable=False)
 

@@ -4,7 +4,6 @@ on the card it was started from."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
@@ -12,10 +11,11 @@ from django.contrib.auth.models import User
 from paylink.models import Task
 from paylink.services.accounts import accounts_store
 from paylink.services.profiles import profile_for_user
+from tests.atomic_json import atomic_json
 
 pytestmark = pytest.mark.django_db
 
-HULU = json.loads((Path(__file__).parent.parent / "fixtures/atomic/accounts_hulu.json").read_text())
+HULU = atomic_json("accounts/hulu")
 HULU_ID = HULU["accounts"][0]["_id"]
 HTMX = {"hx-request": "true"}
 

@@ -143,9 +143,8 @@ def test_a_change_heard_by_webhook_shows_on_the_next_poll(alice_client, task, at
     atomic.task_status_get.assert_not_called()
 
 
-def test_a_cached_task_is_still_a_404_for_bob(alice_client, task, client):
+def test_a_cached_task_is_still_a_404_for_bob(alice_client, task, client, bob):
     alice_client.get(URL, headers=HTMX)
-    bob = User.objects.create_user("bob", "bob@example.com", "bob-pass-1234")
     client.force_login(bob)
     assert client.get(URL, headers=HTMX).status_code == 404
 
@@ -205,8 +204,7 @@ def test_an_unknown_status_is_shown_plainly_and_keeps_polling(polled, task, atom
     assert "paused-by-company" in html
 
 
-def test_bobs_task_is_a_404_for_alice(alice_client, atomic):
-    bob = User.objects.create_user("bob", "bob@example.com", "bob-pass-1234")
+def test_bobs_task_is_a_404_for_alice(alice_client, atomic, bob):
     Task.objects.create(profile=profile_for_user(user=bob), atomic_id="task-bob")
     assert alice_client.get("/hub/tasks/task-bob/").status_code == 404
     assert alice_client.get("/hub/tasks/no-such-task/").status_code == 404

@@ -11,27 +11,24 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import hmac
-import json
 import os
 import tempfile
 from datetime import timedelta
 from pathlib import Path
-from unittest import mock
 
 import pytest
-from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.utils import timezone
 
 from hubsite.task_backends import DATABASE_BACKEND, RQ_BACKEND, rq_queues
-from paylink.models import AccountSnapshot, Profile, Task, WebhookEvent, WebhookState
+from paylink.models import AccountSnapshot, Task, WebhookEvent, WebhookState
 from paylink.services import maintenance
 from paylink.services.accounts import accounts_sync_request
+from tests.atomic_json import FIXTURES, atomic_json
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-FIXTURES = Path(__file__).parent.parent / "fixtures"
-HULU = json.loads((FIXTURES / "atomic/accounts_hulu.json").read_text())
+HULU = atomic_json("accounts/hulu")
 SECRET = "worker-test-secret"
 QUEUES = ["webhooks", "default", "atomic"]
 RQ_URL = os.environ.get("PAYLINK_TEST_RQ_URL", "redis://127.0.0.1:6379/11")
@@ -86,16 +83,10 @@ def broker(request, settings):
 
 
 @pytest.fixture
-def atomic():
-    fake = mock.Mock()
-    fake.accounts_get.return_value = HULU
-    with mock.patch("paylink.client.atomic_client", return_value=fake):
-        yield fake
-
-
-def person(name: str) -> Profile:
-    user = User.objects.create_user(name, password=f"{name}-pass-1234")
-    return Profile.objects.create(user=user, identifier=f"hub_{name}")
+def atomic(atomic):
+    """Atomic's answer to GET /accounts: Hulu's account."""
+    atomic.accounts_get.return_value = HULU
+    return atomic
 
 
 def deliver_signed(client, body: bytes) -> int:
@@ -106,8 +97,10 @@ def deliver_signed(client, body: bytes) -> int:
     ).status_code
 
 
-def test_the_worker_runs_an_enqueued_sync_and_a_webhook_to_completion(broker, atomic, client):
-    alice, bob = person("alice"), person("bob")
+def test_the_worker_runs_an_enqueued_sync_and_a_webhook_to_completion(
+    broker, atomic, client, alice_profile, bob_profile
+):
+    alice, bob = alice_profile, bob_profile
     assert accounts_sync_request(profile=bob)
     body = (FIXTURES / "webhooks/task_status_updated_completed.json").read_bytes()
     assert deliver_signed(client, body) == 200
@@ -140,9 +133,8 @@ def test_with_rq_the_database_housekeeping_leaves_the_task_table_alone(rq_broker
 
 
 def test_with_rq_an_event_still_in_its_queue_is_not_redriven_but_a_lost_one_is(
-    rq_broker, client, atomic
+    rq_broker, client, atomic, alice_profile
 ):
-    person("alice")
     body = (FIXTURES / "webhooks/task_status_updated_completed.json").read_bytes()
     assert deliver_signed(client, body) == 200
     later = timezone.now() + timedelta(hours=1)

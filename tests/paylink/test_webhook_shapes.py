@@ -12,21 +12,21 @@ import base64
 import hashlib
 import hmac
 import json
-from pathlib import Path
 
 import pytest
 
 from paylink.models import Task, WebhookEvent, WebhookState
 from paylink.services.webhook_shapes import signature_encoding, webhook_facts
+from tests.atomic_json import FIXTURES
 from tests.paylink import test_webhooks as webhook_tests
 from tests.paylink.test_webhooks import SECRET, event_body, sign
 
-# The webhook tests' fixtures: the secret, the Atomic seam and a signed delivery.
+# The webhook tests' fixtures: the secret and a signed delivery (the Atomic seam is the
+# conftest's).
 webhook_secret = webhook_tests.webhook_secret
-atomic = webhook_tests.atomic
 deliver = webhook_tests.deliver
 
-PUBLISHED = Path(__file__).parent.parent / "fixtures" / "webhooks" / "published"
+PUBLISHED = FIXTURES / "webhooks" / "published"
 LEGACY_TASK = "5d97e4abc90a0a0007993e9c"
 
 

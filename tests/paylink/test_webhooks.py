@@ -10,11 +10,9 @@ import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from pathlib import Path
 from unittest import mock
 
 import pytest
-from django.contrib.auth.models import User
 from django.db import OperationalError, connection
 from django.test import Client
 from django.urls import reverse
@@ -30,15 +28,17 @@ from paylink.services.webhooks import (
     webhook_receive,
 )
 from paylink.tasks import process_webhook_event
+from tests.atomic_json import FIXTURES, atomic_json
+from tests.people import person_create
 from tests.waiting import wait_until
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "webhooks"
+WEBHOOKS = FIXTURES / "webhooks"
 SECRET = "webhook-test-secret"
 URL = "/webhooks/atomic/"
 
 
 def event_body(name: str, **data_changes: object) -> bytes:
-    payload = json.loads((FIXTURES / f"{name}.json").read_text())
+    payload = atomic_json(f"webhooks/{name}")
     payload["data"].update(data_changes)
     return json.dumps(payload).encode()
 
@@ -50,15 +50,6 @@ def sign(body: bytes, secret: str = SECRET) -> str:
 @pytest.fixture(autouse=True)
 def webhook_secret(settings):
     settings.ATOMIC_API_SECRET = SECRET
-
-
-@pytest.fixture
-def atomic():
-    """The one seam: the Atomic client the accounts sync would call."""
-    fake = mock.Mock()
-    fake.accounts_get.return_value = {"accounts": []}
-    with mock.patch("paylink.client.atomic_client", return_value=fake):
-        yield fake
 
 
 @pytest.fixture
@@ -394,8 +385,8 @@ def deliveries_settled(sim, identifier: str) -> bool:
 @pytest.mark.django_db(transaction=True)
 def test_the_simulators_webhooks_complete_the_task_and_sync_the_accounts(host_on_simulator):
     sim = host_on_simulator
-    user = User.objects.create_user("alice", password="alice-pass-1234")
-    alice_profile = Profile.objects.create(user=user, identifier="hub_alice_live")
+    # An identifier of its own: the simulator keeps its people across tests.
+    alice_profile = Profile.objects.create(user=person_create("alice"), identifier="hub_alice_live")
     assert atomic_client().access_token_create(identifier="hub_alice_live")
     # A duplicated delivery must still count once.
     sim.control_webhook_faults("duplicate", times=1)
@@ -633,7 +624,7 @@ def test_once_rotation_ends_the_previous_secret_is_refused(
 
 def patched_body(status: str, event_time: str) -> bytes:
     """A task-status-patched event: the only kind that may move a final status."""
-    payload = json.loads((FIXTURES / "task_status_patched.json").read_text())
+    payload = atomic_json("webhooks/task_status_patched")
     payload["eventTime"] = event_time
     payload["data"]["status"] = status
     if status == "failed":
@@ -839,10 +830,10 @@ FIELDS = [
 def mutated_bodies(count: int, seed: int) -> list[bytes]:
     """Each fixture with one to three fields set to odd values, and some bytes cut or flipped."""
     rng = random.Random(seed)
-    names = sorted(path.stem for path in FIXTURES.glob("*.json"))
+    names = sorted(path.stem for path in WEBHOOKS.glob("*.json"))
     bodies = []
     for _ in range(count):
-        payload = json.loads((FIXTURES / f"{rng.choice(names)}.json").read_text())
+        payload = atomic_json(f"webhooks/{rng.choice(names)}")
         for _ in range(rng.randint(1, 3)):
             *parents, leaf = rng.choice(FIELDS)
             target = payload

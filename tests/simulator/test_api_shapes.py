@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from tests.atomic_json import atomic_json
 from tests.simulator.shape import seed, shape_differences
 
 OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
@@ -29,7 +30,7 @@ def test_accounts_match_the_seed_hulu_example_key_by_key(sim, person):
     accounts = sim.accounts(alice)
 
     assert len(accounts) == 4
-    example = seed("seed_accounts_hulu")
+    example = atomic_json("accounts/hulu")
     problems = shape_differences(
         {"accounts": accounts}, example, optional=frozenset({"pendingChange"})
     )

@@ -240,8 +240,11 @@ def test_counters_of_separate_processes_add_up_in_one_scrape(tmp_path):
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
         "PAYLINK_METRICS_DIR": str(tmp_path),
     }
-    for _ in range(2):
-        subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True, timeout=60)
+    # Two at once, as a server's workers count.
+    processes = [
+        subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env=env) for _ in range(2)
+    ]
+    assert [process.wait(timeout=60) for process in processes] == [0, 0]
     from prometheus_client import CollectorRegistry, generate_latest
     from prometheus_client.multiprocess import MultiProcessCollector
 
