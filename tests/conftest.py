@@ -62,7 +62,7 @@ def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untype
 # The tests that hold a worker longest, mostly waiting on a browser, a clock or a fresh
 # process: each file's tests run a few seconds to a minute.
 LONG = (
-    "tests/browser/",
+    "tests/simulator/browser/",
     "tests/e2e/",
     "tests/bench/",
     "tests/simulator/test_restart.py",
