@@ -56,6 +56,7 @@ def duration_text(seconds: float | None) -> str:
 
 
 def operations_context(request: HttpRequest) -> dict[str, Any]:
+    from paylink.models import TaskStatus
     from paylink.selectors.operations import operations_day
 
     day = operations_day()
@@ -114,7 +115,7 @@ def operations_context(request: HttpRequest) -> dict[str, Any]:
                 "count": count,
                 "link": _list(
                     "paylink_task",
-                    status__exact="failed",
+                    status__exact=TaskStatus.FAILED,
                     fail_reason__exact=reason,
                     updated_at__gte=since,
                 ),

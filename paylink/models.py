@@ -74,13 +74,13 @@ class TaskStatus(models.TextChoices):
 
 # How far along each status is; a task never moves to a lower rank. Unknown statuses
 # (Atomic may add some) rank with `queued`: kept and shown, but never undo progress.
-STATUS_RANK = {
+STATUS_RANK: dict[str, int] = {
     TaskStatus.QUEUED: 0,
     TaskStatus.PROCESSING: 1,
     TaskStatus.COMPLETED: 2,
     TaskStatus.FAILED: 2,
 }
-TERMINAL_STATUSES = frozenset({TaskStatus.COMPLETED, TaskStatus.FAILED})
+TERMINAL_STATUSES: frozenset[str] = frozenset({TaskStatus.COMPLETED, TaskStatus.FAILED})
 
 
 class Task(models.Model):

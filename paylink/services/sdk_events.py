@@ -11,7 +11,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from paylink import client
 from paylink.models import Profile, SdkEvent, SdkEventKind, Task
 from paylink.services.accounts import accounts_sync_request
-from paylink.services.tasks import task_confirm_and_record
+from paylink.services.tasks import TaskLaunch, task_confirm_and_record
 from paylink.vendor_json import (
     JsonRejected,
     account_numbers_masked,
@@ -165,10 +165,19 @@ def sdk_finish_record(*, profile: Profile, event: SdkEventInput) -> Task | None:
     if not event.task_atomic_id:
         accounts_sync_request(profile=profile)
         return None
-    details = {"operation": event.launch.operation}
-    if event.launch.operation == "action":
-        details |= {"action_type": event.launch.action_type, "account_id": event.launch.account_id}
-    change = task_confirm_and_record(profile=profile, atomic_id=event.task_atomic_id, **details)
+    launch = event.launch
+    # Only an action names an action and an account.
+    if launch.operation == "action":
+        task_launch = TaskLaunch(
+            operation=launch.operation,
+            action_type=launch.action_type,
+            account_id=launch.account_id,
+        )
+    else:
+        task_launch = TaskLaunch(operation=launch.operation)
+    change = task_confirm_and_record(
+        profile=profile, atomic_id=event.task_atomic_id, launch=task_launch
+    )
     if not change.task.awaiting_confirmation:
         accounts_sync_request(profile=profile)
     return change.task
