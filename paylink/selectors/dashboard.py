@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlencode
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, F, Func, JSONField, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
@@ -133,7 +133,7 @@ class Freshness:
         return self.fetched_at is None or self.error_at > self.fetched_at
 
 
-def snapshot_for_user(*, user: AbstractBaseUser) -> AccountSnapshot | None:
+def snapshot_for_user(*, user: User) -> AccountSnapshot | None:
     """The user's snapshot without its payload, in one query, or None before the first sync."""
     found = AccountSnapshot.objects.filter(profile__user=user).only(
         "profile_id",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import Http404
@@ -13,7 +13,7 @@ from paylink.models import AccountSnapshot, Task, TaskClaim
 from paylink.payloads import Account, accounts_parse
 
 
-def task_for_user(*, user: AbstractBaseUser, atomic_id: str) -> Task:
+def task_for_user(*, user: User, atomic_id: str) -> Task:
     """The task `atomic_id` if it belongs to `user`; another user's or an unknown id is a 404.
 
     A task Atomic has yet to confirm is also `user`'s to see while their browser claims it
@@ -90,7 +90,7 @@ def _version_for_read(*, atomic_id: str, found: str | None) -> str:
     return cache.get(key) or ""
 
 
-def task_for_user_polling(*, user: AbstractBaseUser, atomic_id: str) -> tuple[Task, bool]:
+def task_for_user_polling(*, user: User, atomic_id: str) -> tuple[Task, bool]:
     """`task_for_user` from the shared cache when the row has not changed since it was cached,
     and whether the last background status check of it failed: one cache round trip and no
     query on a hit. The cached row is checked against `user`, so ids still leak nothing.
@@ -120,14 +120,14 @@ def task_for_user_polling(*, user: AbstractBaseUser, atomic_id: str) -> tuple[Ta
     return task, bool(found.get(failed_key))
 
 
-def tasks_recent_for_user(*, user: AbstractBaseUser, limit: int = 10) -> QuerySet[Task]:
+def tasks_recent_for_user(*, user: User, limit: int = 10) -> QuerySet[Task]:
     """The user's latest tasks, newest first; none that Atomic has yet to confirm as theirs."""
     return Task.objects.filter(profile__user=user, awaiting_confirmation=False).order_by(
         "-created_at"
     )[:limit]
 
 
-def task_account_for_user(*, user: AbstractBaseUser, task: Task) -> Account | None:
+def task_account_for_user(*, user: User, task: Task) -> Account | None:
     """The account `task` acted on, as the user's stored accounts now show it; None for a task
     not about one account, or an account the snapshot does not (or no longer) hold."""
     if not task.account_id:

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from paylink import client
 from paylink.models import Profile, SdkEvent, SdkEventKind, Task
@@ -111,7 +111,7 @@ def sdk_event_record(*, profile: Profile, event: SdkEventInput) -> SdkEvent:
     )
 
 
-def _identity_known(user: AbstractBaseUser) -> dict[str, str]:
+def _identity_known(user: User) -> dict[str, str]:
     known = {
         "identity.firstName": getattr(user, "first_name", ""),
         "identity.lastName": getattr(user, "last_name", ""),
@@ -133,9 +133,7 @@ def _requested_fields(payload: dict[str, Any]) -> list[str]:
     return names
 
 
-def sdk_data_request_answer(
-    *, user: AbstractBaseUser, profile: Profile, payload: dict[str, Any]
-) -> list[str]:
+def sdk_data_request_answer(*, user: User, profile: Profile, payload: dict[str, Any]) -> list[str]:
     """Answer Transact's data request from the server with `PUT /user`.
 
     Sends only the requested fields the host knows, for the profile's own identifier

@@ -13,6 +13,7 @@ from django.utils.dates import WEEKDAYS_ABBR
 from django.views.decorators.http import require_safe
 
 from paylink.calendar_feed import calendar_feed_for
+from paylink.http import AuthedHttpRequest
 from paylink.models import AccountSnapshot, ReminderPreferences, calendar_token_digest
 from paylink.selectors.dashboard import snapshot_for_user
 from paylink.selectors.due_dates import month_of_due_dates
@@ -69,7 +70,7 @@ def _month_param(value: str, *, today: date) -> date:
 
 
 @require_safe
-def calendar_month(request: HttpRequest) -> HttpResponse:
+def calendar_month(request: AuthedHttpRequest) -> HttpResponse:
     today = timezone.localdate()
     first = _month_param(request.GET.get("month", ""), today=today)
     snapshot = snapshot_for_user(user=request.user)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from paylink.http import AuthedHttpRequest
 from paylink.models import ReminderKind
 from paylink.reminder_forms import ReminderPreferencesForm
 from paylink.services.profiles import profile_for_user
@@ -25,7 +26,7 @@ from paylink.unsubscribe_tokens import unsubscribe_token_read
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-def reminder_settings(request: HttpRequest) -> HttpResponse:
+def reminder_settings(request: AuthedHttpRequest) -> HttpResponse:
     preferences = reminder_preferences_for_profile(profile=profile_for_user(user=request.user))
     if request.method == "POST":
         form = ReminderPreferencesForm(request.POST, instance=preferences)
@@ -56,7 +57,7 @@ def reminder_settings(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def calendar_link_renew(request: HttpRequest) -> HttpResponse:
+def calendar_link_renew(request: AuthedHttpRequest) -> HttpResponse:
     preferences = reminder_preferences_for_profile(profile=profile_for_user(user=request.user))
     calendar_token_rotate(preferences=preferences)
     messages.success(
