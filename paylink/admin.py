@@ -8,7 +8,7 @@ edited; failed webhooks can be re-run.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -209,7 +209,10 @@ class TaskAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         current = self.instance.status if self.instance.pk else ""
         if current and current not in TaskStatus.values:
-            self.fields["status"].choices = [*TaskStatus.choices, (current, current)]
+            cast(forms.ChoiceField, self.fields["status"]).choices = [
+                *TaskStatus.choices,
+                (current, current),
+            ]
 
 
 @admin.register(Task)
@@ -270,7 +273,7 @@ class AccountSnapshotAdmin(admin.ModelAdmin):
     list_filter = [("last_error_at", admin.EmptyFieldListFilter)]
     search_fields = ["profile__identifier", "profile__user__username"]
     list_select_related = ["profile__user"]
-    fields = [
+    readonly_fields = (
         "profile",
         "version",
         "fetched_at",
@@ -279,8 +282,8 @@ class AccountSnapshotAdmin(admin.ModelAdmin):
         "last_error_at",
         "payload_sha256",
         "payload_pretty",
-    ]
-    readonly_fields = fields
+    )
+    fields = readonly_fields
     actions = ["resync_accounts"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -323,7 +326,7 @@ class WebhookEventAdmin(_EvidenceAdmin):
     list_filter = ["state", "event_type"]
     search_fields = ["ce_id", "identifier", "task_atomic_id", "event_type", "body_sha256"]
     date_hierarchy = "received_at"
-    fields = [
+    readonly_fields = (
         "received_at",
         "state",
         "ce_id",
@@ -341,8 +344,8 @@ class WebhookEventAdmin(_EvidenceAdmin):
         "body_sha256",
         "headers_pretty",
         "body_pretty",
-    ]
-    readonly_fields = fields
+    )
+    fields = readonly_fields
     actions = ["rerun"]
 
     @admin.display(description="Note or error")
@@ -403,8 +406,8 @@ class SdkEventAdmin(_EvidenceAdmin):
     search_fields = ["name", "task_atomic_id", "profile__identifier", "profile__user__username"]
     list_select_related = ["profile__user"]
     date_hierarchy = "created_at"
-    fields = ["created_at", "profile", "kind", "name", "task_atomic_id", "payload_pretty"]
-    readonly_fields = fields
+    readonly_fields = ("created_at", "profile", "kind", "name", "task_atomic_id", "payload_pretty")
+    fields = readonly_fields
 
     @admin.display(description="Payload")
     def payload_pretty(self, event: SdkEvent) -> SafeString:
