@@ -302,8 +302,8 @@ def _task_event(task: SimTask, *, previous: str) -> dict[str, Any]:
 def _task_finish_effects(task: SimTask) -> list[str]:
     """Apply a completed task to the user's accounts; the account ids it touched."""
     if task.operation == "manage":
-        link, _ = LinkedAccount.objects.get_or_create(user=task.user, company_id=task.company_id)
-        return [link.account_id]
+        added, _ = LinkedAccount.objects.get_or_create(user=task.user, company_id=task.company_id)
+        return [added.account_id]
     link = LinkedAccount.objects.filter(user=task.user, account_id=task.account_id).first()
     if link is None:
         return []

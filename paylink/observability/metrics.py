@@ -99,12 +99,12 @@ def atomic_outcome(error: BaseException | None) -> str:
     return "malformed"
 
 
-def atomic_call[F: Callable[..., Any]](method: F) -> F:
+def atomic_call[**P, R](method: Callable[P, R]) -> Callable[P, R]:
     """Counts and times each call of an AtomicClient endpoint method, named after it."""
     endpoint = method.__name__
 
     @functools.wraps(method)
-    def observed(*args: Any, **kwargs: Any) -> Any:
+    def observed(*args: P.args, **kwargs: P.kwargs) -> R:
         started = time.monotonic()
         error: BaseException | None = None
         try:
@@ -119,15 +119,15 @@ def atomic_call[F: Callable[..., Any]](method: F) -> F:
             ATOMIC_CALL_SECONDS.labels(endpoint).observe(seconds)
             tallies.tally_add(kind="atomic", name=endpoint, outcome=outcome, seconds=seconds)
 
-    return observed  # type: ignore[return-value]
+    return observed
 
 
-def accounts_sync_observed[F: Callable[..., Any]](sync: F) -> F:
+def accounts_sync_observed[**P, R](sync: Callable[P, R]) -> Callable[P, R]:
     """Counts and times each accounts sync; a sync that recorded an error on the snapshot
     (it does not raise) counts as failed."""
 
     @functools.wraps(sync)
-    def observed(*args: Any, **kwargs: Any) -> Any:
+    def observed(*args: P.args, **kwargs: P.kwargs) -> R:
         started = time.monotonic()
         outcome = "failed"
         try:
@@ -140,7 +140,7 @@ def accounts_sync_observed[F: Callable[..., Any]](sync: F) -> F:
             SYNC_SECONDS.observe(seconds)
             tallies.tally_add(kind="sync", name="accounts", outcome=outcome, seconds=seconds)
 
-    return observed  # type: ignore[return-value]
+    return observed
 
 
 def webhook_stage(stage: str) -> None:

@@ -62,7 +62,7 @@ def sdk_event_parse(*, body: bytes) -> SdkEventInput:
     except JsonRejected as error:
         raise SdkEventInvalid(str(error)) from None
     try:
-        kind = SdkEventKind(data.get("kind"))
+        kind = SdkEventKind(str(data.get("kind")))
     except ValueError:
         choices = ", ".join(SdkEventKind.values)
         raise SdkEventInvalid(f"Unknown event kind; expected one of: {choices}.") from None
