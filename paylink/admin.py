@@ -38,29 +38,12 @@ from paylink.selectors.person_timeline import timeline_for_profile
 from paylink.services.account_deletion import account_delete
 from paylink.services.accounts import accounts_sync, monitoring_end
 from paylink.services.webhooks import webhook_event_process
-from paylink.vendor_json import JsonRejected, json_parse
-
-
-def _masked(value: Any) -> Any:
-    """A copy of a JSON value with every "...number" field cut to its last four characters."""
-    if isinstance(value, dict):
-        return {
-            key: _last_four(item) if key.lower().endswith("number") else _masked(item)
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [_masked(item) for item in value]
-    return value
-
-
-def _last_four(value: Any) -> Any:
-    if value is None or value == "":
-        return value
-    return f"••••{str(value)[-4:]}"
+from paylink.vendor_json import JsonRejected, account_numbers_masked, json_parse
 
 
 def _pretty(value: Any) -> SafeString:
-    return format_html("<pre>{}</pre>", json.dumps(_masked(value), indent=2, ensure_ascii=False))
+    masked = account_numbers_masked(value)
+    return format_html("<pre>{}</pre>", json.dumps(masked, indent=2, ensure_ascii=False))
 
 
 def _report(
