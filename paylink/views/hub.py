@@ -16,6 +16,7 @@ from paylink import client
 from paylink.http import AuthedHttpRequest
 from paylink.models import SdkEventKind, Task, TaskStatus
 from paylink.rate_limits import rate_limited
+from paylink.request_body import body_declared_too_large, body_read
 from paylink.selectors.tasks import (
     task_account_for_user,
     task_for_user_polling,
@@ -32,7 +33,6 @@ from paylink.services.sdk_events import (
     sdk_finish_record,
 )
 from paylink.services.tasks import TaskOwnershipError, TaskUnknownError, task_status_check_request
-from paylink.whole_numbers import whole_number
 
 logger = logging.getLogger(__name__)
 
@@ -82,11 +82,12 @@ def _json_error(message: str, *, status: int) -> JsonResponse:
 @never_cache
 @rate_limited("hub_events", as_json=True)
 def sdk_event(request: AuthedHttpRequest) -> JsonResponse:
-    declared = whole_number(request.META.get("CONTENT_LENGTH") or "0")
-    if declared is None or declared > SDK_EVENT_MAX_BYTES:
-        return _json_error(gettext("The event is too large."), status=413)
-    body = request.body
-    if len(body) > SDK_EVENT_MAX_BYTES:
+    body = (
+        None
+        if body_declared_too_large(request, limit=SDK_EVENT_MAX_BYTES)
+        else body_read(request, limit=SDK_EVENT_MAX_BYTES)
+    )
+    if body is None:
         return _json_error(gettext("The event is too large."), status=413)
     try:
         event = sdk_event_parse(body=body)
