@@ -30,6 +30,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from paylink.fail_reasons import FAIL_REASON_SENTENCES
+from paylink.observability.metrics_files import metrics_folder_make
 
 logger = logging.getLogger(__name__)
 
@@ -182,6 +183,7 @@ def registry() -> CollectorRegistry:
     multiprocess mode), plus the database's figures."""
     scrape = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        metrics_folder_make()
         _MultiProcessCollector(scrape)
     else:
         from paylink.observability import metrics

@@ -20,6 +20,10 @@ from typing import Any
 from prometheus_client import Counter, Histogram
 
 from paylink.observability import tallies
+from paylink.observability.metrics_files import metrics_folder_make
+
+# Each metric below opens its file in the folder as it is made.
+metrics_folder_make()
 
 # Seconds: a call to Atomic, a request, a sync; and minutes to an hour for webhook lag.
 _FAST_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
