@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.cache import cache
@@ -40,9 +42,27 @@ def task_for_user(*, user: User, atomic_id: str) -> Task:
 # so this only bounds how long an edit made elsewhere (the admin) may go unseen.
 TASK_CACHE_SECONDS = 300
 
+# The row is cached as a plain dict of its columns, never as a pickled Task, and the key names
+# the columns' shape (each column's name and kind): a deploy that changes the model reads none
+# of what the release before it stored, and never unpickles an old Task.
+_TASK_COLUMNS = tuple(field.attname for field in Task._meta.concrete_fields)
+TASK_CACHE_SHAPE = hashlib.sha256(
+    " ".join(f"{f.attname}:{type(f).__name__}" for f in Task._meta.concrete_fields).encode()
+).hexdigest()[:12]
+
 
 def task_cache_key(*, atomic_id: str) -> str:
-    return f"paylink:task:{atomic_id}"
+    return f"paylink:task:{TASK_CACHE_SHAPE}:{atomic_id}"
+
+
+def _task_cache_entry(*, task: Task, version: str) -> dict[str, Any]:
+    row = {name: getattr(task, name) for name in _TASK_COLUMNS}
+    return {"version": version, "user_id": task.profile.user_id, "row": row}
+
+
+def _task_from_cache_entry(entry: dict[str, Any]) -> Task:
+    row = entry["row"]
+    return Task.from_db(None, list(_TASK_COLUMNS), [row[name] for name in _TASK_COLUMNS])
 
 
 def task_cache_version_key(*, atomic_id: str) -> str:
@@ -106,17 +126,17 @@ def task_for_user_polling(*, user: User, atomic_id: str) -> tuple[Task, bool]:
     version = found.get(version_key)
     cached = found.get(key)
     if (
-        isinstance(cached, tuple)
+        isinstance(cached, dict)
         and version is not None
-        and cached[0] == version
-        and cached[1].profile.user_id == user.pk
+        and cached.get("version") == version
+        and cached.get("user_id") == user.pk
     ):
-        return cached[1], bool(found.get(failed_key))
+        return _task_from_cache_entry(cached), bool(found.get(failed_key))
     version = _version_for_read(atomic_id=atomic_id, found=version)
     task = task_for_user(user=user, atomic_id=atomic_id)
     if version and not version.startswith(_WRITING) and task.profile.user_id == user.pk:
         # A claimant's view of another's unconfirmed task is theirs alone: never shared.
-        cache.set(key, (version, task), TASK_CACHE_SECONDS)
+        cache.set(key, _task_cache_entry(task=task, version=version), TASK_CACHE_SECONDS)
     return task, bool(found.get(failed_key))
 
 
