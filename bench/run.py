@@ -237,7 +237,10 @@ def endpoints(make_client: MakeClient) -> list[Endpoint]:
 def read_model_endpoints(make_client: MakeClient) -> list[Endpoint]:
     """The month view, the calendar feed and one reminder run at 1,000 accounts, each within
     the cost of a cold dashboard of as many: all read the same rows."""
-    from paylink.services.reminder_preferences import reminder_preferences_for_profile
+    from paylink.services.reminder_preferences import (
+        calendar_token_rotate,
+        reminder_preferences_for_profile,
+    )
     from paylink.services.reminders import reminders_send
 
     user, profile = user_with_accounts("bench-reads-1000", 1000)
@@ -248,7 +251,7 @@ def read_model_endpoints(make_client: MakeClient) -> list[Endpoint]:
     preferences.save()
     client = make_client(user)
     within_cold = Target(1, relative_to="/ cold, 1000 accounts")
-    feed = url_or_none("paylink:calendar-feed", preferences.calendar_token)
+    feed = url_or_none("paylink:calendar-feed", calendar_token_rotate(preferences=preferences))
 
     def reminder_run() -> int:
         reminders_send(now=timezone.now())

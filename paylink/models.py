@@ -397,8 +397,9 @@ def calendar_token_digest(token: str) -> str:
 class ReminderPreferences(models.Model):
     """What a person wants to be told about their bills, and the secret of their calendar feed.
 
-    Reminders are opt-in: nobody gets mail they did not ask for. The feed is found by the
-    SHA-256 of its token, so the database comparison reveals nothing usable about the token.
+    Reminders are opt-in: nobody gets mail they did not ask for. Only the SHA-256 of the feed's
+    token is kept: the person is shown the token once, when it is made, and the feed is found
+    by its digest, so neither the table nor the lookup reveals anything usable about it.
     """
 
     profile = models.OneToOneField(
@@ -412,8 +413,10 @@ class ReminderPreferences(models.Model):
     )
     email_reminders = models.BooleanField(_("email me before each due date"), default=False)
     weekly_summary = models.BooleanField(_("email me a weekly summary"), default=False)
-    calendar_token = models.CharField(max_length=64, editable=False)
-    calendar_token_sha256 = models.CharField(max_length=64, unique=True, editable=False)
+    # NULL until the person first makes a feed link (unique, so "" cannot stand for none).
+    calendar_token_sha256 = models.CharField(  # noqa: DJ001
+        max_length=64, unique=True, null=True, editable=False
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
