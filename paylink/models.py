@@ -118,6 +118,14 @@ class Task(models.Model):
     def is_terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
 
+    @property
+    def is_completed(self) -> bool:
+        return self.status == TaskStatus.COMPLETED
+
+    @property
+    def is_failed(self) -> bool:
+        return self.status == TaskStatus.FAILED
+
 
 class TaskClaim(models.Model):
     """Another person's browser reported a task id that an earlier browser already claimed,

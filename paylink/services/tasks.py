@@ -39,7 +39,7 @@ class TaskChange:
 
     @property
     def completed_now(self) -> bool:
-        return self.status_changed and self.task.status == TaskStatus.COMPLETED
+        return self.status_changed and self.task.is_completed
 
 
 @dataclass(frozen=True)
