@@ -70,4 +70,4 @@ messages: $(STAMP)
 	$(I18N) compilemessages $(I18N_IGNORE)
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache
