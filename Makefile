@@ -40,9 +40,11 @@ test: $(STAMP)
 	@$(BIN)/python -m compileall -q -j 0 hubsite paylink simulator tests bench manage.py >/dev/null
 	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
+## ruff, then mypy over hubsite, paylink, simulator and bench (pyproject.toml says how strictly).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format .
@@ -68,4 +70,4 @@ messages: $(STAMP)
 	$(I18N) compilemessages $(I18N_IGNORE)
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

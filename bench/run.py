@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -28,6 +29,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from paylink.client import TaskStatusReport
 from paylink.models import AccountSnapshot, Profile, Task
 from paylink.services.accounts import accounts_store
 
@@ -102,7 +104,7 @@ def url_or_none(name: str, *args: str) -> str | None:
         return None
 
 
-def webhook_request(client, url: str, profile: Profile) -> Callable[[], int]:
+def webhook_request(client: Any, url: str, profile: Profile) -> Callable[[], int]:
     def send() -> int:
         body = json.dumps(
             {
@@ -138,7 +140,7 @@ def _bump_version(profile: Profile) -> Callable[[], None]:
     return bump
 
 
-def _dashboard_poll(client, profile: Profile) -> Callable[[], int]:
+def _dashboard_poll(client: Any, profile: Profile) -> Callable[[], int]:
     version = AccountSnapshot.objects.get(profile=profile).version
     base = f"{reverse('paylink:dashboard-poll')}?since={version}"
 
@@ -151,10 +153,14 @@ def _dashboard_poll(client, profile: Profile) -> Callable[[], int]:
     return poll
 
 
-def endpoints(make_client: Callable[[User | None], object]) -> list[Endpoint]:
+# A client for a person (or for nobody): Django's test Client, or bench/server.py's over HTTP.
+MakeClient = Callable[[User | None], Any]
+
+
+def endpoints(make_client: MakeClient) -> list[Endpoint]:
     """Builds the users, snapshots and tasks, and one Endpoint per measured request."""
 
-    def get(client, url: str | None, **headers: str) -> Callable[[], int]:
+    def get(client: Any, url: str | None, **headers: str) -> Callable[[], int]:
         return lambda: client.get(url, headers=headers).status_code
 
     result: list[Endpoint] = []
@@ -228,10 +234,13 @@ def endpoints(make_client: Callable[[User | None], object]) -> list[Endpoint]:
     return result + read_model_endpoints(make_client)
 
 
-def read_model_endpoints(make_client: Callable[[User | None], object]) -> list[Endpoint]:
+def read_model_endpoints(make_client: MakeClient) -> list[Endpoint]:
     """The month view, the calendar feed and one reminder run at 1,000 accounts, each within
     the cost of a cold dashboard of as many: all read the same rows."""
-    from paylink.services.reminder_preferences import reminder_preferences_for_profile
+    from paylink.services.reminder_preferences import (
+        calendar_token_rotate,
+        reminder_preferences_for_profile,
+    )
     from paylink.services.reminders import reminders_send
 
     user, profile = user_with_accounts("bench-reads-1000", 1000)
@@ -242,7 +251,7 @@ def read_model_endpoints(make_client: Callable[[User | None], object]) -> list[E
     preferences.save()
     client = make_client(user)
     within_cold = Target(1, relative_to="/ cold, 1000 accounts")
-    feed = url_or_none("paylink:calendar-feed", preferences.calendar_token)
+    feed = url_or_none("paylink:calendar-feed", calendar_token_rotate(preferences=preferences))
 
     def reminder_run() -> int:
         reminders_send(now=timezone.now())
@@ -394,9 +403,7 @@ class AtomicStub:
     def __init__(self, *, delay: float) -> None:
         self.delay = delay
 
-    def task_status_get(self, *, task_id: str):
-        from paylink.client import TaskStatusReport
-
+    def task_status_get(self, *, task_id: str) -> TaskStatusReport:
         time.sleep(self.delay)
         return TaskStatusReport(status="processing", fail_reason=None, created_at=None)
 

@@ -46,8 +46,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import requests
+
+if TYPE_CHECKING:
+    # Django is set up once the bench has made its database, so its modules load late.
+    from django.db.models import QuerySet
 
 ROOT = Path(__file__).resolve().parent.parent
 PG = os.environ.get("BENCH_PG", "postgres://root@127.0.0.1:5432")
@@ -126,6 +131,7 @@ class AtomicStandIn:
 
             def do_GET(self) -> None:
                 path = self.path.split("?")[0]
+                body: dict[str, Any]
                 if path.endswith("/status"):
                     kind, body = "status", {"data": {"task": {"status": "processing"}}}
                 elif path.endswith("/pay-link/accounts"):
@@ -603,7 +609,7 @@ class Browser:
         ).status_code
 
     def copy(self) -> Browser:
-        twin = Browser(self.base, self.http.cookies.get("sessionid", ""))
+        twin = Browser(self.base, self.http.cookies.get("sessionid") or "")
         twin.http.cookies.update(self.http.cookies)
         twin.csrf = self.csrf
         return twin
@@ -726,7 +732,7 @@ def bench_refresh(
 # --- (e) searches by index ---------------------------------------------------------------------
 
 
-def _plan(queryset) -> str:  # type: ignore[no-untyped-def]
+def _plan(queryset: QuerySet[Any]) -> str:
     return queryset.explain()
 
 

@@ -243,7 +243,8 @@ def report_concurrency(
         if name in result.failures:
             target = _server_target(name)
             missed += target is not None
-            print(f"{name:<32} not measured ({result.failures[name]})  {verdict(target and False)}")
+            judged = verdict(None if target is None else False)
+            print(f"{name:<32} not measured ({result.failures[name]})  {judged}")
             continue
         cells = []
         met_all: bool | None = None

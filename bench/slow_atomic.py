@@ -71,14 +71,16 @@ def _wait_for(url: str, seconds: float = 30.0) -> None:
 def _signed_in(base: str) -> tuple[requests.Session, str]:
     session = requests.Session()
     page = session.get(f"{base}/accounts/login/").text
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    field = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert field is not None, "the sign-in page has no CSRF field"
+    token = field.group(1)
     session.post(
         f"{base}/accounts/login/",
         data={"username": "bench", "password": "bench-pass-1234", "csrfmiddlewaretoken": token},
         headers={"Referer": f"{base}/accounts/login/"},
     )
     session.get(f"{base}/hub/")
-    return session, session.cookies["csrftoken"]
+    return session, str(session.cookies["csrftoken"])
 
 
 def main() -> int:

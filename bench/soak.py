@@ -89,7 +89,9 @@ def _signed_in(base: str, username: str) -> tuple[requests.Session, str]:
     session = requests.Session()
     session.trust_env = False
     page = session.get(f"{base}/accounts/login/", timeout=30).text
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    field = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert field is not None, "the sign-in page has no CSRF field"
+    token = field.group(1)
     session.post(
         f"{base}/accounts/login/",
         data={"username": username, "password": "soak-pass-1234", "csrfmiddlewaretoken": token},
@@ -97,7 +99,7 @@ def _signed_in(base: str, username: str) -> tuple[requests.Session, str]:
         timeout=30,
     )
     session.get(f"{base}/hub/", timeout=30)  # the profile, and its Atomic identifier
-    csrf = session.cookies["csrftoken"]
+    csrf = str(session.cookies["csrftoken"])
     # Opening the Hub: the host's access token makes the person known at Atomic.
     session.post(
         f"{base}/hub/token/",

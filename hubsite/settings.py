@@ -18,9 +18,10 @@ from django.utils.csp import CSP
 from hubsite.task_backends import RQ_BACKEND, rq_queues, task_backend_path
 from paylink.observability.logs import logging_config
 
+# Local state (SQLite databases, collected static files, metric files) lives in var/, ignored by
+# git. Importing the settings makes no folder: paylink/apps.py makes them at start-up, and the
+# metrics module its own (paylink/observability/metrics_files.py).
 BASE_DIR = Path(__file__).resolve().parent.parent
-# Local state (SQLite databases, collected static files); ignored by git.
-(BASE_DIR / "var" / "staticfiles").mkdir(parents=True, exist_ok=True)
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
@@ -507,7 +508,6 @@ PAYLINK_METRICS_TOKEN = env.str("PAYLINK_METRICS_TOKEN", default="")
 # (prometheus-client's multiprocess mode; PROMETHEUS_MULTIPROC_DIR, if set, wins).
 PAYLINK_METRICS_DIR = env.str("PAYLINK_METRICS_DIR", default=str(BASE_DIR / "var" / "metrics"))
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", PAYLINK_METRICS_DIR)
-Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
 # The operations page's hourly counts (calls to Atomic, syncs) are kept this many days.
 PAYLINK_OPERATION_TALLY_RETENTION_DAYS = env.int(
     "PAYLINK_OPERATION_TALLY_RETENTION_DAYS", default=30

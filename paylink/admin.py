@@ -8,7 +8,7 @@ edited; failed webhooks can be re-run.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -38,29 +38,12 @@ from paylink.selectors.person_timeline import timeline_for_profile
 from paylink.services.account_deletion import account_delete
 from paylink.services.accounts import accounts_sync, monitoring_end
 from paylink.services.webhooks import webhook_event_process
-from paylink.vendor_json import JsonRejected, json_parse
-
-
-def _masked(value: Any) -> Any:
-    """A copy of a JSON value with every "...number" field cut to its last four characters."""
-    if isinstance(value, dict):
-        return {
-            key: _last_four(item) if key.lower().endswith("number") else _masked(item)
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [_masked(item) for item in value]
-    return value
-
-
-def _last_four(value: Any) -> Any:
-    if value is None or value == "":
-        return value
-    return f"••••{str(value)[-4:]}"
+from paylink.vendor_json import JsonRejected, account_numbers_masked, json_parse
 
 
 def _pretty(value: Any) -> SafeString:
-    return format_html("<pre>{}</pre>", json.dumps(_masked(value), indent=2, ensure_ascii=False))
+    masked = account_numbers_masked(value)
+    return format_html("<pre>{}</pre>", json.dumps(masked, indent=2, ensure_ascii=False))
 
 
 def _report(
@@ -162,7 +145,7 @@ class ProfileAdmin(admin.ModelAdmin):
 
     @admin.display(description="Tasks", ordering="task_count")
     def task_count(self, profile: Profile) -> int:
-        return profile.task_count  # type: ignore[attr-defined]
+        return profile.task_count  # type: ignore[attr-defined]  # annotated by get_queryset
 
     @admin.action(description="Re-sync accounts from Atomic now")
     def resync_accounts(self, request: HttpRequest, queryset: QuerySet[Profile]) -> None:
@@ -209,7 +192,10 @@ class TaskAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         current = self.instance.status if self.instance.pk else ""
         if current and current not in TaskStatus.values:
-            self.fields["status"].choices = [*TaskStatus.choices, (current, current)]
+            cast(forms.ChoiceField, self.fields["status"]).choices = [
+                *TaskStatus.choices,
+                (current, current),
+            ]
 
 
 @admin.register(Task)
@@ -270,7 +256,7 @@ class AccountSnapshotAdmin(admin.ModelAdmin):
     list_filter = [("last_error_at", admin.EmptyFieldListFilter)]
     search_fields = ["profile__identifier", "profile__user__username"]
     list_select_related = ["profile__user"]
-    fields = [
+    readonly_fields = (
         "profile",
         "version",
         "fetched_at",
@@ -279,8 +265,8 @@ class AccountSnapshotAdmin(admin.ModelAdmin):
         "last_error_at",
         "payload_sha256",
         "payload_pretty",
-    ]
-    readonly_fields = fields
+    )
+    fields = readonly_fields
     actions = ["resync_accounts"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -323,7 +309,7 @@ class WebhookEventAdmin(_EvidenceAdmin):
     list_filter = ["state", "event_type"]
     search_fields = ["ce_id", "identifier", "task_atomic_id", "event_type", "body_sha256"]
     date_hierarchy = "received_at"
-    fields = [
+    readonly_fields = (
         "received_at",
         "state",
         "ce_id",
@@ -341,8 +327,8 @@ class WebhookEventAdmin(_EvidenceAdmin):
         "body_sha256",
         "headers_pretty",
         "body_pretty",
-    ]
-    readonly_fields = fields
+    )
+    fields = readonly_fields
     actions = ["rerun"]
 
     @admin.display(description="Note or error")
@@ -403,8 +389,8 @@ class SdkEventAdmin(_EvidenceAdmin):
     search_fields = ["name", "task_atomic_id", "profile__identifier", "profile__user__username"]
     list_select_related = ["profile__user"]
     date_hierarchy = "created_at"
-    fields = ["created_at", "profile", "kind", "name", "task_atomic_id", "payload_pretty"]
-    readonly_fields = fields
+    readonly_fields = ("created_at", "profile", "kind", "name", "task_atomic_id", "payload_pretty")
+    fields = readonly_fields
 
     @admin.display(description="Payload")
     def payload_pretty(self, event: SdkEvent) -> SafeString:

@@ -17,7 +17,7 @@ from django.contrib.admin import AdminSite
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, URLPattern, path, reverse
+from django.urls import NoReverseMatch, URLPattern, URLResolver, path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
@@ -56,6 +56,7 @@ def duration_text(seconds: float | None) -> str:
 
 
 def operations_context(request: HttpRequest) -> dict[str, Any]:
+    from paylink.models import TaskStatus
     from paylink.selectors.operations import operations_day
 
     day = operations_day()
@@ -114,7 +115,7 @@ def operations_context(request: HttpRequest) -> dict[str, Any]:
                 "count": count,
                 "link": _list(
                     "paylink_task",
-                    status__exact="failed",
+                    status__exact=TaskStatus.FAILED,
                     fail_reason__exact=reason,
                     updated_at__gte=since,
                 ),
@@ -138,16 +139,15 @@ def operations_view(site: AdminSite) -> Callable[[HttpRequest], HttpResponse]:
     return view
 
 
-class OperationsAdminMixin:
+class OperationsAdminMixin(AdminSite):
     """Adds the operations page to an AdminSite, and its entry to the index and sidebar."""
 
-    def get_urls(self) -> list[URLPattern]:
-        site: Any = self
-        page = path("operations/", site.admin_view(operations_view(site)), name=URL_NAME)
-        return [page, *super().get_urls()]  # type: ignore[misc]
+    def get_urls(self) -> list[URLResolver | URLPattern]:
+        page = path("operations/", self.admin_view(operations_view(self)), name=URL_NAME)
+        return [page, *super().get_urls()]
 
     def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[Any]:
-        apps: list[Any] = super().get_app_list(request, app_label)  # type: ignore[misc]
+        apps: list[Any] = super().get_app_list(request, app_label)
         if app_label is not None or not request.user.has_perm(PERMISSION):
             return apps
         url = reverse(f"admin:{URL_NAME}")

@@ -14,7 +14,7 @@ from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
-from django.urls import URLPattern, path
+from django.urls import URLPattern, URLResolver, path
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -29,7 +29,7 @@ class PaylinkAdminSite(OperationsAdminMixin, admin.AdminSite):
     index_title = _("Records and support tools")
 
     @property
-    def login_form(self) -> type:  # type: ignore[override]
+    def login_form(self) -> type:  # type: ignore[override]  # a property for Django's attribute
         # Read per request, so the setting (and tests) can switch it.
         from paylink.forms import (
             ThrottledAdminAuthenticationForm,
@@ -41,7 +41,7 @@ class PaylinkAdminSite(OperationsAdminMixin, admin.AdminSite):
         return ThrottledAdminAuthenticationForm
 
     @property
-    def login_template(self) -> str | None:  # type: ignore[override]
+    def login_template(self) -> str | None:  # type: ignore[override]  # as login_form
         # Django's admin sign-in page, with the six-digit code field added below the password.
         return "admin/login_with_code.html" if settings.PAYLINK_ADMIN_REQUIRE_OTP else None
 
@@ -50,7 +50,7 @@ class PaylinkAdminSite(OperationsAdminMixin, admin.AdminSite):
             return False
         if settings.PAYLINK_ADMIN_REQUIRE_OTP:
             # Set by django_otp's middleware: this session signed in with a code.
-            return request.user.is_verified()
+            return request.user.is_verified()  # type: ignore[union-attr]  # added by django_otp
         return True
 
     @method_decorator(never_cache)
@@ -72,7 +72,7 @@ class PaylinkAdminSite(OperationsAdminMixin, admin.AdminSite):
         form = getattr(response, "context_data", None) or {}
         return throttled_answer(response, form.get("form"))
 
-    def get_urls(self) -> list[URLPattern]:
+    def get_urls(self) -> list[URLResolver | URLPattern]:
         from paylink.admin_totp import authenticator_view
 
         def authenticator(request: HttpRequest) -> HttpResponse:

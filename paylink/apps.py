@@ -1,4 +1,20 @@
+from __future__ import annotations
+
+from pathlib import Path
+
 from django.apps import AppConfig
+from django.conf import LazySettings
+
+
+def local_folders_make(settings: LazySettings) -> None:
+    """Make the folders of local state the settings name (collected static files, a SQLite
+    database's folder) at start-up: importing the settings makes none."""
+    folders = [Path(settings.STATIC_ROOT)] if settings.STATIC_ROOT else []
+    for database in settings.DATABASES.values():
+        if database["ENGINE"] == "django.db.backends.sqlite3" and database["NAME"] != ":memory:":
+            folders.append(Path(database["NAME"]).parent)
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
 
 
 class PaylinkConfig(AppConfig):
@@ -7,6 +23,8 @@ class PaylinkConfig(AppConfig):
 
     def ready(self) -> None:
         from django.conf import settings
+
+        local_folders_make(settings)
 
         # Registers the system checks (paylink/checks.py) and the sign-in hook that applies a
         # person's saved language (paylink/language.py).

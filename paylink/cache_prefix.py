@@ -37,7 +37,7 @@ def cache_delete_prefix(prefix: str) -> int:
         case DatabaseCache():
             database = router.db_for_write(cache.cache_model_class)
             connection = connections[database]
-            table = connection.ops.quote_name(cache._table)
+            table = connection.ops.quote_name(cache._table)  # type: ignore[attr-defined]  # Django's private name
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"DELETE FROM {table} WHERE cache_key LIKE %s ESCAPE '\\'",  # noqa: S608
@@ -45,10 +45,11 @@ def cache_delete_prefix(prefix: str) -> int:
                 )
                 return cursor.rowcount
         case LocMemCache():
-            with cache._lock:
-                keys = [key for key in cache._cache if key.startswith(full)]
+            # Django's own lock and dict: LocMemCache has no way to list its keys.
+            with cache._lock:  # type: ignore[attr-defined]  # Django's, as the comment says
+                keys = [key for key in cache._cache if key.startswith(full)]  # type: ignore[attr-defined]  # same
                 for key in keys:
-                    cache._delete(key)
+                    cache._delete(key)  # type: ignore[attr-defined]  # same
             return len(keys)
     logger.warning("cache_delete_prefix: %s cannot list keys", type(cache).__name__)
     return 0

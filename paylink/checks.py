@@ -8,12 +8,14 @@ General checks run on every `check` and management command; `deploy=True` ones w
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import checks
 from django.core.cache import caches
+from django.core.cache.backends.db import DatabaseCache
 from django.db import connections, router
 from django.db.migrations.recorder import MigrationRecorder
 
@@ -63,15 +65,18 @@ def _cache_table_migrated(database: str) -> bool:
 
 
 @checks.register(checks.Tags.database)
-def check_cache_table(databases: list[str] | None = None, **kwargs: Any) -> list[checks.Error]:
+def check_cache_table(
+    *, databases: Sequence[str] | None = None, **kwargs: Any
+) -> list[checks.Error]:
     if not databases:
         return []
     errors = []
     for alias, config in settings.CACHES.items():
-        if config["BACKEND"] != _DATABASE_CACHE:
+        cache = caches[alias]
+        if config["BACKEND"] != _DATABASE_CACHE or not isinstance(cache, DatabaseCache):
             continue
         table = config["LOCATION"]
-        database = router.db_for_write(caches[alias].cache_model_class)
+        database = router.db_for_write(cache.cache_model_class)
         if database not in databases or not _cache_table_migrated(database):
             # Before paylink's 0004 is applied, `migrate` itself is about to create the table.
             continue

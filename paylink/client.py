@@ -21,13 +21,17 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 from urllib.parse import quote
 
 import requests
 from django.conf import settings
+from requests import PreparedRequest, Response
 from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import ConnectionPool
 from urllib3.exceptions import InvalidHeader, MaxRetryError, ResponseError
+from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 from urllib3.util.timeout import Timeout
 
@@ -124,9 +128,13 @@ class _DeadlineTimeout(Timeout):
         # A timeout must be positive; an expired deadline gets the smallest, which times out.
         super().__init__(connect=connect, read=read, total=max(until - time.monotonic(), 0.001))
         self.until = until
+        self.connect_seconds = connect
+        self.read_seconds = read
 
     def clone(self) -> _DeadlineTimeout:
-        return _DeadlineTimeout(until=self.until, connect=self._connect, read=self._read)  # type: ignore[arg-type]
+        return _DeadlineTimeout(
+            until=self.until, connect=self.connect_seconds, read=self.read_seconds
+        )
 
 
 class _CappedRetry(Retry):
@@ -137,20 +145,30 @@ class _CappedRetry(Retry):
     answer in hand goes back to the caller as a retryable AtomicError.
     """
 
-    def increment(self, method=None, url=None, response=None, error=None, **kwargs):  # type: ignore[no-untyped-def]
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: ConnectionPool | None = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> Self:
         wait = None
         if response is not None and response.status == 429:
             wait = _retry_after_seconds(response.headers.get("Retry-After"))
             if wait is not None and wait > self.retry_after_max:
                 # With raise_on_status off, urllib3 hands the 429 itself back to us.
-                raise MaxRetryError(kwargs.get("_pool"), url, ResponseError("Retry-After too long"))
-        retry = super().increment(method, url, response, error, **kwargs)
+                reason = ResponseError("Retry-After too long")
+                raise MaxRetryError(_pool, url, reason)  # type: ignore[arg-type]  # may be None, as in urllib3
+        retry = super().increment(method, url, response, error, _pool, _stacktrace)
         left = _seconds_left()
         if left is not None:
             # The next attempt needs its wait plus some time to answer; without both, stop now.
             wait = wait if wait is not None else retry.get_backoff_time()
             if wait + DEADLINE_MARGIN >= left:
-                raise MaxRetryError(kwargs.get("_pool"), url, ResponseError("deadline reached"))
+                reason = ResponseError("deadline reached")
+                raise MaxRetryError(_pool, url, reason)  # type: ignore[arg-type]  # may be None, as in urllib3
         return retry
 
 
@@ -170,10 +188,24 @@ class _TimeoutAdapter(HTTPAdapter):
         self.default_timeout = timeout
         super().__init__(**kwargs)
 
-    def send(self, request, **kwargs):  # type: ignore[no-untyped-def]
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self.default_timeout
-        return super().send(request, **kwargs)
+    def send(
+        self,
+        request: PreparedRequest,
+        stream: bool = False,
+        # A (connect, read) pair, or urllib3's Timeout under a deadline (requests passes it on).
+        timeout: Any = None,
+        verify: bool | str = True,
+        cert: str | tuple[str, str] | None = None,
+        proxies: dict[str, str] | None = None,
+    ) -> Response:
+        return super().send(
+            request,
+            stream=stream,
+            timeout=self.default_timeout if timeout is None else timeout,
+            verify=verify,
+            cert=cert,
+            proxies=proxies,
+        )
 
 
 class AtomicSession(requests.Session):
@@ -192,7 +224,7 @@ class AtomicSession(requests.Session):
             status_forcelist=RETRY_STATUSES,
             backoff_factor=RETRY_BACKOFF,
             respect_retry_after_header=True,
-            retry_after_max=max_retry_after,  # type: ignore[arg-type]
+            retry_after_max=max_retry_after,  # type: ignore[arg-type]  # typed int; a float works
             raise_on_status=False,
         )
         adapter = _TimeoutAdapter(timeout=timeout, max_retries=retry)
@@ -333,7 +365,7 @@ class AtomicClient:
                 json=json,
                 params=params,
                 headers={**self._headers, "accept": "application/json", **(headers or {})},
-                timeout=timeout,
+                timeout=timeout,  # type: ignore[arg-type]  # requests passes urllib3's Timeout on
             )
         except requests.Timeout:
             logger.warning("atomic %s %s timed out", method, path)

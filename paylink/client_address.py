@@ -74,14 +74,14 @@ def client_address(request: HttpRequest) -> str:
         # Garbage where an address should be means the header cannot be used: count the peer.
         return address if _is_address(address) else peer
     # ipware counts the proxies listed in the header; the nearest one is the peer, not listed.
-    address, _routable = get_client_ip(
+    listed, _routable = get_client_ip(
         request,
         proxy_count=proxies - 1,
         request_header_order=["HTTP_X_FORWARDED_FOR"],
         strict=False,
     )
     # A header with fewer hops than configured proxies was not written by them: use the peer.
-    return address or peer
+    return listed or peer
 
 
 def address_bucket(address: str) -> str:

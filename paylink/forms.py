@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -19,7 +19,7 @@ from paylink.client_address import client_address
 from paylink.login_throttle import LoginBlock, login_attempt_begin, login_attempt_succeeded
 
 
-class ThrottledSignInMixin:
+class ThrottledSignInMixin(AuthenticationForm):
     """Takes a try from the throttle before any password (or admin code) is checked.
 
     A failure keeps the try taken; a success gives it back. `block` says why a try was refused,
@@ -31,13 +31,13 @@ class ThrottledSignInMixin:
     def clean(self) -> dict[str, Any]:
         username = self.cleaned_data.get("username") or ""
         if not (username and self.cleaned_data.get("password")):
-            return super().clean()  # type: ignore[misc]
-        address = client_address(self.request) if self.request else "unknown"  # type: ignore[attr-defined]
+            return super().clean()
+        address = client_address(self.request) if self.request else "unknown"
         # Taken before the password is checked, so a blocked guesser learns nothing more.
         self.block = login_attempt_begin(username=username, address=address)
         if self.block is not None:
             raise forms.ValidationError(self.block.message, code="throttled")
-        cleaned = super().clean()  # type: ignore[misc]
+        cleaned = super().clean()
         login_attempt_succeeded(username=username, address=address)
         return cleaned
 
@@ -57,8 +57,8 @@ class ThrottledOTPAdminAuthenticationForm(ThrottledSignInMixin, OTPAdminAuthenti
     is no device to pick and no challenge to ask for (django-otp's SMS-style button).
     """
 
-    otp_device = None  # type: ignore[assignment]
-    otp_challenge = None  # type: ignore[assignment]
+    otp_device = None
+    otp_challenge = None
     otp_token = forms.CharField(
         label=_("Six-digit code"),
         required=False,
@@ -132,7 +132,7 @@ class SignupForm(UserCreationForm):
         self.fields["password2"].label = _("Password again")
         self.fields["password2"].help_text = _("The same password, to be sure it is typed right.")
         # Preset to the language the page is in; left out, it is that language too.
-        self.fields["language"].choices = list(settings.LANGUAGES)
+        cast(forms.ChoiceField, self.fields["language"]).choices = list(settings.LANGUAGES)
         self.order_fields(
             [
                 "username",

@@ -116,7 +116,7 @@ def _answer(status: int, body: dict[str, object]) -> HttpResponse:
     response = JsonResponse(body, status=status)
     response["Cache-Control"] = "no-store"
     # Already logged (once, with the reason) by `readiness`; Django need not log every probe.
-    response._has_been_logged = True  # type: ignore[attr-defined]
+    response._has_been_logged = True  # type: ignore[attr-defined]  # Django's private flag
     return response
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib.auth import user_logged_in
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.models import User
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
@@ -30,7 +31,7 @@ def _supported(language: str) -> bool:
 
 @receiver(user_logged_in, dispatch_uid="paylink-language-at-sign-in")
 def language_at_sign_in(
-    sender: object, request: HttpRequest | None, user, **kwargs: object
+    sender: object, request: HttpRequest | None, user: User, **kwargs: object
 ) -> None:
     if request is None or not hasattr(request, "session"):
         return
@@ -100,6 +101,6 @@ class ProfileLanguageMiddleware:
                 domain=settings.LANGUAGE_COOKIE_DOMAIN,
                 secure=settings.LANGUAGE_COOKIE_SECURE,
                 httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
-                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE,  # type: ignore[arg-type]  # a str, as Django passes it
             )
         return response

@@ -35,7 +35,7 @@ class RefusalSentenceMiddleware:
             return response
         response.content = (
             str(template)
-            .format(method=request.method, allowed=response.get("Allow", _("other methods")))
+            .format(method=request.method, allowed=response.get("Allow") or _("other methods"))
             .encode()
         )
         response["Content-Type"] = "text/plain; charset=utf-8"

@@ -74,13 +74,13 @@ class TaskStatus(models.TextChoices):
 
 # How far along each status is; a task never moves to a lower rank. Unknown statuses
 # (Atomic may add some) rank with `queued`: kept and shown, but never undo progress.
-STATUS_RANK = {
+STATUS_RANK: dict[str, int] = {
     TaskStatus.QUEUED: 0,
     TaskStatus.PROCESSING: 1,
     TaskStatus.COMPLETED: 2,
     TaskStatus.FAILED: 2,
 }
-TERMINAL_STATUSES = frozenset({TaskStatus.COMPLETED, TaskStatus.FAILED})
+TERMINAL_STATUSES: frozenset[str] = frozenset({TaskStatus.COMPLETED, TaskStatus.FAILED})
 
 
 class Task(models.Model):
@@ -117,6 +117,14 @@ class Task(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
+
+    @property
+    def is_completed(self) -> bool:
+        return self.status == TaskStatus.COMPLETED
+
+    @property
+    def is_failed(self) -> bool:
+        return self.status == TaskStatus.FAILED
 
 
 class TaskClaim(models.Model):
@@ -397,8 +405,9 @@ def calendar_token_digest(token: str) -> str:
 class ReminderPreferences(models.Model):
     """What a person wants to be told about their bills, and the secret of their calendar feed.
 
-    Reminders are opt-in: nobody gets mail they did not ask for. The feed is found by the
-    SHA-256 of its token, so the database comparison reveals nothing usable about the token.
+    Reminders are opt-in: nobody gets mail they did not ask for. Only the SHA-256 of the feed's
+    token is kept: the person is shown the token once, when it is made, and the feed is found
+    by its digest, so neither the table nor the lookup reveals anything usable about it.
     """
 
     profile = models.OneToOneField(
@@ -412,8 +421,10 @@ class ReminderPreferences(models.Model):
     )
     email_reminders = models.BooleanField(_("email me before each due date"), default=False)
     weekly_summary = models.BooleanField(_("email me a weekly summary"), default=False)
-    calendar_token = models.CharField(max_length=64, editable=False)
-    calendar_token_sha256 = models.CharField(max_length=64, unique=True, editable=False)
+    # NULL until the person first makes a feed link (unique, so "" cannot stand for none).
+    calendar_token_sha256 = models.CharField(  # noqa: DJ001
+        max_length=64, unique=True, null=True, editable=False
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib.auth import user_logged_in
+from django.contrib.auth.models import User
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -19,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from paylink.formatting import time_zone_for, time_zone_valid
+from paylink.http import AuthedHttpRequest
 from paylink.models import Profile
 from paylink.services.account_rows import payments_rezone
 from paylink.services.profiles import profile_for_user
@@ -36,7 +38,7 @@ def time_zone_remember(*, request: HttpRequest, name: str) -> None:
 
 @receiver(user_logged_in, dispatch_uid="paylink-time-zone-at-sign-in")
 def time_zone_at_sign_in(
-    sender: object, request: HttpRequest | None, user, **kwargs: object
+    sender: object, request: HttpRequest | None, user: User, **kwargs: object
 ) -> None:
     if request is None:
         return
@@ -44,7 +46,7 @@ def time_zone_at_sign_in(
     time_zone_remember(request=request, name=time_zone_valid(name) or "")
 
 
-def time_zone_set(*, user, name: str) -> bool:
+def time_zone_set(*, user: User, name: str) -> bool:
     """Keep `name` as the person's time zone; False (nothing kept) when it is not one."""
     valid = time_zone_valid(name)
     if valid is None:
@@ -59,7 +61,7 @@ def time_zone_set(*, user, name: str) -> bool:
 
 
 @require_POST
-def time_zone_report(request: HttpRequest) -> HttpResponse:
+def time_zone_report(request: AuthedHttpRequest) -> HttpResponse:
     """The browser's zone, reported once by the page of a person who has none yet.
 
     A person who already has one keeps it (they may have chosen it): the report is ignored.
@@ -101,7 +103,7 @@ class ProfileTimeZoneMiddleware:
                 name = request.session[SESSION_KEY]
             zone = time_zone_for(name) if name != UNKNOWN else None
             # The page asks the browser only while the person has no zone.
-            request.paylink_time_zone_unknown = name == UNKNOWN  # type: ignore[attr-defined]
+            request.paylink_time_zone_unknown = name == UNKNOWN  # type: ignore[attr-defined]  # for the page to read
         if zone is None:
             timezone.deactivate()
         else:

@@ -86,11 +86,15 @@ def _control_input(request: HttpRequest) -> tuple[dict[str, Any], bool]:
             raise SimulatorError("The request body must be a JSON object.")
         return payload, False
     if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        rejected = CsrfViewMiddleware(lambda _: HttpResponse()).process_view(request, None, (), {})
+
+        def view(_: HttpRequest) -> HttpResponse:  # never called: CSRF reads its csrf_exempt
+            return HttpResponse()
+
+        rejected = CsrfViewMiddleware(view).process_view(request, view, (), {})
         if rejected is not None:
             raise SimulatorError("The form's CSRF token is missing or wrong.", status=403)
         payload = {
-            key: _form_value(value) if key in _NUMBER_FIELDS else value
+            key: _form_value(str(value)) if key in _NUMBER_FIELDS else value
             for key, value in request.POST.items()
             if value != "" and key != "csrfmiddlewaretoken"
         }

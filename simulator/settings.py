@@ -10,8 +10,8 @@ from pathlib import Path
 
 import environ
 
+# Its SQLite database lives in var/ (ignored by git), made at start-up by simulator/apps.py.
 BASE_DIR = Path(__file__).resolve().parent.parent
-(BASE_DIR / "var").mkdir(exist_ok=True)
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)

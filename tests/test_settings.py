@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.fresh_process import settings_run
+from paylink.apps import local_folders_make
+from paylink.observability.metrics_files import metrics_folder_make
+from tests.fresh_process import python_run, settings_run
 
 
 def start_settings(**env: str) -> subprocess.CompletedProcess[str]:
@@ -117,3 +119,32 @@ def test_a_pool_behind_pgbouncer_is_refused_with_a_sentence():
         DATABASE_URL=POSTGRES, DATABASE_POOL_MAX_SIZE="8", DATABASE_PGBOUNCER="true"
     )
     assert "Set DATABASE_POOL_MAX_SIZE or DATABASE_PGBOUNCER, not both" in options
+
+
+_NO_FOLDERS = """
+import os, pathlib
+made = []
+pathlib.Path.mkdir = lambda self, *a, **k: made.append(str(self))
+os.makedirs = lambda name, *a, **k: made.append(str(name))
+import hubsite.settings, simulator.settings
+print(made)
+"""
+
+
+def test_importing_either_settings_module_makes_no_folder():
+    result = python_run("-c", _NO_FOLDERS, DJANGO_DEBUG="true")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_start_up_makes_the_folders_of_local_state(settings, tmp_path):
+    settings.STATIC_ROOT = tmp_path / "var" / "staticfiles"
+    local_folders_make(settings)
+    assert settings.STATIC_ROOT.is_dir()
+
+
+def test_the_first_process_to_count_makes_the_metrics_folder(monkeypatch, tmp_path):
+    folder = tmp_path / "metrics"
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(folder))
+    metrics_folder_make()
+    assert folder.is_dir()

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 
 def wait_until[T](
-    predicate: Callable[[], T],
+    predicate: Callable[[], T | None],
     *,
     what: str,
     timeout: float = 15.0,

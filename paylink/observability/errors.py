@@ -9,7 +9,9 @@ in messages, exception values, request data and each frame's variables alike.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
+
+from sentry_sdk.types import Event, Hint
 
 from paylink.observability.log_context import current
 from paylink.observability.scrub import value_scrubbed
@@ -17,9 +19,11 @@ from paylink.observability.scrub import value_scrubbed
 logger = logging.getLogger(__name__)
 
 
-def event_scrubbed(event: dict[str, Any], hint: Any = None) -> dict[str, Any]:
+def event_scrubbed(sentry_event: Event, hint: Hint | None = None) -> Event:
     """Sentry's `before_send`: the event as it may leave the process, with the log context's
     request id and ce-id as tags so a report can be matched with its log lines."""
+    # Sentry's Event type describes the plain dict it hands over; it is read as one.
+    event = cast(dict[str, Any], sentry_event)
     for exception in (event.get("exception") or {}).get("values") or []:
         for frame in (exception.get("stacktrace") or {}).get("frames") or []:
             if "vars" in frame:
@@ -34,7 +38,7 @@ def event_scrubbed(event: dict[str, Any], hint: Any = None) -> dict[str, Any]:
         tags.update(
             {key: value for key, value in current().items() if key in ("request_id", "ce_id")}
         )
-    return scrubbed
+    return cast(Event, scrubbed)
 
 
 def breadcrumb_scrubbed(crumb: dict[str, Any], hint: Any = None) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hmac
 import logging
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 
 from django.conf import settings
@@ -30,6 +30,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from paylink.fail_reasons import FAIL_REASON_SENTENCES
+from paylink.observability.metrics_files import metrics_folder_make
 
 logger = logging.getLogger(__name__)
 
@@ -70,8 +71,8 @@ def queue_figures() -> dict[str, tuple[int, float]]:
         .annotate(waiting=Count("id"), oldest=Min("enqueued_at"))
     )
     for row in rows:
-        oldest: datetime = row["oldest"]
-        figures[row["queue_name"]] = (row["waiting"], max(0.0, (now - oldest).total_seconds()))
+        first: datetime = row["oldest"]
+        figures[row["queue_name"]] = (row["waiting"], max(0.0, (now - first).total_seconds()))
     return figures
 
 
@@ -86,7 +87,7 @@ class DatabaseCollector(Collector):
     """Figures whose truth is in the database or the shared cache, read at each scrape."""
 
     def collect(self) -> Iterator[Metric]:
-        from paylink.models import Task, WebhookEvent, WebhookState
+        from paylink.models import Task, TaskStatus, WebhookEvent, WebhookState
         from paylink.tasks import RECONCILE_SUCCEEDED_AT_KEY
 
         ok = GaugeMetricFamily(
@@ -131,11 +132,7 @@ class DatabaseCollector(Collector):
         )
         totals: dict[tuple[str, str], int] = {}
         for row in tasks:
-            status = (
-                row["status"]
-                if row["status"] in ("queued", "processing", "completed", "failed")
-                else "other"
-            )
+            status = row["status"] if row["status"] in TaskStatus.values else "other"
             key = (status, fail_reason_label(row["fail_reason"]))
             totals[key] = totals.get(key, 0) + row["n"]
         for (status, reason), count in sorted(totals.items()):
@@ -172,7 +169,7 @@ class _MultiProcessCollector(MultiProcessCollector):
     """Every process's counters, read again if a process's file went between the listing and
     its read (a starting gunicorn removes the files of processes that are gone)."""
 
-    def collect(self):  # type: ignore[no-untyped-def]
+    def collect(self) -> Iterable[Metric]:
         for _ in range(2):
             try:
                 return super().collect()
@@ -186,6 +183,7 @@ def registry() -> CollectorRegistry:
     multiprocess mode), plus the database's figures."""
     scrape = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        metrics_folder_make()
         _MultiProcessCollector(scrape)
     else:
         from paylink.observability import metrics

@@ -20,6 +20,10 @@ from typing import Any
 from prometheus_client import Counter, Histogram
 
 from paylink.observability import tallies
+from paylink.observability.metrics_files import metrics_folder_make
+
+# Each metric below opens its file in the folder as it is made.
+metrics_folder_make()
 
 # Seconds: a call to Atomic, a request, a sync; and minutes to an hour for webhook lag.
 _FAST_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -99,12 +103,12 @@ def atomic_outcome(error: BaseException | None) -> str:
     return "malformed"
 
 
-def atomic_call[F: Callable[..., Any]](method: F) -> F:
+def atomic_call[**P, R](method: Callable[P, R]) -> Callable[P, R]:
     """Counts and times each call of an AtomicClient endpoint method, named after it."""
     endpoint = method.__name__
 
     @functools.wraps(method)
-    def observed(*args: Any, **kwargs: Any) -> Any:
+    def observed(*args: P.args, **kwargs: P.kwargs) -> R:
         started = time.monotonic()
         error: BaseException | None = None
         try:
@@ -119,15 +123,15 @@ def atomic_call[F: Callable[..., Any]](method: F) -> F:
             ATOMIC_CALL_SECONDS.labels(endpoint).observe(seconds)
             tallies.tally_add(kind="atomic", name=endpoint, outcome=outcome, seconds=seconds)
 
-    return observed  # type: ignore[return-value]
+    return observed
 
 
-def accounts_sync_observed[F: Callable[..., Any]](sync: F) -> F:
+def accounts_sync_observed[**P, R](sync: Callable[P, R]) -> Callable[P, R]:
     """Counts and times each accounts sync; a sync that recorded an error on the snapshot
     (it does not raise) counts as failed."""
 
     @functools.wraps(sync)
-    def observed(*args: Any, **kwargs: Any) -> Any:
+    def observed(*args: P.args, **kwargs: P.kwargs) -> R:
         started = time.monotonic()
         outcome = "failed"
         try:
@@ -140,7 +144,7 @@ def accounts_sync_observed[F: Callable[..., Any]](sync: F) -> F:
             SYNC_SECONDS.observe(seconds)
             tallies.tally_add(kind="sync", name="accounts", outcome=outcome, seconds=seconds)
 
-    return observed  # type: ignore[return-value]
+    return observed
 
 
 def webhook_stage(stage: str) -> None:

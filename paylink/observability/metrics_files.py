@@ -26,6 +26,14 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def metrics_folder_make() -> None:
+    """Make PROMETHEUS_MULTIPROC_DIR if it is set and missing: the first process to count (or
+    to read the counts) makes it, not whoever imports the settings."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+
+
 def dead_process_files_remove(directory: str | os.PathLike[str]) -> int:
     """Delete the metric files in `directory` whose process is not running; how many went."""
     removed = 0

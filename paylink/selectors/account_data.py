@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import TextField
 from django.db.models.functions import Cast
@@ -22,7 +22,7 @@ def _body(text: str) -> Any:
         return text
 
 
-def account_data_for_user(*, user: AbstractBaseUser, with_accounts: bool = True) -> dict[str, Any]:
+def account_data_for_user(*, user: User, with_accounts: bool = True) -> dict[str, Any]:
     """The user's own records only: their account, profile, tasks, accounts and events (the
     accounts payload unmasked only `with_accounts`=False, for `account_data_chunks` to mask
     one account at a time)."""
@@ -146,7 +146,7 @@ def _masked_text(text: str) -> str:
     return "".join(parts)
 
 
-def account_data_chunks(*, user: AbstractBaseUser) -> Iterator[str]:
+def account_data_chunks(*, user: User) -> Iterator[str]:
     """`account_data_for_user` as compact JSON text, streamed: the accounts payload one
     account at a time, so neither side holds the whole document. Also the bills as the host
     reads them (`bills`)."""

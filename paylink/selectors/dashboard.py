@@ -16,9 +16,12 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlencode
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.paginator import Page, Paginator
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Count, Exists, F, Func, JSONField, OuterRef, Q, QuerySet, Sum
+from django.db.models.expressions import Combinable, OrderBy
+from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import pgettext, pgettext_lazy
@@ -133,7 +136,7 @@ class Freshness:
         return self.fetched_at is None or self.error_at > self.fetched_at
 
 
-def snapshot_for_user(*, user: AbstractBaseUser) -> AccountSnapshot | None:
+def snapshot_for_user(*, user: User) -> AccountSnapshot | None:
     """The user's snapshot without its payload, in one query, or None before the first sync."""
     found = AccountSnapshot.objects.filter(profile__user=user).only(
         "profile_id",
@@ -347,7 +350,7 @@ class DashboardReader:
                 .annotate(state=self._state)
                 .filter(state=self.filters.status)
             )
-            matches = Exists(in_state)
+            matches: Q | Combinable = Exists(in_state)
             if self.filters.status == BillState.UNKNOWN:
                 # An account with no bill on file has no due date either.
                 matches |= ~Exists(Bill.objects.filter(account=OuterRef("pk")))
@@ -368,7 +371,7 @@ class DashboardReader:
         if self.filters.type:
             bills = bills.filter(kind=self.filters.type)
         if self.filters.status:
-            bills = bills.filter(state=self.filters.status)
+            bills = bills.filter(state=self.filters.status)  # type: ignore[misc]  # annotated above
         return bills
 
     def _state_of(self, bill: Bill) -> str:
@@ -421,6 +424,7 @@ class DashboardReader:
                 account_atomic_id=F("account__atomic_id"), account_position=F("account__position")
             )
         )
+        order: list[str | OrderBy]
         if self.filters.sort == BillSort.AMOUNT:
             order = [
                 F("amount").desc(nulls_last=True),
@@ -430,7 +434,8 @@ class DashboardReader:
             ]
         else:
             order = [F("due_at").asc(nulls_last=True), "company_name", "pk"]
-        page = Paginator(bills.order_by(*order), BILLS_PER_PAGE).get_page(number)
+        # The page's rows are handed over as views of each bill.
+        page: Page[Any] = Paginator(bills.order_by(*order), BILLS_PER_PAGE).get_page(number)
         page.object_list = [self._bill_view(b) for b in page.object_list]
         return page
 
@@ -441,8 +446,8 @@ class DashboardReader:
             state=state,
             note=bill_note(bill=bill, state=state, bounds=self.bounds),
             dom_id=dom_id_for(
-                atomic_id=bill.account_atomic_id,  # type: ignore[attr-defined]
-                position=bill.account_position,  # type: ignore[attr-defined]
+                atomic_id=bill.account_atomic_id,  # type: ignore[attr-defined]  # annotated
+                position=bill.account_position,  # type: ignore[attr-defined]  # by bills_page
             ),
         )
 
@@ -480,7 +485,7 @@ class DashboardReader:
         paginator = Paginator(self.accounts().order_by("position"), CARDS_PER_PAGE)
         if count is not None:
             paginator.count = count  # a cached_property: set, it is not queried
-        page = paginator.get_page(number)
+        page: Page[Any] = paginator.get_page(number)
         rows: list[LinkedAccount] = list(page.object_list)
         parsed = accounts_at(snapshot=self.snapshot, positions={r.position for r in rows})
         ids = [r.pk for r in rows]
@@ -488,7 +493,7 @@ class DashboardReader:
         for bill in Bill.objects.filter(account_id__in=ids):
             bills.setdefault(bill.account_id, []).append(bill)
         suggestions: dict[int, list[Suggestion]] = {}
-        order = [F("monthly_savings").desc(nulls_last=True), "position"]
+        order: list[str | OrderBy] = [F("monthly_savings").desc(nulls_last=True), "position"]
         for suggestion in Suggestion.objects.filter(account_id__in=ids).order_by(*order):
             suggestions.setdefault(suggestion.account_id, []).append(suggestion)
         cards = []
@@ -600,7 +605,15 @@ class _AccountsAt(Func):
         self.positions = positions
         super().__init__(F("payload"))
 
-    def as_sql(self, compiler, connection, **extra):
+    def as_sql(
+        self,
+        compiler: SQLCompiler,
+        connection: BaseDatabaseWrapper,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> tuple[str, Any]:
         payload, params = compiler.compile(self.source_expressions[0])
         if connection.vendor == "postgresql":
             parts = ", ".join(f"({payload} -> 'accounts' -> {p})" for p in self.positions)
@@ -637,7 +650,7 @@ def _recent_history(*, account: Account) -> tuple[HistoryEntry, ...]:
     if account.billing is None:
         return ()
     dated = [h for h in account.billing.history if h.date is not None and h.amount is not None]
-    dated.sort(key=lambda h: h.date)  # type: ignore[arg-type,return-value]
+    dated.sort(key=lambda h: h.date)  # type: ignore[arg-type,return-value]  # dated ones only
     return tuple(dated[-HISTORY_MONTHS:])
 
 

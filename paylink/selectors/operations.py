@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from paylink.models import (
@@ -58,7 +59,7 @@ class FailedSyncs:
     runs: int
     failed: int
     # (snapshot pk, username, when it last failed), most recent first.
-    people: list[tuple[int, str, datetime]] = field(default_factory=list)
+    people: list[tuple[int, str, datetime | None]] = field(default_factory=list)
     people_count: int = 0
 
 
@@ -74,7 +75,7 @@ class OperationsDay:
     fail_reasons: list[tuple[str, int]]
 
 
-def _percentile(rows, count: int, share: float) -> float | None:
+def _percentile(rows: QuerySet[Any], count: int, share: float) -> float | None:
     if not count:
         return None
     index = min(count - 1, int(share * count))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import Model
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
@@ -24,7 +25,7 @@ class TimelineEntry:
     url: str = ""
 
 
-def _admin_url(model: type, pk: object) -> str:
+def _admin_url(model: type[Model], pk: object) -> str:
     meta = model._meta
     return reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[pk])
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
+from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import Http404
@@ -13,7 +15,7 @@ from paylink.models import AccountSnapshot, Task, TaskClaim
 from paylink.payloads import Account, accounts_parse
 
 
-def task_for_user(*, user: AbstractBaseUser, atomic_id: str) -> Task:
+def task_for_user(*, user: User, atomic_id: str) -> Task:
     """The task `atomic_id` if it belongs to `user`; another user's or an unknown id is a 404.
 
     A task Atomic has yet to confirm is also `user`'s to see while their browser claims it
@@ -40,9 +42,27 @@ def task_for_user(*, user: AbstractBaseUser, atomic_id: str) -> Task:
 # so this only bounds how long an edit made elsewhere (the admin) may go unseen.
 TASK_CACHE_SECONDS = 300
 
+# The row is cached as a plain dict of its columns, never as a pickled Task, and the key names
+# the columns' shape (each column's name and kind): a deploy that changes the model reads none
+# of what the release before it stored, and never unpickles an old Task.
+_TASK_COLUMNS = tuple(field.attname for field in Task._meta.concrete_fields)
+TASK_CACHE_SHAPE = hashlib.sha256(
+    " ".join(f"{f.attname}:{type(f).__name__}" for f in Task._meta.concrete_fields).encode()
+).hexdigest()[:12]
+
 
 def task_cache_key(*, atomic_id: str) -> str:
-    return f"paylink:task:{atomic_id}"
+    return f"paylink:task:{TASK_CACHE_SHAPE}:{atomic_id}"
+
+
+def _task_cache_entry(*, task: Task, version: str) -> dict[str, Any]:
+    row = {name: getattr(task, name) for name in _TASK_COLUMNS}
+    return {"version": version, "user_id": task.profile.user_id, "row": row}
+
+
+def _task_from_cache_entry(entry: dict[str, Any]) -> Task:
+    row = entry["row"]
+    return Task.from_db(None, list(_TASK_COLUMNS), [row[name] for name in _TASK_COLUMNS])
 
 
 def task_cache_version_key(*, atomic_id: str) -> str:
@@ -90,7 +110,7 @@ def _version_for_read(*, atomic_id: str, found: str | None) -> str:
     return cache.get(key) or ""
 
 
-def task_for_user_polling(*, user: AbstractBaseUser, atomic_id: str) -> tuple[Task, bool]:
+def task_for_user_polling(*, user: User, atomic_id: str) -> tuple[Task, bool]:
     """`task_for_user` from the shared cache when the row has not changed since it was cached,
     and whether the last background status check of it failed: one cache round trip and no
     query on a hit. The cached row is checked against `user`, so ids still leak nothing.
@@ -106,28 +126,28 @@ def task_for_user_polling(*, user: AbstractBaseUser, atomic_id: str) -> tuple[Ta
     version = found.get(version_key)
     cached = found.get(key)
     if (
-        isinstance(cached, tuple)
+        isinstance(cached, dict)
         and version is not None
-        and cached[0] == version
-        and cached[1].profile.user_id == user.pk
+        and cached.get("version") == version
+        and cached.get("user_id") == user.pk
     ):
-        return cached[1], bool(found.get(failed_key))
+        return _task_from_cache_entry(cached), bool(found.get(failed_key))
     version = _version_for_read(atomic_id=atomic_id, found=version)
     task = task_for_user(user=user, atomic_id=atomic_id)
     if version and not version.startswith(_WRITING) and task.profile.user_id == user.pk:
         # A claimant's view of another's unconfirmed task is theirs alone: never shared.
-        cache.set(key, (version, task), TASK_CACHE_SECONDS)
+        cache.set(key, _task_cache_entry(task=task, version=version), TASK_CACHE_SECONDS)
     return task, bool(found.get(failed_key))
 
 
-def tasks_recent_for_user(*, user: AbstractBaseUser, limit: int = 10) -> QuerySet[Task]:
+def tasks_recent_for_user(*, user: User, limit: int = 10) -> QuerySet[Task]:
     """The user's latest tasks, newest first; none that Atomic has yet to confirm as theirs."""
     return Task.objects.filter(profile__user=user, awaiting_confirmation=False).order_by(
         "-created_at"
     )[:limit]
 
 
-def task_account_for_user(*, user: AbstractBaseUser, task: Task) -> Account | None:
+def task_account_for_user(*, user: User, task: Task) -> Account | None:
     """The account `task` acted on, as the user's stored accounts now show it; None for a task
     not about one account, or an account the snapshot does not (or no longer) hold."""
     if not task.account_id:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from paylink import client
@@ -11,7 +11,7 @@ from paylink.models import Profile
 from paylink.services.profiles import profile_for_user
 
 
-def access_token_issue(*, user: AbstractBaseUser) -> str:
+def access_token_issue(*, user: User) -> str:
     """A fresh publicToken for `user`, valid for PAYLINK_TOKEN_LIFETIME seconds.
 
     Only the opaque identifier leaves the host: never the username or email.

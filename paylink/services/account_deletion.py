@@ -7,7 +7,7 @@ from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.core.cache import cache
 from django.db import transaction
@@ -37,7 +37,7 @@ _SESSION_BATCH = 2000
 _END_MONITORING_MUST_SUCCEED = frozenset({401, 403, 429})
 
 
-def account_delete(*, user: AbstractBaseUser) -> None:
+def account_delete(*, user: User) -> None:
     """End monitoring at Atomic, then delete the user and all the host holds about them.
 
     Atomic first. If it cannot be told (a 5xx, a timeout, no answer, or a refusal of our

@@ -179,16 +179,16 @@ def _rows_for(
             )
         )
     if billing is not None:
-        for entry in billing.history:
-            amount = money_column(entry.amount)
-            if entry.date is not None and amount is not None:
+        for payment in billing.history:
+            amount = money_column(payment.amount)
+            if payment.date is not None and amount is not None:
                 rows.payments.append(
                     Payment(
                         snapshot=snapshot,
                         account=row,
                         kind=kind,
-                        paid_at=entry.date,
-                        paid_month=_month_of(entry.date, zone),
+                        paid_at=payment.date,
+                        paid_month=_month_of(payment.date, zone),
                         amount=amount,
                     )
                 )

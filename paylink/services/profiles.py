@@ -1,17 +1,17 @@
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from paylink.models import Profile
 
 
-def profile_for_user(*, user: AbstractBaseUser) -> Profile:
+def profile_for_user(*, user: User) -> Profile:
     """The user's Profile, created with a fresh opaque identifier on first need."""
     profile, _ = Profile.objects.get_or_create(user=user)
     return profile
 
 
-def profile_language_set(*, user: AbstractBaseUser, language: str) -> Profile:
+def profile_language_set(*, user: User, language: str) -> Profile:
     """Remember the language the person chose; blank goes back to following their browser."""
     profile = profile_for_user(user=user)
     if profile.language != language:
@@ -21,7 +21,7 @@ def profile_language_set(*, user: AbstractBaseUser, language: str) -> Profile:
 
 
 def profile_settings_update(
-    *, user: AbstractBaseUser, first_name: str, last_name: str, language: str, time_zone: str
+    *, user: User, first_name: str, last_name: str, language: str, time_zone: str
 ) -> Profile:
     """Saves what a person set on their account page or at sign-up: name, language, time zone.
 

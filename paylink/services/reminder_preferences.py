@@ -13,19 +13,14 @@ from paylink.models import (
 )
 
 
-def _token_fields() -> dict[str, str]:
-    token = calendar_token_new()
-    return {"calendar_token": token, "calendar_token_sha256": calendar_token_digest(token)}
-
-
 def reminder_preferences_for_profile(*, profile: Profile) -> ReminderPreferences:
-    """The profile's preferences, created with the defaults (and a feed token) on first need."""
+    """The profile's preferences, created with the defaults (and no feed link) on first need."""
     existing = ReminderPreferences.objects.filter(profile=profile).first()
     if existing is not None:
         return existing
     try:
         with transaction.atomic():
-            return ReminderPreferences.objects.create(profile=profile, **_token_fields())
+            return ReminderPreferences.objects.create(profile=profile)
     except IntegrityError:
         # Another request created them between the read and the write.
         return ReminderPreferences.objects.get(profile=profile)
@@ -48,12 +43,13 @@ def reminder_preferences_update(
     return preferences
 
 
-def calendar_token_rotate(*, preferences: ReminderPreferences) -> ReminderPreferences:
-    """A new feed secret; the old URL stops working at once."""
-    for field, value in _token_fields().items():
-        setattr(preferences, field, value)
-    preferences.save(update_fields=["calendar_token", "calendar_token_sha256", "updated_at"])
-    return preferences
+def calendar_token_rotate(*, preferences: ReminderPreferences) -> str:
+    """A new feed secret, handed back to be shown to its person once: only its digest is kept,
+    so it cannot be read back later. The old URL, if any, stops working at once."""
+    token = calendar_token_new()
+    preferences.calendar_token_sha256 = calendar_token_digest(token)
+    preferences.save(update_fields=["calendar_token_sha256", "updated_at"])
+    return token
 
 
 def reminders_unsubscribe(*, preferences: ReminderPreferences, kind: ReminderKind) -> bool:

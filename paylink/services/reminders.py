@@ -81,8 +81,10 @@ class _OneClickMessage(EmailMultiAlternatives):
     stored raw, and the policy told not to refold raw headers; every other header and the body
     are encoded as before."""
 
-    def message(self, *, policy: email.policy.Policy = email.policy.default) -> Any:
-        message = super().message(policy=policy.clone(refold_source="none"))
+    def message(self, *, policy: email.policy.Policy | None = email.policy.default) -> Any:
+        # Only an EmailPolicy knows `refold_source`; Django's default is one.
+        chosen = policy if isinstance(policy, email.policy.EmailPolicy) else email.policy.default
+        message = super().message(policy=chosen.clone(refold_source="none"))
         value = message["List-Unsubscribe"]
         if value is not None:
             del message["List-Unsubscribe"]

@@ -6,12 +6,12 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from paylink import client
 from paylink.models import Profile, SdkEvent, SdkEventKind, Task
 from paylink.services.accounts import accounts_sync_request
-from paylink.services.tasks import task_confirm_and_record
+from paylink.services.tasks import TaskLaunch, task_confirm_and_record
 from paylink.vendor_json import (
     JsonRejected,
     account_numbers_masked,
@@ -62,7 +62,7 @@ def sdk_event_parse(*, body: bytes) -> SdkEventInput:
     except JsonRejected as error:
         raise SdkEventInvalid(str(error)) from None
     try:
-        kind = SdkEventKind(data.get("kind"))
+        kind = SdkEventKind(str(data.get("kind")))
     except ValueError:
         choices = ", ".join(SdkEventKind.values)
         raise SdkEventInvalid(f"Unknown event kind; expected one of: {choices}.") from None
@@ -111,7 +111,7 @@ def sdk_event_record(*, profile: Profile, event: SdkEventInput) -> SdkEvent:
     )
 
 
-def _identity_known(user: AbstractBaseUser) -> dict[str, str]:
+def _identity_known(user: User) -> dict[str, str]:
     known = {
         "identity.firstName": getattr(user, "first_name", ""),
         "identity.lastName": getattr(user, "last_name", ""),
@@ -133,9 +133,7 @@ def _requested_fields(payload: dict[str, Any]) -> list[str]:
     return names
 
 
-def sdk_data_request_answer(
-    *, user: AbstractBaseUser, profile: Profile, payload: dict[str, Any]
-) -> list[str]:
+def sdk_data_request_answer(*, user: User, profile: Profile, payload: dict[str, Any]) -> list[str]:
     """Answer Transact's data request from the server with `PUT /user`.
 
     Sends only the requested fields the host knows, for the profile's own identifier
@@ -165,10 +163,19 @@ def sdk_finish_record(*, profile: Profile, event: SdkEventInput) -> Task | None:
     if not event.task_atomic_id:
         accounts_sync_request(profile=profile)
         return None
-    details = {"operation": event.launch.operation}
-    if event.launch.operation == "action":
-        details |= {"action_type": event.launch.action_type, "account_id": event.launch.account_id}
-    change = task_confirm_and_record(profile=profile, atomic_id=event.task_atomic_id, **details)
+    launch = event.launch
+    # Only an action names an action and an account.
+    if launch.operation == "action":
+        task_launch = TaskLaunch(
+            operation=launch.operation,
+            action_type=launch.action_type,
+            account_id=launch.account_id,
+        )
+    else:
+        task_launch = TaskLaunch(operation=launch.operation)
+    change = task_confirm_and_record(
+        profile=profile, atomic_id=event.task_atomic_id, launch=task_launch
+    )
     if not change.task.awaiting_confirmation:
         accounts_sync_request(profile=profile)
     return change.task

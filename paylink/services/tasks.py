@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from paylink import client
-from paylink.models import STATUS_RANK, TERMINAL_STATUSES, Profile, Task, TaskClaim
+from paylink.models import STATUS_RANK, TERMINAL_STATUSES, Profile, Task, TaskClaim, TaskStatus
 from paylink.selectors.tasks import (
     task_cache_version_new,
     task_cache_version_writing,
@@ -39,18 +39,16 @@ class TaskChange:
 
     @property
     def completed_now(self) -> bool:
-        return self.status_changed and self.task.status == "completed"
+        return self.status_changed and self.task.is_completed
 
 
-# Details a source may fill in; a blank value never erases what another source said.
-_DETAIL_FIELDS = (
-    "company_id",
-    "company_name",
-    "product",
-    "operation",
-    "action_type",
-    "account_id",
-)
+@dataclass(frozen=True)
+class TaskLaunch:
+    """What the person's page says it launched; blank where it does not say."""
+
+    operation: str = ""
+    action_type: str = ""
+    account_id: str = ""
 
 
 def _status_may_move(*, current: str, new: str, patched: bool) -> bool:
@@ -74,7 +72,12 @@ def task_record(
     authenticated: bool | None = None,
     patched: bool = False,
     confirmed: bool = True,
-    **details: str,
+    company_id: str = "",
+    company_name: str = "",
+    product: str = "",
+    operation: str = "",
+    action_type: str = "",
+    account_id: str = "",
 ) -> TaskChange:
     """Create or update the task `atomic_id` for `profile`.
 
@@ -87,11 +90,18 @@ def task_record(
     Every other source (a signed webhook, the user's task list or the task's details at
     Atomic) is Atomic's word: it confirms the task, takes it from another profile that had
     only claimed it, and ends every claim.
+    The details (`company_id` to `account_id`) fill in what a source knows; a blank one never
+    erases what another source said.
     Raises TaskOwnershipError when the task belongs to another profile.
     """
-    unknown = set(details) - set(_DETAIL_FIELDS)
-    if unknown:
-        raise TypeError(f"task_record() got unknown details: {', '.join(sorted(unknown))}")
+    details = {
+        "company_id": company_id,
+        "company_name": company_name,
+        "product": product,
+        "operation": operation,
+        "action_type": action_type,
+        "account_id": account_id,
+    }
     with transaction.atomic():
         task, created = Task.objects.select_for_update().get_or_create(
             atomic_id=atomic_id,
@@ -111,7 +121,7 @@ def task_record(
             logger.warning("Task %s was claimed by another user; given to its owner", atomic_id)
             task.profile = profile
             own = TaskClaim.objects.filter(task=task, profile=profile).first()
-            for name in _DETAIL_FIELDS:
+            for name in details:
                 setattr(task, name, getattr(own, name, "") if name in _CLAIM_FIELDS else "")
         if confirmed:
             if task.awaiting_confirmation:
@@ -128,8 +138,8 @@ def task_record(
             status_changed = True
             if status in TERMINAL_STATUSES:
                 task.finished_at = timezone.now()
-                task.fail_reason = (fail_reason or "") if status == "failed" else ""
-        elif fail_reason and task.status == "failed" and not task.fail_reason:
+                task.fail_reason = (fail_reason or "") if status == TaskStatus.FAILED else ""
+        elif fail_reason and task.status == TaskStatus.FAILED and not task.fail_reason:
             task.fail_reason = fail_reason
         task.save()
     _task_cache_drop(atomic_id=atomic_id)
@@ -268,7 +278,7 @@ _NOT_A_TASK = frozenset({400, 404, 422})
 
 
 def _task_from_details(
-    *, profile: Profile, atomic_id: str, details: client.TaskDetails, **launch: str
+    *, profile: Profile, atomic_id: str, details: client.TaskDetails, launch: TaskLaunch
 ) -> TaskChange:
     return task_record(
         profile=profile,
@@ -279,7 +289,9 @@ def _task_from_details(
         company_id=(details.company_id or "")[:64],
         company_name=(details.company_name or "")[:200],
         product=(details.product or "")[:32],
-        **launch,
+        operation=launch.operation,
+        action_type=launch.action_type,
+        account_id=launch.account_id,
     )
 
 
@@ -305,7 +317,9 @@ def _task_confirm(*, task: Task) -> TaskRefresh:
         task.delete()
         _task_cache_drop(atomic_id=task.atomic_id)
         return TaskRefresh(task=task, gone=True)
-    change = _task_from_details(profile=owner, atomic_id=task.atomic_id, details=details)
+    change = _task_from_details(
+        profile=owner, atomic_id=task.atomic_id, details=details, launch=TaskLaunch()
+    )
     Task.objects.filter(pk=task.pk).update(status_checked_at=timezone.now())
     if change.completed_now:
         # Imported here, as above.
@@ -315,7 +329,7 @@ def _task_confirm(*, task: Task) -> TaskRefresh:
     return TaskRefresh(task=change.task, checked=True, gone=owner.pk != task.profile_id)
 
 
-def task_confirm_and_record(*, profile: Profile, atomic_id: str, **launch: str) -> TaskChange:
+def task_confirm_and_record(*, profile: Profile, atomic_id: str, launch: TaskLaunch) -> TaskChange:
     """Record a task id the browser reported for `profile`, once Atomic confirms it is theirs.
 
     Atomic's task details must name the profile's identifier; until they can be read (Atomic
@@ -325,7 +339,13 @@ def task_confirm_and_record(*, profile: Profile, atomic_id: str, **launch: str) 
     known = Task.objects.filter(atomic_id=atomic_id).first()
     if known is not None and not known.awaiting_confirmation:
         # Already confirmed by Atomic, for this profile or another: no need to ask again.
-        return task_record(profile=profile, atomic_id=atomic_id, **launch)
+        return task_record(
+            profile=profile,
+            atomic_id=atomic_id,
+            operation=launch.operation,
+            action_type=launch.action_type,
+            account_id=launch.account_id,
+        )
     try:
         details = client.atomic_client().task_details_get(task_id=atomic_id)
     except client.AtomicError as error:
@@ -333,10 +353,17 @@ def task_confirm_and_record(*, profile: Profile, atomic_id: str, **launch: str) 
             raise TaskUnknownError(atomic_id) from None
         # Atomic slow, away, or refusing us (a key problem is not the user's fault): keep it.
         logger.warning("Task %s kept unconfirmed: %s", atomic_id, error)
-        return task_record(profile=profile, atomic_id=atomic_id, confirmed=False, **launch)
+        return task_record(
+            profile=profile,
+            atomic_id=atomic_id,
+            confirmed=False,
+            operation=launch.operation,
+            action_type=launch.action_type,
+            account_id=launch.account_id,
+        )
     if details.identifier != profile.identifier:
         raise TaskOwnershipError(atomic_id)
-    return _task_from_details(profile=profile, atomic_id=atomic_id, details=details, **launch)
+    return _task_from_details(profile=profile, atomic_id=atomic_id, details=details, launch=launch)
 
 
 def _status_window_claim(*, task: Task) -> bool:

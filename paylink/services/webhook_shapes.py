@@ -73,8 +73,8 @@ def webhook_facts(payload: object) -> WebhookFacts:
     data = as_dict(body.get("data"))
     task_object = as_dict(data.get("task"))
     task_id, task_id_at = "", ""
-    for value, place in ((data.get("taskId"), "data.taskId"), (body.get("task"), "task")):
-        task_id, task_id_at = _task_id(value, place)
+    for value, path in ((data.get("taskId"), "data.taskId"), (body.get("task"), "task")):
+        task_id, task_id_at = _task_id(value, path)
         if task_id:
             break
     if not task_id:

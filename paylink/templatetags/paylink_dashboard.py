@@ -114,7 +114,7 @@ def history_chart(history: tuple[HistoryEntry, ...]) -> Chart | None:
     if not history:
         return None
     amounts = [h.amount or Decimal(0) for h in history]
-    labels = [formatting.month_abbr(timezone.localtime(h.date).date()) for h in history]  # type: ignore[arg-type]
+    labels = [formatting.month_abbr(timezone.localtime(h.date).date()) for h in history]
     first, last = history[0].date, history[-1].date
     if len(history) == 1:
         desc = gettext("One payment, on %(day)s, of %(amount)s.") % {

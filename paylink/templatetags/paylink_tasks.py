@@ -9,6 +9,7 @@ from django import template
 from django.conf import settings
 from django.urls import reverse
 from django.utils import formats, timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext, pgettext, pgettext_lazy
 
 from paylink.fail_reasons import fail_reason_sentence
@@ -18,7 +19,7 @@ from paylink.services.tasks import TaskPoll, task_poll
 
 register = template.Library()
 
-_STATUS_LABELS = {
+_STATUS_LABELS: dict[str, tuple[str | Promise, str]] = {
     TaskStatus.QUEUED: (pgettext_lazy("task status", "Queued"), "badge--warn"),
     TaskStatus.PROCESSING: (pgettext_lazy("task status", "In progress"), "badge--warn"),
     TaskStatus.COMPLETED: (pgettext_lazy("task status", "Completed"), "badge--ok"),

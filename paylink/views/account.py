@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -15,23 +15,26 @@ from django.views.decorators.http import require_POST, require_safe
 from paylink import client
 from paylink.client_address import client_address
 from paylink.forms import AccountDeleteForm
+from paylink.http import AuthedHttpRequest
 from paylink.selectors.account_data import account_data_chunks
 from paylink.services.account_deletion import account_delete
 
 
-def _page(request: HttpRequest, form: AccountDeleteForm, *, status: int = 200) -> HttpResponse:
+def _page(
+    request: AuthedHttpRequest, form: AccountDeleteForm, *, status: int = 200
+) -> HttpResponse:
     return render(request, "paylink/account.html", {"form": form}, status=status)
 
 
 @require_safe
 @never_cache
-def account(request: HttpRequest) -> HttpResponse:
+def account(request: AuthedHttpRequest) -> HttpResponse:
     return _page(request, AccountDeleteForm(user=request.user))
 
 
 @require_safe
 @never_cache
-def account_export(request: HttpRequest) -> HttpResponseBase:
+def account_export(request: AuthedHttpRequest) -> HttpResponseBase:
     response: HttpResponseBase
     if request.method == "HEAD":
         # The same answer without the body, and without gathering it.
@@ -47,7 +50,7 @@ def account_export(request: HttpRequest) -> HttpResponseBase:
 @require_POST
 @sensitive_post_parameters("password")
 @never_cache
-def account_delete_view(request: HttpRequest) -> HttpResponse:
+def account_delete_view(request: AuthedHttpRequest) -> HttpResponse:
     form = AccountDeleteForm(request.POST, user=request.user, address=client_address(request))
     if not form.is_valid():
         if form.block is not None:

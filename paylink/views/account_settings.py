@@ -8,7 +8,8 @@ import smtplib
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.forms import PasswordChangeForm
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import translation
@@ -23,6 +24,7 @@ from paylink.account_forms import (
     ProfileSettingsForm,
     ThrottledPasswordChangeForm,
 )
+from paylink.http import AuthedHttpRequest
 from paylink.models import Profile
 from paylink.rate_limits import rate_limited
 from paylink.services.email_change import (
@@ -38,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 
 def _page(
-    request: HttpRequest,
+    request: AuthedHttpRequest,
     *,
     profile_form: ProfileSettingsForm | None = None,
     email_form: EmailChangeForm | None = None,
@@ -63,7 +65,7 @@ def _page(
     return render(request, "paylink/account_settings.html", context, status=status)
 
 
-def language_apply(request: HttpRequest, language: str) -> None:
+def language_apply(request: AuthedHttpRequest, language: str) -> None:
     """The saved language takes effect at once in this session (paylink/language.py)."""
     if language:
         request.session[site_language.SESSION_KEY] = language
@@ -75,7 +77,7 @@ def language_apply(request: HttpRequest, language: str) -> None:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @never_cache
-def account_settings(request: HttpRequest) -> HttpResponse:
+def account_settings(request: AuthedHttpRequest) -> HttpResponse:
     if request.method != "POST":
         return _page(request)
     form = ProfileSettingsForm(request.POST, prefix="profile")
@@ -102,7 +104,7 @@ def account_settings(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters("email-password")
 @never_cache
 @rate_limited("email_change")
-def email_change(request: HttpRequest) -> HttpResponse:
+def email_change(request: AuthedHttpRequest) -> HttpResponse:
     form = EmailChangeForm(request.POST, user=request.user, request=request, prefix="email")
     if not form.is_valid():
         return throttled_answer(_page(request, email_form=form, status=400), form)
@@ -132,7 +134,7 @@ def email_change(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @never_cache
-def email_confirm(request: HttpRequest, token: str) -> HttpResponse:
+def email_confirm(request: AuthedHttpRequest, token: str) -> HttpResponse:
     # Opening the link changes nothing (mail scanners open links too); the button does.
     try:
         change = email_change_read(token=token, user=request.user)
@@ -158,12 +160,12 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     def get_form_kwargs(self) -> dict[str, object]:
         return {**super().get_form_kwargs(), "request": self.request}
 
-    def form_valid(self, form: ThrottledPasswordChangeForm) -> HttpResponse:
+    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
         response = super().form_valid(form)
         messages.success(self.request, _("Your password is changed."))
         return response
 
-    def form_invalid(self, form: ThrottledPasswordChangeForm) -> HttpResponse:
+    def form_invalid(self, form: PasswordChangeForm) -> HttpResponse:
         response = super().form_invalid(form)
         response.status_code = 400
         return throttled_answer(response, form)

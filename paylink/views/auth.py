@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -56,13 +56,13 @@ class LoginView(auth_views.LoginView):
         context["signup_enabled"] = settings.PAYLINK_SIGNUP_ENABLED
         return context
 
-    def form_valid(self, form: ThrottledAuthenticationForm) -> HttpResponse:
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         # The per-address budget counts failed sign-ins only: a whole office signing in behind
         # one address must not use it up.
         rate_limit_give_back(name="sign_in", request=self.request)
         return super().form_valid(form)
 
-    def form_invalid(self, form: ThrottledAuthenticationForm) -> HttpResponse:
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
         return throttled_answer(super().form_invalid(form), form)
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -18,6 +18,7 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import reswap, retarget
 
+from paylink.http import AuthedHttpRequest
 from paylink.models import AccountSnapshot
 from paylink.rate_limits import rate_limited
 from paylink.selectors.dashboard import (
@@ -57,11 +58,11 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _pages(request: HttpRequest) -> Pages:
+def _pages(request: AuthedHttpRequest) -> Pages:
     return Pages(**{name: page_number(request.GET.get(name, "")) for name in LISTS})
 
 
-def _snapshot_and_filters(request: HttpRequest) -> tuple[AccountSnapshot | None, Filters]:
+def _snapshot_and_filters(request: AuthedHttpRequest) -> tuple[AccountSnapshot | None, Filters]:
     """The person's snapshot (its rows made sure of) and the filters, checked against the
     closed set of choices before anything is drawn or cached."""
     snapshot = snapshot_for_user(user=request.user)
@@ -136,7 +137,7 @@ def _poll_url(*, since: int, after: int) -> str:
     return f"{reverse('paylink:dashboard-poll')}?since={since}&after={after}"
 
 
-def _int_param(request: HttpRequest, name: str) -> int | None:
+def _int_param(request: AuthedHttpRequest, name: str) -> int | None:
     return whole_number(request.GET.get(name, ""))
 
 
@@ -145,7 +146,7 @@ def _later_than(moment: datetime | None, *, after_ms: int) -> bool:
 
 
 @require_safe
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthedHttpRequest) -> HttpResponse:
     snapshot, filters = _snapshot_and_filters(request)
     freshness = freshness_for_snapshot(snapshot=snapshot)
     context = _body_context(
@@ -159,12 +160,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _wants_body(request: HttpRequest) -> bool:
+def _wants_body(request: AuthedHttpRequest) -> bool:
     htmx = request.htmx
     return bool(htmx) and htmx.target == "dashboard-body" and not htmx.history_restore_request
 
 
-def _list_page(request: HttpRequest, part: str) -> HttpResponse:
+def _list_page(request: AuthedHttpRequest, part: str) -> HttpResponse:
     """One list's page: its items alone for htmx's "show more", appended where its link was;
     without htmx, the dashboard at that page."""
     if not request.htmx:
@@ -176,22 +177,22 @@ def _list_page(request: HttpRequest, part: str) -> HttpResponse:
 
 
 @require_safe
-def dashboard_bills(request: HttpRequest) -> HttpResponse:
+def dashboard_bills(request: AuthedHttpRequest) -> HttpResponse:
     return _list_page(request, "bills")
 
 
 @require_safe
-def dashboard_suggestions(request: HttpRequest) -> HttpResponse:
+def dashboard_suggestions(request: AuthedHttpRequest) -> HttpResponse:
     return _list_page(request, "suggestions")
 
 
 @require_safe
-def dashboard_cards(request: HttpRequest) -> HttpResponse:
+def dashboard_cards(request: AuthedHttpRequest) -> HttpResponse:
     return _list_page(request, "cards")
 
 
 @require_safe
-def dashboard_poll(request: HttpRequest) -> HttpResponse:
+def dashboard_poll(request: AuthedHttpRequest) -> HttpResponse:
     """Waits for a sync: answers with the same polling region until a newer snapshot or a
     newer error has landed, then with the whole body, retargeted over the old one."""
     since = _int_param(request, "since")
@@ -221,7 +222,7 @@ def dashboard_poll(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @rate_limited("dashboard_refresh")
-def dashboard_refresh(request: HttpRequest) -> HttpResponse:
+def dashboard_refresh(request: AuthedHttpRequest) -> HttpResponse:
     """Asks for a fresh copy of the accounts; HTMX then polls until it lands."""
     profile = profile_for_user(user=request.user)
     before = freshness_for_snapshot(snapshot=snapshot_for_user(user=request.user))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext
@@ -13,8 +13,10 @@ from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HTMX_STOP_POLLING, trigger_client_event
 
 from paylink import client
+from paylink.http import AuthedHttpRequest
 from paylink.models import SdkEventKind, Task, TaskStatus
 from paylink.rate_limits import rate_limited
+from paylink.request_body import body_declared_too_large, body_read
 from paylink.selectors.tasks import (
     task_account_for_user,
     task_for_user_polling,
@@ -31,7 +33,6 @@ from paylink.services.sdk_events import (
     sdk_finish_record,
 )
 from paylink.services.tasks import TaskOwnershipError, TaskUnknownError, task_status_check_request
-from paylink.whole_numbers import whole_number
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ def _atomic_error_response(error: client.AtomicError, *, doing: str) -> JsonResp
 
 
 @require_safe
-def hub(request: HttpRequest) -> HttpResponse:
+def hub(request: AuthedHttpRequest) -> HttpResponse:
     profile_for_user(user=request.user)
     # htmx asks for the recent list again whenever a task on the page finishes.
     template = "paylink/hub.html#recent" if request.htmx else "paylink/hub.html"
@@ -64,7 +65,7 @@ def hub(request: HttpRequest) -> HttpResponse:
 @require_POST
 @never_cache
 @rate_limited("hub_token", as_json=True)
-def token(request: HttpRequest) -> JsonResponse:
+def token(request: AuthedHttpRequest) -> JsonResponse:
     try:
         public_token = access_token_issue(user=request.user)
     except client.AtomicError as error:
@@ -80,12 +81,13 @@ def _json_error(message: str, *, status: int) -> JsonResponse:
 @require_POST
 @never_cache
 @rate_limited("hub_events", as_json=True)
-def sdk_event(request: HttpRequest) -> JsonResponse:
-    declared = whole_number(request.META.get("CONTENT_LENGTH") or "0")
-    if declared is None or declared > SDK_EVENT_MAX_BYTES:
-        return _json_error(gettext("The event is too large."), status=413)
-    body = request.body
-    if len(body) > SDK_EVENT_MAX_BYTES:
+def sdk_event(request: AuthedHttpRequest) -> JsonResponse:
+    body = (
+        None
+        if body_declared_too_large(request, limit=SDK_EVENT_MAX_BYTES)
+        else body_read(request, limit=SDK_EVENT_MAX_BYTES)
+    )
+    if body is None:
         return _json_error(gettext("The event is too large."), status=413)
     try:
         event = sdk_event_parse(body=body)
@@ -148,7 +150,7 @@ def _finished_triggers(response: HttpResponse, *, task: Task) -> None:
 
 
 @require_safe
-def task_status(request: HttpRequest, task_id: str) -> HttpResponse:
+def task_status(request: AuthedHttpRequest, task_id: str) -> HttpResponse:
     # Answered from the cached row; Atomic is asked in the background, never in the request.
     task, check_failed = task_for_user_polling(user=request.user, atomic_id=task_id)
     task_status_check_request(task=task)
@@ -162,7 +164,7 @@ def task_status(request: HttpRequest, task_id: str) -> HttpResponse:
 
 
 @require_safe
-def task_outcome(request: HttpRequest, task_id: str) -> HttpResponse:
+def task_outcome(request: AuthedHttpRequest, task_id: str) -> HttpResponse:
     """A plan action's progress and result, as the card it was started from shows them: the
     whole outcome once, then (htmx polling its line) the line alone until the task ends."""
     task, check_failed = task_for_user_polling(user=request.user, atomic_id=task_id)

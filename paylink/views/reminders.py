@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from paylink.http import AuthedHttpRequest
 from paylink.models import ReminderKind
 from paylink.reminder_forms import ReminderPreferencesForm
 from paylink.services.profiles import profile_for_user
@@ -23,9 +24,12 @@ from paylink.services.reminder_preferences import (
 )
 from paylink.unsubscribe_tokens import unsubscribe_token_read
 
+# The session key of a feed token just made, until the settings page has shown it.
+_NEW_FEED_TOKEN = "paylink_calendar_token_new"
+
 
 @require_http_methods(["GET", "HEAD", "POST"])
-def reminder_settings(request: HttpRequest) -> HttpResponse:
+def reminder_settings(request: AuthedHttpRequest) -> HttpResponse:
     preferences = reminder_preferences_for_profile(profile=profile_for_user(user=request.user))
     if request.method == "POST":
         form = ReminderPreferencesForm(request.POST, instance=preferences)
@@ -40,29 +44,36 @@ def reminder_settings(request: HttpRequest) -> HttpResponse:
             return redirect("paylink:reminder-settings")
     else:
         form = ReminderPreferencesForm(instance=preferences)
-    feed_path = reverse("paylink:calendar-feed", args=[preferences.calendar_token])
-    # From the configured address, never the request's Host: a link people keep and share.
-    feed_url = settings.PAYLINK_SITE_URL + feed_path
-    return render(
-        request,
-        "paylink/reminder_settings.html",
-        {
-            "form": form,
-            "feed_url": feed_url,
-            "webcal_url": "webcal://" + feed_url.split("://", 1)[1],
-            "has_email": bool(request.user.email),
-        },
-    )
+    context = {
+        "form": form,
+        "has_feed_link": preferences.calendar_token_sha256 is not None,
+        "has_email": bool(request.user.email),
+    }
+    # A link just made is shown this once (only its digest is kept), then forgotten.
+    token = request.session.pop(_NEW_FEED_TOKEN, None)
+    if token:
+        # From the configured address, never the request's Host: a link people keep and share.
+        feed_url = settings.PAYLINK_SITE_URL + reverse("paylink:calendar-feed", args=[token])
+        context |= {"feed_url": feed_url, "webcal_url": "webcal://" + feed_url.split("://", 1)[1]}
+    return render(request, "paylink/reminder_settings.html", context)
 
 
 @require_POST
-def calendar_link_renew(request: HttpRequest) -> HttpResponse:
+def calendar_link_renew(request: AuthedHttpRequest) -> HttpResponse:
     preferences = reminder_preferences_for_profile(profile=profile_for_user(user=request.user))
-    calendar_token_rotate(preferences=preferences)
-    messages.success(
-        request,
-        _("Here is your new calendar link. The old one no longer works: subscribe with this one."),
-    )
+    had_link = preferences.calendar_token_sha256 is not None
+    # Kept in the session only until the page this redirects to shows it.
+    request.session[_NEW_FEED_TOKEN] = calendar_token_rotate(preferences=preferences)
+    if had_link:
+        messages.success(
+            request,
+            _(
+                "Here is your new calendar link. The old one no longer works: subscribe with "
+                "this one."
+            ),
+        )
+    else:
+        messages.success(request, _("Here is your calendar link."))
     return redirect(reverse("paylink:reminder-settings") + "#calendar")
 
 

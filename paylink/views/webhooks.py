@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from paylink.observability.metrics import webhook_stage
+from paylink.request_body import body_declared_length, body_declared_too_large, body_read
 from paylink.services.webhooks import (
     SIGNATURE_HEADER,
     WebhookOutcome,
@@ -20,8 +21,6 @@ from paylink.services.webhooks import (
     webhook_refuse,
     webhook_signature_readable,
 )
-
-CHUNK_BYTES = 64 * 1024
 
 # How each outcome is counted (paylink_webhooks_total{stage}).
 _STAGES = {
@@ -48,20 +47,16 @@ def atomic_webhook(request: HttpRequest) -> HttpResponse:
 
     webhook_stage("received")
     limit = settings.PAYLINK_WEBHOOK_MAX_BYTES
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    if declared > limit:
+    if body_declared_too_large(request, limit=limit):
         # Refused before reading a byte: a huge body must not cost memory or a row.
         webhook_stage("refused")
         return _answer(413, "Body too large.")
     if not webhook_signature_readable(request.headers.get(SIGNATURE_HEADER)):
         # No signature could match: nothing of the body is read, a small record is kept.
-        webhook_refuse(headers=request.headers, size=declared)
+        webhook_refuse(headers=request.headers, size=body_declared_length(request) or 0)
         webhook_stage("refused")
         return _answer(401, "Invalid signature.")
-    body = _body_read(request, limit)
+    body = body_read(request, limit=limit)
     if body is None:
         # The declared length lied (or was missing); still nothing unbounded was read.
         webhook_stage("refused")
@@ -81,15 +76,3 @@ def atomic_webhook(request: HttpRequest) -> HttpResponse:
             # Atomic retrying (it retries on anything else), and nothing changes.
             return _answer(200, receipt.message)
     return _answer(200, receipt.message)
-
-
-def _body_read(request: HttpRequest, limit: int) -> bytes | None:
-    """The body, read a chunk at a time; None as soon as it passes `limit` bytes."""
-    chunks: list[bytes] = []
-    size = 0
-    while chunk := request.read(CHUNK_BYTES):
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)

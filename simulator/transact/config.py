@@ -103,9 +103,9 @@ def _apps(value: object) -> tuple[str, ...]:
 
 
 def _options(data: dict[str, Any]) -> dict[str, Any]:
-    theme = data.get("theme") if isinstance(data.get("theme"), dict) else {}
+    theme = data["theme"] if isinstance(data.get("theme"), dict) else {}
     brand = theme.get("brandColor")
-    deeplink = data.get("deeplink") if isinstance(data.get("deeplink"), dict) else {}
+    deeplink = data["deeplink"] if isinstance(data.get("deeplink"), dict) else {}
     company_id = deeplink.get("companyId")
     language = data.get("language")
     token = data.get("publicToken")

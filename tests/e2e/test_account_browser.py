@@ -14,6 +14,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from paylink.models import Profile
+from paylink.services.reminder_preferences import calendar_token_rotate
 from paylink.services.reminders import reminders_send
 from tests.paylink.bills import bill_account, preferences_of, snapshot_with
 
@@ -65,7 +66,8 @@ def test_a_spanish_sign_up_then_email_language_and_password_changes(
     (reminder,) = mailoutbox
     assert reminder.subject.startswith("Recordatorio: su factura de Streamly")
     assert "Hola" in reminder.body
-    feed = Client().get(f"/calendar/{preferences.calendar_token}.ics").content.decode()
+    token = calendar_token_rotate(preferences=preferences)
+    feed = Client().get(f"/calendar/{token}.ics").content.decode()
     assert "Factura de Streamly" in feed
     mailoutbox.clear()
 

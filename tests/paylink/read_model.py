@@ -29,9 +29,11 @@ def dashboard_of(
 ) -> Dashboard:
     """The dashboard of `payload`; without `pages`, every list whole on one page."""
     snapshot = payload if isinstance(payload, AccountSnapshot) else stored(payload)
-    choice = {"snapshot": snapshot, "today": today, "filters": filters or Filters()}
+    filters = filters or Filters()
     if pages is not None:
-        return dashboard_for_snapshot(pages=pages, **choice)
+        return dashboard_for_snapshot(snapshot=snapshot, today=today, pages=pages, filters=filters)
     whole = {"BILLS_PER_PAGE": 100_000, "SUGGESTIONS_PER_PAGE": 100_000, "CARDS_PER_PAGE": 100_000}
     with mock.patch.multiple(selectors, **whole):
-        return dashboard_for_snapshot(pages=Pages(), **choice)
+        return dashboard_for_snapshot(
+            snapshot=snapshot, today=today, pages=Pages(), filters=filters
+        )

@@ -10,9 +10,11 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.html import escape
 
 from paylink.client import AtomicError
 from paylink.models import AccountSnapshot, SdkEvent, Task, WebhookEvent, WebhookState
+from paylink.vendor_json import account_numbers_masked
 from tests.atomic_json import atomic_json
 from tests.paylink.conftest import staff_login_with_code
 from tests.people import person_create, profile_of
@@ -120,6 +122,14 @@ def test_the_snapshot_page_shows_only_the_last_four_of_account_numbers(staff, re
     assert "8498390016491919" not in page
     assert "••••1919" in page
     assert "Hulu" in page
+
+
+def test_the_snapshot_page_masks_by_the_one_rule_the_host_stores_by(staff, records):
+    page = staff.get(
+        reverse("admin:paylink_accountsnapshot_change", args=[records["accountsnapshot"].pk])
+    ).content.decode()
+    masked = json.dumps(account_numbers_masked(HULU), indent=2, ensure_ascii=False)
+    assert escape(masked) in page
 
 
 @pytest.mark.parametrize("model", ["webhookevent", "sdkevent", "accountsnapshot"])

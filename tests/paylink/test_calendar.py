@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from icalendar import Calendar
 
+from paylink.services.reminder_preferences import calendar_token_rotate
 from tests.paylink.bills import FULL_NUMBER, bill_account, preferences_of, snapshot_with
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +25,14 @@ def today() -> date:
 
 
 def _feed_url(user: User) -> str:
-    return f"/calendar/{preferences_of(user).calendar_token}.ics"
+    """A new feed link of `user`'s: only its digest is kept, so a test makes the link it reads
+    (the one before it stops working)."""
+    return f"/calendar/{calendar_token_rotate(preferences=preferences_of(user))}.ics"
+
+
+def _shown_path(response) -> str:
+    """The feed link the settings page shows, as a path."""
+    return urlsplit(response.context["feed_url"]).path
 
 
 def _events(response) -> list:
@@ -143,7 +153,7 @@ def test_making_a_new_link_revokes_the_old_one(alice, alice_client, today):
 
     response = alice_client.post("/settings/reminders/calendar-link/", follow=True)
     assert response.redirect_chain == [("/settings/reminders/#calendar", 302)]
-    new = _feed_url(alice)
+    new = _shown_path(response)
     assert new != old
     assert Client().get(old).status_code == 404
     assert Client().get(new).status_code == 200
@@ -157,7 +167,7 @@ def test_a_new_link_needs_a_post_with_the_csrf_token(alice):
     client.force_login(alice)
     assert client.get("/settings/reminders/calendar-link/").status_code == 405
     assert client.post("/settings/reminders/calendar-link/").status_code == 403
-    assert _feed_url(alice) == old
+    assert Client().get(old).status_code == 200
 
 
 def test_bobs_new_link_leaves_alices_working(alice, bob):
@@ -168,13 +178,37 @@ def test_bobs_new_link_leaves_alices_working(alice, bob):
     assert Client().get(alices).status_code == 200
 
 
-def test_the_settings_page_shows_the_private_address_and_a_copy_hint(alice, alice_client, settings):
+def test_a_new_link_is_shown_with_a_copy_hint_once_and_never_again(alice, alice_client, settings):
     settings.PAYLINK_SITE_URL = "https://hub.example.com"
-    response = alice_client.get("/settings/reminders/")
-    token = preferences_of(alice).calendar_token
-    assert f'value="https://hub.example.com/calendar/{token}.ics"'.encode() in response.content
-    assert f'href="webcal://hub.example.com/calendar/{token}.ics"'.encode() in response.content
+    response = alice_client.post("/settings/reminders/calendar-link/", follow=True)
+    path = _shown_path(response)
+    assert f'value="https://hub.example.com{path}"'.encode() in response.content
+    assert f'href="webcal://hub.example.com{path}"'.encode() in response.content
     assert b"copy it into your calendar app" in response.content
+    assert b"shown only this once" in response.content
+
+    again = alice_client.get("/settings/reminders/")
+    assert path.encode() not in again.content
+    assert b"shown only once, when it is made" in again.content
+    assert b"Make a new link" in again.content
+    assert Client().get(path).status_code == 200
+
+
+def test_only_the_digest_of_the_link_is_kept(alice, alice_client):
+    response = alice_client.post("/settings/reminders/calendar-link/", follow=True)
+    token = _shown_path(response).removeprefix("/calendar/").removesuffix(".ics")
+    preferences = preferences_of(alice)
+    assert preferences.calendar_token_sha256 == hashlib.sha256(token.encode()).hexdigest()
+    assert not any(token in str(value) for value in vars(preferences).values())
+
+
+def test_a_person_without_a_link_is_offered_one_and_shown_no_address(alice, alice_client):
+    response = alice_client.get("/settings/reminders/")
+    assert b"Make my calendar link" in response.content
+    assert b".ics" not in response.content
+    assert "feed_url" not in response.context
+    made = alice_client.post("/settings/reminders/calendar-link/", follow=True)
+    assert b"Here is your calendar link." in made.content
 
 
 def test_the_month_view_puts_alices_bills_on_their_days_and_never_bobs(alice, bob, today):

@@ -453,7 +453,7 @@ def test_the_compiled_catalogue_matches_its_po_file(domain):
     # The .mo files are committed (the host runs translated with no gettext installed), so one
     # compiled from an older .po must not slip through: `make messages` recompiles them.
     with (LOCALE_DIR / f"{domain}.mo").open("rb") as compiled:
-        catalog = gettext.GNUTranslations(compiled)._catalog  # type: ignore[attr-defined]
+        catalog = gettext.GNUTranslations(compiled)._catalog  # type: ignore[attr-defined]  # gettext's private dict
     expected: dict[object, str] = {}
     for entry in read_po(LOCALE_DIR / f"{domain}.po")[1:]:
         msgid = f"{entry.msgctxt}\x04{entry.msgid}" if entry.msgctxt else entry.msgid

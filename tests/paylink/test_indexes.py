@@ -10,10 +10,12 @@ be a search by an index rather than a scan of every profile.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from paylink.models import Profile, SdkEvent, WebhookEvent, WebhookState
@@ -22,7 +24,7 @@ from paylink.services.reconcile import reconcile_open_profiles, reconcile_open_p
 pytestmark = pytest.mark.django_db
 
 
-def plan(queryset) -> str:  # type: ignore[no-untyped-def]
+def plan(queryset: QuerySet[Any]) -> str:
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:

@@ -112,7 +112,9 @@ def test_the_feed_url_starts_with_the_site_url_whatever_the_host_header(
 ):
     settings.PAYLINK_SITE_URL = "https://hub.example.com"
     settings.ALLOWED_HOSTS = ["testserver", "localhost"]
-    response = alice_client.get("/settings/reminders/", HTTP_HOST="localhost:6666")
+    response = alice_client.post(
+        "/settings/reminders/calendar-link/", HTTP_HOST="localhost:6666", follow=True
+    )
     feed = response.context["feed_url"]
     assert feed.startswith("https://hub.example.com/calendar/")
     assert response.context["webcal_url"] == "webcal://" + feed.removeprefix("https://")

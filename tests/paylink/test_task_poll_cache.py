@@ -8,10 +8,12 @@ in one thread, so it happens every time and in that order.
 
 from __future__ import annotations
 
+import pickle
 from unittest import mock
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import cache
 
 from paylink.models import Task
 from paylink.selectors import tasks as task_selectors
@@ -72,6 +74,17 @@ def test_a_cached_row_is_used_while_nothing_has_committed_since(alice_client, ta
     Task.objects.filter(pk=task.pk).update(company_name="Changed behind the cache")
     # No change went through task_record, so the cached row stands (a poll costs no query).
     assert "Changed behind" not in alice_client.get(URL, headers=HTMX).content.decode()
+
+
+def test_the_cached_row_is_a_plain_dict_of_its_columns_never_a_pickled_task(
+    alice_client, task, atomic
+):
+    alice_client.get(URL, headers=HTMX)
+    entry = cache.get(task_selectors.task_cache_key(atomic_id="task-1"))
+    assert entry["row"]["company_name"] == "Streamly"
+    # Nothing of the project's classes is in it: a later release can always read it, or not.
+    assert b"paylink" not in pickle.dumps(entry)
+    assert 'data-task-id="task-1"' in alice_client.get(URL, headers=HTMX).content.decode()
 
 
 def test_a_refresh_of_a_finished_task_drops_its_cached_row(alice_client, task, atomic):

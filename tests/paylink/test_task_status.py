@@ -7,7 +7,7 @@ from django.contrib.auth.models import User
 
 from paylink.client import AtomicError, TaskStatusReport
 from paylink.fail_reasons import FAIL_REASON_SENTENCES, fail_reason_sentence
-from paylink.models import Task
+from paylink.models import Task, TaskStatus
 from paylink.services.profiles import profile_for_user
 from paylink.services.tasks import task_record
 
@@ -56,6 +56,15 @@ def test_the_full_page_marks_the_status_line_for_the_pages_live_region(polled, t
     assert 'id="paylink-transact-messages"' in html
     assert "In progress" in html
     assert 'hx-trigger="every 2s"' in html
+
+
+@pytest.mark.parametrize("status", TaskStatus.values)
+def test_the_page_has_its_own_sentence_for_every_status_the_host_knows(
+    alice_client, task, atomic, status
+):
+    Task.objects.filter(pk=task.pk).update(status=status, fail_reason="bad-credentials")
+    page = alice_client.get(URL, headers=HTMX).content.decode()
+    assert "Atomic reports this request as" not in page
 
 
 def test_an_htmx_poll_gets_only_the_partial_which_keeps_polling(alice_client, task, atomic):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import hmac
+import logging
 import os
 import tempfile
 from datetime import timedelta
@@ -35,9 +36,17 @@ RQ_URL = os.environ.get("PAYLINK_TEST_RQ_URL", "redis://127.0.0.1:6379/11")
 
 
 def run_database_worker() -> None:
-    call_command(
-        "db_worker", queue_name="*", batch=True, reload=False, startup_delay=False, verbosity=0
-    )
+    # db_worker sets its loggers' levels for the whole process: put them back for later tests
+    # (the request-id test reads django.tasks' own lines).
+    loggers = [logging.getLogger(name) for name in ("django.tasks", "django_tasks_db")]
+    levels = [logger.level for logger in loggers]
+    try:
+        call_command(
+            "db_worker", queue_name="*", batch=True, reload=False, startup_delay=False, verbosity=0
+        )
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 def run_rq_worker() -> None:

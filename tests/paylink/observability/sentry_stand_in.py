@@ -29,7 +29,7 @@ class SentryStandIn:
                 elif encoding == "deflate":
                     raw = zlib.decompress(raw)
                 elif encoding == "br":
-                    import brotli  # type: ignore[import-not-found]
+                    import brotli  # type: ignore[import-not-found]  # optional, not installed
 
                     raw = brotli.decompress(raw)
                 received.append(raw)
