@@ -116,3 +116,12 @@ def test_a_wrong_password_is_checked_once(alice, monkeypatch):
 
     assert authenticate(username="alice", password="wrong") is None
     assert len(checks) == 1
+
+
+def test_the_shared_cache_keeps_one_redis_client_per_pool():
+    from paylink.cache_backends import TolerantRedisCache
+
+    cache = TolerantRedisCache("redis://127.0.0.1:1/0", {})
+
+    # Made, not connected: redis-py connects at the first command.
+    assert cache._cache.get_client(write=True) is cache._cache.get_client(write=False)
