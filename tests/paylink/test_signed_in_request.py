@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.hashers import MD5PasswordHasher
 from django.contrib.auth.models import User
+from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.test import Client
+from django.urls import reverse
 
 from paylink.auth_backend import user_cache_key
 from paylink.services.account_deletion import sessions_delete_for_user
@@ -101,9 +105,6 @@ def test_deleted_sessions_leave_the_cache_too(alice):
 
 
 def test_a_wrong_password_is_checked_once(alice, monkeypatch):
-    from django.contrib.auth import authenticate
-    from django.contrib.auth.hashers import MD5PasswordHasher
-
     checks = []
     original = MD5PasswordHasher.verify
     monkeypatch.setattr(
@@ -125,3 +126,24 @@ def test_the_shared_cache_keeps_one_redis_client_per_pool():
 
     # Made, not connected: redis-py connects at the first command.
     assert cache._cache.get_client(write=True) is cache._cache.get_client(write=False)
+
+
+def test_a_cached_staff_row_still_needs_the_admins_code(db):
+    sam = User.objects.create_superuser("sam", password="sam-pass-1234")
+    browser = signed_in(sam)
+    assert browser.get(TRIVIAL).status_code == 200  # served from the cached row
+
+    response = browser.get("/admin/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def test_the_session_cookie_stays_http_only(alice, client):
+    response = client.post(reverse("login"), {"username": "alice", "password": "alice-pass-1234"})
+
+    assert response.status_code == 302
+    cookie = response.cookies[settings.SESSION_COOKIE_NAME]
+    assert cookie["httponly"]
+    # The session itself is kept server-side, in the database behind the cache.
+    assert Session.objects.filter(session_key=cookie.value).exists()
