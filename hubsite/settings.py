@@ -365,10 +365,9 @@ for _cache in CACHES.values():
 # signed-in request reads no row to know who it is. A process's own memory in production would
 # keep a signed-out session alive in the other processes, and the database cache reads a row
 # anyway: there, both come from the database alone.
-PAYLINK_SHARED_CACHE = CACHES["default"][
-    "BACKEND"
-] == "paylink.cache_backends.TolerantRedisCache" or (
-    TESTING and CACHES["default"]["BACKEND"].endswith("LocMemCache")
+_default_cache = CACHES["default"]["BACKEND"]
+PAYLINK_SHARED_CACHE = _default_cache == "paylink.cache_backends.TolerantRedisCache" or (
+    TESTING and _default_cache.endswith("LocMemCache")
 )
 SESSION_ENGINE = (
     "django.contrib.sessions.backends.cached_db"
