@@ -70,9 +70,9 @@ def _arguments() -> argparse.Namespace:
     )
     parser.add_argument(
         "--seconds",
-        type=float,
-        default=1.0,
-        help="--server: how long each endpoint is driven at each concurrency",
+        type=int,
+        default=1,
+        help="--server: whole seconds each endpoint is driven by wrk at each concurrency",
     )
     parser.add_argument(
         "--atomic-delay-ms",
@@ -110,7 +110,13 @@ def main() -> int:
 
 
 def _server(arguments: argparse.Namespace) -> int:
-    from bench.server import server_environment
+    import subprocess
+
+    from bench.server import ROOT, server_environment
+
+    # wrk drives the throughput table: installed here if missing, or a sentence and exit 1.
+    if subprocess.run([ROOT / "bin" / "ensure-wrk"], check=False).returncode:  # noqa: S603
+        return 1
 
     server_environment(database_url=arguments.database_url, cache_url=arguments.cache_url)
     import django

@@ -5,14 +5,20 @@ kept across requests, CONN_MAX_AGE), the release's collectstatic, and gunicorn s
 `gunicorn.conf.py` (its worker class, threads and keep-alive). The bench process builds the
 users and snapshots in the server's database, logs each user in (a session row the server then
 reads), starts gunicorn and a stand-in for Atomic's status endpoint, and times each request
-over HTTP: one at a time (latency, interleaved as in process), then with 1, 8 and 32 requests in
-flight (throughput), repeated, each figure beside its target.
+over HTTP: one at a time (latency, interleaved as in process, from this process), then with 1, 8
+and 32 requests in flight (throughput), repeated, each figure beside its target.
+
+The throughput is Debian's wrk's (bin/ensure-wrk), a load generator the project did not write,
+replaying requests this process recorded (bench/replay.lua): a session cookie, an htmx header,
+a webhook signed anew for every request. Only the one-at-a-time table stays in Python: a cold
+render needs a database write before each request, which wrk cannot make.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import runpy
 import secrets
@@ -23,24 +29,31 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from requests.adapters import HTTPAdapter
 
+if TYPE_CHECKING:  # bench.run needs Django set up, which happens at run time
+    from bench.run import Endpoint
+
 ROOT = Path(__file__).resolve().parent.parent
+WRK = "/usr/bin/wrk"
 HEALTHZ = "/healthz (no I/O)"
 # Issue 26's targets for the server, as ratios of throughput costs at every concurrency:
-# the trivial signed-in view to /healthz, and the named pages to the trivial view.
+# the trivial signed-in view to /healthz, and the named pages to the trivial view (the task
+# poll's is the one `make bench` holds it to in process).
 TRIVIAL_TO_HEALTHZ = 3.0
 SERVER_TARGETS = {
     "/ warm, ": 1.5,
     "webhook ingest": 1.5,
+    "task poll": 1.5,
 }
+# The largest warm dashboard, beyond `make bench`'s sizes: flat from 1 to 5,000 accounts.
+LARGEST = 5000
 
 
 class _Response:
@@ -48,12 +61,33 @@ class _Response:
         self.status_code = status_code
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """One request as a client would send it, for wrk to replay."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes = b""
+
+    def raw(self, host: str) -> bytes:
+        lines = [f"{self.method} {self.url} HTTP/1.1", f"Host: {host}"]
+        lines += [f"{name}: {value}" for name, value in self.headers.items()]
+        if self.method != "GET":
+            lines.append(f"Content-Length: {len(self.body)}")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode() + self.body
+
+
 class ServerClient:
     """The calls `bench.run.endpoints` makes on Django's test client, made over HTTP, with
-    kept-alive connections enough for every request in flight."""
+    kept-alive connections; or, while `recording` is a list, written down there unsent (and
+    answered 200), so wrk can send the same requests."""
+
+    recording: list[Recorded] | None = None
 
     def __init__(self, base: str, session_cookie: tuple[str, str] | None) -> None:
         self.base = base
+        self.cookie = f"{session_cookie[0]}={session_cookie[1]}" if session_cookie else ""
         self.http = requests.Session()
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=64)
         self.http.mount("http://", adapter)
@@ -64,7 +98,16 @@ class ServerClient:
     def _headers(headers: dict[str, str] | None) -> dict[str, str]:
         return {name.replace("_", "-"): value for name, value in (headers or {}).items()}
 
+    def _record(self, method: str, url: str, headers: dict[str, str], body: bytes = b"") -> bool:
+        if ServerClient.recording is None:
+            return False
+        sent = {**headers, **({"Cookie": self.cookie} if self.cookie else {})}
+        ServerClient.recording.append(Recorded(method, url, sent, body))
+        return True
+
     def get(self, url: str, headers: dict[str, str] | None = None) -> _Response:
+        if self._record("GET", url, self._headers(headers)):
+            return _Response(200)
         answer = self.http.get(
             self.base + url, headers=self._headers(headers), allow_redirects=False, timeout=30
         )
@@ -74,10 +117,26 @@ class ServerClient:
         self, url: str, data: bytes, content_type: str, headers: dict[str, str] | None = None
     ) -> _Response:
         sent = {"Content-Type": content_type, **self._headers(headers)}
+        if self._record("POST", url, sent, data):
+            return _Response(200)
         answer = self.http.post(
             self.base + url, data=data, headers=sent, allow_redirects=False, timeout=30
         )
         return _Response(answer.status_code)
+
+
+def recorded(request: Callable[[], int], count: int) -> list[Recorded]:
+    """What `request` would send, `count` times over (a signed webhook differs each time); empty
+    when it sends nothing over HTTP (work run in this process)."""
+    ServerClient.recording = []
+    try:
+        request()
+        if ServerClient.recording and ServerClient.recording[0].method != "GET":
+            for _ in range(count - 1):
+                request()
+        return ServerClient.recording
+    finally:
+        ServerClient.recording = None
 
 
 def _atomic_stand_in(delay: float) -> ThreadingHTTPServer:
@@ -155,62 +214,122 @@ class Throughput:
 
     rates: dict[tuple[str, int], list[float]] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)
+    # Endpoints whose unrepeatable requests (signed webhooks) ran out and were sent again.
+    repeated: set[str] = field(default_factory=set)
+    # (endpoint, level) where a run got no answer at all within its seconds.
+    empty: set[tuple[str, int]] = field(default_factory=set)
 
 
-def throughput(
-    request: Callable[[], int],
+@dataclass(frozen=True)
+class WrkResult:
+    rate: float
+    # A status the endpoint should not answer, when one was answered; socket errors likewise.
+    wrong_status: int | None
+    socket_errors: int
+    repeated: bool
+
+
+# Unrepeatable requests written per second of a wrk run: above any rate this host reaches here.
+POSTS_PER_SECOND = 4000
+
+
+def wrk_run(
+    requests_sent: list[Recorded],
     *,
+    host: str,
     concurrency: int,
-    seconds: float,
-    pool: ThreadPoolExecutor,
+    seconds: int,
     ok: tuple[int, ...],
-) -> tuple[float, int | None]:
-    """Requests per second with `concurrency` in flight for `seconds`; and a status that was
-    not among `ok`, if any was answered."""
-    deadline = time.perf_counter() + seconds
-    counts = [0] * concurrency
-    wrong: list[int] = []
-
-    def loop(slot: int) -> None:
-        while time.perf_counter() < deadline:
-            status = request()
-            if status not in ok:
-                wrong.append(status)
-                return
-            counts[slot] += 1
-
-    started = time.perf_counter()
-    list(pool.map(loop, range(concurrency)))
-    elapsed = time.perf_counter() - started
-    return sum(counts) / elapsed, (wrong[0] if wrong else None)
+    workdir: Path,
+) -> WrkResult:
+    """Requests per second wrk gets with `concurrency` connections for `seconds`, replaying
+    `requests_sent` in turn (bench/replay.lua)."""
+    file = workdir / "requests.bin"
+    file.write_bytes(b"".join(r.raw(host) + b"\0" for r in requests_sent))
+    threads = 1  # One client thread: wrk's share of the two cores stays small.
+    command = [
+        WRK,
+        f"-t{threads}",
+        f"-c{concurrency}",
+        f"-d{seconds}s",
+        "--timeout=30s",
+        f"--script={ROOT / 'bench' / 'replay.lua'}",
+        f"http://{host}/",
+        "--",
+        ",".join(map(str, ok)),
+        str(file),
+        str(threads),
+    ]
+    # Fixed arguments and files of this run: nothing here comes from outside.
+    output = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    line = next(
+        (line for line in output.stdout.splitlines() if line.startswith("bench-result ")), None
+    )
+    if output.returncode or line is None:
+        raise SystemExit(f"wrk failed (exit {output.returncode}):\n{output.stdout}{output.stderr}")
+    figures = {k: int(v) for k, v in (pair.split("=") for pair in line.split()[1:])}
+    return WrkResult(
+        rate=figures["requests"] / (figures["microseconds"] / 1e6),
+        wrong_status=figures["wrong_status"] if figures["wrong"] else None,
+        socket_errors=figures["socket_errors"],
+        repeated=figures["repeated"] > 0,
+    )
 
 
 def measure_concurrency(
-    measured: list, *, levels: tuple[int, ...], repetitions: int, seconds: float
+    measured: list, *, host: str, levels: tuple[int, ...], repetitions: int, seconds: int
 ) -> Throughput:
-    """Each repetition times every endpoint at each level in turn, so the ratios of one
-    repetition and level share the machine's state. Cold renders (which prepare each request)
-    are left to the one-at-a-time table."""
+    """Each repetition drives every endpoint with wrk at each level in turn, so the ratios of
+    one repetition and level share the machine's state. The requests are recorded afresh
+    before each run (a poll's `after` is a moment ago). Cold renders (which prepare each
+    request) and work run in this process are left to the one-at-a-time table."""
     result = Throughput()
     live = [e for e in measured if not e.unavailable and e.prepare is None]
-    with ThreadPoolExecutor(max(levels)) as pool:
+    with tempfile.TemporaryDirectory(prefix="paylink-bench-wrk-") as tmp:
         for _ in range(repetitions):
             for level in levels:
                 for endpoint in live:
                     if endpoint.name in result.failures:
                         continue
-                    rate, wrong = throughput(
-                        endpoint.request,
+                    sent = recorded(endpoint.request, POSTS_PER_SECOND * seconds)
+                    if not sent:
+                        continue
+                    run = wrk_run(
+                        sent,
+                        host=host,
                         concurrency=level,
                         seconds=seconds,
-                        pool=pool,
                         ok=endpoint.ok_statuses,
+                        workdir=Path(tmp),
                     )
-                    if wrong is not None:
+                    if run.wrong_status is not None or run.socket_errors:
+                        wrong = run.wrong_status or f"{run.socket_errors} socket errors"
                         result.failures[endpoint.name] = f"answered {wrong} at c={level}"
                         continue
-                    result.rates.setdefault((endpoint.name, level), []).append(rate)
+                    if not run.rate:
+                        # A stall on a busy machine: this repetition has no figure for it (a
+                        # gap, so the repetitions of every endpoint still line up).
+                        result.empty.add((endpoint.name, level))
+                        result.rates.setdefault((endpoint.name, level), []).append(math.nan)
+                        continue
+                    if run.repeated and sent[0].method != "GET":
+                        result.repeated.add(endpoint.name)
+                    result.rates.setdefault((endpoint.name, level), []).append(run.rate)
     return result
+
+
+# Pages costing more than this many trivial views, one at a time, are left to that table: the
+# requests a run of theirs leaves queued when wrk stops would hold the server into the next run
+# (their targets are `make bench`'s, relative to a cold dashboard).
+DRIVEN_WITHIN = 20
+
+
+def _driven(endpoint: Endpoint, measured: list[Endpoint]) -> bool:
+    trivial = next((e for e in measured if e.name == "trivial view" and e.samples), None)
+    if trivial is None or not endpoint.samples:
+        return True
+    cost = statistics.median(endpoint.samples) / statistics.median(trivial.samples)
+    return cost <= DRIVEN_WITHIN
 
 
 def _server_target(name: str) -> float | None:
@@ -232,14 +351,17 @@ def report_concurrency(
     print(
         f"\nThroughput with 1 to {max(levels)} requests in flight, {repetitions} repetitions;"
         " cost = 1 / (requests per second), as a multiple of the trivial view's cost"
-        " (the trivial view's: of /healthz's). Median of the repetitions [min-max].\n"
+        " (the trivial view's: of /healthz's). Median of the repetitions [min-max]."
+        f" Load generator: {WRK}, one thread, one connection per request in flight.\n"
     )
     header = f"{'endpoint':<32}" + "".join(f" {f'c={level}':>22}" for level in levels)
     header += f"  {'target':<8} verdict"
     print(header)
     print("-" * len(header))
     missed = 0
-    for name in names:
+    measured_names = {name for name, _ in result.rates} | set(result.failures)
+    # Work run in this process (a reminder run) is not driven over HTTP: no row of its own here.
+    for name in (name for name in names if name in measured_names):
         if name in result.failures:
             target = _server_target(name)
             missed += target is not None
@@ -255,12 +377,13 @@ def report_concurrency(
                 cells.append(f"{'-':>22}")
                 continue
             if name == HEALTHZ:
-                figures = rates
+                figures = [rate for rate in rates if not math.isnan(rate)]
                 unit = "/s"
             else:
                 yardstick = HEALTHZ if name == "trivial view" else "trivial view"
                 base = result.rates.get((yardstick, level), [])
-                figures = [b / r for b, r in zip(base, rates, strict=False)]
+                pairs = zip(base, rates, strict=False)
+                figures = [b / r for b, r in pairs if not (math.isnan(b) or math.isnan(r))]
                 unit = "x"
             if not figures:
                 cells.append(f"{'-':>22}")
@@ -280,6 +403,10 @@ def report_concurrency(
             + "".join(f" {cell}" for cell in cells)
             + f"  {shown_target:<8} {verdict(met_all)}"
         )
+    for name, level in sorted(result.empty):
+        print(f"{name}: a run at c={level} got no answer within its time (left out).")
+    for name in sorted(result.repeated):
+        print(f"{name}: its recorded requests ran out and were sent again (duplicates).")
     print(
         f"\n{missed} throughput target(s) MISSED." if missed else "\nEvery throughput target met."
     )
@@ -295,7 +422,7 @@ def server_run(
     port: int,
     levels: tuple[int, ...] = (1, 8, 32),
     repetitions: int = 3,
-    seconds: float = 1.0,
+    seconds: int = 1,
 ) -> int:
     from django.test.utils import override_settings
 
@@ -321,14 +448,15 @@ def _server_run(
     port: int,
     levels: tuple[int, ...],
     repetitions: int,
-    seconds: float,
+    seconds: int,
 ) -> int:
     from django.contrib.auth.models import User
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
+    from django.urls import reverse
 
-    from bench.run import Endpoint, endpoints, measure, report
+    from bench.run import Endpoint, endpoints, measure, report, user_with_accounts
 
     atomic = _atomic_stand_in(atomic_delay)
     os.environ["ATOMIC_API_URL"] = f"http://127.0.0.1:{atomic.server_address[1]}"
@@ -348,36 +476,47 @@ def _server_run(
         return ServerClient(base, ("sessionid", cookie.value))
 
     anonymous = ServerClient(base, None)
-    measured = [
-        Endpoint(HEALTHZ, lambda: anonymous.get("/healthz").status_code),
-        *endpoints(make_client),
-    ]
+    largest = make_client(user_with_accounts(f"bench-warm-{LARGEST}", LARGEST)[0])
+    dashboard = reverse("paylink:dashboard")
+    measured = [Endpoint(HEALTHZ, lambda: anonymous.get("/healthz").status_code)]
+    for endpoint in endpoints(make_client):
+        measured.append(endpoint)
+        if endpoint.name == "/ warm, 1000 accounts":
+            measured.append(
+                Endpoint(f"/ warm, {LARGEST} accounts", lambda: largest.get(dashboard).status_code)
+            )
     connection.close()
     env = {**os.environ, "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": str(workers)}
     os.environ["WEB_CONCURRENCY"] = str(workers)
     label = gunicorn_label(workers)
     logs = Path(tempfile.mkdtemp(prefix="paylink-bench-gunicorn-"))
-    # gunicorn.conf.py as production loads it, with the bench's URLconf (bench.wsgi) as the app
-    # and the access log in a file (one line per request would bury the table).
+    # gunicorn.conf.py as production loads it (no access log of gunicorn's, the host's own line
+    # per request), with the bench's URLconf (bench.wsgi) as the app; what the processes write
+    # goes to a file (a line per request would bury the table).
     command = [
         sys.executable,
         "-m",
         "gunicorn",
         "-c",
         "gunicorn.conf.py",
-        f"--access-logfile={logs / 'access.log'}",
-        f"--error-logfile={logs / 'error.log'}",
-        "--log-level=warning",
         "bench.wsgi:application",
     ]
-    # Our own interpreter and fixed arguments: nothing here comes from outside.
-    gunicorn = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603
+    with (logs / "output.log").open("wb") as output:
+        # Our own interpreter and fixed arguments: nothing here comes from outside.
+        gunicorn = subprocess.Popen(  # noqa: S603
+            command, cwd=ROOT, env=env, stdout=output, stderr=output
+        )
     load_before = os.getloadavg()
     try:
-        _wait_for(base + "/healthz", gunicorn, logs / "error.log")
+        _wait_for(base + "/healthz", gunicorn, logs / "output.log")
         measure(measured, rounds=rounds, warmup=warmup, count_queries=False)
+        driven = [e for e in measured if _driven(e, measured)]
         concurrency = measure_concurrency(
-            measured, levels=levels, repetitions=repetitions, seconds=seconds
+            driven,
+            host=f"127.0.0.1:{port}",
+            levels=levels,
+            repetitions=repetitions,
+            seconds=seconds,
         )
     finally:
         gunicorn.terminate()
@@ -386,8 +525,8 @@ def _server_run(
     load_after = os.getloadavg()
     print(
         f"{os.cpu_count()} cores; load average {', '.join(f'{n:.2f}' for n in load_before)}"
-        f" before, {', '.join(f'{n:.2f}' for n in load_after)} after. Clients: threads of this"
-        " process, on the same cores."
+        f" before, {', '.join(f'{n:.2f}' for n in load_after)} after. Clients: this"
+        " process one request at a time, then wrk; both on the same cores as the server."
     )
     missed = report(
         measured,
@@ -400,10 +539,10 @@ def _server_run(
     )
     missed += report_concurrency(
         concurrency,
-        names=[e.name for e in measured if not e.unavailable and e.prepare is None],
+        names=[e.name for e in driven if not e.unavailable and e.prepare is None],
         levels=levels,
         repetitions=repetitions,
     )
     if any(e.unavailable for e in measured):
-        print(f"gunicorn's error log, last lines:\n{_tail(logs / 'error.log')}")
+        print(f"gunicorn's output, last lines:\n{_tail(logs / 'output.log')}")
     return 1 if missed else 0

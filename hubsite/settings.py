@@ -361,6 +361,26 @@ for _cache in CACHES.values():
         _options.setdefault("socket_connect_timeout", env.float("REDIS_CONNECT_TIMEOUT", default=1))
         _options.setdefault("socket_timeout", env.float("REDIS_TIMEOUT", default=2))
 
+# Sessions and the signed-in user are read from the default cache in front of the database
+# where that cache is one every process shares (Redis; in tests, the one process's memory), so a
+# signed-in request reads no row to know who it is. A process's own memory in production would
+# keep a signed-out session alive in the other processes, and the database cache reads a row
+# anyway: there, both come from the database alone.
+_default_cache = CACHES["default"]["BACKEND"]
+PAYLINK_SHARED_CACHE = _default_cache == "paylink.cache_backends.TolerantRedisCache" or (
+    TESTING and _default_cache.endswith("LocMemCache")
+)
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if PAYLINK_SHARED_CACHE
+    else "django.contrib.sessions.backends.db"
+)
+AUTHENTICATION_BACKENDS = [
+    "paylink.auth_backend.CachedUserBackend",
+    # Sessions signed in before the backend above stay signed in (uncached).
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 # `database` (the default; `manage.py db_worker`), `rq` (Redis; `manage.py rqworker`) or a
 # dotted path (hubsite/task_backends.py). bin/worker starts the worker the backend needs.
 TASKS_BACKEND = task_backend_path(env.str("PAYLINK_TASKS_BACKEND", default="database"))

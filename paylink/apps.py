@@ -26,9 +26,10 @@ class PaylinkConfig(AppConfig):
 
         local_folders_make(settings)
 
-        # Registers the system checks (paylink/checks.py) and the sign-in hook that applies a
-        # person's saved language (paylink/language.py).
-        from paylink import checks, language  # noqa: F401
+        # Registers the system checks (paylink/checks.py), the sign-in hook that applies a
+        # person's saved language (paylink/language.py) and the hooks that forget a changed
+        # user's cached row (paylink/auth_backend.py).
+        from paylink import auth_backend, checks, language  # noqa: F401
 
         # Jobs carry the log context of whoever enqueued them; errors go to Sentry if set.
         from paylink.observability import errors, jobs

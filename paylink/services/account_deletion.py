@@ -8,8 +8,9 @@ from importlib import import_module
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import User
+from django.contrib.sessions.backends.cached_db import SessionStore as CachedDatabaseSessionStore
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -109,7 +110,7 @@ def _task_results_delete(*, profile_id: int, task_pks: list[int], event_pks: lis
 
 def sessions_delete_for_user(*, user_id: int) -> int:
     """Deletes every unexpired session signed in as `user_id` (database sessions: each is read,
-    since the table has no user column; the engine the host uses)."""
+    since the table has no user column; the engine the host uses), and their cached copies."""
     store_class = import_module(settings.SESSION_ENGINE).SessionStore
     if not issubclass(store_class, DatabaseSessionStore):
         logger.warning("sessions of user %s not deleted: %s", user_id, settings.SESSION_ENGINE)
@@ -124,6 +125,11 @@ def sessions_delete_for_user(*, user_id: int) -> int:
         if decoder.decode(data).get(SESSION_KEY) == str(user_id):
             theirs.append(key)
     deleted, _ = model.objects.filter(session_key__in=theirs).delete()
+    if issubclass(store_class, CachedDatabaseSessionStore):
+        # The cache in front of the table would otherwise keep serving them.
+        caches[settings.SESSION_CACHE_ALIAS].delete_many(
+            [store_class.cache_key_prefix + key for key in theirs]
+        )
     return deleted
 
 

@@ -182,24 +182,39 @@ def webhook_receive(*, body: bytes, headers: Mapping[str, str]) -> WebhookReceip
     except JsonRejected as error:
         payload, reason = None, str(error)
     event_type = dig(payload, "eventType") or kept.get("ce-type", "").removeprefix("com.atomicfi.")
-    event = _claim(
-        ce_id=kept.get("ce-id", "")[:200],
-        event_type=text(event_type, 100),
-        event_time=_event_time(payload),
-        identifier=text(dig(payload, "user", "identifier"), 64),
-        task_atomic_id=webhook_facts(payload).task_id,
-        body=_stored_body(body, payload),
-        body_size=len(body),
-        body_sha256=digest,
-        headers=kept,
-    )
-    if event.state == WebhookState.DUPLICATE:
-        original = event.duplicate_of
-        if original is not None and original.state == WebhookState.RECEIVED:
-            # Its processing may never have been queued (the first answer failed after the
-            # commit, which is why Atomic retries): queue it again; a second run is a no-op.
-            _enqueue(original)
-        return WebhookReceipt(WebhookOutcome.DUPLICATE, "Already received.", event)
+    fields = {
+        "ce_id": kept.get("ce-id", "")[:200],
+        "event_type": text(event_type, 100),
+        "event_time": _event_time(payload),
+        "identifier": text(dig(payload, "user", "identifier"), 64),
+        "task_atomic_id": webhook_facts(payload).task_id,
+        "body": _stored_body(body, payload),
+        "body_size": len(body),
+        "body_sha256": digest,
+        "headers": kept,
+    }
+    # One short transaction: the event claims its ce-id and body digest, is judged, and its
+    # processing is queued, all or nothing. The database's partial unique constraints decide
+    # the claim, so two deliveries racing each other still produce exactly one received event.
+    claimed = None
+    try:
+        with transaction.atomic():
+            claimed = WebhookEvent.objects.create(state=WebhookState.RECEIVED, **fields)
+            return _judge(claimed, payload=payload, reason=reason)
+    except IntegrityError:
+        if claimed is not None:
+            raise
+    event = _duplicate_record(**fields)
+    original = event.duplicate_of
+    if original is not None and original.state == WebhookState.RECEIVED:
+        # Its processing may never have been queued (the first answer failed after the
+        # commit, which is why Atomic retries): queue it again; a second run is a no-op.
+        _enqueue(original)
+    return WebhookReceipt(WebhookOutcome.DUPLICATE, "Already received.", event)
+
+
+def _judge(event: WebhookEvent, *, payload: dict[str, Any] | None, reason: str) -> WebhookReceipt:
+    """A newly received event closed as unreadable or stale, or queued for processing."""
     if payload is None:
         _close(event, WebhookState.INVALID, reason)
         return WebhookReceipt(WebhookOutcome.INVALID, reason, event)
@@ -271,17 +286,8 @@ def _rejection_record(
     )
 
 
-def _claim(**fields: Any) -> WebhookEvent:
-    """Store a signed event as received, or as a duplicate when its ce-id or body is taken.
-
-    The database's partial unique constraints decide, so two deliveries racing each other
-    still produce exactly one received event.
-    """
-    try:
-        with transaction.atomic():
-            return WebhookEvent.objects.create(state=WebhookState.RECEIVED, **fields)
-    except IntegrityError:
-        pass
+def _duplicate_record(**fields: Any) -> WebhookEvent:
+    """Store a signed event whose ce-id or body an earlier one claimed, as its duplicate."""
     same = Q(body_sha256=fields["body_sha256"])
     if fields["ce_id"]:
         same |= Q(ce_id=fields["ce_id"])
@@ -339,6 +345,8 @@ def _stale_note(newer: WebhookEvent) -> str:
 
 def _enqueue(event: WebhookEvent, *, delay: int = 0) -> None:
     # Imported here: the task module imports this one.
+    from django_tasks_db.backend import DatabaseBackend
+
     from paylink.tasks import process_webhook_event
 
     def enqueue() -> None:
@@ -347,7 +355,13 @@ def _enqueue(event: WebhookEvent, *, delay: int = 0) -> None:
             task = task.using(run_after=timezone.now() + timedelta(seconds=delay))
         task.enqueue(event.pk)
 
-    transaction.on_commit(enqueue)
+    if isinstance(process_webhook_event.get_backend(), DatabaseBackend):
+        # The job is a row of this database: written in the event's own transaction, it commits
+        # with the event or not at all, in one commit instead of two.
+        enqueue()
+    else:
+        # Elsewhere (Redis), a worker could take the job before the event is committed.
+        transaction.on_commit(enqueue)
 
 
 def webhook_event_process(*, event: WebhookEvent, retry: bool = True) -> WebhookState:
