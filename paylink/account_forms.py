@@ -14,7 +14,10 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.models import User
+from django.forms.renderers import BaseRenderer
 from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from paylink.client_address import client_address
@@ -36,9 +39,44 @@ def time_zone_names() -> tuple[str, ...]:
     return tuple(sorted(zoneinfo.available_timezones()))
 
 
+class ZoneSelect(forms.Select):
+    """The time-zone select, written here: Django's template draws each of its some 600 options
+    through an include of its own, and a loop in a template still takes 20 ms; this takes 2."""
+
+    def render(
+        self,
+        name: str,
+        value: Any,
+        attrs: dict[str, Any] | None = None,
+        renderer: BaseRenderer | None = None,
+    ) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]
+        options = format_html_join(
+            "\n",
+            '<option value="{}"{}>{}</option>',
+            (
+                (option["value"], " selected" if option["selected"] else "", option["label"])
+                for _group, group_options, _index in widget["optgroups"]
+                for option in group_options
+            ),
+        )
+        # In their given order, as Django's attrs.html writes them (flatatt sorts them).
+        attributes = format_html_join(
+            "",
+            "{}",
+            (
+                (format_html(" {}", key) if given is True else format_html(' {}="{}"', key, given),)
+                for key, given in widget["attrs"].items()
+                if given is not False
+            ),
+        )
+        return format_html('<select name="{}"{}>\n{}\n</select>', name, attributes, options)
+
+
 def time_zone_field() -> forms.ChoiceField:
     return forms.ChoiceField(
         label=_("Time zone"),
+        widget=ZoneSelect,
         required=False,
         # A callable: the zones are read once, on first use, not at import.
         choices=lambda: (

@@ -135,3 +135,28 @@ def _spending(user):
         .spending()
         .months
     )
+
+
+@pytest.mark.parametrize("value", ["Europe/Madrid", "", "Not/AZone"])
+def test_the_zone_select_writes_what_djangos_select_would(value):
+    """The select is written in Python for speed; it must stay Django's markup, attributes,
+    escaping and the chosen option included."""
+    import re
+
+    from django import forms
+
+    from paylink.account_forms import ZoneSelect, time_zone_field
+
+    field = time_zone_field()
+    assert isinstance(field.widget, ZoneSelect)
+    attrs = {"id": "id_time_zone", "aria-describedby": "help", "required": True, "disabled": False}
+    ours = field.widget.render("time_zone", value, attrs=attrs)
+    djangos = forms.Select(choices=field.choices).render("time_zone", value, attrs=attrs)
+
+    def spaced(html: str) -> str:
+        return re.sub(r">\s+<", "><", html.strip())
+
+    assert spaced(ours) == spaced(djangos)
+    assert ours.count("<option") == len(list(field.choices))
+    assert ('<option value="Europe/Madrid" selected>' in ours) == (value == "Europe/Madrid")
+    assert "&#x27;" in ours  # the first choice's apostrophe, escaped
