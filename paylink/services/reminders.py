@@ -19,9 +19,10 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from paylink import formatting
 from paylink.formatting import money, time_zone_for
 from paylink.models import Profile, ReminderDelivery, ReminderKind, ReminderPreferences
 from paylink.observability import metrics
@@ -168,7 +169,8 @@ def _already_sent(*, profile: Profile, kind: ReminderKind, account_id: str, due:
 
 
 def _due_subject(bill: DueBill) -> str:
-    day = formats.date_format(bill.due_day, "DATE_FORMAT")
+    # Written as the dashboard and the feed write it: one format per language.
+    day = formatting.day(bill.due_day)
     if bill.amount is None:
         return _("Reminder: your %(biller)s bill is due on %(date)s") % {
             "biller": bill.biller,
