@@ -23,6 +23,7 @@ from paylink.bill_rules import (
     occurrences_in_month,
     span_covers,
 )
+from paylink.formatting import money
 from paylink.models import AccountSnapshot, Bill, LinkedAccount
 
 ZERO = Decimal("0")
@@ -153,13 +154,15 @@ class MonthBill:
     """A bill expected on a day of the month: on its due date, or a month's recurrence. What
     the page shows of it is on it; the rest is its bill's."""
 
-    __slots__ = ("amount", "bill", "biller", "day")
+    __slots__ = ("amount", "bill", "biller", "day", "label")
 
-    def __init__(self, *, bill: DueBill, day: date) -> None:
+    def __init__(self, *, bill: DueBill, day: date, label: str = "") -> None:
         self.bill = bill
         self.day = day
         self.biller = bill.biller
         self.amount = bill.amount
+        # "Hulu: $20.46", written once for the grid and the list alike.
+        self.label = label or f"{bill.biller}: {money(bill.amount)}"
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.bill, name)
