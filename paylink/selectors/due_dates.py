@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Case, F, Q, Sum, Value, When
 from django.utils import timezone
 
 from paylink.bill_rules import (
@@ -73,9 +73,13 @@ def _bill_key(position: int, account_id: str) -> str:
     return account_id if position == 0 else f"{account_id[:58]}#{position}"
 
 
-def due_dates_for_snapshot(*, snapshot: AccountSnapshot | None, today: date) -> DueDates:
+def due_dates_for_snapshot(
+    *, snapshot: AccountSnapshot | None, today: date, spans_from: date | None = None
+) -> DueDates:
     """Every bill that has an account id and a due date and is due (not paused or cancelled)
-    on the person's today, soonest first."""
+    on the person's today, soonest first. A pause or cancellation that ended before
+    `spans_from` (today unless a page shows earlier days) can skip no day shown, so it is
+    left off the bill."""
     if snapshot is None:
         return DueDates(bills=(), monthly_savings=ZERO)
     # Imported here: the read-model service imports selectors' neighbours.
@@ -92,6 +96,7 @@ def due_dates_for_snapshot(*, snapshot: AccountSnapshot | None, today: date) -> 
         .exclude(account__atomic_id="")
         .annotate(state=bill_state_case(DayBounds.of(today, zone)))
         .filter(state__in=[state.value for state in DUE_STATES])
+        .annotate(**_spans_since(DayBounds.of(spans_from or today, zone).start))
         .values_list(
             "position",
             "name",
@@ -102,9 +107,9 @@ def due_dates_for_snapshot(*, snapshot: AccountSnapshot | None, today: date) -> 
             "account_last_four",
             "autopay",
             "recurs_monthly",
-            "inactive_kind",
-            "inactive_start",
-            "inactive_end",
+            "span_kind",
+            "span_start",
+            "span_end",
             "account__atomic_id",
         )
     )
@@ -142,6 +147,17 @@ def due_dates_for_snapshot(*, snapshot: AccountSnapshot | None, today: date) -> 
         total=Sum("monthly_savings")
     )["total"]
     return DueDates(bills=tuple(bills), monthly_savings=savings or ZERO)
+
+
+def _spans_since(moment: datetime) -> dict[str, Case]:
+    """The inactive span's columns, blank where it ended before `moment`: the database leaves
+    them out, so a bill whose pause is long over costs no dates to read."""
+    matters = Q(inactive_end__isnull=True) | Q(inactive_end__gte=moment)
+    return {
+        "span_kind": Case(When(matters, then=F("inactive_kind")), default=Value("")),
+        "span_start": Case(When(matters, then=F("inactive_start")), default=None),
+        "span_end": Case(When(matters, then=F("inactive_end")), default=None),
+    }
 
 
 def bill_uid(*, profile_identifier: str, bill: DueBill) -> str:
@@ -236,11 +252,11 @@ def bills_in_month(
 
 def month_of_due_dates(*, snapshot: AccountSnapshot | None, first: date, today: date) -> Month:
     """The weeks (Monday first) of the month starting at `first`, each day with its bills."""
-    due_dates = due_dates_for_snapshot(snapshot=snapshot, today=today)
+    grid = stdlib_calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
+    due_dates = due_dates_for_snapshot(snapshot=snapshot, today=today, spans_from=grid[0][0])
     in_month = bills_in_month(due_dates=due_dates, first=first)
     previous = (first - timedelta(days=1)).replace(day=1)
     following = (first + timedelta(days=31)).replace(day=1)
-    grid = stdlib_calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
     # The grid's first and last rows hold days of the months around it, greyed, with theirs.
     around = frozenset(day for week in grid for day in week if day.month != first.month)
     by_day: dict[date, list[MonthBill]] = {}
