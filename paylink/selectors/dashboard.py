@@ -273,6 +273,8 @@ class Summary:
     filtered: bool = False
     # Every account the person has, whatever the filters.
     accounts_total: int = 0
+    # The bills the filters keep, in every state: what the bills list pages through.
+    bills_total: int = 0
 
     @property
     def yearly_savings(self) -> Decimal:
@@ -403,9 +405,10 @@ class DashboardReader:
             .order_by()
         )
         overdue_total = soon_total = spend = ZERO
-        overdue_count = soon_count = 0
+        overdue_count = soon_count = bills_total = 0
         for group in groups:
             state = group["state"]
+            bills_total += group["count"]
             if state not in (BillState.PAUSED, BillState.CANCELLED):
                 spend += _cents(group["spend"])
             if state == BillState.OVERDUE:
@@ -428,9 +431,12 @@ class DashboardReader:
             monthly_savings=_cents(accounts["savings"]),
             filtered=self.filters.active,
             accounts_total=total,
+            bills_total=bills_total,
         )
 
-    def bills_page(self, number: int) -> Page:
+    def bills_page(self, number: int, *, count: int | None = None) -> Page:
+        """A page of bills; `count`, when the summary has already counted the bills the
+        filters keep, spares the paginator counting them again."""
         # The state of the six rows shown is worked out here, not in SQL for every bill.
         bills = (
             self._bills(with_state=False)
@@ -448,7 +454,10 @@ class DashboardReader:
             ]
         else:
             order = [F("due_at").asc(nulls_last=True), "company_name", "pk"]
-        page = Paginator(bills.order_by(*order), BILLS_PER_PAGE).get_page(number)
+        paginator = Paginator(bills.order_by(*order), BILLS_PER_PAGE)
+        if count is not None:
+            paginator.count = count  # a cached_property: set, it is not queried
+        page = paginator.get_page(number)
         page.object_list = [self._bill_view(b) for b in page.object_list]
         return page
 
@@ -625,7 +634,9 @@ def dashboard_for_snapshot(
     summary = reader.summary() if "summary" in parts else None
     return Dashboard(
         summary=summary or _EMPTY,
-        bills=reader.bills_page(pages.bills) if "bills" in parts else None,
+        bills=reader.bills_page(pages.bills, count=summary.bills_total if summary else None)
+        if "bills" in parts
+        else None,
         suggestions=reader.suggestions_page(pages.suggestions) if "suggestions" in parts else None,
         cards=reader.cards_page(pages.cards, count=summary.connected if summary else None)
         if "cards" in parts
