@@ -65,8 +65,17 @@ class DueBill:
 @dataclass(frozen=True)
 class DueDates:
     bills: tuple[DueBill, ...]
-    # What the suggestions can honestly save a month (`bill_rules.account_savings`), summed.
-    monthly_savings: Decimal
+
+
+def monthly_savings_for(*, snapshot: AccountSnapshot | None) -> Decimal:
+    """What the suggestions can honestly save a month (`bill_rules.account_savings`), summed:
+    asked for apart, by the weekly summary alone."""
+    if snapshot is None:
+        return ZERO
+    savings = LinkedAccount.objects.filter(snapshot_id=snapshot.pk).aggregate(
+        total=Sum("monthly_savings")
+    )["total"]
+    return savings or ZERO
 
 
 def _bill_key(position: int, account_id: str) -> str:
@@ -81,7 +90,7 @@ def due_dates_for_snapshot(
     `spans_from` (today unless a page shows earlier days) can skip no day shown, so it is
     left off the bill."""
     if snapshot is None:
-        return DueDates(bills=(), monthly_savings=ZERO)
+        return DueDates(bills=())
     # Imported here: the read-model service imports selectors' neighbours.
     from paylink.services.account_rows import accounts_rows_ensure
 
@@ -143,10 +152,7 @@ def due_dates_for_snapshot(
         ) in rows
     ]
     bills.sort(key=lambda b: (b.due_day, b.biller.lower(), b.account_id))
-    savings = LinkedAccount.objects.filter(snapshot_id=snapshot.pk).aggregate(
-        total=Sum("monthly_savings")
-    )["total"]
-    return DueDates(bills=tuple(bills), monthly_savings=savings or ZERO)
+    return DueDates(bills=tuple(bills))
 
 
 def _spans_since(moment: datetime) -> dict[str, Case]:

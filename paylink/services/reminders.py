@@ -26,7 +26,12 @@ from paylink import formatting
 from paylink.formatting import money, time_zone_for
 from paylink.models import Profile, ReminderDelivery, ReminderKind, ReminderPreferences
 from paylink.observability import metrics
-from paylink.selectors.due_dates import DueBill, DueDates, due_dates_for_snapshot
+from paylink.selectors.due_dates import (
+    DueBill,
+    DueDates,
+    due_dates_for_snapshot,
+    monthly_savings_for,
+)
 from paylink.unsubscribe_tokens import unsubscribe_token_make
 
 logger = logging.getLogger(__name__)
@@ -244,13 +249,13 @@ class WeekSummary:
         return not (self.due_this_week or self.overdue or self.monthly_savings > 0)
 
 
-def week_summary_for(*, due_dates: DueDates, today: date) -> WeekSummary:
+def week_summary_for(*, due_dates: DueDates, today: date, monthly_savings: Any) -> WeekSummary:
     return WeekSummary(
         due_this_week=tuple(
             b for b in due_dates.bills if today <= b.due_day < today + timedelta(days=WEEK_DAYS)
         ),
         overdue=tuple(b for b in due_dates.bills if b.due_day < today),
-        monthly_savings=due_dates.monthly_savings,
+        monthly_savings=monthly_savings,
     )
 
 
@@ -274,7 +279,9 @@ def _summary_for(
         run.skipped += 1
         return
     summary = week_summary_for(
-        due_dates=due_dates_for_snapshot(snapshot=profile.snapshot, today=today), today=today
+        due_dates=due_dates_for_snapshot(snapshot=profile.snapshot, today=today),
+        today=today,
+        monthly_savings=monthly_savings_for(snapshot=profile.snapshot),
     )
     if summary.is_empty:
         return
