@@ -29,7 +29,8 @@ from paylink.models import AccountSnapshot, Bill, LinkedAccount
 ZERO = Decimal("0")
 
 
-@dataclass(frozen=True)
+# Slotted: a thousand of these are made for one page.
+@dataclass(frozen=True, slots=True)
 class DueBill:
     # What tells this bill apart from the person's others: the account id, and for the second
     # and later named bills of one account, their place (reminders and calendar UIDs key on it).
