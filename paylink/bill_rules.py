@@ -209,9 +209,16 @@ def recurs_monthly(*, cycle: str, history: list[datetime]) -> bool:
     return all(25 <= (b - a).days <= 35 for a, b in itertools.pairwise(dated))
 
 
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def days_in_month(year: int, month: int) -> int:
+    # calendar.monthrange works out the weekday too: several times this, per bill per month.
+    return 29 if month == 2 and calendar.isleap(year) else _MONTH_DAYS[month - 1]
+
+
 def _in_month(day: date, year: int, month: int) -> date:
-    last = calendar.monthrange(year, month)[1]
-    return date(year, month, min(day.day, last))
+    return date(year, month, min(day.day, days_in_month(year, month)))
 
 
 def occurrences_in_month(*, due_day: date, monthly: bool, year: int, month: int) -> list[date]:

@@ -39,10 +39,14 @@ def _money_text(amount: Decimal, language: str | None) -> str:
     ) % {"sign": "-" if amount < 0 else "", "amount": number}
 
 
-def day(value: datetime | None) -> str:
+def day(value: date | datetime | None) -> str:
+    """A day with its year ("Dec 20, 2026", "20 dic 2026"): an instant on the day it falls on
+    in the person's time zone, a date (already theirs, as a bill's due day) as it is."""
     if value is None:
         return MISSING
-    return _day_text(timezone.localtime(value).date(), get_language())
+    if isinstance(value, datetime):
+        value = timezone.localtime(value).date()
+    return _day_text(value, get_language())
 
 
 @lru_cache(maxsize=1024)

@@ -193,6 +193,10 @@ class LinkedAccount(models.Model):
     monthly_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True)
     # What the account can honestly save a month (`bill_rules.account_savings`).
     monthly_savings = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    # What the account's card shows beyond these columns (company branding, plans, items, the
+    # latest payments, identities, actions), in Atomic's shape (`account_rows.card_of`): a card
+    # is drawn from its row, so no page decodes the payload, whatever its size.
+    card = models.JSONField(default=dict)
 
     class Meta:
         indexes = [models.Index(fields=["snapshot", "position"])]

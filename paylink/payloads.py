@@ -174,7 +174,8 @@ def amount_parse(value: object) -> Decimal | None:
 def url_parse(value: object) -> str | None:
     """Only http(s) URLs may reach an <img src>; javascript:, data: and the like are dropped."""
     url = text(value)
-    if url.lower().startswith(("https://", "http://")) and not any(c.isspace() for c in url):
+    # split() cuts at every character isspace() names: one piece means none inside.
+    if url.lower().startswith(("https://", "http://")) and len(url.split()) == 1:
         return url
     return None
 

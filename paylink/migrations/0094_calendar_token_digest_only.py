@@ -16,7 +16,7 @@ def digests_fill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("paylink", "0081_profile_reconcile_open_statistics")]
+    dependencies = [("paylink", "0090_linkedaccount_card")]
 
     operations = [
         migrations.AlterField(

@@ -1,8 +1,6 @@
 """Reads behind the dashboard, from the read model (`LinkedAccount`, `Bill`, `Suggestion`,
-`Payment`): the ORM filters, sorts, pages and totals. Nothing here calls Atomic.
-
-A card also shows what the rows do not hold (plans, items, identities): those few accounts
-are read out of the stored payload one by one, so the payload is never decoded whole.
+`Payment`): the ORM filters, sorts, pages and totals. Nothing here calls Atomic, and the
+stored payload is never read: a card's plans, items and identities are on its row (`card`).
 """
 
 from __future__ import annotations
@@ -18,13 +16,21 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.models import User
 from django.core.paginator import Page, Paginator
-from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Count, Exists, F, Func, JSONField, OuterRef, Q, QuerySet, Sum
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    When,
+)
 from django.db.models.expressions import Combinable, OrderBy
-from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
-from django.utils.functional import Promise
-from django.utils.translation import pgettext, pgettext_lazy
+from django.utils.functional import Promise, SimpleLazyObject
+from django.utils.translation import get_language, pgettext, pgettext_lazy
 
 from paylink.bill_rules import BillState, DayBounds, bill_state, bill_state_case
 from paylink.formatting import short_day
@@ -269,6 +275,8 @@ class Summary:
     filtered: bool = False
     # Every account the person has, whatever the filters.
     accounts_total: int = 0
+    # The bills the filters keep, in every state: what the bills list pages through.
+    bills_total: int = 0
 
     @property
     def yearly_savings(self) -> Decimal:
@@ -388,37 +396,52 @@ class DashboardReader:
         ).value
 
     def summary(self) -> Summary:
+        # One pass over the bills, grouped by state (and, for bills still to come, whether
+        # they fall in the window): the state is worked out once per bill, not once per total.
         window_end = self.bounds.start + timedelta(days=DUE_WINDOW_DAYS + 1)
-        overdue = Q(state=BillState.OVERDUE.value)
-        upcoming = Q(state__in=[BillState.SOON.value, BillState.LATER.value], due_at__lt=window_end)
-        billing = ~Q(state__in=[BillState.PAUSED.value, BillState.CANCELLED.value])
-        totals = self._bills().aggregate(
-            overdue_total=Sum("amount", filter=overdue),
-            overdue_count=Count("pk", filter=overdue),
-            soon_total=Sum("amount", filter=upcoming),
-            soon_count=Count("pk", filter=upcoming),
-            spend=Sum("monthly_amount", filter=billing),
+        groups = (
+            self._bills()
+            .annotate(in_window=Case(When(due_at__lt=window_end, then=True), default=False))
+            .values("state", "in_window")
+            .annotate(total=Sum("amount"), count=Count("pk"), spend=Sum("monthly_amount"))
+            .order_by()
         )
-        spend = totals["spend"]
+        overdue_total = soon_total = spend = ZERO
+        overdue_count = soon_count = bills_total = 0
+        for group in groups:
+            state = group["state"]
+            bills_total += group["count"]
+            if state not in (BillState.PAUSED, BillState.CANCELLED):
+                spend += _cents(group["spend"])
+            if state == BillState.OVERDUE:
+                overdue_total += _cents(group["total"])
+                overdue_count += group["count"]
+            elif state in (BillState.SOON, BillState.LATER) and group["in_window"]:
+                soon_total += _cents(group["total"])
+                soon_count += group["count"]
         accounts = self.accounts().aggregate(count=Count("pk"), savings=Sum("monthly_savings"))
         total = accounts["count"]
         if self.filters.active:
             total = LinkedAccount.objects.filter(snapshot_id=self.snapshot.pk).count()
         return Summary(
             connected=accounts["count"],
-            due_soon_total=_cents(totals["soon_total"]),
-            due_soon_count=totals["soon_count"],
-            overdue_total=_cents(totals["overdue_total"]),
-            overdue_count=totals["overdue_count"],
-            monthly_spend=_cents(spend),
+            due_soon_total=soon_total,
+            due_soon_count=soon_count,
+            overdue_total=overdue_total,
+            overdue_count=overdue_count,
+            monthly_spend=spend,
             monthly_savings=_cents(accounts["savings"]),
             filtered=self.filters.active,
             accounts_total=total,
+            bills_total=bills_total,
         )
 
-    def bills_page(self, number: int) -> Page:
+    def bills_page(self, number: int, *, count: int | None = None) -> Page:
+        """A page of bills; `count`, when the summary has already counted the bills the
+        filters keep, spares the paginator counting them again."""
+        # The state of the six rows shown is worked out here, not in SQL for every bill.
         bills = (
-            self._bills()
+            self._bills(with_state=False)
             .select_related(None)
             .annotate(
                 account_atomic_id=F("account__atomic_id"), account_position=F("account__position")
@@ -434,8 +457,10 @@ class DashboardReader:
             ]
         else:
             order = [F("due_at").asc(nulls_last=True), "company_name", "pk"]
-        # The page's rows are handed over as views of each bill.
-        page: Page[Any] = Paginator(bills.order_by(*order), BILLS_PER_PAGE).get_page(number)
+        paginator = Paginator(bills.order_by(*order), BILLS_PER_PAGE)
+        if count is not None:
+            paginator.count = count  # a cached_property: set, it is not queried
+        page: Page[Any] = paginator.get_page(number)
         page.object_list = [self._bill_view(b) for b in page.object_list]
         return page
 
@@ -487,7 +512,6 @@ class DashboardReader:
             paginator.count = count  # a cached_property: set, it is not queried
         page: Page[Any] = paginator.get_page(number)
         rows: list[LinkedAccount] = list(page.object_list)
-        parsed = accounts_at(snapshot=self.snapshot, positions={r.position for r in rows})
         ids = [r.pk for r in rows]
         bills: dict[int, list[Bill]] = {}
         for bill in Bill.objects.filter(account_id__in=ids):
@@ -498,9 +522,7 @@ class DashboardReader:
             suggestions.setdefault(suggestion.account_id, []).append(suggestion)
         cards = []
         for row in rows:
-            account = parsed.get(row.position)
-            if account is None:
-                continue  # a sync replaced the payload meanwhile: the next render shows it
+            account = account_parse(row.card)
             dom_id = dom_id_for(atomic_id=row.atomic_id, position=row.position)
             own = sorted(bills.get(row.pk, []), key=lambda b: b.position)
             views = tuple(
@@ -592,60 +614,6 @@ def _cents(value: Decimal | None) -> Decimal:
     return ZERO if value is None else Decimal(value).quantize(Decimal("0.01"))
 
 
-_PATHS_PER_CALL = 100
-
-
-class _AccountsAt(Func):
-    """The payload's accounts at some positions, as one JSON array, read by the database with
-    one parse of the payload (SQLite parses it once per call, not once per path)."""
-
-    output_field = JSONField()
-
-    def __init__(self, positions: list[int]) -> None:
-        self.positions = positions
-        super().__init__(F("payload"))
-
-    def as_sql(
-        self,
-        compiler: SQLCompiler,
-        connection: BaseDatabaseWrapper,
-        function: str | None = None,
-        template: str | None = None,
-        arg_joiner: str | None = None,
-        **extra_context: Any,
-    ) -> tuple[str, Any]:
-        payload, params = compiler.compile(self.source_expressions[0])
-        if connection.vendor == "postgresql":
-            parts = ", ".join(f"({payload} -> 'accounts' -> {p})" for p in self.positions)
-            return f"jsonb_build_array({parts})", params * len(self.positions)
-        paths = ", ".join(f"'$.accounts[{p}]'" for p in self.positions)
-        # One path answers the value itself, several an array of them: always ask for two.
-        if len(self.positions) == 1:
-            paths += f", '$.accounts[{self.positions[0]}]'"
-        return f"JSON_EXTRACT({payload}, {paths})", params
-
-
-def accounts_at(*, snapshot: AccountSnapshot, positions: set[int]) -> dict[int, Account]:
-    """The accounts at `positions` of the stored payload, read out of it by the database in
-    one go and each parsed alone."""
-    if not positions:
-        return {}
-    wanted = sorted(positions)
-    # SQLite takes at most 127 arguments per function: a page is far fewer, a whole list not.
-    chunks = [wanted[i : i + _PATHS_PER_CALL] for i in range(0, len(wanted), _PATHS_PER_CALL)]
-    found = (
-        AccountSnapshot.objects.filter(pk=snapshot.pk)
-        .values_list(*(_AccountsAt(chunk) for chunk in chunks))
-        .first()
-    )
-    accounts: dict[int, Account] = {}
-    for chunk, values in zip(chunks, found or (), strict=False):
-        for position, raw in zip(chunk, values if isinstance(values, list) else (), strict=False):
-            if isinstance(raw, dict):
-                accounts[position] = account_parse(raw)
-    return accounts
-
-
 def _recent_history(*, account: Account) -> tuple[HistoryEntry, ...]:
     if account.billing is None:
         return ()
@@ -669,7 +637,9 @@ def dashboard_for_snapshot(
     summary = reader.summary() if "summary" in parts else None
     return Dashboard(
         summary=summary or _EMPTY,
-        bills=reader.bills_page(pages.bills) if "bills" in parts else None,
+        bills=reader.bills_page(pages.bills, count=summary.bills_total if summary else None)
+        if "bills" in parts
+        else None,
         suggestions=reader.suggestions_page(pages.suggestions) if "suggestions" in parts else None,
         cards=reader.cards_page(pages.cards, count=summary.connected if summary else None)
         if "cards" in parts
@@ -677,6 +647,68 @@ def dashboard_for_snapshot(
         filters=filters,
         types=account_types_for(snapshot=snapshot) if "summary" in parts else (),
         spending=reader.spending() if "spending" in parts else None,
+    )
+
+
+# The cached fragments hold action ids, which Atomic expires after about an hour.
+FRAGMENT_CACHE_SECONDS = 600
+# A thousand accounts make 167 pages of six cards; a later page is drawn but not cached.
+MAX_CACHED_PAGE = 200
+
+
+@dataclass(frozen=True)
+class DashboardFragment:
+    """One part of the dashboard to draw (the regions, or one list's page of items) and the
+    key its template's `{% cache %}` keeps it under; blank when it is drawn but not kept.
+
+    `dashboard` is read only when the template draws the part: a fragment found in the cache
+    costs no query at all.
+    """
+
+    template: str
+    dashboard: Dashboard
+    key: str
+    seconds: int = FRAGMENT_CACHE_SECONDS
+    # A list's page alone, appended after the items already shown.
+    appending: bool = False
+
+
+def dashboard_fragment(
+    *,
+    snapshot: AccountSnapshot | None,
+    template: str,
+    parts: tuple[str, ...],
+    pages: Pages,
+    filters: Filters,
+    today: date,
+) -> DashboardFragment:
+    """The fragment drawing `parts` of the dashboard, keyed on what changes its words.
+
+    The key holds the snapshot's version (a sync that found new data changes it), the day
+    and the time zone because overdue, due-soon and paused depend on the person's today, the
+    language because the fragment carries words, and the filters and page numbers because
+    they choose what is listed. Before the first sync nothing is kept.
+    """
+    lists = tuple(part for part in parts if part in ("bills", "suggestions", "cards"))
+    numbers = tuple(getattr(pages, part) for part in lists)
+    dashboard = SimpleLazyObject(
+        lambda: dashboard_for_snapshot(
+            snapshot=snapshot, today=today, pages=pages, filters=filters, parts=parts
+        )
+    )
+    key = ""
+    if snapshot is not None and max(numbers, default=1) <= MAX_CACHED_PAGE:
+        # Page numbers come from the address bar: only the pages a list can have are kept.
+        key = (
+            f"{snapshot.profile_id}:{snapshot.version}:{get_language()}:"
+            f"{timezone.get_current_timezone_name()}:{today.isoformat()}:{template}:"
+            f"{'.'.join(map(str, numbers))}:{filters.key}"
+        )
+    return DashboardFragment(
+        template=template,
+        dashboard=dashboard,  # type: ignore[arg-type]
+        key=key,
+        appending=parts == lists and len(lists) == 1,
     )
 
 

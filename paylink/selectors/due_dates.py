@@ -10,19 +10,27 @@ from __future__ import annotations
 import calendar as stdlib_calendar
 import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Case, F, Q, Sum, Value, When
 from django.utils import timezone
 
-from paylink.bill_rules import DUE_STATES, DayBounds, bill_state, occurrences_in_month, span_covers
+from paylink.bill_rules import (
+    DUE_STATES,
+    DayBounds,
+    bill_state_case,
+    occurrences_in_month,
+    span_covers,
+)
+from paylink.formatting import money
 from paylink.models import AccountSnapshot, Bill, LinkedAccount
 
 ZERO = Decimal("0")
 
 
-@dataclass(frozen=True)
+# Slotted: a thousand of these are made for one page.
+@dataclass(frozen=True, slots=True)
 class DueBill:
     # What tells this bill apart from the person's others: the account id, and for the second
     # and later named bills of one account, their place (reminders and calendar UIDs key on it).
@@ -39,11 +47,12 @@ class DueBill:
     inactive_start: datetime | None = None
     inactive_end: datetime | None = None
 
-    def expected_on(self, day: date) -> bool:
-        """Whether a bill is expected on `day`: not while the plan is paused or cancelled."""
+    def expected_on(self, day: date, *, zone: tzinfo | None = None) -> bool:
+        """Whether a bill is expected on `day` (in `zone`, the active time zone unless a loop
+        over many bills passes it): not while the plan is paused or cancelled."""
         if not self.inactive_kind:
             return True
-        zone = timezone.get_current_timezone()
+        zone = zone or timezone.get_current_timezone()
         start = datetime.combine(day, time.min, tzinfo=zone)
         return not span_covers(
             kind=self.inactive_kind,
@@ -57,29 +66,48 @@ class DueBill:
 @dataclass(frozen=True)
 class DueDates:
     bills: tuple[DueBill, ...]
-    # What the suggestions can honestly save a month (`bill_rules.account_savings`), summed.
-    monthly_savings: Decimal
 
 
-def _bill_key(bill: Bill, account_id: str) -> str:
-    return account_id if bill.position == 0 else f"{account_id[:58]}#{bill.position}"
-
-
-def due_dates_for_snapshot(*, snapshot: AccountSnapshot | None, today: date) -> DueDates:
-    """Every bill that has an account id and a due date and is due (not paused or cancelled)
-    on the person's today, soonest first."""
+def monthly_savings_for(*, snapshot: AccountSnapshot | None) -> Decimal:
+    """What the suggestions can honestly save a month (`bill_rules.account_savings`), summed:
+    asked for apart, by the weekly summary alone."""
     if snapshot is None:
-        return DueDates(bills=(), monthly_savings=ZERO)
+        return ZERO
+    savings = LinkedAccount.objects.filter(snapshot_id=snapshot.pk).aggregate(
+        total=Sum("monthly_savings")
+    )["total"]
+    return savings or ZERO
+
+
+def _bill_key(position: int, account_id: str) -> str:
+    return account_id if position == 0 else f"{account_id[:58]}#{position}"
+
+
+def due_dates_for_snapshot(
+    *, snapshot: AccountSnapshot | None, today: date, spans_from: date | None = None
+) -> DueDates:
+    """Every bill that has an account id and a due date and is due (not paused or cancelled)
+    on the person's today, soonest first. A pause or cancellation that ended before
+    `spans_from` (today unless a page shows earlier days) can skip no day shown, so it is
+    left off the bill."""
+    if snapshot is None:
+        return DueDates(bills=())
     # Imported here: the read-model service imports selectors' neighbours.
     from paylink.services.account_rows import accounts_rows_ensure
 
     accounts_rows_ensure(snapshot=snapshot)
-    bounds = DayBounds.of(today, timezone.get_current_timezone())
+    zone = timezone.get_current_timezone()
+    # The state is the database's to work out (`bill_state_case`), so only due bills come back,
+    # as plain tuples: a thousand bills are a thousand of these.
     rows = (
         Bill.objects.filter(snapshot_id=snapshot.pk, due_at__isnull=False)
+        # Without an id a bill cannot be told apart from the next one: no reminder can be
+        # de-duplicated and no calendar UID kept stable, so it is left out.
         .exclude(account__atomic_id="")
-        .select_related("account")
-        .only(
+        .annotate(state=bill_state_case(DayBounds.of(today, zone)))
+        .filter(state__in=[state.value for state in DUE_STATES])
+        .annotate(**_spans_since(DayBounds.of(spans_from or today, zone).start))
+        .values_list(
             "position",
             "name",
             "named",
@@ -89,45 +117,55 @@ def due_dates_for_snapshot(*, snapshot: AccountSnapshot | None, today: date) -> 
             "account_last_four",
             "autopay",
             "recurs_monthly",
-            "inactive_kind",
-            "inactive_start",
-            "inactive_end",
+            "span_kind",
+            "span_start",
+            "span_end",
             "account__atomic_id",
         )
     )
-    bills: list[DueBill] = []
-    for row in rows:
-        # Without an id a bill cannot be told apart from the next one: no reminder can be
-        # de-duplicated and no calendar UID kept stable, so it is left out.
-        state = bill_state(
-            due_at=row.due_at,
-            inactive_kind=row.inactive_kind,
-            inactive_start=row.inactive_start,
-            inactive_end=row.inactive_end,
-            bounds=bounds,
+    bills = [
+        DueBill(
+            account_id=_bill_key(position, atomic_id),
+            biller=f"{name} ({company})" if named else company,
+            amount=amount,
+            due_day=due_at.astimezone(zone).date(),
+            account_last_four=last_four,
+            autopay=autopay,
+            recurs_monthly=monthly,
+            inactive_kind=kind,
+            inactive_start=start,
+            inactive_end=end,
         )
-        if state not in DUE_STATES:
-            continue
-        assert row.due_at is not None
-        bills.append(
-            DueBill(
-                account_id=_bill_key(row, row.account.atomic_id),
-                biller=f"{row.name} ({row.company_name})" if row.named else row.company_name,
-                amount=row.amount,
-                due_day=timezone.localtime(row.due_at).date(),
-                account_last_four=row.account_last_four,
-                autopay=row.autopay,
-                recurs_monthly=row.recurs_monthly,
-                inactive_kind=row.inactive_kind,
-                inactive_start=row.inactive_start,
-                inactive_end=row.inactive_end,
-            )
-        )
+        for (
+            position,
+            name,
+            named,
+            company,
+            amount,
+            due_at,
+            last_four,
+            autopay,
+            monthly,
+            kind,
+            start,
+            end,
+            atomic_id,
+        ) in rows
+        if due_at is not None  # always, by the query's filter: said again for the type
+    ]
     bills.sort(key=lambda b: (b.due_day, b.biller.lower(), b.account_id))
-    savings = LinkedAccount.objects.filter(snapshot_id=snapshot.pk).aggregate(
-        total=Sum("monthly_savings")
-    )["total"]
-    return DueDates(bills=tuple(bills), monthly_savings=savings or ZERO)
+    return DueDates(bills=tuple(bills))
+
+
+def _spans_since(moment: datetime) -> dict[str, Case]:
+    """The inactive span's columns, blank where it ended before `moment`: the database leaves
+    them out, so a bill whose pause is long over costs no dates to read."""
+    matters = Q(inactive_end__isnull=True) | Q(inactive_end__gte=moment)
+    return {
+        "span_kind": Case(When(matters, then=F("inactive_kind")), default=Value("")),
+        "span_start": Case(When(matters, then=F("inactive_start")), default=None),
+        "span_end": Case(When(matters, then=F("inactive_end")), default=None),
+    }
 
 
 def bill_uid(*, profile_identifier: str, bill: DueBill) -> str:
@@ -136,15 +174,28 @@ def bill_uid(*, profile_identifier: str, bill: DueBill) -> str:
     return f"bill-{digest}-{bill.due_day:%Y%m%d}"
 
 
-@dataclass(frozen=True)
 class MonthBill:
-    """A bill expected on a day of the month: on its due date, or a month's recurrence."""
+    """A bill expected on a day of the month: on its due date, or a month's recurrence. What
+    the page shows of it is on it; the rest is its bill's."""
 
-    bill: DueBill
-    day: date
+    __slots__ = ("amount", "bill", "biller", "day", "label")
+
+    def __init__(self, *, bill: DueBill, day: date, label: str = "") -> None:
+        self.bill = bill
+        self.day = day
+        self.biller = bill.biller
+        self.amount = bill.amount
+        # "Hulu: $20.46", written once for the grid and the list alike.
+        self.label = label or f"{bill.biller}: {money(bill.amount)}"
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.bill, name)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, MonthBill) and (self.bill, self.day) == (other.bill, other.day)
+
+    def __hash__(self) -> int:
+        return hash((self.bill, self.day))
 
 
 # A day of the grid names this many bills; the list under the grid has them all.
@@ -185,31 +236,44 @@ class Month:
         return list(found.items())
 
 
-def bills_in_month(*, due_dates: DueDates, first: date) -> tuple[MonthBill, ...]:
+def bills_in_month(
+    *, due_dates: DueDates, first: date, days: frozenset[date] | None = None
+) -> tuple[MonthBill, ...]:
     """Each bill on each day of the month it is expected: its due date, and for a monthly
-    bill the same day of every later month, except while its plan is paused or cancelled."""
-    found = [
-        MonthBill(bill=bill, day=day)
-        for bill in due_dates.bills
+    bill the same day of every later month, except while its plan is paused or cancelled.
+    With `days`, only the bills on those days (the grid's few days of a month around it)."""
+    found = []
+    zone = timezone.get_current_timezone()
+    for bill in due_dates.bills:
         for day in occurrences_in_month(
             due_day=bill.due_day, monthly=bill.recurs_monthly, year=first.year, month=first.month
-        )
-        if bill.expected_on(day)
-    ]
-    found.sort(key=lambda b: (b.day, b.bill.biller.lower(), b.bill.account_id))
+        ):
+            if days is not None and day not in days:
+                continue
+            # Only a plan with a pause or a cancellation on file can miss a month.
+            if bill.inactive_kind and not bill.expected_on(day, zone=zone):
+                continue
+            found.append(MonthBill(bill=bill, day=day))
+    found.sort(key=lambda b: (b.day, b.biller.lower(), b.bill.account_id))
     return tuple(found)
 
 
 def month_of_due_dates(*, snapshot: AccountSnapshot | None, first: date, today: date) -> Month:
     """The weeks (Monday first) of the month starting at `first`, each day with its bills."""
-    due_dates = due_dates_for_snapshot(snapshot=snapshot, today=today)
+    grid = stdlib_calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
+    due_dates = due_dates_for_snapshot(snapshot=snapshot, today=today, spans_from=grid[0][0])
     in_month = bills_in_month(due_dates=due_dates, first=first)
     previous = (first - timedelta(days=1)).replace(day=1)
     following = (first + timedelta(days=31)).replace(day=1)
     # The grid's first and last rows hold days of the months around it, greyed, with theirs.
+    around = frozenset(day for week in grid for day in week if day.month != first.month)
     by_day: dict[date, list[MonthBill]] = {}
     for month in (previous, first, following):
-        shown = in_month if month == first else bills_in_month(due_dates=due_dates, first=month)
+        shown = (
+            in_month
+            if month == first
+            else bills_in_month(due_dates=due_dates, first=month, days=around)
+        )
         for bill in shown:
             by_day.setdefault(bill.day, []).append(bill)
     weeks = tuple(
@@ -222,8 +286,6 @@ def month_of_due_dates(*, snapshot: AccountSnapshot | None, first: date, today: 
             )
             for day in week
         )
-        for week in stdlib_calendar.Calendar(firstweekday=0).monthdatescalendar(
-            first.year, first.month
-        )
+        for week in grid
     )
     return Month(first=first, weeks=weeks, bills=in_month, previous=previous, next=following)

@@ -5,22 +5,28 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from paylink.bill_rules import account_savings, inactive_span, recurs_monthly
 from paylink.formatting import time_zone_for
 from paylink.models import AccountSnapshot, Bill, LinkedAccount, Payment, Profile, Suggestion
 from paylink.payloads import Account, account_parse
-from paylink.vendor_json import as_dict, as_list
+from paylink.vendor_json import as_dict, as_list, when
 
 _CENT = Decimal("0.01")
+# The latest payments a card charts; older ones are in the payload and the payment rows.
+HISTORY_KEPT = 6
+# Rows per INSERT statement's batch of parameters.
+_INSERT_BATCH = 1000
 # The columns hold 14 digits; an amount beyond them is not a bill anyone pays.
 _MONEY_LIMIT = Decimal("1e11")
 
@@ -43,8 +49,7 @@ _CYCLE_PER_MONTH: dict[str, Decimal] = {
 
 def account_digest(raw: dict[str, Any]) -> str:
     """The account's content as a digest: key order and spacing do not count as a change."""
-    canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return _sha256(_canonical(raw))
 
 
 def money_column(value: Decimal | None) -> Decimal | None:
@@ -79,14 +84,40 @@ def _actions_json(actions: tuple) -> list[dict[str, Any]]:
 
 @dataclass
 class _Rows:
-    account: LinkedAccount
-    bills: list[Bill] = field(default_factory=list)
-    suggestions: list[Suggestion] = field(default_factory=list)
-    payments: list[Payment] = field(default_factory=list)
+    """An account's columns by name, and its bills', suggestions' and payments' (without the
+    account's key, which the database gives its row)."""
+
+    account: dict[str, Any]
+    bills: list[dict[str, Any]] = field(default_factory=list)
+    suggestions: list[dict[str, Any]] = field(default_factory=list)
+    payments: list[dict[str, Any]] = field(default_factory=list)
+
+
+def card_of(raw: dict[str, Any]) -> dict[str, Any]:
+    """The account as its card reads it (`payloads.account_parse`), without what the rows hold
+    already (suggestions, payment methods) or the card never shows (usage, older payments):
+    copied along the trimmed paths only, so the stored payload is left as it came."""
+    details = as_dict(raw.get("account"))
+    billing = as_dict(details.get("billing"))
+    trimmed_billing = {k: v for k, v in billing.items() if k != "paymentMethods"}
+    history = [h for h in as_list(billing.get("history")) if isinstance(h, dict)]
+    if len(history) > HISTORY_KEPT:
+        dated = sorted(
+            (h for h in history if when(h.get("date")) is not None),
+            key=lambda h: when(h.get("date")),  # type: ignore[arg-type,return-value]
+        )
+        trimmed_billing["history"] = dated[-HISTORY_KEPT:]
+    data = as_dict(details.get("data"))
+    trimmed = {k: v for k, v in details.items() if k not in ("suggestions", "billing", "data")}
+    if "billing" in details:
+        trimmed["billing"] = trimmed_billing if isinstance(details["billing"], dict) else None
+    if "plans" in data:
+        trimmed["data"] = {"plans": data["plans"]}
+    return {**raw, "account": trimmed}
 
 
 def _rows_for(
-    *, snapshot: AccountSnapshot, position: int, raw: dict[str, Any], zone: tzinfo
+    *, snapshot: AccountSnapshot, position: int, raw: dict[str, Any], digest: str, zone: tzinfo
 ) -> _Rows:
     account = account_parse(raw)
     kind = account.type.lower()[:32]
@@ -99,7 +130,7 @@ def _rows_for(
     change = plan.pending_change if plan else None
     method = billing.primary_payment_method if billing else None
     common: dict[str, Any] = {
-        "snapshot": snapshot,
+        "snapshot_id": snapshot.pk,
         "company_name": account.company.name[:200],
         "kind": kind,
         "cycle": cycle[:32],
@@ -118,14 +149,15 @@ def _rows_for(
         "payment_last_four": method.last_four if method else "",
         "account_last_four": _last_four(billing.account_number) if billing else "",
     }
-    row = LinkedAccount(
-        snapshot=snapshot,
-        position=position,
-        digest=account_digest(raw),
-        atomic_id=account.id[:64],
-        company_name=common["company_name"],
-        kind=kind,
-    )
+    row: dict[str, Any] = {
+        "snapshot_id": snapshot.pk,
+        "position": position,
+        "digest": digest,
+        "card": card_of(raw),
+        "atomic_id": account.id[:64],
+        "company_name": common["company_name"],
+        "kind": kind,
+    }
     rows = _Rows(account=row)
     if account.bills:
         lone = len(account.bills) == 1
@@ -136,61 +168,60 @@ def _rows_for(
                 amount = billing.amount
             due = entry.due_date or (billing.due_date if lone and billing else None)
             rows.bills.append(
-                Bill(
-                    account=row,
-                    position=index,
-                    name=(entry.name or account.company.name)[:200],
-                    named=bool(entry.name),
-                    amount=money_column(amount),
-                    due_at=due,
-                    actions=_actions_json(entry.actions or (account.actions if lone else ())),
+                {
                     **common,
-                )
+                    "position": index,
+                    "name": (entry.name or account.company.name)[:200],
+                    "named": bool(entry.name),
+                    "amount": money_column(amount),
+                    "due_at": due,
+                    "actions": _actions_json(entry.actions or (account.actions if lone else ())),
+                }
             )
     elif billing is not None and (billing.amount is not None or billing.due_date is not None):
         rows.bills.append(
-            Bill(
-                account=row,
-                name=account.company.name[:200],
-                amount=money_column(billing.amount),
-                due_at=billing.due_date,
-                actions=_actions_json(account.actions),
+            {
                 **common,
-            )
+                "position": 0,
+                "name": account.company.name[:200],
+                "named": False,
+                "amount": money_column(billing.amount),
+                "due_at": billing.due_date,
+                "actions": _actions_json(account.actions),
+            }
         )
     for bill in rows.bills:
-        bill.monthly_amount = per_month(amount=bill.amount, cycle=cycle)
-    known = [b.monthly_amount for b in rows.bills if b.monthly_amount is not None]
-    row.monthly_amount = sum(known, Decimal(0)) if known else None
-    row.monthly_savings = account_savings(
-        savings=[s.monthly_savings for s in account.suggestions], monthly_bill=row.monthly_amount
+        bill["monthly_amount"] = per_month(amount=bill["amount"], cycle=cycle)
+    known = [b["monthly_amount"] for b in rows.bills if b["monthly_amount"] is not None]
+    row["monthly_amount"] = sum(known, Decimal(0)) if known else None
+    row["monthly_savings"] = account_savings(
+        savings=[s.monthly_savings for s in account.suggestions],
+        monthly_bill=row["monthly_amount"],
     )
     for index, suggestion in enumerate(account.suggestions):
         rows.suggestions.append(
-            Suggestion(
-                snapshot=snapshot,
-                account=row,
-                position=index,
-                category=suggestion.category[:64],
-                monthly_savings=money_column(suggestion.monthly_savings),
-                short_description=suggestion.short_description[:500],
-                detailed_description=suggestion.detailed_description,
-                button_title=suggestion.button_title[:200],
-            )
+            {
+                "snapshot_id": snapshot.pk,
+                "position": index,
+                "category": suggestion.category[:64],
+                "monthly_savings": money_column(suggestion.monthly_savings),
+                "short_description": suggestion.short_description[:500],
+                "detailed_description": suggestion.detailed_description,
+                "button_title": suggestion.button_title[:200],
+            }
         )
     if billing is not None:
         for payment in billing.history:
             amount = money_column(payment.amount)
             if payment.date is not None and amount is not None:
                 rows.payments.append(
-                    Payment(
-                        snapshot=snapshot,
-                        account=row,
-                        kind=kind,
-                        paid_at=payment.date,
-                        paid_month=_month_of(payment.date, zone),
-                        amount=amount,
-                    )
+                    {
+                        "snapshot_id": snapshot.pk,
+                        "kind": kind,
+                        "paid_at": payment.date,
+                        "paid_month": _month_of(payment.date, zone),
+                        "amount": amount,
+                    }
                 )
     return rows
 
@@ -213,13 +244,18 @@ class RowsWritten:
     deleted: int
 
 
-def accounts_rows_store(*, snapshot: AccountSnapshot) -> RowsWritten:
+def accounts_rows_store(
+    *, snapshot: AccountSnapshot, encoded: EncodedPayload | None = None
+) -> RowsWritten:
     """Bring the snapshot's rows in line with its payload, touching only what changed.
 
     An account whose content (digest) is already stored keeps its rows (its position is
     updated if it moved); a new or changed account gets new rows; the rows of accounts no
-    longer in the payload are deleted. Call inside the transaction that stored the payload.
+    longer in the payload are deleted. Call inside the transaction that stored the payload;
+    `encoded`, when the caller has it, spares encoding each account again.
     """
+    if encoded is None:
+        encoded = payload_encode(snapshot.payload)
     stored: dict[str, list[LinkedAccount]] = defaultdict(list)
     for row in LinkedAccount.objects.filter(snapshot=snapshot).only("pk", "digest", "position"):
         stored[row.digest].append(row)
@@ -227,26 +263,67 @@ def accounts_rows_store(*, snapshot: AccountSnapshot) -> RowsWritten:
     moved: list[LinkedAccount] = []
     zone = _zone_of(snapshot)
     for position, raw in _raw_accounts(snapshot.payload):
-        same = stored.get(account_digest(raw))
+        digest = encoded.account_digests[position]
+        same = stored.get(digest)
         if same:
             row = same.pop()
             if row.position != position:
                 row.position = position
                 moved.append(row)
             continue
-        fresh.append(_rows_for(snapshot=snapshot, position=position, raw=raw, zone=zone))
+        fresh.append(
+            _rows_for(snapshot=snapshot, position=position, raw=raw, digest=digest, zone=zone)
+        )
     gone = [row.pk for rows in stored.values() for row in rows]
     with transaction.atomic():
         if gone:
-            LinkedAccount.objects.filter(pk__in=gone).delete()
+            # Each table in one statement: the ORM's cascade would first load the accounts,
+            # then delete them a hundred at a time. Nothing else points at these rows.
+            for model in (Bill, Suggestion, Payment):
+                model.objects.filter(account_id__in=gone).delete()
+            LinkedAccount.objects.filter(pk__in=gone)._raw_delete(connection.alias)
         if moved:
             LinkedAccount.objects.bulk_update(moved, ["position"], batch_size=500)
-        LinkedAccount.objects.bulk_create([r.account for r in fresh], batch_size=500)
-        # The accounts have their keys now (every backend the host runs returns them).
-        Bill.objects.bulk_create([b for r in fresh for b in r.bills], batch_size=500)
-        Suggestion.objects.bulk_create([s for r in fresh for s in r.suggestions], batch_size=500)
-        Payment.objects.bulk_create([p for r in fresh for p in r.payments], batch_size=500)
+        _insert(LinkedAccount, [r.account for r in fresh])
+        # The new rows' keys, by position: one account per position once the gone are gone.
+        keys = dict(LinkedAccount.objects.filter(snapshot=snapshot).values_list("position", "pk"))
+        for model, kind in ((Bill, "bills"), (Suggestion, "suggestions"), (Payment, "payments")):
+            _insert(
+                model,
+                [
+                    {**row, "account_id": keys[r.account["position"]]}
+                    for r in fresh
+                    for row in getattr(r, kind)
+                ],
+            )
     return RowsWritten(created=len(fresh), moved=len(moved), deleted=len(gone))
+
+
+def _insert(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
+    """Rows given as columns by name, inserted many at a time: thousands of bills are
+    thousands of model instances for bulk_create, which costs most of a sync's time. Each
+    value goes through its field's own conversion for the database, as bulk_create's would."""
+    if not rows:
+        return
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    converted = [(f.attname, _adapter(f)) for f in fields]
+    defaults = {f.attname: f.get_default() for f in fields}
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(f.column or f.attname) for f in fields)
+    # Names from the model's own metadata, quoted; every value goes as a parameter.
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608
+    values = [
+        [
+            row.get(name, defaults[name])
+            if convert is None
+            else convert(row.get(name, defaults[name]))
+            for name, convert in converted
+        ]
+        for row in rows
+    ]
+    with connection.cursor() as cursor:
+        for start in range(0, len(values), _INSERT_BATCH):
+            cursor.executemany(sql, values[start : start + _INSERT_BATCH])
 
 
 def _month_of(moment: datetime, zone: tzinfo) -> date:
@@ -271,11 +348,70 @@ def payments_rezone(*, profile: Profile) -> None:
     Payment.objects.bulk_update(payments, ["paid_month"], batch_size=500)
 
 
+def _adapter(field: models.Field) -> Callable[[Any], Any] | None:
+    """How a value the rows are built with (aware datetimes, dates, Decimals, JSON) goes to
+    the database: the backend's own adapter, as the field would call it; text, numbers and
+    flags go as they are."""
+    ops = connection.ops
+    match field.get_internal_type():
+        case "DateTimeField":
+            return ops.adapt_datetimefield_value
+        case "DateField":
+            return ops.adapt_datefield_value
+        case "DecimalField":
+            return lambda value: ops.adapt_decimalfield_value(
+                value,
+                field.max_digits,  # type: ignore[attr-defined]
+                field.decimal_places,  # type: ignore[attr-defined]
+            )
+        case "JSONField":
+            return lambda value: ops.adapt_json_value(value, None)
+    return None
+
+
+def _canonical(value: object) -> str:
+    # Key order and spacing must not count as a change, or every sync would bump the version.
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class EncodedPayload:
+    """A payload encoded once: its canonical JSON text (what is stored), its digest, and
+    each account's digest by its place in `accounts` (the same text, cut per account)."""
+
+    text: str
+    sha256: str
+    account_digests: dict[int, str]
+
+
+def payload_encode(payload: object) -> EncodedPayload:
+    """The payload's canonical JSON, built from each account's own canonical text, so the
+    accounts are encoded once for their digests, the payload's digest and the stored copy."""
+    accounts = payload.get("accounts") if isinstance(payload, dict) else None
+    if not isinstance(payload, dict) or not isinstance(accounts, list):
+        text = _canonical(payload)
+        return EncodedPayload(text, _sha256(text), {})
+    texts = [_canonical(account) for account in accounts]
+    # The list is put in where a one-off marker was encoded: the text json.dumps would write.
+    marker = _canonical(f"accounts-{uuid.uuid4()}")
+    text = _canonical({**payload, "accounts": marker[1:-1]}).replace(
+        marker, f"[{','.join(texts)}]", 1
+    )
+    digests = {
+        index: _sha256(texts[index])
+        for index, account in enumerate(accounts)
+        if isinstance(account, dict)
+    }
+    return EncodedPayload(text, _sha256(text), digests)
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def payload_sha256(payload: object) -> str:
-    """The payload's digest; key order and spacing must not count as a change, or every
-    sync would bump the version."""
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    """The payload's digest; key order and spacing do not count as a change."""
+    return payload_encode(payload).sha256
 
 
 def accounts_rows_refill(*, snapshot: AccountSnapshot) -> RowsWritten:

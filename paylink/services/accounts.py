@@ -13,13 +13,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import JSONField, Q, Value
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from paylink import client
 from paylink.models import AccountSnapshot, Profile
 from paylink.observability.metrics import accounts_sync_observed
-from paylink.services.account_rows import accounts_rows_store, payload_sha256
+from paylink.services.account_rows import accounts_rows_store, payload_encode
 
 logger = logging.getLogger(__name__)
 
@@ -60,24 +61,34 @@ def accounts_store(*, profile: Profile, payload: dict[str, Any]) -> AccountSnaps
     accounts become the typed rows every page reads, rewritten only where an account changed
     (`accounts_rows_store`).
     """
-    digest = payload_sha256(payload)
+    encoded = payload_encode(payload)
     # The compare-and-bump happens under a row lock so two syncs finishing together cannot
     # both bump, or lose, the version.
     with transaction.atomic():
-        snapshot, _ = AccountSnapshot.objects.select_for_update().get_or_create(profile=profile)
-        fields = ["fetched_at", "last_error", "last_error_at"]
-        if digest != snapshot.payload_sha256:
-            snapshot.payload = payload
-            snapshot.payload_sha256 = digest
-            snapshot.version += 1
-            fields += ["payload", "payload_sha256", "version"]
+        # Locked without its payload: only the digest is compared.
+        locked = AccountSnapshot.objects.select_for_update().defer("payload")
+        snapshot, _ = locked.get_or_create(profile=profile)
+        changed = encoded.sha256 != snapshot.payload_sha256
         snapshot.fetched_at = timezone.now()
         snapshot.last_error = ""
         snapshot.last_error_at = None
+        fields: dict[str, Any] = {
+            "fetched_at": snapshot.fetched_at,
+            "last_error": "",
+            "last_error_at": None,
+        }
+        if changed:
+            snapshot.payload = payload
+            snapshot.payload_sha256 = encoded.sha256
+            snapshot.version += 1
+            # The canonical text the digests were taken of is what is stored: encoded once.
+            fields["payload"] = Cast(Value(encoded.text), output_field=JSONField())
+            fields["payload_sha256"] = encoded.sha256
+            fields["version"] = snapshot.version
         # An unchanged payload is not written again.
-        snapshot.save(update_fields=fields)
-        if "payload" in fields:
-            accounts_rows_store(snapshot=snapshot)
+        AccountSnapshot.objects.filter(pk=snapshot.pk).update(**fields)
+        if changed:
+            accounts_rows_store(snapshot=snapshot, encoded=encoded)
     return snapshot
 
 

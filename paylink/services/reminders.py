@@ -19,13 +19,19 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from paylink import formatting
 from paylink.formatting import money, time_zone_for
 from paylink.models import Profile, ReminderDelivery, ReminderKind, ReminderPreferences
 from paylink.observability import metrics
-from paylink.selectors.due_dates import DueBill, DueDates, due_dates_for_snapshot
+from paylink.selectors.due_dates import (
+    DueBill,
+    DueDates,
+    due_dates_for_snapshot,
+    monthly_savings_for,
+)
 from paylink.unsubscribe_tokens import unsubscribe_token_make
 
 logger = logging.getLogger(__name__)
@@ -170,7 +176,8 @@ def _already_sent(*, profile: Profile, kind: ReminderKind, account_id: str, due:
 
 
 def _due_subject(bill: DueBill) -> str:
-    day = formats.date_format(bill.due_day, "DATE_FORMAT")
+    # Written as the dashboard and the feed write it: one format per language.
+    day = formatting.day(bill.due_day)
     if bill.amount is None:
         return _("Reminder: your %(biller)s bill is due on %(date)s") % {
             "biller": bill.biller,
@@ -244,13 +251,13 @@ class WeekSummary:
         return not (self.due_this_week or self.overdue or self.monthly_savings > 0)
 
 
-def week_summary_for(*, due_dates: DueDates, today: date) -> WeekSummary:
+def week_summary_for(*, due_dates: DueDates, today: date, monthly_savings: Any) -> WeekSummary:
     return WeekSummary(
         due_this_week=tuple(
             b for b in due_dates.bills if today <= b.due_day < today + timedelta(days=WEEK_DAYS)
         ),
         overdue=tuple(b for b in due_dates.bills if b.due_day < today),
-        monthly_savings=due_dates.monthly_savings,
+        monthly_savings=monthly_savings,
     )
 
 
@@ -274,7 +281,9 @@ def _summary_for(
         run.skipped += 1
         return
     summary = week_summary_for(
-        due_dates=due_dates_for_snapshot(snapshot=profile.snapshot, today=today), today=today
+        due_dates=due_dates_for_snapshot(snapshot=profile.snapshot, today=today),
+        today=today,
+        monthly_savings=monthly_savings_for(snapshot=profile.snapshot),
     )
     if summary.is_empty:
         return

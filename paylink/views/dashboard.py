@@ -7,14 +7,11 @@ import time
 from datetime import datetime
 from typing import Any
 
-from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
-from django.utils.translation import get_language
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import reswap, retarget
 
@@ -22,11 +19,12 @@ from paylink.http import AuthedHttpRequest
 from paylink.models import AccountSnapshot
 from paylink.rate_limits import rate_limited
 from paylink.selectors.dashboard import (
+    DashboardFragment,
     Filters,
     Freshness,
     Pages,
     account_types_for,
-    dashboard_for_snapshot,
+    dashboard_fragment,
     filters_from_query,
     freshness_for_snapshot,
     page_number,
@@ -38,12 +36,8 @@ from paylink.services.profiles import profile_for_user
 from paylink.whole_numbers import whole_number
 
 TEMPLATE = "paylink/dashboard.html"
-# The cached fragments hold action ids, which Atomic expires after about an hour.
-REGIONS_CACHE_SECONDS = 600
 # A refresh that has not landed by then stops polling and shows what is there.
 POLL_DEADLINE_MS = 90_000
-# A thousand accounts make 167 pages of six cards; a later page is drawn but not cached.
-MAX_CACHED_PAGE = 200
 
 # Each list that loads a page at a time: its URL name and the template partial of its items.
 LISTS = {
@@ -82,43 +76,20 @@ def _snapshot_and_filters(request: AuthedHttpRequest) -> tuple[AccountSnapshot |
     return snapshot, filters
 
 
-def _fragment_html(
+def _fragment(
     *, snapshot: AccountSnapshot | None, part: str, pages: Pages, filters: Filters
-) -> str:
-    """The regions (summary, filters, bills, spending, suggestions, accounts) or one list's
-    page of items, cached per snapshot version.
-
-    The key holds the day and the time zone because overdue, due-soon and paused depend on
-    the person's today, the language because the fragments carry words, and the filters and
-    page numbers because they choose what is listed.
-    """
-    today = timezone.localdate()
+) -> DashboardFragment:
+    """The regions (summary, filters, bills, spending, suggestions, accounts), or one list's
+    page of items; the template keeps it in the cache (`dashboard_fragment`)."""
     partial = LISTS[part][1] if part in LISTS else part
-    template = f"{TEMPLATE}#{partial}"
-    parts = (part,) if part in LISTS else _ALL_PARTS
-    numbers = (
-        (getattr(pages, part),) if part in LISTS else (pages.bills, pages.suggestions, pages.cards)
+    return dashboard_fragment(
+        snapshot=snapshot,
+        template=f"{TEMPLATE}#{partial}",
+        parts=(part,) if part in LISTS else _ALL_PARTS,
+        pages=pages,
+        filters=filters,
+        today=timezone.localdate(),
     )
-    if snapshot is None:
-        dashboard = dashboard_for_snapshot(
-            snapshot=None, today=today, pages=pages, filters=filters, parts=parts
-        )
-        return render_to_string(template, {"dashboard": dashboard})
-    key = (
-        f"paylink:dashboard:{snapshot.profile_id}:{snapshot.version}:{get_language()}:"
-        f"{timezone.get_current_timezone_name()}:{today.isoformat()}:{part}:"
-        f"{'.'.join(map(str, numbers))}:{filters.key}"
-    )
-    html = cache.get(key)
-    if html is None:
-        dashboard = dashboard_for_snapshot(
-            snapshot=snapshot, today=today, pages=pages, filters=filters, parts=parts
-        )
-        html = render_to_string(template, {"dashboard": dashboard, "appending": part in LISTS})
-        # Page numbers come from the address bar: only the pages a list can have are kept.
-        if max(numbers) <= MAX_CACHED_PAGE:
-            cache.set(key, html, REGIONS_CACHE_SECONDS)
-    return html
 
 
 def _body_context(
@@ -126,9 +97,7 @@ def _body_context(
 ) -> dict[str, Any]:
     return {
         "freshness": freshness,
-        "regions_html": _fragment_html(
-            snapshot=snapshot, part="regions", pages=pages, filters=filters
-        ),
+        "fragment": _fragment(snapshot=snapshot, part="regions", pages=pages, filters=filters),
         "watch_url": _poll_url(since=freshness.version, after=_now_ms()),
     }
 
@@ -172,8 +141,8 @@ def _list_page(request: AuthedHttpRequest, part: str) -> HttpResponse:
         query = request.GET.urlencode()
         return redirect(f"{reverse('paylink:dashboard')}{'?' + query if query else ''}")
     snapshot, filters = _snapshot_and_filters(request)
-    html = _fragment_html(snapshot=snapshot, part=part, pages=_pages(request), filters=filters)
-    return HttpResponse(html)
+    fragment = _fragment(snapshot=snapshot, part=part, pages=_pages(request), filters=filters)
+    return render(request, f"{TEMPLATE}#fragment", {"fragment": fragment})
 
 
 @require_safe

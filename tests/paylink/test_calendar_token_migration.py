@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-BEFORE = [("paylink", "0081_profile_reconcile_open_statistics")]
+BEFORE = [("paylink", "0090_linkedaccount_card")]
 AFTER = [("paylink", "0094_calendar_token_digest_only")]
 
 

@@ -56,13 +56,20 @@ def test_a_warm_dashboard_stays_within_three_queries_and_never_reads_the_payload
 
 
 @pytest.mark.django_db
-def test_a_cold_dashboard_reads_the_payload_once():
+def test_a_cold_dashboard_draws_its_cards_from_the_rows_and_never_reads_the_payload():
     user, _ = user_with_accounts("alice", 50)
     client = Client()
     client.force_login(user)
     with CaptureQueriesContext(connection) as queries:
-        assert client.get("/").status_code == 200
-    assert len(payload_reads(queries)) == 1
+        response = client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count('class="card account-card"') == 6
+    # What only the payload held before: the plan, the billing items, the masked holder.
+    assert "Family Hulu Account" in html
+    assert "Gibabit internet" in html
+    assert "t•••" in html
+    assert payload_reads(queries) == []
 
 
 @pytest.mark.django_db
@@ -78,10 +85,11 @@ def test_a_waiting_dashboard_poll_never_reads_the_payload():
     assert payload_reads(queries) == []
 
 
-def payload_reads_of(client: Client, url: str) -> int:
+def account_reads_of(client: Client, url: str) -> int:
+    """How many queries read the accounts' rows: a page drawn reads them, a cached one not."""
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url, headers={"HX-Request": "true"}).status_code == 200
-    return len(payload_reads(queries))
+    return len([q for q in queries.captured_queries if "paylink_linkedaccount" in q["sql"]])
 
 
 @pytest.mark.django_db
@@ -89,11 +97,11 @@ def test_a_next_page_is_cached_once_drawn_but_not_a_page_past_any_list():
     user, _ = user_with_accounts("alice", 50)
     client = Client()
     client.force_login(user)
-    assert payload_reads_of(client, "/dashboard/accounts/?cards=2") == 1
-    assert payload_reads_of(client, "/dashboard/accounts/?cards=2") == 0
+    assert account_reads_of(client, "/dashboard/accounts/?cards=2") > 0
+    assert account_reads_of(client, "/dashboard/accounts/?cards=2") == 0
     # Page numbers come from the address bar: one past any list is drawn, never stored.
-    assert payload_reads_of(client, "/dashboard/accounts/?cards=201") == 1
-    assert payload_reads_of(client, "/dashboard/accounts/?cards=201") == 1
+    assert account_reads_of(client, "/dashboard/accounts/?cards=201") > 0
+    assert account_reads_of(client, "/dashboard/accounts/?cards=201") > 0
 
 
 @pytest.mark.django_db
@@ -105,7 +113,7 @@ def test_an_unknown_filter_value_is_ignored_before_anything_is_drawn_or_cached()
     written = []
     real_set = cache.set
     with mock.patch(
-        "paylink.views.dashboard.cache.set",
+        "django.core.cache.cache.set",
         side_effect=lambda key, *a, **k: written.append(key) or real_set(key, *a, **k),
     ):
         for query in (

@@ -4,6 +4,7 @@ in the person's language, with a one-click unsubscribe that needs no sign-in."""
 from __future__ import annotations
 
 import email.policy
+import re
 from datetime import UTC, date, datetime
 from unittest import mock
 
@@ -46,7 +47,7 @@ def test_alice_gets_one_email_for_a_bill_due_within_her_three_days(alice, mailou
     assert (run.sent, run.skipped, run.failed) == (1, 0, 0)
     [message] = mailoutbox
     assert message.to == ["alice@example.com"]
-    assert message.subject == "Reminder: your Hulu bill of $20.46 is due on Dec. 3, 2026"
+    assert message.subject == "Reminder: your Hulu bill of $20.46 is due on Dec 3, 2026"
     assert "That is in 2 days." in message.body
     assert "Account ending 1919." in message.body
     assert "Netflix" not in message.body
@@ -208,7 +209,7 @@ def test_a_new_due_date_for_the_same_account_gets_its_own_reminder(alice, mailou
     reminders_send(now=NOW)
     snapshot_with(alice, _hulu(due=date(2027, 1, 3)), version=2)
     reminders_send(now=datetime(2027, 1, 1, 9, 0, tzinfo=UTC))
-    assert [m.subject.rsplit(" on ", 1)[1] for m in mailoutbox] == ["Dec. 3, 2026", "Jan. 3, 2027"]
+    assert [m.subject.rsplit(" on ", 1)[1] for m in mailoutbox] == ["Dec 3, 2026", "Jan 3, 2027"]
 
 
 def test_each_person_hears_only_of_their_own_bills(alice, bob, mailoutbox):
@@ -236,7 +237,7 @@ def test_the_email_is_written_in_the_persons_language(alice, mailoutbox):
     [message] = mailoutbox
     html, _ = message.alternatives[0]
     assert '<html lang="es">' in html
-    assert "diciembre" in message.subject and "diciembre" in message.body
+    assert "3 dic 2026" in message.subject and "3 dic 2026" in message.body
 
 
 def test_the_unsubscribe_link_asks_first_then_stops_reminders_without_signing_in(alice, mailoutbox):
@@ -308,8 +309,8 @@ def test_the_weekly_summary_lists_the_week_the_overdue_and_the_savings_once_a_we
     [message] = mailoutbox
     assert message.subject == "Your bills this week"
     overdue, _, coming = message.body.partition("Due in the next seven days:")
-    assert "Comcast: $76.99, was due on Nov. 25, 2026 (account ending 1919)" in overdue
-    assert "Hulu: $20.46, due on Dec. 4, 2026 (account ending 1919)" in coming
+    assert "Comcast: $76.99, was due on Nov 25, 2026 (account ending 1919)" in overdue
+    assert "Hulu: $20.46, due on Dec 4, 2026 (account ending 1919)" in coming
     assert "Netflix" not in message.body
     # Two ways to save on one $20.46 bill are alternatives: up to $10, not $15.
     assert "Savings found: $10.00 a month." in message.body
@@ -404,3 +405,34 @@ def test_two_runs_at_the_same_moment_send_one_email(alice, mailoutbox):
     assert sorted((r.sent, r.skipped, r.failed) for r in runs) == [(0, 1, 0), (1, 0, 0)]
     assert len(mailoutbox) == 1
     assert ReminderDelivery.objects.count() == 1
+
+
+def _dashboard_due_day(client: Client, biller: str) -> str:
+    """The day the dashboard's bills table shows for `biller`'s bill."""
+    html = client.get("/").content.decode()
+    [row] = [r for r in re.findall(r'<tr class="bill .*?</tr>', html, re.S) if biller in r]
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+    return cells[1].split("<")[0].strip()
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_a_reminder_writes_its_due_day_as_the_dashboard_does_in_the_persons_zone(
+    alice, mailoutbox, language
+):
+    # Due at 23:59 UTC on 3 December: already 4 December in Tokyo, where Alice lives.
+    profile = profile_for_user(user=alice)
+    profile.language, profile.time_zone = language, "Asia/Tokyo"
+    profile.save()
+    preferences_of(alice, email_reminders=True)
+    snapshot_with(alice, _hulu())
+    client = Client()
+    client.force_login(alice)
+    shown = _dashboard_due_day(client, "Hulu")
+    assert shown == {"en": "Dec 4, 2026", "es": "4 dic 2026"}[language]
+
+    reminders_send(now=NOW)
+
+    [message] = mailoutbox
+    assert message.subject.endswith(shown)
+    assert shown in message.body
+    assert shown in message.alternatives[0][0]
