@@ -15,7 +15,10 @@ from django.urls import reverse
 from bench.run import Endpoint, Target, accounts_payload, measure, report, user_with_accounts
 from paylink.models import Bill, LinkedAccount, Payment, Profile, Suggestion
 from paylink.services.accounts import accounts_store
-from paylink.services.reminder_preferences import reminder_preferences_for_profile
+from paylink.services.reminder_preferences import (
+    calendar_token_rotate,
+    reminder_preferences_for_profile,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -25,10 +28,8 @@ def queries_of(username: str, count: int) -> dict[str, list[str]]:
     user, profile = user_with_accounts(username, count)
     client = Client()
     client.force_login(user)
-    feed = reverse(
-        "paylink:calendar-feed",
-        args=[reminder_preferences_for_profile(profile=profile).calendar_token],
-    )
+    preferences = reminder_preferences_for_profile(profile=profile)
+    feed = reverse("paylink:calendar-feed", args=[calendar_token_rotate(preferences=preferences)])
     pages = {
         "dashboard": lambda: client.get("/"),
         "month": lambda: client.get(reverse("paylink:calendar-month")),
