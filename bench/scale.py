@@ -18,9 +18,8 @@ the task workers each measured path needs.
 
 Settings: BENCH_PG (server URL), BENCH_DB, BENCH_REDIS (a database URL), BENCH_ATOMIC_LATENCY,
 BENCH_WEBHOOKS (the burst's size), BENCH_DRAIN_WORKERS (default 1,2,4), BENCH_POLL_SECONDS,
-BENCH_PROFILES and BENCH_EVENTS (the sizes of (e)), BENCH_PARTS (e.g. `cd`), BENCH_PORT
-(gunicorn's port; a free one by default), and PAYLINK_TASKS_BACKEND (database or rq: the
-broker the workers use).
+BENCH_PROFILES and BENCH_EVENTS (the sizes of (e)), BENCH_PARTS (e.g. `cd`) and BENCH_PORT
+(gunicorn's port; a free one by default).
 """
 
 from __future__ import annotations
@@ -61,7 +60,6 @@ EVENTS = int(os.environ.get("BENCH_EVENTS", "100000"))
 PORT = int(os.environ.get("BENCH_PORT", "0"))
 # How many workers drain the burst of (b), in turn.
 DRAIN_WORKERS = tuple(int(n) for n in os.environ.get("BENCH_DRAIN_WORKERS", "1,2,4").split(","))
-BACKEND = os.environ.get("PAYLINK_TASKS_BACKEND", "database")
 # Which of (a) to (e) to run, e.g. BENCH_PARTS=cd.
 PARTS = os.environ.get("BENCH_PARTS", "abcde")
 SECRET = "bench-scale-secret"
@@ -190,7 +188,7 @@ def _environment(atomic_url: str) -> dict[str, str]:
         "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
         "DATABASE_URL": f"{PG}/{DB}",
         "CACHE_URL": REDIS,
-        "PAYLINK_TASKS_BACKEND": BACKEND,
+        "PAYLINK_TASKS_BACKEND": "database",
         "ATOMIC_ENV": "simulator",
         "ATOMIC_API_URL": atomic_url,
         "ATOMIC_API_SECRET": SECRET,
@@ -492,7 +490,7 @@ def bench_webhooks(
 
     counts = ", ".join(str(n) for n in worker_counts)
     report.say(f"(b) {count:,} signed webhooks into the host while {counts} worker(s) drain")
-    report.say(f"    the {queue} queue ({BACKEND} backend); rate from the first event received")
+    report.say(f"    the {queue} queue; rate from the first event received")
     report.say("    to the last processed")
     rates: dict[int, float] = {}
     for round_number, workers_count in enumerate(worker_counts):
@@ -693,7 +691,7 @@ def bench_refresh(
     profile = Profile.objects.select_related("user").get(identifier=identifier)
     cookie = signed_in_cookie(profile.user.username)
     report.say(f"(d) Refresh pressed {presses} times at once by one person, then the atomic")
-    report.say(f"    queue's worker ({BACKEND} backend)")
+    report.say("    queue's worker")
     page = browse(cookie)
     # The dashboard as a browser loads it first: it hands over the CSRF token the presses send.
     status, start = page.page("/")
@@ -913,8 +911,7 @@ def main() -> int:
 
         redis.Redis.from_url(REDIS).flushdb()
         print(
-            f"PostgreSQL {DB}, Redis {REDIS}, Atomic stand-in {LATENCY * 1000:.0f} ms per call, "
-            f"tasks backend {BACKEND}"
+            f"PostgreSQL {DB}, Redis {REDIS}, Atomic stand-in {LATENCY * 1000:.0f} ms per call"
         )
         # The machine's load, as every figure below shares its cores with whatever else runs.
         print(f"{os.cpu_count()} cores, load average {_load()} at the start")

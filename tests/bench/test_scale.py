@@ -15,6 +15,7 @@ from contextlib import contextmanager, nullcontext
 from unittest import mock
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import close_old_connections, connection, transaction
@@ -22,7 +23,6 @@ from django.test import Client
 
 from bench import scale
 from bench.scale import AtomicStandIn, Report
-from hubsite.task_backends import DATABASE_BACKEND
 from paylink.models import WebhookEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -167,7 +167,9 @@ def database_workers(queue: str, count: int) -> Iterator[None]:
 
 
 def test_a_drain_whose_workers_serve_another_queue_is_missed(atomic, settings):
-    settings.TASKS = {"default": {"BACKEND": DATABASE_BACKEND, "QUEUES": QUEUES}}
+    settings.TASKS = {
+        "default": {"BACKEND": django_settings.DATABASE_TASKS_BACKEND, "QUEUES": QUEUES}
+    }
     report = Report(quiet=True)
 
     # Broken: the workers serve the default queue, not the webhooks queue.
@@ -254,7 +256,9 @@ def atomic_queue_worker() -> Iterator[None]:
 
 
 def run_refresh(atomic: AtomicStandIn, settings) -> Report:
-    settings.TASKS = {"default": {"BACKEND": DATABASE_BACKEND, "QUEUES": QUEUES}}
+    settings.TASKS = {
+        "default": {"BACKEND": django_settings.DATABASE_TASKS_BACKEND, "QUEUES": QUEUES}
+    }
     scale._people(0, 3)
     report = Report(quiet=True)
     scale.bench_refresh(InProcessBrowser, atomic_queue_worker, atomic, report, presses=8, wait=0.5)

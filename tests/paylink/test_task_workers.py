@@ -1,31 +1,23 @@
-"""The same work through both real brokers: a sync and a signed webhook enqueued as the host
-enqueues them, then run to completion by each backend's own worker.
-
-- database: `manage.py db_worker --batch` (every outstanding task, then it exits);
-- rq: RQ's in-process `SimpleWorker` in burst mode, on a Redis database of these tests' own
-  (PAYLINK_TEST_RQ_URL, default redis://127.0.0.1:6379/11, flushed here).
+"""The broker for real: a sync and a signed webhook enqueued as the host enqueues them, then run
+to completion by the worker production runs (`manage.py paylink_db_worker --batch`: every
+outstanding task, then it exits).
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import hmac
 import json
-import os
-import tempfile
-from datetime import timedelta
+import logging
 from pathlib import Path
 from unittest import mock
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth.models import User
 from django.core.management import call_command
-from django.utils import timezone
 
-from hubsite.task_backends import DATABASE_BACKEND, RQ_BACKEND, rq_queues
 from paylink.models import AccountSnapshot, Profile, Task, WebhookEvent, WebhookState
-from paylink.services import maintenance
 from paylink.services.accounts import accounts_sync_request
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -34,54 +26,33 @@ FIXTURES = Path(__file__).parent.parent / "fixtures"
 HULU = json.loads((FIXTURES / "atomic/accounts_hulu.json").read_text())
 SECRET = "worker-test-secret"
 QUEUES = ["webhooks", "default", "atomic"]
-RQ_URL = os.environ.get("PAYLINK_TEST_RQ_URL", "redis://127.0.0.1:6379/11")
 
 
 def run_database_worker() -> None:
-    call_command(
-        "db_worker", queue_name="*", batch=True, reload=False, startup_delay=False, verbosity=0
-    )
-
-
-def run_rq_worker() -> None:
-    import django_rq
-    from django_tasks_rq import Job
-    from rq import SimpleWorker
-
-    queues = [django_rq.get_queue(name, job_class=Job) for name in QUEUES]
-    worker = SimpleWorker(queues, connection=queues[0].connection, job_class=Job)
-    assert worker.work(burst=True)
+    # The worker sets its loggers' levels for the whole process: put them back for later tests.
+    loggers = [logging.getLogger(name) for name in ("django.tasks", "django_tasks_db")]
+    levels = [logger.level for logger in loggers]
+    try:
+        call_command(
+            "paylink_db_worker",
+            queue_name="*",
+            batch=True,
+            reload=False,
+            startup_delay=False,
+            verbosity=0,
+        )
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 @pytest.fixture
-def rq_broker(settings):
-    """rq on the tests' own Redis database, emptied before and after; one test at a time on
-    this machine (xdist workers and other runs share that database), by a lock file."""
-    redis = pytest.importorskip("redis")
-    connection = redis.Redis.from_url(RQ_URL)
-    name = hashlib.sha256(RQ_URL.encode()).hexdigest()[:12]
-    lock_path = Path(tempfile.gettempdir()) / f"paylink-rq-tests-{name}.lock"
-    with lock_path.open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            connection.flushdb()
-        except redis.ConnectionError:
-            pytest.skip(f"no Redis at {RQ_URL} (PAYLINK_TEST_RQ_URL)")
-        settings.ATOMIC_API_SECRET = SECRET
-        settings.RQ_QUEUES = rq_queues(url=RQ_URL, queues=QUEUES, timeout=60)
-        settings.TASKS = {"default": {"BACKEND": RQ_BACKEND, "QUEUES": QUEUES}}
-        yield connection
-        connection.flushdb()
-
-
-@pytest.fixture(params=["database", "rq"])
-def broker(request, settings):
-    """The task backend under test, configured as its short name configures it; its worker."""
-    if request.param == "rq":
-        request.getfixturevalue("rq_broker")
-        return run_rq_worker
+def broker(settings):
+    """The database backend, as production configures it; its worker."""
     settings.ATOMIC_API_SECRET = SECRET
-    settings.TASKS = {"default": {"BACKEND": DATABASE_BACKEND, "QUEUES": QUEUES}}
+    settings.TASKS = {
+        "default": {"BACKEND": django_settings.DATABASE_TASKS_BACKEND, "QUEUES": QUEUES}
+    }
     return run_database_worker
 
 
@@ -129,36 +100,3 @@ def test_the_worker_runs_an_enqueued_sync_and_a_webhook_to_completion(broker, at
         snapshot = AccountSnapshot.objects.get(profile=profile)
         assert (snapshot.payload, snapshot.version) == (HULU, 1)
         assert snapshot.sync_queued_at is None
-
-
-def test_with_rq_the_database_housekeeping_leaves_the_task_table_alone(rq_broker):
-    from django_tasks_db.models import DBTaskResult
-
-    assert maintenance.task_results_stuck_recover() == maintenance.StuckRecovery(0, 0)
-    assert maintenance.task_results_prune() == 0
-    assert not DBTaskResult.objects.exists()
-
-
-def test_with_rq_an_event_still_in_its_queue_is_not_redriven_but_a_lost_one_is(
-    rq_broker, client, atomic
-):
-    person("alice")
-    body = (FIXTURES / "webhooks/task_status_updated_completed.json").read_bytes()
-    assert deliver_signed(client, body) == 200
-    later = timezone.now() + timedelta(hours=1)
-    assert maintenance.webhook_events_redrive(now=later) == 0
-    # The broker lost its queue (a flushed Redis): the event is enqueued again, and runs.
-    rq_broker.flushdb()
-    assert maintenance.webhook_events_redrive(now=later) == 1
-    run_rq_worker()
-    assert WebhookEvent.objects.get().state == WebhookState.PROCESSED
-
-
-def test_with_rq_readyz_reports_how_long_the_oldest_waiting_job_has_waited(rq_broker, client):
-    from paylink.tasks import sync_accounts
-
-    assert client.get("/readyz").json()["oldest_waiting_task_seconds"] is None
-    sync_accounts.enqueue(1)
-    report = client.get("/readyz").json()
-    assert report["checks"]["tasks"] == "ok"
-    assert 0 <= report["oldest_waiting_task_seconds"] < 60
