@@ -135,7 +135,9 @@ def task_record(
         elif fail_reason and task.status == "failed" and not task.fail_reason:
             task.fail_reason = fail_reason
         task.save()
-    _task_cache_drop(atomic_id=atomic_id)
+    if not created:
+        # A task created just now has nothing cached: a poll caches only a row it found.
+        _task_cache_drop(atomic_id=atomic_id)
     return TaskChange(task=task, created=created, status_changed=status_changed)
 
 

@@ -316,13 +316,18 @@ def _close(event: WebhookEvent, state: WebhookState, note: str) -> None:
     event.save(update_fields=["state", "note", "processed_at"])
 
 
+def _may_be_stale(event: WebhookEvent) -> bool:
+    """Whether newer news could make `event` stale: status news about a task, with its time."""
+    return (
+        event.event_type in _STATUS_TYPES
+        and bool(event.task_atomic_id)
+        and event.event_time is not None
+    )
+
+
 def _newer_news(event: WebhookEvent) -> WebhookEvent | None:
     """An applied status event for the same task with a later eventTime, if any."""
-    if (
-        event.event_type not in _STATUS_TYPES
-        or not event.task_atomic_id
-        or event.event_time is None
-    ):
+    if not _may_be_stale(event):
         return None
     return (
         WebhookEvent.objects.filter(
@@ -388,7 +393,7 @@ def webhook_event_process(*, event_id: int, retry: bool = True) -> WebhookState 
 
 def _event_apply(event: WebhookEvent) -> WebhookState:
     """Within the caller's transaction, with `event` locked: apply it, record its new state."""
-    if event.task_atomic_id:
+    if _may_be_stale(event):
         # One event at a time per task, so the staleness check below holds.
         list(Task.objects.select_for_update().filter(atomic_id=event.task_atomic_id))
     newer = _newer_news(event)

@@ -16,7 +16,12 @@ import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django_tasks_db.models import DBTaskResult
 
+from paylink.management.commands import paylink_db_worker
+from paylink.management.commands.paylink_db_worker import ClaimingWorker
 from paylink.models import AccountSnapshot, Profile, Task, WebhookEvent, WebhookState
 from paylink.services.accounts import accounts_sync_request
 
@@ -100,3 +105,74 @@ def test_the_worker_runs_an_enqueued_sync_and_a_webhook_to_completion(broker, at
         snapshot = AccountSnapshot.objects.get(profile=profile)
         assert (snapshot.payload, snapshot.version) == (HULU, 1)
         assert snapshot.sync_queued_at is None
+
+
+def claiming_worker(**options) -> ClaimingWorker:
+    return ClaimingWorker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="worker-one",
+        excluded_queue_names=[],
+        **options,
+    )
+
+
+def test_a_worker_claims_its_jobs_in_one_statement_and_writes_their_results_in_one(broker, atomic):
+    people = [person(name) for name in ("alice", "bob", "carol", "dave")]
+    for profile in people:
+        assert accounts_sync_request(profile=profile)
+
+    with CaptureQueriesContext(connection) as queries:
+        claiming_worker(claim=20).run()
+
+    jobs = DBTaskResult.objects.all()
+    assert [(job.status, job.worker_ids) for job in jobs] == [("SUCCESSFUL", ["worker-one"])] * 4
+    assert atomic.accounts_get.call_count == 4
+    updates = [q["sql"] for q in queries if q["sql"].startswith('UPDATE "django_tasks_database')]
+    # The claim, then the results: not two statements a job.
+    assert len(updates) == 2
+
+
+def test_jobs_a_slow_claim_has_not_started_go_back_to_the_queue_as_they_were(
+    broker, atomic, monkeypatch
+):
+    for name in ("alice", "bob", "carol"):
+        assert accounts_sync_request(profile=person(name))
+    # Every job counts as slow: after each, the rest of the claim goes back.
+    monkeypatch.setattr(paylink_db_worker, "CLAIM_SECONDS", -1)
+    worker = claiming_worker(claim=20)
+    handed_back: list[int] = []
+    unclaimed = worker.jobs_unclaimed
+
+    def counting(jobs):
+        handed_back.append(len(jobs))
+        return unclaimed(jobs)
+
+    worker.jobs_unclaimed = counting
+
+    worker.run()
+
+    assert handed_back == [2, 1]
+    # Each ran once, by one claim: a job handed back carries no trace of the claim.
+    jobs = DBTaskResult.objects.all()
+    assert [(job.status, job.worker_ids) for job in jobs] == [("SUCCESSFUL", ["worker-one"])] * 3
+
+
+def test_a_worker_asked_to_stop_hands_back_what_it_has_not_started(broker, atomic):
+    for name in ("alice", "bob"):
+        assert accounts_sync_request(profile=person(name))
+    worker = claiming_worker(claim=20)
+    claimed = worker.jobs_claim()
+    assert [job.status for job in DBTaskResult.objects.all()] == ["RUNNING", "RUNNING"]
+
+    worker.running = False  # SIGTERM
+    worker.jobs_run(claimed)
+
+    assert [(job.status, job.worker_ids) for job in DBTaskResult.objects.all()] == [
+        ("READY", [])
+    ] * 2
+    atomic.accounts_get.assert_not_called()
