@@ -910,9 +910,7 @@ def main() -> int:
         import redis
 
         redis.Redis.from_url(REDIS).flushdb()
-        print(
-            f"PostgreSQL {DB}, Redis {REDIS}, Atomic stand-in {LATENCY * 1000:.0f} ms per call"
-        )
+        print(f"PostgreSQL {DB}, Redis {REDIS}, Atomic stand-in {LATENCY * 1000:.0f} ms per call")
         # The machine's load, as every figure below shares its cores with whatever else runs.
         print(f"{os.cpu_count()} cores, load average {_load()} at the start")
 
