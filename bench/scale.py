@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 
@@ -583,7 +584,13 @@ class Browser:
     def __init__(self, base: str, session_cookie: str) -> None:
         self.base = base
         self.http = requests.Session()
-        self.http.cookies.set("sessionid", session_cookie)
+        if session_cookie:
+            # Kept under the host's name and path, as a browser keeps the cookie the host set:
+            # when the host sets it again (a session it saved anew), the new one replaces it.
+            # Without them the jar held both, sent both, and the copies below could not tell
+            # them apart.
+            host = urlsplit(base).hostname or ""
+            self.http.cookies.set("sessionid", session_cookie, domain=host, path="/")
         self.csrf = ""
 
     def page(self, url: str) -> tuple[int, str]:
@@ -601,7 +608,7 @@ class Browser:
         ).status_code
 
     def copy(self) -> Browser:
-        twin = Browser(self.base, self.http.cookies.get("sessionid", ""))
+        twin = Browser(self.base, "")
         twin.http.cookies.update(self.http.cookies)
         twin.csrf = self.csrf
         return twin

@@ -12,6 +12,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from unittest import mock
 
 import pytest
@@ -341,3 +342,35 @@ def test_searches_by_identifier_use_their_index():
 
     assert figure(report, "data download's events: uses webhookevent_identifier").met is True
     assert figure(report, "account deletion's events: uses webhookevent_identifier").met is True
+
+
+def test_the_benchs_browser_keeps_one_session_cookie_when_the_host_sets_it_again():
+    # The bench's HTTP browser against a loopback host that saves the session anew on its page,
+    # as the dashboard may: the cookie it set replaces the one planted, in every copy too.
+    class Host(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Set-Cookie", "sessionid=renewed; Path=/; HttpOnly")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def do_POST(self) -> None:
+            received.append(self.headers.get("Cookie", ""))
+            self.send_response(302)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    received: list[str] = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Host)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        browser = scale.Browser(f"http://127.0.0.1:{server.server_address[1]}", "planted")
+        assert browser.page("/")[0] == 200
+        assert browser.copy().post("/refresh/", {}) == 302
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert received == ["sessionid=renewed"]
