@@ -56,8 +56,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 ## Work in proportion to what changed (reconcile, webhook drain, pollers, Refresh, searches by
-## index) on PostgreSQL and Redis, each figure beside its target, met or MISSED (exit 1);
-## PAYLINK_TASKS_BACKEND=rq for the rq broker.
+## index) on PostgreSQL and Redis, each figure beside its target, met or MISSED (exit 1).
 bench-scale: $(STAMP)
 	$(BIN)/python -m bench.scale
 

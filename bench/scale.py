@@ -18,9 +18,8 @@ the task workers each measured path needs.
 
 Settings: BENCH_PG (server URL), BENCH_DB, BENCH_REDIS (a database URL), BENCH_ATOMIC_LATENCY,
 BENCH_WEBHOOKS (the burst's size), BENCH_DRAIN_WORKERS (default 1,2,4), BENCH_POLL_SECONDS,
-BENCH_PROFILES and BENCH_EVENTS (the sizes of (e)), BENCH_PARTS (e.g. `cd`), BENCH_PORT
-(gunicorn's port; a free one by default), and PAYLINK_TASKS_BACKEND (database or rq: the
-broker the workers use).
+BENCH_PROFILES and BENCH_EVENTS (the sizes of (e)), BENCH_PARTS (e.g. `cd`) and BENCH_PORT
+(gunicorn's port; a free one by default).
 """
 
 from __future__ import annotations
@@ -47,6 +46,7 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -66,7 +66,6 @@ EVENTS = int(os.environ.get("BENCH_EVENTS", "100000"))
 PORT = int(os.environ.get("BENCH_PORT", "0"))
 # How many workers drain the burst of (b), in turn.
 DRAIN_WORKERS = tuple(int(n) for n in os.environ.get("BENCH_DRAIN_WORKERS", "1,2,4").split(","))
-BACKEND = os.environ.get("PAYLINK_TASKS_BACKEND", "database")
 # Which of (a) to (e) to run, e.g. BENCH_PARTS=cd.
 PARTS = os.environ.get("BENCH_PARTS", "abcde")
 SECRET = "bench-scale-secret"
@@ -196,7 +195,7 @@ def _environment(atomic_url: str) -> dict[str, str]:
         "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
         "DATABASE_URL": f"{PG}/{DB}",
         "CACHE_URL": REDIS,
-        "PAYLINK_TASKS_BACKEND": BACKEND,
+        "PAYLINK_TASKS_BACKEND": "database",
         "ATOMIC_ENV": "simulator",
         "ATOMIC_API_URL": atomic_url,
         "ATOMIC_API_SECRET": SECRET,
@@ -410,12 +409,12 @@ def _workers(env: dict[str, str], queues: str, count: int) -> Iterator[None]:
             proc.wait(timeout=60)
 
 
-def _wait(done: Callable[[], bool], seconds: float) -> bool:
+def _wait(done: Callable[[], bool], seconds: float, every: float = 0.05) -> bool:
     until = time.monotonic() + seconds
     while not done():
         if time.monotonic() > until:
             return False
-        time.sleep(0.05)
+        time.sleep(every)
     return True
 
 
@@ -476,7 +475,9 @@ def _drained(ce_ids: list[str], seconds: float) -> bool:
             ce_ids
         )
 
-    finished = _wait(done, seconds)
+    # Twice a second: the rate is taken from the events' own times, not from this, and asking
+    # about 10,000 events twenty times a second took a share of the cores the drain runs on.
+    finished = _wait(done, seconds, every=0.5)
     close_old_connections()
     return finished
 
@@ -498,7 +499,7 @@ def bench_webhooks(
 
     counts = ", ".join(str(n) for n in worker_counts)
     report.say(f"(b) {count:,} signed webhooks into the host while {counts} worker(s) drain")
-    report.say(f"    the {queue} queue ({BACKEND} backend); rate from the first event received")
+    report.say(f"    the {queue} queue; rate from the first event received")
     report.say("    to the last processed")
     rates: dict[int, float] = {}
     for round_number, workers_count in enumerate(worker_counts):
@@ -591,7 +592,13 @@ class Browser:
     def __init__(self, base: str, session_cookie: str) -> None:
         self.base = base
         self.http = requests.Session()
-        self.http.cookies.set("sessionid", session_cookie)
+        if session_cookie:
+            # Kept under the host's name and path, as a browser keeps the cookie the host set:
+            # when the host sets it again (a session it saved anew), the new one replaces it.
+            # Without them the jar held both, sent both, and the copies below could not tell
+            # them apart.
+            host = urlsplit(base).hostname or ""
+            self.http.cookies.set("sessionid", session_cookie, domain=host, path="/")
         self.csrf = ""
 
     def page(self, url: str) -> tuple[int, str]:
@@ -609,7 +616,7 @@ class Browser:
         ).status_code
 
     def copy(self) -> Browser:
-        twin = Browser(self.base, self.http.cookies.get("sessionid") or "")
+        twin = Browser(self.base, "")
         twin.http.cookies.update(self.http.cookies)
         twin.csrf = self.csrf
         return twin
@@ -699,7 +706,7 @@ def bench_refresh(
     profile = Profile.objects.select_related("user").get(identifier=identifier)
     cookie = signed_in_cookie(profile.user.username)
     report.say(f"(d) Refresh pressed {presses} times at once by one person, then the atomic")
-    report.say(f"    queue's worker ({BACKEND} backend)")
+    report.say("    queue's worker")
     page = browse(cookie)
     # The dashboard as a browser loads it first: it hands over the CSRF token the presses send.
     status, start = page.page("/")
@@ -918,10 +925,7 @@ def main() -> int:
         import redis
 
         redis.Redis.from_url(REDIS).flushdb()
-        print(
-            f"PostgreSQL {DB}, Redis {REDIS}, Atomic stand-in {LATENCY * 1000:.0f} ms per call, "
-            f"tasks backend {BACKEND}"
-        )
+        print(f"PostgreSQL {DB}, Redis {REDIS}, Atomic stand-in {LATENCY * 1000:.0f} ms per call")
         # The machine's load, as every figure below shares its cores with whatever else runs.
         print(f"{os.cpu_count()} cores, load average {_load()} at the start")
 

@@ -15,7 +15,6 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-from hubsite.task_backends import RQ_BACKEND, rq_queues, task_backend_path
 from paylink.observability.logs import logging_config
 
 # Local state (SQLite databases, collected static files, metric files) lives in var/, ignored by
@@ -381,25 +380,16 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 
-# `database` (the default; `manage.py db_worker`), `rq` (Redis; `manage.py rqworker`) or a
-# dotted path (hubsite/task_backends.py). bin/worker starts the worker the backend needs.
-TASKS_BACKEND = task_backend_path(env.str("PAYLINK_TASKS_BACKEND", default="database"))
+# Background jobs are rows of a table in the host's database (django-tasks-db), run by
+# bin/worker (`manage.py paylink_db_worker`). PAYLINK_TASKS_BACKEND names another django.tasks
+# backend by its dotted path, for tests and benches (the immediate or the dummy one);
+# `database`, the default, is this one.
+DATABASE_TASKS_BACKEND = "django_tasks_db.DatabaseBackend"
+_tasks_backend = env.str("PAYLINK_TASKS_BACKEND", default="database").strip()
+TASKS_BACKEND = DATABASE_TASKS_BACKEND if _tasks_backend == "database" else _tasks_backend
 # Queues by kind (paylink/tasks.py): webhook processing never waits behind Atomic calls.
 TASK_QUEUES = ["default", "webhooks", "atomic"]
 TASKS = {"default": {"BACKEND": TASKS_BACKEND, "QUEUES": TASK_QUEUES}}
-# With `rq`: the Redis holding the queues, by default the cache's when that is Redis
-# (paylink/checks.py refuses rq without one). A job running longer than
-# RQ_JOB_TIMEOUT_SECONDS is stopped by its worker.
-_cache_url = env.str("CACHE_URL", default="")
-RQ_URL = env.str(
-    "RQ_URL", default=_cache_url if _cache_url.startswith(("redis://", "rediss://")) else ""
-)
-RQ_QUEUES = rq_queues(
-    url=RQ_URL, queues=TASK_QUEUES, timeout=env.int("RQ_JOB_TIMEOUT_SECONDS", default=1800)
-)
-if TASKS_BACKEND == RQ_BACKEND:
-    # rqworker (django_rq) and the job class that runs django.tasks (django_tasks_rq).
-    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

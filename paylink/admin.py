@@ -368,7 +368,7 @@ class WebhookEventAdmin(_EvidenceAdmin):
         skipped = queryset.exclude(state__in=runnable).count()
         for event in queryset.filter(state__in=runnable).order_by("pk"):
             # Run here rather than queued, so the outcome is on the page; no automatic retries.
-            if webhook_event_process(event=event, retry=False) == WebhookState.FAILED:
+            if webhook_event_process(event_id=event.pk, retry=False) == WebhookState.FAILED:
                 event.refresh_from_db(fields=["error"])
                 failed.append(f"event {event.pk}: {event.error}")
             else:

@@ -19,7 +19,6 @@ from django.core.cache.backends.db import DatabaseCache
 from django.db import connections, router
 from django.db.migrations.recorder import MigrationRecorder
 
-from hubsite.task_backends import RQ_BACKEND
 from paylink.rate_limits import THROTTLE_CACHE
 
 _PER_PROCESS_CACHES = (
@@ -101,25 +100,10 @@ def check_task_backend(**kwargs: Any) -> list[checks.CheckMessage]:
         "PAYLINK_TASKS_BACKEND is the immediate backend: webhooks and account syncs would run "
         "inside the web request that asked for them, and the scheduler's jobs inside it."
     )
-    hint = "Set PAYLINK_TASKS_BACKEND=database (or rq) and run bin/worker."
+    hint = "Set PAYLINK_TASKS_BACKEND=database and run bin/worker."
     if settings.DEBUG:
         return [checks.Warning(message, hint=hint, id="paylink.W003")]
     return [checks.Error(message, hint=hint, id="paylink.E003")]
-
-
-@checks.register()
-def check_rq_has_redis(**kwargs: Any) -> list[checks.CheckMessage]:
-    if settings.TASKS["default"]["BACKEND"] != RQ_BACKEND or settings.RQ_QUEUES:
-        return []
-    return [
-        checks.Error(
-            "PAYLINK_TASKS_BACKEND is rq but no Redis is set for its queues: nothing could be "
-            "enqueued, so webhooks and account syncs would never run.",
-            hint="Set RQ_URL=redis://host:6379/2 (or CACHE_URL to a Redis), or "
-            "PAYLINK_TASKS_BACKEND=database.",
-            id="paylink.E010",
-        )
-    ]
 
 
 @checks.register()

@@ -12,14 +12,13 @@ import logging
 import secrets
 from collections.abc import Callable
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.tasks import task_backends
 from django.utils import timezone
 
-from hubsite.task_backends import RQ_BACKEND
+from paylink.selectors.reconcile import reconcile_succeeded_at
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +46,6 @@ def task_queue_probe() -> float | None:
     from django_tasks_db.models import DBTaskResult
 
     backend = task_backends["default"]
-    if settings.TASKS["default"]["BACKEND"] == RQ_BACKEND:
-        return _rq_queue_probe(backend.queues)
     if not isinstance(backend, DatabaseBackend):
         # Tasks run in the process that enqueues them: there is no queue to reach.
         return None
@@ -60,23 +57,6 @@ def task_queue_probe() -> float | None:
         .first()
     )
     return None if oldest is None else round((timezone.now() - oldest).total_seconds(), 1)
-
-
-def _rq_queue_probe(queues: set[str] | list[str]) -> float | None:
-    """The same for rq: the job at the head of each queue in Redis (an unreachable Redis raises,
-    so /readyz names the task queue)."""
-    import django_rq
-
-    oldest = None
-    for name in queues:
-        head = django_rq.get_queue(name).get_jobs(0, 1)
-        if head and head[0].enqueued_at and (oldest is None or head[0].enqueued_at < oldest):
-            oldest = head[0].enqueued_at
-    if oldest is None:
-        return None
-    # RQ keeps UTC times (naive in some versions): compared as naive UTC.
-    waited = timezone.now().replace(tzinfo=None) - oldest.replace(tzinfo=None)
-    return round(waited.total_seconds(), 1)
 
 
 PROBES: dict[str, Callable[[], object]] = {
@@ -104,9 +84,7 @@ def readiness() -> tuple[bool, dict[str, object]]:
             report["oldest_waiting_task_seconds"] = value
     if checks["cache"] == "ok":
         # Information, not a condition: when the scheduler's reconcile last finished cleanly.
-        from paylink.tasks import RECONCILE_SUCCEEDED_AT_KEY
-
-        report["reconcile_succeeded_at"] = cache.get(RECONCILE_SUCCEEDED_AT_KEY)
+        report["reconcile_succeeded_at"] = reconcile_succeeded_at()
     ready = all(state == "ok" for state in checks.values())
     report["status"] = "ok" if ready else "unavailable"
     return ready, report

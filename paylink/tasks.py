@@ -1,7 +1,10 @@
-"""Background work, run by django.tasks (the db_worker in production, inline in tests).
+"""Background work, run by django.tasks (the database backend's workers in production, inline in
+tests).
 
-Each task takes plain ids, loads fresh rows and calls one service, so a task that runs late or
-twice does no harm. Services are imported at call time because they enqueue these tasks.
+Each task is named after the service it runs, takes plain ids, loads fresh rows and calls that
+service, so a task that runs late or twice does no harm. Services enqueue tasks, so they import
+this module; a task imports its service inside the function, so this module imports no service
+and the two never import each other in a loop (tests/test_imports.py).
 
 Queues by kind, so quick work never waits behind slow work (each has its own workers in
 production, see the Procfile):
@@ -23,6 +26,12 @@ from django.core.cache import cache
 from django.tasks import task
 from django.utils import timezone
 
+from paylink.job_lock import job_lock
+from paylink.models import AccountSnapshot, Profile, Task
+from paylink.observability.metrics import reconcile_call, reconcile_run
+from paylink.observability.tallies import tallies_prune
+from paylink.selectors.reconcile import RECONCILE_SUCCEEDED_AT_KEY
+
 logger = logging.getLogger(__name__)
 
 
@@ -31,10 +40,9 @@ ATOMIC_QUEUE = "atomic"
 
 
 @task(queue_name=ATOMIC_QUEUE)
-def sync_accounts(profile_id: int, attempt: int = 0) -> None:
+def accounts_sync(profile_id: int, attempt: int = 0) -> None:
     """Fetch and store one user's accounts; failures are recorded on the snapshot, and one worth
     retrying is tried again later (`attempt` counts the retries, 0 for the first try)."""
-    from paylink.models import AccountSnapshot, Profile
     from paylink.services.accounts import accounts_sync, accounts_sync_started
     from paylink.services.reconcile import atomic_budget_wait
     from paylink.services.sync_retry import accounts_sync_retry_schedule
@@ -64,27 +72,16 @@ def sync_accounts(profile_id: int, attempt: int = 0) -> None:
 
 
 @task(queue_name=WEBHOOKS_QUEUE)
-def process_webhook_event(event_id: int) -> None:
+def webhook_event_process(event_id: int) -> None:
     """Apply one stored, signed webhook event; a failure is kept on it and retried (bounded)."""
-    from paylink.models import WebhookEvent
-    from paylink.observability.log_context import log_context
-    from paylink.observability.metrics import webhook_processed
     from paylink.services.webhooks import webhook_event_process
 
-    event = WebhookEvent.objects.filter(pk=event_id).first()
-    if event is None:
-        logger.warning("webhook event %s is gone; not processed", event_id)
-        return
-    # Every line its processing writes (and the jobs it enqueues) carries the event's ce-id.
-    with log_context(ce_id=event.ce_id):
-        state = webhook_event_process(event=event)
-        webhook_processed(state=state, event_time=event.event_time, processed_at=timezone.now())
+    webhook_event_process(event_id=event_id)
 
 
 @task(queue_name=ATOMIC_QUEUE)
-def check_task_status(task_pk: int) -> None:
+def task_status_refresh(task_pk: int) -> None:
     """Ask Atomic for one task's status, once the poll has claimed the window for it."""
-    from paylink.models import Task
     from paylink.services.tasks import task_status_refresh
 
     task = Task.objects.filter(pk=task_pk).select_related("profile").first()
@@ -95,10 +92,8 @@ def check_task_status(task_pk: int) -> None:
 
 
 @task(queue_name=ATOMIC_QUEUE)
-def reconcile_task(task_pk: int) -> None:
+def reconcile_task_check(task_pk: int) -> None:
     """Ask Atomic about one quiet task (a unit of paylink_reconcile's sweep)."""
-    from paylink.models import Task
-    from paylink.observability.metrics import reconcile_call
     from paylink.services.reconcile import reconcile_task_check
 
     task_row = Task.objects.select_related("profile").filter(pk=task_pk).first()
@@ -111,10 +106,8 @@ def reconcile_task(task_pk: int) -> None:
 
 
 @task(queue_name=ATOMIC_QUEUE)
-def reconcile_profile(profile_id: int) -> None:
+def reconcile_profile_tasks(profile_id: int) -> None:
     """Read one person's task list at Atomic (a unit of paylink_reconcile's sweep)."""
-    from paylink.models import Profile
-    from paylink.observability.metrics import reconcile_call
     from paylink.services.reconcile import reconcile_profile_tasks
 
     profile = Profile.objects.select_related("user").filter(pk=profile_id).first()
@@ -127,10 +120,9 @@ def reconcile_profile(profile_id: int) -> None:
 
 
 @task(queue_name=ATOMIC_QUEUE)
-def reconcile_accounts(profile_id: int) -> None:
+def reconcile_profile_sync(profile_id: int) -> None:
     """Sync one person's accounts whose last sync failed or whose copy is behind their last
     completed task (a unit of paylink_reconcile's sweep)."""
-    from paylink.models import Profile
     from paylink.services.reconcile import reconcile_profile_sync
 
     profile = Profile.objects.select_related("user").filter(pk=profile_id).first()
@@ -147,12 +139,9 @@ def reconcile_accounts(profile_id: int) -> None:
 
 # Longer than any run should take; a run killed mid-way blocks the next for at most this long.
 JOB_LOCK_SECONDS = 30 * 60
-RECONCILE_SUCCEEDED_AT_KEY = "paylink:reconcile:succeeded-at"
 
 
 def _run_alone(name: str, job: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    from paylink.job_lock import job_lock
-
     with job_lock(name=name, expires=JOB_LOCK_SECONDS) as acquired:
         if not acquired:
             logger.info("%s: another run holds the lock; this one is skipped", name)
@@ -168,7 +157,6 @@ def reconcile() -> dict[str, Any]:
     """The reconcile sweep: one background job per quiet task, recently active person or
     accounts copy that is behind, so the work is in proportion to what is unsettled
     (paylink/services/reconcile.py)."""
-    from paylink.observability.metrics import reconcile_run
     from paylink.services.reconcile import reconcile_enqueue
 
     def job() -> dict[str, Any]:
@@ -218,7 +206,6 @@ def prune_task_results() -> dict[str, Any]:
 def expire_old_events() -> dict[str, Any]:
     """Webhook and SDK events past their retention (PAYLINK_*_RETENTION_DAYS) deleted, and the
     operations page's hourly tallies past PAYLINK_OPERATION_TALLY_RETENTION_DAYS."""
-    from paylink.observability.tallies import tallies_prune
     from paylink.services import maintenance
 
     def job() -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""bin/worker QUEUES starts the worker the configured task backend needs."""
+"""bin/worker QUEUES starts the database backend's worker on the queues."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def worker_command(python: Path, queues: str, **env: str) -> subprocess.Complete
     clean = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "PAYLINK_", "RQ_", "CACHE_URL"))
+        if not k.startswith(("DJANGO_", "PAYLINK_", "CACHE_URL"))
     }
     return subprocess.run(
         [str(ROOT / "bin" / "worker"), queues],
@@ -44,44 +44,6 @@ def worker_command(python: Path, queues: str, **env: str) -> subprocess.Complete
 def test_the_database_backend_gets_db_worker_on_the_queues(python_that_shows_the_command):
     result = worker_command(python_that_shows_the_command, "webhooks,default")
     assert result.stdout.strip() == "manage.py paylink_db_worker --queue-name webhooks,default"
-
-
-def test_rq_gets_rqworker_with_its_job_class_and_the_queues_in_order(
-    python_that_shows_the_command,
-):
-    result = worker_command(
-        python_that_shows_the_command,
-        "webhooks,default",
-        PAYLINK_TASKS_BACKEND="rq",
-        CACHE_URL="redis://127.0.0.1:6379/4",
-    )
-    assert result.stdout.strip() == (
-        "manage.py rqworker --job-class django_tasks_rq.Job --with-scheduler webhooks default"
-    )
-
-
-def test_rq_worker_class_picks_rqs_worker_class(python_that_shows_the_command):
-    result = worker_command(
-        python_that_shows_the_command,
-        "atomic",
-        PAYLINK_TASKS_BACKEND="rq",
-        CACHE_URL="redis://127.0.0.1:6379/4",
-        RQ_WORKER_CLASS="rq.worker.SimpleWorker",
-    )
-    assert result.stdout.strip() == (
-        "manage.py rqworker --job-class django_tasks_rq.Job --with-scheduler "
-        "--worker-class rq.worker.SimpleWorker atomic"
-    )
-
-
-def test_a_backend_without_a_worker_is_refused_with_a_sentence(python_that_shows_the_command):
-    result = worker_command(
-        python_that_shows_the_command,
-        "default",
-        PAYLINK_TASKS_BACKEND="django.tasks.backends.immediate.ImmediateBackend",
-    )
-    assert result.returncode == 1
-    assert "no worker for PAYLINK_TASKS_BACKEND" in result.stderr
 
 
 def test_the_procfile_starts_workers_through_bin_worker():

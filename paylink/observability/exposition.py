@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Count, Min
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -30,7 +29,9 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from paylink.fail_reasons import FAIL_REASON_SENTENCES
+from paylink.models import Task, TaskStatus, WebhookEvent, WebhookState
 from paylink.observability.metrics_files import metrics_folder_make
+from paylink.selectors.reconcile import reconcile_succeeded_at
 
 logger = logging.getLogger(__name__)
 
@@ -43,25 +44,9 @@ def queue_figures() -> dict[str, tuple[int, float]]:
     from django_tasks_db.backend import DatabaseBackend
     from django_tasks_db.models import DBTaskResult
 
-    from hubsite.task_backends import RQ_BACKEND
-
     now = timezone.now()
     figures = dict.fromkeys(settings.TASK_QUEUES, (0, 0.0))
     backend = task_backends["default"]
-    if settings.TASKS["default"]["BACKEND"] == RQ_BACKEND:
-        import django_rq
-
-        for name in settings.TASK_QUEUES:
-            queue = django_rq.get_queue(name)
-            head = queue.get_jobs(0, 1)
-            oldest = head[0].enqueued_at if head and head[0].enqueued_at else None
-            age = (
-                (now.replace(tzinfo=None) - oldest.replace(tzinfo=None)).total_seconds()
-                if oldest
-                else 0.0
-            )
-            figures[name] = (queue.count, max(0.0, age))
-        return figures
     if not isinstance(backend, DatabaseBackend):
         return figures
     rows = (
@@ -87,9 +72,6 @@ class DatabaseCollector(Collector):
     """Figures whose truth is in the database or the shared cache, read at each scrape."""
 
     def collect(self) -> Iterator[Metric]:
-        from paylink.models import Task, TaskStatus, WebhookEvent, WebhookState
-        from paylink.tasks import RECONCILE_SUCCEEDED_AT_KEY
-
         ok = GaugeMetricFamily(
             "paylink_scrape_database_ok", "1 if the database answered this scrape, else 0."
         )
@@ -101,7 +83,7 @@ class DatabaseCollector(Collector):
             unprocessed = WebhookEvent.objects.filter(
                 state__in=[WebhookState.RECEIVED, WebhookState.FAILED]
             ).aggregate(n=Count("id"), oldest=Min("received_at"))
-            reconciled = cache.get(RECONCILE_SUCCEEDED_AT_KEY)
+            reconciled = reconcile_succeeded_at()
         except Exception as exc:
             logger.warning("metrics: the database or cache did not answer: %s", type(exc).__name__)
             ok.add_metric([], 0)

@@ -3,14 +3,15 @@
 On enqueue (in the request or job that asked) the context is kept for the job's id; when a
 worker starts the job it is restored, with the job's id and name added; when the job ends the
 worker's context is emptied, so nothing leaks into the next job. Connected to django.tasks'
-signals and, for the rq backend, to the django_tasks backport's (its worker sends those).
+signals.
 """
 
 from __future__ import annotations
 
 from contextvars import Token
-from types import ModuleType
 from typing import Any
+
+from django.tasks import signals
 
 from paylink.observability.log_context import (
     context_reset,
@@ -38,30 +39,11 @@ def _finished(sender: Any, task_result: Any, **kwargs: Any) -> None:
         context_reset(token)
 
 
-def _signal_modules() -> list[ModuleType]:
-    from django.tasks import signals
-
-    modules = [signals]
-    try:
-        from django_tasks import signals as backport
-    except ImportError:
-        return modules
-    return [*modules, backport]
-
-
 def connect() -> None:
-    for module in _signal_modules():
-        module.task_enqueued.connect(
-            _enqueued, dispatch_uid=f"paylink-log-enqueued-{module.__name__}"
-        )
-        # Ahead of the framework's own "Task ... state=RUNNING" line, so that line carries the
-        # job's context too: its receiver is moved behind ours.
-        log_started = getattr(module, "log_task_started", None)
-        if log_started is not None:
-            module.task_started.disconnect(log_started)
-        module.task_started.connect(_started, dispatch_uid=f"paylink-log-started-{module.__name__}")
-        if log_started is not None:
-            module.task_started.connect(log_started)
-        module.task_finished.connect(
-            _finished, dispatch_uid=f"paylink-log-finished-{module.__name__}"
-        )
+    signals.task_enqueued.connect(_enqueued, dispatch_uid="paylink-log-enqueued")
+    # Ahead of the framework's own "Task ... state=RUNNING" line, so that line carries the job's
+    # context too: its receiver is moved behind ours.
+    signals.task_started.disconnect(signals.log_task_started)
+    signals.task_started.connect(_started, dispatch_uid="paylink-log-started")
+    signals.task_started.connect(signals.log_task_started)
+    signals.task_finished.connect(_finished, dispatch_uid="paylink-log-finished")

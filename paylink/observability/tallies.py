@@ -32,6 +32,8 @@ def _add(*, kind: str, name: str, outcome: str, seconds: float, hour: datetime) 
 
 
 def _increment(*, kind: str, name: str, outcome: str, seconds: float, hour: datetime) -> None:
+    # Imported here: metrics, which imports this module, is loaded while Django creates the app
+    # configs (paylink.admin_site, rate_limits), before any model can be.
     from paylink.models import OperationTally
 
     bucket = {"hour": hour, "kind": kind, "name": name[:64], "outcome": outcome[:32]}
@@ -61,6 +63,8 @@ def tally_add(*, kind: str, name: str, outcome: str, seconds: float) -> None:
 
 def tallies_prune(*, days: int, now: datetime | None = None) -> int:
     """Delete tallies older than `days`; how many rows went."""
+    # Imported here: metrics, which imports this module, is loaded while Django creates the app
+    # configs (paylink.admin_site, rate_limits), before any model can be.
     from paylink.models import OperationTally
 
     cutoff = (now or timezone.now()) - timedelta(days=days)

@@ -22,6 +22,7 @@ from paylink.models import (
     WebhookEvent,
     WebhookState,
 )
+from paylink.observability.exposition import queue_figures
 
 WINDOW = timedelta(hours=24)
 # How many people with a failing sync the page names; the link lists them all.
@@ -149,8 +150,6 @@ def fail_reasons_since(since: datetime) -> list[tuple[str, int]]:
 
 def operations_day(*, now: datetime | None = None) -> OperationsDay:
     """Every figure of the operations page for the 24 hours before `now`."""
-    from paylink.observability.exposition import queue_figures
-
     since = (now or timezone.now()) - WINDOW
     queues = [
         QueueAge(queue=name, waiting=waiting, oldest_seconds=age)

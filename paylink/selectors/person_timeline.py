@@ -10,11 +10,12 @@ from django.db.models import Model
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
+from paylink import tasks
 from paylink.models import AccountSnapshot, Profile, SdkEvent, Task, WebhookEvent
 
 # Of each kind, the newest this many: a page support can read, whatever the history.
 PER_KIND = 50
-SYNC_TASK_PATH = "paylink.tasks.sync_accounts"
+SYNC_TASK_PATH = tasks.accounts_sync.module_path
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def _syncs(profile: Profile) -> list[TimelineEntry]:
 
 
 def _sync_jobs(profile: Profile) -> list[TimelineEntry]:
-    """The sync jobs the database task backend holds (with rq, Redis keeps them: none here)."""
+    """The person's sync jobs in the task table."""
     rows = (
         DBTaskResult.objects.filter(task_path=SYNC_TASK_PATH, args_kwargs__args__0=profile.pk)
         .order_by("-enqueued_at")

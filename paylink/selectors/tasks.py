@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from paylink.models import AccountSnapshot, Task, TaskClaim
 from paylink.payloads import Account, accounts_parse
@@ -158,3 +162,46 @@ def task_account_for_user(*, user: User, task: Task) -> Account | None:
     if not payload:
         return None
     return next((a for a in accounts_parse(payload) if a.id == task.account_id), None)
+
+
+# A webhook about a task is Atomic telling us its news: for this many status windows after one,
+# the poll trusts the row and does not ask. Six windows (30 s by default) cover the gap between
+# Atomic's webhooks for one task's transitions, yet a webhook lost after that is noticed soon.
+TOLD_WINDOWS = 6
+
+
+def task_told_key(*, atomic_id: str) -> str:
+    return f"paylink:task-told:{atomic_id}"
+
+
+def task_told_recently(*, atomic_id: str) -> bool:
+    """Whether a webhook brought news of task `atomic_id` within the last TOLD_WINDOWS status
+    windows (`services.tasks.task_told`): its row is then as fresh as Atomic's answer."""
+    return cache.get(task_told_key(atomic_id=atomic_id)) is not None
+
+
+# The task page polls every PAYLINK_POLL_SECONDS during the task's first minute, then at twice
+# the interval each further minute, never less often than every POLL_LONGEST_SECONDS, and not at
+# all once the task is PAYLINK_TASK_POLL_DEADLINE_SECONDS old (a "Check again" link instead).
+POLL_LONGEST_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class TaskPoll:
+    """How the task page polls: every `interval` seconds, or not at all (`stopped` at the
+    deadline; a final task simply has nothing left to poll for)."""
+
+    interval: float | None
+    stopped: bool = False
+
+
+def task_poll(*, task: Task, now: datetime | None = None) -> TaskPoll:
+    """The task page's poll for `task` now: frequent at first, backing off, stopped at last."""
+    if task.is_terminal:
+        return TaskPoll(interval=None)
+    age = ((now or timezone.now()) - task.created_at).total_seconds()
+    if age >= settings.PAYLINK_TASK_POLL_DEADLINE_SECONDS:
+        return TaskPoll(interval=None, stopped=True)
+    minutes = max(0, int(age) // 60)
+    first = settings.PAYLINK_POLL_SECONDS
+    return TaskPoll(interval=min(POLL_LONGEST_SECONDS, first * 2**minutes))

@@ -16,8 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult, TaskResultStatus
 
-from hubsite.task_backends import RQ_BACKEND
-from paylink import client
+from paylink import client, tasks
 from paylink.cache_prefix import cache_delete_prefix
 from paylink.models import Profile, Task, WebhookEvent
 from paylink.outage import CACHE_ERRORS
@@ -27,9 +26,12 @@ from paylink.services.accounts import monitoring_end
 logger = logging.getLogger(__name__)
 
 # Background tasks whose only argument is a profile's id, a task's pk or a webhook event's pk.
-_BY_PROFILE = ("paylink.tasks.sync_accounts", "paylink.tasks.reconcile_profile")
-_BY_TASK = ("paylink.tasks.check_task_status", "paylink.tasks.reconcile_task")
-_BY_EVENT = ("paylink.tasks.process_webhook_event",)
+_BY_PROFILE = tuple(
+    job.module_path
+    for job in (tasks.accounts_sync, tasks.reconcile_profile_tasks, tasks.reconcile_profile_sync)
+)
+_BY_TASK = tuple(job.module_path for job in (tasks.task_status_refresh, tasks.reconcile_task_check))
+_BY_EVENT = (tasks.webhook_event_process.module_path,)
 _SESSION_BATCH = 2000
 
 
@@ -96,8 +98,6 @@ def _task_results_delete(*, profile_id: int, task_pks: list[int], event_pks: lis
     """The finished or waiting results of background tasks about the person (their arguments
     name them). A running one is left to finish (its worker writes its result to the row) and
     to the retention prune."""
-    if settings.TASKS["default"]["BACKEND"] == RQ_BACKEND:
-        return 0  # rq: Redis expires its jobs itself
     about = Q(task_path__in=_BY_PROFILE, args_kwargs__args__0=profile_id)
     if task_pks:
         about |= Q(task_path__in=_BY_TASK, args_kwargs__args__0__in=task_pks)

@@ -17,7 +17,7 @@ from django.db.models import JSONField, Q, Value
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from paylink import client
+from paylink import client, tasks
 from paylink.models import AccountSnapshot, Profile
 from paylink.observability.metrics import accounts_sync_observed
 from paylink.services.account_rows import accounts_rows_store, payload_encode
@@ -99,9 +99,6 @@ def accounts_sync_request(*, profile: Profile) -> bool:
     (it will fetch after them), so a burst of webhooks and Refresh clicks makes one Atomic call.
     A request made while a sync runs enqueues the next one. True when this call enqueued.
     """
-    # Imported here: the task module calls back into this one.
-    from paylink.tasks import sync_accounts
-
     now = timezone.now()
     snapshot, _ = AccountSnapshot.objects.get_or_create(profile=profile)
     # A job lost before it started (a worker killed, a broker flushed) must not block syncs
@@ -115,7 +112,7 @@ def accounts_sync_request(*, profile: Profile) -> bool:
     if not claimed:
         AccountSnapshot.objects.filter(pk=snapshot.pk).update(sync_requested_at=now)
         return False
-    transaction.on_commit(lambda: sync_accounts.enqueue(profile.pk))
+    transaction.on_commit(lambda: tasks.accounts_sync.enqueue(profile.pk))
     return True
 
 

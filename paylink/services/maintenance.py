@@ -3,12 +3,7 @@
 Each service stands alone, takes `now` for tests, and returns what it did, so the periodic
 task that calls it can record the counts as its result.
 
-Stuck-task recovery and pruning work on django-tasks-db's table, so they apply only with the
-database backend. With rq, RQ does both itself: a job whose worker died stays in its queue's
-StartedJobRegistry until that worker's heartbeat lapses, when a live worker's cleanup moves it
-to the FailedJobRegistry (it is not run again: a lost webhook event is re-driven below, a lost
-sync's claim lapses after PAYLINK_SYNC_QUEUED_LAPSE_SECONDS, a reconcile unit is swept again);
-finished jobs expire from Redis after RQ's result_ttl (failed ones after its failure_ttl).
+Stuck-task recovery and pruning work on django-tasks-db's table, where the jobs are.
 """
 
 from __future__ import annotations
@@ -22,7 +17,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult, TaskResultStatus
 
-from hubsite.task_backends import RQ_BACKEND
+from paylink import tasks
 from paylink.models import SdkEvent, WebhookEvent, WebhookState
 from paylink.services.worker_heartbeats import worker_heartbeats_forget, worker_last_beats
 
@@ -32,18 +27,13 @@ logger = logging.getLogger(__name__)
 _DELETE_BATCH = 1000
 # At most this many events re-driven per run; the next run takes the rest.
 _REDRIVE_BATCH = 500
-_WEBHOOK_TASK_PATH = "paylink.tasks.process_webhook_event"
+_WEBHOOK_TASK_PATH = tasks.webhook_event_process.module_path
 
 
 @dataclass(frozen=True)
 class StuckRecovery:
     requeued: int
     failed: int
-
-
-def _tasks_in_rq() -> bool:
-    """Whether background tasks are RQ's jobs in Redis (not rows of django-tasks-db's table)."""
-    return settings.TASKS["default"]["BACKEND"] == RQ_BACKEND
 
 
 def _delete_in_batches(rows: QuerySet) -> int:
@@ -75,10 +65,7 @@ def task_results_stuck_recover(*, now: datetime | None = None) -> StuckRecovery:
     lost, one whose worker beats is running, however long. Our tasks load fresh rows and are safe
     to run twice, so a lost task is put back in the queue, until it has been tried
     PAYLINK_TASK_MAX_ATTEMPTS times; then it is failed, saying why, for someone to look at.
-    Nothing to do with rq, whose workers clean up after a dead one (see the module's docstring).
     """
-    if _tasks_in_rq():
-        return StuckRecovery(requeued=0, failed=0)
     now = now or timezone.now()
     running = list(DBTaskResult.objects.running().order_by("started_at"))
     beats = worker_last_beats(worker_ids={row.worker_ids[-1] for row in running if row.worker_ids})
@@ -112,23 +99,11 @@ def task_results_stuck_recover(*, now: datetime | None = None) -> StuckRecovery:
 
 
 def _webhook_events_waiting_in_queue() -> set[int]:
-    if _tasks_in_rq():
-        return _webhook_events_waiting_in_rq()
     waiting = DBTaskResult.objects.filter(
         task_path=_WEBHOOK_TASK_PATH,
         status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
     ).values_list("args_kwargs", flat=True)
     return {args["args"][0] for args in waiting if args.get("args")}
-
-
-def _webhook_events_waiting_in_rq() -> set[int]:
-    import django_rq
-
-    from paylink.tasks import WEBHOOKS_QUEUE
-
-    queue = django_rq.get_queue(WEBHOOKS_QUEUE)
-    jobs = queue.get_jobs()
-    return {job.args[0] for job in jobs if job.func_name == _WEBHOOK_TASK_PATH and job.args}
 
 
 def webhook_events_redrive(*, now: datetime | None = None) -> int:
@@ -137,8 +112,6 @@ def webhook_events_redrive(*, now: datetime | None = None) -> int:
     Only events still `received` (signed and claimed, never processed) are: failed ones retry on
     their own schedule and staff can re-run them from the admin.
     """
-    from paylink.tasks import process_webhook_event
-
     now = now or timezone.now()
     older_than = now - timedelta(seconds=settings.PAYLINK_WEBHOOK_REDRIVE_AFTER_SECONDS)
     lost = WebhookEvent.objects.filter(
@@ -150,7 +123,7 @@ def webhook_events_redrive(*, now: datetime | None = None) -> int:
         if event_id in waiting:
             # Still queued (a busy worker, not a lost task): enqueuing again would only double it.
             continue
-        process_webhook_event.enqueue(event_id)
+        tasks.webhook_event_process.enqueue(event_id)
         redriven += 1
     if redriven:
         logger.warning("re-drove %s webhook event(s) never processed", redriven)
@@ -158,10 +131,7 @@ def webhook_events_redrive(*, now: datetime | None = None) -> int:
 
 
 def task_results_prune(*, now: datetime | None = None) -> int:
-    """Delete finished task results older than PAYLINK_TASK_RESULT_RETENTION_DAYS (with rq,
-    Redis expires them itself: nothing to delete here)."""
-    if _tasks_in_rq():
-        return 0
+    """Delete finished task results older than PAYLINK_TASK_RESULT_RETENTION_DAYS."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.PAYLINK_TASK_RESULT_RETENTION_DAYS)
     return _delete_in_batches(DBTaskResult.objects.finished().filter(finished_at__lt=cutoff))

@@ -22,8 +22,9 @@ from django.core.cache import cache
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from paylink import client
+from paylink import client, tasks
 from paylink.models import RECONCILE_LISTED_AFTER, Profile, Task, TaskStatus
+from paylink.services.accounts import accounts_sync, accounts_sync_request
 from paylink.services.tasks import TaskOwnershipError, task_record, task_status_refresh
 
 logger = logging.getLogger(__name__)
@@ -106,9 +107,6 @@ def reconcile_stale_profiles(*, now: datetime | None = None) -> Iterator[Profile
 
 def reconcile_profile_sync(*, profile: Profile) -> ReconcileOutcome:
     """Fetch one person's accounts again, their copy being behind or their last sync failed."""
-    # Imported here: the accounts service enqueues jobs whose module imports this one.
-    from paylink.services.accounts import accounts_sync
-
     name = profile.user.get_username()
     atomic_budget_wait()
     snapshot = accounts_sync(profile=profile)
@@ -167,9 +165,6 @@ def reconcile_task_check(*, task: Task) -> ReconcileOutcome:
 
 def reconcile_profile_tasks(*, profile: Profile) -> ReconcileOutcome:
     """Read one person's task list at Atomic and record what the host never heard of."""
-    # Imported here: the accounts service enqueues jobs whose module imports this one.
-    from paylink.services.accounts import accounts_sync_request
-
     name = profile.user.get_username()
     atomic_budget_wait()
     started = timezone.now()
@@ -213,22 +208,20 @@ def reconcile_enqueue(*, now: datetime | None = None) -> tuple[int, int, int]:
     people, syncs) enqueued.
 
     A unit still waiting from an earlier sweep is not enqueued twice."""
-    from paylink.tasks import reconcile_accounts, reconcile_profile, reconcile_task
-
     reconcile_unconfirmed_expire(now=now)
     window = settings.PAYLINK_RECONCILE_AFTER_SECONDS
-    tasks = people = syncs = 0
+    quiet = people = syncs = 0
     for task in reconcile_stuck_tasks(now=now):
         if cache.add(f"paylink:reconcile:task:{task.pk}", 1, timeout=window):
-            reconcile_task.enqueue(task.pk)
-            tasks += 1
+            tasks.reconcile_task_check.enqueue(task.pk)
+            quiet += 1
     for profile in reconcile_open_profiles():
         if cache.add(f"paylink:reconcile:profile:{profile.pk}", 1, timeout=window):
-            reconcile_profile.enqueue(profile.pk)
+            tasks.reconcile_profile_tasks.enqueue(profile.pk)
             people += 1
     for profile in reconcile_stale_profiles(now=now):
         # Shorter than a sweep's period, so the next sweep asks again if this one failed.
         if cache.add(f"paylink:reconcile:sync:{profile.pk}", 1, timeout=max(1, window // 2)):
-            reconcile_accounts.enqueue(profile.pk)
+            tasks.reconcile_profile_sync.enqueue(profile.pk)
             syncs += 1
-    return tasks, people, syncs
+    return quiet, people, syncs

@@ -18,7 +18,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from paylink import client
+from paylink import client, tasks
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +45,6 @@ def accounts_sync_retry_schedule(
     `error`, enqueue the next one for later; the delay in seconds, or None when no retry is due
     (the error will not heal by waiting, the attempts are spent, a retry is already waiting, or
     the task backend cannot run a job later)."""
-    from paylink.tasks import sync_accounts
-
     if not error.retryable:
         return None
     next_attempt = attempt + 1
@@ -57,7 +55,7 @@ def accounts_sync_retry_schedule(
             next_attempt,
         )
         return None
-    if not sync_accounts.get_backend().supports_defer:
+    if not tasks.accounts_sync.get_backend().supports_defer:
         return None
     delay = sync_retry_delay(attempt=next_attempt)
     if not cache.add(_retry_key(profile_id), next_attempt, timeout=max(1, int(delay))):
@@ -65,7 +63,7 @@ def accounts_sync_retry_schedule(
         return None
     run_after = timezone.now() + timedelta(seconds=delay)
     transaction.on_commit(
-        lambda: sync_accounts.using(run_after=run_after).enqueue(profile_id, next_attempt)
+        lambda: tasks.accounts_sync.using(run_after=run_after).enqueue(profile_id, next_attempt)
     )
     logger.info(
         "accounts sync for profile %s retried in %.1f s (attempt %s)",

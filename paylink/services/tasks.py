@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from paylink import client
+from paylink import client, tasks
 from paylink.models import STATUS_RANK, TERMINAL_STATUSES, Profile, Task, TaskClaim, TaskStatus
 from paylink.selectors.tasks import (
+    TOLD_WINDOWS,
     task_cache_version_new,
     task_cache_version_writing,
     task_status_check_failed_key,
+    task_told_key,
+    task_told_recently,
 )
+from paylink.services.accounts import accounts_sync_request
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +145,9 @@ def task_record(
         elif fail_reason and task.status == TaskStatus.FAILED and not task.fail_reason:
             task.fail_reason = fail_reason
         task.save()
-    _task_cache_drop(atomic_id=atomic_id)
+    if not created:
+        # A task created just now has nothing cached: a poll caches only a row it found.
+        _task_cache_drop(atomic_id=atomic_id)
     return TaskChange(task=task, created=created, status_changed=status_changed)
 
 
@@ -177,47 +182,11 @@ class TaskRefresh:
     gone: bool = False
 
 
-# A webhook about a task is Atomic telling us its news: for this many status windows after one,
-# the poll trusts the row and does not ask. Six windows (30 s by default) cover the gap between
-# Atomic's webhooks for one task's transitions, yet a webhook lost after that is noticed soon.
-TOLD_WINDOWS = 6
-
-
-def _told_key(atomic_id: str) -> str:
-    return f"paylink:task-told:{atomic_id}"
-
-
 def task_told(*, atomic_id: str) -> None:
     """Note that a webhook just brought news of task `atomic_id` (shared across processes), so
     the task page's poll does not ask Atomic about it for TOLD_WINDOWS status windows."""
-    cache.set(_told_key(atomic_id), 1, settings.PAYLINK_STATUS_REFRESH_SECONDS * TOLD_WINDOWS)
-
-
-# The task page polls every PAYLINK_POLL_SECONDS during the task's first minute, then at twice
-# the interval each further minute, never less often than every POLL_LONGEST_SECONDS, and not at
-# all once the task is PAYLINK_TASK_POLL_DEADLINE_SECONDS old (a "Check again" link instead).
-POLL_LONGEST_SECONDS = 30
-
-
-@dataclass(frozen=True)
-class TaskPoll:
-    """How the task page polls: every `interval` seconds, or not at all (`stopped` at the
-    deadline; a final task simply has nothing left to poll for)."""
-
-    interval: float | None
-    stopped: bool = False
-
-
-def task_poll(*, task: Task, now: datetime | None = None) -> TaskPoll:
-    """The task page's poll for `task` now: frequent at first, backing off, stopped at last."""
-    if task.is_terminal:
-        return TaskPoll(interval=None)
-    age = ((now or timezone.now()) - task.created_at).total_seconds()
-    if age >= settings.PAYLINK_TASK_POLL_DEADLINE_SECONDS:
-        return TaskPoll(interval=None, stopped=True)
-    minutes = max(0, int(age) // 60)
-    first = settings.PAYLINK_POLL_SECONDS
-    return TaskPoll(interval=min(POLL_LONGEST_SECONDS, first * 2**minutes))
+    told_for = settings.PAYLINK_STATUS_REFRESH_SECONDS * TOLD_WINDOWS
+    cache.set(task_told_key(atomic_id=atomic_id), 1, told_for)
 
 
 def task_status_refresh(*, task: Task, windowed: bool = True) -> TaskRefresh:
@@ -239,7 +208,7 @@ def task_status_refresh(*, task: Task, windowed: bool = True) -> TaskRefresh:
 def _task_status_refresh(*, task: Task, windowed: bool) -> TaskRefresh:
     if task.is_terminal and not task.awaiting_confirmation:
         return TaskRefresh(task=task)
-    if windowed and cache.get(_told_key(task.atomic_id)) is not None:
+    if windowed and task_told_recently(atomic_id=task.atomic_id):
         # A webhook told us about it moments ago: the row is as fresh as Atomic's answer.
         return TaskRefresh(task=task)
     if windowed and not _status_window_claim(task=task):
@@ -265,9 +234,6 @@ def _task_status_refresh(*, task: Task, windowed: bool) -> TaskRefresh:
     )
     Task.objects.filter(pk=task.pk).update(status_checked_at=timezone.now())
     if change.completed_now:
-        # Imported here: the accounts service enqueues tasks that import this module.
-        from paylink.services.accounts import accounts_sync_request
-
         accounts_sync_request(profile=task.profile)
     return TaskRefresh(task=change.task, checked=True)
 
@@ -322,9 +288,6 @@ def _task_confirm(*, task: Task) -> TaskRefresh:
     )
     Task.objects.filter(pk=task.pk).update(status_checked_at=timezone.now())
     if change.completed_now:
-        # Imported here, as above.
-        from paylink.services.accounts import accounts_sync_request
-
         accounts_sync_request(profile=owner)
     return TaskRefresh(task=change.task, checked=True, gone=owner.pk != task.profile_id)
 
@@ -383,14 +346,11 @@ def task_status_check_request(*, task: Task) -> bool:
     """
     if task.is_terminal and not task.awaiting_confirmation:
         return False
-    if cache.get(_told_key(task.atomic_id)) is not None:
+    if task_told_recently(atomic_id=task.atomic_id):
         # A webhook told us about it moments ago: the row is as fresh as Atomic's answer.
         return False
     if not _status_window_claim(task=task):
         return False
-    # Imported here: the task module calls back into this one.
-    from paylink.tasks import check_task_status
-
     task_pk = task.pk
-    transaction.on_commit(lambda: check_task_status.enqueue(task_pk))
+    transaction.on_commit(lambda: tasks.task_status_refresh.enqueue(task_pk))
     return True

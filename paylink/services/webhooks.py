@@ -19,6 +19,7 @@ import logging
 import re
 import traceback
 from collections.abc import Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,7 +28,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django_tasks_db.backend import DatabaseBackend
 
+from paylink import tasks
 from paylink.models import (
     WEBHOOK_CLAIMING_STATES,
     Profile,
@@ -35,6 +38,8 @@ from paylink.models import (
     WebhookEvent,
     WebhookState,
 )
+from paylink.observability.log_context import log_context
+from paylink.observability.metrics import webhook_processed
 from paylink.services.accounts import accounts_sync_request
 from paylink.services.tasks import TaskOwnershipError, task_record, task_told
 from paylink.services.webhook_shapes import (
@@ -209,7 +214,7 @@ def webhook_receive(*, body: bytes, headers: Mapping[str, str]) -> WebhookReceip
     if original is not None and original.state == WebhookState.RECEIVED:
         # Its processing may never have been queued (the first answer failed after the
         # commit, which is why Atomic retries): queue it again; a second run is a no-op.
-        _enqueue(original)
+        _enqueue(original.pk)
     return WebhookReceipt(WebhookOutcome.DUPLICATE, "Already received.", event)
 
 
@@ -222,7 +227,7 @@ def _judge(event: WebhookEvent, *, payload: dict[str, Any] | None, reason: str) 
     if newer is not None:
         _close(event, WebhookState.STALE, _stale_note(newer))
         return WebhookReceipt(WebhookOutcome.STALE, "Older than news already received.", event)
-    _enqueue(event)
+    _enqueue(event.pk)
     return WebhookReceipt(WebhookOutcome.ACCEPTED, "Received.", event)
 
 
@@ -318,13 +323,18 @@ def _close(event: WebhookEvent, state: WebhookState, note: str) -> None:
     event.save(update_fields=["state", "note", "processed_at"])
 
 
+def _may_be_stale(event: WebhookEvent) -> bool:
+    """Whether newer news could make `event` stale: status news about a task, with its time."""
+    return (
+        event.event_type in _STATUS_TYPES
+        and bool(event.task_atomic_id)
+        and event.event_time is not None
+    )
+
+
 def _newer_news(event: WebhookEvent) -> WebhookEvent | None:
     """An applied status event for the same task with a later eventTime, if any."""
-    if (
-        event.event_type not in _STATUS_TYPES
-        or not event.task_atomic_id
-        or event.event_time is None
-    ):
+    if not _may_be_stale(event):
         return None
     return (
         WebhookEvent.objects.filter(
@@ -343,67 +353,84 @@ def _stale_note(newer: WebhookEvent) -> str:
     return f"Older than event {newer.pk} ({newer.event_time.isoformat()}) for this task; ignored."
 
 
-def _enqueue(event: WebhookEvent, *, delay: int = 0) -> None:
-    # Imported here: the task module imports this one.
-    from django_tasks_db.backend import DatabaseBackend
-
-    from paylink.tasks import process_webhook_event
-
+def _enqueue(event_id: int, *, delay: int = 0) -> None:
     def enqueue() -> None:
-        task = process_webhook_event
+        task = tasks.webhook_event_process
         if delay and task.get_backend().supports_defer:
             task = task.using(run_after=timezone.now() + timedelta(seconds=delay))
-        task.enqueue(event.pk)
+        task.enqueue(event_id)
 
-    if isinstance(process_webhook_event.get_backend(), DatabaseBackend):
+    if isinstance(tasks.webhook_event_process.get_backend(), DatabaseBackend):
         # The job is a row of this database: written in the event's own transaction, it commits
         # with the event or not at all, in one commit instead of two.
         enqueue()
     else:
-        # Elsewhere (Redis), a worker could take the job before the event is committed.
+        # Another backend (tests' immediate one) runs the job as it is enqueued: after the
+        # commit, as a worker would find it.
         transaction.on_commit(enqueue)
 
 
-def webhook_event_process(*, event: WebhookEvent, retry: bool = True) -> WebhookState:
-    """Apply a received or failed event to the host's records and return its new state.
+def webhook_event_process(*, event_id: int, retry: bool = True) -> WebhookState | None:
+    """Apply a received or failed event to the host's records and return its new state (None
+    when the event is gone).
 
     Runs in one transaction, so a failure leaves no half-applied change: the event is marked
     failed with the error and traceback, and with `retry` it is run again after a delay, up to
-    MAX_ATTEMPTS in all. Any other state is final and left alone.
+    MAX_ATTEMPTS in all. Any other state is final and left alone. Every line its processing
+    writes, and every job it enqueues, carries the event's ce-id.
     """
-    try:
-        with transaction.atomic():
-            locked = WebhookEvent.objects.select_for_update().filter(pk=event.pk).first()
-            if locked is None or locked.state not in (WebhookState.RECEIVED, WebhookState.FAILED):
-                # Another run finished it first, or it was never to be processed.
-                return WebhookState(locked.state) if locked else WebhookState(event.state)
-            if locked.task_atomic_id:
-                # One event at a time per task, so the staleness check below holds.
-                list(Task.objects.select_for_update().filter(atomic_id=locked.task_atomic_id))
-            newer = _newer_news(locked)
-            if newer is not None:
-                state, note = WebhookState.STALE, _stale_note(newer)
-            else:
-                state, note = WebhookState.PROCESSED, _apply(json_object_parse(locked.body))
-            WebhookEvent.objects.filter(pk=event.pk).update(
-                state=state,
-                note=note,
-                processed_at=timezone.now(),
-                attempts=locked.attempts + 1,
-                error="",
-                traceback="",
-            )
-    except Exception as error:  # Any failure is kept on the event, never lost.
-        _failure_record(event=event, error=error, retry=retry)
-        state = WebhookState.FAILED
+    event: WebhookEvent | None = None
+    with ExitStack() as context:
+        try:
+            with transaction.atomic():
+                # Locked and read at once: a second run waits here, then finds it final.
+                event = WebhookEvent.objects.select_for_update().filter(pk=event_id).first()
+                if event is None:
+                    logger.warning("webhook event %s is gone; not processed", event_id)
+                    return None
+                if event.state not in (WebhookState.RECEIVED, WebhookState.FAILED):
+                    # Another run finished it first, or it was never to be processed.
+                    return WebhookState(event.state)
+                # Until the jobs it enqueues on commit are enqueued.
+                context.enter_context(log_context(ce_id=event.ce_id))
+                state = _event_apply(event)
+        except Exception as error:  # Any failure is kept on the event, never lost.
+            _failure_record(event_id=event_id, error=error, retry=retry)
+            state = WebhookState.FAILED
+    webhook_processed(
+        state=state,
+        event_time=event.event_time if event else None,
+        processed_at=timezone.now(),
+    )
     return state
 
 
-def _failure_record(*, event: WebhookEvent, error: Exception, retry: bool) -> None:
-    attempts = (
-        WebhookEvent.objects.filter(pk=event.pk).values_list("attempts", flat=True).first() or 0
-    ) + 1
+def _event_apply(event: WebhookEvent) -> WebhookState:
+    """Within the caller's transaction, with `event` locked: apply it, record its new state."""
+    if _may_be_stale(event):
+        # One event at a time per task, so the staleness check below holds.
+        list(Task.objects.select_for_update().filter(atomic_id=event.task_atomic_id))
+    newer = _newer_news(event)
+    if newer is not None:
+        state, note = WebhookState.STALE, _stale_note(newer)
+    else:
+        state, note = WebhookState.PROCESSED, _apply(json_object_parse(event.body))
     WebhookEvent.objects.filter(pk=event.pk).update(
+        state=state,
+        note=note,
+        processed_at=timezone.now(),
+        attempts=event.attempts + 1,
+        error="",
+        traceback="",
+    )
+    return state
+
+
+def _failure_record(*, event_id: int, error: Exception, retry: bool) -> None:
+    attempts = (
+        WebhookEvent.objects.filter(pk=event_id).values_list("attempts", flat=True).first() or 0
+    ) + 1
+    WebhookEvent.objects.filter(pk=event_id).update(
         state=WebhookState.FAILED,
         attempts=attempts,
         error=f"{type(error).__name__}: {error}"[:2000],
@@ -411,13 +438,13 @@ def _failure_record(*, event: WebhookEvent, error: Exception, retry: bool) -> No
     )
     logger.warning(
         "Webhook event %s failed (attempt %s of %s): %s",
-        event.pk,
+        event_id,
         attempts,
         MAX_ATTEMPTS,
         type(error).__name__,
     )
     if retry and attempts < MAX_ATTEMPTS:
-        _enqueue(event, delay=RETRY_DELAYS[attempts - 1])
+        _enqueue(event_id, delay=RETRY_DELAYS[attempts - 1])
 
 
 def _apply(payload: dict[str, Any]) -> str:

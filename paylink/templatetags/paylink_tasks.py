@@ -15,7 +15,7 @@ from django.utils.translation import gettext, pgettext, pgettext_lazy
 from paylink.fail_reasons import fail_reason_sentence
 from paylink.models import Task, TaskStatus
 from paylink.payloads import Account
-from paylink.services.tasks import TaskPoll, task_poll
+from paylink.selectors.tasks import TaskPoll, task_poll
 
 register = template.Library()
 

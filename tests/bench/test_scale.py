@@ -12,9 +12,11 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from unittest import mock
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import close_old_connections, connection, transaction
@@ -22,7 +24,6 @@ from django.test import Client
 
 from bench import scale
 from bench.scale import AtomicStandIn, Report
-from hubsite.task_backends import DATABASE_BACKEND
 from paylink.models import WebhookEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -167,7 +168,9 @@ def database_workers(queue: str, count: int) -> Iterator[None]:
 
 
 def test_a_drain_whose_workers_serve_another_queue_is_missed(atomic, settings):
-    settings.TASKS = {"default": {"BACKEND": DATABASE_BACKEND, "QUEUES": QUEUES}}
+    settings.TASKS = {
+        "default": {"BACKEND": django_settings.DATABASE_TASKS_BACKEND, "QUEUES": QUEUES}
+    }
     report = Report(quiet=True)
 
     # Broken: the workers serve the default queue, not the webhooks queue.
@@ -254,7 +257,9 @@ def atomic_queue_worker() -> Iterator[None]:
 
 
 def run_refresh(atomic: AtomicStandIn, settings) -> Report:
-    settings.TASKS = {"default": {"BACKEND": DATABASE_BACKEND, "QUEUES": QUEUES}}
+    settings.TASKS = {
+        "default": {"BACKEND": django_settings.DATABASE_TASKS_BACKEND, "QUEUES": QUEUES}
+    }
     scale._people(0, 3)
     report = Report(quiet=True)
     scale.bench_refresh(InProcessBrowser, atomic_queue_worker, atomic, report, presses=8, wait=0.5)
@@ -337,3 +342,35 @@ def test_searches_by_identifier_use_their_index():
 
     assert figure(report, "data download's events: uses webhookevent_identifier").met is True
     assert figure(report, "account deletion's events: uses webhookevent_identifier").met is True
+
+
+def test_the_benchs_browser_keeps_one_session_cookie_when_the_host_sets_it_again():
+    # The bench's HTTP browser against a loopback host that saves the session anew on its page,
+    # as the dashboard may: the cookie it set replaces the one planted, in every copy too.
+    class Host(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Set-Cookie", "sessionid=renewed; Path=/; HttpOnly")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def do_POST(self) -> None:
+            received.append(self.headers.get("Cookie", ""))
+            self.send_response(302)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    received: list[str] = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Host)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        browser = scale.Browser(f"http://127.0.0.1:{server.server_address[1]}", "planted")
+        assert browser.page("/")[0] == 200
+        assert browser.copy().post("/refresh/", {}) == 302
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert received == ["sessionid=renewed"]

@@ -152,16 +152,16 @@ def test_deletion_removes_sessions_task_results_and_cached_fragments_at_once(
     bobs_task = Task.objects.get(profile=bobs)
     alices_event = WebhookEvent.objects.get(identifier="hub_alice")
     hers = [
-        _task_result("paylink.tasks.sync_accounts", alices.pk),
-        _task_result("paylink.tasks.reconcile_profile", alices.pk, TaskResultStatus.READY),
-        _task_result("paylink.tasks.check_task_status", alices_task.pk),
-        _task_result("paylink.tasks.reconcile_task", alices_task.pk, TaskResultStatus.FAILED),
-        _task_result("paylink.tasks.process_webhook_event", alices_event.pk),
+        _task_result("paylink.tasks.accounts_sync", alices.pk),
+        _task_result("paylink.tasks.reconcile_profile_tasks", alices.pk, TaskResultStatus.READY),
+        _task_result("paylink.tasks.task_status_refresh", alices_task.pk),
+        _task_result("paylink.tasks.reconcile_task_check", alices_task.pk, TaskResultStatus.FAILED),
+        _task_result("paylink.tasks.webhook_event_process", alices_event.pk),
     ]
-    running = _task_result("paylink.tasks.sync_accounts", alices.pk, TaskResultStatus.RUNNING)
+    running = _task_result("paylink.tasks.accounts_sync", alices.pk, TaskResultStatus.RUNNING)
     his = [
-        _task_result("paylink.tasks.sync_accounts", bobs.pk),
-        _task_result("paylink.tasks.check_task_status", bobs_task.pk),
+        _task_result("paylink.tasks.accounts_sync", bobs.pk),
+        _task_result("paylink.tasks.task_status_refresh", bobs_task.pk),
     ]
     # What the shared cache holds of each: rendered fragments and task rows.
     cache.set(f"paylink:dashboard:{alices.pk}:1:en:2026-12-06:regions:1.1.1:", "<p>hers</p>")

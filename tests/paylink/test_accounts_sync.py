@@ -95,16 +95,16 @@ def test_thirty_requests_while_a_sync_is_queued_make_one_sync(
 
     assert enqueued == [True] + [False] * 29
     assert len(task_queue.results) == 1
-    from paylink.tasks import sync_accounts
+    from paylink.tasks import accounts_sync
 
-    sync_accounts.call(alice_profile.pk)
+    accounts_sync.call(alice_profile.pk)
     atomic.accounts_get.assert_called_once()
 
 
 def test_a_request_while_a_sync_runs_enqueues_the_next_one(
     alice_profile, atomic, task_queue, django_capture_on_commit_callbacks
 ):
-    from paylink.tasks import sync_accounts
+    from paylink.tasks import accounts_sync
 
     with django_capture_on_commit_callbacks(execute=True):
         accounts_sync_request(profile=alice_profile)
@@ -116,7 +116,7 @@ def test_a_request_while_a_sync_runs_enqueues_the_next_one(
 
     atomic.accounts_get.side_effect = fetch_while_a_change_arrives
     with django_capture_on_commit_callbacks(execute=True):
-        sync_accounts.call(alice_profile.pk)
+        accounts_sync.call(alice_profile.pk)
 
     assert len(task_queue.results) == 2
 
@@ -136,11 +136,11 @@ def test_a_claim_whose_job_was_lost_lapses(alice_profile, atomic, task_queue, se
 
 
 def test_the_sync_task_ignores_a_deleted_profile(alice_profile, atomic):
-    from paylink.tasks import sync_accounts
+    from paylink.tasks import accounts_sync
 
     profile_id = alice_profile.pk
     alice_profile.user.delete()
-    sync_accounts.call(profile_id)
+    accounts_sync.call(profile_id)
     atomic.accounts_get.assert_not_called()
 
 

@@ -356,7 +356,7 @@ def test_the_timeline_lists_a_persons_queued_sync_jobs_and_no_one_elses(
 
     def job(profile_id: int, status: str) -> DBTaskResult:
         return DBTaskResult.objects.create(
-            task_path="paylink.tasks.sync_accounts",
+            task_path="paylink.tasks.accounts_sync",
             args_kwargs={"args": [profile_id], "kwargs": {}},
             queue_name="atomic",
             backend_name="default",

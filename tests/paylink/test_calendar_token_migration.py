@@ -11,7 +11,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 BEFORE = [("paylink", "0090_linkedaccount_card")]
-AFTER = [("paylink", "0094_calendar_token_digest_only")]
+AFTER = [("paylink", "0091_calendar_token_digest_only")]
 
 
 @pytest.fixture

@@ -192,9 +192,9 @@ def test_the_enqueue_mode_fans_out_one_job_per_unit_and_never_twice(
 
     assert out.getvalue() == "Reconcile enqueued 2 task(s), 1 person(s) and 0 sync(s).\n"
     assert sorted(r.task.name for r in queue.results) == [
-        "reconcile_profile",
-        "reconcile_task",
-        "reconcile_task",
+        "reconcile_profile_tasks",
+        "reconcile_task_check",
+        "reconcile_task_check",
     ]
     atomic.task_status_get.assert_not_called()
 

@@ -52,7 +52,7 @@ def test_readyz_answers_ok_when_database_cache_and_queue_answer(client):
 @override_settings(TASKS=STORED_QUEUE)
 def test_readyz_reports_how_long_the_oldest_waiting_task_has_waited(client):
     row = DBTaskResult.objects.create(
-        task_path="paylink.tasks.sync_accounts",
+        task_path="paylink.tasks.accounts_sync",
         args_kwargs={"args": [1], "kwargs": {}},
         backend_name="default",
         run_after=get_date_max(),

@@ -45,7 +45,7 @@ def profile(alice: User) -> Profile:
 def task_result(status: str, *, started_minutes_ago: int = 0, attempts: int = 1, **fields):
     now = timezone.now()
     return DBTaskResult.objects.create(
-        task_path="paylink.tasks.sync_accounts",
+        task_path="paylink.tasks.accounts_sync",
         args_kwargs={"args": [1], "kwargs": {}},
         backend_name="default",
         run_after=get_date_max(),
@@ -310,7 +310,7 @@ def test_a_valid_webhook_event_never_processed_is_driven_again(profile, atomic):
 def test_a_webhook_event_still_waiting_in_the_queue_is_not_enqueued_twice():
     waiting = webhook_event(minutes_ago=10, state=WebhookState.RECEIVED)
     DBTaskResult.objects.create(
-        task_path="paylink.tasks.process_webhook_event",
+        task_path="paylink.tasks.webhook_event_process",
         args_kwargs={"args": [waiting.pk], "kwargs": {}},
         backend_name="default",
         run_after=get_date_max(),

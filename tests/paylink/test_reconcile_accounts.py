@@ -121,5 +121,5 @@ def test_the_sweep_enqueues_one_sync_per_person_and_never_twice(alice_profile, t
     call_command("paylink_reconcile", "--enqueue", stdout=StringIO())
     assert out.getvalue() == "Reconcile enqueued 0 task(s), 0 person(s) and 1 sync(s).\n"
     assert [(r.task.name, r.args) for r in task_queue.results] == [
-        ("reconcile_accounts", [alice_profile.pk])
+        ("reconcile_profile_sync", [alice_profile.pk])
     ]

@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from paylink import tasks
 from paylink.client import AtomicError
 from paylink.models import AccountSnapshot
 from paylink.services.accounts import accounts_sync
 from paylink.services.sync_retry import sync_retry_delay
-from paylink.tasks import sync_accounts
 from tests.atomic_json import atomic_json
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +32,7 @@ def deferred(task_queue, settings):
 
 def _run(profile_id: int, attempt: int, capture) -> None:
     with capture(execute=True):
-        sync_accounts.call(profile_id, attempt)
+        tasks.accounts_sync.call(profile_id, attempt)
 
 
 def test_the_delay_doubles_up_to_the_cap_with_jitter(settings):

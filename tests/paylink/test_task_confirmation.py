@@ -42,7 +42,7 @@ def bob_client(bob) -> Client:
 def sync():
     with (
         mock.patch("paylink.services.sdk_events.accounts_sync_request") as on_finish,
-        mock.patch("paylink.services.accounts.accounts_sync_request") as on_confirm,
+        mock.patch("paylink.services.tasks.accounts_sync_request") as on_confirm,
     ):
         yield on_finish, on_confirm
 

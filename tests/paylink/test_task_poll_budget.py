@@ -13,8 +13,9 @@ from django.utils import timezone
 
 from paylink.client import TaskStatusReport
 from paylink.models import Task
+from paylink.selectors.tasks import TaskPoll, task_poll
 from paylink.services.profiles import profile_for_user
-from paylink.services.tasks import TaskPoll, task_poll, task_told
+from paylink.services.tasks import task_told
 
 pytestmark = pytest.mark.django_db
 

@@ -15,11 +15,11 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
 
+from paylink import tasks
 from paylink.models import Task
 from paylink.selectors import tasks as task_selectors
 from paylink.services.profiles import profile_for_user
 from paylink.services.tasks import task_record, task_status_refresh, task_told
-from paylink.tasks import check_task_status
 
 pytestmark = pytest.mark.django_db
 
@@ -92,7 +92,7 @@ def test_a_refresh_of_a_finished_task_drops_its_cached_row(alice_client, task, a
     # The row turns final without the cache hearing of it (an edit elsewhere).
     Task.objects.filter(pk=task.pk).update(status="completed")
     assert "Queued" in alice_client.get(URL, headers=HTMX).content.decode()
-    check_task_status.call(task.pk)
+    tasks.task_status_refresh.call(task.pk)
     response = alice_client.get(URL, headers=HTMX)
     assert response.status_code == 286 and "Completed" in response.content.decode()
     atomic.task_status_get.assert_not_called()

@@ -1,93 +1,60 @@
-"""The same work through both real brokers: a sync and a signed webhook enqueued as the host
-enqueues them, then run to completion by each backend's own worker.
-
-- database: `manage.py db_worker --batch` (every outstanding task, then it exits);
-- rq: RQ's in-process `SimpleWorker` in burst mode, on a Redis database of these tests' own
-  (PAYLINK_TEST_RQ_URL, default redis://127.0.0.1:6379/11, flushed here).
+"""The broker for real: a sync and a signed webhook enqueued as the host enqueues them, then run
+to completion by the worker production runs (`manage.py paylink_db_worker --batch`: every
+outstanding task, then it exits).
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import hmac
 import logging
-import os
-import tempfile
-from datetime import timedelta
-from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.management import call_command
-from django.utils import timezone
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django_tasks_db.models import DBTaskResult
 
-from hubsite.task_backends import DATABASE_BACKEND, RQ_BACKEND, rq_queues
-from paylink.models import AccountSnapshot, Task, WebhookEvent, WebhookState
-from paylink.services import maintenance
+from paylink.management.commands import paylink_db_worker
+from paylink.management.commands.paylink_db_worker import ClaimingWorker
+from paylink.models import AccountSnapshot, Profile, Task, WebhookEvent, WebhookState
 from paylink.services.accounts import accounts_sync_request
 from tests.atomic_json import FIXTURES, atomic_json
+from tests.people import person_create, profile_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 HULU = atomic_json("accounts/hulu")
 SECRET = "worker-test-secret"
 QUEUES = ["webhooks", "default", "atomic"]
-RQ_URL = os.environ.get("PAYLINK_TEST_RQ_URL", "redis://127.0.0.1:6379/11")
 
 
 def run_database_worker() -> None:
-    # db_worker sets its loggers' levels for the whole process: put them back for later tests
-    # (the request-id test reads django.tasks' own lines).
+    # The worker sets its loggers' levels for the whole process: put them back for later tests.
     loggers = [logging.getLogger(name) for name in ("django.tasks", "django_tasks_db")]
     levels = [logger.level for logger in loggers]
     try:
         call_command(
-            "db_worker", queue_name="*", batch=True, reload=False, startup_delay=False, verbosity=0
+            "paylink_db_worker",
+            queue_name="*",
+            batch=True,
+            reload=False,
+            startup_delay=False,
+            verbosity=0,
         )
     finally:
         for logger, level in zip(loggers, levels, strict=True):
             logger.setLevel(level)
 
 
-def run_rq_worker() -> None:
-    import django_rq
-    from django_tasks_rq import Job
-    from rq import SimpleWorker
-
-    queues = [django_rq.get_queue(name, job_class=Job) for name in QUEUES]
-    worker = SimpleWorker(queues, connection=queues[0].connection, job_class=Job)
-    assert worker.work(burst=True)
-
-
 @pytest.fixture
-def rq_broker(settings):
-    """rq on the tests' own Redis database, emptied before and after; one test at a time on
-    this machine (xdist workers and other runs share that database), by a lock file."""
-    redis = pytest.importorskip("redis")
-    connection = redis.Redis.from_url(RQ_URL)
-    name = hashlib.sha256(RQ_URL.encode()).hexdigest()[:12]
-    lock_path = Path(tempfile.gettempdir()) / f"paylink-rq-tests-{name}.lock"
-    with lock_path.open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            connection.flushdb()
-        except redis.ConnectionError:
-            pytest.skip(f"no Redis at {RQ_URL} (PAYLINK_TEST_RQ_URL)")
-        settings.ATOMIC_API_SECRET = SECRET
-        settings.RQ_QUEUES = rq_queues(url=RQ_URL, queues=QUEUES, timeout=60)
-        settings.TASKS = {"default": {"BACKEND": RQ_BACKEND, "QUEUES": QUEUES}}
-        yield connection
-        connection.flushdb()
-
-
-@pytest.fixture(params=["database", "rq"])
-def broker(request, settings):
-    """The task backend under test, configured as its short name configures it; its worker."""
-    if request.param == "rq":
-        request.getfixturevalue("rq_broker")
-        return run_rq_worker
+def broker(settings):
+    """The database backend, as production configures it; its worker."""
     settings.ATOMIC_API_SECRET = SECRET
-    settings.TASKS = {"default": {"BACKEND": DATABASE_BACKEND, "QUEUES": QUEUES}}
+    settings.TASKS = {
+        "default": {"BACKEND": django_settings.DATABASE_TASKS_BACKEND, "QUEUES": QUEUES}
+    }
     return run_database_worker
 
 
@@ -98,6 +65,10 @@ def atomic(atomic):
     return atomic
 
 
+def person(name: str) -> Profile:
+    return profile_of(person_create(name))
+
+
 def deliver_signed(client, body: bytes) -> int:
     signature = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
     headers = {"ce-id": "ce-worker-1", "X-HMAC-Signature-Sha-256": signature}
@@ -106,10 +77,8 @@ def deliver_signed(client, body: bytes) -> int:
     ).status_code
 
 
-def test_the_worker_runs_an_enqueued_sync_and_a_webhook_to_completion(
-    broker, atomic, client, alice_profile, bob_profile
-):
-    alice, bob = alice_profile, bob_profile
+def test_the_worker_runs_an_enqueued_sync_and_a_webhook_to_completion(broker, atomic, client):
+    alice, bob = person("alice"), person("bob")
     assert accounts_sync_request(profile=bob)
     body = (FIXTURES / "webhooks/task_status_updated_completed.json").read_bytes()
     assert deliver_signed(client, body) == 200
@@ -133,33 +102,72 @@ def test_the_worker_runs_an_enqueued_sync_and_a_webhook_to_completion(
         assert snapshot.sync_queued_at is None
 
 
-def test_with_rq_the_database_housekeeping_leaves_the_task_table_alone(rq_broker):
-    from django_tasks_db.models import DBTaskResult
+def claiming_worker(**options) -> ClaimingWorker:
+    return ClaimingWorker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="worker-one",
+        excluded_queue_names=[],
+        **options,
+    )
 
-    assert maintenance.task_results_stuck_recover() == maintenance.StuckRecovery(0, 0)
-    assert maintenance.task_results_prune() == 0
-    assert not DBTaskResult.objects.exists()
+
+def test_a_worker_claims_its_jobs_in_one_statement_and_writes_their_results_in_one(broker, atomic):
+    people = [person(name) for name in ("alice", "bob", "carol", "dave")]
+    for profile in people:
+        assert accounts_sync_request(profile=profile)
+
+    with CaptureQueriesContext(connection) as queries:
+        claiming_worker(claim=20).run()
+
+    jobs = DBTaskResult.objects.all()
+    assert [(job.status, job.worker_ids) for job in jobs] == [("SUCCESSFUL", ["worker-one"])] * 4
+    assert atomic.accounts_get.call_count == 4
+    updates = [q["sql"] for q in queries if q["sql"].startswith('UPDATE "django_tasks_database')]
+    # The claim, then the results: not two statements a job.
+    assert len(updates) == 2
 
 
-def test_with_rq_an_event_still_in_its_queue_is_not_redriven_but_a_lost_one_is(
-    rq_broker, client, atomic, alice_profile
+def test_jobs_a_slow_claim_has_not_started_go_back_to_the_queue_as_they_were(
+    broker, atomic, monkeypatch
 ):
-    body = (FIXTURES / "webhooks/task_status_updated_completed.json").read_bytes()
-    assert deliver_signed(client, body) == 200
-    later = timezone.now() + timedelta(hours=1)
-    assert maintenance.webhook_events_redrive(now=later) == 0
-    # The broker lost its queue (a flushed Redis): the event is enqueued again, and runs.
-    rq_broker.flushdb()
-    assert maintenance.webhook_events_redrive(now=later) == 1
-    run_rq_worker()
-    assert WebhookEvent.objects.get().state == WebhookState.PROCESSED
+    for name in ("alice", "bob", "carol"):
+        assert accounts_sync_request(profile=person(name))
+    # Every job counts as slow: after each, the rest of the claim goes back.
+    monkeypatch.setattr(paylink_db_worker, "CLAIM_SECONDS", -1)
+    worker = claiming_worker(claim=20)
+    handed_back: list[int] = []
+    unclaimed = worker.jobs_unclaimed
+
+    def counting(jobs):
+        handed_back.append(len(jobs))
+        return unclaimed(jobs)
+
+    worker.jobs_unclaimed = counting
+
+    worker.run()
+
+    assert handed_back == [2, 1]
+    # Each ran once, by one claim: a job handed back carries no trace of the claim.
+    jobs = DBTaskResult.objects.all()
+    assert [(job.status, job.worker_ids) for job in jobs] == [("SUCCESSFUL", ["worker-one"])] * 3
 
 
-def test_with_rq_readyz_reports_how_long_the_oldest_waiting_job_has_waited(rq_broker, client):
-    from paylink.tasks import sync_accounts
+def test_a_worker_asked_to_stop_hands_back_what_it_has_not_started(broker, atomic):
+    for name in ("alice", "bob"):
+        assert accounts_sync_request(profile=person(name))
+    worker = claiming_worker(claim=20)
+    claimed = worker.jobs_claim()
+    assert [job.status for job in DBTaskResult.objects.all()] == ["RUNNING", "RUNNING"]
 
-    assert client.get("/readyz").json()["oldest_waiting_task_seconds"] is None
-    sync_accounts.enqueue(1)
-    report = client.get("/readyz").json()
-    assert report["checks"]["tasks"] == "ok"
-    assert 0 <= report["oldest_waiting_task_seconds"] < 60
+    worker.running = False  # SIGTERM
+    worker.jobs_run(claimed)
+
+    assert [(job.status, job.worker_ids) for job in DBTaskResult.objects.all()] == [
+        ("READY", [])
+    ] * 2
+    atomic.accounts_get.assert_not_called()

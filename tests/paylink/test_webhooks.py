@@ -27,7 +27,7 @@ from paylink.services.webhooks import (
     SIGNATURE_HEADER,
     webhook_receive,
 )
-from paylink.tasks import process_webhook_event
+from paylink.tasks import webhook_event_process
 from tests.atomic_json import FIXTURES, atomic_json
 from tests.people import person_create
 from tests.waiting import wait_until
@@ -331,7 +331,7 @@ def test_it_needs_no_login_and_no_csrf_token(alice_profile, atomic, settings):
 def test_processing_an_event_again_changes_nothing_more(alice_profile, atomic, deliver):
     deliver(event_body("task_status_updated_completed"))
     event = WebhookEvent.objects.get()
-    process_webhook_event.call(event.pk)
+    webhook_event_process.call(event.pk)
     assert Task.objects.get().status == "completed"
     assert atomic.accounts_get.call_count == 1
     event.refresh_from_db()
@@ -353,7 +353,7 @@ def test_a_processing_crash_is_kept_on_the_event_with_its_traceback(alice_profil
 def test_processing_skips_an_event_that_failed_verification(alice_profile, atomic, deliver):
     body = event_body("task_status_updated_completed")
     deliver(body, signature="0" * 64)
-    process_webhook_event.call(WebhookEvent.objects.get().pk)
+    webhook_event_process.call(WebhookEvent.objects.get().pk)
     assert not Task.objects.exists()
     assert WebhookEvent.objects.get().state == WebhookState.REJECTED_SIGNATURE
 
@@ -677,8 +677,8 @@ def test_news_that_went_stale_while_queued_is_not_applied(
         old = receive(patched_body("failed", "2026-01-05T10:30:00.000Z"), "ce-old")
         new = receive(patched_body("completed", "2026-01-05T11:00:00.000Z"), "ce-new")
     assert (old.state, new.state) == (WebhookState.RECEIVED, WebhookState.RECEIVED)
-    process_webhook_event.call(new.pk)
-    process_webhook_event.call(old.pk)
+    webhook_event_process.call(new.pk)
+    webhook_event_process.call(old.pk)
     assert Task.objects.get().status == "completed"
     old.refresh_from_db()
     assert old.state == WebhookState.STALE
@@ -715,7 +715,7 @@ def test_a_failing_event_is_retried_with_growing_delays_then_left_failed(
             if job.task.run_after is not None:
                 delays.append(round((job.task.run_after - started).total_seconds()))
             with django_capture_on_commit_callbacks(execute=True):
-                process_webhook_event.call(*job.args)
+                webhook_event_process.call(*job.args)
     assert delays == list(RETRY_DELAYS)
     event.refresh_from_db()
     assert (event.state, event.attempts, event.error) == ("failed", MAX_ATTEMPTS, "KeyError: 'odd'")

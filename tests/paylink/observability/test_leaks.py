@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from paylink.client import AtomicError
 from paylink.models import Task
-from paylink.tasks import check_task_status, sync_accounts
+from paylink.tasks import accounts_sync, task_status_refresh
 from tests.paylink import test_hostile_input
 from tests.paylink.observability.capture import log_lines
 from tests.paylink.observability.sentry_stand_in import sentry_to_stand_in
@@ -132,8 +132,8 @@ def test_no_log_line_or_error_report_from_hostile_input_holds_a_secret_or_accoun
             )
             statuses.append(response.status_code)
         # The jobs those requests lead to, as a worker runs them: Atomic's echo is logged.
-        sync_accounts.call(world.alice.paylink_profile.pk)
-        check_task_status.call(Task.objects.get(atomic_id=world.ids["alice"]["task_id"]).pk)
+        accounts_sync.call(world.alice.paylink_profile.pk)
+        task_status_refresh.call(Task.objects.get(atomic_id=world.ids["alice"]["task_id"]).pk)
     assert 500 in statuses  # the dashboard's failure: so error reports were made
     assert len(lines.records()) >= len(statuses)  # one line per request at least
     _assert_clean(lines.text())

@@ -15,7 +15,7 @@ from django.tasks.signals import task_finished, task_started
 from paylink.observability.logs import logging_config
 from paylink.observability.request_log import user_hash
 from paylink.services.webhooks import SIGNATURE_HEADER
-from paylink.tasks import process_webhook_event
+from paylink.tasks import webhook_event_process
 from tests.paylink.observability.capture import log_lines
 
 pytestmark = pytest.mark.django_db
@@ -69,7 +69,7 @@ def test_the_request_id_goes_with_the_jobs_the_request_enqueues_to_their_worker(
         contextvars.Context().run(worker)
     during, after = [line for line in lines.records() if line["logger"] == "paylink.tasks"]
     assert during["request_id"] == "req-refresh-0001"
-    assert during["job"] == "sync_accounts" and during["job_id"] == str(job.id)
+    assert during["job"] == "accounts_sync" and during["job_id"] == str(job.id)
     assert "request_id" not in after and "job" not in after
     # The framework's own lines as the job starts and ends carry it too.
     framework = [line for line in lines.records() if line["logger"] == "django.tasks"]
@@ -111,7 +111,7 @@ def test_every_line_a_webhooks_processing_writes_carries_its_ce_id(
 
     def worker() -> None:
         task_started.send(sender=type(job.task.get_backend()), task_result=job)
-        process_webhook_event.call(*job.args)
+        webhook_event_process.call(*job.args)
         task_finished.send(sender=type(job.task.get_backend()), task_result=job)
 
     with log_lines() as lines:
@@ -119,7 +119,7 @@ def test_every_line_a_webhooks_processing_writes_carries_its_ce_id(
     written = [line for line in lines.records() if line["logger"].startswith("paylink")]
     assert [line["message"][:8] for line in written] == ["applying", "Webhook "]
     assert all(line["ce_id"] == "ce-follow-me" for line in written)
-    assert all(line["job"] == "process_webhook_event" for line in written)
+    assert all(line["job"] == "webhook_event_process" for line in written)
     # The request's id came along too: the webhook's request, its job, the sync it asks for.
     assert all(line["request_id"] == request_lines_id for line in written)
 

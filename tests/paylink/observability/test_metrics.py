@@ -85,7 +85,7 @@ def test_jobs_waiting_and_the_oldest_ones_age_are_read_per_queue_from_the_task_t
     settings.PAYLINK_METRICS_TOKEN = TOKEN
     for minutes, queue in ((12, "atomic"), (3, "atomic"), (1, "webhooks")):
         row = DBTaskResult.objects.create(
-            task_path="paylink.tasks.sync_accounts",
+            task_path="paylink.tasks.accounts_sync",
             args_kwargs={"args": [1], "kwargs": {}},
             backend_name="default",
             queue_name=queue,
