@@ -234,6 +234,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "crontask",
     "paylink",
+    "reminders",
 ]
 
 MIDDLEWARE = [
@@ -247,7 +248,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "paylink.middleware.RefusalSentenceMiddleware",
-    "paylink.middleware.AtomicDeadlineMiddleware",
+    "paylink.client.AtomicDeadlineMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -27,7 +27,6 @@ from paylink.models import (
     AccountSnapshot,
     OperationTally,
     Profile,
-    ReminderDelivery,
     SdkEvent,
     Task,
     TaskStatus,
@@ -39,6 +38,7 @@ from paylink.services.account_deletion import account_delete
 from paylink.services.accounts import accounts_sync, monitoring_end
 from paylink.services.webhooks import webhook_event_process
 from paylink.vendor_json import JsonRejected, json_parse
+from reminders.models import ReminderDelivery
 
 
 def _masked(value: Any) -> Any:

@@ -12,9 +12,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from paylink.formatting import money, time_zone_for
-from paylink.models import AccountSnapshot, Profile, ReminderPreferences
+from paylink.models import AccountSnapshot, Profile
 from paylink.selectors.due_dates import DueBill, bill_uid, due_dates_for_snapshot
 from paylink.services.reminders import language_for_profile
+from reminders.models import ReminderPreferences
 
 # How many months ahead a paused monthly bill's skipped dates are listed (EXDATE).
 _EXDATE_MONTHS = 24

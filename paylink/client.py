@@ -16,7 +16,7 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -26,6 +26,7 @@ from urllib.parse import quote
 
 import requests
 from django.conf import settings
+from django.http import HttpRequest, HttpResponse
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import InvalidHeader, MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
@@ -93,6 +94,18 @@ def deadline(seconds: float) -> Iterator[None]:
         yield
     finally:
         _deadline.reset(token)
+
+
+class AtomicDeadlineMiddleware:
+    """Calls to Atomic made while a request is served share ATOMIC_REQUEST_DEADLINE_SECONDS,
+    so a slow Atomic costs a person a few seconds and a sentence, never a stuck worker."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with deadline(settings.ATOMIC_REQUEST_DEADLINE_SECONDS):
+            return self.get_response(request)
 
 
 _slots: dict[int, threading.BoundedSemaphore] = {}

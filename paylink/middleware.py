@@ -1,5 +1,5 @@
-"""Request-wide behaviour of the host: every refusal says why in a sentence, calls to Atomic
-made inside a request have a deadline of their own, and signed-in pages are never stored."""
+"""Request-wide behaviour of the host: every refusal says why in a sentence, no page may use the
+browser's powerful features, and signed-in pages are never stored."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
-
-from paylink import client
 
 # Django's own refusals that come without a word: a 405 from `require_POST` and friends or a
 # class-based view, and the bare 4xx a view may build. Each gets one plain sentence instead.
@@ -58,18 +56,6 @@ class PermissionsPolicyMiddleware:
         if settings.PERMISSIONS_POLICY:
             response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         return response
-
-
-class AtomicDeadlineMiddleware:
-    """Calls to Atomic made while a request is served share ATOMIC_REQUEST_DEADLINE_SECONDS,
-    so a slow Atomic costs a person a few seconds and a sentence, never a stuck worker."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        with client.deadline(settings.ATOMIC_REQUEST_DEADLINE_SECONDS):
-            return self.get_response(request)
 
 
 class NoStoreForSignedInMiddleware:

@@ -7,8 +7,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from paylink.models import REMINDER_DAYS_MAX, ReminderPreferences
 from paylink.whole_numbers import WholeNumberField
+from reminders.models import REMINDER_DAYS_MAX, ReminderPreferences
 
 
 class ReminderPreferencesForm(forms.ModelForm):

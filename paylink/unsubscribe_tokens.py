@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.core import signing
 
-from paylink.models import ReminderKind, ReminderPreferences
+from reminders.models import ReminderKind, ReminderPreferences
 
 _SALT = "paylink.reminders.unsubscribe"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
-from paylink.models import (
-    Profile,
+from paylink.models import Profile
+from reminders.models import (
     ReminderKind,
     ReminderPreferences,
     calendar_token_digest,

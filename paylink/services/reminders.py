@@ -23,10 +23,11 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from paylink.formatting import money, time_zone_for
-from paylink.models import Profile, ReminderDelivery, ReminderKind, ReminderPreferences
+from paylink.models import Profile
 from paylink.observability import metrics
 from paylink.selectors.due_dates import DueBill, DueDates, due_dates_for_snapshot
 from paylink.unsubscribe_tokens import unsubscribe_token_make
+from reminders.models import ReminderDelivery, ReminderKind, ReminderPreferences
 
 logger = logging.getLogger(__name__)
 

@@ -13,10 +13,11 @@ from django.utils.dates import WEEKDAYS_ABBR
 from django.views.decorators.http import require_safe
 
 from paylink.calendar_feed import calendar_feed_for
-from paylink.models import AccountSnapshot, ReminderPreferences, calendar_token_digest
+from paylink.models import AccountSnapshot
 from paylink.selectors.dashboard import snapshot_for_user
 from paylink.selectors.due_dates import month_of_due_dates
 from paylink.whole_numbers import whole_number
+from reminders.models import ReminderPreferences, calendar_token_digest
 
 
 def _preferences_for_token(token: str) -> ReminderPreferences | None:

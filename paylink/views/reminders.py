@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from paylink.models import ReminderKind
 from paylink.reminder_forms import ReminderPreferencesForm
 from paylink.services.profiles import profile_for_user
 from paylink.services.reminder_preferences import (
@@ -22,6 +21,7 @@ from paylink.services.reminder_preferences import (
     reminders_unsubscribe,
 )
 from paylink.unsubscribe_tokens import unsubscribe_token_read
+from reminders.models import ReminderKind
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

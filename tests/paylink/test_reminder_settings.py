@@ -6,9 +6,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from paylink.models import ReminderPreferences
 from paylink.services.profiles import profile_for_user
 from paylink.services.reminder_preferences import reminder_preferences_for_profile
+from reminders.models import ReminderPreferences
 
 pytestmark = pytest.mark.django_db
 

@@ -13,10 +13,10 @@ from django.core.management import call_command
 from django.test import Client, override_settings
 from django.utils import timezone, translation
 
-from paylink.models import ReminderDelivery, ReminderKind
 from paylink.services.profiles import profile_for_user
 from paylink.services.reminders import reminders_send, weekly_summary_send
 from paylink.tasks import send_due_reminders, send_weekly_summaries
+from reminders.models import ReminderDelivery, ReminderKind
 from tests.paylink.bills import FULL_NUMBER, bill_account, preferences_of, snapshot_with
 
 pytestmark = pytest.mark.django_db
