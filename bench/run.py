@@ -231,8 +231,8 @@ def endpoints(make_client: Callable[[User | None], object]) -> list[Endpoint]:
 def read_model_endpoints(make_client: Callable[[User | None], object]) -> list[Endpoint]:
     """The month view, the calendar feed and one reminder run at 1,000 accounts, each within
     the cost of a cold dashboard of as many: all read the same rows."""
-    from paylink.services.reminder_preferences import reminder_preferences_for_profile
-    from paylink.services.reminders import reminders_send
+    from reminders.services.delivery import reminders_send
+    from reminders.services.preferences import reminder_preferences_for_profile
 
     user, profile = user_with_accounts("bench-reads-1000", 1000)
     user.email = "bench-reads@example.com"
@@ -242,7 +242,7 @@ def read_model_endpoints(make_client: Callable[[User | None], object]) -> list[E
     preferences.save()
     client = make_client(user)
     within_cold = Target(1, relative_to="/ cold, 1000 accounts")
-    feed = url_or_none("paylink:calendar-feed", preferences.calendar_token)
+    feed = url_or_none("reminders:calendar-feed", preferences.calendar_token)
 
     def reminder_run() -> int:
         reminders_send(now=timezone.now())
@@ -251,7 +251,7 @@ def read_model_endpoints(make_client: Callable[[User | None], object]) -> list[E
     return [
         Endpoint(
             "/calendar/ month, 1000 accounts",
-            lambda: client.get(url_or_none("paylink:calendar-month")).status_code,
+            lambda: client.get(url_or_none("reminders:calendar-month")).status_code,
             target=within_cold,
             every=5,
         ),

@@ -18,7 +18,7 @@ from django.db import connections, router
 from django.db.migrations.recorder import MigrationRecorder
 
 from hubsite.task_backends import RQ_BACKEND
-from paylink.rate_limits import THROTTLE_CACHE
+from paylink.lib.rate_limits import THROTTLE_CACHE
 
 _PER_PROCESS_CACHES = (
     "django.core.cache.backends.locmem.LocMemCache",

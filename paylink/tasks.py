@@ -151,7 +151,7 @@ RECONCILE_SUCCEEDED_AT_KEY = "paylink:reconcile:succeeded-at"
 
 
 def _run_alone(name: str, job: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    from paylink.job_lock import job_lock
+    from paylink.lib.job_lock import job_lock
 
     with job_lock(name=name, expires=JOB_LOCK_SECONDS) as acquired:
         if not acquired:
@@ -249,7 +249,7 @@ def clear_expired_sessions() -> dict[str, Any]:
 @task
 def send_due_reminders() -> dict[str, Any]:
     """Reminder emails for bills coming due; safe to run as often as wanted (each sends once)."""
-    from paylink.services.reminders import reminders_send
+    from reminders.services.delivery import reminders_send
 
     def job() -> dict[str, Any]:
         run = reminders_send(now=timezone.now())
@@ -262,7 +262,7 @@ def send_due_reminders() -> dict[str, Any]:
 @task
 def send_weekly_summaries() -> dict[str, Any]:
     """The weekly summary emails; each person gets at most one per week, however often it runs."""
-    from paylink.services.reminders import weekly_summary_send
+    from reminders.services.delivery import weekly_summary_send
 
     def job() -> dict[str, Any]:
         run = weekly_summary_send(now=timezone.now())

@@ -4,7 +4,9 @@ from django.urls import path, register_converter
 
 from paylink import time_zone, views
 from paylink.vendor_json import ATOMIC_ID
-from paylink.views import account, account_settings, calendar, hub, reminders
+from paylink.views import account, account_settings, hub
+from reminders.views import calendar
+from reminders.views import preferences as reminders
 
 
 class AtomicIdConverter:

@@ -23,8 +23,8 @@ from paylink.account_forms import (
     ProfileSettingsForm,
     ThrottledPasswordChangeForm,
 )
+from paylink.lib.rate_limits import rate_limited
 from paylink.models import Profile
-from paylink.rate_limits import rate_limited
 from paylink.services.email_change import (
     EmailChangeInvalid,
     email_change_confirm,

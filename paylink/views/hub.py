@@ -13,8 +13,9 @@ from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HTMX_STOP_POLLING, trigger_client_event
 
 from paylink import client
+from paylink.lib.rate_limits import rate_limited
+from paylink.lib.whole_numbers import whole_number
 from paylink.models import SdkEventKind, Task, TaskStatus
-from paylink.rate_limits import rate_limited
 from paylink.selectors.tasks import (
     task_account_for_user,
     task_for_user_polling,
@@ -31,7 +32,6 @@ from paylink.services.sdk_events import (
     sdk_finish_record,
 )
 from paylink.services.tasks import TaskOwnershipError, TaskUnknownError, task_status_check_request
-from paylink.whole_numbers import whole_number
 
 logger = logging.getLogger(__name__)
 

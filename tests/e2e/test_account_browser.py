@@ -14,7 +14,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from paylink.models import Profile
-from paylink.services.reminders import reminders_send
+from reminders.services.delivery import reminders_send
 from tests.paylink.bills import bill_account, preferences_of, snapshot_with
 
 PASSWORD = "una-Clave-larga-42"

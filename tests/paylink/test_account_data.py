@@ -16,8 +16,8 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult, TaskResultStatus, get_date_max
 
-from paylink.cache_prefix import cache_delete_prefix
 from paylink.client import AtomicError
+from paylink.lib.cache_prefix import cache_delete_prefix
 from paylink.models import AccountSnapshot, Profile, SdkEvent, Task, WebhookEvent, WebhookState
 from paylink.selectors.tasks import task_cache_key
 from tests.paylink.conftest import staff_login_with_code

@@ -100,6 +100,6 @@ def test_only_sign_in_sign_up_reset_language_the_webhook_feed_and_unsubscribe_ar
         # The language switcher (on the sign-in page too) and hub.js's sentences, no secret.
         "set_language",
         "javascript-catalog",
-        "paylink:calendar-feed",
-        "paylink:unsubscribe",
+        "reminders:calendar-feed",
+        "reminders:unsubscribe",
     }

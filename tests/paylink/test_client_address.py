@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import RequestFactory
 
-from paylink.client_address import address_bucket, client_address
+from paylink.lib.client_address import address_bucket, client_address
 
 
 def _address(remote: str, forwarded: str | None = None) -> str:

@@ -67,7 +67,7 @@ def test_readyz_reports_how_long_the_oldest_waiting_task_has_waited(client):
 
 @pytest.mark.django_db
 def test_readyz_answers_503_naming_the_database_when_it_is_unreachable(client):
-    with mock.patch("paylink.health.connection") as connection:
+    with mock.patch("paylink.lib.health.connection") as connection:
         connection.cursor.side_effect = OperationalError("db.internal:5432 refused")
         response = client.get("/readyz")
     assert response.status_code == 503
@@ -79,7 +79,7 @@ def test_readyz_answers_503_naming_the_database_when_it_is_unreachable(client):
 
 @pytest.mark.django_db
 def test_readyz_answers_503_naming_the_cache_when_it_loses_writes(client):
-    with mock.patch("paylink.health.cache") as cache:
+    with mock.patch("paylink.lib.health.cache") as cache:
         cache.get.return_value = None
         response = client.get("/readyz")
     assert response.status_code == 503
@@ -92,7 +92,7 @@ def test_readyz_answers_503_naming_the_cache_when_it_loses_writes(client):
 
 @pytest.mark.django_db
 def test_readyz_answers_503_naming_the_cache_when_it_is_down(client):
-    with mock.patch("paylink.health.cache") as cache:
+    with mock.patch("paylink.lib.health.cache") as cache:
         cache.set.side_effect = ConnectionError("redis.internal:6379")
         response = client.get("/readyz")
     assert response.status_code == 503

@@ -12,7 +12,7 @@ from django.core.cache import cache, caches
 from django.db import connections
 from django.test import Client
 
-from paylink.login_throttle import login_attempt_begin
+from paylink.lib.login_throttle import login_attempt_begin
 
 pytestmark = pytest.mark.django_db
 
@@ -256,7 +256,7 @@ def test_the_right_password_gives_back_the_addresss_try_only_when_it_took_one(cl
         _login(client, username, "wrong")
     assert _login(client, "alice", "alice-pass-1234").status_code == 302
     client.logout()
-    from paylink.rate_limits import counter_peek
+    from paylink.lib.rate_limits import counter_peek
 
     seen = counter_peek(scope="login-addr", value="10.0.0.1", window=900)
     assert seen.count == 2

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.django_db
 # Nothing listens on port 1: every connection is refused at once.
 NOWHERE = "redis://127.0.0.1:1/0"
 REDIS_DOWN = {
-    "default": {"BACKEND": "paylink.cache_backends.TolerantRedisCache", "LOCATION": NOWHERE},
+    "default": {"BACKEND": "paylink.lib.cache_backends.TolerantRedisCache", "LOCATION": NOWHERE},
     "throttle": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": NOWHERE},
 }
 SIGN_IN_PAUSED = {
@@ -89,7 +89,7 @@ def test_with_redis_down_signed_in_pages_render_without_the_cache(alice, redis_d
         reverse("paylink:dashboard"),
         reverse("paylink:task", args=[task.atomic_id]),
         reverse("paylink:hub"),
-        reverse("paylink:calendar-month"),
+        reverse("reminders:calendar-month"),
     ):
         response = client.get(url)
         assert response.status_code == 200, url

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 def _still_clock():
     # Retry-After counts from the window's first hit: on a busy machine a second may pass
     # between the hits, so the clock the counters read stands still here.
-    with mock.patch("paylink.rate_limits.time") as clock:
+    with mock.patch("paylink.lib.rate_limits.time") as clock:
         clock.time.return_value = 1_800_000_000.0
         yield
 

@@ -3,7 +3,7 @@
 A request that meets one answers 503 with a sentence in the person's language and a
 Retry-After, never Django's bare "Server Error (500)": paylink/views/errors.py for any request,
 the rate limits for what must fail closed (sign-in), and the shared cache's own backend for
-what only needs the cache (paylink/cache_backends.py: a miss, not an error).
+what only needs the cache (paylink/lib/cache_backends.py: a miss, not an error).
 """
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from paylink.formatting import money, time_zone_for
 from paylink.models import AccountSnapshot, Profile
 from paylink.selectors.due_dates import DueBill, bill_uid, due_dates_for_snapshot
-from paylink.services.reminders import language_for_profile
 from reminders.models import ReminderPreferences
+from reminders.services.delivery import language_for_profile
 
 # How many months ahead a paused monthly bill's skipped dates are listed (EXDATE).
 _EXDATE_MONTHS = 24

@@ -11,7 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from paylink.services.reminders import ReminderRun, reminders_send, weekly_summary_send
+from reminders.services.delivery import ReminderRun, reminders_send, weekly_summary_send
 
 
 class Command(BaseCommand):

@@ -12,11 +12,11 @@ from django.utils import timezone
 from django.utils.dates import WEEKDAYS_ABBR
 from django.views.decorators.http import require_safe
 
-from paylink.calendar_feed import calendar_feed_for
+from paylink.lib.whole_numbers import whole_number
 from paylink.models import AccountSnapshot
 from paylink.selectors.dashboard import snapshot_for_user
 from paylink.selectors.due_dates import month_of_due_dates
-from paylink.whole_numbers import whole_number
+from reminders.calendar_feed import calendar_feed_for
 from reminders.models import ReminderPreferences, calendar_token_digest
 
 
@@ -77,6 +77,6 @@ def calendar_month(request: HttpRequest) -> HttpResponse:
     month = month_of_due_dates(snapshot=snapshot, first=first, today=today)
     return render(
         request,
-        "paylink/calendar_month.html",
+        "reminders/calendar_month.html",
         {"month": month, "weekdays": [WEEKDAYS_ABBR[i] for i in range(7)]},
     )

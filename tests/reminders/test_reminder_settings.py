@@ -7,8 +7,8 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from paylink.services.profiles import profile_for_user
-from paylink.services.reminder_preferences import reminder_preferences_for_profile
 from reminders.models import ReminderPreferences
+from reminders.services.preferences import reminder_preferences_for_profile
 
 pytestmark = pytest.mark.django_db
 

@@ -26,8 +26,8 @@ from paylink.formatting import money, time_zone_for
 from paylink.models import Profile
 from paylink.observability import metrics
 from paylink.selectors.due_dates import DueBill, DueDates, due_dates_for_snapshot
-from paylink.unsubscribe_tokens import unsubscribe_token_make
 from reminders.models import ReminderDelivery, ReminderKind, ReminderPreferences
+from reminders.unsubscribe_tokens import unsubscribe_token_make
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ def _message(
     user = preferences.profile.user
     unsubscribe_url = _absolute(
         reverse(
-            "paylink:unsubscribe",
+            "reminders:unsubscribe",
             args=[unsubscribe_token_make(preferences=preferences, kind=kind)],
         )
     )
@@ -111,7 +111,7 @@ def _message(
         **context,
         "name": user.first_name or user.get_username(),
         "dashboard_url": _absolute(reverse("paylink:dashboard")),
-        "settings_url": _absolute(reverse("paylink:reminder-settings")),
+        "settings_url": _absolute(reverse("reminders:reminder-settings")),
         "unsubscribe_url": unsubscribe_url,
     }
     message = _OneClickMessage(
@@ -218,7 +218,7 @@ def _reminders_for(
                 preferences=preferences,
                 kind=ReminderKind.DUE,
                 subject=_due_subject(bill),
-                template="paylink/email/due_reminder",
+                template="reminders/email/due_reminder",
                 context={"bill": bill, "days_left": (bill.due_day - today).days},
             )
         _send_once(
@@ -282,7 +282,7 @@ def _summary_for(
             preferences=preferences,
             kind=ReminderKind.WEEKLY,
             subject=_("Your bills this week"),
-            template="paylink/email/weekly_summary",
+            template="reminders/email/weekly_summary",
             context={"summary": summary, "today": today},
         )
     _send_once(

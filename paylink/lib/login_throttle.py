@@ -15,7 +15,7 @@ Each attempt takes its slot with an atomic increment before the password is chec
 it back on success, so concurrent guesses cannot get past the limit (a check, then a record
 after the password check, lets every request in flight through). Both the sign-in page and the
 admin's sign-in (paylink/forms.py) come through here. Addresses come from
-paylink/client_address.py; counters live in the `throttle` cache (paylink/rate_limits.py).
+paylink/lib/client_address.py; counters live in the `throttle` cache (paylink/lib/rate_limits.py).
 
 Why not django-axes: it checks for a lockout before authenticating and records the failure
 afterwards, in a `user_login_failed` handler (its cache handler with get-then-set), so every
@@ -30,15 +30,15 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils.translation import gettext
 
-from paylink.client_address import address_bucket
-from paylink.observability import metrics
-from paylink.rate_limits import (
+from paylink.lib.client_address import address_bucket
+from paylink.lib.rate_limits import (
     counter_clear,
     counter_hit,
     counter_peek,
     counter_undo,
     wait_phrase,
 )
+from paylink.observability import metrics
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,10 @@ from django.shortcuts import render
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy, ngettext
 
-from paylink.client_address import address_bucket, client_address
+from paylink.lib.client_address import address_bucket, client_address
+from paylink.lib.outage import CACHE_ERRORS, RETRY_AFTER, SIGN_IN_UNAVAILABLE
+from paylink.lib.whole_numbers import whole_number
 from paylink.observability import metrics
-from paylink.outage import CACHE_ERRORS, RETRY_AFTER, SIGN_IN_UNAVAILABLE
-from paylink.whole_numbers import whole_number
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from paylink.whole_numbers import WholeNumberField
+from paylink.lib.whole_numbers import WholeNumberField
 from reminders.models import REMINDER_DAYS_MAX, ReminderPreferences
 
 

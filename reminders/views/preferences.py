@@ -12,16 +12,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from paylink.reminder_forms import ReminderPreferencesForm
 from paylink.services.profiles import profile_for_user
-from paylink.services.reminder_preferences import (
+from reminders.forms import ReminderPreferencesForm
+from reminders.models import ReminderKind
+from reminders.services.preferences import (
     calendar_token_rotate,
     reminder_preferences_for_profile,
     reminder_preferences_update,
     reminders_unsubscribe,
 )
-from paylink.unsubscribe_tokens import unsubscribe_token_read
-from reminders.models import ReminderKind
+from reminders.unsubscribe_tokens import unsubscribe_token_read
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -37,15 +37,15 @@ def reminder_settings(request: HttpRequest) -> HttpResponse:
                 weekly_summary=form.cleaned_data["weekly_summary"],
             )
             messages.success(request, _("Your reminder settings are saved."))
-            return redirect("paylink:reminder-settings")
+            return redirect("reminders:reminder-settings")
     else:
         form = ReminderPreferencesForm(instance=preferences)
-    feed_path = reverse("paylink:calendar-feed", args=[preferences.calendar_token])
+    feed_path = reverse("reminders:calendar-feed", args=[preferences.calendar_token])
     # From the configured address, never the request's Host: a link people keep and share.
     feed_url = settings.PAYLINK_SITE_URL + feed_path
     return render(
         request,
-        "paylink/reminder_settings.html",
+        "reminders/reminder_settings.html",
         {
             "form": form,
             "feed_url": feed_url,
@@ -63,7 +63,7 @@ def calendar_link_renew(request: HttpRequest) -> HttpResponse:
         request,
         _("Here is your new calendar link. The old one no longer works: subscribe with this one."),
     )
-    return redirect(reverse("paylink:reminder-settings") + "#calendar")
+    return redirect(reverse("reminders:reminder-settings") + "#calendar")
 
 
 # The signed token is the credential: mail clients POST here without a session or a CSRF
@@ -82,12 +82,12 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         # client's one-click) unsubscribes.
         return render(
             request,
-            "paylink/unsubscribe.html",
+            "reminders/unsubscribe.html",
             {"kind": kind, "is_weekly": kind is ReminderKind.WEEKLY, "done": False},
         )
     reminders_unsubscribe(preferences=preferences, kind=kind)
     return render(
         request,
-        "paylink/unsubscribe.html",
+        "reminders/unsubscribe.html",
         {"kind": kind, "is_weekly": kind is ReminderKind.WEEKLY, "done": True},
     )

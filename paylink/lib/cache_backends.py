@@ -5,7 +5,7 @@ cached task rows, the once-per-window claims on Atomic's status endpoint, job lo
 Redis that cannot be reached must cost a page its shortcut, not its answer: a read is a miss, a
 write is skipped, and an `add` (a claim or a lock) is refused, so nothing that should happen
 once happens twice. Counters are another matter: the sign-in throttle and rate limits live in
-the `throttle` alias, a plain RedisCache, and fail closed (paylink/rate_limits.py).
+the `throttle` alias, a plain RedisCache, and fail closed (paylink/lib/rate_limits.py).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.cache.backends.redis import RedisCache
 
-from paylink.outage import CACHE_ERRORS
+from paylink.lib.outage import CACHE_ERRORS
 
 logger = logging.getLogger(__name__)
 

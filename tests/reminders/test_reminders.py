@@ -14,9 +14,9 @@ from django.test import Client, override_settings
 from django.utils import timezone, translation
 
 from paylink.services.profiles import profile_for_user
-from paylink.services.reminders import reminders_send, weekly_summary_send
 from paylink.tasks import send_due_reminders, send_weekly_summaries
 from reminders.models import ReminderDelivery, ReminderKind
+from reminders.services.delivery import reminders_send, weekly_summary_send
 from tests.paylink.bills import FULL_NUMBER, bill_account, preferences_of, snapshot_with
 
 pytestmark = pytest.mark.django_db
@@ -143,7 +143,7 @@ def test_a_run_that_loses_the_race_for_the_claim_sends_nothing(alice, mailoutbox
     unique constraint inside its transaction and the email is not sent a second time."""
     preferences_of(alice, email_reminders=True)
     snapshot_with(alice, _hulu())
-    with mock.patch("paylink.services.reminders._already_sent", return_value=False):
+    with mock.patch("reminders.services.delivery._already_sent", return_value=False):
         reminders_send(now=NOW)
         run = reminders_send(now=NOW)
     assert (run.sent, run.skipped) == (0, 1)
@@ -393,7 +393,7 @@ def test_two_runs_at_the_same_moment_send_one_email(alice, mailoutbox):
             connection.close()
 
     with (
-        mock.patch("paylink.services.reminders._already_sent", side_effect=checked_by_both),
+        mock.patch("reminders.services.delivery._already_sent", side_effect=checked_by_both),
         mock.patch.object(EmailMultiAlternatives, "send", slow_send),
     ):
         threads = [threading.Thread(target=worker) for _ in range(2)]
