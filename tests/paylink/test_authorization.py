@@ -18,7 +18,7 @@ PUBLIC_NAMES = {"webhook", "atomic-webhook", "webhooks", "calendar-feed", "unsub
 
 
 def _paylink_urls() -> list[tuple[str, str]]:
-    """Every route of the paylink namespace, with placeholder values for its parameters."""
+    """Every route of the paylink and reminders namespaces, with placeholder values for its parameters."""
     resolver = get_resolver()
     found = []
 
@@ -27,7 +27,7 @@ def _paylink_urls() -> list[tuple[str, str]]:
             route = str(entry.pattern)
             if isinstance(entry, URLResolver):
                 walk(entry.url_patterns, prefix + route, entry.namespace or namespace)
-            elif isinstance(entry, URLPattern) and namespace == "paylink":
+            elif isinstance(entry, URLPattern) and namespace in {"paylink", "reminders"}:
                 found.append((entry.name or "", prefix + route))
 
     walk(resolver.url_patterns, "", None)
@@ -45,7 +45,7 @@ def _paylink_urls() -> list[tuple[str, str]]:
 
 def test_the_walk_finds_the_hub_routes():
     names = {name for name, _ in _paylink_urls()}
-    assert {"dashboard", "hub", "token", "sdk-event", "task"} <= names
+    assert {"dashboard", "hub", "token", "sdk-event", "task", "reminder-settings"} <= names
 
 
 def _private_urls() -> list[tuple[str, str]]:
