@@ -79,6 +79,11 @@ def _rq_queue_probe(queues: set[str] | list[str]) -> float | None:
     return round(waited.total_seconds(), 1)
 
 
+# Information, not conditions: facts the apps keep in the cache, each added to the readiness
+# report under its name (an app registers its own in its AppConfig.ready, so this module knows
+# none of them).
+CACHED_FACTS: dict[str, str] = {}
+
 PROBES: dict[str, Callable[[], object]] = {
     "database": database_probe,
     "cache": cache_probe,
@@ -103,10 +108,8 @@ def readiness() -> tuple[bool, dict[str, object]]:
         if name == "tasks":
             report["oldest_waiting_task_seconds"] = value
     if checks["cache"] == "ok":
-        # Information, not a condition: when the scheduler's reconcile last finished cleanly.
-        from paylink.tasks import RECONCILE_SUCCEEDED_AT_KEY
-
-        report["reconcile_succeeded_at"] = cache.get(RECONCILE_SUCCEEDED_AT_KEY)
+        for name, key in CACHED_FACTS.items():
+            report[name] = cache.get(key)
     ready = all(state == "ok" for state in checks.values())
     report["status"] = "ok" if ready else "unavailable"
     return ready, report
