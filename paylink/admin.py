@@ -38,7 +38,6 @@ from paylink.services.account_deletion import account_delete
 from paylink.services.accounts import accounts_sync, monitoring_end
 from paylink.services.webhooks import webhook_event_process
 from paylink.vendor_json import JsonRejected, json_parse
-from reminders.models import ReminderDelivery
 
 
 def _masked(value: Any) -> Any:
@@ -409,17 +408,6 @@ class SdkEventAdmin(_EvidenceAdmin):
     @admin.display(description="Payload")
     def payload_pretty(self, event: SdkEvent) -> SafeString:
         return _pretty(event.payload)
-
-
-@admin.register(ReminderDelivery)
-class ReminderDeliveryAdmin(_EvidenceAdmin):
-    """Which reminder emails went out. Deleting a row lets that email be sent again."""
-
-    list_display = ["sent_at", "profile", "kind", "account_id", "due_date"]
-    list_filter = ["kind"]
-    search_fields = ["profile__user__username", "account_id"]
-    list_select_related = ["profile__user"]
-    date_hierarchy = "sent_at"
 
 
 @admin.register(OperationTally)
