@@ -32,8 +32,9 @@ from urllib3.exceptions import InvalidHeader, MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
 from urllib3.util.timeout import Timeout
 
+from paylink.atomic_values import fail_reason
 from paylink.observability.metrics import atomic_call
-from paylink.vendor_json import fail_reason, flag, text, when
+from paylink.vendor_json import flag, text, when
 
 logger = logging.getLogger(__name__)
 

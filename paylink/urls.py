@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.urls import path, register_converter
 
 from paylink import time_zone, views
-from paylink.vendor_json import ATOMIC_ID
+from paylink.atomic_values import ATOMIC_ID
 from paylink.views import account, account_settings, hub
 
 

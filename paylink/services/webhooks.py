@@ -28,6 +28,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from paylink.atomic_values import account_numbers_masked
 from paylink.models import (
     WEBHOOK_CLAIMING_STATES,
     Profile,
@@ -43,14 +44,7 @@ from paylink.services.webhook_shapes import (
     signature_encoding,
     webhook_facts,
 )
-from paylink.vendor_json import (
-    JsonRejected,
-    account_numbers_masked,
-    dig,
-    json_object_parse,
-    text,
-    when,
-)
+from paylink.vendor_json import JsonRejected, dig, json_object_parse, text, when
 
 logger = logging.getLogger(__name__)
 

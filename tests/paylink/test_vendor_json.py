@@ -8,16 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from paylink.vendor_json import (
-    JsonRejected,
-    dig,
-    fail_reason,
-    flag,
-    json_object_parse,
-    json_parse,
-    text,
-    when,
-)
+from paylink.vendor_json import JsonRejected, dig, flag, json_object_parse, json_parse, text, when
 
 
 def test_it_parses_ordinary_json():
@@ -72,37 +63,6 @@ def test_readers_tolerate_every_shape():
     assert dig({"a": [1]}, "a", "b") is None
     assert when("2026-01-02T03:04:05.000Z") == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert when("yesterday") is None
-
-
-@pytest.mark.parametrize(
-    ("task", "reason"),
-    [
-        ({"failReason": "bad-credentials"}, "bad-credentials"),
-        ({"reason": "payment-method-declined"}, "payment-method-declined"),
-        ({"failReason": "", "reason": "account-lockout"}, "account-lockout"),
-        ({}, ""),
-        ("not a task", ""),
-    ],
-)
-def test_a_fail_reason_is_read_from_either_key(task, reason):
-    assert fail_reason(task) == reason
-
-
-def test_account_numbers_keep_their_last_four_characters_only():
-    from paylink.vendor_json import account_numbers_masked
-
-    payload = {
-        "accountNumber": "8498390016491919",
-        "billing": [{"routingNumber": 123456789, "amount": 20.46}],
-        "phoneNumber": "",
-        "name": "Hulu",
-    }
-    assert account_numbers_masked(payload) == {
-        "accountNumber": "••••1919",
-        "billing": [{"routingNumber": "••••6789", "amount": 20.46}],
-        "phoneNumber": "",
-        "name": "Hulu",
-    }
 
 
 @pytest.mark.parametrize(
