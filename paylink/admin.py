@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from paylink import client
 from paylink.account_forms import time_zone_field
+from paylink.lib.vendor_json import JsonRejected, json_parse
 from paylink.models import (
     AccountSnapshot,
     OperationTally,
@@ -37,7 +38,6 @@ from paylink.selectors.person_timeline import timeline_for_profile
 from paylink.services.account_deletion import account_delete
 from paylink.services.accounts import accounts_sync, monitoring_end
 from paylink.services.webhooks import webhook_event_process
-from paylink.vendor_json import JsonRejected, json_parse
 
 
 def _masked(value: Any) -> Any:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from paylink.vendor_json import dig, text
+from paylink.lib.vendor_json import dig, text
 
 # Atomic's ids (tasks, users, accounts) are 24-hex-digit ObjectIds today. Letters, digits, "_"
 # and "-" up to 64 (the columns' size) also admit a UUID or a prefixed id should Atomic change

@@ -33,8 +33,8 @@ from urllib3.util.retry import Retry
 from urllib3.util.timeout import Timeout
 
 from paylink.atomic_values import fail_reason
+from paylink.lib.vendor_json import flag, text, when
 from paylink.observability.metrics import atomic_call
-from paylink.vendor_json import flag, text, when
 
 logger = logging.getLogger(__name__)
 

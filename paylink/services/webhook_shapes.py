@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from paylink.atomic_values import atomic_id
-from paylink.vendor_json import as_dict, flag, text
+from paylink.lib.vendor_json import as_dict, flag, text
 
 # Where the task id was found, in the order it is looked for.
 TASK_ID_PLACES = ("data.taskId", "task", "task._id", "data.task", "data.task._id")

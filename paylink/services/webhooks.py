@@ -29,6 +29,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from paylink.atomic_values import account_numbers_masked
+from paylink.lib.vendor_json import JsonRejected, dig, json_object_parse, text, when
 from paylink.models import (
     WEBHOOK_CLAIMING_STATES,
     Profile,
@@ -44,7 +45,6 @@ from paylink.services.webhook_shapes import (
     signature_encoding,
     webhook_facts,
 )
-from paylink.vendor_json import JsonRejected, dig, json_object_parse, text, when
 
 logger = logging.getLogger(__name__)
 

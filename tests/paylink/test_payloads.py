@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from paylink.lib.vendor_json import when
 from paylink.payloads import accounts_parse, amount_parse, url_parse
-from paylink.vendor_json import when
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "accounts"
 

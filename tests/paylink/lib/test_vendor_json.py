@@ -8,7 +8,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from paylink.vendor_json import JsonRejected, dig, flag, json_object_parse, json_parse, text, when
+from paylink.lib.vendor_json import (
+    JsonRejected,
+    dig,
+    flag,
+    json_object_parse,
+    json_parse,
+    text,
+    when,
+)
 
 
 def test_it_parses_ordinary_json():
