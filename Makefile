@@ -37,7 +37,7 @@ TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 test: $(STAMP)
 	@bin/ensure-chromium
 	@bin/ensure-gettext
-	@$(BIN)/python -m compileall -q -j 0 hubsite paylink simulator tests bench manage.py >/dev/null
+	@$(BIN)/python -m compileall -q -j 0 hubsite paylink reminders simulator tests bench manage.py >/dev/null
 	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 ## ruff, then mypy over hubsite, paylink, simulator and bench (pyproject.toml says how strictly).

@@ -60,7 +60,7 @@ def _proxy_ranges(raw: str) -> str:
 
 
 # Addresses whose X-Forwarded-* headers are believed (the proxy's); others' are ignored. The
-# host's own setting names the proxies once (paylink/client_address.py reads the same), so
+# host's own setting names the proxies once (paylink/lib/client_address.py reads the same), so
 # gunicorn believes exactly the peers the sign-in throttle does; FORWARDED_ALLOW_IPS overrides.
 forwarded_allow_ips = (
     os.environ.get("FORWARDED_ALLOW_IPS", "").strip()

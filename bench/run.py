@@ -241,11 +241,11 @@ def endpoints(make_client: MakeClient) -> list[Endpoint]:
 def read_model_endpoints(make_client: MakeClient) -> list[Endpoint]:
     """The month view, the calendar feed and one reminder run at 1,000 accounts, each within
     the cost of a cold dashboard of as many: all read the same rows."""
-    from paylink.services.reminder_preferences import (
+    from reminders.services.delivery import reminders_send
+    from reminders.services.preferences import (
         calendar_token_rotate,
         reminder_preferences_for_profile,
     )
-    from paylink.services.reminders import reminders_send
 
     user, profile = user_with_accounts("bench-reads-1000", 1000)
     user.email = "bench-reads@example.com"
@@ -255,7 +255,7 @@ def read_model_endpoints(make_client: MakeClient) -> list[Endpoint]:
     preferences.save()
     client = make_client(user)
     within_cold = Target(1, relative_to="/ cold, 1000 accounts")
-    feed = url_or_none("paylink:calendar-feed", calendar_token_rotate(preferences=preferences))
+    feed = url_or_none("reminders:calendar-feed", calendar_token_rotate(preferences=preferences))
 
     def reminder_run() -> int:
         reminders_send(now=timezone.now())
@@ -264,7 +264,7 @@ def read_model_endpoints(make_client: MakeClient) -> list[Endpoint]:
     return [
         Endpoint(
             "/calendar/ month, 1000 accounts",
-            lambda: client.get(url_or_none("paylink:calendar-month")).status_code,
+            lambda: client.get(url_or_none("reminders:calendar-month")).status_code,
             target=within_cold,
             every=5,
         ),
@@ -285,7 +285,7 @@ def flat_endpoints(make_client: MakeClient) -> list[Endpoint]:
     """Issue 26's "flat in accounts": at 5,000 accounts the cold dashboard, the month view,
     the feed and the data download each within 20x the trivial view, and a sync that changed
     all 5,000 accounts stored in under a second."""
-    from paylink.services.reminder_preferences import (
+    from reminders.services.preferences import (
         calendar_token_rotate,
         reminder_preferences_for_profile,
     )
@@ -293,7 +293,7 @@ def flat_endpoints(make_client: MakeClient) -> list[Endpoint]:
     user, profile = user_with_accounts(f"bench-flat-{FLAT}", FLAT)
     client = make_client(user)
     preferences = reminder_preferences_for_profile(profile=profile)
-    feed = url_or_none("paylink:calendar-feed", calendar_token_rotate(preferences=preferences))
+    feed = url_or_none("reminders:calendar-feed", calendar_token_rotate(preferences=preferences))
     export = url_or_none("paylink:account-export")
 
     def download() -> int:
@@ -324,7 +324,7 @@ def flat_endpoints(make_client: MakeClient) -> list[Endpoint]:
         ),
         Endpoint(
             f"/calendar/ month, {FLAT} accounts",
-            lambda: client.get(url_or_none("paylink:calendar-month")).status_code,
+            lambda: client.get(url_or_none("reminders:calendar-month")).status_code,
             every=5,
             target=within,
         ),

@@ -170,7 +170,7 @@ PAYLINK_UNCONFIRMED_TASK_SECONDS = env.int("PAYLINK_UNCONFIRMED_TASK_SECONDS", d
 PAYLINK_DEMO_USERNAME = env.str("PAYLINK_DEMO_USERNAME", default="demo")
 PAYLINK_DEMO_PASSWORD = env.str("PAYLINK_DEMO_PASSWORD", default="demo-pass-1234")
 
-# --- Trust boundaries (paylink/client_address.py, login_throttle.py, rate_limits.py) ---------
+# --- Trust boundaries (paylink/lib/client_address.py, login_throttle.py, rate_limits.py) ---------
 # The address ranges (CIDR) the reverse proxies in front of the host speak from: X-Forwarded-For
 # is read only on a request whose peer is inside them, walking back through every hop that is
 # too. Optionally, how many proxies append to the header (counted from its right), still only
@@ -234,20 +234,21 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "crontask",
     "paylink",
+    "reminders",
 ]
 
 MIDDLEWARE = [
     # /healthz and /readyz, answered before host checks, HTTPS redirects and sessions.
-    "paylink.health.HealthMiddleware",
+    "paylink.lib.health.HealthMiddleware",
     # /metrics (with PAYLINK_METRICS_TOKEN), then one log line per request (paylink/observability).
     "paylink.observability.exposition.MetricsMiddleware",
     "paylink.observability.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "paylink.middleware.PermissionsPolicyMiddleware",
+    "paylink.lib.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
-    "paylink.middleware.RefusalSentenceMiddleware",
-    "paylink.middleware.AtomicDeadlineMiddleware",
+    "paylink.lib.middleware.RefusalSentenceMiddleware",
+    "paylink.client.AtomicDeadlineMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -259,7 +260,7 @@ MIDDLEWARE = [
     "paylink.time_zone.ProfileTimeZoneMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
-    "paylink.middleware.NoStoreForSignedInMiddleware",
+    "paylink.lib.middleware.NoStoreForSignedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -351,10 +352,10 @@ if CACHES["throttle"]["BACKEND"].endswith("LocMemCache"):
 _REDIS_CACHE = "django.core.cache.backends.redis.RedisCache"
 if CACHES["default"]["BACKEND"] == _REDIS_CACHE:
     # Pages only need the shared cache as a shortcut: with Redis away they render without it
-    # (a miss), rather than failing (paylink/cache_backends.py). The throttle stays strict.
-    CACHES["default"]["BACKEND"] = "paylink.cache_backends.TolerantRedisCache"
+    # (a miss), rather than failing (paylink/lib/cache_backends.py). The throttle stays strict.
+    CACHES["default"]["BACKEND"] = "paylink.lib.cache_backends.TolerantRedisCache"
 for _cache in CACHES.values():
-    if _cache["BACKEND"] in (_REDIS_CACHE, "paylink.cache_backends.TolerantRedisCache"):
+    if _cache["BACKEND"] in (_REDIS_CACHE, "paylink.lib.cache_backends.TolerantRedisCache"):
         # An unreachable Redis costs a request a second or two, never a hung thread.
         _options = _cache.setdefault("OPTIONS", {})
         _options.setdefault("socket_connect_timeout", env.float("REDIS_CONNECT_TIMEOUT", default=1))
@@ -366,7 +367,7 @@ for _cache in CACHES.values():
 # keep a signed-out session alive in the other processes, and the database cache reads a row
 # anyway: there, both come from the database alone.
 _default_cache = CACHES["default"]["BACKEND"]
-PAYLINK_SHARED_CACHE = _default_cache == "paylink.cache_backends.TolerantRedisCache" or (
+PAYLINK_SHARED_CACHE = _default_cache == "paylink.lib.cache_backends.TolerantRedisCache" or (
     TESTING and _default_cache.endswith("LocMemCache")
 )
 SESSION_ENGINE = (

@@ -19,6 +19,7 @@ urlpatterns = [
         name="javascript-catalog",
     ),
     path("", include("paylink.urls")),
+    path("", include("reminders.urls")),
 ]
 
 # A sentence in the person's language for any unhandled error; 503 when the database or Redis

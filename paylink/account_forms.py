@@ -1,7 +1,7 @@
 """A person's own settings: name, language, time zone, email and password.
 
 Every form here that asks for the current password checks it behind the sign-in throttle
-(paylink/login_throttle.py), so a borrowed session cannot be used to guess it.
+(paylink/lib/login_throttle.py), so a borrowed session cannot be used to guess it.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
-from paylink.client_address import client_address
-from paylink.login_throttle import LoginBlock, login_attempt_begin, login_attempt_succeeded
+from paylink.lib.client_address import client_address
+from paylink.lib.login_throttle import LoginBlock, login_attempt_begin, login_attempt_succeeded
 
 EMAIL_HELP = _(
     "Optional. We use it only to help you back in if you forget your password, and for the "

@@ -23,11 +23,12 @@ from django.utils.translation import gettext_lazy as _
 
 from paylink import client
 from paylink.account_forms import time_zone_field
+from paylink.atomic_values import account_numbers_masked
+from paylink.lib.vendor_json import JsonRejected, json_parse
 from paylink.models import (
     AccountSnapshot,
     OperationTally,
     Profile,
-    ReminderDelivery,
     SdkEvent,
     Task,
     TaskStatus,
@@ -38,7 +39,6 @@ from paylink.selectors.person_timeline import timeline_for_profile
 from paylink.services.account_deletion import account_delete
 from paylink.services.accounts import accounts_sync, monitoring_end
 from paylink.services.webhooks import webhook_event_process
-from paylink.vendor_json import JsonRejected, account_numbers_masked, json_parse
 
 
 def _pretty(value: Any) -> SafeString:
@@ -395,17 +395,6 @@ class SdkEventAdmin(_EvidenceAdmin):
     @admin.display(description="Payload")
     def payload_pretty(self, event: SdkEvent) -> SafeString:
         return _pretty(event.payload)
-
-
-@admin.register(ReminderDelivery)
-class ReminderDeliveryAdmin(_EvidenceAdmin):
-    """Which reminder emails went out. Deleting a row lets that email be sent again."""
-
-    list_display = ["sent_at", "profile", "kind", "account_id", "due_date"]
-    list_filter = ["kind"]
-    search_fields = ["profile__user__username", "account_id"]
-    list_select_related = ["profile__user"]
-    date_hierarchy = "sent_at"
 
 
 @admin.register(OperationTally)

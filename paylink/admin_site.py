@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
 from paylink.admin_operations import OperationsAdminMixin
-from paylink.rate_limits import rate_limited
+from paylink.lib.rate_limits import rate_limited
 
 
 class PaylinkAdminSite(OperationsAdminMixin, admin.AdminSite):

@@ -31,6 +31,12 @@ class PaylinkConfig(AppConfig):
         # user's cached row (paylink/auth_backend.py).
         from paylink import auth_backend, checks, language  # noqa: F401
 
+        # /readyz tells when the scheduler's reconcile last finished cleanly.
+        from paylink.lib import health
+        from paylink.selectors.reconcile import RECONCILE_SUCCEEDED_AT_KEY
+
+        health.CACHED_FACTS["reconcile_succeeded_at"] = RECONCILE_SUCCEEDED_AT_KEY
+
         # Jobs carry the log context of whoever enqueued them; errors go to Sentry if set.
         from paylink.observability import errors, jobs
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from paylink.rate_limits import rate_limited
+from paylink.lib.rate_limits import rate_limited
 from paylink.views import account_settings, auth
 
 # Django's own views, except sign-in (throttled) and sign-up (ours). Each POST that sends mail

@@ -19,7 +19,7 @@ from django.core.cache.backends.db import DatabaseCache
 from django.db import connections, router
 from django.db.migrations.recorder import MigrationRecorder
 
-from paylink.rate_limits import THROTTLE_CACHE
+from paylink.lib.rate_limits import THROTTLE_CACHE
 
 _PER_PROCESS_CACHES = (
     "django.core.cache.backends.locmem.LocMemCache",

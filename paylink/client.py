@@ -16,7 +16,7 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -27,6 +27,7 @@ from urllib.parse import quote
 
 import requests
 from django.conf import settings
+from django.http import HttpRequest, HttpResponse
 from requests import PreparedRequest, Response
 from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import ConnectionPool
@@ -35,8 +36,9 @@ from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 from urllib3.util.timeout import Timeout
 
+from paylink.atomic_values import fail_reason
+from paylink.lib.vendor_json import flag, text, when
 from paylink.observability.metrics import atomic_call
-from paylink.vendor_json import fail_reason, flag, text, when
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +99,18 @@ def deadline(seconds: float) -> Iterator[None]:
         yield
     finally:
         _deadline.reset(token)
+
+
+class AtomicDeadlineMiddleware:
+    """Calls to Atomic made while a request is served share ATOMIC_REQUEST_DEADLINE_SECONDS,
+    so a slow Atomic costs a person a few seconds and a sentence, never a stuck worker."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with deadline(settings.ATOMIC_REQUEST_DEADLINE_SECONDS):
+            return self.get_response(request)
 
 
 _slots: dict[int, threading.BoundedSemaphore] = {}

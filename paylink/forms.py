@@ -15,8 +15,8 @@ from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from paylink.account_forms import EMAIL_HELP, language_field, time_zone_field
-from paylink.client_address import client_address
-from paylink.login_throttle import LoginBlock, login_attempt_begin, login_attempt_succeeded
+from paylink.lib.client_address import client_address
+from paylink.lib.login_throttle import LoginBlock, login_attempt_begin, login_attempt_succeeded
 
 
 class ThrottledSignInMixin(AuthenticationForm):

@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from paylink.vendor_json import as_dict, as_list, dig, text, when
+from paylink.lib.vendor_json import as_dict, as_list, dig, text, when
 
 _HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 

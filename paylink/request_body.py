@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from paylink.whole_numbers import whole_number
+from paylink.lib.whole_numbers import whole_number
 
 CHUNK_BYTES = 64 * 1024
 

@@ -26,7 +26,7 @@ from django.core.cache import cache
 from django.tasks import task
 from django.utils import timezone
 
-from paylink.job_lock import job_lock
+from paylink.lib.job_lock import job_lock
 from paylink.models import AccountSnapshot, Profile, Task
 from paylink.observability.metrics import reconcile_call, reconcile_run
 from paylink.observability.tallies import tallies_prune
@@ -142,6 +142,7 @@ JOB_LOCK_SECONDS = 30 * 60
 
 
 def _run_alone(name: str, job: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+
     with job_lock(name=name, expires=JOB_LOCK_SECONDS) as acquired:
         if not acquired:
             logger.info("%s: another run holds the lock; this one is skipped", name)
@@ -236,7 +237,7 @@ def clear_expired_sessions() -> dict[str, Any]:
 @task
 def send_due_reminders() -> dict[str, Any]:
     """Reminder emails for bills coming due; safe to run as often as wanted (each sends once)."""
-    from paylink.services.reminders import reminders_send
+    from reminders.services.delivery import reminders_send
 
     def job() -> dict[str, Any]:
         run = reminders_send(now=timezone.now())
@@ -249,7 +250,7 @@ def send_due_reminders() -> dict[str, Any]:
 @task
 def send_weekly_summaries() -> dict[str, Any]:
     """The weekly summary emails; each person gets at most one per week, however often it runs."""
-    from paylink.services.reminders import weekly_summary_send
+    from reminders.services.delivery import weekly_summary_send
 
     def job() -> dict[str, Any]:
         run = weekly_summary_send(now=timezone.now())

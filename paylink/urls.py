@@ -3,8 +3,8 @@ from __future__ import annotations
 from django.urls import path, register_converter
 
 from paylink import time_zone, views
-from paylink.vendor_json import ATOMIC_ID
-from paylink.views import account, account_settings, calendar, hub, reminders
+from paylink.atomic_values import ATOMIC_ID
+from paylink.views import account, account_settings, hub
 
 
 class AtomicIdConverter:
@@ -36,15 +36,6 @@ urlpatterns = [
     path("hub/events/", hub.sdk_event, name="sdk-event"),
     path("hub/tasks/<atomic_id:task_id>/", hub.task_status, name="task"),
     path("hub/tasks/<atomic_id:task_id>/outcome/", hub.task_outcome, name="task-outcome"),
-    path("settings/reminders/", reminders.reminder_settings, name="reminder-settings"),
-    path(
-        "settings/reminders/calendar-link/",
-        reminders.calendar_link_renew,
-        name="calendar-link-renew",
-    ),
-    path("reminders/unsubscribe/<str:token>/", reminders.unsubscribe, name="unsubscribe"),
-    path("calendar/", calendar.calendar_month, name="calendar-month"),
-    path("calendar/<str:token>.ics", calendar.calendar_feed, name="calendar-feed"),
     path("webhooks/atomic/", views.atomic_webhook, name="atomic-webhook"),
     path("settings/account/", account_settings.account_settings, name="account-settings"),
     path("settings/account/email/", account_settings.email_change, name="email-change"),

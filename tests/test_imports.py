@@ -20,7 +20,7 @@ import pytest
 
 from tests.fresh_process import ROOT, python_run
 
-PACKAGES = ("hubsite", "paylink", "simulator", "bench")
+PACKAGES = ("hubsite", "paylink", "reminders", "simulator", "bench")
 
 
 def project_modules(root: Path = ROOT, packages: tuple[str, ...] = PACKAGES) -> dict[str, Path]:
@@ -156,7 +156,10 @@ def test_the_checker_finds_a_service_and_a_task_importing_each_other(tmp_path):
 
 @pytest.mark.parametrize(
     ("settings_module", "packages"),
-    [("hubsite.settings", ("hubsite", "paylink", "bench")), ("simulator.settings", ("simulator",))],
+    [
+        ("hubsite.settings", ("hubsite", "paylink", "reminders", "bench")),
+        ("simulator.settings", ("simulator",)),
+    ],
 )
 def test_every_module_of_the_project_imports_in_a_fresh_interpreter(settings_module, packages):
     names = sorted(project_modules(packages=packages))

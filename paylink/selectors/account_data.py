@@ -11,8 +11,9 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import TextField
 from django.db.models.functions import Cast
 
+from paylink.atomic_values import account_numbers_masked
+from paylink.lib.vendor_json import JsonRejected, json_parse
 from paylink.models import AccountSnapshot, Bill, Profile, WebhookEvent, WebhookState
-from paylink.vendor_json import JsonRejected, account_numbers_masked, json_parse
 
 
 def _body(text: str) -> Any:

@@ -17,9 +17,9 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult, TaskResultStatus
 
 from paylink import client, tasks
-from paylink.cache_prefix import cache_delete_prefix
+from paylink.lib.cache_prefix import cache_delete_prefix
+from paylink.lib.outage import CACHE_ERRORS
 from paylink.models import Profile, Task, WebhookEvent
-from paylink.outage import CACHE_ERRORS
 from paylink.selectors.tasks import task_cache_key, task_status_check_failed_key
 from paylink.services.accounts import monitoring_end
 

@@ -18,9 +18,9 @@ from django.utils import timezone
 
 from paylink.bill_rules import account_savings, inactive_span, recurs_monthly
 from paylink.formatting import time_zone_for
+from paylink.lib.vendor_json import as_dict, as_list, when
 from paylink.models import AccountSnapshot, Bill, LinkedAccount, Payment, Profile, Suggestion
 from paylink.payloads import Account, account_parse
-from paylink.vendor_json import as_dict, as_list, when
 
 _CENT = Decimal("0.01")
 # The latest payments a card charts; older ones are in the payload and the payment rows.

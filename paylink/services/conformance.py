@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from paylink import client
+from paylink.lib.vendor_json import JsonRejected, as_dict, as_list, json_object_parse, text
 from paylink.models import (
     WEBHOOK_CLAIMING_STATES,
     AccountSnapshot,
@@ -34,7 +35,6 @@ from paylink.services.webhook_shapes import (
     webhook_facts,
 )
 from paylink.services.webhooks import SIGNATURE_HEADER
-from paylink.vendor_json import JsonRejected, as_dict, as_list, json_object_parse, text
 
 # Stored rows read per source: enough to see every shape, bounded however long the host ran.
 ROWS_READ = 2000

@@ -9,16 +9,11 @@ from typing import Any
 from django.contrib.auth.models import User
 
 from paylink import client
+from paylink.atomic_values import account_numbers_masked, atomic_id
+from paylink.lib.vendor_json import JsonRejected, json_object_parse, text
 from paylink.models import Profile, SdkEvent, SdkEventKind, Task
 from paylink.services.accounts import accounts_sync_request
 from paylink.services.tasks import TaskLaunch, task_confirm_and_record
-from paylink.vendor_json import (
-    JsonRejected,
-    account_numbers_masked,
-    atomic_id,
-    json_object_parse,
-    text,
-)
 
 logger = logging.getLogger(__name__)
 

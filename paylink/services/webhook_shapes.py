@@ -23,7 +23,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from paylink.vendor_json import as_dict, atomic_id, flag, text
+from paylink.atomic_values import atomic_id
+from paylink.lib.vendor_json import as_dict, flag, text
 
 # Where the task id was found, in the order it is looked for.
 TASK_ID_PLACES = ("data.taskId", "task", "task._id", "data.task", "data.task._id")

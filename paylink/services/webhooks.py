@@ -31,6 +31,8 @@ from django.utils import timezone
 from django_tasks_db.backend import DatabaseBackend
 
 from paylink import tasks
+from paylink.atomic_values import account_numbers_masked
+from paylink.lib.vendor_json import JsonRejected, dig, json_object_parse, text, when
 from paylink.models import (
     WEBHOOK_CLAIMING_STATES,
     Profile,
@@ -47,14 +49,6 @@ from paylink.services.webhook_shapes import (
     signature_digest,
     signature_encoding,
     webhook_facts,
-)
-from paylink.vendor_json import (
-    JsonRejected,
-    account_numbers_masked,
-    dig,
-    json_object_parse,
-    text,
-    when,
 )
 
 logger = logging.getLogger(__name__)

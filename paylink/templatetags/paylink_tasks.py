@@ -12,6 +12,7 @@ from django.utils import formats, timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext, pgettext, pgettext_lazy
 
+from paylink.browser_events import EVENTS
 from paylink.fail_reasons import fail_reason_sentence
 from paylink.models import Task, TaskStatus
 from paylink.payloads import Account
@@ -84,6 +85,8 @@ def transact_config(context: template.Context) -> dict[str, Any]:
         "config": config,
         "tokenUrl": reverse("paylink:token"),
         "eventsUrl": reverse("paylink:sdk-event"),
+        # The names of the page events hub.js sends and listens for (paylink/browser_events.py).
+        "events": EVENTS,
     }
     if settings.ATOMIC_TRANSACT_ORIGIN:
         launch["environmentOverride"] = settings.ATOMIC_TRANSACT_ORIGIN

@@ -13,9 +13,9 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST, require_safe
 
 from paylink import client
-from paylink.client_address import client_address
 from paylink.forms import AccountDeleteForm
 from paylink.http import AuthedHttpRequest
+from paylink.lib.client_address import client_address
 from paylink.selectors.account_data import account_data_chunks
 from paylink.services.account_deletion import account_delete
 

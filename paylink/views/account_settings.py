@@ -25,8 +25,8 @@ from paylink.account_forms import (
     ThrottledPasswordChangeForm,
 )
 from paylink.http import AuthedHttpRequest
+from paylink.lib.rate_limits import rate_limited
 from paylink.models import Profile
-from paylink.rate_limits import rate_limited
 from paylink.services.email_change import (
     EmailChangeInvalid,
     email_change_confirm,

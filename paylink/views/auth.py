@@ -17,7 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
 from paylink.forms import SignupForm, ThrottledAuthenticationForm
-from paylink.rate_limits import rate_limit_give_back, rate_limited
+from paylink.lib.rate_limits import rate_limit_give_back, rate_limited
 from paylink.services.profiles import profile_settings_update
 
 

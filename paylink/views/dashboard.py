@@ -16,8 +16,9 @@ from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import reswap, retarget
 
 from paylink.http import AuthedHttpRequest
+from paylink.lib.rate_limits import rate_limited
+from paylink.lib.whole_numbers import whole_number
 from paylink.models import AccountSnapshot
-from paylink.rate_limits import rate_limited
 from paylink.selectors.dashboard import (
     DashboardFragment,
     Filters,
@@ -33,7 +34,6 @@ from paylink.selectors.dashboard import (
 from paylink.services import accounts as account_services
 from paylink.services.account_rows import accounts_rows_ensure
 from paylink.services.profiles import profile_for_user
-from paylink.whole_numbers import whole_number
 
 TEMPLATE = "paylink/dashboard.html"
 # A refresh that has not landed by then stops polling and shows what is there.

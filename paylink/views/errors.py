@@ -1,7 +1,7 @@
 """The host's answer to an unhandled error: a page (or JSON) with a sentence, never a bare 500.
 
 Neither page touches the database or the cache: both may be what failed. An outage (the
-database or Redis unreachable, paylink/outage.py) answers 503 with Retry-After; anything else
+database or Redis unreachable, paylink/lib/outage.py) answers 503 with Retry-After; anything else
 500. The language is the one the request was being served in (LocaleMiddleware activated it).
 """
 
@@ -14,7 +14,7 @@ from django.template import loader
 from django.templatetags.static import static
 from django.utils.translation import gettext_lazy as _
 
-from paylink.outage import RETRY_AFTER, UNAVAILABLE, is_outage
+from paylink.lib.outage import RETRY_AFTER, UNAVAILABLE, is_outage
 
 SERVER_ERROR = _(
     "Billfold could not finish this request. Nothing you saved was lost. Please try "

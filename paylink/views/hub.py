@@ -12,10 +12,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HTMX_STOP_POLLING, trigger_client_event
 
-from paylink import client
+from paylink import browser_events, client
 from paylink.http import AuthedHttpRequest
+from paylink.lib.rate_limits import rate_limited
 from paylink.models import SdkEventKind, Task, TaskStatus
-from paylink.rate_limits import rate_limited
 from paylink.request_body import body_declared_too_large, body_read
 from paylink.selectors.tasks import (
     task_account_for_user,
@@ -142,11 +142,11 @@ def _finished_triggers(response: HttpResponse, *, task: Task) -> None:
     # A final task stops the poll, and tells the page (the recent list, the dashboard) it ended.
     response.status_code = HTMX_STOP_POLLING
     detail = {"taskId": task.atomic_id, "status": task.status, "accountId": task.account_id}
-    trigger_client_event(response, "paylink:task-finished", detail)
+    trigger_client_event(response, browser_events.TASK_FINISHED, detail)
     if task.status == TaskStatus.COMPLETED:
         # Only a completed task changes accounts: the dashboard waits for a sync on this
         # one, and not after a failure (htmx cannot filter on the detail without eval).
-        trigger_client_event(response, "paylink:task-completed", detail)
+        trigger_client_event(response, browser_events.TASK_COMPLETED, detail)
 
 
 @require_safe

@@ -15,7 +15,7 @@ from django.urls import reverse
 from bench.run import Endpoint, Target, accounts_payload, measure, report, user_with_accounts
 from paylink.models import Bill, LinkedAccount, Payment, Profile, Suggestion
 from paylink.services.accounts import accounts_store
-from paylink.services.reminder_preferences import (
+from reminders.services.preferences import (
     calendar_token_rotate,
     reminder_preferences_for_profile,
 )
@@ -29,15 +29,15 @@ def queries_of(username: str, count: int) -> dict[str, list[str]]:
     client = Client()
     client.force_login(user)
     preferences = reminder_preferences_for_profile(profile=profile)
-    feed = reverse("paylink:calendar-feed", args=[calendar_token_rotate(preferences=preferences)])
+    feed = reverse("reminders:calendar-feed", args=[calendar_token_rotate(preferences=preferences)])
     pages = {
         "dashboard": lambda: client.get("/"),
-        "month": lambda: client.get(reverse("paylink:calendar-month")),
+        "month": lambda: client.get(reverse("reminders:calendar-month")),
         "feed": lambda: Client().get(feed),
         "download": lambda: b"".join(client.get(reverse("paylink:account-export"))),
     }
     found = {}
-    client.get(reverse("paylink:calendar-month"))  # the session's first request keeps its zone
+    client.get(reverse("reminders:calendar-month"))  # the session's first request keeps its zone
     for name, page in pages.items():
         with CaptureQueriesContext(connection) as queries:
             page()

@@ -31,13 +31,14 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from paylink.models import AccountSnapshot, ReminderKind, Task
-from paylink.rate_limits import THROTTLE_CACHE
+from paylink.lib.rate_limits import THROTTLE_CACHE
+from paylink.models import AccountSnapshot, Task
 from paylink.services.email_change import email_change_token_make
 from paylink.services.profiles import profile_for_user
-from paylink.services.reminder_preferences import reminder_preferences_for_profile
 from paylink.services.tasks import task_record
-from paylink.unsubscribe_tokens import unsubscribe_token_make
+from reminders.models import ReminderKind
+from reminders.services.preferences import reminder_preferences_for_profile
+from reminders.unsubscribe_tokens import unsubscribe_token_make
 from tests.atomic_json import atomic_json
 from tests.browser_harness import DEFAULT_TIMEOUT_MS
 from tests.e2e.axe import AXE, AXE_RUN

@@ -14,8 +14,8 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from paylink.models import Profile
-from paylink.services.reminder_preferences import calendar_token_rotate
-from paylink.services.reminders import reminders_send
+from reminders.services.delivery import reminders_send
+from reminders.services.preferences import calendar_token_rotate
 from tests.paylink.bills import bill_account, preferences_of, snapshot_with
 
 PASSWORD = "una-Clave-larga-42"

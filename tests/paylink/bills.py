@@ -7,9 +7,10 @@ from typing import Any
 
 from django.contrib.auth.models import User
 
-from paylink.models import AccountSnapshot, ReminderPreferences
+from paylink.models import AccountSnapshot
 from paylink.services.profiles import profile_for_user
-from paylink.services.reminder_preferences import reminder_preferences_for_profile
+from reminders.models import ReminderPreferences
+from reminders.services.preferences import reminder_preferences_for_profile
 
 FULL_NUMBER = "8498390016491919"
 

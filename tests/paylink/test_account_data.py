@@ -15,8 +15,8 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult, TaskResultStatus, get_date_max
 
-from paylink.cache_prefix import cache_delete_prefix
 from paylink.client import AtomicError
+from paylink.lib.cache_prefix import cache_delete_prefix
 from paylink.models import AccountSnapshot, Profile, SdkEvent, Task, WebhookEvent, WebhookState
 from paylink.selectors.tasks import task_cache_key
 from tests.atomic_json import atomic_json
@@ -316,8 +316,8 @@ def test_staff_delete_an_account_from_the_admin(client, alices, bobs, atomic):
     ],
 )
 def test_the_streamed_masking_is_the_same_as_the_reference_one(account):
+    from paylink.atomic_values import account_numbers_masked
     from paylink.selectors.account_data import _masked_text
-    from paylink.vendor_json import account_numbers_masked
 
     for text in (json.dumps(account), json.dumps([account, account], indent=2)):
         assert json.loads(_masked_text(text)) == account_numbers_masked(json.loads(text))

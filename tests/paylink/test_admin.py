@@ -12,9 +12,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
 
+from paylink.atomic_values import account_numbers_masked
 from paylink.client import AtomicError
 from paylink.models import AccountSnapshot, SdkEvent, Task, WebhookEvent, WebhookState
-from paylink.vendor_json import account_numbers_masked
 from tests.atomic_json import atomic_json
 from tests.paylink.conftest import staff_login_with_code
 from tests.people import person_create, profile_of

@@ -17,7 +17,7 @@ PUBLIC_NAMES = {"webhook", "atomic-webhook", "webhooks", "calendar-feed", "unsub
 
 
 def _paylink_urls() -> list[tuple[str, str]]:
-    """Every route of the paylink namespace, with placeholder values for its parameters."""
+    """Every route of the paylink and reminders namespaces, with placeholder values for its parameters."""
     resolver = get_resolver()
     found = []
 
@@ -26,7 +26,7 @@ def _paylink_urls() -> list[tuple[str, str]]:
             route = str(entry.pattern)
             if isinstance(entry, URLResolver):
                 walk(entry.url_patterns, prefix + route, entry.namespace or namespace)
-            elif isinstance(entry, URLPattern) and namespace == "paylink":
+            elif isinstance(entry, URLPattern) and namespace in {"paylink", "reminders"}:
                 found.append((entry.name or "", prefix + route))
 
     walk(resolver.url_patterns, "", None)
@@ -44,7 +44,7 @@ def _paylink_urls() -> list[tuple[str, str]]:
 
 def test_the_walk_finds_the_hub_routes():
     names = {name for name, _ in _paylink_urls()}
-    assert {"dashboard", "hub", "token", "sdk-event", "task"} <= names
+    assert {"dashboard", "hub", "token", "sdk-event", "task", "reminder-settings"} <= names
 
 
 def _private_urls() -> list[tuple[str, str]]:
@@ -97,6 +97,6 @@ def test_only_sign_in_sign_up_reset_language_the_webhook_feed_and_unsubscribe_ar
         # The language switcher (on the sign-in page too) and hub.js's sentences, no secret.
         "set_language",
         "javascript-catalog",
-        "paylink:calendar-feed",
-        "paylink:unsubscribe",
+        "reminders:calendar-feed",
+        "reminders:unsubscribe",
     }

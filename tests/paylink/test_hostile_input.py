@@ -565,7 +565,7 @@ def test_every_integer_parameter_takes_ascii_digits_only(world, atomic, number):
     # The month view: not a month, so this month.
     month = _send(
         world,
-        route=_route("paylink:calendar-month"),
+        route=_route("reminders:calendar-month"),
         method="GET",
         query=_urlencode({"month": f"2026-{number}"}),
         body=b"",
@@ -576,7 +576,7 @@ def test_every_integer_parameter_takes_ascii_digits_only(world, atomic, number):
     # The reminder settings form: not a number of days, so the form says so.
     settings_page = _send(
         world,
-        route=_route("paylink:reminder-settings"),
+        route=_route("reminders:reminder-settings"),
         method="POST",
         query="",
         body=_urlencode({"email_reminders": "on", "days_before": number}).encode(),

@@ -471,7 +471,7 @@ def test_the_catalogues_hold_every_string_the_code_marks(tmp_path):
         pytest.fail("GNU gettext is missing: run bin/ensure-gettext (make test does).")
     copy = tmp_path / "tree"
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for part in ("hubsite", "paylink", "templates", "static", "locale"):
+    for part in ("hubsite", "paylink", "reminders", "templates", "static", "locale"):
         shutil.copytree(settings.BASE_DIR / part, copy / part, ignore=ignore)
     shutil.copy(settings.BASE_DIR / "manage.py", copy / "manage.py")
     environment = {

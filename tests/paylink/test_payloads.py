@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
+from paylink.lib.vendor_json import when
 from paylink.payloads import accounts_parse, amount_parse, url_parse
-from paylink.vendor_json import when
 from tests.atomic_json import atomic_json
 
 

@@ -20,7 +20,7 @@ from django_tasks_db.models import DBTaskResult, TaskResultStatus, get_date_max
 
 from paylink import tasks
 from paylink.client import TaskStatusReport
-from paylink.job_lock import job_lock
+from paylink.lib.job_lock import job_lock
 from paylink.models import (
     OperationTally,
     Profile,
@@ -99,18 +99,18 @@ def test_a_run_on_another_machine_is_refused_the_lock_kept_in_the_database_cache
             caches.create_connection("default"),
             caches.create_connection("default"),
         )
-        with mock.patch("paylink.job_lock.cache", this_machine):
+        with mock.patch("paylink.lib.job_lock.cache", this_machine):
             held = job_lock(name="reconcile", expires=60)
             assert held.__enter__()
         with (
-            mock.patch("paylink.job_lock.cache", other_machine),
+            mock.patch("paylink.lib.job_lock.cache", other_machine),
             job_lock(name="reconcile", expires=60) as acquired,
         ):
             assert not acquired
-        with mock.patch("paylink.job_lock.cache", this_machine):
+        with mock.patch("paylink.lib.job_lock.cache", this_machine):
             held.__exit__(None, None, None)
         with (
-            mock.patch("paylink.job_lock.cache", other_machine),
+            mock.patch("paylink.lib.job_lock.cache", other_machine),
             job_lock(name="reconcile", expires=60) as acquired,
         ):
             assert acquired
@@ -124,7 +124,7 @@ def test_a_run_whose_lock_expired_leaves_the_newer_runs_lock_alone():
 
 
 def test_the_lock_expires_after_the_time_given():
-    with mock.patch("paylink.job_lock.cache") as shared:
+    with mock.patch("paylink.lib.job_lock.cache") as shared:
         shared.add.return_value = True
         with job_lock(name="reconcile", expires=1800):
             pass

@@ -349,7 +349,7 @@ def test_deep_nesting_is_a_400_without_being_parsed(alice_client, atomic, opener
     body = '{"kind": "interaction", "payload": {"value": ' + deep + "}}"
     assert len(body) < 16 * 1024  # so the depth check, not the size cap, is what refuses it
     # Only the host's JSON reader is replaced: the session still needs the real one.
-    with mock.patch("paylink.vendor_json.json") as json_module:
+    with mock.patch("paylink.lib.vendor_json.json") as json_module:
         json_module.loads.side_effect = AssertionError("parsed")
         response = _post(alice_client, body)
     assert response.status_code == 400

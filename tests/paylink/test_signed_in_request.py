@@ -120,7 +120,7 @@ def test_a_wrong_password_is_checked_once(alice, monkeypatch):
 
 
 def test_the_shared_cache_keeps_one_redis_client_per_pool():
-    from paylink.cache_backends import TolerantRedisCache
+    from paylink.lib.cache_backends import TolerantRedisCache
 
     cache = TolerantRedisCache("redis://127.0.0.1:1/0", {})
 

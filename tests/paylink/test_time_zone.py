@@ -86,7 +86,7 @@ def test_the_zone_is_kept_in_the_session_at_sign_in_and_read_from_it(alice, clie
         return HttpResponse("")
 
     with (
-        mock.patch("paylink.views.calendar.render", side_effect=render),
+        mock.patch("reminders.views.calendar.render", side_effect=render),
         mock.patch.object(Profile.objects, "filter", side_effect=AssertionError("a query")),
     ):
         client.get("/calendar/")

@@ -9,6 +9,9 @@
     return;
   }
   const settings = JSON.parse(configElement.textContent);
+  // The page events' names, from paylink/browser_events.py (which says who sends and who
+  // listens for each): never spelled here.
+  const EVENTS = settings.events;
   // Sentences come from Django's JavaScript catalogue (/jsi18n/, loaded just before this file);
   // should it fail to load, the page still works and speaks English.
   const gettext =
@@ -128,7 +131,7 @@
       if (detail.taskId !== taskId) {
         return;
       }
-      document.body.removeEventListener("paylink:task-finished", listener);
+      document.body.removeEventListener(EVENTS.taskFinished, listener);
       if (detail.status === "completed") {
         showMessage(gettext("Done. The company accepted your request."), "success");
         // Said once: the status line arriving with this answer need not say it again.
@@ -137,7 +140,7 @@
         }
       }
     };
-    document.body.addEventListener("paylink:task-finished", listener);
+    document.body.addEventListener(EVENTS.taskFinished, listener);
   }
 
   // --- A plan action's outcome, on the card it was started from -----------------------------
@@ -168,9 +171,9 @@
     }
     entry.told = true;
     const detail = { taskId: entry.taskId, status: status, accountId: line.dataset.accountId || "" };
-    document.body.dispatchEvent(new CustomEvent("paylink:task-finished", { bubbles: true, detail: detail }));
+    document.body.dispatchEvent(new CustomEvent(EVENTS.taskFinished, { bubbles: true, detail: detail }));
     if (status === "completed") {
-      document.body.dispatchEvent(new CustomEvent("paylink:task-completed", { bubbles: true, detail: detail }));
+      document.body.dispatchEvent(new CustomEvent(EVENTS.taskCompleted, { bubbles: true, detail: detail }));
     }
   }
 
@@ -391,7 +394,7 @@
         if (result.ok && result.data.taskId === null) {
           // Done in the Hub without a task of its own: the accounts are being refreshed.
           showMessage(result.data.message, "success");
-          document.body.dispatchEvent(new CustomEvent("paylink:task-finished", { bubbles: true }));
+          document.body.dispatchEvent(new CustomEvent(EVENTS.taskFinished, { bubbles: true }));
           if (trigger) {
             trigger.focus();
           }

@@ -11,10 +11,10 @@ from django.core.mail import EmailMultiAlternatives
 
 from paylink import tasks
 from paylink.client import AtomicError
-from paylink.login_throttle import login_attempt_begin
+from paylink.lib.login_throttle import login_attempt_begin
 from paylink.observability import metrics
 from paylink.services.accounts import accounts_sync
-from paylink.services.reminders import reminders_send
+from reminders.services.delivery import reminders_send
 from tests.paylink.bills import bill_account, preferences_of, snapshot_with
 from tests.paylink.observability.values import counted, observed
 
@@ -69,7 +69,7 @@ def test_syncs_are_counted_and_timed_ok_or_failed(alice_profile, atomic):
 def test_reconcile_runs_are_counted_and_a_second_copy_counts_as_skipped(task_queue):
     ok, skipped = counted(metrics.RECONCILE_RUNS, "ok"), counted(metrics.RECONCILE_RUNS, "skipped")
     tasks.reconcile.call()
-    with mock.patch("paylink.job_lock.cache") as lock_cache:
+    with mock.patch("paylink.lib.job_lock.cache") as lock_cache:
         lock_cache.add.return_value = False
         tasks.reconcile.call()
     assert counted(metrics.RECONCILE_RUNS, "ok") == ok + 1

@@ -33,7 +33,7 @@ def test_each_request_writes_one_json_line_with_route_status_duration_id_and_a_u
     assert response.status_code == 200
     assert response["X-Request-ID"] == "req-from-proxy-1"
     (line,) = request_lines(lines)
-    assert line["route"] == "paylink:reminder-settings"
+    assert line["route"] == "reminders:reminder-settings"
     assert (line["method"], line["status"]) == ("GET", 200)
     assert line["duration_ms"] >= 0
     assert line["request_id"] == "req-from-proxy-1"
@@ -47,7 +47,7 @@ def test_a_request_id_that_is_not_sane_is_replaced_and_a_path_is_never_logged(cl
     request_id = response["X-Request-ID"]
     assert request_id != "<bad id>" and len(request_id) == 32
     assert "secret-feed-token-123" not in lines.text()
-    assert request_lines(lines)[0]["route"] == "paylink:calendar-feed"
+    assert request_lines(lines)[0]["route"] == "reminders:calendar-feed"
 
 
 # Committed as in production, so the job is enqueued while the request is still under way.

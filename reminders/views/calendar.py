@@ -1,0 +1,76 @@
+"""The private iCalendar feed of due dates (its secret URL is the credential) and the month view."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.dates import WEEKDAYS_ABBR
+from django.views.decorators.http import require_safe
+
+from paylink.http import AuthedHttpRequest
+from paylink.lib.whole_numbers import whole_number
+from paylink.models import AccountSnapshot
+from paylink.selectors.dashboard import snapshot_for_user
+from paylink.selectors.due_dates import month_of_due_dates
+from reminders.calendar_feed import calendar_feed_for
+from reminders.models import ReminderPreferences, calendar_token_digest
+
+
+def _preferences_for_token(token: str) -> ReminderPreferences | None:
+    # Looked up by digest (all that is kept), so the index search leaks nothing about the token.
+    return (
+        ReminderPreferences.objects.filter(
+            calendar_token_sha256=calendar_token_digest(token), profile__user__is_active=True
+        )
+        .select_related("profile")
+        .first()
+    )
+
+
+@login_not_required
+@require_safe
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    preferences = _preferences_for_token(token)
+    if preferences is None:
+        # Unknown or revoked: the same 404 either way, so old links reveal nothing.
+        raise Http404
+    profile = preferences.profile
+    # Only what the feed needs: the payload is the record, the rows are read.
+    snapshot = (
+        AccountSnapshot.objects.filter(profile=profile)
+        .only("pk", "version", "payload_sha256", "fetched_at")
+        .first()
+    )
+    body = calendar_feed_for(profile=profile, snapshot=snapshot, preferences=preferences)
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="bills.ics"'
+    # Someone's bills: a shared cache must never keep them.
+    response["Cache-Control"] = "private"
+    return response
+
+
+def _month_param(value: str, *, today: date) -> date:
+    """`?month=2026-12` as the first of that month; anything else is this month."""
+    year_text, _, month_text = value.partition("-")
+    year = whole_number(year_text, max_digits=4)
+    month = whole_number(month_text, max_digits=2)
+    if year is not None and month is not None and 1900 <= year <= 2200 and 1 <= month <= 12:
+        return date(year, month, 1)
+    return today.replace(day=1)
+
+
+@require_safe
+def calendar_month(request: AuthedHttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    first = _month_param(request.GET.get("month", ""), today=today)
+    snapshot = snapshot_for_user(user=request.user)
+    month = month_of_due_dates(snapshot=snapshot, first=first, today=today)
+    return render(
+        request,
+        "reminders/calendar_month.html",
+        {"month": month, "weekdays": [WEEKDAYS_ABBR[i] for i in range(7)]},
+    )
