@@ -58,7 +58,7 @@ def test_an_accepted_webhook_is_stored_and_queued_in_one_transaction(database_qu
     event = WebhookEvent.objects.get()
     assert event.state == WebhookState.RECEIVED
     job = DBTaskResult.objects.get()
-    assert job.task_path == "paylink.tasks.process_webhook_event"
+    assert job.task_path == "paylink.tasks.webhook_event_process"
     assert job.args_kwargs["args"] == [event.pk]
 
 
