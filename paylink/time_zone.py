@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from paylink.formatting import time_zone_for, time_zone_valid
-from paylink.http import AuthedHttpRequest
+from paylink.lib.http import AuthedHttpRequest
 from paylink.models import Profile
 from paylink.services.account_rows import payments_rezone
 from paylink.services.profiles import profile_for_user

@@ -14,8 +14,8 @@ from django.views.decorators.http import require_POST, require_safe
 
 from paylink import client
 from paylink.forms import AccountDeleteForm
-from paylink.http import AuthedHttpRequest
 from paylink.lib.client_address import client_address
+from paylink.lib.http import AuthedHttpRequest
 from paylink.selectors.account_data import account_data_chunks
 from paylink.services.account_deletion import account_delete
 

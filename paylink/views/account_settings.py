@@ -24,7 +24,7 @@ from paylink.account_forms import (
     ProfileSettingsForm,
     ThrottledPasswordChangeForm,
 )
-from paylink.http import AuthedHttpRequest
+from paylink.lib.http import AuthedHttpRequest
 from paylink.lib.rate_limits import rate_limited
 from paylink.models import Profile
 from paylink.services.email_change import (

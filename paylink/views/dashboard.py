@@ -15,7 +15,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import reswap, retarget
 
-from paylink.http import AuthedHttpRequest
+from paylink.lib.http import AuthedHttpRequest
 from paylink.lib.rate_limits import rate_limited
 from paylink.lib.whole_numbers import whole_number
 from paylink.models import AccountSnapshot

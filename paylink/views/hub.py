@@ -13,10 +13,10 @@ from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HTMX_STOP_POLLING, trigger_client_event
 
 from paylink import browser_events, client
-from paylink.http import AuthedHttpRequest
+from paylink.lib.http import AuthedHttpRequest
 from paylink.lib.rate_limits import rate_limited
+from paylink.lib.request_body import body_declared_too_large, body_read
 from paylink.models import SdkEventKind, Task, TaskStatus
-from paylink.request_body import body_declared_too_large, body_read
 from paylink.selectors.tasks import (
     task_account_for_user,
     task_for_user_polling,

@@ -12,8 +12,8 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from paylink.lib.request_body import body_declared_length, body_declared_too_large, body_read
 from paylink.observability.metrics import webhook_stage
-from paylink.request_body import body_declared_length, body_declared_too_large, body_read
 from paylink.services.webhooks import (
     SIGNATURE_HEADER,
     WebhookOutcome,

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.dates import WEEKDAYS_ABBR
 from django.views.decorators.http import require_safe
 
-from paylink.http import AuthedHttpRequest
+from paylink.lib.http import AuthedHttpRequest
 from paylink.lib.whole_numbers import whole_number
 from paylink.models import AccountSnapshot
 from paylink.selectors.dashboard import snapshot_for_user

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import RequestFactory
 
-from paylink.request_body import body_declared_too_large, body_read
+from paylink.lib.request_body import body_declared_too_large, body_read
 
 
 def _request(body: bytes, *, length: str | None = None):
