@@ -376,7 +376,7 @@ SESSION_ENGINE = (
     else "django.contrib.sessions.backends.db"
 )
 AUTHENTICATION_BACKENDS = [
-    "paylink.auth_backend.CachedUserBackend",
+    "paylink.lib.auth_backend.CachedUserBackend",
     # Sessions signed in before the backend above stay signed in (uncached).
     "django.contrib.auth.backends.ModelBackend",
 ]

@@ -28,11 +28,14 @@ class PaylinkConfig(AppConfig):
 
         # Registers the system checks (paylink/checks.py), the sign-in hook that applies a
         # person's saved language (paylink/language.py) and the hooks that forget a changed
-        # user's cached row (paylink/auth_backend.py).
-        from paylink import auth_backend, checks, language  # noqa: F401
+        # user's cached row (paylink/lib/auth_backend.py).
+        from paylink import checks, language  # noqa: F401
 
         # /readyz tells when the scheduler's reconcile last finished cleanly.
-        from paylink.lib import health
+        from paylink.lib import (
+            auth_backend,  # noqa: F401
+            health,
+        )
         from paylink.selectors.reconcile import RECONCILE_SUCCEEDED_AT_KEY
 
         health.CACHED_FACTS["reconcile_succeeded_at"] = RECONCILE_SUCCEEDED_AT_KEY

@@ -14,7 +14,7 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
-from paylink.auth_backend import user_cache_key
+from paylink.lib.auth_backend import user_cache_key
 from paylink.services.account_deletion import sessions_delete_for_user
 from tests.fresh_process import settings_value
 
