@@ -30,12 +30,9 @@ class PaylinkConfig(AppConfig):
         # person's saved language (paylink/language.py) and the hooks that forget a changed
         # user's cached row (paylink/lib/auth_backend.py).
         from paylink import checks, language  # noqa: F401
+        from paylink.lib import auth_backend, health  # noqa: F401
 
         # /readyz tells when the scheduler's reconcile last finished cleanly.
-        from paylink.lib import (
-            auth_backend,  # noqa: F401
-            health,
-        )
         from paylink.selectors.reconcile import RECONCILE_SUCCEEDED_AT_KEY
 
         health.CACHED_FACTS["reconcile_succeeded_at"] = RECONCILE_SUCCEEDED_AT_KEY
