@@ -26,6 +26,8 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.http import HttpRequest
 
+from paylink.lib.row_cache import row_dump, row_load, row_shape
+
 USER_CACHE_SECONDS = 300
 # Long enough for any read of the row begun before a change to have finished.
 _CHANGED = "changed"
@@ -33,7 +35,8 @@ _CHANGED_SECONDS = 10
 
 
 def user_cache_key(user_id: object) -> str:
-    return f"paylink:auth-user:{user_id}"
+    # The row as a dict of its columns, under its shape (paylink/lib/row_cache.py).
+    return f"paylink:auth-user:{row_shape(get_user_model())}:{user_id}"
 
 
 class CachedUserBackend(ModelBackend):
@@ -58,12 +61,13 @@ class CachedUserBackend(ModelBackend):
             return super().get_user(user_id)
         key = user_cache_key(user_id)
         cached = cache.get(key)
-        if isinstance(cached, get_user_model()):
-            return cached if self.user_can_authenticate(cached) else None
+        if isinstance(cached, dict):
+            kept = row_load(get_user_model(), cached)
+            return kept if self.user_can_authenticate(kept) else None
         user = super().get_user(user_id)
         if user is not None and cached is None:
             # `add`: a change made meanwhile left its marker, and wins.
-            cache.add(key, user, USER_CACHE_SECONDS)
+            cache.add(key, row_dump(user), USER_CACHE_SECONDS)
         return user
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +14,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from paylink.lib.row_cache import row_dump, row_load, row_shape
 from paylink.models import AccountSnapshot, Task, TaskClaim
 from paylink.payloads import Account, accounts_parse
 
@@ -46,13 +46,9 @@ def task_for_user(*, user: User, atomic_id: str) -> Task:
 # so this only bounds how long an edit made elsewhere (the admin) may go unseen.
 TASK_CACHE_SECONDS = 300
 
-# The row is cached as a plain dict of its columns, never as a pickled Task, and the key names
-# the columns' shape (each column's name and kind): a deploy that changes the model reads none
-# of what the release before it stored, and never unpickles an old Task.
-_TASK_COLUMNS = tuple(field.attname for field in Task._meta.concrete_fields)
-TASK_CACHE_SHAPE = hashlib.sha256(
-    " ".join(f"{f.attname}:{type(f).__name__}" for f in Task._meta.concrete_fields).encode()
-).hexdigest()[:12]
+# The row is cached as a plain dict of its columns, under a key naming their shape
+# (paylink/lib/row_cache.py).
+TASK_CACHE_SHAPE = row_shape(Task)
 
 
 def task_cache_key(*, atomic_id: str) -> str:
@@ -60,13 +56,11 @@ def task_cache_key(*, atomic_id: str) -> str:
 
 
 def _task_cache_entry(*, task: Task, version: str) -> dict[str, Any]:
-    row = {name: getattr(task, name) for name in _TASK_COLUMNS}
-    return {"version": version, "user_id": task.profile.user_id, "row": row}
+    return {"version": version, "user_id": task.profile.user_id, "row": row_dump(task)}
 
 
 def _task_from_cache_entry(entry: dict[str, Any]) -> Task:
-    row = entry["row"]
-    return Task.from_db(None, list(_TASK_COLUMNS), [row[name] for name in _TASK_COLUMNS])
+    return row_load(Task, entry["row"])
 
 
 def task_cache_version_key(*, atomic_id: str) -> str:

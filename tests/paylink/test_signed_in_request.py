@@ -46,6 +46,13 @@ def test_a_signed_in_request_reads_no_row(alice, django_assert_num_queries):
         assert browser.get(TRIVIAL).status_code == 200
 
 
+def test_the_user_is_kept_as_its_columns_not_a_pickled_user(alice):
+    signed_in(alice)
+    kept = cache.get(user_cache_key(alice.pk))
+    assert isinstance(kept, dict)
+    assert kept["username"] == alice.username
+
+
 def test_sessions_are_read_from_the_cache_in_front_of_the_database():
     assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.cached_db"
 
