@@ -20,6 +20,8 @@ from http.server import BaseHTTPRequestHandler
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone, translation
 
 from paylink.models import Profile
@@ -241,3 +243,13 @@ def webhook_sink() -> Iterator[WebhookSink]:
     sink = WebhookSink()
     yield sink
     sink.stop()
+
+
+@pytest.fixture
+def executor() -> Iterator[MigrationExecutor]:
+    """Migrations run by hand, for the tests of a migration on a database holding old rows."""
+    executor = MigrationExecutor(connection)
+    yield executor
+    # Whatever the test did, the database is left fully migrated for the tests after it.
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())

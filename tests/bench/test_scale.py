@@ -7,7 +7,6 @@ The parts are the bench's own functions; only the stack around them is the suite
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -18,13 +17,13 @@ from unittest import mock
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
-from django.core.management import call_command
 from django.db import close_old_connections, connection, transaction
 from django.test import Client
 
 from bench import scale
 from bench.scale import AtomicStandIn, Report
 from paylink.models import WebhookEvent
+from tests.workers import database_worker_run
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -238,21 +237,7 @@ def test_pollers_whose_checks_no_worker_runs_are_missed(atomic, settings):
 def atomic_queue_worker() -> Iterator[None]:
     """The atomic queue's worker, started after the presses as the bench starts it: runs what
     they enqueued, then stops."""
-    # db_worker sets its loggers' levels for the whole process: put them back for later tests.
-    loggers = [logging.getLogger(name) for name in ("django.tasks", "django_tasks_db")]
-    levels = [logger.level for logger in loggers]
-    try:
-        call_command(
-            "db_worker",
-            queue_name="atomic",
-            batch=True,
-            reload=False,
-            startup_delay=False,
-            verbosity=0,
-        )
-    finally:
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.setLevel(level)
+    database_worker_run(queue_name="atomic")
     yield
 
 

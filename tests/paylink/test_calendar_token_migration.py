@@ -4,23 +4,11 @@ people hold keeps working, and nothing the database holds can be turned back int
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 BEFORE = [("paylink", "0090_linkedaccount_card")]
 AFTER = [("paylink", "0091_calendar_token_digest_only")]
-
-
-@pytest.fixture
-def executor() -> Iterator[MigrationExecutor]:
-    executor = MigrationExecutor(connection)
-    yield executor
-    # Whatever the test did, the database is left fully migrated for the tests after it.
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 def _sha256(text: str) -> str:

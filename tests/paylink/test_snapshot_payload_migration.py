@@ -7,11 +7,8 @@ on every read, and a warm dashboard reads those small columns on every hit.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from paylink.models import AccountSnapshot, Profile
 from tests.people import person_create
@@ -34,15 +31,6 @@ def test_the_payload_is_the_snapshot_tables_last_column():
     # A column added later lands after the payload: move the payload back to the end in the
     # same migration, as 0008 does.
     assert snapshot_columns()[-1] == "payload"
-
-
-@pytest.fixture
-def executor() -> Iterator[MigrationExecutor]:
-    executor = MigrationExecutor(connection)
-    yield executor
-    # Whatever the test did, the database is left fully migrated for the tests after it.
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 @pytest.mark.django_db(transaction=True)

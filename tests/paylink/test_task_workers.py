@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
 
 import pytest
 from django.conf import settings as django_settings
-from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_tasks_db.models import DBTaskResult
@@ -22,30 +20,13 @@ from paylink.models import AccountSnapshot, Profile, Task, WebhookEvent, Webhook
 from paylink.services.accounts import accounts_sync_request
 from tests.atomic_json import FIXTURES, atomic_json
 from tests.people import person_create, profile_of
+from tests.workers import database_worker_run
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 HULU = atomic_json("accounts/hulu")
 SECRET = "worker-test-secret"
 QUEUES = ["webhooks", "default", "atomic"]
-
-
-def run_database_worker() -> None:
-    # The worker sets its loggers' levels for the whole process: put them back for later tests.
-    loggers = [logging.getLogger(name) for name in ("django.tasks", "django_tasks_db")]
-    levels = [logger.level for logger in loggers]
-    try:
-        call_command(
-            "paylink_db_worker",
-            queue_name="*",
-            batch=True,
-            reload=False,
-            startup_delay=False,
-            verbosity=0,
-        )
-    finally:
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.setLevel(level)
 
 
 @pytest.fixture
@@ -55,7 +36,7 @@ def broker(settings):
     settings.TASKS = {
         "default": {"BACKEND": django_settings.DATABASE_TASKS_BACKEND, "QUEUES": QUEUES}
     }
-    return run_database_worker
+    return database_worker_run
 
 
 @pytest.fixture

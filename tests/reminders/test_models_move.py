@@ -5,14 +5,11 @@ permissions granted on them."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from reminders.models import ReminderDelivery, ReminderPreferences
 
@@ -21,15 +18,6 @@ MAIN = ("paylink", "0081_profile_reconcile_open_statistics")
 BEFORE = [MAIN, ("reminders", None)]
 SENT = datetime(2026, 12, 1, 9, tzinfo=UTC)
 DIGEST = hashlib.sha256(b"t").hexdigest()  # the token's own: only it is kept
-
-
-@pytest.fixture
-def executor() -> Iterator[MigrationExecutor]:
-    executor = MigrationExecutor(connection)
-    yield executor
-    # Whatever the test did, the database is left fully migrated for the tests after it.
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 def test_the_models_keep_their_tables():
