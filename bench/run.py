@@ -298,8 +298,9 @@ def flat_endpoints(make_client: MakeClient) -> list[Endpoint]:
 
     def download() -> int:
         response = client.get(export)
-        # Streamed: the work is done as the body is read, so it is read to the end.
-        b"".join(response.streaming_content)
+        # Streamed: the work is done as the body is read, so it is read to the end (the server
+        # bench's client has read it already, and has no stream to read).
+        b"".join(getattr(response, "streaming_content", ()))
         return response.status_code
 
     # Two payloads that differ in every account: each store rewrites all of them.
