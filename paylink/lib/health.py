@@ -11,9 +11,11 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable
+from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.tasks import task_backends
 from django.utils import timezone
@@ -38,22 +40,25 @@ def cache_probe() -> None:
         raise RuntimeError("the cache did not return what was just written")
 
 
-def task_queue_probe() -> float | None:
-    """Seconds the oldest waiting task has waited (None: none waiting, or no stored queue)."""
+def ready_jobs() -> QuerySet[Any] | None:
+    """The jobs of the default backend waiting to run now; None where tasks run in the process
+    that enqueues them, which has no queue to look at."""
+    # Imported here: this module is loaded with the middleware, the task models with the apps.
     from django_tasks_db.backend import DatabaseBackend
     from django_tasks_db.models import DBTaskResult
 
     backend = task_backends["default"]
     if not isinstance(backend, DatabaseBackend):
-        # Tasks run in the process that enqueues them: there is no queue to reach.
         return None
-    oldest = (
-        DBTaskResult.objects.ready()
-        .filter(backend_name=backend.alias)
-        .order_by("enqueued_at")
-        .values_list("enqueued_at", flat=True)
-        .first()
-    )
+    return DBTaskResult.objects.ready().filter(backend_name=backend.alias)
+
+
+def task_queue_probe() -> float | None:
+    """Seconds the oldest waiting task has waited (None: none waiting, or no stored queue)."""
+    jobs = ready_jobs()
+    if jobs is None:
+        return None
+    oldest = jobs.order_by("enqueued_at").values_list("enqueued_at", flat=True).first()
     return None if oldest is None else round((timezone.now() - oldest).total_seconds(), 1)
 
 

@@ -29,6 +29,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from paylink.fail_reasons import FAIL_REASON_SENTENCES
+from paylink.lib.health import ready_jobs
 from paylink.models import Task, TaskStatus, WebhookEvent, WebhookState
 from paylink.observability.metrics_files import metrics_folder_make
 from paylink.selectors.reconcile import reconcile_succeeded_at
@@ -40,21 +41,12 @@ METRICS_PATH = "/metrics"
 
 def queue_figures() -> dict[str, tuple[int, float]]:
     """Per queue: jobs waiting to run now, and seconds the oldest of them has waited."""
-    from django.tasks import task_backends
-    from django_tasks_db.backend import DatabaseBackend
-    from django_tasks_db.models import DBTaskResult
-
     now = timezone.now()
     figures = dict.fromkeys(settings.TASK_QUEUES, (0, 0.0))
-    backend = task_backends["default"]
-    if not isinstance(backend, DatabaseBackend):
+    jobs = ready_jobs()
+    if jobs is None:
         return figures
-    rows = (
-        DBTaskResult.objects.ready()
-        .filter(backend_name=backend.alias)
-        .values("queue_name")
-        .annotate(waiting=Count("id"), oldest=Min("enqueued_at"))
-    )
+    rows = jobs.values("queue_name").annotate(waiting=Count("id"), oldest=Min("enqueued_at"))
     for row in rows:
         first: datetime = row["oldest"]
         figures[row["queue_name"]] = (row["waiting"], max(0.0, (now - first).total_seconds()))
