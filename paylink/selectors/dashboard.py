@@ -706,7 +706,7 @@ def dashboard_fragment(
         )
     return DashboardFragment(
         template=template,
-        dashboard=dashboard,  # type: ignore[arg-type]
+        dashboard=dashboard,  # type: ignore[arg-type]  # lazy: the Dashboard built on first use
         key=key,
         appending=parts == lists and len(lists) == 1,
     )

@@ -361,8 +361,8 @@ def _adapter(field: models.Field) -> Callable[[Any], Any] | None:
         case "DecimalField":
             return lambda value: ops.adapt_decimalfield_value(
                 value,
-                field.max_digits,  # type: ignore[attr-defined]
-                field.decimal_places,  # type: ignore[attr-defined]
+                field.max_digits,  # type: ignore[attr-defined]  # a DecimalField, by the case
+                field.decimal_places,  # type: ignore[attr-defined]  # a DecimalField, by the case
             )
         case "JSONField":
             return lambda value: ops.adapt_json_value(value, None)
