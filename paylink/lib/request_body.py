@@ -21,9 +21,15 @@ def body_declared_length(request: HttpRequest) -> int | None:
 
 
 def body_declared_too_large(request: HttpRequest, *, limit: int) -> bool:
-    """True when the declared length is over `limit` bytes, or is not a whole number."""
+    """True when the declared length is over `limit` bytes (see body_length_unreadable)."""
     declared = body_declared_length(request)
-    return declared is None or declared > limit
+    return declared is not None and declared > limit
+
+
+def body_length_unreadable(request: HttpRequest) -> bool:
+    """True when the declared Content-Length is not a whole number in ASCII digits: nothing
+    of such a body is read, and its size cannot be judged."""
+    return body_declared_length(request) is None
 
 
 def body_read(request: HttpRequest, *, limit: int) -> bytes | None:

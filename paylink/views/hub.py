@@ -15,7 +15,7 @@ from django_htmx.http import HTMX_STOP_POLLING, trigger_client_event
 from paylink import browser_events, client
 from paylink.lib.http import AuthedHttpRequest
 from paylink.lib.rate_limits import rate_limited
-from paylink.lib.request_body import body_declared_too_large, body_read
+from paylink.lib.request_body import body_declared_too_large, body_length_unreadable, body_read
 from paylink.models import SdkEventKind, Task, TaskStatus
 from paylink.selectors.tasks import (
     task_account_for_user,
@@ -82,6 +82,8 @@ def _json_error(message: str, *, status: int) -> JsonResponse:
 @never_cache
 @rate_limited("hub_events", as_json=True)
 def sdk_event(request: AuthedHttpRequest) -> JsonResponse:
+    if body_length_unreadable(request):
+        return _json_error(gettext("The request's length is not a whole number."), status=400)
     body = (
         None
         if body_declared_too_large(request, limit=SDK_EVENT_MAX_BYTES)

@@ -12,7 +12,12 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from paylink.lib.request_body import body_declared_length, body_declared_too_large, body_read
+from paylink.lib.request_body import (
+    body_declared_length,
+    body_declared_too_large,
+    body_length_unreadable,
+    body_read,
+)
 from paylink.observability.metrics import webhook_stage
 from paylink.services.webhooks import (
     SIGNATURE_HEADER,
@@ -47,6 +52,9 @@ def atomic_webhook(request: HttpRequest) -> HttpResponse:
 
     webhook_stage("received")
     limit = settings.PAYLINK_WEBHOOK_MAX_BYTES
+    if body_length_unreadable(request):
+        webhook_stage("refused")
+        return _answer(400, "The Content-Length header is not a whole number.")
     if body_declared_too_large(request, limit=limit):
         # Refused before reading a byte: a huge body must not cost memory or a row.
         webhook_stage("refused")

@@ -599,5 +599,6 @@ def test_an_sdk_event_with_a_content_length_that_is_not_ascii_digits_is_refused(
         content_type="application/json",
         CONTENT_LENGTH=length,
     )
-    assert response.status_code == 413
+    assert response.status_code == 400
     assert _sentence(response.content)
+    assert "length is not a whole number" in response.json()["error"]

@@ -307,6 +307,20 @@ def test_it_refuses_a_body_longer_than_its_declared_length(alice_profile, rf, se
     assert not WebhookEvent.objects.exists()
 
 
+@pytest.mark.parametrize("length", ["²", "+12", "-1", "1_2"])
+def test_it_refuses_a_content_length_that_is_not_a_whole_number(alice_profile, rf, length):
+    from paylink.views import atomic_webhook
+
+    request = rf.post(URL, data=b"{}", content_type="application/json")
+    request.META["CONTENT_LENGTH"] = length
+    response = atomic_webhook(request)
+    assert (response.status_code, json.loads(response.content)) == (
+        400,
+        {"message": "The Content-Length header is not a whole number."},
+    )
+    assert not WebhookEvent.objects.exists()
+
+
 @pytest.mark.parametrize("method", ["get", "put", "delete"])
 def test_it_answers_405_to_anything_but_post(db, client, method):
     response = getattr(client, method)(URL)

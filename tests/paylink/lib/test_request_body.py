@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import RequestFactory
 
-from paylink.lib.request_body import body_declared_too_large, body_read
+from paylink.lib.request_body import body_declared_too_large, body_length_unreadable, body_read
 
 
 def _request(body: bytes, *, length: str | None = None):
@@ -26,8 +26,15 @@ def test_a_declared_length_over_the_limit_is_refused_before_reading():
 
 
 @pytest.mark.parametrize("length", ["²", "١٢", "+12", "1_2", "-1"])
-def test_a_declared_length_that_is_not_ascii_digits_is_refused(length):
-    assert body_declared_too_large(_request(b"{}", length=length), limit=10)
+def test_a_declared_length_that_is_not_ascii_digits_is_unreadable_not_too_large(length):
+    request = _request(b"{}", length=length)
+    assert body_length_unreadable(request)
+    assert not body_declared_too_large(request, limit=10)
+
+
+def test_a_declared_whole_number_is_readable():
+    assert not body_length_unreadable(_request(b"{}", length="2"))
+    assert not body_length_unreadable(_request(b"{}"))
 
 
 def test_a_body_past_the_limit_is_not_read_whole():
