@@ -5,14 +5,17 @@ talk to Atomic: its API, its Transact origin and SDK, and signed webhooks back.
 
 from __future__ import annotations
 
+import sys
 import threading
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.signals import request_finished, request_started
+from django.core.servers import basehttp
 from django.test import Client
 from django.utils.csp import CSP
 from playwright.sync_api import Page
@@ -31,28 +34,53 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 class _RequestsInFlight:
-    """How many requests the live server is answering: it runs in this process, in threads of
-    its own. A test's own client runs in the main thread and is not counted: a streamed answer it
-    never reads to the end never says it finished."""
+    """Which of the live server's threads are answering a request: from the moment the server
+    hands it a request to the moment it is done with it, whatever happens in between.
+
+    Django's request_started and request_finished signals are not enough: a client that resets
+    the connection while the server reads what is left of an unread body (a POST answered 429
+    before its body is read, say) makes the server give up before it closes the response, so
+    request_finished is never sent and the request would count as in flight for ever.
+    """
 
     def __init__(self) -> None:
-        self.count = 0
+        self.threads: dict[int, int] = {}
         self._lock = threading.Lock()
 
-    def started(self, **kwargs: object) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            with self._lock:
-                self.count += 1
+    @property
+    def count(self) -> int:
+        return sum(self.threads.values())
 
-    def finished(self, **kwargs: object) -> None:
-        if threading.current_thread() is not threading.main_thread():
+    def serve(self, handler: basehttp.ServerHandler, application: Any) -> None:
+        ident = threading.get_ident()
+        with self._lock:
+            self.threads[ident] = self.threads.get(ident, 0) + 1
+        try:
+            _serve(handler, application)
+        finally:
             with self._lock:
-                self.count -= 1
+                self.threads[ident] -= 1
+                if not self.threads[ident]:
+                    del self.threads[ident]
+
+    def stacks(self) -> str:
+        """Where each request still in flight is, to say in a failure what it waits on."""
+        frames = sys._current_frames()
+        where = ["".join(traceback.format_stack(frames[i])) for i in self.threads if i in frames]
+        return "\n".join([f"{self.count} still in flight", *where])
 
 
 _in_flight = _RequestsInFlight()
-request_started.connect(_in_flight.started, dispatch_uid="e2e-requests-in-flight")
-request_finished.connect(_in_flight.finished, dispatch_uid="e2e-requests-in-flight")
+_serve = basehttp.ServerHandler.run
+
+
+def _counted_run(handler: basehttp.ServerHandler, application: Any) -> None:
+    _in_flight.serve(handler, application)
+
+
+# The live server's threads run every request through ServerHandler.run (this process runs no
+# other server), so wrapping it counts exactly the requests it is answering.
+basehttp.ServerHandler.run = _counted_run
 
 
 @pytest.fixture(autouse=True)
@@ -65,7 +93,7 @@ def live_requests_settle() -> Iterator[None]:
         lambda: _in_flight.count == 0,
         what="the live server to finish the requests it was answering",
         timeout=10,
-        detail=lambda: f"{_in_flight.count} still in flight",
+        detail=_in_flight.stacks,
     )
 
 
