@@ -62,7 +62,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 # The tests that hold a worker longest, mostly waiting on a browser, a clock or a fresh
-# process: each file's tests run a few seconds to a minute.
+# process: each of these files or tests runs a few seconds to a minute.
 LONG = (
     "tests/simulator/browser/",
     "tests/e2e/",
@@ -71,6 +71,14 @@ LONG = (
     "tests/paylink/test_cache_table_migration.py",
     "tests/paylink/test_snapshot_payload_migration.py",
     "tests/paylink/observability/test_metrics.py",
+    "tests/paylink/observability/test_leaks.py",
+    "tests/paylink/test_i18n.py::test_the_catalogues_hold_every_string_the_code_marks",
+    "tests/test_imports.py",
+    "tests/paylink/test_webhooks.py::test_three_hundred_mutated_signed_events_never_answer_5xx",
+    "tests/paylink/lib/test_outage.py::test_the_production_stack",
+    "tests/paylink/test_snapshot_accounts.py::test_a_five_thousand_account_sync",
+    "tests/paylink/test_checks.py::test_the_release_check",
+    "tests/simulator/test_host_against_variants.py",
 )
 
 
