@@ -32,6 +32,7 @@ from django_tasks_db.backend import DatabaseBackend
 
 from paylink import tasks
 from paylink.atomic_values import account_numbers_masked
+from paylink.lib.queued_insert import row_insert_queued, savepoint_if_nested
 from paylink.lib.vendor_json import JsonRejected, dig, json_object_parse, text, when
 from paylink.models import (
     WEBHOOK_CLAIMING_STATES,
@@ -168,7 +169,9 @@ def webhook_receive(*, body: bytes, headers: Mapping[str, str]) -> WebhookReceip
     The signature is checked on the raw bytes before anything is parsed or stored. A signed
     event is parsed within bounds, stored whole and claims its ce-id and body digest (a later
     copy under either is a duplicate); one older than the task's news is stale. An accepted
-    event is processed by a background task once this transaction commits.
+    event is stored with the job that processes it, together or not at all: in one statement
+    on PostgreSQL with the database queue (paylink/lib/queued_insert.py), so a 200 means both
+    are committed.
     """
     digest = hashlib.sha256(body).hexdigest()
     if not webhook_signature_valid(body=body, signature=headers.get(SIGNATURE_HEADER)):
@@ -192,16 +195,14 @@ def webhook_receive(*, body: bytes, headers: Mapping[str, str]) -> WebhookReceip
         "body_sha256": digest,
         "headers": kept,
     }
-    # One short transaction: the event claims its ce-id and body digest, is judged, and its
-    # processing is queued, all or nothing. The database's partial unique constraints decide
-    # the claim, so two deliveries racing each other still produce exactly one received event.
-    claimed = None
+    # The event claims its ce-id and body digest as it is stored: the database's partial unique
+    # constraints decide, so two deliveries racing each other still produce exactly one
+    # received event, and a copy stores nothing else.
+    event = WebhookEvent(state=WebhookState.RECEIVED, **fields)
     try:
-        with transaction.atomic():
-            claimed = WebhookEvent.objects.create(state=WebhookState.RECEIVED, **fields)
-            return _judge(claimed, payload=payload, reason=reason)
+        return _judged_and_stored(event, payload=payload, reason=reason)
     except IntegrityError:
-        if claimed is not None:
+        if event.pk is not None:
             raise
     event = _duplicate_record(**fields)
     original = event.duplicate_of
@@ -212,17 +213,28 @@ def webhook_receive(*, body: bytes, headers: Mapping[str, str]) -> WebhookReceip
     return WebhookReceipt(WebhookOutcome.DUPLICATE, "Already received.", event)
 
 
-def _judge(event: WebhookEvent, *, payload: dict[str, Any] | None, reason: str) -> WebhookReceipt:
-    """A newly received event closed as unreadable or stale, or queued for processing."""
+def _judged_and_stored(
+    event: WebhookEvent, *, payload: dict[str, Any] | None, reason: str
+) -> WebhookReceipt:
+    """A new event stored closed, as unreadable or stale, or stored with its processing queued:
+    in one statement on PostgreSQL (paylink/lib/queued_insert.py)."""
     if payload is None:
-        _close(event, WebhookState.INVALID, reason)
+        _stored_closed(event, WebhookState.INVALID, reason)
         return WebhookReceipt(WebhookOutcome.INVALID, reason, event)
     newer = _newer_news(event)
     if newer is not None:
-        _close(event, WebhookState.STALE, _stale_note(newer))
+        _stored_closed(event, WebhookState.STALE, _stale_note(newer))
         return WebhookReceipt(WebhookOutcome.STALE, "Older than news already received.", event)
-    _enqueue(event.pk)
+    row_insert_queued(event, tasks.webhook_event_process)
     return WebhookReceipt(WebhookOutcome.ACCEPTED, "Received.", event)
+
+
+def _stored_closed(event: WebhookEvent, state: WebhookState, note: str) -> None:
+    event.state = state
+    event.note = note
+    event.processed_at = timezone.now()
+    with savepoint_if_nested():
+        event.save(force_insert=True)
 
 
 def _stored_body(body: bytes, payload: dict[str, Any] | None) -> str:
@@ -310,13 +322,6 @@ def _duplicate_record(**fields: Any) -> WebhookEvent:
     )
 
 
-def _close(event: WebhookEvent, state: WebhookState, note: str) -> None:
-    event.state = state
-    event.note = note
-    event.processed_at = timezone.now()
-    event.save(update_fields=["state", "note", "processed_at"])
-
-
 def _may_be_stale(event: WebhookEvent) -> bool:
     """Whether newer news could make `event` stale: status news about a task, with its time."""
     return (
@@ -344,7 +349,11 @@ def _newer_news(event: WebhookEvent) -> WebhookEvent | None:
 
 def _stale_note(newer: WebhookEvent) -> str:
     assert newer.event_time is not None
-    return f"Older than event {newer.pk} ({newer.event_time.isoformat()}) for this task; ignored."
+    return _stale_note_of(newer.pk, newer.event_time)
+
+
+def _stale_note_of(pk: int, event_time: datetime) -> str:
+    return f"Older than event {pk} ({event_time.isoformat()}) for this task; ignored."
 
 
 def _enqueue(event_id: int, *, delay: int = 0) -> None:

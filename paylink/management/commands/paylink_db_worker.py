@@ -39,7 +39,7 @@ from django_tasks_db.management.commands.db_worker import Worker, logger, valid_
 from django_tasks_db.models import DBTaskResult, TaskResultStatus
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception, retry
 
-from paylink.observability.log_context import job_contexts_fetch
+from paylink.observability.log_context import JOB_ROW_FIELDS, job_contexts_fetch
 from paylink.services.worker_heartbeats import HeartbeatThread
 
 # Jobs claimed at once: enough that the bookkeeping of each is small, few enough that a worker
@@ -138,8 +138,14 @@ class ClaimingWorker(Worker):
     def jobs_run(self, claimed: list[DBTaskResult]) -> None:
         """Run the claimed jobs in turn, then write their results in one statement; hand back
         the ones not started when they take too long or the worker is asked to stop."""
-        # What each job's enqueuer logged under, read for all of them in one round trip.
-        job_contexts_fetch(job_ids=[job.id for job in claimed])
+        # What each job's enqueuer logged under: carried by its row, or read for all the others
+        # in one round trip.
+        carried = {
+            str(job.id): job.args_kwargs[JOB_ROW_FIELDS]
+            for job in claimed
+            if isinstance(job.args_kwargs.get(JOB_ROW_FIELDS), dict)
+        }
+        job_contexts_fetch(job_ids=[job.id for job in claimed], carried=carried)
         deadline = time.monotonic() + CLAIM_SECONDS
         finished: list[DBTaskResult] = []
         try:
