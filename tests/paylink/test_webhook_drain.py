@@ -12,11 +12,13 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from paylink.models import Task, WebhookEvent, WebhookState
+from paylink.observability.log_context import log_context
 from paylink.services import tasks as task_services
 from paylink.services.webhooks import (
     RETRY_DELAYS,
@@ -61,16 +63,18 @@ def receive(task_queue) -> Callable[..., int]:
 
 
 @pytest.fixture(params=["one at a time", "together"])
-def process(request, django_capture_on_commit_callbacks) -> Callable[[list[int]], None]:
-    """Processes events as a worker does, by either way; what is enqueued on commit is run."""
+def process(request, django_capture_on_commit_callbacks) -> Callable[..., None]:
+    """Processes events as a worker does, by either way, each under its job's log fields;
+    what is enqueued on commit is enqueued."""
 
-    def run(event_ids: list[int]) -> None:
+    def run(event_ids: list[int], fields: dict[str, str] | None = None) -> None:
         with django_capture_on_commit_callbacks(execute=True):
             if request.param == "together":
-                webhook_events_process(events=[(event_id, {}) for event_id in event_ids])
+                webhook_events_process(events=[(event_id, fields or {}) for event_id in event_ids])
             else:
                 for event_id in event_ids:
-                    webhook_event_process(event_id=event_id)
+                    with log_context(**(fields or {})):
+                        webhook_event_process(event_id=event_id)
 
     return run
 
@@ -141,6 +145,25 @@ def test_events_of_one_task_apply_in_order_and_status_moves_forward_only(
     assert [(job.task.name, job.args) for job in task_queue.results] == [
         ("accounts_sync", [alice_profile.pk])
     ]
+
+
+# Committed as in production, so what runs on commit runs within the processing's fields.
+@pytest.mark.django_db(transaction=True)
+def test_the_sync_a_completion_asks_for_carries_the_events_ce_id_and_request(
+    alice_profile, receive, process, atomic, task_queue
+):
+    events = [
+        receive("task_status_updated_completed", ce_id="ce-done"),
+        receive("task_workflow_finished", ce_id="ce-after"),
+    ]
+
+    process(events, {"request_id": "request-of-the-webhook"})
+
+    (sync,) = [job for job in task_queue.results if job.task.name == "accounts_sync"]
+    assert cache.get(f"paylink:job-log-context:{sync.id}") == {
+        "request_id": "request-of-the-webhook",
+        "ce_id": "ce-done",
+    }
 
 
 def test_news_older_than_news_already_applied_is_stale(alice_profile, receive, process, atomic):

@@ -1,7 +1,7 @@
 """`manage.py paylink_db_worker`: django-tasks-db's `db_worker`, claiming jobs a few at a time,
 with a heartbeat.
 
-The same options and behaviour as `db_worker`, with two differences:
+The same options and behaviour as `db_worker`, with these differences:
 
 - The worker claims up to `--claim` ready jobs (default CLAIM) in one query (`SELECT ... FOR
   UPDATE SKIP LOCKED` in one short transaction, on PostgreSQL), runs them in turn and writes
