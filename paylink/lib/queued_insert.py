@@ -17,18 +17,29 @@ from __future__ import annotations
 
 import json
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections, router, transaction
-from django.db.models import Model
+from django.db.models import Field, Model
 from django.tasks import Task
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult, get_date_max
 
 from paylink.observability.log_context import JOB_ROW_FIELDS, job_row_fields
 
-# The statement's text per (model, connection alias): only its parameters change.
-_statements: dict[tuple[type[Model], str], str] = {}
+
+@dataclass(frozen=True)
+class _Statement:
+    """The INSERT of one model's row and its job, and the fields whose values it takes, in
+    order: built once per model and database, only the values change."""
+
+    sql: str
+    row_fields: tuple[Field[Any, Any], ...]
+    job_fields: tuple[Field[Any, Any], ...]
+
+
+_statements: dict[tuple[type[Model], str], _Statement] = {}
 
 
 def row_insert_queued(obj: Model, task: Task[Any, Any]) -> None:
@@ -58,53 +69,71 @@ def row_insert_queued(obj: Model, task: Task[Any, Any]) -> None:
         run_after=task.run_after or get_date_max(),
         backend_name=backend.alias,
     )
-    row_columns, row_params = _insert_parts(obj, connection)
-    job_columns, job_params = _insert_parts(job, connection, leave_out="args_kwargs")
+    statement = _statements.get((type(obj), alias)) or _statement(type(obj), connection)
+    params = [
+        *_values(obj, statement.row_fields, connection),
+        *_values(job, statement.job_fields, connection),
+        json.dumps(job_row_fields()),
+    ]
+    with savepoint_if_nested(alias), connection.cursor() as cursor:
+        cursor.execute(statement.sql, params)
+        (created,) = cursor.fetchone()
     pk = obj._meta.pk
     assert pk is not None
-    key = (type(obj), alias)
-    if key not in _statements:
-        quote = connection.ops.quote_name
-        table, jobs, id_column = (
-            quote(obj._meta.db_table),
-            quote(DBTaskResult._meta.db_table),
-            quote(str(pk.column)),
-        )
-        arguments = quote(str(DBTaskResult._meta.get_field("args_kwargs").column))
-        values, job_values = (
-            ", ".join(["%s"] * len(columns)) for columns in (row_columns, job_columns)
-        )
-        # Names from the models' metadata, quoted; every value is a parameter.
-        _statements[key] = (
-            f"WITH new_row AS (INSERT INTO {table} ({', '.join(row_columns)})"  # noqa: S608
-            f" VALUES ({values}) RETURNING {id_column})"
-            f" INSERT INTO {jobs} ({', '.join(job_columns)}, {arguments}) SELECT {job_values},"
-            f" jsonb_build_object('args', jsonb_build_array(new_row.{id_column}),"
-            f" 'kwargs', '{{}}'::jsonb, '{JOB_ROW_FIELDS}', %s::jsonb)"
-            f" FROM new_row RETURNING {arguments} -> 'args' ->> 0"
-        )
-    params = [*row_params, *job_params, json.dumps(job_row_fields())]
-    with savepoint_if_nested(alias), connection.cursor() as cursor:
-        cursor.execute(_statements[key], params)
-        (created,) = cursor.fetchone()
     obj.pk = pk.to_python(created)
     obj._state.adding = False
     obj._state.db = alias
 
 
-def _insert_parts(
-    obj: Model, connection: Any, *, leave_out: str = ""
-) -> tuple[list[str], list[Any]]:
-    """The columns and parameters Django's INSERT of `obj` would have (each field's `pre_save`,
-    so automatic times are set, and its preparation for the database), but for an id the
-    database assigns."""
-    columns, params = [], []
-    for field in obj._meta.local_concrete_fields:
-        if field.name == leave_out or (field.primary_key and field.db_returning):
-            continue
-        columns.append(connection.ops.quote_name(field.column))
-        params.append(field.get_db_prep_save(field.pre_save(obj, add=True), connection))
-    return columns, params
+def _inserted_fields(model: type[Model], *, leave_out: str = "") -> tuple[Field[Any, Any], ...]:
+    """The fields Django's INSERT of `model` gives values, but for an id the database assigns."""
+    return tuple(
+        field
+        for field in model._meta.local_concrete_fields
+        if field.name != leave_out and not (field.primary_key and field.db_returning)
+    )
+
+
+def _statement(model: type[Model], connection: Any) -> _Statement:
+    quote = connection.ops.quote_name
+    pk = model._meta.pk
+    assert pk is not None
+    row_fields = _inserted_fields(model)
+    job_fields = _inserted_fields(DBTaskResult, leave_out="args_kwargs")
+    table, jobs, id_column = (
+        quote(model._meta.db_table),
+        quote(DBTaskResult._meta.db_table),
+        quote(str(pk.column)),
+    )
+    arguments = quote(str(DBTaskResult._meta.get_field("args_kwargs").column))
+    row_columns, job_columns = (
+        ", ".join(quote(str(field.column)) for field in fields)
+        for fields in (row_fields, job_fields)
+    )
+    row_values, job_values = (
+        ", ".join(["%s"] * len(fields)) for fields in (row_fields, job_fields)
+    )
+    statement = _Statement(
+        # Names from the models' metadata, quoted; every value is a parameter.
+        sql=(
+            f"WITH new_row AS (INSERT INTO {table} ({row_columns})"  # noqa: S608
+            f" VALUES ({row_values}) RETURNING {id_column})"
+            f" INSERT INTO {jobs} ({job_columns}, {arguments}) SELECT {job_values},"
+            f" jsonb_build_object('args', jsonb_build_array(new_row.{id_column}),"
+            f" 'kwargs', '{{}}'::jsonb, '{JOB_ROW_FIELDS}', %s::jsonb)"
+            f" FROM new_row RETURNING {arguments} -> 'args' ->> 0"
+        ),
+        row_fields=row_fields,
+        job_fields=job_fields,
+    )
+    _statements[(model, connection.alias)] = statement
+    return statement
+
+
+def _values(obj: Model, fields: tuple[Field[Any, Any], ...], connection: Any) -> list[Any]:
+    """What Django's INSERT of `obj` would send for `fields`: each field's `pre_save` (so
+    automatic times are set), prepared for the database."""
+    return [field.get_db_prep_save(field.pre_save(obj, add=True), connection) for field in fields]
 
 
 def savepoint_if_nested(using: str | None = None) -> AbstractContextManager[Any]:
