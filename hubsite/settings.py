@@ -245,6 +245,8 @@ MIDDLEWARE = [
     "paylink.observability.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "paylink.lib.middleware.PermissionsPolicyMiddleware",
+    # Atomic's webhooks, answered here: nothing further down applies to them.
+    "paylink.views.webhooks.WebhookMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "paylink.lib.middleware.RefusalSentenceMiddleware",

@@ -82,7 +82,7 @@ class ContextFilter(logging.Filter):
 
 def job_context_save(*, job_id: object) -> None:
     """Keep this request's fields for job `job_id`, for its worker to restore."""
-    fields = {key: value for key, value in _context.get().items() if key in ("request_id", "ce_id")}
+    fields = job_row_fields()
     if not fields:
         return
     from django.core.cache import cache
@@ -93,21 +93,43 @@ def job_context_save(*, job_id: object) -> None:
         logger.warning("log context of job %s not kept: the cache did not answer", job_id)
 
 
+# Where a job's own row carries its enqueuer's fields (paylink/lib/queued_insert.py writes a
+# webhook's job so), in place of the cache.
+JOB_ROW_FIELDS = "log"
+
+
+def job_row_fields() -> dict[str, str]:
+    """The fields a job enqueued now takes with it, for a job row that carries them."""
+    return {key: value for key, value in _context.get().items() if key in ("request_id", "ce_id")}
+
+
 # The saved fields of the jobs a worker has just claimed, read together (`job_contexts_fetch`).
 _fetched: dict[str, dict[str, str]] = {}
 
 
-def job_contexts_fetch(*, job_ids: list[object]) -> None:
+def job_contexts_fetch(
+    *, job_ids: list[object], carried: dict[str, dict[str, str]] | None = None
+) -> None:
     """Read the saved fields of the jobs a worker is about to run, in one cache round trip,
-    for `job_context_restore` to use instead of one read per job."""
+    for `job_context_restore` to use instead of one read per job. Jobs whose rows carried
+    their fields (`carried`, by job id) are not looked for in the cache."""
     from django.core.cache import cache
 
+    carried = carried or {}
     _fetched.clear()
-    try:
-        found = cache.get_many([_job_key(job_id) for job_id in job_ids])
-    except Exception:
-        found = {}
-    _fetched.update({str(job_id): found.get(_job_key(job_id)) or {} for job_id in job_ids})
+    wanted = [job_id for job_id in job_ids if str(job_id) not in carried]
+    found = {}
+    if wanted:
+        try:
+            found = cache.get_many([_job_key(job_id) for job_id in wanted])
+        except Exception:
+            found = {}
+    _fetched.update(
+        {
+            str(job_id): carried.get(str(job_id)) or found.get(_job_key(job_id)) or {}
+            for job_id in job_ids
+        }
+    )
 
 
 def job_context_restore(*, job_id: object, job_name: str) -> Token[dict[str, str]]:

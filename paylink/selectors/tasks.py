@@ -82,20 +82,38 @@ def task_cache_version_writing(*, atomic_id: str) -> None:
     """Task `atomic_id` is being changed in a transaction not yet committed: until
     `task_cache_version_new`, polls read the row from the table and cache none of it (a row read
     now is the old one, and the commit may come before the next version does)."""
-    cache.set(
-        task_cache_version_key(atomic_id=atomic_id),
-        _WRITING + secrets.token_hex(8),
+    task_cache_versions_writing(atomic_ids=[atomic_id])
+
+
+def task_cache_versions_writing(*, atomic_ids: list[str]) -> None:
+    """`task_cache_version_writing` for many tasks at once, in two cache round trips."""
+    cache.set_many(
+        {
+            task_cache_version_key(atomic_id=atomic_id): _WRITING + secrets.token_hex(8)
+            for atomic_id in atomic_ids
+        },
         TASK_WRITING_SECONDS,
     )
-    cache.delete(task_cache_key(atomic_id=atomic_id))
+    cache.delete_many([task_cache_key(atomic_id=atomic_id) for atomic_id in atomic_ids])
 
 
 def task_cache_version_new(*, atomic_id: str) -> None:
     """Give task `atomic_id` a new cache version, after a change to its row has committed: every
     row cached before it (including one a poll read before the commit and stores after it) is
     stale from now on."""
-    cache.set(task_cache_version_key(atomic_id=atomic_id), secrets.token_hex(8), TASK_CACHE_SECONDS)
-    cache.delete(task_cache_key(atomic_id=atomic_id))
+    task_cache_versions_new(atomic_ids=[atomic_id])
+
+
+def task_cache_versions_new(*, atomic_ids: list[str]) -> None:
+    """`task_cache_version_new` for many tasks at once, in two cache round trips."""
+    cache.set_many(
+        {
+            task_cache_version_key(atomic_id=atomic_id): secrets.token_hex(8)
+            for atomic_id in atomic_ids
+        },
+        TASK_CACHE_SECONDS,
+    )
+    cache.delete_many([task_cache_key(atomic_id=atomic_id) for atomic_id in atomic_ids])
 
 
 def _version_for_read(*, atomic_id: str, found: str | None) -> str:

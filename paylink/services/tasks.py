@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -16,6 +17,8 @@ from paylink.selectors.tasks import (
     TOLD_WINDOWS,
     task_cache_version_new,
     task_cache_version_writing,
+    task_cache_versions_new,
+    task_cache_versions_writing,
     task_status_check_failed_key,
     task_told_key,
     task_told_recently,
@@ -130,25 +133,46 @@ def task_record(
             if task.awaiting_confirmation:
                 TaskClaim.objects.filter(task=task).delete()
             task.awaiting_confirmation = False
-        for name, value in details.items():
-            if value:
-                setattr(task, name, value)
-        if authenticated is not None:
-            task.authenticated = authenticated
-        status_changed = False
-        if status and _status_may_move(current=task.status, new=status, patched=patched):
-            task.status = status
-            status_changed = True
-            if status in TERMINAL_STATUSES:
-                task.finished_at = timezone.now()
-                task.fail_reason = (fail_reason or "") if status == TaskStatus.FAILED else ""
-        elif fail_reason and task.status == TaskStatus.FAILED and not task.fail_reason:
-            task.fail_reason = fail_reason
+        status_changed = _task_news_apply(
+            task,
+            details=details,
+            status=status,
+            fail_reason=fail_reason,
+            authenticated=authenticated,
+            patched=patched,
+        )
         task.save()
     if not created:
         # A task created just now has nothing cached: a poll caches only a row it found.
         _task_cache_drop(atomic_id=atomic_id)
     return TaskChange(task=task, created=created, status_changed=status_changed)
+
+
+def _task_news_apply(
+    task: Task,
+    *,
+    details: dict[str, str],
+    status: str | None,
+    fail_reason: str | None,
+    authenticated: bool | None,
+    patched: bool,
+) -> bool:
+    """Change `task` in memory by what a source said of it; whether its status moved. The one
+    rule for every source, one report at a time (`task_record`) or many (`TasksRecording`)."""
+    for name, value in details.items():
+        if value:
+            setattr(task, name, value)
+    if authenticated is not None:
+        task.authenticated = authenticated
+    if status and _status_may_move(current=task.status, new=status, patched=patched):
+        task.status = status
+        if status in TERMINAL_STATUSES:
+            task.finished_at = timezone.now()
+            task.fail_reason = (fail_reason or "") if status == TaskStatus.FAILED else ""
+        return True
+    if fail_reason and task.status == TaskStatus.FAILED and not task.fail_reason:
+        task.fail_reason = fail_reason
+    return False
 
 
 # What a claimant's browser says it launched, kept on its claim.
@@ -160,6 +184,117 @@ def _task_claim_keep(*, task: Task, profile: Profile, details: dict[str, str]) -
     claim, created = TaskClaim.objects.get_or_create(task=task, profile=profile, defaults=launch)
     if not created and launch:
         TaskClaim.objects.filter(pk=claim.pk).update(**launch)
+
+
+# What Atomic's word may change of a known task, the columns `TasksRecording` writes back.
+_NEWS_FIELDS = [
+    "status",
+    "fail_reason",
+    "authenticated",
+    "company_id",
+    "company_name",
+    "product",
+    "finished_at",
+    "updated_at",
+]
+
+
+class TasksRecording:
+    """`task_record` for many of Atomic's reports at once (a worker's claim of webhooks), in the
+    caller's transaction: the tasks they name are locked in one query, each report is applied
+    in turn by the same rule (`record`), and `save` writes the rows together, the new ones in
+    one INSERT and the changed ones in one more, where `task_record` spends a savepoint, a
+    SELECT and a write on each report.
+
+    A task a browser claimed while Atomic could not be asked (`awaiting_confirmation`) is
+    settled by `task_record` itself, claims and all. Should another process create one of the
+    new tasks before `save`, its INSERT fails (IntegrityError), and with it the caller's
+    transaction, rather than overwrite news it never saw: the caller goes one report at a time.
+    """
+
+    def __init__(self, *, atomic_ids: Iterable[str]) -> None:
+        wanted = sorted(set(atomic_ids))
+        # Locked in one order by every worker, so two claims naming the same tasks never
+        # deadlock.
+        locked = Task.objects.select_for_update().filter(atomic_id__in=wanted).order_by("atomic_id")
+        self._tasks: dict[str, Task] = {task.atomic_id: task for task in locked} if wanted else {}
+        self._new: dict[str, Task] = {}
+        self._changed: dict[str, Task] = {}
+
+    def record(
+        self,
+        *,
+        profile: Profile,
+        atomic_id: str,
+        status: str | None = None,
+        fail_reason: str | None = None,
+        authenticated: bool | None = None,
+        patched: bool = False,
+        company_id: str = "",
+        company_name: str = "",
+        product: str = "",
+    ) -> TaskChange:
+        """As `task_record` with `confirmed=True`, in memory until `save`. Raises
+        TaskOwnershipError when the task belongs to another profile."""
+        details = {"company_id": company_id, "company_name": company_name, "product": product}
+        task = self._tasks.get(atomic_id)
+        if task is not None and task.awaiting_confirmation:
+            change = task_record(
+                profile=profile,
+                atomic_id=atomic_id,
+                status=status,
+                fail_reason=fail_reason,
+                authenticated=authenticated,
+                patched=patched,
+                company_id=company_id,
+                company_name=company_name,
+                product=product,
+            )
+            self._tasks[atomic_id] = change.task
+            return change
+        created = task is None
+        if task is None:
+            task = self._tasks[atomic_id] = self._new[atomic_id] = Task(
+                profile=profile, atomic_id=atomic_id
+            )
+        elif task.profile_id != profile.pk:
+            raise TaskOwnershipError(atomic_id)
+        elif atomic_id not in self._new:
+            self._changed[atomic_id] = task
+        status_changed = _task_news_apply(
+            task,
+            details=details,
+            status=status,
+            fail_reason=fail_reason,
+            authenticated=authenticated,
+            patched=patched,
+        )
+        return TaskChange(task=task, created=created, status_changed=status_changed)
+
+    def save(self) -> None:
+        """Write what `record` changed; the changed tasks' cached rows are dropped as
+        `task_record` drops them."""
+        if self._new:
+            Task.objects.bulk_create(self._new.values())
+        if self._changed:
+            changed = list(self._changed.values())
+            kept = [task.created_at for task in changed]
+            # An INSERT that meets each (locked) row and updates it instead: one statement for
+            # rows of different values, where `bulk_update` builds a CASE per row and column,
+            # ten times the work.
+            Task.objects.bulk_create(
+                changed,
+                update_conflicts=True,
+                unique_fields=["atomic_id"],
+                update_fields=_NEWS_FIELDS,
+            )
+            # bulk_create stamps every object as if new; the rows kept their creation time.
+            for task, created_at in zip(changed, kept, strict=True):
+                task.created_at = created_at
+            atomic_ids = list(self._changed)
+            task_cache_versions_writing(atomic_ids=atomic_ids)
+            transaction.on_commit(lambda: task_cache_versions_new(atomic_ids=atomic_ids))
+        self._new, self._changed = {}, {}
 
 
 def _task_cache_drop(*, atomic_id: str) -> None:
@@ -187,6 +322,14 @@ def task_told(*, atomic_id: str) -> None:
     the task page's poll does not ask Atomic about it for TOLD_WINDOWS status windows."""
     told_for = settings.PAYLINK_STATUS_REFRESH_SECONDS * TOLD_WINDOWS
     cache.set(task_told_key(atomic_id=atomic_id), 1, told_for)
+
+
+def tasks_told(*, atomic_ids: Iterable[str]) -> None:
+    """`task_told` for many tasks, in one cache round trip."""
+    told_for = settings.PAYLINK_STATUS_REFRESH_SECONDS * TOLD_WINDOWS
+    keys = {task_told_key(atomic_id=atomic_id): 1 for atomic_id in atomic_ids}
+    if keys:
+        cache.set_many(keys, told_for)
 
 
 def task_status_refresh(*, task: Task, windowed: bool = True) -> TaskRefresh:

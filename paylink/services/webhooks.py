@@ -18,20 +18,21 @@ import json
 import logging
 import re
 import traceback
-from collections.abc import Mapping
-from contextlib import ExitStack
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django_tasks_db.backend import DatabaseBackend
 
 from paylink import tasks
 from paylink.atomic_values import account_numbers_masked
+from paylink.lib.queued_insert import row_insert_queued, savepoint_if_nested
 from paylink.lib.vendor_json import JsonRejected, dig, json_object_parse, text, when
 from paylink.models import (
     WEBHOOK_CLAIMING_STATES,
@@ -43,7 +44,14 @@ from paylink.models import (
 from paylink.observability.log_context import log_context
 from paylink.observability.metrics import webhook_processed
 from paylink.services.accounts import accounts_sync_request
-from paylink.services.tasks import TaskOwnershipError, task_record, task_told
+from paylink.services.tasks import (
+    TaskChange,
+    TaskOwnershipError,
+    TasksRecording,
+    task_record,
+    task_told,
+    tasks_told,
+)
 from paylink.services.webhook_shapes import (
     WebhookFacts,
     signature_digest,
@@ -168,7 +176,9 @@ def webhook_receive(*, body: bytes, headers: Mapping[str, str]) -> WebhookReceip
     The signature is checked on the raw bytes before anything is parsed or stored. A signed
     event is parsed within bounds, stored whole and claims its ce-id and body digest (a later
     copy under either is a duplicate); one older than the task's news is stale. An accepted
-    event is processed by a background task once this transaction commits.
+    event is stored with the job that processes it, together or not at all: in one statement
+    on PostgreSQL with the database queue (paylink/lib/queued_insert.py), so a 200 means both
+    are committed.
     """
     digest = hashlib.sha256(body).hexdigest()
     if not webhook_signature_valid(body=body, signature=headers.get(SIGNATURE_HEADER)):
@@ -192,16 +202,14 @@ def webhook_receive(*, body: bytes, headers: Mapping[str, str]) -> WebhookReceip
         "body_sha256": digest,
         "headers": kept,
     }
-    # One short transaction: the event claims its ce-id and body digest, is judged, and its
-    # processing is queued, all or nothing. The database's partial unique constraints decide
-    # the claim, so two deliveries racing each other still produce exactly one received event.
-    claimed = None
+    # The event claims its ce-id and body digest as it is stored: the database's partial unique
+    # constraints decide, so two deliveries racing each other still produce exactly one
+    # received event, and a copy stores nothing else.
+    event = WebhookEvent(state=WebhookState.RECEIVED, **fields)
     try:
-        with transaction.atomic():
-            claimed = WebhookEvent.objects.create(state=WebhookState.RECEIVED, **fields)
-            return _judge(claimed, payload=payload, reason=reason)
+        return _judged_and_stored(event, payload=payload, reason=reason)
     except IntegrityError:
-        if claimed is not None:
+        if event.pk is not None:
             raise
     event = _duplicate_record(**fields)
     original = event.duplicate_of
@@ -212,17 +220,28 @@ def webhook_receive(*, body: bytes, headers: Mapping[str, str]) -> WebhookReceip
     return WebhookReceipt(WebhookOutcome.DUPLICATE, "Already received.", event)
 
 
-def _judge(event: WebhookEvent, *, payload: dict[str, Any] | None, reason: str) -> WebhookReceipt:
-    """A newly received event closed as unreadable or stale, or queued for processing."""
+def _judged_and_stored(
+    event: WebhookEvent, *, payload: dict[str, Any] | None, reason: str
+) -> WebhookReceipt:
+    """A new event stored closed, as unreadable or stale, or stored with its processing queued:
+    in one statement on PostgreSQL (paylink/lib/queued_insert.py)."""
     if payload is None:
-        _close(event, WebhookState.INVALID, reason)
+        _stored_closed(event, WebhookState.INVALID, reason)
         return WebhookReceipt(WebhookOutcome.INVALID, reason, event)
     newer = _newer_news(event)
     if newer is not None:
-        _close(event, WebhookState.STALE, _stale_note(newer))
+        _stored_closed(event, WebhookState.STALE, _stale_note(newer))
         return WebhookReceipt(WebhookOutcome.STALE, "Older than news already received.", event)
-    _enqueue(event.pk)
+    row_insert_queued(event, tasks.webhook_event_process)
     return WebhookReceipt(WebhookOutcome.ACCEPTED, "Received.", event)
+
+
+def _stored_closed(event: WebhookEvent, state: WebhookState, note: str) -> None:
+    event.state = state
+    event.note = note
+    event.processed_at = timezone.now()
+    with savepoint_if_nested():
+        event.save(force_insert=True)
 
 
 def _stored_body(body: bytes, payload: dict[str, Any] | None) -> str:
@@ -310,13 +329,6 @@ def _duplicate_record(**fields: Any) -> WebhookEvent:
     )
 
 
-def _close(event: WebhookEvent, state: WebhookState, note: str) -> None:
-    event.state = state
-    event.note = note
-    event.processed_at = timezone.now()
-    event.save(update_fields=["state", "note", "processed_at"])
-
-
 def _may_be_stale(event: WebhookEvent) -> bool:
     """Whether newer news could make `event` stale: status news about a task, with its time."""
     return (
@@ -344,7 +356,11 @@ def _newer_news(event: WebhookEvent) -> WebhookEvent | None:
 
 def _stale_note(newer: WebhookEvent) -> str:
     assert newer.event_time is not None
-    return f"Older than event {newer.pk} ({newer.event_time.isoformat()}) for this task; ignored."
+    return _stale_note_of(newer.pk, newer.event_time)
+
+
+def _stale_note_of(pk: int, event_time: datetime) -> str:
+    return f"Older than event {pk} ({event_time.isoformat()}) for this task; ignored."
 
 
 def _enqueue(event_id: int, *, delay: int = 0) -> None:
@@ -420,6 +436,120 @@ def _event_apply(event: WebhookEvent) -> WebhookState:
     return state
 
 
+def webhook_events_process(*, events: Sequence[tuple[int, Mapping[str, str]]]) -> None:
+    """Apply the events of jobs a worker claimed together, in the order given, each under its
+    job's log fields: as `webhook_event_process` would one after another, but in one
+    transaction of a few statements for them all (their rows locked in one, their people read
+    in one, their tasks locked in one and written in one or two, their states in one per
+    outcome), where each run on its own spends a transaction of a dozen.
+
+    Should anything fail, the whole transaction is undone and each event goes through
+    `webhook_event_process` on its own instead, so a failure is kept on the event it belongs
+    to and retried as ever.
+    """
+    try:
+        with transaction.atomic():
+            done = _events_apply_together(events)
+    except Exception as error:  # The events are not lost: each is run on its own below.
+        logger.warning(
+            "%s webhook events claimed together are processed one at a time (%s)",
+            len(events),
+            type(error).__name__,
+        )
+        for event_id, fields in events:
+            with log_context(**fields):
+                webhook_event_process(event_id=event_id)
+        return
+    now = timezone.now()
+    for event, state in done:
+        webhook_processed(state=state, event_time=event.event_time, processed_at=now)
+
+
+def _events_apply_together(
+    events: Sequence[tuple[int, Mapping[str, str]]],
+) -> list[tuple[WebhookEvent, WebhookState]]:
+    """Within the caller's transaction: lock, apply and record the events; each new state."""
+    fields_of: dict[int, Mapping[str, str]] = {}
+    for event_id, fields in events:
+        # An event queued twice (a redrive, Atomic's retry) is applied once; the second run
+        # would find it final.
+        fields_of.setdefault(event_id, fields)
+    # In id order, as every worker locks them: two claims never wait on each other in a ring.
+    locked = WebhookEvent.objects.select_for_update().filter(pk__in=list(fields_of)).order_by("pk")
+    found = {event.pk: event for event in locked}
+    todo = []
+    for event_id, fields in fields_of.items():
+        event = found.get(event_id)
+        if event is None:
+            with log_context(**fields):
+                logger.warning("webhook event %s is gone; not processed", event_id)
+        elif event.state in (WebhookState.RECEIVED, WebhookState.FAILED):
+            todo.append(event)
+    payloads = {event.pk: json_object_parse(event.body) for event in todo}
+    # The tasks locked first, then the news about them read, as `_event_apply` does.
+    records = _Together(todo, payloads)
+    newest = _newest_news([event for event in todo if _may_be_stale(event)])
+    done = []
+    outcomes: dict[tuple[WebhookState, str], list[int]] = {}
+    for event in todo:
+        with _log_fields_until_commit({**fields_of[event.pk], "ce_id": event.ce_id}):
+            moment = event.event_time if _may_be_stale(event) else None
+            newer = newest.get(event.task_atomic_id) if moment is not None else None
+            if newer is not None and moment is not None and newer[1] > moment:
+                state, note = WebhookState.STALE, _stale_note_of(*newer)
+            else:
+                state, note = WebhookState.PROCESSED, _apply(payloads[event.pk], records)
+                if moment is not None:
+                    # Applied: the news a later event of this claim is judged against.
+                    newest[event.task_atomic_id] = (event.pk, moment)
+        outcomes.setdefault((state, note), []).append(event.pk)
+        done.append((event, state))
+    records.save()
+    now = timezone.now()
+    for (state, note), pks in outcomes.items():
+        WebhookEvent.objects.filter(pk__in=pks).update(
+            state=state,
+            note=note,
+            processed_at=now,
+            attempts=F("attempts") + 1,
+            error="",
+            traceback="",
+        )
+    return done
+
+
+def _newest_news(events: list[WebhookEvent]) -> dict[str, tuple[int, datetime]]:
+    """For each task these (stale-checkable) events name, the applied status event with the
+    latest eventTime after the earliest of theirs, as (id, time): one query for all."""
+    times = [event.event_time for event in events if event.event_time is not None]
+    if not times:
+        return {}
+    applied = WebhookEvent.objects.filter(
+        task_atomic_id__in={event.task_atomic_id for event in events},
+        event_type__in=_STATUS_TYPES,
+        state=WebhookState.PROCESSED,
+        event_time__gt=min(times),
+    ).values_list("task_atomic_id", "pk", "event_time")
+    newest: dict[str, tuple[int, datetime]] = {}
+    for atomic_id, pk, moment in applied:
+        if moment is not None and (atomic_id not in newest or moment > newest[atomic_id][1]):
+            newest[atomic_id] = (pk, moment)
+    return newest
+
+
+@contextmanager
+def _log_fields_until_commit(fields: Mapping[str, str]) -> Iterator[None]:
+    """`log_context(**fields)` for the block, and for the callbacks it registers to run on
+    commit (the accounts syncs it enqueues): Django runs those in the order registered, so
+    they run between the two registered here around the block, which set the fields and take
+    them away again."""
+    on_commit = log_context(**fields)
+    transaction.on_commit(on_commit.__enter__)
+    with log_context(**fields):
+        yield
+    transaction.on_commit(lambda: on_commit.__exit__(None, None, None))
+
+
 def _failure_record(*, event_id: int, error: Exception, retry: bool) -> None:
     attempts = (
         WebhookEvent.objects.filter(pk=event_id).values_list("attempts", flat=True).first() or 0
@@ -441,7 +571,55 @@ def _failure_record(*, event_id: int, error: Exception, retry: bool) -> None:
         _enqueue(event_id, delay=RETRY_DELAYS[attempts - 1])
 
 
-def _apply(payload: dict[str, Any]) -> str:
+class _OneByOne:
+    """An event's records as `webhook_event_process` makes them, one event at a time: a query
+    for its person, `task_record` for its task, and the task told at once."""
+
+    def profile(self, identifier: str) -> Profile | None:
+        return Profile.objects.filter(identifier=identifier).first()
+
+    def task(self, **news: Any) -> TaskChange:
+        return task_record(**news)
+
+    def told(self, atomic_id: str) -> None:
+        task_told(atomic_id=atomic_id)
+
+
+class _Together:
+    """The records of many events made together (`webhook_events_process`): their people read
+    in one query, their tasks locked in one and changed through one `TasksRecording`, and the
+    tasks told in one cache call, all written by `save`."""
+
+    def __init__(self, events: list[WebhookEvent], payloads: dict[int, dict[str, Any]]) -> None:
+        identifiers = {dig(payload, "user", "identifier") for payload in payloads.values()}
+        wanted = [identifier for identifier in identifiers if isinstance(identifier, str)]
+        self._profiles = {
+            profile.identifier: profile
+            for profile in Profile.objects.filter(identifier__in=[i for i in wanted if i])
+        }
+        named = {webhook_facts(payload).task_id for payload in payloads.values()}
+        named |= {event.task_atomic_id for event in events if _may_be_stale(event)}
+        self._recording = TasksRecording(atomic_ids=[atomic_id for atomic_id in named if atomic_id])
+        self._told: set[str] = set()
+
+    def profile(self, identifier: str) -> Profile | None:
+        return self._profiles.get(identifier)
+
+    def task(self, **news: Any) -> TaskChange:
+        return self._recording.record(**news)
+
+    def told(self, atomic_id: str) -> None:
+        self._told.add(atomic_id)
+
+    def save(self) -> None:
+        self._recording.save()
+        tasks_told(atomic_ids=self._told)
+
+
+_ONE_BY_ONE = _OneByOne()
+
+
+def _apply(payload: dict[str, Any], records: _OneByOne | _Together = _ONE_BY_ONE) -> str:
     """Act on one event; the note to keep ("" when all went as expected)."""
     event_type = payload.get("eventType")
     identifier = dig(payload, "user", "identifier")
@@ -449,17 +627,20 @@ def _apply(payload: dict[str, Any]) -> str:
         return f"Ignored event type {str(event_type)[:100]!r}."
     profile = None
     if isinstance(identifier, str) and identifier:
-        profile = Profile.objects.filter(identifier=identifier).first()
+        profile = records.profile(identifier)
     if profile is None:
         return "Unknown user: no profile has this identifier."
     facts = webhook_facts(payload)
     match event_type:
         case "task-status-updated" | "task-status-patched":
             return _task_status(
-                profile=profile, facts=facts, patched=event_type == "task-status-patched"
+                profile=profile,
+                facts=facts,
+                patched=event_type == "task-status-patched",
+                records=records,
             )
         case "task-authentication-status-updated":
-            return _task_authentication(profile=profile, facts=facts)
+            return _task_authentication(profile=profile, facts=facts, records=records)
         case "pay-link-accounts-updated":
             # A nudge, whatever data it carries: the accounts are always fetched from the API,
             # whose answer is the record the dashboard is built from.
@@ -468,11 +649,13 @@ def _apply(payload: dict[str, Any]) -> str:
     return ""
 
 
-def _task_status(*, profile: Profile, facts: WebhookFacts, patched: bool) -> str:
+def _task_status(
+    *, profile: Profile, facts: WebhookFacts, patched: bool, records: _OneByOne | _Together
+) -> str:
     if not facts.task_id or not facts.status:
         return "Missing the task id (data.taskId, task or data.task) or the status."
     try:
-        change = task_record(
+        change = records.task(
             profile=profile,
             atomic_id=facts.task_id,
             status=facts.status,
@@ -485,17 +668,19 @@ def _task_status(*, profile: Profile, facts: WebhookFacts, patched: bool) -> str
     except TaskOwnershipError:
         return "Task belongs to another user; not changed."
     # Told, so the task page's poll need not ask Atomic for a while.
-    task_told(atomic_id=change.task.atomic_id)
+    records.told(change.task.atomic_id)
     if change.completed_now:
         accounts_sync_request(profile=profile)
     return ""
 
 
-def _task_authentication(*, profile: Profile, facts: WebhookFacts) -> str:
+def _task_authentication(
+    *, profile: Profile, facts: WebhookFacts, records: _OneByOne | _Together
+) -> str:
     if not facts.task_id or facts.authenticated is None:
         return "Missing the task id (data.taskId, task or data.task) or authenticated."
     try:
-        task_record(profile=profile, atomic_id=facts.task_id, authenticated=facts.authenticated)
+        records.task(profile=profile, atomic_id=facts.task_id, authenticated=facts.authenticated)
     except TaskOwnershipError:
         return "Task belongs to another user; not changed."
     return ""

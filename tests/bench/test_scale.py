@@ -359,3 +359,50 @@ def test_the_benchs_browser_keeps_one_session_cookie_when_the_host_sets_it_again
         server.shutdown()
         server.server_close()
     assert received == ["sessionid=renewed"]
+
+
+def test_the_burst_sender_sends_each_request_once_and_reads_every_kind_of_answer():
+    # A loopback host answering by turns with a length, in chunks, and closing the connection:
+    # every request arrives once, and every answer's status is counted.
+    class Host(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            with lock:
+                received.append(body)
+                turn = len(received) % 3
+            if turn == 0:
+                self.send_response(200)
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                self.wfile.write(b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
+            else:
+                self.send_response(201 if turn == 1 else 409)
+                if turn == 2:
+                    self.send_header("Connection", "close")
+                    self.close_connection = True
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+    lock = threading.Lock()
+    received: list[bytes] = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Host)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    requests = [
+        f"POST /x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(str(n))}\r\n\r\n{n}".encode()
+        for n in range(30)
+    ]
+    try:
+        statuses = scale.raw_http_send("127.0.0.1", port, requests, connections=4)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert sorted(received) == sorted(str(n).encode() for n in range(30))
+    assert statuses == Counter({201: 10, 409: 10, 200: 10})

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
+from unittest import mock
 
 import pytest
 from django.conf import settings as django_settings
@@ -152,3 +154,51 @@ def test_a_worker_asked_to_stop_hands_back_what_it_has_not_started(broker, atomi
         ("READY", [])
     ] * 2
     atomic.accounts_get.assert_not_called()
+
+
+def test_webhooks_claimed_together_are_applied_in_one_call_each_job_its_own(broker, atomic, client):
+    from paylink.services import webhooks
+    from tests.paylink.observability.capture import log_lines
+
+    alice = person("alice")
+    for n in range(3):
+        body = json.dumps(
+            {
+                "eventType": "task-status-updated",
+                "user": {"identifier": alice.identifier},
+                "data": {"taskId": f"task-{n}", "status": "processing"},
+            }
+        ).encode()
+        signature = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+        headers = {
+            "ce-id": f"ce-{n}",
+            "X-HMAC-Signature-Sha-256": signature,
+            "X-Request-ID": f"request-number-{n}",
+        }
+        answer = client.post(
+            "/webhooks/atomic/", data=body, content_type="application/json", headers=headers
+        )
+        assert answer.status_code == 200
+
+    spy = mock.Mock(wraps=webhooks.webhook_events_process)
+    with mock.patch.object(webhooks, "webhook_events_process", spy), log_lines() as lines:
+        claiming_worker(claim=20).run()
+
+    (call,) = spy.call_args_list
+    assert [event_id for event_id, _ in call.kwargs["events"]] == list(
+        WebhookEvent.objects.order_by("pk").values_list("pk", flat=True)
+    )
+    assert set(WebhookEvent.objects.values_list("state", flat=True)) == {WebhookState.PROCESSED}
+    assert sorted(Task.objects.values_list("atomic_id", "status")) == [
+        (f"task-{n}", "processing") for n in range(3)
+    ]
+    jobs = DBTaskResult.objects.order_by("enqueued_at")
+    assert [(job.status, job.worker_ids) for job in jobs] == [("SUCCESSFUL", ["worker-one"])] * 3
+    # Each job started and finished as its own, its lines carrying its webhook's request.
+    framework = [line for line in lines.records() if line["logger"] == "django.tasks"]
+    assert sorted((line["request_id"], line["message"].split()[-1]) for line in framework) == [
+        (f"request-number-{n}", state)
+        for n in range(3)
+        for state in ("state=RUNNING", "state=SUCCESSFUL")
+    ]
+    assert all(line["ce_id"] == f"ce-{line['request_id'][-1]}" for line in framework)

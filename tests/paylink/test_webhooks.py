@@ -342,6 +342,61 @@ def test_it_needs_no_login_and_no_csrf_token(alice_profile, atomic, settings):
     assert response.status_code == 200
 
 
+def test_it_is_answered_past_the_middleware_only_pages_need(alice_client, alice_profile, atomic):
+    from tests.paylink.observability.capture import log_lines
+
+    body = event_body("task_workflow_finished")
+    with log_lines() as lines:
+        response = alice_client.post(
+            URL,
+            data=body,
+            content_type="application/json",
+            headers={"X-HMAC-Signature-Sha-256": sign(body), "ce-id": "ce-9"},
+        )
+
+    assert response.status_code == 200
+    assert response["Content-Length"] == str(len(response.content))
+    # What every answer gets, from the middleware before the webhook's.
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "Permissions-Policy" in response and "X-Request-ID" in response
+    # What only pages get, from the middleware after it: not even a signed-in caller's session
+    # is read, nor a language chosen.
+    for page_header in ("Content-Security-Policy", "X-Frame-Options", "Vary", "Cache-Control"):
+        assert page_header not in response
+    (line,) = [line for line in lines.records() if line["logger"] == "paylink.request"]
+    assert (line["route"], line["ce_id"], line.get("user")) == (
+        "paylink:atomic-webhook",
+        "ce-9",
+        None,
+    )
+
+
+def test_it_is_refused_for_a_host_not_allowed(db, client):
+    body = event_body("task_workflow_finished")
+    response = client.post(
+        URL,
+        data=body,
+        content_type="application/json",
+        headers={"X-HMAC-Signature-Sha-256": sign(body), "ce-id": "ce-9", "Host": "evil.test"},
+    )
+    assert response.status_code == 400
+    assert not WebhookEvent.objects.exists()
+
+
+def test_it_is_sent_to_https_when_the_host_requires_it(db, client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    body = event_body("task_workflow_finished")
+    response = client.post(
+        URL,
+        data=body,
+        content_type="application/json",
+        headers={"X-HMAC-Signature-Sha-256": sign(body), "ce-id": "ce-9"},
+    )
+    assert response.status_code == 301
+    assert response["Location"].startswith("https://")
+    assert not WebhookEvent.objects.exists()
+
+
 def test_processing_an_event_again_changes_nothing_more(alice_profile, atomic, deliver):
     deliver(event_body("task_status_updated_completed"))
     event = WebhookEvent.objects.get()

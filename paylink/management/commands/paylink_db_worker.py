@@ -1,7 +1,7 @@
 """`manage.py paylink_db_worker`: django-tasks-db's `db_worker`, claiming jobs a few at a time,
 with a heartbeat.
 
-The same options and behaviour as `db_worker`, with two differences:
+The same options and behaviour as `db_worker`, with these differences:
 
 - The worker claims up to `--claim` ready jobs (default CLAIM) in one query (`SELECT ... FOR
   UPDATE SKIP LOCKED` in one short transaction, on PostgreSQL), runs them in turn and writes
@@ -10,6 +10,9 @@ The same options and behaviour as `db_worker`, with two differences:
   so that bookkeeping was a large part of it. (A job's `finished_at` is thus when the results
   of its claim were written.) Should the jobs prove slow (CLAIM_SECONDS spent) or the worker
   be asked to stop, the ones not yet started go back to the queue as they were.
+- Jobs of a task listed in `paylink.tasks.RUN_TOGETHER` that were claimed side by side are run
+  by one call of the function named there (webhook events: many to a transaction), each job
+  still started, finished and logged as its own, under its own log fields.
 - It records a beat under its worker id before it takes any job and every
   PAYLINK_WORKER_HEARTBEAT_SECONDS after, from a thread of its own, so recovery can tell within
   a minute or two that a worker was killed (paylink/services/maintenance.py) and queue its jobs
@@ -18,6 +21,7 @@ The same options and behaviour as `db_worker`, with two differences:
 
 from __future__ import annotations
 
+import contextvars
 import json
 import os
 import random
@@ -39,8 +43,10 @@ from django_tasks_db.management.commands.db_worker import Worker, logger, valid_
 from django_tasks_db.models import DBTaskResult, TaskResultStatus
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception, retry
 
-from paylink.observability.log_context import job_contexts_fetch
+from paylink.observability.log_context import JOB_ROW_FIELDS, job_contexts_fetch
+from paylink.observability.log_context import current as log_fields
 from paylink.services.worker_heartbeats import HeartbeatThread
+from paylink.tasks import RUN_TOGETHER
 
 # Jobs claimed at once: enough that the bookkeeping of each is small, few enough that a worker
 # never sits on much of the queue.
@@ -64,6 +70,25 @@ def _save(jobs: list[DBTaskResult], fields: list[str]) -> None:
         groups.setdefault(key, (values, []))[1].append(job.pk)
     for values, pks in groups.values():
         DBTaskResult.objects.filter(pk__in=pks).update(**values)
+
+
+def _runs_together(job: DBTaskResult) -> bool:
+    return job.task_path in RUN_TOGETHER and not job.args_kwargs.get("kwargs")
+
+
+def _side_by_side(claimed: list[DBTaskResult], first: int) -> list[DBTaskResult]:
+    """The job at `first` and, when its task is run together (RUN_TOGETHER), the jobs of that
+    task right after it: the order of the claim is kept."""
+    if not _runs_together(claimed[first]):
+        return [claimed[first]]
+    last = first + 1
+    while (
+        last < len(claimed)
+        and claimed[last].task_path == claimed[first].task_path
+        and _runs_together(claimed[last])
+    ):
+        last += 1
+    return claimed[first:last]
 
 
 class ClaimingWorker(Worker):
@@ -136,24 +161,37 @@ class ClaimingWorker(Worker):
         return claimed
 
     def jobs_run(self, claimed: list[DBTaskResult]) -> None:
-        """Run the claimed jobs in turn, then write their results in one statement; hand back
-        the ones not started when they take too long or the worker is asked to stop."""
-        # What each job's enqueuer logged under, read for all of them in one round trip.
-        job_contexts_fetch(job_ids=[job.id for job in claimed])
+        """Run the claimed jobs in turn (those of a task in RUN_TOGETHER claimed side by side
+        in one call), then write their results in one statement; hand back the ones not
+        started when they take too long or the worker is asked to stop."""
+        # What each job's enqueuer logged under: carried by its row, or read for all the others
+        # in one round trip.
+        carried = {
+            str(job.id): job.args_kwargs[JOB_ROW_FIELDS]
+            for job in claimed
+            if isinstance(job.args_kwargs.get(JOB_ROW_FIELDS), dict)
+        }
+        job_contexts_fetch(job_ids=[job.id for job in claimed], carried=carried)
         deadline = time.monotonic() + CLAIM_SECONDS
         finished: list[DBTaskResult] = []
+        number = 0
         try:
-            for number, job in enumerate(claimed):
+            while number < len(claimed):
                 if not self.running or (number and time.monotonic() > deadline):
                     _save(self.jobs_unclaimed(claimed[number:]), _CLAIM_FIELDS)
                     break
-                finished.append(job)
+                group = _side_by_side(claimed, number)
+                finished.extend(group)
                 try:
-                    self.job_run(job)
+                    if _runs_together(group[0]):
+                        self.jobs_run_together(group)
+                    else:
+                        self.job_run(group[0])
                 except BaseException:
                     # Cut short (a second SIGTERM): the rest go back before the worker does.
-                    _save(self.jobs_unclaimed(claimed[number + 1 :]), _CLAIM_FIELDS)
+                    _save(self.jobs_unclaimed(claimed[number + len(group) :]), _CLAIM_FIELDS)
                     raise
+                number += len(group)
         finally:
             if finished:
                 # One moment for all: when their results were written.
@@ -161,6 +199,44 @@ class ClaimingWorker(Worker):
                 for job in finished:
                     job.finished_at = now
                 _save(finished, _RESULT_FIELDS)
+
+    def jobs_run_together(self, jobs: list[DBTaskResult]) -> None:
+        """Jobs of one task in RUN_TOGETHER, run by one call of its function; each is started
+        and finished (the signals, the framework's log lines) in a context of its own, as
+        `job_run` would, and all fail together should the call raise."""
+        run = RUN_TOGETHER[jobs[0].task_path]
+        started: list[tuple[DBTaskResult, contextvars.Context]] = []
+        sender = None
+        try:
+            calls = []
+            for job in jobs:
+                task = job.task
+                sender = type(task.get_backend())
+                result = job.task_result
+                context = contextvars.copy_context()
+                context.run(task_started.send, sender=sender, task_result=result)
+                started.append((job, context))
+                calls.append((list(result.args), context.run(log_fields)))
+            run(calls)
+        except BaseException as error:
+            for job in jobs:
+                self._failed(job, error)
+            for job, context in started:
+                # Within the handler, so the framework's line carries the traceback.
+                context.run(self._finished, job, sender)
+            if not started:
+                logger.exception("Tasks %s failed unexpectedly", [str(job.id) for job in jobs])
+            if not isinstance(error, Exception):
+                raise
+            return
+        now = timezone.now()
+        for job, context in started:
+            self._run_tasks += 1
+            job.status = TaskResultStatus.SUCCESSFUL
+            job.finished_at = now
+            job.return_value = None
+            job.exception_class_path = job.traceback = ""
+            context.run(self._finished, job, sender)
 
     def jobs_unclaimed(self, jobs: list[DBTaskResult]) -> list[DBTaskResult]:
         """Jobs claimed but never started, put back as they were before the claim."""
@@ -185,12 +261,7 @@ class ClaimingWorker(Worker):
             # Written with the others later: a value JSON cannot hold fails the job now.
             json.dumps(value)
         except BaseException as error:
-            self._run_tasks += 1
-            job.status = TaskResultStatus.FAILED
-            job.finished_at = timezone.now()
-            job.return_value = None
-            job.exception_class_path = f"{type(error).__module__}.{type(error).__qualname__}"
-            job.traceback = "".join(format_exception(error))
+            self._failed(job, error)
             if sender is None:
                 # No task at that path (renamed, removed): nothing to tell the receivers.
                 logger.exception("Task id=%s failed unexpectedly", job.id)
@@ -208,7 +279,15 @@ class ClaimingWorker(Worker):
         job.exception_class_path = job.traceback = ""
         self._finished(job, sender)
 
-    def _finished(self, job: DBTaskResult, sender: type) -> None:
+    def _failed(self, job: DBTaskResult, error: BaseException) -> None:
+        self._run_tasks += 1
+        job.status = TaskResultStatus.FAILED
+        job.finished_at = timezone.now()
+        job.return_value = None
+        job.exception_class_path = f"{type(error).__module__}.{type(error).__qualname__}"
+        job.traceback = "".join(format_exception(error))
+
+    def _finished(self, job: DBTaskResult, sender: type | None) -> None:
         try:
             task_finished.send(sender=sender, task_result=job.task_result)
         except Exception:
