@@ -165,6 +165,11 @@ class AccountSnapshot(models.Model):
     # A payload written without its digest (by hand, or before the rows existed) gets its
     # rows on the next read (`accounts_rows_ensure`).
     payload = models.JSONField(default=dict, blank=True)
+    # What the person's data download writes around its accounts, each the text on its row
+    # (`LinkedAccount.export`): the payload's canonical JSON before and after its `accounts`
+    # list, account numbers masked. Null where the rows cannot stand for the list (an entry
+    # that is not an object): the download then masks the payload itself.
+    export_frame = models.JSONField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Accounts of {self.profile.user} v{self.version}"
@@ -194,6 +199,11 @@ class LinkedAccount(models.Model):
     # latest payments, identities, actions), in Atomic's shape (`account_rows.card_of`): a card
     # is drawn from its row, so no page decodes the payload, whatever its size.
     card = models.JSONField(default=dict)
+    # The person's data download, written at sync so a download only joins stored text: the
+    # account's canonical JSON as it came with account numbers masked, and its bills as the
+    # download lists them (JSON objects, comma-separated). `account_rows.account_export`.
+    export = models.TextField(default="")
+    bills_export = models.TextField(default="")
 
     class Meta:
         indexes = [models.Index(fields=["snapshot", "position"])]
@@ -216,6 +226,10 @@ class Bill(models.Model):
     amount = models.DecimalField(max_digits=14, decimal_places=2, null=True)
     monthly_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True)
     due_at = models.DateTimeField(null=True)
+    # The due date's day in the person's time zone, and that day of its month: what the month
+    # view places, pages and totals bills by in SQL (`rows_rezone` when the zone changes).
+    due_day = models.DateField(null=True)
+    due_dom = models.PositiveSmallIntegerField(null=True)
     cycle = models.CharField(max_length=32, blank=True)
     recurs_monthly = models.BooleanField(default=False)
     plan_title = models.CharField(max_length=200, blank=True)
@@ -269,7 +283,7 @@ class Payment(models.Model):
     kind = models.CharField(max_length=32, blank=True)
     paid_at = models.DateTimeField()
     # The first day of the month it was paid in, in the person's time zone, so the spending by
-    # month is a plain GROUP BY (`payments_rezone` when the zone changes).
+    # month is a plain GROUP BY (`rows_rezone` when the zone changes).
     paid_month = models.DateField()
     amount = models.DecimalField(max_digits=14, decimal_places=2)
 

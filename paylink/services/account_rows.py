@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from paylink.atomic_values import account_numbers_masked
 from paylink.bill_rules import account_savings, inactive_span, recurs_monthly
+from paylink.data_export import bills_text, numbers_masked_text
 from paylink.formatting import time_zone_for
 from paylink.lib.vendor_json import as_dict, as_list, when
 from paylink.models import AccountSnapshot, Bill, LinkedAccount, Payment, Profile, Suggestion
@@ -117,8 +120,15 @@ def card_of(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def _rows_for(
-    *, snapshot: AccountSnapshot, position: int, raw: dict[str, Any], digest: str, zone: tzinfo
+    *,
+    snapshot: AccountSnapshot,
+    position: int,
+    raw: dict[str, Any],
+    text: str,
+    digest: str,
+    zone: tzinfo,
 ) -> _Rows:
+    """The rows of the account `raw`, whose canonical JSON is `text`."""
     account = account_parse(raw)
     kind = account.type.lower()[:32]
     billing = account.billing
@@ -157,6 +167,8 @@ def _rows_for(
         "atomic_id": account.id[:64],
         "company_name": common["company_name"],
         "kind": kind,
+        # The download's copy of the account: its canonical text, numbers masked.
+        "export": numbers_masked_text(text),
     }
     rows = _Rows(account=row)
     if account.bills:
@@ -192,6 +204,14 @@ def _rows_for(
         )
     for bill in rows.bills:
         bill["monthly_amount"] = per_month(amount=bill["amount"], cycle=cycle)
+        due = bill["due_at"]
+        if due is not None:
+            # As the database gives it back (the download's text is written from this), and
+            # its day where the person lives.
+            bill["due_at"] = due = due.astimezone(UTC)
+            bill["due_day"] = day = due.astimezone(zone).date()
+            bill["due_dom"] = day.day
+    row["bills_export"] = bills_text(rows.bills)
     known = [b["monthly_amount"] for b in rows.bills if b["monthly_amount"] is not None]
     row["monthly_amount"] = sum(known, Decimal(0)) if known else None
     row["monthly_savings"] = account_savings(
@@ -256,37 +276,46 @@ def accounts_rows_store(
     """
     if encoded is None:
         encoded = payload_encode(snapshot.payload)
-    stored: dict[str, list[LinkedAccount]] = defaultdict(list)
-    for row in LinkedAccount.objects.filter(snapshot=snapshot).only("pk", "digest", "position"):
-        stored[row.digest].append(row)
+    stored: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    rows = LinkedAccount.objects.filter(snapshot=snapshot).values_list("digest", "pk", "position")
+    for digest, pk, position in rows:
+        stored[digest].append((pk, position))
     fresh: list[_Rows] = []
+    kept: list[int] = []
     moved: list[LinkedAccount] = []
     zone = _zone_of(snapshot)
     for position, raw in _raw_accounts(snapshot.payload):
         digest = encoded.account_digests[position]
         same = stored.get(digest)
         if same:
-            row = same.pop()
-            if row.position != position:
-                row.position = position
-                moved.append(row)
+            pk, was = same.pop()
+            kept.append(pk)
+            if was != position:
+                moved.append(LinkedAccount(pk=pk, position=position))
             continue
         fresh.append(
-            _rows_for(snapshot=snapshot, position=position, raw=raw, digest=digest, zone=zone)
+            _rows_for(
+                snapshot=snapshot,
+                position=position,
+                raw=raw,
+                text=encoded.account_texts[position],
+                digest=digest,
+                zone=zone,
+            )
         )
-    gone = [row.pk for rows in stored.values() for row in rows]
+    gone = [pk for rows in stored.values() for pk, _ in rows]
     with transaction.atomic():
         if gone:
-            # Each table in one statement: the ORM's cascade would first load the accounts,
-            # then delete them a hundred at a time. Nothing else points at these rows.
-            for model in (Bill, Suggestion, Payment):
-                model.objects.filter(account_id__in=gone).delete()
-            LinkedAccount.objects.filter(pk__in=gone)._raw_delete(connection.alias)
+            _rows_delete(snapshot=snapshot, gone=gone, kept=kept)
         if moved:
             LinkedAccount.objects.bulk_update(moved, ["position"], batch_size=500)
         _insert(LinkedAccount, [r.account for r in fresh])
         # The new rows' keys, by position: one account per position once the gone are gone.
-        keys = dict(LinkedAccount.objects.filter(snapshot=snapshot).values_list("position", "pk"))
+        keys = (
+            dict(LinkedAccount.objects.filter(snapshot=snapshot).values_list("position", "pk"))
+            if fresh
+            else {}
+        )
         for model, kind in ((Bill, "bills"), (Suggestion, "suggestions"), (Payment, "payments")):
             _insert(
                 model,
@@ -296,34 +325,78 @@ def accounts_rows_store(
                     for row in getattr(r, kind)
                 ],
             )
+        AccountSnapshot.objects.filter(pk=snapshot.pk).update(export_frame=encoded.export_frame)
     return RowsWritten(created=len(fresh), moved=len(moved), deleted=len(gone))
+
+
+def _rows_delete(*, snapshot: AccountSnapshot, gone: list[int], kept: list[int]) -> None:
+    """The rows of the accounts `gone`, each table in one statement (the ORM's cascade would
+    first load the accounts, then delete them a hundred at a time; nothing else points at
+    these rows), named by whichever list is shorter: a sync that changed every account
+    deletes by the snapshot, with no list at all."""
+    for model in (Bill, Suggestion, Payment, LinkedAccount):
+        key = "pk" if model is LinkedAccount else "account_id"
+        found = model.objects.filter(snapshot_id=snapshot.pk)
+        if not kept:
+            pass
+        elif len(gone) <= len(kept):
+            found = found.filter(**{f"{key}__in": gone})
+        else:
+            found = found.exclude(**{f"{key}__in": kept})
+        found._raw_delete(connection.alias)
 
 
 def _insert(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
     """Rows given as columns by name, inserted many at a time: thousands of bills are
     thousands of model instances for bulk_create, which costs most of a sync's time. Each
-    value goes through its field's own conversion for the database, as bulk_create's would."""
+    value goes through its field's own conversion for the database, as bulk_create's would;
+    PostgreSQL takes them by COPY, which parses them on the server in one stream."""
     if not rows:
         return
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    converted = [(f.attname, _adapter(f)) for f in fields]
+    postgres = connection.vendor == "postgresql"
     defaults = {f.attname: f.get_default() for f in fields}
-    table = connection.ops.quote_name(model._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(f.column or f.attname) for f in fields)
-    # Names from the model's own metadata, quoted; every value goes as a parameter.
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608
-    values = [
-        [
-            row.get(name, defaults[name])
-            if convert is None
-            else convert(row.get(name, defaults[name]))
-            for name, convert in converted
-        ]
-        for row in rows
+    pick = operator.itemgetter(*defaults)
+    adapters = [
+        (index, adapter)
+        for index, adapter in enumerate(_adapter(f, postgres=postgres) for f in fields)
+        if adapter is not None
     ]
+    values = []
+    for row in rows:
+        value = list(pick({**defaults, **row}))
+        for index, adapter in adapters:
+            if value[index] is not None:
+                value[index] = adapter(value[index])
+        values.append(value)
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     with connection.cursor() as cursor:
+        if postgres:
+            # Names from the model's own metadata, quoted; the values go as COPY's data.
+            with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for value in values:
+                    copy.write_row(value)
+            return
+        # Names from the model's own metadata, quoted; every value goes as a parameter.
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608
         for start in range(0, len(values), _INSERT_BATCH):
             cursor.executemany(sql, values[start : start + _INSERT_BATCH])
+
+
+def _adapter(field: models.Field, *, postgres: bool) -> Callable[[Any], Any] | None:
+    """How a value the rows are built with goes to the database (None is never adapted):
+    JSON encoded here, compact; on SQLite, an aware datetime as the backend's adapter writes it
+    (naive, in the connection's zone). Everything else as it is: PostgreSQL's COPY writes
+    datetimes, dates and Decimals itself, and SQLite's driver dates and Decimals."""
+    match field.get_internal_type():
+        case "JSONField":
+            return _COMPACT.encode
+        case "DateTimeField" if not postgres:
+            # `adapt_datetimefield_value`, less its checks: these are aware, and USE_TZ is on.
+            zone = connection.timezone
+            return lambda value: str(value.astimezone(zone).replace(tzinfo=None))
+    return None
 
 
 def _month_of(moment: datetime, zone: tzinfo) -> date:
@@ -336,8 +409,9 @@ def _zone_of(snapshot: AccountSnapshot) -> tzinfo:
     return time_zone_for(name.first() or "") or timezone.get_default_timezone()
 
 
-def payments_rezone(*, profile: Profile) -> None:
-    """The months of the person's payments again, in their (new) time zone."""
+def rows_rezone(*, profile: Profile) -> None:
+    """The days of the person's rows again, in their (new) time zone: each payment's month,
+    each bill's due day."""
     snapshot = AccountSnapshot.objects.filter(profile=profile).only("pk", "profile_id").first()
     if snapshot is None:
         return
@@ -345,48 +419,46 @@ def payments_rezone(*, profile: Profile) -> None:
     payments = list(Payment.objects.filter(snapshot=snapshot).only("pk", "paid_at", "paid_month"))
     for payment in payments:
         payment.paid_month = _month_of(payment.paid_at, zone)
-    Payment.objects.bulk_update(payments, ["paid_month"], batch_size=500)
+    bills = list(
+        Bill.objects.filter(snapshot=snapshot, due_at__isnull=False).only(
+            "pk", "due_at", "due_day", "due_dom"
+        )
+    )
+    for bill in bills:
+        bill.due_day = bill.due_at.astimezone(zone).date()  # type: ignore[union-attr]  # filtered
+        bill.due_dom = bill.due_day.day
+    with transaction.atomic():
+        Payment.objects.bulk_update(payments, ["paid_month"], batch_size=500)
+        Bill.objects.bulk_update(bills, ["due_day", "due_dom"], batch_size=500)
 
 
-def _adapter(field: models.Field) -> Callable[[Any], Any] | None:
-    """How a value the rows are built with (aware datetimes, dates, Decimals, JSON) goes to
-    the database: the backend's own adapter, as the field would call it; text, numbers and
-    flags go as they are."""
-    ops = connection.ops
-    match field.get_internal_type():
-        case "DateTimeField":
-            return ops.adapt_datetimefield_value
-        case "DateField":
-            return ops.adapt_datefield_value
-        case "DecimalField":
-            return lambda value: ops.adapt_decimalfield_value(
-                value,
-                field.max_digits,  # type: ignore[attr-defined]  # a DecimalField, by the case
-                field.decimal_places,  # type: ignore[attr-defined]  # a DecimalField, by the case
-            )
-        case "JSONField":
-            return lambda value: ops.adapt_json_value(value, None)
-    return None
+# Key order and spacing must not count as a change, or every sync would bump the version.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+# What the rows' JSON columns hold: any key order, no spaces.
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 def _canonical(value: object) -> str:
-    # Key order and spacing must not count as a change, or every sync would bump the version.
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(value)
 
 
 @dataclass(frozen=True)
 class EncodedPayload:
-    """A payload encoded once: its canonical JSON text (what is stored), its digest, and
-    each account's digest by its place in `accounts` (the same text, cut per account)."""
+    """A payload encoded once: its canonical JSON text (what is stored), its digest, each
+    account's text and digest by its place in `accounts` (the same text, cut per account),
+    and what the data download writes around the accounts (`AccountSnapshot.export_frame`)."""
 
     text: str
     sha256: str
     account_digests: dict[int, str]
+    account_texts: dict[int, str] = field(default_factory=dict)
+    export_frame: list[str] | None = None
 
 
 def payload_encode(payload: object) -> EncodedPayload:
     """The payload's canonical JSON, built from each account's own canonical text, so the
-    accounts are encoded once for their digests, the payload's digest and the stored copy."""
+    accounts are encoded once for their digests, the payload's digest, the stored copy and the
+    download's."""
     accounts = payload.get("accounts") if isinstance(payload, dict) else None
     if not isinstance(payload, dict) or not isinstance(accounts, list):
         text = _canonical(payload)
@@ -394,15 +466,22 @@ def payload_encode(payload: object) -> EncodedPayload:
     texts = [_canonical(account) for account in accounts]
     # The list is put in where a one-off marker was encoded: the text json.dumps would write.
     marker = _canonical(f"accounts-{uuid.uuid4()}")
-    text = _canonical({**payload, "accounts": marker[1:-1]}).replace(
-        marker, f"[{','.join(texts)}]", 1
+    framed = {**payload, "accounts": marker[1:-1]}
+    head, _, tail = _canonical(framed).partition(marker)
+    text = f"{head}[{','.join(texts)}]{tail}"
+    objects = {index for index, account in enumerate(accounts) if isinstance(account, dict)}
+    frame = None
+    if len(objects) == len(accounts):
+        # The frame is small: masked as a value, then cut where the list goes.
+        masked_head, _, masked_tail = _canonical(account_numbers_masked(framed)).partition(marker)
+        frame = [masked_head, masked_tail]
+    return EncodedPayload(
+        text,
+        _sha256(text),
+        {index: _sha256(texts[index]) for index in objects},
+        {index: texts[index] for index in objects},
+        frame,
     )
-    digests = {
-        index: _sha256(texts[index])
-        for index, account in enumerate(accounts)
-        if isinstance(account, dict)
-    }
-    return EncodedPayload(text, _sha256(text), digests)
 
 
 def _sha256(text: str) -> str:
@@ -418,7 +497,8 @@ def accounts_rows_refill(*, snapshot: AccountSnapshot) -> RowsWritten:
     """Rebuild every row of the snapshot from its stored payload (after a change to the read
     model's rules or columns); a payload stored without its digest gets it."""
     with transaction.atomic():
-        LinkedAccount.objects.filter(snapshot=snapshot).delete()
+        # Every row goes: marked as no content, so none is kept.
+        LinkedAccount.objects.filter(snapshot=snapshot).update(digest="")
         written = accounts_rows_store(snapshot=snapshot)
         if not snapshot.payload_sha256:
             snapshot.payload_sha256 = payload_sha256(snapshot.payload)

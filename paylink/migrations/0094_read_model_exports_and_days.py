@@ -1,0 +1,51 @@
+"""What the data download and the month view read from the rows, written at sync: each
+account's download text (`LinkedAccount.export`, `bills_export`) and the frame around them
+(`AccountSnapshot.export_frame`), and each bill's due day in the person's time zone
+(`Bill.due_day`, `due_dom`).
+
+Rows written before these columns lack them: their digests and their snapshot's are cleared, so
+the next read rebuilds them from the stored payload (`accounts_rows_ensure`) and the next sync
+rewrites every account (`manage.py paylink_rows_refill` does it at once).
+"""
+
+from django.db import migrations, models
+
+
+def rows_to_rebuild(apps, schema_editor):
+    apps.get_model("paylink", "LinkedAccount").objects.update(digest="")
+    apps.get_model("paylink", "AccountSnapshot").objects.exclude(version=0).update(
+        payload_sha256=""
+    )
+
+
+class Migration(migrations.Migration):
+    dependencies = [("paylink", "0093_reminders_move_out")]
+
+    operations = [
+        migrations.AddField(
+            model_name="accountsnapshot",
+            name="export_frame",
+            field=models.JSONField(blank=True, null=True),
+        ),
+        migrations.AddField(
+            model_name="linkedaccount",
+            name="export",
+            field=models.TextField(default=""),
+        ),
+        migrations.AddField(
+            model_name="linkedaccount",
+            name="bills_export",
+            field=models.TextField(default=""),
+        ),
+        migrations.AddField(
+            model_name="bill",
+            name="due_day",
+            field=models.DateField(null=True),
+        ),
+        migrations.AddField(
+            model_name="bill",
+            name="due_dom",
+            field=models.PositiveSmallIntegerField(null=True),
+        ),
+        migrations.RunPython(rows_to_rebuild, migrations.RunPython.noop),
+    ]
