@@ -187,6 +187,10 @@ class LinkedAccount(models.Model):
     position = models.PositiveIntegerField()
     # SHA-256 of the account's canonical JSON: unchanged content is never rewritten.
     digest = models.CharField(max_length=64)
+    # Of its suggestions' and payments' rows as written: a changed account whose suggestions
+    # (or payments) came out the same keeps those rows.
+    suggestions_digest = models.CharField(max_length=64, blank=True)
+    payments_digest = models.CharField(max_length=64, blank=True)
     atomic_id = models.CharField("PayLink account id", max_length=64, blank=True)
     company_name = models.CharField(max_length=200)
     # Atomic's account type, lower case ("subscription", "telecom"...).

@@ -1,7 +1,8 @@
 """What the data download and the month view read from the rows, written at sync: each
 account's download text (`LinkedAccount.export`, `bills_export`) and the frame around them
 (`AccountSnapshot.export_frame`), and each bill's due day in the person's time zone
-(`Bill.due_day`, `due_dom`).
+(`Bill.due_day`, `due_dom`); and digests of each account's suggestions and payments, so a
+changed account keeps those rows where they came out the same.
 
 Rows written before these columns lack them: their digests and their snapshot's are cleared, so
 the next read rebuilds them from the stored payload (`accounts_rows_ensure`) and the next sync
@@ -36,6 +37,16 @@ class Migration(migrations.Migration):
             model_name="linkedaccount",
             name="bills_export",
             field=models.TextField(default=""),
+        ),
+        migrations.AddField(
+            model_name="linkedaccount",
+            name="suggestions_digest",
+            field=models.CharField(blank=True, max_length=64),
+        ),
+        migrations.AddField(
+            model_name="linkedaccount",
+            name="payments_digest",
+            field=models.CharField(blank=True, max_length=64),
         ),
         migrations.AddField(
             model_name="bill",

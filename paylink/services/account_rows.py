@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import operator
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
@@ -243,7 +245,14 @@ def _rows_for(
                         "amount": amount,
                     }
                 )
+    row["suggestions_digest"] = _rows_digest(rows.suggestions)
+    row["payments_digest"] = _rows_digest(rows.payments)
     return rows
+
+
+def _rows_digest(rows: list[dict[str, Any]]) -> str:
+    # Of the values as written (Decimals, dates), not of JSON: a repr is a tenth of the cost.
+    return _sha256(repr(rows)) if rows else ""
 
 
 def _raw_accounts(payload: object) -> list[tuple[int, dict[str, Any]]]:
@@ -257,11 +266,24 @@ def _raw_accounts(payload: object) -> list[tuple[int, dict[str, Any]]]:
 
 @dataclass(frozen=True)
 class RowsWritten:
-    """What a store changed: accounts written anew, moved, and removed."""
+    """What a store changed: accounts written anew, changed in place (renewed: the same row,
+    rewritten), moved, and removed."""
 
     created: int
     moved: int
     deleted: int
+    renewed: int = 0
+
+
+@dataclass
+class _Stored:
+    """An account's row as stored: what a store needs to keep it, move it or renew it."""
+
+    pk: int
+    position: int
+    atomic_id: str
+    suggestions_digest: str
+    payments_digest: str
 
 
 def accounts_rows_store(
@@ -270,90 +292,149 @@ def accounts_rows_store(
     """Bring the snapshot's rows in line with its payload, touching only what changed.
 
     An account whose content (digest) is already stored keeps its rows (its position is
-    updated if it moved); a new or changed account gets new rows; the rows of accounts no
-    longer in the payload are deleted. Call inside the transaction that stored the payload;
-    `encoded`, when the caller has it, spares encoding each account again.
+    updated if it moved). A changed account with a stored row of the same account id is
+    renewed: the same row rewritten, with its bills, and its suggestions and payments only
+    where they came out different. Any other account gets new rows; the rows of accounts no
+    longer in the payload are deleted. Call inside the transaction that stored the payload,
+    which then writes `encoded.export_frame` on the snapshot; `encoded`, when the caller has
+    it, spares encoding each account again.
     """
     if encoded is None:
         encoded = payload_encode(snapshot.payload)
-    stored: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    rows = LinkedAccount.objects.filter(snapshot=snapshot).values_list("digest", "pk", "position")
-    for digest, pk, position in rows:
-        stored[digest].append((pk, position))
-    fresh: list[_Rows] = []
+    with _collector_paused():
+        return _rows_store(snapshot=snapshot, encoded=encoded)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Thousands of rows are built as plain dicts and lists, none of them part of a cycle:
+    meanwhile the cyclic garbage collector, which would walk every object the process holds
+    (the payload just decoded among them) a time or two, a third of a 5,000-account store,
+    is paused, and left as it was after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _rows_store(*, snapshot: AccountSnapshot, encoded: EncodedPayload) -> RowsWritten:
+    by_digest: dict[str, list[_Stored]] = defaultdict(list)
+    found = LinkedAccount.objects.filter(snapshot=snapshot).values_list(
+        "digest", "pk", "position", "atomic_id", "suggestions_digest", "payments_digest"
+    )
+    for digest, *columns in found:
+        by_digest[digest].append(_Stored(*columns))
     kept: list[int] = []
     moved: list[LinkedAccount] = []
-    zone = _zone_of(snapshot)
+    changed: list[tuple[int, dict[str, Any]]] = []
     for position, raw in _raw_accounts(snapshot.payload):
-        digest = encoded.account_digests[position]
-        same = stored.get(digest)
-        if same:
-            pk, was = same.pop()
-            kept.append(pk)
-            if was != position:
-                moved.append(LinkedAccount(pk=pk, position=position))
+        same = by_digest.get(encoded.account_digests[position])
+        if not same:
+            changed.append((position, raw))
             continue
-        fresh.append(
-            _rows_for(
-                snapshot=snapshot,
-                position=position,
-                raw=raw,
-                text=encoded.account_texts[position],
-                digest=digest,
-                zone=zone,
-            )
+        row = same.pop()
+        kept.append(row.pk)
+        if row.position != position:
+            moved.append(LinkedAccount(pk=row.pk, position=position))
+    # What is left was changed or removed: a changed account takes the row of its id.
+    left: dict[str, list[_Stored]] = defaultdict(list)
+    for rows in by_digest.values():
+        for row in rows:
+            left[row.atomic_id].append(row)
+    zone = _zone_of(snapshot)
+    fresh: list[_Rows] = []
+    renewed: list[_Rows] = []
+    # Account rows whose suggestions (or payments) stay as they are.
+    spared: dict[str, list[int]] = {"suggestions": list(kept), "payments": list(kept)}
+    for position, raw in changed:
+        built = _rows_for(
+            snapshot=snapshot,
+            position=position,
+            raw=raw,
+            text=encoded.account_texts[position],
+            digest=encoded.account_digests[position],
+            zone=zone,
         )
-    gone = [pk for rows in stored.values() for pk, _ in rows]
+        same_id = left.get(built.account["atomic_id"]) if built.account["atomic_id"] else None
+        if not same_id:
+            fresh.append(built)
+            continue
+        row = same_id.pop()
+        built.account["id"] = row.pk
+        for kind in ("suggestions", "payments"):
+            if built.account[f"{kind}_digest"] == getattr(row, f"{kind}_digest"):
+                setattr(built, kind, [])
+                spared[kind].append(row.pk)
+        renewed.append(built)
+    gone = [row.pk for rows in left.values() for row in rows]
+    rewritten = [r.account["id"] for r in renewed]
     with transaction.atomic():
-        if gone:
-            _rows_delete(snapshot=snapshot, gone=gone, kept=kept)
+        # A renewed account's row goes and comes back under its key, so the rows it keeps
+        # still point at it (foreign keys are checked when the transaction commits).
+        _rows_delete(snapshot=snapshot, model=LinkedAccount, doomed=gone + rewritten, spared=kept)
+        _rows_delete(snapshot=snapshot, model=Bill, doomed=gone + rewritten, spared=kept)
+        for model, kind in ((Suggestion, "suggestions"), (Payment, "payments")):
+            spare = set(spared[kind])
+            doomed = gone + [pk for pk in rewritten if pk not in spare]
+            _rows_delete(snapshot=snapshot, model=model, doomed=doomed, spared=spared[kind])
         if moved:
             LinkedAccount.objects.bulk_update(moved, ["position"], batch_size=500)
+        _insert(LinkedAccount, [r.account for r in renewed], keyed=True)
         _insert(LinkedAccount, [r.account for r in fresh])
-        # The new rows' keys, by position: one account per position once the gone are gone.
-        keys = (
-            dict(LinkedAccount.objects.filter(snapshot=snapshot).values_list("position", "pk"))
-            if fresh
-            else {}
-        )
-        for model, kind in ((Bill, "bills"), (Suggestion, "suggestions"), (Payment, "payments")):
-            _insert(
-                model,
-                [
-                    {**row, "account_id": keys[r.account["position"]]}
-                    for r in fresh
-                    for row in getattr(r, kind)
-                ],
+        if fresh:
+            # The new rows' keys, by position: one account per position once the gone are gone.
+            keys = dict(
+                LinkedAccount.objects.filter(snapshot=snapshot).values_list("position", "pk")
             )
-        AccountSnapshot.objects.filter(pk=snapshot.pk).update(export_frame=encoded.export_frame)
-    return RowsWritten(created=len(fresh), moved=len(moved), deleted=len(gone))
+            for built in fresh:
+                built.account["id"] = keys[built.account["position"]]
+        for model, kind in ((Bill, "bills"), (Suggestion, "suggestions"), (Payment, "payments")):
+            children = []
+            for built in (*renewed, *fresh):
+                for child in getattr(built, kind):
+                    child["account_id"] = built.account["id"]
+                    children.append(child)
+            _insert(model, children)
+    return RowsWritten(
+        created=len(fresh), moved=len(moved), deleted=len(gone), renewed=len(renewed)
+    )
 
 
-def _rows_delete(*, snapshot: AccountSnapshot, gone: list[int], kept: list[int]) -> None:
-    """The rows of the accounts `gone`, each table in one statement (the ORM's cascade would
-    first load the accounts, then delete them a hundred at a time; nothing else points at
-    these rows), named by whichever list is shorter: a sync that changed every account
-    deletes by the snapshot, with no list at all."""
+def _rows_delete(
+    *, snapshot: AccountSnapshot, model: type[models.Model], doomed: list[int], spared: list[int]
+) -> None:
+    """The rows of `model` that belong to the accounts `doomed`, in one statement (the ORM's
+    cascade would first load the accounts, then delete them a hundred at a time; nothing else
+    points at these rows), named by whichever is shorter, they or the snapshot's other
+    accounts (`spared`): a sync that changed every account deletes by the snapshot alone."""
+    if not doomed:
+        return
+    key = "pk" if model is LinkedAccount else "account_id"
+    rows = model.objects.filter(snapshot_id=snapshot.pk)
+    if len(doomed) <= len(spared):
+        rows = rows.filter(**{f"{key}__in": doomed})
+    elif spared:
+        rows = rows.exclude(**{f"{key}__in": spared})
+    rows._raw_delete(connection.alias)
+
+
+def _rows_clear(*, snapshot: AccountSnapshot) -> None:
     for model in (Bill, Suggestion, Payment, LinkedAccount):
-        key = "pk" if model is LinkedAccount else "account_id"
-        found = model.objects.filter(snapshot_id=snapshot.pk)
-        if not kept:
-            pass
-        elif len(gone) <= len(kept):
-            found = found.filter(**{f"{key}__in": gone})
-        else:
-            found = found.exclude(**{f"{key}__in": kept})
-        found._raw_delete(connection.alias)
+        model.objects.filter(snapshot_id=snapshot.pk)._raw_delete(connection.alias)
 
 
-def _insert(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
+def _insert(model: type[models.Model], rows: list[dict[str, Any]], *, keyed: bool = False) -> None:
     """Rows given as columns by name, inserted many at a time: thousands of bills are
     thousands of model instances for bulk_create, which costs most of a sync's time. Each
     value goes through its field's own conversion for the database, as bulk_create's would;
-    PostgreSQL takes them by COPY, which parses them on the server in one stream."""
+    PostgreSQL takes them by COPY, which parses them on the server in one stream. `keyed`:
+    each row names its own key (`id`), else the database gives one."""
     if not rows:
         return
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    fields = [f for f in model._meta.concrete_fields if keyed or not f.primary_key]
     postgres = connection.vendor == "postgresql"
     defaults = {f.attname: f.get_default() for f in fields}
     pick = operator.itemgetter(*defaults)
@@ -496,13 +577,13 @@ def payload_sha256(payload: object) -> str:
 def accounts_rows_refill(*, snapshot: AccountSnapshot) -> RowsWritten:
     """Rebuild every row of the snapshot from its stored payload (after a change to the read
     model's rules or columns); a payload stored without its digest gets it."""
+    encoded = payload_encode(snapshot.payload)
     with transaction.atomic():
-        # Every row goes: marked as no content, so none is kept.
-        LinkedAccount.objects.filter(snapshot=snapshot).update(digest="")
-        written = accounts_rows_store(snapshot=snapshot)
-        if not snapshot.payload_sha256:
-            snapshot.payload_sha256 = payload_sha256(snapshot.payload)
-            snapshot.save(update_fields=["payload_sha256"])
+        _rows_clear(snapshot=snapshot)
+        written = accounts_rows_store(snapshot=snapshot, encoded=encoded)
+        snapshot.payload_sha256 = snapshot.payload_sha256 or encoded.sha256
+        snapshot.export_frame = encoded.export_frame
+        snapshot.save(update_fields=["payload_sha256", "export_frame"])
         return written
 
 
