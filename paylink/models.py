@@ -165,11 +165,6 @@ class AccountSnapshot(models.Model):
     # A payload written without its digest (by hand, or before the rows existed) gets its
     # rows on the next read (`accounts_rows_ensure`).
     payload = models.JSONField(default=dict, blank=True)
-    # What the person's data download writes around its accounts, each the text on its row
-    # (`LinkedAccount.export`): the payload's canonical JSON before and after its `accounts`
-    # list, account numbers masked. Null where the rows cannot stand for the list (an entry
-    # that is not an object): the download then masks the payload itself.
-    export_frame = models.JSONField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Accounts of {self.profile.user} v{self.version}"
@@ -203,10 +198,8 @@ class LinkedAccount(models.Model):
     # latest payments, identities, actions), in Atomic's shape (`account_rows.card_of`): a card
     # is drawn from its row, so no page decodes the payload, whatever its size.
     card = models.JSONField(default=dict)
-    # The person's data download, written at sync so a download only joins stored text: the
-    # account's canonical JSON as it came with account numbers masked, and its bills as the
-    # download lists them (JSON objects, comma-separated). `account_rows.account_export`.
-    export = models.TextField(default="")
+    # Its bills as the data download lists them (JSON objects, comma-separated), kept so a
+    # store that leaves the account as it is can write the download's list without them.
     bills_export = models.TextField(default="")
 
     class Meta:
@@ -214,6 +207,25 @@ class LinkedAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.company_name} ({self.position})"
+
+
+class AccountsDownload(models.Model):
+    """The accounts part of the person's data download, written whenever a sync stores new
+    data (`account_rows.accounts_rows_store`), so a download sends stored text: the payload as
+    canonical JSON with account numbers masked, and every bill as the download lists them.
+
+    Kept apart from the snapshot, which many pages load: this is megabytes at 5,000 accounts.
+    """
+
+    snapshot = models.OneToOneField(
+        AccountSnapshot, on_delete=models.CASCADE, related_name="download"
+    )
+    payload = models.TextField()
+    # JSON objects, comma-separated, in the order of their accounts and then their own.
+    bills = models.TextField()
+
+    def __str__(self) -> str:
+        return f"Download of {self.snapshot}"
 
 
 class Bill(models.Model):

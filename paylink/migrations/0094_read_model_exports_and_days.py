@@ -1,14 +1,15 @@
-"""What the data download and the month view read from the rows, written at sync: each
-account's download text (`LinkedAccount.export`, `bills_export`) and the frame around them
-(`AccountSnapshot.export_frame`), and each bill's due day in the person's time zone
-(`Bill.due_day`, `due_dom`); and digests of each account's suggestions and payments, so a
-changed account keeps those rows where they came out the same.
+"""What the data download and the month view read, written at sync: the download's accounts
+part (`AccountsDownload`) and each account's bills as it lists them (`LinkedAccount.bills_export`),
+each bill's due day in the person's time zone (`Bill.due_day`, `due_dom`), and digests of each
+account's suggestions and payments, so a changed account keeps those rows where they came out
+the same.
 
 Rows written before these columns lack them: their digests and their snapshot's are cleared, so
 the next read rebuilds them from the stored payload (`accounts_rows_ensure`) and the next sync
 rewrites every account (`manage.py paylink_rows_refill` does it at once).
 """
 
+import django.db.models.deletion
 from django.db import migrations, models
 
 
@@ -23,15 +24,26 @@ class Migration(migrations.Migration):
     dependencies = [("paylink", "0093_reminders_move_out")]
 
     operations = [
-        migrations.AddField(
-            model_name="accountsnapshot",
-            name="export_frame",
-            field=models.JSONField(blank=True, null=True),
-        ),
-        migrations.AddField(
-            model_name="linkedaccount",
-            name="export",
-            field=models.TextField(default=""),
+        migrations.CreateModel(
+            name="AccountsDownload",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("payload", models.TextField()),
+                ("bills", models.TextField()),
+                (
+                    "snapshot",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="download",
+                        to="paylink.accountsnapshot",
+                    ),
+                ),
+            ],
         ),
         migrations.AddField(
             model_name="linkedaccount",

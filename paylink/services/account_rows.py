@@ -19,12 +19,19 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from paylink.atomic_values import account_numbers_masked
 from paylink.bill_rules import account_savings, inactive_span, recurs_monthly
 from paylink.data_export import bills_text, numbers_masked_text
 from paylink.formatting import time_zone_for
 from paylink.lib.vendor_json import as_dict, as_list, when
-from paylink.models import AccountSnapshot, Bill, LinkedAccount, Payment, Profile, Suggestion
+from paylink.models import (
+    AccountsDownload,
+    AccountSnapshot,
+    Bill,
+    LinkedAccount,
+    Payment,
+    Profile,
+    Suggestion,
+)
 from paylink.payloads import Account, account_parse
 
 _CENT = Decimal("0.01")
@@ -126,11 +133,9 @@ def _rows_for(
     snapshot: AccountSnapshot,
     position: int,
     raw: dict[str, Any],
-    text: str,
     digest: str,
     zone: tzinfo,
 ) -> _Rows:
-    """The rows of the account `raw`, whose canonical JSON is `text`."""
     account = account_parse(raw)
     kind = account.type.lower()[:32]
     billing = account.billing
@@ -169,8 +174,6 @@ def _rows_for(
         "atomic_id": account.id[:64],
         "company_name": common["company_name"],
         "kind": kind,
-        # The download's copy of the account: its canonical text, numbers masked.
-        "export": numbers_masked_text(text),
     }
     rows = _Rows(account=row)
     if account.bills:
@@ -284,6 +287,7 @@ class _Stored:
     atomic_id: str
     suggestions_digest: str
     payments_digest: str
+    bills_export: str
 
 
 def accounts_rows_store(
@@ -295,9 +299,9 @@ def accounts_rows_store(
     updated if it moved). A changed account with a stored row of the same account id is
     renewed: the same row rewritten, with its bills, and its suggestions and payments only
     where they came out different. Any other account gets new rows; the rows of accounts no
-    longer in the payload are deleted. Call inside the transaction that stored the payload,
-    which then writes `encoded.export_frame` on the snapshot; `encoded`, when the caller has
-    it, spares encoding each account again.
+    longer in the payload are deleted. The data download's accounts part (`AccountsDownload`)
+    is written anew. Call inside the transaction that stored the payload; `encoded`, when the
+    caller has it, spares encoding each account again.
     """
     if encoded is None:
         encoded = payload_encode(snapshot.payload)
@@ -323,13 +327,21 @@ def _collector_paused() -> Iterator[None]:
 def _rows_store(*, snapshot: AccountSnapshot, encoded: EncodedPayload) -> RowsWritten:
     by_digest: dict[str, list[_Stored]] = defaultdict(list)
     found = LinkedAccount.objects.filter(snapshot=snapshot).values_list(
-        "digest", "pk", "position", "atomic_id", "suggestions_digest", "payments_digest"
+        "digest",
+        "pk",
+        "position",
+        "atomic_id",
+        "suggestions_digest",
+        "payments_digest",
+        "bills_export",
     )
     for digest, *columns in found:
         by_digest[digest].append(_Stored(*columns))
     kept: list[int] = []
     moved: list[LinkedAccount] = []
     changed: list[tuple[int, dict[str, Any]]] = []
+    # Each account's bills as the download lists them, by position.
+    listed: dict[int, str] = {}
     for position, raw in _raw_accounts(snapshot.payload):
         same = by_digest.get(encoded.account_digests[position])
         if not same:
@@ -337,6 +349,7 @@ def _rows_store(*, snapshot: AccountSnapshot, encoded: EncodedPayload) -> RowsWr
             continue
         row = same.pop()
         kept.append(row.pk)
+        listed[position] = row.bills_export
         if row.position != position:
             moved.append(LinkedAccount(pk=row.pk, position=position))
     # What is left was changed or removed: a changed account takes the row of its id.
@@ -354,10 +367,10 @@ def _rows_store(*, snapshot: AccountSnapshot, encoded: EncodedPayload) -> RowsWr
             snapshot=snapshot,
             position=position,
             raw=raw,
-            text=encoded.account_texts[position],
             digest=encoded.account_digests[position],
             zone=zone,
         )
+        listed[position] = built.account["bills_export"]
         same_id = left.get(built.account["atomic_id"]) if built.account["atomic_id"] else None
         if not same_id:
             fresh.append(built)
@@ -398,6 +411,11 @@ def _rows_store(*, snapshot: AccountSnapshot, encoded: EncodedPayload) -> RowsWr
                     child["account_id"] = built.account["id"]
                     children.append(child)
             _insert(model, children)
+        _download_store(
+            snapshot=snapshot,
+            payload=numbers_masked_text(encoded.text),
+            bills=",".join(listed[position] for position in sorted(listed) if listed[position]),
+        )
     return RowsWritten(
         created=len(fresh), moved=len(moved), deleted=len(gone), renewed=len(renewed)
     )
@@ -419,6 +437,15 @@ def _rows_delete(
     elif spared:
         rows = rows.exclude(**{f"{key}__in": spared})
     rows._raw_delete(connection.alias)
+
+
+def _download_store(*, snapshot: AccountSnapshot, payload: str, bills: str) -> None:
+    # Updated where it is, never read first: it is megabytes.
+    written = AccountsDownload.objects.filter(snapshot_id=snapshot.pk).update(
+        payload=payload, bills=bills
+    )
+    if not written:
+        AccountsDownload.objects.create(snapshot_id=snapshot.pk, payload=payload, bills=bills)
 
 
 def _rows_clear(*, snapshot: AccountSnapshot) -> None:
@@ -525,21 +552,17 @@ def _canonical(value: object) -> str:
 
 @dataclass(frozen=True)
 class EncodedPayload:
-    """A payload encoded once: its canonical JSON text (what is stored), its digest, each
-    account's text and digest by its place in `accounts` (the same text, cut per account),
-    and what the data download writes around the accounts (`AccountSnapshot.export_frame`)."""
+    """A payload encoded once: its canonical JSON text (what is stored), its digest, and
+    each account's digest by its place in `accounts` (the same text, cut per account)."""
 
     text: str
     sha256: str
     account_digests: dict[int, str]
-    account_texts: dict[int, str] = field(default_factory=dict)
-    export_frame: list[str] | None = None
 
 
 def payload_encode(payload: object) -> EncodedPayload:
     """The payload's canonical JSON, built from each account's own canonical text, so the
-    accounts are encoded once for their digests, the payload's digest, the stored copy and the
-    download's."""
+    accounts are encoded once for their digests, the payload's digest and the stored copy."""
     accounts = payload.get("accounts") if isinstance(payload, dict) else None
     if not isinstance(payload, dict) or not isinstance(accounts, list):
         text = _canonical(payload)
@@ -547,22 +570,14 @@ def payload_encode(payload: object) -> EncodedPayload:
     texts = [_canonical(account) for account in accounts]
     # The list is put in where a one-off marker was encoded: the text json.dumps would write.
     marker = _canonical(f"accounts-{uuid.uuid4()}")
-    framed = {**payload, "accounts": marker[1:-1]}
-    head, _, tail = _canonical(framed).partition(marker)
+    head, _, tail = _canonical({**payload, "accounts": marker[1:-1]}).partition(marker)
     text = f"{head}[{','.join(texts)}]{tail}"
-    objects = {index for index, account in enumerate(accounts) if isinstance(account, dict)}
-    frame = None
-    if len(objects) == len(accounts):
-        # The frame is small: masked as a value, then cut where the list goes.
-        masked_head, _, masked_tail = _canonical(account_numbers_masked(framed)).partition(marker)
-        frame = [masked_head, masked_tail]
-    return EncodedPayload(
-        text,
-        _sha256(text),
-        {index: _sha256(texts[index]) for index in objects},
-        {index: texts[index] for index in objects},
-        frame,
-    )
+    digests = {
+        index: _sha256(texts[index])
+        for index, account in enumerate(accounts)
+        if isinstance(account, dict)
+    }
+    return EncodedPayload(text, _sha256(text), digests)
 
 
 def _sha256(text: str) -> str:
@@ -581,9 +596,9 @@ def accounts_rows_refill(*, snapshot: AccountSnapshot) -> RowsWritten:
     with transaction.atomic():
         _rows_clear(snapshot=snapshot)
         written = accounts_rows_store(snapshot=snapshot, encoded=encoded)
-        snapshot.payload_sha256 = snapshot.payload_sha256 or encoded.sha256
-        snapshot.export_frame = encoded.export_frame
-        snapshot.save(update_fields=["payload_sha256", "export_frame"])
+        if not snapshot.payload_sha256:
+            snapshot.payload_sha256 = encoded.sha256
+            snapshot.save(update_fields=["payload_sha256"])
         return written
 
 

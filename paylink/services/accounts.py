@@ -85,7 +85,6 @@ def accounts_store(*, profile: Profile, payload: dict[str, Any]) -> AccountSnaps
             fields["payload"] = Cast(Value(encoded.text), output_field=JSONField())
             fields["payload_sha256"] = encoded.sha256
             fields["version"] = snapshot.version
-            fields["export_frame"] = snapshot.export_frame = encoded.export_frame
         # An unchanged payload is not written again.
         AccountSnapshot.objects.filter(pk=snapshot.pk).update(**fields)
         if changed:
