@@ -198,9 +198,6 @@ class LinkedAccount(models.Model):
     # latest payments, identities, actions), in Atomic's shape (`account_rows.card_of`): a card
     # is drawn from its row, so no page decodes the payload, whatever its size.
     card = models.JSONField(default=dict)
-    # Its bills as the data download lists them (JSON objects, comma-separated), kept so a
-    # store that leaves the account as it is can write the download's list without them.
-    bills_export = models.TextField(default="")
 
     class Meta:
         indexes = [models.Index(fields=["snapshot", "position"])]
@@ -210,9 +207,10 @@ class LinkedAccount(models.Model):
 
 
 class AccountsDownload(models.Model):
-    """The accounts part of the person's data download, written whenever a sync stores new
-    data (`account_rows.accounts_rows_store`), so a download sends stored text: the payload as
-    canonical JSON with account numbers masked, and every bill as the download lists them.
+    """The accounts part of the person's data download as its first download after a sync
+    wrote it (`selectors.account_data`): the payload as JSON with account numbers masked, and
+    every bill as the download lists them. Good for the snapshot's `version` it names only: a
+    sync that stores new data moves the version, and the next download writes it again.
 
     Kept apart from the snapshot, which many pages load: this is megabytes at 5,000 accounts.
     """
@@ -220,6 +218,7 @@ class AccountsDownload(models.Model):
     snapshot = models.OneToOneField(
         AccountSnapshot, on_delete=models.CASCADE, related_name="download"
     )
+    version = models.PositiveIntegerField()
     payload = models.TextField()
     # JSON objects, comma-separated, in the order of their accounts and then their own.
     bills = models.TextField()
@@ -244,6 +243,7 @@ class Bill(models.Model):
     due_at = models.DateTimeField(null=True)
     # The due date's day in the person's time zone, and that day of its month: what the month
     # view places, pages and totals bills by in SQL (`rows_rezone` when the zone changes).
+    # Null for a bill no calendar lists: without a due date, or without its account's id.
     due_day = models.DateField(null=True)
     due_dom = models.PositiveSmallIntegerField(null=True)
     cycle = models.CharField(max_length=32, blank=True)

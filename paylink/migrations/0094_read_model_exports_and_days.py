@@ -1,8 +1,7 @@
-"""What the data download and the month view read, written at sync: the download's accounts
-part (`AccountsDownload`) and each account's bills as it lists them (`LinkedAccount.bills_export`),
-each bill's due day in the person's time zone (`Bill.due_day`, `due_dom`), and digests of each
-account's suggestions and payments, so a changed account keeps those rows where they came out
-the same.
+"""The data download's accounts part as its first download after a sync wrote it
+(`AccountsDownload`); each bill's due day in the person's time zone, written at sync for the
+month view (`Bill.due_day`, `due_dom`); and digests of each account's suggestions and payments,
+so a changed account keeps those rows where they came out the same.
 
 Rows written before these columns lack them: their digests and their snapshot's are cleared, so
 the next read rebuilds them from the stored payload (`accounts_rows_ensure`) and the next sync
@@ -33,6 +32,7 @@ class Migration(migrations.Migration):
                         auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
                     ),
                 ),
+                ("version", models.PositiveIntegerField()),
                 ("payload", models.TextField()),
                 ("bills", models.TextField()),
                 (
@@ -44,11 +44,6 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
-        ),
-        migrations.AddField(
-            model_name="linkedaccount",
-            name="bills_export",
-            field=models.TextField(default=""),
         ),
         migrations.AddField(
             model_name="linkedaccount",

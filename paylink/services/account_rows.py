@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -20,11 +20,9 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from paylink.bill_rules import account_savings, inactive_span, recurs_monthly
-from paylink.data_export import bills_text, numbers_masked_text
 from paylink.formatting import time_zone_for
 from paylink.lib.vendor_json import as_dict, as_list, when
 from paylink.models import (
-    AccountsDownload,
     AccountSnapshot,
     Bill,
     LinkedAccount,
@@ -209,14 +207,11 @@ def _rows_for(
         )
     for bill in rows.bills:
         bill["monthly_amount"] = per_month(amount=bill["amount"], cycle=cycle)
-        due = bill["due_at"]
-        if due is not None:
-            # As the database gives it back (the download's text is written from this), and
-            # its day where the person lives.
-            bill["due_at"] = due = due.astimezone(UTC)
-            bill["due_day"] = day = due.astimezone(zone).date()
+        if bill["due_at"] is not None and row["atomic_id"]:
+            # The day the month view lists it on, where the person lives: only a bill that can
+            # be told apart from the next one, by its account's id, is listed (as `due_dates`).
+            bill["due_day"] = day = bill["due_at"].astimezone(zone).date()
             bill["due_dom"] = day.day
-    row["bills_export"] = bills_text(rows.bills)
     known = [b["monthly_amount"] for b in rows.bills if b["monthly_amount"] is not None]
     row["monthly_amount"] = sum(known, Decimal(0)) if known else None
     row["monthly_savings"] = account_savings(
@@ -287,7 +282,6 @@ class _Stored:
     atomic_id: str
     suggestions_digest: str
     payments_digest: str
-    bills_export: str
 
 
 def accounts_rows_store(
@@ -299,9 +293,8 @@ def accounts_rows_store(
     updated if it moved). A changed account with a stored row of the same account id is
     renewed: the same row rewritten, with its bills, and its suggestions and payments only
     where they came out different. Any other account gets new rows; the rows of accounts no
-    longer in the payload are deleted. The data download's accounts part (`AccountsDownload`)
-    is written anew. Call inside the transaction that stored the payload; `encoded`, when the
-    caller has it, spares encoding each account again.
+    longer in the payload are deleted. Call inside the transaction that stored the payload;
+    `encoded`, when the caller has it, spares encoding each account again.
     """
     if encoded is None:
         encoded = payload_encode(snapshot.payload)
@@ -333,15 +326,12 @@ def _rows_store(*, snapshot: AccountSnapshot, encoded: EncodedPayload) -> RowsWr
         "atomic_id",
         "suggestions_digest",
         "payments_digest",
-        "bills_export",
     )
     for digest, *columns in found:
         by_digest[digest].append(_Stored(*columns))
     kept: list[int] = []
     moved: list[LinkedAccount] = []
     changed: list[tuple[int, dict[str, Any]]] = []
-    # Each account's bills as the download lists them, by position.
-    listed: dict[int, str] = {}
     for position, raw in _raw_accounts(snapshot.payload):
         same = by_digest.get(encoded.account_digests[position])
         if not same:
@@ -349,7 +339,6 @@ def _rows_store(*, snapshot: AccountSnapshot, encoded: EncodedPayload) -> RowsWr
             continue
         row = same.pop()
         kept.append(row.pk)
-        listed[position] = row.bills_export
         if row.position != position:
             moved.append(LinkedAccount(pk=row.pk, position=position))
     # What is left was changed or removed: a changed account takes the row of its id.
@@ -370,7 +359,6 @@ def _rows_store(*, snapshot: AccountSnapshot, encoded: EncodedPayload) -> RowsWr
             digest=encoded.account_digests[position],
             zone=zone,
         )
-        listed[position] = built.account["bills_export"]
         same_id = left.get(built.account["atomic_id"]) if built.account["atomic_id"] else None
         if not same_id:
             fresh.append(built)
@@ -411,11 +399,6 @@ def _rows_store(*, snapshot: AccountSnapshot, encoded: EncodedPayload) -> RowsWr
                     child["account_id"] = built.account["id"]
                     children.append(child)
             _insert(model, children)
-        _download_store(
-            snapshot=snapshot,
-            payload=numbers_masked_text(encoded.text),
-            bills=",".join(listed[position] for position in sorted(listed) if listed[position]),
-        )
     return RowsWritten(
         created=len(fresh), moved=len(moved), deleted=len(gone), renewed=len(renewed)
     )
@@ -437,15 +420,6 @@ def _rows_delete(
     elif spared:
         rows = rows.exclude(**{f"{key}__in": spared})
     rows._raw_delete(connection.alias)
-
-
-def _download_store(*, snapshot: AccountSnapshot, payload: str, bills: str) -> None:
-    # Updated where it is, never read first: it is megabytes.
-    written = AccountsDownload.objects.filter(snapshot_id=snapshot.pk).update(
-        payload=payload, bills=bills
-    )
-    if not written:
-        AccountsDownload.objects.create(snapshot_id=snapshot.pk, payload=payload, bills=bills)
 
 
 def _rows_clear(*, snapshot: AccountSnapshot) -> None:
@@ -528,7 +502,7 @@ def rows_rezone(*, profile: Profile) -> None:
     for payment in payments:
         payment.paid_month = _month_of(payment.paid_at, zone)
     bills = list(
-        Bill.objects.filter(snapshot=snapshot, due_at__isnull=False).only(
+        Bill.objects.filter(snapshot=snapshot, due_day__isnull=False).only(
             "pk", "due_at", "due_day", "due_dom"
         )
     )

@@ -317,7 +317,7 @@ def test_staff_delete_an_account_from_the_admin(client, alices, bobs, atomic):
 )
 def test_the_streamed_masking_is_the_same_as_the_reference_one(account):
     from paylink.atomic_values import account_numbers_masked
-    from paylink.data_export import numbers_masked_text as _masked_text
+    from paylink.selectors.account_data import _masked_text
 
     for text in (json.dumps(account), json.dumps([account, account], indent=2)):
         assert json.loads(_masked_text(text)) == account_numbers_masked(json.loads(text))
