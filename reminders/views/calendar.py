@@ -6,12 +6,13 @@ from datetime import date
 
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS_ABBR
+from django.utils.http import parse_etags
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
@@ -21,7 +22,7 @@ from paylink.lib.whole_numbers import whole_number
 from paylink.models import AccountSnapshot
 from paylink.selectors.dashboard import snapshot_for_user
 from paylink.selectors.due_month import month_of_due_dates
-from reminders.calendar_feed import calendar_feed_for
+from reminders.calendar_feed import calendar_feed_kept
 from reminders.models import ReminderPreferences, calendar_token_digest
 from reminders.page_cache import MONTH_SECONDS, month_key
 
@@ -48,12 +49,17 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     # Only what the feed needs: the payload is the record, the rows are read.
     snapshot = (
         AccountSnapshot.objects.filter(profile=profile)
-        .only("pk", "version", "payload_sha256", "fetched_at")
+        .only("pk", "profile_id", "version", "payload_sha256", "fetched_at")
         .first()
     )
-    body = calendar_feed_for(profile=profile, snapshot=snapshot, preferences=preferences)
-    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
-    response["Content-Disposition"] = 'inline; filename="bills.ics"'
+    feed = calendar_feed_kept(profile=profile, snapshot=snapshot, preferences=preferences)
+    if feed.etag in parse_etags(request.headers.get("If-None-Match", "")):
+        # The calendar app has this very file: nothing to send again.
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(feed.body, content_type="text/calendar; charset=utf-8")
+        response["Content-Disposition"] = 'inline; filename="bills.ics"'
+    response["ETag"] = feed.etag
     # Someone's bills: a shared cache must never keep them.
     response["Cache-Control"] = "private"
     return response
