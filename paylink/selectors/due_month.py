@@ -147,7 +147,7 @@ class _Occurrences:
         row's key, in the list's order: two small integers a bill, in one pass."""
         rows = self.rows
         if days is not None:
-            rows = rows.filter(dom__in=sorted(days))
+            rows = rows.filter(dom__in=sorted(days))  # type: ignore[misc]  # annotated above
         found = list(rows.order_by(*_ORDER).values_list("dom", "pk", self.touches))
         self.covered = self._covered({pk: number for number, pk, touches in found if touches})
         return [(number, pk) for number, pk, _ in found if pk not in self.covered]

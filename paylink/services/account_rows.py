@@ -327,8 +327,10 @@ def _rows_store(*, snapshot: AccountSnapshot, encoded: EncodedPayload) -> RowsWr
         "suggestions_digest",
         "payments_digest",
     )
-    for digest, *columns in found:
-        by_digest[digest].append(_Stored(*columns))
+    for digest, pk, position, atomic_id, suggestions_digest, payments_digest in found:
+        by_digest[digest].append(
+            _Stored(pk, position, atomic_id, suggestions_digest, payments_digest)
+        )
     kept: list[int] = []
     moved: list[LinkedAccount] = []
     changed: list[tuple[int, dict[str, Any]]] = []
@@ -377,10 +379,10 @@ def _rows_store(*, snapshot: AccountSnapshot, encoded: EncodedPayload) -> RowsWr
         # still point at it (foreign keys are checked when the transaction commits).
         _rows_delete(snapshot=snapshot, model=LinkedAccount, doomed=gone + rewritten, spared=kept)
         _rows_delete(snapshot=snapshot, model=Bill, doomed=gone + rewritten, spared=kept)
-        for model, kind in ((Suggestion, "suggestions"), (Payment, "payments")):
+        for child, kind in ((Suggestion, "suggestions"), (Payment, "payments")):
             spare = set(spared[kind])
             doomed = gone + [pk for pk in rewritten if pk not in spare]
-            _rows_delete(snapshot=snapshot, model=model, doomed=doomed, spared=spared[kind])
+            _rows_delete(snapshot=snapshot, model=child, doomed=doomed, spared=spared[kind])
         if moved:
             LinkedAccount.objects.bulk_update(moved, ["position"], batch_size=500)
         _insert(LinkedAccount, [r.account for r in renewed], keyed=True)
@@ -405,7 +407,11 @@ def _rows_store(*, snapshot: AccountSnapshot, encoded: EncodedPayload) -> RowsWr
 
 
 def _rows_delete(
-    *, snapshot: AccountSnapshot, model: type[models.Model], doomed: list[int], spared: list[int]
+    *,
+    snapshot: AccountSnapshot,
+    model: type[LinkedAccount | Bill | Suggestion | Payment],
+    doomed: list[int],
+    spared: list[int],
 ) -> None:
     """The rows of `model` that belong to the accounts `doomed`, in one statement (the ORM's
     cascade would first load the accounts, then delete them a hundred at a time; nothing else
@@ -452,7 +458,7 @@ def _insert(model: type[models.Model], rows: list[dict[str, Any]], *, keyed: boo
                 value[index] = adapter(value[index])
         values.append(value)
     table = connection.ops.quote_name(model._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    columns = ", ".join(connection.ops.quote_name(f.column or f.attname) for f in fields)
     with connection.cursor() as cursor:
         if postgres:
             # Names from the model's own metadata, quoted; the values go as COPY's data.

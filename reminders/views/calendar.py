@@ -53,6 +53,7 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
         .first()
     )
     feed = calendar_feed_kept(profile=profile, snapshot=snapshot, preferences=preferences)
+    response: HttpResponse
     if feed.etag in parse_etags(request.headers.get("If-None-Match", "")):
         # The calendar app has this very file: nothing to send again.
         response = HttpResponseNotModified()

@@ -132,7 +132,7 @@ def test_a_named_bill_is_listed_by_its_name_with_its_company(alice, alice_client
     account = bill_account(account_id="apple", biller="Apple", due=date(2027, 3, 5))
     account["bills"] = [{"name": "Apple TV+", "amount": 9.99, "dueDate": "2027-03-05T12:00:00Z"}]
     snapshot_with(alice, account)
-    month, html = month_of(alice_client)
+    month, _ = month_of(alice_client)
     assert [b.label for b in month.page] == ["Apple TV+ (Apple): $9.99"]
 
 
