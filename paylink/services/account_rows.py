@@ -542,22 +542,27 @@ class EncodedPayload:
 
 def payload_encode(payload: object) -> EncodedPayload:
     """The payload's canonical JSON, built from each account's own canonical text, so the
-    accounts are encoded once for their digests, the payload's digest and the stored copy."""
+    accounts are encoded once for their digests, the payload's digest and the stored copy.
+    The payload's digest is taken of the accounts' digests and the text around them: as
+    telling as one of the whole text, without reading its megabytes a second time."""
     accounts = payload.get("accounts") if isinstance(payload, dict) else None
     if not isinstance(payload, dict) or not isinstance(accounts, list):
         text = _canonical(payload)
         return EncodedPayload(text, _sha256(text), {})
     texts = [_canonical(account) for account in accounts]
+    digests = [_sha256(account) for account in texts]
     # The list is put in where a one-off marker was encoded: the text json.dumps would write.
     marker = _canonical(f"accounts-{uuid.uuid4()}")
     head, _, tail = _canonical({**payload, "accounts": marker[1:-1]}).partition(marker)
-    text = f"{head}[{','.join(texts)}]{tail}"
-    digests = {
-        index: _sha256(texts[index])
-        for index, account in enumerate(accounts)
-        if isinstance(account, dict)
-    }
-    return EncodedPayload(text, _sha256(text), digests)
+    return EncodedPayload(
+        f"{head}[{','.join(texts)}]{tail}",
+        _sha256(f"{head}[{','.join(digests)}]{tail}"),
+        {
+            index: digests[index]
+            for index, account in enumerate(accounts)
+            if isinstance(account, dict)
+        },
+    )
 
 
 def _sha256(text: str) -> str:
