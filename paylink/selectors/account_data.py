@@ -201,24 +201,23 @@ def account_data_chunks(*, user: User) -> Iterator[str | bytes]:
     # Imported here: services import selectors, not the other way round, but for this.
     from paylink.services.account_rows import accounts_rows_ensure
 
-    stored = AccountSnapshot.objects.filter(profile__user=user).only(
-        "pk", "version", "payload_sha256"
+    stored = (
+        AccountSnapshot.objects.filter(profile__user=user)
+        .only("pk", "version", "payload_sha256")
+        .first()
     )
-    for found in stored:
-        accounts_rows_ensure(snapshot=found)
+    if stored is not None:
+        accounts_rows_ensure(snapshot=stored)
     data = account_data_for_user(user=user, with_accounts=False)
     snapshot = data.pop("accounts_snapshot")
     yield _ENCODER.encode(data)[:-1]
     yield ',"accounts_snapshot":'
-    if snapshot is None:
+    if snapshot is None or stored is None:
         yield 'null,"bills":[]}'
         return
     yield _ENCODER.encode({"fetched_at": snapshot["fetched_at"]})[:-1] + ',"payload":'
-    snapshot_id, version = (
-        AccountSnapshot.objects.filter(profile__user=user).values_list("pk", "version").get()
-    )
-    accounts = _prepared(snapshot_id=snapshot_id, version=version) or _prepare(
-        snapshot_id=snapshot_id, version=version
+    accounts = _prepared(snapshot_id=stored.pk, version=stored.version) or _prepare(
+        snapshot_id=stored.pk, version=stored.version
     )
     yield accounts[0]
     yield '},"bills":['

@@ -4,8 +4,9 @@ The rule is the one the reminders and the feed follow (`due_dates`): a bill that
 account id and a due date and is due on the person's today (not paused or cancelled then)
 is expected on its due day and, for a monthly bill, on the same day of every later month
 (the month's last day where it is shorter), except on days its plan's pause or cancellation
-covers. Days are the person's: each bill's due day in their time zone is on its row
-(`Bill.due_day`, `due_dom`), so the database places, orders and totals the month's bills;
+covers. Days are the person's: each bill's due day in their time zone (`Profile.time_zone`,
+which the page is served in) is on its row (`Bill.due_day`, `due_dom`, written at sync and
+again when the zone changes), so the database places, orders and totals the month's bills;
 what is read of each is two integers (its day and its key), and only the bills the page
 shows are read whole. The drawn month is kept in the cache (`reminders.views.calendar`).
 
