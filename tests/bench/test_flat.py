@@ -5,6 +5,8 @@ verdict on a target in seconds can say MISSED."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection
@@ -79,9 +81,15 @@ def test_a_sync_that_changed_every_account_writes_each_table_in_a_few_statements
     assert kept == set(Suggestion.objects.values_list("pk", flat=True)) | {
         -pk for pk in Payment.objects.values_list("pk", flat=True)
     }
-    inserts = [q["sql"] for q in queries.captured_queries if "INSERT INTO" in q["sql"]]
-    # A thousand rows a statement: 1,500 accounts and 1,500 bills.
-    assert len(inserts) == 2 + 2
+    if connection.vendor == "sqlite":
+        # A thousand rows a statement (PostgreSQL's COPY is not in the log): 1,500 accounts,
+        # written over where they are, and their bills.
+        written = [
+            q["sql"]
+            for q in queries.captured_queries
+            if re.match(r"\d+ times: (INSERT|UPDATE) ", q["sql"])
+        ]
+        assert len(written) == 2 + 2
     # Besides: the snapshot, the stored rows, the zone, one delete per table.
     assert len(queries.captured_queries) <= 25
 
