@@ -6,7 +6,8 @@
   paused or cancelled while inside that span, else overdue, due soon, later or no date.
 - What an account can honestly save a month (`account_savings`).
 - How often a bill recurs (`recurs_monthly`) and its expected dates in a month
-  (`occurrences_in_month`).
+  (`occurrences_in_month`; the month view asks the database the same, `selectors.due_month`,
+  and tests hold the two to each other).
 """
 
 from __future__ import annotations

@@ -182,6 +182,10 @@ class LinkedAccount(models.Model):
     position = models.PositiveIntegerField()
     # SHA-256 of the account's canonical JSON: unchanged content is never rewritten.
     digest = models.CharField(max_length=64)
+    # Of its suggestions' and payments' rows as written: a changed account whose suggestions
+    # (or payments) came out the same keeps those rows.
+    suggestions_digest = models.CharField(max_length=64, blank=True)
+    payments_digest = models.CharField(max_length=64, blank=True)
     atomic_id = models.CharField("PayLink account id", max_length=64, blank=True)
     company_name = models.CharField(max_length=200)
     # Atomic's account type, lower case ("subscription", "telecom"...).
@@ -202,6 +206,27 @@ class LinkedAccount(models.Model):
         return f"{self.company_name} ({self.position})"
 
 
+class AccountsDownload(models.Model):
+    """The accounts part of the person's data download as its first download after a sync
+    wrote it (`selectors.account_data`): the payload as JSON with account numbers masked, and
+    every bill as the download lists them. Good for the snapshot's `version` it names only: a
+    sync that stores new data moves the version, and the next download writes it again.
+
+    Kept apart from the snapshot, which many pages load: this is megabytes at 5,000 accounts.
+    """
+
+    snapshot = models.OneToOneField(
+        AccountSnapshot, on_delete=models.CASCADE, related_name="download"
+    )
+    version = models.PositiveIntegerField()
+    payload = models.TextField()
+    # JSON objects, comma-separated, in the order of their accounts and then their own.
+    bills = models.TextField()
+
+    def __str__(self) -> str:
+        return f"Download of {self.snapshot}"
+
+
 class Bill(models.Model):
     """One bill of an account: one of its named `bills[]`, or the account itself."""
 
@@ -216,6 +241,11 @@ class Bill(models.Model):
     amount = models.DecimalField(max_digits=14, decimal_places=2, null=True)
     monthly_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True)
     due_at = models.DateTimeField(null=True)
+    # The due date's day in the person's time zone, and that day of its month: what the month
+    # view places, pages and totals bills by in SQL (`rows_rezone` when the zone changes).
+    # Null for a bill no calendar lists: without a due date, or without its account's id.
+    due_day = models.DateField(null=True)
+    due_dom = models.PositiveSmallIntegerField(null=True)
     cycle = models.CharField(max_length=32, blank=True)
     recurs_monthly = models.BooleanField(default=False)
     plan_title = models.CharField(max_length=200, blank=True)
@@ -269,7 +299,7 @@ class Payment(models.Model):
     kind = models.CharField(max_length=32, blank=True)
     paid_at = models.DateTimeField()
     # The first day of the month it was paid in, in the person's time zone, so the spending by
-    # month is a plain GROUP BY (`payments_rezone` when the zone changes).
+    # month is a plain GROUP BY (`rows_rezone` when the zone changes).
     paid_month = models.DateField()
     amount = models.DecimalField(max_digits=14, decimal_places=2)
 

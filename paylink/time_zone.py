@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from paylink.formatting import time_zone_for, time_zone_valid
 from paylink.lib.http import AuthedHttpRequest
 from paylink.models import Profile
-from paylink.services.account_rows import payments_rezone
+from paylink.services.account_rows import rows_rezone
 from paylink.services.profiles import profile_for_user
 
 SESSION_KEY = "paylink_time_zone"
@@ -55,8 +55,8 @@ def time_zone_set(*, user: User, name: str) -> bool:
     if profile.time_zone != valid:
         profile.time_zone = valid
         profile.save(update_fields=["time_zone"])
-        # The spending by month is grouped by the month in the person's zone.
-        payments_rezone(profile=profile)
+        # The spending by month and the month view group by days in the person's zone.
+        rows_rezone(profile=profile)
     return True
 
 

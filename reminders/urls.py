@@ -18,5 +18,6 @@ urlpatterns = [
     ),
     path("reminders/unsubscribe/<str:token>/", preferences.unsubscribe, name="unsubscribe"),
     path("calendar/", calendar.calendar_month, name="calendar-month"),
+    path("calendar/bills/", calendar.calendar_month_bills, name="calendar-month-bills"),
     path("calendar/<str:token>.ics", calendar.calendar_feed, name="calendar-feed"),
 ]

@@ -8,12 +8,20 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import TextField
+from django.db import transaction
+from django.db.models import BinaryField, F, Func, TextField
 from django.db.models.functions import Cast
 
 from paylink.atomic_values import account_numbers_masked
 from paylink.lib.vendor_json import JsonRejected, json_parse
-from paylink.models import AccountSnapshot, Bill, Profile, WebhookEvent, WebhookState
+from paylink.models import (
+    AccountsDownload,
+    AccountSnapshot,
+    Bill,
+    Profile,
+    WebhookEvent,
+    WebhookState,
+)
 
 
 def _body(text: str) -> Any:
@@ -115,8 +123,6 @@ _BILL_FIELDS = (
 
 _DECODER = json.JSONDecoder()
 _KEY_END = 'number":'
-# Accounts encoded, masked and sent together.
-_BATCH = 500
 
 
 def _masked_text(text: str) -> str:
@@ -147,39 +153,86 @@ def _masked_text(text: str) -> str:
     return "".join(parts)
 
 
-def account_data_chunks(*, user: User) -> Iterator[str]:
-    """`account_data_for_user` as compact JSON text, streamed: the accounts payload one
-    account at a time, so neither side holds the whole document. Also the bills as the host
-    reads them (`bills`)."""
+def _prepared(*, snapshot_id: int, version: int) -> tuple[bytes, bytes] | None:
+    """The accounts part as a download wrote it for this version of the snapshot, as the
+    database's own UTF-8 bytes (megabytes, never decoded into a str and encoded back)."""
+    found = (
+        AccountsDownload.objects.filter(snapshot_id=snapshot_id, version=version)
+        .values_list(Utf8(F("payload")), Utf8(F("bills")))
+        .first()
+    )
+    return None if found is None else (bytes(found[0]), bytes(found[1]))
+
+
+def _prepare(*, snapshot_id: int, version: int) -> tuple[str, str]:
+    """The accounts part read from the record and the bill rows, and kept for the next
+    download of this version: the payload masked as text, never decoded whole; each bill's
+    columns as the host reads them."""
+    text = (
+        AccountSnapshot.objects.filter(pk=snapshot_id)
+        .values_list(Cast("payload", TextField()), flat=True)
+        .get()
+    )
+    payload = _masked_text(text or "null")
+    rows = Bill.objects.filter(snapshot_id=snapshot_id).order_by("account__position", "position")
+    bills = _ENCODER.encode(list(rows.values(*_BILL_FIELDS)))[1:-1]
+    # Only forward: a download that read an older version does not overwrite a newer one.
+    kept = AccountsDownload.objects.filter(snapshot_id=snapshot_id, version__lte=version).update(
+        version=version, payload=payload, bills=bills
+    )
+    if not kept:
+        with transaction.atomic():
+            AccountsDownload.objects.get_or_create(
+                snapshot_id=snapshot_id,
+                defaults={"version": version, "payload": payload, "bills": bills},
+            )
+    return payload, bills
+
+
+def account_data_chunks(*, user: User) -> Iterator[str | bytes]:
+    """`account_data_for_user` as compact JSON, streamed. Also the bills as the host reads
+    them (`bills`).
+
+    The accounts part (the payload, masked, and the bills) is megabytes at 5,000 accounts and
+    changes only with a sync that stores new data: the first download of each version of the
+    snapshot works it out and keeps it (`AccountsDownload`, by version), later ones send what
+    was kept. A sync moves the version, so nothing older than the rows is ever sent.
+    """
     # Imported here: services import selectors, not the other way round, but for this.
     from paylink.services.account_rows import accounts_rows_ensure
 
-    stored = AccountSnapshot.objects.filter(profile__user=user).only(
-        "pk", "version", "payload_sha256"
+    stored = (
+        AccountSnapshot.objects.filter(profile__user=user)
+        .only("pk", "version", "payload_sha256")
+        .first()
     )
-    for found in stored:
-        accounts_rows_ensure(snapshot=found)
+    if stored is not None:
+        accounts_rows_ensure(snapshot=stored)
     data = account_data_for_user(user=user, with_accounts=False)
     snapshot = data.pop("accounts_snapshot")
     yield _ENCODER.encode(data)[:-1]
     yield ',"accounts_snapshot":'
-    if snapshot is None:
-        yield "null"
-    else:
-        # The record as the database holds it, as text: masked, never decoded whole.
-        text = (
-            AccountSnapshot.objects.filter(profile__user=user)
-            .values_list(Cast("payload", TextField()), flat=True)
-            .first()
-        )
-        yield _ENCODER.encode({"fetched_at": snapshot["fetched_at"]})[:-1] + ',"payload":'
-        yield _masked_text(text or "null")
-        yield "}"
-    yield ',"bills":['
-    bills = Bill.objects.filter(snapshot__profile__user=user).order_by(
-        "account__position", "position"
+    if snapshot is None or stored is None:
+        yield 'null,"bills":[]}'
+        return
+    yield _ENCODER.encode({"fetched_at": snapshot["fetched_at"]})[:-1] + ',"payload":'
+    accounts = _prepared(snapshot_id=stored.pk, version=stored.version) or _prepare(
+        snapshot_id=stored.pk, version=stored.version
     )
-    rows = list(bills.values(*_BILL_FIELDS))
-    for start in range(0, len(rows), _BATCH):
-        yield ("," if start else "") + _ENCODER.encode(rows[start : start + _BATCH])[1:-1]
+    yield accounts[0]
+    yield '},"bills":['
+    yield accounts[1]
     yield "]}"
+
+
+class Utf8(Func):
+    """A text column as its UTF-8 bytes, as the database holds them: SQLite hands over the
+    text of a BLOB cast as it is; PostgreSQL converts."""
+
+    output_field = BinaryField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="CAST(%(expressions)s AS BLOB)")
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="convert_to(%(expressions)s, 'UTF8')")

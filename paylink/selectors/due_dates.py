@@ -1,5 +1,6 @@
-"""Bills with a due date, read from the read model: what reminders, the calendar feed and the
-month view are built from. Nothing here calls Atomic, and no payload is decoded.
+"""Bills with a due date, read from the read model: what reminders and the calendar feed are
+built from (the month view asks the database the same questions, `due_month`). Nothing here
+calls Atomic, and no payload is decoded.
 
 Every day is taken in the active time zone (the person's), as the dashboard takes it, so a
 reminder, the feed and the dashboard never disagree about when a bill is due.
@@ -7,7 +8,6 @@ reminder, the feed and the dashboard never disagree about when a bill is due.
 
 from __future__ import annotations
 
-import calendar as stdlib_calendar
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
@@ -16,14 +16,7 @@ from decimal import Decimal
 from django.db.models import Case, F, Q, Sum, Value, When
 from django.utils import timezone
 
-from paylink.bill_rules import (
-    DUE_STATES,
-    DayBounds,
-    bill_state_case,
-    occurrences_in_month,
-    span_covers,
-)
-from paylink.formatting import money
+from paylink.bill_rules import DUE_STATES, DayBounds, bill_state_case, span_covers
 from paylink.models import AccountSnapshot, Bill, LinkedAccount
 
 ZERO = Decimal("0")
@@ -172,120 +165,3 @@ def bill_uid(*, profile_identifier: str, bill: DueBill) -> str:
     """A calendar UID stable for one person's bill on one due date, revealing neither id."""
     digest = hashlib.sha256(f"{profile_identifier}:{bill.account_id}".encode()).hexdigest()[:32]
     return f"bill-{digest}-{bill.due_day:%Y%m%d}"
-
-
-class MonthBill:
-    """A bill expected on a day of the month: on its due date, or a month's recurrence. What
-    the page shows of it is on it; the rest is its bill's."""
-
-    __slots__ = ("amount", "bill", "biller", "day", "label")
-
-    def __init__(self, *, bill: DueBill, day: date, label: str = "") -> None:
-        self.bill = bill
-        self.day = day
-        self.biller = bill.biller
-        self.amount = bill.amount
-        # "Hulu: $20.46", written once for the grid and the list alike.
-        self.label = label or f"{bill.biller}: {money(bill.amount)}"
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self.bill, name)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, MonthBill) and (self.bill, self.day) == (other.bill, other.day)
-
-    def __hash__(self) -> int:
-        return hash((self.bill, self.day))
-
-
-# A day of the grid names this many bills; the list under the grid has them all.
-GRID_BILLS_PER_DAY = 3
-
-
-@dataclass(frozen=True)
-class MonthDay:
-    day: date
-    in_month: bool
-    is_today: bool
-    bills: tuple[MonthBill, ...]
-
-    @property
-    def shown(self) -> tuple[MonthBill, ...]:
-        return self.bills[:GRID_BILLS_PER_DAY]
-
-    @property
-    def more(self) -> int:
-        return max(len(self.bills) - GRID_BILLS_PER_DAY, 0)
-
-
-@dataclass(frozen=True)
-class Month:
-    first: date
-    weeks: tuple[tuple[MonthDay, ...], ...]
-    # The bills expected within the month itself, soonest first: the same days as a list.
-    bills: tuple[MonthBill, ...]
-    previous: date
-    next: date
-
-    @property
-    def days(self) -> list[tuple[date, list[MonthBill]]]:
-        """The month's days that have bills, each with its bills, for the list."""
-        found: dict[date, list[MonthBill]] = {}
-        for bill in self.bills:
-            found.setdefault(bill.day, []).append(bill)
-        return list(found.items())
-
-
-def bills_in_month(
-    *, due_dates: DueDates, first: date, days: frozenset[date] | None = None
-) -> tuple[MonthBill, ...]:
-    """Each bill on each day of the month it is expected: its due date, and for a monthly
-    bill the same day of every later month, except while its plan is paused or cancelled.
-    With `days`, only the bills on those days (the grid's few days of a month around it)."""
-    found = []
-    zone = timezone.get_current_timezone()
-    for bill in due_dates.bills:
-        for day in occurrences_in_month(
-            due_day=bill.due_day, monthly=bill.recurs_monthly, year=first.year, month=first.month
-        ):
-            if days is not None and day not in days:
-                continue
-            # Only a plan with a pause or a cancellation on file can miss a month.
-            if bill.inactive_kind and not bill.expected_on(day, zone=zone):
-                continue
-            found.append(MonthBill(bill=bill, day=day))
-    found.sort(key=lambda b: (b.day, b.biller.lower(), b.bill.account_id))
-    return tuple(found)
-
-
-def month_of_due_dates(*, snapshot: AccountSnapshot | None, first: date, today: date) -> Month:
-    """The weeks (Monday first) of the month starting at `first`, each day with its bills."""
-    grid = stdlib_calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
-    due_dates = due_dates_for_snapshot(snapshot=snapshot, today=today, spans_from=grid[0][0])
-    in_month = bills_in_month(due_dates=due_dates, first=first)
-    previous = (first - timedelta(days=1)).replace(day=1)
-    following = (first + timedelta(days=31)).replace(day=1)
-    # The grid's first and last rows hold days of the months around it, greyed, with theirs.
-    around = frozenset(day for week in grid for day in week if day.month != first.month)
-    by_day: dict[date, list[MonthBill]] = {}
-    for month in (previous, first, following):
-        shown = (
-            in_month
-            if month == first
-            else bills_in_month(due_dates=due_dates, first=month, days=around)
-        )
-        for bill in shown:
-            by_day.setdefault(bill.day, []).append(bill)
-    weeks = tuple(
-        tuple(
-            MonthDay(
-                day=day,
-                in_month=day.month == first.month,
-                is_today=day == today,
-                bills=tuple(by_day.get(day, ())),
-            )
-            for day in week
-        )
-        for week in grid
-    )
-    return Month(first=first, weeks=weeks, bills=in_month, previous=previous, next=following)

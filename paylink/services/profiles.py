@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib.auth.models import User
 
 from paylink.models import Profile
+from paylink.services.account_rows import rows_rezone
 
 
 def profile_for_user(*, user: User) -> Profile:
@@ -40,4 +41,7 @@ def profile_settings_update(
         setattr(profile, name, profile_fields[name])
     if changed:
         profile.save(update_fields=changed)
+    if "time_zone" in changed:
+        # The rows' days (spending by month, the month view) are in the person's zone.
+        rows_rezone(profile=profile)
     return profile

@@ -5,19 +5,26 @@ from __future__ import annotations
 from datetime import date
 
 from django.contrib.auth.decorators import login_not_required
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS_ABBR
+from django.utils.http import parse_etags
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
 from paylink.lib.http import AuthedHttpRequest
 from paylink.lib.whole_numbers import whole_number
 from paylink.models import AccountSnapshot
 from paylink.selectors.dashboard import snapshot_for_user
-from paylink.selectors.due_dates import month_of_due_dates
-from reminders.calendar_feed import calendar_feed_for
+from paylink.selectors.due_month import month_of_due_dates
+from reminders.calendar_feed import calendar_feed_kept
 from reminders.models import ReminderPreferences, calendar_token_digest
+from reminders.page_cache import MONTH_SECONDS, month_key
 
 
 def _preferences_for_token(token: str) -> ReminderPreferences | None:
@@ -42,12 +49,18 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     # Only what the feed needs: the payload is the record, the rows are read.
     snapshot = (
         AccountSnapshot.objects.filter(profile=profile)
-        .only("pk", "version", "payload_sha256", "fetched_at")
+        .only("pk", "profile_id", "version", "payload_sha256", "fetched_at")
         .first()
     )
-    body = calendar_feed_for(profile=profile, snapshot=snapshot, preferences=preferences)
-    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
-    response["Content-Disposition"] = 'inline; filename="bills.ics"'
+    feed = calendar_feed_kept(profile=profile, snapshot=snapshot, preferences=preferences)
+    response: HttpResponse
+    if feed.etag in parse_etags(request.headers.get("If-None-Match", "")):
+        # The calendar app has this very file: nothing to send again.
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(feed.body, content_type="text/calendar; charset=utf-8")
+        response["Content-Disposition"] = 'inline; filename="bills.ics"'
+    response["ETag"] = feed.etag
     # Someone's bills: a shared cache must never keep them.
     response["Cache-Control"] = "private"
     return response
@@ -63,14 +76,53 @@ def _month_param(value: str, *, today: date) -> date:
     return today.replace(day=1)
 
 
-@require_safe
-def calendar_month(request: AuthedHttpRequest) -> HttpResponse:
+def _drawn(request: AuthedHttpRequest, *, part: str) -> str:
+    """The month's page (`part` "month") or one page of its list ("bill_days"), drawn, or
+    as the cache kept it for the same version of the person's data (`page_cache`)."""
     today = timezone.localdate()
     first = _month_param(request.GET.get("month", ""), today=today)
+    page = whole_number(request.GET.get("page", ""), max_digits=6) or 1
     snapshot = snapshot_for_user(user=request.user)
-    month = month_of_due_dates(snapshot=snapshot, first=first, today=today)
-    return render(
-        request,
-        "reminders/calendar_month.html",
-        {"month": month, "weekdays": [WEEKDAYS_ABBR[i] for i in range(7)]},
+    key = (
+        month_key(
+            snapshot=snapshot,
+            month=first,
+            page=page,
+            part=part,
+            language=get_language(),
+            zone=timezone.get_current_timezone_name(),
+            today=today,
+        )
+        if snapshot is not None
+        else None
     )
+    drawn = cache.get(key) if key else None
+    if drawn is None:
+        month = month_of_due_dates(snapshot=snapshot, first=first, today=today, page=page)
+        drawn = render_to_string(
+            f"reminders/calendar_month.html#{part}",
+            {"month": month, "weekdays": [WEEKDAYS_ABBR[i] for i in range(7)]},
+            request=request,
+        )
+        if key:
+            cache.set(key, drawn, MONTH_SECONDS)
+    return mark_safe(drawn)  # noqa: S308  # drawn by the template, escaped there
+
+
+@require_safe
+def calendar_month(request: AuthedHttpRequest) -> HttpResponse:
+    """The month's grid and a page of its bills (`?page=`, so each page has an address that
+    works without JavaScript)."""
+    return render(
+        request, "reminders/calendar_month.html", {"month_html": _drawn(request, part="month")}
+    )
+
+
+@require_safe
+def calendar_month_bills(request: AuthedHttpRequest) -> HttpResponse:
+    """One page of the month's bills: for htmx's "Show more", the days alone, appended where
+    its link was; without htmx, the month at that page."""
+    if not request.htmx:
+        query = request.GET.urlencode()
+        return redirect(f"{reverse('reminders:calendar-month')}?{query}#month-bills")
+    return HttpResponse(_drawn(request, part="bill_days"))

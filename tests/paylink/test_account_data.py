@@ -321,3 +321,57 @@ def test_the_streamed_masking_is_the_same_as_the_reference_one(account):
 
     for text in (json.dumps(account), json.dumps([account, account], indent=2)):
         assert json.loads(_masked_text(text)) == account_numbers_masked(json.loads(text))
+
+
+def test_the_accounts_part_is_worked_out_once_a_version_and_follows_every_sync(
+    alice_client, alice_profile
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from paylink.models import AccountsDownload
+    from paylink.services.accounts import accounts_store
+
+    accounts_store(profile=alice_profile, payload=HULU)
+    first = json.loads(download(alice_client)[1])
+    assert AccountsDownload.objects.get().version == 1
+    with CaptureQueriesContext(connection) as queries:
+        again = json.loads(download(alice_client)[1])
+    # Sent as kept: neither the payload nor a bill row is read again.
+    assert not [
+        q
+        for q in queries.captured_queries
+        if "paylink_bill" in q["sql"] or '"paylink_accountsnapshot"."payload"' in q["sql"]
+    ]
+    assert again == first
+
+    changed = json.loads(json.dumps(HULU))
+    changed["accounts"][0]["account"]["billing"]["amount"] = 31.5
+    accounts_store(profile=alice_profile, payload=changed)
+    after = json.loads(download(alice_client)[1])
+    assert (
+        after["accounts_snapshot"]["payload"]["accounts"][0]["account"]["billing"]["amount"] == 31.5
+    )
+    assert [bill["amount"] for bill in after["bills"]] == ["31.50"]
+    assert AccountsDownload.objects.get().version == 2
+
+
+@pytest.mark.parametrize("fixture", ["accounts/messy", "accounts/apple_bills", "accounts/hulu"])
+def test_the_download_holds_the_masked_payload_and_every_bill_as_the_rows_read(
+    alice_client, alice_profile, fixture
+):
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    from paylink.atomic_values import account_numbers_masked
+    from paylink.models import Bill
+    from paylink.selectors.account_data import _BILL_FIELDS
+    from paylink.services.accounts import accounts_store
+
+    payload = atomic_json(fixture)
+    payload["accountNumber"] = "1234567890"  # a number outside the accounts is masked too
+    accounts_store(profile=alice_profile, payload=payload)
+    for _ in range(2):  # worked out, then as kept
+        data = json.loads(download(alice_client)[1])
+        assert data["accounts_snapshot"]["payload"] == account_numbers_masked(payload)
+        rows = Bill.objects.order_by("account__position", "position").values(*_BILL_FIELDS)
+        assert data["bills"] == json.loads(json.dumps(list(rows), cls=DjangoJSONEncoder))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from datetime import date
 from decimal import Decimal
 from io import StringIO
@@ -112,10 +113,10 @@ def test_the_same_payload_writes_nothing_and_a_changed_account_only_its_own_rows
     del changed["accounts"][3]
     accounts_store(profile=alice_profile, payload=changed)
     now = dict(LinkedAccount.objects.values_list("company_name", "pk"))
-    assert set(now) == {"Biller 0", "Biller 1", "Biller 2"}
-    assert now["Biller 0"] == kept["Biller 0"] and now["Biller 1"] == kept["Biller 1"]
-    assert now["Biller 2"] != kept["Biller 2"]
+    # The changed account is renewed in place (its row keeps its key); the removed one goes.
+    assert now == {name: kept[name] for name in ("Biller 0", "Biller 1", "Biller 2")}
     assert Bill.objects.get(company_name="Biller 2").amount == Decimal(99)
+    assert not Bill.objects.filter(company_name="Biller 3").exists()
 
 
 def test_a_moved_account_keeps_its_rows_and_takes_its_new_place(alice_profile):
@@ -135,18 +136,60 @@ def test_a_five_thousand_account_sync_with_one_change_writes_one_accounts_rows(a
     payload = {"accounts": [small_account(i) for i in range(5000)]}
     accounts_store(profile=alice_profile, payload=payload)
     assert LinkedAccount.objects.count() == 5000
+    bills = set(Bill.objects.values_list("pk", flat=True))
     changed = json.loads(json.dumps(payload))
     changed["accounts"][1234]["account"]["billing"]["amount"] = 42
     snapshot = AccountSnapshot.objects.get(profile=alice_profile)
     snapshot.payload = changed
     with CaptureQueriesContext(connection) as queries:
         written = accounts_rows_store(snapshot=snapshot)
-    assert (written.created, written.moved, written.deleted) == (1, 0, 1)
-    # Rows go in many at a time ("1 times: INSERT ..."): one statement per table written.
-    inserts = [q["sql"] for q in queries.captured_queries if "INSERT INTO" in q["sql"]]
-    # One account row and its one bill; no suggestion or payment to write.
-    assert len(inserts) == 2
+    assert (written.created, written.renewed, written.moved, written.deleted) == (0, 1, 0, 0)
+    # Every other account's bill is the row it was; the changed one's is new.
+    now = set(Bill.objects.values_list("pk", flat=True))
+    assert len(now - bills) == len(bills - now) == 1
+    assert Bill.objects.get(company_name="Biller 1234").amount == Decimal(42)
     assert LinkedAccount.objects.count() == 5000
+    if connection.vendor == "sqlite":
+        # Rows go many at a time ("1 times: INSERT ..."): one statement per table written
+        # (PostgreSQL's COPY is not in the log): the account's row, over, and its one bill.
+        written = [
+            q["sql"]
+            for q in queries.captured_queries
+            if re.match(r"\d+ times: (INSERT|UPDATE) ", q["sql"])
+        ]
+        assert [sql.split()[:4] for sql in written] == [
+            ["1", "times:", "UPDATE", '"paylink_linkedaccount"'],
+            ["1", "times:", "INSERT", "INTO"],
+        ]
+
+
+def test_a_changed_account_keeps_the_suggestion_and_payment_rows_that_came_out_the_same(
+    alice_profile,
+):
+    hulu = atomic_json("accounts/hulu")
+    other = copy.deepcopy(hulu["accounts"][0])
+    other["_id"], other["company"]["name"] = "other-account", "Other"
+    accounts_store(profile=alice_profile, payload={"accounts": [hulu["accounts"][0], other]})
+    suggestions = set(Suggestion.objects.values_list("pk", flat=True))
+    payments = dict(Payment.objects.values_list("pk", "amount"))
+    accounts = dict(LinkedAccount.objects.values_list("company_name", "pk"))
+
+    changed = copy.deepcopy(hulu["accounts"][0])
+    changed["account"]["billing"]["amount"] = 30
+    changed["account"]["billing"]["history"][0]["amount"] = 21.5
+    accounts_store(profile=alice_profile, payload={"accounts": [changed, other]})
+
+    assert dict(LinkedAccount.objects.values_list("company_name", "pk")) == accounts
+    assert Bill.objects.get(company_name="Hulu").amount == Decimal(30)
+    # The suggestions came out the same: the very rows stay.
+    assert set(Suggestion.objects.values_list("pk", flat=True)) == suggestions
+    # Hulu's payments changed: its two are new rows; the other account's stay.
+    now = dict(Payment.objects.values_list("pk", "amount"))
+    assert len(now) == 4 and len(set(now) & set(payments)) == 2
+    assert sorted(
+        Payment.objects.filter(account__company_name="Hulu").values_list("amount", flat=True)
+    ) == [Decimal("19.38"), Decimal("21.50")]
+    assert LinkedAccount.objects.get(company_name="Hulu").card["account"]["billing"]["amount"] == 30
 
 
 def test_a_payload_written_by_hand_gets_its_rows_on_the_next_read(alice, alice_profile):

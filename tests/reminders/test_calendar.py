@@ -220,11 +220,11 @@ def test_the_month_view_puts_alices_bills_on_their_days_and_never_bobs(alice, bo
     assert response.status_code == 200
     month = response.context["month"]
     [cell] = [c for week in month.weeks for c in week if c.is_today]
-    assert [b.biller for b in cell.bills] == ["Hulu"]
+    assert [b.biller for b in cell.shown] == ["Hulu"]
     assert b"Hulu: $20.46" in response.content
     assert b"Spotify" not in response.content
     assert b'aria-current="date"' in response.content
-    assert [b.biller for b in month.bills] == ["Hulu"]
+    assert [b.biller for b in month.page] == ["Hulu"]
     assert f'<time datetime="{today:%Y-%m-%d}">'.encode() in response.content
 
 
@@ -235,9 +235,9 @@ def test_the_month_lists_only_the_bills_of_that_month(alice, alice_client):
         bill_account(account_id="b", biller="Comcast", due=date(2027, 4, 1)),
     )
     response = alice_client.get("/calendar/", {"month": "2027-03"})
-    assert [b.biller for b in response.context["month"].bills] == ["Hulu"]
+    assert [b.biller for b in response.context["month"].page] == ["Hulu"]
     # April 1st still shows in March's last row of the grid, greyed as another month's day.
-    cells = [c for week in response.context["month"].weeks for c in week if c.bills]
+    cells = [c for week in response.context["month"].weeks for c in week if c.count]
     assert [(c.day, c.in_month) for c in cells] == [
         (date(2027, 3, 1), True),
         (date(2027, 4, 1), False),
@@ -285,4 +285,54 @@ def test_a_paused_bill_is_in_neither_the_feed_nor_the_month(alice, alice_client,
     snapshot_with(alice, account)
     assert _events(Client().get(_feed_url(alice))) == []
     month = alice_client.get("/calendar/").context["month"]
-    assert month.bills == ()
+    assert (month.count, list(month.page)) == (0, [])
+
+
+def test_the_feed_is_kept_until_the_data_changes_and_a_calendar_app_with_it_gets_a_304(
+    alice, today
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    due = today + timedelta(days=5)
+    snapshot_with(alice, bill_account(account_id="acct-hulu", biller="Hulu", due=due))
+    url = _feed_url(alice)
+    first = Client().get(url)
+    etag = first["ETag"]
+    with CaptureQueriesContext(connection) as queries:
+        again = Client().get(url)
+    # Kept: no bill is read again, and the file is the same.
+    assert not [q for q in queries.captured_queries if "paylink_bill" in q["sql"]]
+    assert again.content == first.content and again["ETag"] == etag
+    unchanged = Client().get(url, headers={"If-None-Match": etag})
+    assert unchanged.status_code == 304 and unchanged.content == b""
+    assert unchanged["ETag"] == etag and unchanged["Cache-Control"] == "private"
+
+    # A sync that stores new data moves the version: the feed is written again.
+    snapshot_with(
+        alice, bill_account(account_id="acct-hulu", biller="Hulu", due=due, amount=31), version=2
+    )
+    changed = Client().get(url, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed["ETag"] != etag
+    [event] = _events(changed)
+    assert str(event["SUMMARY"]) == "Hulu bill: $31.00"
+
+
+def test_a_new_lead_time_is_in_the_kept_feeds_alarms_at_once(alice, today):
+    snapshot_with(alice, bill_account(account_id="a", biller="Hulu", due=today + timedelta(days=9)))
+    url = _feed_url(alice)
+    [before] = _events(Client().get(url))
+    assert before.walk("VALARM")[0].decoded("TRIGGER") == -timedelta(days=3)
+    preferences_of(alice, days_before=7)
+    [after] = _events(Client().get(url))
+    assert after.walk("VALARM")[0].decoded("TRIGGER") == -timedelta(days=7)
+
+
+def test_the_kept_feed_follows_the_persons_language(alice, today):
+    from paylink.services.profiles import profile_language_set
+
+    snapshot_with(alice, bill_account(account_id="a", biller="Hulu", due=today + timedelta(days=2)))
+    url = _feed_url(alice)
+    assert b"Hulu bill: $20.46" in Client().get(url).content
+    profile_language_set(user=alice, language="es")
+    assert b"Factura de Hulu" in Client().get(url).content
