@@ -202,3 +202,52 @@ def test_webhooks_claimed_together_are_applied_in_one_call_each_job_its_own(brok
         for state in ("state=RUNNING", "state=SUCCESSFUL")
     ]
     assert all(line["ce_id"] == f"ce-{line['request_id'][-1]}" for line in framework)
+
+
+def test_a_worker_claims_more_at_once_while_the_queue_is_deep_and_its_jobs_quick(
+    broker, atomic, monkeypatch
+):
+    for n in range(16):
+        assert accounts_sync_request(profile=person(f"person{n}"))
+    monkeypatch.setattr(paylink_db_worker, "CLAIM_MOST", 8)
+    worker = claiming_worker(claim=2)
+    sizes: list[int] = []
+    claim = worker.jobs_claim
+
+    def counting():
+        claimed = claim()
+        sizes.append(len(claimed or []))
+        return claimed
+
+    worker.jobs_claim = counting
+
+    worker.run()
+
+    # Full and run whole: twice the last each time, up to CLAIM_MOST; then the queue is empty.
+    assert sizes == [2, 4, 8, 2, 0]
+    assert atomic.accounts_get.call_count == 16
+
+
+def test_after_a_claim_too_slow_to_run_whole_the_next_is_the_first_size_again(
+    broker, atomic, monkeypatch
+):
+    for n in range(7):
+        assert accounts_sync_request(profile=person(f"person{n}"))
+    worker = claiming_worker(claim=2)
+    sizes: list[int] = []
+    claim = worker.jobs_claim
+
+    def counting():
+        claimed = claim()
+        sizes.append(len(claimed or []))
+        # The second claim is slow: everything after its first job goes back.
+        monkeypatch.setattr(paylink_db_worker, "CLAIM_SECONDS", -1 if len(sizes) == 2 else 1.0)
+        return claimed
+
+    worker.jobs_claim = counting
+
+    worker.run()
+
+    # 2 run whole; 4, of which 1 ran: back to 2, run whole; then 4 asked for, the last 2 had.
+    assert sizes == [2, 4, 2, 2, 0]
+    assert atomic.accounts_get.call_count == 7

@@ -9,7 +9,8 @@ The same options and behaviour as `db_worker`, with these differences:
   on each job before running it and one more after. A webhook's job takes a few milliseconds,
   so that bookkeeping was a large part of it. (A job's `finished_at` is thus when the results
   of its claim were written.) Should the jobs prove slow (CLAIM_SECONDS spent) or the worker
-  be asked to stop, the ones not yet started go back to the queue as they were.
+  be asked to stop, the ones not yet started go back to the queue as they were. While claims
+  come back full and run whole in time, each takes twice the last, up to CLAIM_MOST.
 - Jobs of a task listed in `paylink.tasks.RUN_TOGETHER` that were claimed side by side are run
   by one call of the function named there (webhook events: many to a transaction), each job
   still started, finished and logged as its own, under its own log fields.
@@ -51,6 +52,10 @@ from paylink.tasks import RUN_TOGETHER
 # Jobs claimed at once: enough that the bookkeeping of each is small, few enough that a worker
 # never sits on much of the queue.
 CLAIM = 20
+# While claims come back full and run whole within CLAIM_SECONDS (a deep queue of quick jobs,
+# such as a burst of webhooks), each claim takes twice the last, up to this many: the claim's
+# own statements, and those of jobs run together, are then shared by more jobs.
+CLAIM_MOST = 100
 # Past this many seconds into a claim, the jobs not yet started are handed back.
 CLAIM_SECONDS = 1.0
 
@@ -97,6 +102,8 @@ class ClaimingWorker(Worker):
     def __init__(self, *, claim: int, **options: Any) -> None:
         super().__init__(**options)
         self.claim = claim
+        # The size of the next claim: `claim`, or more while the queue is deep and quick.
+        self.claiming = claim
 
     def run(self) -> None:
         logger.info(
@@ -116,7 +123,13 @@ class ClaimingWorker(Worker):
             try:
                 claimed = self.jobs_claim()
                 if claimed:
-                    self.jobs_run(claimed)
+                    whole = self.jobs_run(claimed)
+                    full = len(claimed) >= self.claiming
+                    self.claiming = (
+                        min(self.claiming * 2, max(self.claim, CLAIM_MOST))
+                        if whole and full
+                        else self.claim
+                    )
             finally:
                 self.running_task = False
             if claimed == [] and self.batch:
@@ -140,7 +153,7 @@ class ClaimingWorker(Worker):
     def jobs_claim(self) -> list[DBTaskResult] | None:
         """Up to `claim` ready jobs, marked RUNNING under this worker in one short transaction
         (None when the database was locked: SQLite; the next round tries again)."""
-        limit = self.claim
+        limit = self.claiming
         if self.max_tasks is not None:
             limit = min(limit, self.max_tasks - self._run_tasks)
         jobs = self._ready()
@@ -160,10 +173,11 @@ class ClaimingWorker(Worker):
             raise
         return claimed
 
-    def jobs_run(self, claimed: list[DBTaskResult]) -> None:
+    def jobs_run(self, claimed: list[DBTaskResult]) -> bool:
         """Run the claimed jobs in turn (those of a task in RUN_TOGETHER claimed side by side
         in one call), then write their results in one statement; hand back the ones not
-        started when they take too long or the worker is asked to stop."""
+        started when they take too long or the worker is asked to stop. True when every one
+        was run."""
         # What each job's enqueuer logged under: carried by its row, or read for all the others
         # in one round trip.
         carried = {
@@ -179,7 +193,7 @@ class ClaimingWorker(Worker):
             while number < len(claimed):
                 if not self.running or (number and time.monotonic() > deadline):
                     _save(self.jobs_unclaimed(claimed[number:]), _CLAIM_FIELDS)
-                    break
+                    return False
                 group = _side_by_side(claimed, number)
                 finished.extend(group)
                 try:
@@ -199,6 +213,7 @@ class ClaimingWorker(Worker):
                 for job in finished:
                     job.finished_at = now
                 _save(finished, _RESULT_FIELDS)
+        return True
 
     def jobs_run_together(self, jobs: list[DBTaskResult]) -> None:
         """Jobs of one task in RUN_TOGETHER, run by one call of its function; each is started
