@@ -6,10 +6,13 @@ One rule, used by the JSON log formatter and by Sentry's `before_send`, so both 
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 REDACTED = "[redacted]"
 
@@ -54,9 +57,17 @@ _MIN_SECRET_CHARS = 6
 _MAX_DEPTH = 20
 
 
-def _secret_values() -> list[str]:
+@functools.cache
+def _secret_values() -> tuple[str, ...]:
+    # Read once, not once per string scrubbed: every request's log line scrubs several.
     values = [str(getattr(settings, name, "") or "") for name in _SECRET_SETTINGS]
-    return sorted({v for v in values if len(v) >= _MIN_SECRET_CHARS}, key=len, reverse=True)
+    return tuple(sorted({v for v in values if len(v) >= _MIN_SECRET_CHARS}, key=len, reverse=True))
+
+
+@receiver(setting_changed, dispatch_uid="paylink-scrub-secrets")
+def _secrets_changed(*, setting: str, **kwargs: object) -> None:
+    if setting in _SECRET_SETTINGS:
+        _secret_values.cache_clear()
 
 
 def _masked_number(match: re.Match[str]) -> str:
