@@ -246,7 +246,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "paylink.lib.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "paylink.lib.middleware.CachedPolicyCSPMiddleware",
     "paylink.lib.middleware.RefusalSentenceMiddleware",
     "paylink.client.AtomicDeadlineMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -258,10 +258,10 @@ MIDDLEWARE = [
     "paylink.language.ProfileLanguageMiddleware",
     # "Today" and every date and time in the signed-in person's zone, kept in the session.
     "paylink.time_zone.ProfileTimeZoneMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    "paylink.lib.middleware.AdminOTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "paylink.lib.middleware.NoStoreForSignedInMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "paylink.lib.middleware.LazyMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
