@@ -249,11 +249,13 @@ MIDDLEWARE = [
     "paylink.lib.middleware.CachedPolicyCSPMiddleware",
     "paylink.lib.middleware.RefusalSentenceMiddleware",
     "paylink.client.AtomicDeadlineMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's, telling the session store which request it serves (paylink/lib/sessions.py).
+    "paylink.lib.sessions.PrefetchingSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, with the user's cached row read in the session's round trip.
+    "paylink.lib.auth_backend.SessionAuthenticationMiddleware",
     # After sign-in is known: a signed-in person's saved language wins over the browser's.
     "paylink.language.ProfileLanguageMiddleware",
     # "Today" and every date and time in the signed-in person's zone, kept in the session.
@@ -370,10 +372,10 @@ _default_cache = CACHES["default"]["BACKEND"]
 PAYLINK_SHARED_CACHE = _default_cache == "paylink.lib.cache_backends.TolerantRedisCache" or (
     TESTING and _default_cache.endswith("LocMemCache")
 )
+# The shared cache's store is cached_db's, reading what a signed-in request needs next (its
+# user's row) in the session's own round trip (paylink/lib/sessions.py).
 SESSION_ENGINE = (
-    "django.contrib.sessions.backends.cached_db"
-    if PAYLINK_SHARED_CACHE
-    else "django.contrib.sessions.backends.db"
+    "paylink.lib.sessions" if PAYLINK_SHARED_CACHE else "django.contrib.sessions.backends.db"
 )
 AUTHENTICATION_BACKENDS = [
     "paylink.lib.auth_backend.CachedUserBackend",
