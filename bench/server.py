@@ -9,9 +9,10 @@ over HTTP: one at a time (latency, interleaved as in process, from this process)
 and 32 requests in flight (throughput), repeated, each figure beside its target.
 
 The throughput is Debian's wrk's (bin/ensure-wrk), a load generator the project did not write,
-replaying requests this process recorded (bench/replay.lua): a session cookie, an htmx header,
-a webhook signed anew for every request. Only the one-at-a-time table stays in Python: a cold
-render needs a database write before each request, which wrk cannot make.
+replaying requests this process recorded (bench/replay.lua): the cookies a browser would send
+back (the session's, and those the host's answers set, such as the CSRF cookie), an htmx
+header, a webhook signed anew for every request. Only the one-at-a-time table stays in Python:
+a cold render needs a database write before each request, which wrk cannot make.
 """
 
 from __future__ import annotations
@@ -87,7 +88,6 @@ class ServerClient:
 
     def __init__(self, base: str, session_cookie: tuple[str, str] | None) -> None:
         self.base = base
-        self.cookie = f"{session_cookie[0]}={session_cookie[1]}" if session_cookie else ""
         self.http = requests.Session()
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=64)
         self.http.mount("http://", adapter)
@@ -98,10 +98,17 @@ class ServerClient:
     def _headers(headers: dict[str, str] | None) -> dict[str, str]:
         return {name.replace("_", "-"): value for name, value in (headers or {}).items()}
 
+    @property
+    def cookie(self) -> str:
+        """The Cookie header a browser would send: the session's, and every cookie the host's
+        answers gave this client (the CSRF cookie a page set, say), as a browser keeps them."""
+        return "; ".join(f"{c.name}={c.value}" for c in self.http.cookies)
+
     def _record(self, method: str, url: str, headers: dict[str, str], body: bytes = b"") -> bool:
         if ServerClient.recording is None:
             return False
-        sent = {**headers, **({"Cookie": self.cookie} if self.cookie else {})}
+        cookie = self.cookie
+        sent = {**headers, **({"Cookie": cookie} if cookie else {})}
         ServerClient.recording.append(Recorded(method, url, sent, body))
         return True
 
