@@ -93,6 +93,10 @@ class TolerantRedisCache(RedisCache):
         super().__init__(server, params)
         self._class = _KeptClient
 
+    def validate_key(self, key: Any) -> None:
+        # Django warns of keys memcached would refuse, a character at a time; Redis takes any.
+        pass
+
     def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
         try:
             return super().get(key, default, version)

@@ -15,6 +15,7 @@ password hash against the session's, a page's full key against the request).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from collections.abc import Callable
@@ -42,9 +43,13 @@ _PREFETCHES: list[Prefetch] = []
 
 def owner_tag(user_id: object) -> str:
     """The tag of a user in their session keys and the cache keys read with them."""
-    digest = hmac.new(
-        settings.SECRET_KEY.encode(), f"session-owner:{user_id}".encode(), hashlib.sha256
-    )
+    return _tag(settings.SECRET_KEY, str(user_id))
+
+
+@functools.lru_cache(maxsize=4096)
+def _tag(secret: str, user_id: str) -> str:
+    # Kept: a signed-in request asks for its owner's tag several times.
+    digest = hmac.new(secret.encode(), f"session-owner:{user_id}".encode(), hashlib.sha256)
     return digest.hexdigest()[:_TAG_CHARS]
 
 

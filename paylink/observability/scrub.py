@@ -77,11 +77,18 @@ def _masked_number(match: re.Match[str]) -> str:
     return "•" * (len(digits) - 4) + digits[-4:]
 
 
+# What either pattern above needs to match at all: four digits in a row, or one of the words.
+# Most text (a route, a method, a sentence) has neither and skips both.
+_MAYBE_SECRET = re.compile(r"\d{4}|bearer|token|secret|password|api[_-]?key", re.IGNORECASE)
+
+
 def text_scrubbed(value: str) -> str:
     """`value` with known secrets, inline credentials and whole account numbers hidden."""
     for secret in _secret_values():
         if secret in value:
             value = value.replace(secret, REDACTED)
+    if not _MAYBE_SECRET.search(value):
+        return value
     value = _INLINE_SECRET.sub(lambda m: (m.group(1) or m.group(3)) + REDACTED, value)
     return _ACCOUNT_NUMBER.sub(_masked_number, value)
 
