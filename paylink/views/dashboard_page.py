@@ -33,7 +33,6 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csp import get_nonce
-from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -41,6 +40,7 @@ from django.utils.html import escape
 from django.utils.translation import get_language
 
 from paylink.formatting import ago
+from paylink.lib.csrf_token import csrf_token
 from paylink.lib.row_changes import rows_updated
 from paylink.lib.sessions import NOT_ASKED, owner_tag, prefetch_register, prefetched
 from paylink.models import AccountSnapshot, Profile
@@ -223,7 +223,7 @@ def _filled(request: HttpRequest, entry: dict[str, Any]) -> HttpResponse:
     nonce = get_nonce(request)
     fetched_at = entry["fetched_at"]
     slots = {
-        "csrf": get_token(request),
+        "csrf": csrf_token(request),
         "nonce": str(nonce) if nonce is not None else "",
         "after": str(int(time.time() * 1000)),
         "ago": escape(ago(datetime.fromisoformat(fetched_at))) if fetched_at else "",

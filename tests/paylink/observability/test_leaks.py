@@ -142,9 +142,7 @@ def test_no_log_line_or_error_report_from_hostile_input_holds_a_secret_or_accoun
 
 
 @given(
-    st.text(
-        alphabet=st.sampled_from("0123456789 -.:=\"'abcdefkenotsrpwyBEARTOKNS_"), max_size=60
-    )
+    st.text(alphabet=st.sampled_from("0123456789 -.:=\"'abcdefkenotsrpwyBEARTOKNS_"), max_size=60)
 )
 @settings(max_examples=300, phases=[Phase.generate])
 def test_text_the_quick_check_lets_through_is_text_the_patterns_would_leave(text):
