@@ -251,13 +251,12 @@ MIDDLEWARE = [
     "paylink.client.AtomicDeadlineMiddleware",
     # Django's, telling the session store which request it serves (paylink/lib/sessions.py).
     "paylink.lib.sessions.PrefetchingSessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Django's LocaleMiddleware, a signed-in person's saved language first (paylink/language.py).
+    "paylink.language.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     # Django's, with the user's cached row read in the session's round trip.
     "paylink.lib.auth_backend.SessionAuthenticationMiddleware",
-    # After sign-in is known: a signed-in person's saved language wins over the browser's.
-    "paylink.language.ProfileLanguageMiddleware",
     # "Today" and every date and time in the signed-in person's zone, kept in the session.
     "paylink.time_zone.ProfileTimeZoneMiddleware",
     "paylink.lib.middleware.AdminOTPMiddleware",
