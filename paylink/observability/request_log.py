@@ -71,20 +71,25 @@ class RequestLogMiddleware:
             )
             # A warning, not an error: the exception itself is reported once, by Django and Sentry.
             level = logging.WARNING if response.status_code >= 500 else logging.INFO
-            logger.log(
-                level,
-                "%s %s %s in %.0f ms",
-                method,
-                route,
-                response.status_code,
-                seconds * 1000,
-                extra={
-                    "method": method,
-                    "route": route,
-                    "status": response.status_code,
-                    "duration_ms": round(seconds * 1000, 1),
-                    "user": _user(request),
-                },
-            )
+            if logger.isEnabledFor(level):
+                # Made and handled as logger.log would, less its walk up the stack for the
+                # caller's file and line: always this one.
+                record = logger.makeRecord(
+                    logger.name,
+                    level,
+                    __file__,
+                    0,
+                    "%s %s %s in %.0f ms",
+                    (method, route, response.status_code, seconds * 1000),
+                    None,
+                    extra={
+                        "method": method,
+                        "route": route,
+                        "status": response.status_code,
+                        "duration_ms": round(seconds * 1000, 1),
+                        "user": _user(request),
+                    },
+                )
+                logger.handle(record)
         response["X-Request-ID"] = request_id
         return response

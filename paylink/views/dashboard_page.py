@@ -35,7 +35,6 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csp import get_nonce
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.utils.html import escape
 from django.utils.translation import get_language
 
@@ -52,7 +51,7 @@ PAGE_SECONDS = FRAGMENT_CACHE_SECONDS
 GENERATION_SECONDS = 24 * 3600
 # Snapshot columns no page shows: writing only these retires nothing.
 _UNSHOWN = frozenset({"sync_requested_at", "sync_queued_at"})
-_FORMAT = 1
+_FORMAT = 2
 # Where each answer differs: its CSRF token, its CSP nonce, when its poll counts from, how long
 # ago the data came. No name begins another.
 SLOTS = ("csrf", "nonce", "after", "ago")
@@ -178,8 +177,12 @@ class Drawing:
             "user": user.pk,
             "variant": _variant(self.request, user),  # type: ignore[arg-type]  # signed in
             "generation": self.generation,
-            # The page cut at its marks: text, a slot's name, text, a slot's name... text.
-            "parts": re.split(f"{self.mark}({'|'.join(SLOTS)})", body),
+            # The page cut at its marks: text, a slot's name, text, a slot's name... text; the
+            # text already encoded, as the answer sends it.
+            "parts": [
+                part if i % 2 else part.encode()
+                for i, part in enumerate(re.split(f"{self.mark}({'|'.join(SLOTS)})", body))
+            ],
             "fetched_at": fetched_at.isoformat() if fetched_at else None,
         }
         if keep and self.generation is not None:
@@ -228,11 +231,12 @@ def _filled(request: HttpRequest, entry: dict[str, Any]) -> HttpResponse:
         "after": str(int(time.time() * 1000)),
         "ago": escape(ago(datetime.fromisoformat(fetched_at))) if fetched_at else "",
     }
+    filled = {name: value.encode() for name, value in slots.items()}
     parts = entry["parts"]
     # Odd places hold slots' names, even places the text between them.
-    response = HttpResponse("".join(slots[p] if i % 2 else p for i, p in enumerate(parts)))
+    response = HttpResponse(b"".join(filled[p] if i % 2 else p for i, p in enumerate(parts)))
     # One address, two answers (the page, or its body for htmx): as the view drawing it says.
-    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    response.headers["Vary"] = "HX-Request, HX-Target"
     return response
 
 
