@@ -185,6 +185,15 @@ def server_environment(*, database_url: str, cache_url: str) -> None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "hubsite.settings"
 
 
+def server_caches(caches: dict[str, Any]) -> dict[str, Any]:
+    """The caches as the server uses them (bench.wsgi) and this process must too: the default
+    one under this run's own key prefix."""
+    return {
+        **caches,
+        "default": {**caches["default"], "KEY_PREFIX": os.environ["BENCH_CACHE_KEY_PREFIX"]},
+    }
+
+
 def gunicorn_label(workers: int) -> str:
     """What gunicorn.conf.py makes of this environment: its worker class, processes, threads."""
     conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
@@ -431,9 +440,12 @@ def server_run(
     repetitions: int = 3,
     seconds: int = 1,
 ) -> int:
+    from django.conf import settings
     from django.test.utils import override_settings
 
-    with override_settings(ROOT_URLCONF="bench.urls"):
+    # This process writes what the server reads (snapshots whose writes retire kept pages, as a
+    # worker's sync does): it shares the server's cache keys, as production's processes do.
+    with override_settings(ROOT_URLCONF="bench.urls", CACHES=server_caches(settings.CACHES)):
         return _server_run(
             rounds=rounds,
             warmup=warmup,

@@ -70,6 +70,18 @@ def _dashboard_path() -> str:
     return reverse("paylink:dashboard")
 
 
+# The settings the page prints.
+_RELEASE_SETTINGS = (
+    "STATIC_URL",
+    "ATOMIC_TRANSACT_SDK_URL",
+    "ATOMIC_TRANSACT_SDK_INTEGRITY",
+    "ATOMIC_TRANSACT_ORIGIN",
+    "PAYLINK_HUB_APPS",
+    "PAYLINK_POLL_SECONDS",
+    "SIMULATOR_MODE",
+)
+
+
 @functools.cache
 def release() -> str:
     """What the page's markup comes from besides the person's data: the templates, the
@@ -86,23 +98,17 @@ def release() -> str:
     manifest = Path(settings.STATIC_ROOT or ".") / "staticfiles.json"
     if manifest.is_file():
         digest.update(manifest.read_bytes())
-    for name in (
-        "STATIC_URL",
-        "ATOMIC_TRANSACT_SDK_URL",
-        "ATOMIC_TRANSACT_SDK_INTEGRITY",
-        "ATOMIC_TRANSACT_ORIGIN",
-        "PAYLINK_HUB_APPS",
-        "PAYLINK_POLL_SECONDS",
-        "SIMULATOR_MODE",
-    ):
+    for name in _RELEASE_SETTINGS:
         digest.update(f"{name}={getattr(settings, name, '')!r}".encode())
     return digest.hexdigest()[:16]
 
 
 @receiver(setting_changed, dispatch_uid="paylink-dashboard-page-settings")
-def _settings_changed(**kwargs: object) -> None:
-    release.cache_clear()
-    _dashboard_path.cache_clear()
+def _settings_changed(*, setting: str, **kwargs: object) -> None:
+    if setting in _RELEASE_SETTINGS or setting in ("TEMPLATES", "LOCALE_PATHS", "STATIC_ROOT"):
+        release.cache_clear()
+    if setting == "ROOT_URLCONF":
+        _dashboard_path.cache_clear()
 
 
 def keepable(request: HttpRequest) -> bool:
@@ -192,7 +198,9 @@ class Drawing:
 
 def drawing(request: HttpRequest) -> Drawing | None:
     """For a keepable request whose kept page could not serve it: how to draw one to keep."""
-    if not keepable(request) or "_messages" in request.session:
+    if not keepable(request) or not request.user.is_authenticated:
+        return None
+    if "_messages" in request.session:
         return None
     key = generation_key(owner_tag(request.user.pk))
     generation = _read(request, key)
@@ -205,7 +213,9 @@ def drawing(request: HttpRequest) -> Drawing | None:
 
 def served(request: HttpRequest) -> HttpResponse | None:
     """The kept page, filled in for this request, when it was drawn for exactly this."""
-    if not keepable(request) or "_messages" in request.session:
+    if not keepable(request) or not request.user.is_authenticated:
+        return None
+    if "_messages" in request.session:
         return None
     user = request.user
     tag = owner_tag(user.pk)
@@ -216,7 +226,7 @@ def served(request: HttpRequest) -> HttpResponse | None:
         and entry.get("user") == user.pk
         and entry.get("generation") is not None
         and entry.get("generation") == _read(request, generation_key(tag))
-        and entry.get("variant") == _variant(request, user)  # type: ignore[arg-type]  # signed in
+        and entry.get("variant") == _variant(request, user)
     ):
         return None
     return _filled(request, entry)

@@ -194,3 +194,17 @@ def test_the_label_is_what_gunicorn_conf_py_configures(monkeypatch):
     monkeypatch.setenv("GUNICORN_THREADS", "3")
 
     assert gunicorn_label(2) == "gunicorn.conf.py: gthread, 2 worker(s) x 3 threads, keep-alive 5 s"
+
+
+def test_the_bench_process_and_the_server_share_the_caches_keys(monkeypatch):
+    from bench.server import server_caches
+
+    monkeypatch.setenv("BENCH_CACHE_KEY_PREFIX", "paylink-bench-run1")
+    caches = {"default": {"BACKEND": "x", "KEY_PREFIX": ""}, "throttle": {"BACKEND": "y"}}
+
+    shared = server_caches(caches)
+
+    # A snapshot this process writes retires the page the server keeps: same keys both sides.
+    assert shared["default"] == {"BACKEND": "x", "KEY_PREFIX": "paylink-bench-run1"}
+    assert shared["throttle"] == caches["throttle"]
+    assert caches["default"]["KEY_PREFIX"] == ""
