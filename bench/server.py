@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 if TYPE_CHECKING:  # bench.run needs Django set up, which happens at run time
     from bench.run import Endpoint
@@ -89,7 +90,11 @@ class ServerClient:
     def __init__(self, base: str, session_cookie: tuple[str, str] | None) -> None:
         self.base = base
         self.http = requests.Session()
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=64)
+        # A kept-alive connection left idle past gunicorn's keep-alive (a slow page of another
+        # client's took its turn) is closed by the server: a GET sent on it just then is sent
+        # again on a new one, as a browser does. A POST is never sent twice.
+        retry = Retry(total=2, allowed_methods={"GET"}, status=0, raise_on_status=False)
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=64, max_retries=retry)
         self.http.mount("http://", adapter)
         if session_cookie:
             self.http.cookies.set(*session_cookie)

@@ -44,6 +44,7 @@ from paylink.lib.row_changes import rows_updated
 from paylink.lib.sessions import NOT_ASKED, owner_tag, prefetch_register, prefetched
 from paylink.models import AccountSnapshot, Profile
 from paylink.selectors.dashboard import FRAGMENT_CACHE_SECONDS
+from paylink.time_zone import SESSION_KEY as TIME_ZONE_KEY
 
 # As long as the fragments inside it (they hold action ids Atomic expires).
 PAGE_SECONDS = FRAGMENT_CACHE_SECONDS
@@ -134,8 +135,6 @@ prefetch_register(_prefetch)
 def _variant(request: HttpRequest, user: User) -> str:
     # Everything the page is drawn for besides the snapshot: whose it is and the name it shows,
     # the language, the time zone (the session's, so "not known yet" and UTC differ) and the day.
-    from paylink.time_zone import SESSION_KEY as TIME_ZONE_KEY
-
     return "|".join(
         (
             str(user.pk),
