@@ -9,9 +9,10 @@ over HTTP: one at a time (latency, interleaved as in process, from this process)
 and 32 requests in flight (throughput), repeated, each figure beside its target.
 
 The throughput is Debian's wrk's (bin/ensure-wrk), a load generator the project did not write,
-replaying requests this process recorded (bench/replay.lua): a session cookie, an htmx header,
-a webhook signed anew for every request. Only the one-at-a-time table stays in Python: a cold
-render needs a database write before each request, which wrk cannot make.
+replaying requests this process recorded (bench/replay.lua): the cookies a browser would send
+back (the session's, and those the host's answers set, such as the CSRF cookie), an htmx
+header, a webhook signed anew for every request. Only the one-at-a-time table stays in Python:
+a cold render needs a database write before each request, which wrk cannot make.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 if TYPE_CHECKING:  # bench.run needs Django set up, which happens at run time
     from bench.run import Endpoint
@@ -87,9 +89,12 @@ class ServerClient:
 
     def __init__(self, base: str, session_cookie: tuple[str, str] | None) -> None:
         self.base = base
-        self.cookie = f"{session_cookie[0]}={session_cookie[1]}" if session_cookie else ""
         self.http = requests.Session()
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=64)
+        # A kept-alive connection left idle past gunicorn's keep-alive (a slow page of another
+        # client's took its turn) is closed by the server: a GET sent on it just then is sent
+        # again on a new one, as a browser does. A POST is never sent twice.
+        retry = Retry(total=2, allowed_methods={"GET"}, status=0, raise_on_status=False)
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=64, max_retries=retry)
         self.http.mount("http://", adapter)
         if session_cookie:
             self.http.cookies.set(*session_cookie)
@@ -98,10 +103,17 @@ class ServerClient:
     def _headers(headers: dict[str, str] | None) -> dict[str, str]:
         return {name.replace("_", "-"): value for name, value in (headers or {}).items()}
 
+    @property
+    def cookie(self) -> str:
+        """The Cookie header a browser would send: the session's, and every cookie the host's
+        answers gave this client (the CSRF cookie a page set, say), as a browser keeps them."""
+        return "; ".join(f"{c.name}={c.value}" for c in self.http.cookies)
+
     def _record(self, method: str, url: str, headers: dict[str, str], body: bytes = b"") -> bool:
         if ServerClient.recording is None:
             return False
-        sent = {**headers, **({"Cookie": self.cookie} if self.cookie else {})}
+        cookie = self.cookie
+        sent = {**headers, **({"Cookie": cookie} if cookie else {})}
         ServerClient.recording.append(Recorded(method, url, sent, body))
         return True
 
@@ -176,6 +188,15 @@ def server_environment(*, database_url: str, cache_url: str) -> None:
     os.environ["PAYLINK_TASKS_BACKEND"] = "django_tasks_db.DatabaseBackend"
     os.environ.setdefault("ATOMIC_ENV", "simulator")
     os.environ["DJANGO_SETTINGS_MODULE"] = "hubsite.settings"
+
+
+def server_caches(caches: dict[str, Any]) -> dict[str, Any]:
+    """The caches as the server uses them (bench.wsgi) and this process must too: the default
+    one under this run's own key prefix."""
+    return {
+        **caches,
+        "default": {**caches["default"], "KEY_PREFIX": os.environ["BENCH_CACHE_KEY_PREFIX"]},
+    }
 
 
 def gunicorn_label(workers: int) -> str:
@@ -424,9 +445,12 @@ def server_run(
     repetitions: int = 3,
     seconds: int = 1,
 ) -> int:
+    from django.conf import settings
     from django.test.utils import override_settings
 
-    with override_settings(ROOT_URLCONF="bench.urls"):
+    # This process writes what the server reads (snapshots whose writes retire kept pages, as a
+    # worker's sync does): it shares the server's cache keys, as production's processes do.
+    with override_settings(ROOT_URLCONF="bench.urls", CACHES=server_caches(settings.CACHES)):
         return _server_run(
             rounds=rounds,
             warmup=warmup,

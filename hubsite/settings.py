@@ -248,22 +248,23 @@ MIDDLEWARE = [
     # Atomic's webhooks, answered here: nothing further down applies to them.
     "paylink.views.webhooks.WebhookMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "paylink.lib.middleware.CachedPolicyCSPMiddleware",
     "paylink.lib.middleware.RefusalSentenceMiddleware",
     "paylink.client.AtomicDeadlineMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Django's, telling the session store which request it serves (paylink/lib/sessions.py).
+    "paylink.lib.sessions.PrefetchingSessionMiddleware",
+    # Django's LocaleMiddleware, a signed-in person's saved language first (paylink/language.py).
+    "paylink.language.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # After sign-in is known: a signed-in person's saved language wins over the browser's.
-    "paylink.language.ProfileLanguageMiddleware",
+    # Django's, with the user's cached row read in the session's round trip.
+    "paylink.lib.auth_backend.SessionAuthenticationMiddleware",
     # "Today" and every date and time in the signed-in person's zone, kept in the session.
     "paylink.time_zone.ProfileTimeZoneMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    "paylink.lib.middleware.AdminOTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "paylink.lib.middleware.NoStoreForSignedInMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "paylink.lib.middleware.LazyMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -372,10 +373,10 @@ _default_cache = CACHES["default"]["BACKEND"]
 PAYLINK_SHARED_CACHE = _default_cache == "paylink.lib.cache_backends.TolerantRedisCache" or (
     TESTING and _default_cache.endswith("LocMemCache")
 )
+# The shared cache's store is cached_db's, reading what a signed-in request needs next (its
+# user's row) in the session's own round trip (paylink/lib/sessions.py).
 SESSION_ENGINE = (
-    "django.contrib.sessions.backends.cached_db"
-    if PAYLINK_SHARED_CACHE
-    else "django.contrib.sessions.backends.db"
+    "paylink.lib.sessions" if PAYLINK_SHARED_CACHE else "django.contrib.sessions.backends.db"
 )
 AUTHENTICATION_BACKENDS = [
     "paylink.lib.auth_backend.CachedUserBackend",

@@ -35,6 +35,10 @@ class PaylinkConfig(AppConfig):
         # /readyz tells when the scheduler's reconcile last finished cleanly.
         from paylink.selectors.reconcile import RECONCILE_SUCCEEDED_AT_KEY
 
+        # In every process (the worker's syncs too): a write to a snapshot retires the kept
+        # dashboard page, which the session's read then brings (paylink/views/dashboard_page.py).
+        from paylink.views import dashboard_page  # noqa: F401
+
         health.CACHED_FACTS["reconcile_succeeded_at"] = RECONCILE_SUCCEEDED_AT_KEY
 
         # Jobs carry the log context of whoever enqueued them; errors go to Sentry if set.

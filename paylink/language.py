@@ -1,5 +1,6 @@
 """The language a page is served in: the signed-in person's choice first, then the cookie,
-then the browser's Accept-Language (Django's LocaleMiddleware does the last two).
+then the browser's Accept-Language (Django's LocaleMiddleware does the last two; the
+middleware below is it, with the first put in front).
 
 The profile's choice is copied into the session at sign-in and whenever it changes, so no
 request pays a query for it. Another device's session picks up a change at its next sign-in.
@@ -7,18 +8,21 @@ request pays a query for it. Another device's session picks up a change at its n
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django.conf import settings
+from django.conf.urls.i18n import is_language_prefix_patterns_used
 from django.contrib.auth import user_logged_in
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.models import User
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
+from paylink.lib.outage import OUTAGE_ERRORS
 from paylink.models import Profile
 from paylink.services.profiles import profile_language_set
 
@@ -67,35 +71,52 @@ def set_language(request: HttpRequest) -> HttpResponse:
     return response
 
 
-class ProfileLanguageMiddleware:
-    """Serves a signed-in person in their saved language, whatever their browser asks for.
+class LanguageMiddleware(LocaleMiddleware):
+    """Django's LocaleMiddleware with the signed-in person's saved language first: it serves a
+    signed-in person in their language whatever their browser asks for, and otherwise as Django
+    does (the cookie, then Accept-Language).
 
-    Runs after LocaleMiddleware and AuthenticationMiddleware; LocaleMiddleware's response
-    half then sets Content-Language from the language activated here. The cookie follows the
-    profile too, so the choice outlives sign-out on this browser.
+    It stands where LocaleMiddleware stands, so even a refusal before sign-in is known (a bad
+    host name) is worded in the person's language. The saved choice is read from the session
+    (copied there at sign-in and at each change, gone at sign-out), so it costs no query and
+    needs no user. The cookie follows the saved choice too, so it outlives sign-out on this
+    browser; Content-Language says the language served.
     """
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
+    def process_request(self, request: HttpRequest) -> None:
+        saved = ""
+        session = getattr(request, "session", None)
+        # Only a session the browser named is read: reading none would add Vary: Cookie.
+        if session is not None and session.session_key is not None:
+            try:
+                saved = session.get(SESSION_KEY, "")
+            except OUTAGE_ERRORS:
+                # The session cannot be read: the request meets that again further in, and
+                # says so in the browser's language.
+                saved = ""
+        urlconf = getattr(request, "urlconf", settings.ROOT_URLCONF)
+        if not _supported(saved) or is_language_prefix_patterns_used(urlconf)[0]:
+            super().process_request(request)
+            return
+        request.paylink_saved_language = saved  # type: ignore[attr-defined]  # for the answer
+        translation.activate(saved)
+        request.LANGUAGE_CODE = saved
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        language = ""
-        if request.user.is_authenticated:
-            language = request.session.get(SESSION_KEY, "")
-            if _supported(language):
-                translation.activate(language)
-                request.LANGUAGE_CODE = language
-        response = self.get_response(request)
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
+        saved = getattr(request, "paylink_saved_language", "")
+        if not saved:
+            return super().process_response(request, response)
+        # As LocaleMiddleware answers when no address carries a language.
+        patch_vary_headers(response, ("Accept-Language",))
+        response.headers.setdefault("Content-Language", translation.get_language())
         cookie = settings.LANGUAGE_COOKIE_NAME
         # Not over a cookie the switcher has just set in this very response.
-        if (
-            _supported(language)
-            and request.COOKIES.get(cookie) != language
-            and cookie not in response.cookies
-        ):
+        if request.COOKIES.get(cookie) != saved and cookie not in response.cookies:
             response.set_cookie(
                 settings.LANGUAGE_COOKIE_NAME,
-                language,
+                saved,
                 max_age=settings.LANGUAGE_COOKIE_AGE,
                 path=settings.LANGUAGE_COOKIE_PATH,
                 domain=settings.LANGUAGE_COOKIE_DOMAIN,

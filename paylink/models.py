@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import DurationField, ExpressionWrapper, F, Q
 
+from paylink.lib.row_changes import SignallingQuerySet
+
 
 def identifier_new() -> str:
     """An opaque Atomic identifier: random, stable once stored, never derived from the user."""
@@ -165,6 +167,10 @@ class AccountSnapshot(models.Model):
     # A payload written without its digest (by hand, or before the rows existed) gets its
     # rows on the next read (`accounts_rows_ensure`).
     payload = models.JSONField(default=dict, blank=True)
+
+    # Its update()s are told too (paylink/lib/row_changes.py): a kept dashboard page is retired
+    # by every write (paylink/views/dashboard_page.py).
+    objects = SignallingQuerySet.as_manager()
 
     def __str__(self) -> str:
         return f"Accounts of {self.profile.user} v{self.version}"

@@ -10,23 +10,33 @@ cached, so a read that began before the change cannot put the old row back.
 
 Only where the cache is shared by every process (settings.PAYLINK_SHARED_CACHE: Redis, or the
 one process of the tests): a process's own memory would keep a copy the others never forget.
+
+The row is keyed by its owner's session tag (paylink/lib/sessions.py), so the session store reads
+it in the same round trip as the session; `SessionAuthenticationMiddleware` hands what it read
+to `get_user`, which then asks the cache nothing.
 """
 
 from __future__ import annotations
 
+import functools
+from contextvars import ContextVar
 from typing import Any
 
 from django.conf import settings
+from django.contrib import auth
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
 from paylink.lib.row_cache import row_dump, row_load, row_shape
+from paylink.lib.sessions import NOT_ASKED, owner_tag, prefetched
 
 USER_CACHE_SECONDS = 300
 # Long enough for any read of the row begun before a change to have finished.
@@ -34,9 +44,22 @@ _CHANGED = "changed"
 _CHANGED_SECONDS = 10
 
 
-def user_cache_key(user_id: object) -> str:
+# The row being asked for while `auth.get_user` runs, as the session's read brought it.
+_brought: ContextVar[Any] = ContextVar("paylink_user_row_brought", default=NOT_ASKED)
+
+
+@functools.cache
+def _user_shape() -> str:
+    return row_shape(get_user_model())
+
+
+def user_cache_key_for_tag(tag: str) -> str:
     # The row as a dict of its columns, under its shape (paylink/lib/row_cache.py).
-    return f"paylink:auth-user:{row_shape(get_user_model())}:{user_id}"
+    return f"paylink:auth-user:{_user_shape()}:{tag}"
+
+
+def user_cache_key(user_id: object) -> str:
+    return user_cache_key_for_tag(owner_tag(user_id))
 
 
 class CachedUserBackend(ModelBackend):
@@ -60,8 +83,10 @@ class CachedUserBackend(ModelBackend):
         if not settings.PAYLINK_SHARED_CACHE:
             return super().get_user(user_id)
         key = user_cache_key(user_id)
-        cached = cache.get(key)
-        if isinstance(cached, dict):
+        cached = _brought.get()
+        if cached is NOT_ASKED:
+            cached = cache.get(key)
+        if isinstance(cached, dict) and str(cached.get("id")) == str(user_id):
             kept = row_load(get_user_model(), cached)
             return kept if self.user_can_authenticate(kept) else None
         user = super().get_user(user_id)
@@ -83,3 +108,25 @@ def _user_changed(sender: object, instance: Any, **kwargs: object) -> None:
     user_forget(user_id)
     # Again once the change is visible to others: a read between the two sees the old row.
     transaction.on_commit(lambda: user_forget(user_id))
+
+
+def _user_of(request: HttpRequest) -> Any:
+    # django.contrib.auth.middleware.get_user, handing the backend the row read with the session.
+    if not hasattr(request, "_cached_user"):
+        token = _brought.set(NOT_ASKED)
+        try:
+            user_id = request.session.get(auth.SESSION_KEY)
+            if user_id is not None:
+                _brought.set(prefetched(request, user_cache_key(user_id)))
+            request._cached_user = auth.get_user(request)  # type: ignore[attr-defined]  # Django's own attribute
+        finally:
+            _brought.reset(token)
+    return request._cached_user  # type: ignore[attr-defined]  # set above
+
+
+class SessionAuthenticationMiddleware(AuthenticationMiddleware):
+    """Django's AuthenticationMiddleware, whose user is read with the row the session brought."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        super().process_request(request)
+        request.user = SimpleLazyObject(lambda: _user_of(request))  # type: ignore[assignment]  # lazy, as Django's own

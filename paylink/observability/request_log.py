@@ -8,6 +8,7 @@ is sane, else a new one) is on every line the request writes, on the jobs it enq
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import logging
@@ -30,7 +31,13 @@ WEBHOOK_PATH = "/webhooks/atomic/"
 def user_hash(user_id: object) -> str:
     """A short keyed hash of a user id: the same person reads the same in every line, and the
     id cannot be recovered from it without the secret key."""
-    digest = hmac.new(settings.SECRET_KEY.encode(), f"user:{user_id}".encode(), hashlib.sha256)
+    return _user_hash(settings.SECRET_KEY, str(user_id))
+
+
+@functools.lru_cache(maxsize=4096)
+def _user_hash(secret: str, user_id: str) -> str:
+    # Kept: the same people make request after request.
+    digest = hmac.new(secret.encode(), f"user:{user_id}".encode(), hashlib.sha256)
     return digest.hexdigest()[:16]
 
 
@@ -64,20 +71,25 @@ class RequestLogMiddleware:
             )
             # A warning, not an error: the exception itself is reported once, by Django and Sentry.
             level = logging.WARNING if response.status_code >= 500 else logging.INFO
-            logger.log(
-                level,
-                "%s %s %s in %.0f ms",
-                method,
-                route,
-                response.status_code,
-                seconds * 1000,
-                extra={
-                    "method": method,
-                    "route": route,
-                    "status": response.status_code,
-                    "duration_ms": round(seconds * 1000, 1),
-                    "user": _user(request),
-                },
-            )
+            if logger.isEnabledFor(level):
+                # Made and handled as logger.log would, less its walk up the stack for the
+                # caller's file and line: always this one.
+                record = logger.makeRecord(
+                    logger.name,
+                    level,
+                    __file__,
+                    0,
+                    "%s %s %s in %.0f ms",
+                    (method, route, response.status_code, seconds * 1000),
+                    None,
+                    extra={
+                        "method": method,
+                        "route": route,
+                        "status": response.status_code,
+                        "duration_ms": round(seconds * 1000, 1),
+                        "user": _user(request),
+                    },
+                )
+                logger.handle(record)
         response["X-Request-ID"] = request_id
         return response

@@ -9,12 +9,14 @@ from typing import Any
 
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import reswap, retarget
 
+from paylink.formatting import ago
 from paylink.lib.http import AuthedHttpRequest
 from paylink.lib.rate_limits import rate_limited
 from paylink.lib.whole_numbers import whole_number
@@ -34,6 +36,7 @@ from paylink.selectors.dashboard import (
 from paylink.services import accounts as account_services
 from paylink.services.account_rows import accounts_rows_ensure
 from paylink.services.profiles import profile_for_user
+from paylink.views import dashboard_page
 
 TEMPLATE = "paylink/dashboard.html"
 # A refresh that has not landed by then stops polling and shows what is there.
@@ -93,16 +96,26 @@ def _fragment(
 
 
 def _body_context(
-    *, snapshot: AccountSnapshot | None, freshness: Freshness, pages: Pages, filters: Filters
+    *,
+    snapshot: AccountSnapshot | None,
+    freshness: Freshness,
+    pages: Pages,
+    filters: Filters,
+    drawing: dashboard_page.Drawing | None = None,
 ) -> dict[str, Any]:
+    """The body's context; a page drawn to be kept has marks where each answer differs."""
     return {
         "freshness": freshness,
+        "fetched_ago": ago(freshness.fetched_at),
         "fragment": _fragment(snapshot=snapshot, part="regions", pages=pages, filters=filters),
-        "watch_url": _poll_url(since=freshness.version, after=_now_ms()),
+        "watch_url": _poll_url(
+            since=freshness.version, after=drawing.slot("after") if drawing else _now_ms()
+        ),
+        **(drawing.context() if drawing else {}),
     }
 
 
-def _poll_url(*, since: int, after: int) -> str:
+def _poll_url(*, since: int, after: int | str) -> str:
     return f"{reverse('paylink:dashboard-poll')}?since={since}&after={after}"
 
 
@@ -116,11 +129,23 @@ def _later_than(moment: datetime | None, *, after_ms: int) -> bool:
 
 @require_safe
 def dashboard(request: AuthedHttpRequest) -> HttpResponse:
+    # The plain page, warm: kept whole in the cache and read with the session.
+    kept = dashboard_page.served(request)
+    if kept is not None:
+        return kept
+    drawing = dashboard_page.drawing(request)
     snapshot, filters = _snapshot_and_filters(request)
     freshness = freshness_for_snapshot(snapshot=snapshot)
     context = _body_context(
-        snapshot=snapshot, freshness=freshness, pages=_pages(request), filters=filters
+        snapshot=snapshot,
+        freshness=freshness,
+        pages=_pages(request),
+        filters=filters,
+        drawing=drawing,
     )
+    if drawing is not None:
+        body = render_to_string(TEMPLATE, context, request)
+        return drawing.answer(body=body, fetched_at=freshness.fetched_at, keep=snapshot is not None)
     # The filter form, sent by htmx, gets only the body it replaces, not the page around it.
     name = f"{TEMPLATE}#body" if _wants_body(request) else TEMPLATE
     response = render(request, name, context)

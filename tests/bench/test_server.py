@@ -54,6 +54,8 @@ class Costs:
                 seconds, status = costs[self.path]
                 time.sleep(seconds)
                 self.send_response(status)
+                if self.path == "/sets-a-cookie":
+                    self.send_header("Set-Cookie", "csrftoken=from-the-host; Path=/")
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"ok")
@@ -108,6 +110,17 @@ def test_a_page_costing_more_than_its_target_is_missed(costs, capsys):
     assert len(result.rates[("/ warm, 1 accounts", 2)]) == 2
     # wrk sent the session cookie the client holds.
     assert {cookie for _, cookie, _ in server.seen} == {"sessionid=abc"}
+
+
+def test_wrk_sends_back_the_cookies_the_host_gave_as_a_browser_would(costs):
+    server = costs({"/sets-a-cookie": (0.0, 200), "/t": (0.0, 200)})
+    client = server.client(("sessionid", "abc"))
+    client.get("/sets-a-cookie")
+
+    sent = recorded(lambda: client.get("/t").status_code, 1)
+
+    cookies = sorted(sent[0].headers["Cookie"].split("; "))
+    assert cookies == ["csrftoken=from-the-host", "sessionid=abc"]
 
 
 def test_an_endpoint_that_answers_an_error_is_not_measured_and_is_missed(costs):
@@ -181,3 +194,17 @@ def test_the_label_is_what_gunicorn_conf_py_configures(monkeypatch):
     monkeypatch.setenv("GUNICORN_THREADS", "3")
 
     assert gunicorn_label(2) == "gunicorn.conf.py: gthread, 2 worker(s) x 3 threads, keep-alive 5 s"
+
+
+def test_the_bench_process_and_the_server_share_the_caches_keys(monkeypatch):
+    from bench.server import server_caches
+
+    monkeypatch.setenv("BENCH_CACHE_KEY_PREFIX", "paylink-bench-run1")
+    caches = {"default": {"BACKEND": "x", "KEY_PREFIX": ""}, "throttle": {"BACKEND": "y"}}
+
+    shared = server_caches(caches)
+
+    # A snapshot this process writes retires the page the server keeps: same keys both sides.
+    assert shared["default"] == {"BACKEND": "x", "KEY_PREFIX": "paylink-bench-run1"}
+    assert shared["throttle"] == caches["throttle"]
+    assert caches["default"]["KEY_PREFIX"] == ""

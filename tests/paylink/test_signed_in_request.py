@@ -54,20 +54,25 @@ def test_the_user_is_kept_as_its_columns_not_a_pickled_user(alice):
 
 
 def test_sessions_are_read_from_the_cache_in_front_of_the_database():
-    assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.cached_db"
+    from django.contrib.sessions.backends.cached_db import SessionStore as CachedDBStore
+
+    from paylink.lib.sessions import SessionStore
+
+    assert settings.SESSION_ENGINE == "paylink.lib.sessions"
+    assert issubclass(SessionStore, CachedDBStore)
 
 
 @pytest.mark.parametrize(
     ("cache_url", "engine"),
     [
-        ("redis://127.0.0.1:6379/4", "cached_db True"),
-        ("dbcache://paylink_cache", "db False"),
-        ("locmemcache://", "db False"),
+        ("redis://127.0.0.1:6379/4", "paylink.lib.sessions True"),
+        ("dbcache://paylink_cache", "django.contrib.sessions.backends.db False"),
+        ("locmemcache://", "django.contrib.sessions.backends.db False"),
     ],
 )
 def test_the_session_cache_is_used_only_where_every_process_shares_it(cache_url, engine):
     shown = settings_value(
-        "s.SESSION_ENGINE.rsplit('.', 1)[1], s.PAYLINK_SHARED_CACHE",
+        "s.SESSION_ENGINE, s.PAYLINK_SHARED_CACHE",
         DJANGO_DEBUG="true",
         CACHE_URL=cache_url,
     )

@@ -139,3 +139,15 @@ def test_no_log_line_or_error_report_from_hostile_input_holds_a_secret_or_accoun
     _assert_clean(lines.text())
     assert "RuntimeError" in sentry.text(), "no error report reached the stand-in"
     _assert_clean(sentry.text())
+
+
+@given(
+    st.text(alphabet=st.sampled_from("0123456789 -.:=\"'abcdefkenotsrpwyBEARTOKNS_"), max_size=60)
+)
+@settings(max_examples=300, phases=[Phase.generate])
+def test_text_the_quick_check_lets_through_is_text_the_patterns_would_leave(text):
+    from paylink.observability import scrub
+
+    if not scrub._MAYBE_SECRET.search(text):
+        assert scrub._INLINE_SECRET.sub("", text) == text
+        assert scrub._ACCOUNT_NUMBER.sub("", text) == text
