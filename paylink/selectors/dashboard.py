@@ -506,19 +506,17 @@ class DashboardReader:
             "account__position",
             "position",
         ]
-        # As for bills: the ids sorted, the page's rows read whole, with their account's names
-        # (not the account's row, which carries its card).
-        ids = self._of_kept(Suggestion.objects).order_by(*order).values_list("pk", flat=True)
-        page: Page[Any] = Paginator(ids, SUGGESTIONS_PER_PAGE).get_page(number)
-        rows = list(
-            Suggestion.objects.filter(pk__in=page.object_list)
-            .annotate(
-                company_name=F("account__company_name"),
-                account_atomic_id=F("account__atomic_id"),
-                account_position=F("account__position"),
-            )
-            .order_by(*order)
+        kept = self._of_kept(Suggestion.objects)
+        # With their account's names, not the account's row (which carries its card).
+        named = kept.annotate(
+            company_name=F("account__company_name"),
+            account_atomic_id=F("account__atomic_id"),
+            account_position=F("account__position"),
         )
+        paginator = Paginator(named.order_by(*order), SUGGESTIONS_PER_PAGE)
+        paginator.count = kept.count()  # counted without the join the names need
+        page: Page[Any] = paginator.get_page(number)
+        rows = list(page.object_list)
         actions = self._actions_of({s.account_id for s in rows})
         page.object_list = [
             self._suggestion_view(
