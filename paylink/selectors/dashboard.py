@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -342,6 +343,7 @@ class DashboardReader:
         self.snapshot = snapshot
         self.filters = filters
         self.bounds = DayBounds.of(today, timezone.get_current_timezone())
+        self._account_bills: dict[int, list[Bill]] = {}
 
     @cached_property
     def _state(self) -> Case:
@@ -517,7 +519,10 @@ class DashboardReader:
         paginator.count = kept.count()  # counted without the join the names need
         page: Page[Any] = paginator.get_page(number)
         rows = list(page.object_list)
-        actions = self._actions_of({s.account_id for s in rows})
+        bills = self._bills_of({s.account_id for s in rows})
+        actions = _actions_by_account(
+            (b.account_id, b.actions, b.name, b.named) for own in bills.values() for b in own
+        )
         page.object_list = [
             self._suggestion_view(
                 s,
@@ -530,9 +535,17 @@ class DashboardReader:
         ]
         return page
 
-    def _actions_of(self, account_ids: set[int]) -> dict[int, list[dict[str, Any]]]:
-        rows = Bill.objects.filter(account_id__in=account_ids).order_by("position")
-        return _actions_by_account(rows.values_list("account_id", "actions", "name", "named"))
+    def _bills_of(self, account_ids: Collection[int]) -> dict[int, list[Bill]]:
+        """Each of these accounts' bills in order, read once per reader: the ways to save find
+        the bills of an account whose card is drawn already (`dashboard_for_snapshot` draws the
+        cards first)."""
+        unread = [pk for pk in account_ids if pk not in self._account_bills]
+        if unread:
+            for pk in unread:
+                self._account_bills[pk] = []
+            for bill in Bill.objects.filter(account_id__in=unread).order_by("position"):
+                self._account_bills[bill.account_id].append(bill)
+        return {pk: self._account_bills[pk] for pk in account_ids}
 
     def _suggestion_view(
         self,
@@ -565,9 +578,7 @@ class DashboardReader:
         page: Page[Any] = paginator.get_page(number)
         rows: list[LinkedAccount] = list(page.object_list)
         ids = [r.pk for r in rows]
-        bills: dict[int, list[Bill]] = {}
-        for bill in Bill.objects.filter(account_id__in=ids):
-            bills.setdefault(bill.account_id, []).append(bill)
+        bills = self._bills_of(ids)
         suggestions: dict[int, list[Suggestion]] = {}
         order: list[str | OrderBy] = [F("monthly_savings").desc(nulls_last=True), "position"]
         for suggestion in Suggestion.objects.filter(account_id__in=ids).order_by(*order):
@@ -576,7 +587,7 @@ class DashboardReader:
         for row in rows:
             account = account_parse(row.card)
             dom_id = dom_id_for(atomic_id=row.atomic_id, position=row.position)
-            own = sorted(bills.get(row.pk, []), key=lambda b: b.position)
+            own = bills[row.pk]
             views = tuple(
                 BillView(
                     bill=b,
@@ -694,15 +705,20 @@ def dashboard_for_snapshot(
         return Dashboard(summary=_EMPTY, filters=filters)
     reader = DashboardReader(snapshot=snapshot, filters=filters, today=today)
     summary = reader.summary() if "summary" in parts else None
+    # The cards before the ways to save: a way to save for an account whose card is drawn
+    # finds that account's bills (its actions) read already.
+    cards = (
+        reader.cards_page(pages.cards, count=summary.connected if summary else None)
+        if "cards" in parts
+        else None
+    )
     return Dashboard(
         summary=summary or _EMPTY,
         bills=reader.bills_page(pages.bills, count=summary.bills_total if summary else None)
         if "bills" in parts
         else None,
         suggestions=reader.suggestions_page(pages.suggestions) if "suggestions" in parts else None,
-        cards=reader.cards_page(pages.cards, count=summary.connected if summary else None)
-        if "cards" in parts
-        else None,
+        cards=cards,
         filters=filters,
         types=reader.types() if "summary" in parts else (),
         spending=reader.spending() if "spending" in parts else None,
