@@ -508,17 +508,26 @@ class DashboardReader:
             "account__position",
             "position",
         ]
-        kept = self._of_kept(Suggestion.objects)
-        # With their account's names, not the account's row (which carries its card).
-        named = kept.annotate(
-            company_name=F("account__company_name"),
-            account_atomic_id=F("account__atomic_id"),
-            account_position=F("account__position"),
+        # Sorted by their ids alone, the snapshot reached through each one's account: the
+        # accounts' positions then come from their (snapshot, position) index, not from their
+        # rows, which carry the cards. Only the page's rows are read whole.
+        ids = Suggestion.objects.filter(account__snapshot_id=self.snapshot.pk)
+        if self.filters.active:
+            ids = ids.filter(account__in=self.accounts().values("pk"))
+        paginator = Paginator(
+            ids.order_by(*order).values_list("pk", flat=True), SUGGESTIONS_PER_PAGE
         )
-        paginator = Paginator(named.order_by(*order), SUGGESTIONS_PER_PAGE)
-        paginator.count = kept.count()  # counted without the join the names need
+        paginator.count = self._of_kept(Suggestion.objects).count()  # counted without the join
         page: Page[Any] = paginator.get_page(number)
-        rows = list(page.object_list)
+        rows = list(
+            Suggestion.objects.filter(pk__in=page.object_list)
+            .annotate(
+                company_name=F("account__company_name"),
+                account_atomic_id=F("account__atomic_id"),
+                account_position=F("account__position"),
+            )
+            .order_by(*order)
+        )
         bills = self._bills_of({s.account_id for s in rows})
         actions = _actions_by_account(
             (b.account_id, b.actions, b.name, b.named) for own in bills.values() for b in own
