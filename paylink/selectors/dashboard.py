@@ -418,6 +418,9 @@ class DashboardReader:
         return tuple(sorted(kind for kind in self._kinds if kind))
 
     def summary(self) -> Summary:
+        # The accounts first, then the bills: the bills page, read next, finds the same bill
+        # rows still in the database's cache.
+        kinds = self._kinds
         # One pass over the bills, grouped by state (and, for bills still to come, whether
         # they fall in the window): the state is worked out once per bill, not once per total.
         window_end = self.bounds.start + timedelta(days=DUE_WINDOW_DAYS + 1)
@@ -441,7 +444,6 @@ class DashboardReader:
             elif state in (BillState.SOON, BillState.LATER) and group["in_window"]:
                 soon_total += _cents(group["total"])
                 soon_count += group["count"]
-        kinds = self._kinds
         total = sum(count for count, _ in kinds.values())
         if self.filters.status:
             kept = self.accounts().aggregate(count=Count("pk"), savings=Sum("monthly_savings"))
@@ -713,9 +715,15 @@ def dashboard_for_snapshot(
     if snapshot is None:
         return Dashboard(summary=_EMPTY, filters=filters)
     reader = DashboardReader(snapshot=snapshot, filters=filters, today=today)
+    # Read in the order that lets each part reuse what the one before read: the bills page
+    # after the tiles (the same bill rows), the cards before the ways to save (a way to save
+    # for an account whose card is drawn finds that account's bills, its actions, read).
     summary = reader.summary() if "summary" in parts else None
-    # The cards before the ways to save: a way to save for an account whose card is drawn
-    # finds that account's bills (its actions) read already.
+    bills = (
+        reader.bills_page(pages.bills, count=summary.bills_total if summary else None)
+        if "bills" in parts
+        else None
+    )
     cards = (
         reader.cards_page(pages.cards, count=summary.connected if summary else None)
         if "cards" in parts
@@ -723,9 +731,7 @@ def dashboard_for_snapshot(
     )
     return Dashboard(
         summary=summary or _EMPTY,
-        bills=reader.bills_page(pages.bills, count=summary.bills_total if summary else None)
-        if "bills" in parts
-        else None,
+        bills=bills,
         suggestions=reader.suggestions_page(pages.suggestions) if "suggestions" in parts else None,
         cards=cards,
         filters=filters,
