@@ -12,11 +12,11 @@ from django import template
 from django.core.paginator import Page
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 
 from paylink import formatting
 from paylink.formatting import day, money, month, words_for
-from paylink.payloads import HistoryEntry, Identity, PendingChange
+from paylink.payloads import Autopay, HistoryEntry, Identity, PendingChange
 from paylink.selectors.dashboard import Spending
 
 register = template.Library()
@@ -55,6 +55,18 @@ def action_label(action_type: str, bill_name: str = "") -> str:
 @register.filter
 def cycle_words(cycle: str | None) -> str:
     return formatting.cycle_words(cycle or "")
+
+
+@register.filter
+def autopay_words(autopay: Autopay | None) -> str:
+    """`{{ billing.autopay|autopay_words }}`: On or Off where Atomic says so plainly, its own
+    status in words where it says something else, a dash where it says nothing."""
+    if autopay is None:
+        return formatting.MISSING
+    enabled = autopay.enabled
+    if enabled is None:
+        return words_for("autopay", autopay.status)
+    return pgettext("autopay", "On") if enabled else pgettext("autopay", "Off")
 
 
 @register.filter
