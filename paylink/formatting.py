@@ -97,6 +97,18 @@ def mask_phone(value: str | None) -> str:
     return f"{MASK} {digits[-4:]}" if len(digits) > 4 else (MASK if digits else "")
 
 
+def masked_holder(*, first_name: str, last_name: str, email: str, phone: str) -> str:
+    """An account holder as masks only ("t••• s••• · t•••@email.com · •••• 5309")."""
+    parts = []
+    if first_name or last_name:
+        parts.append(f"{mask_name(first_name)} {mask_name(last_name)}")
+    if email:
+        parts.append(mask_email(email))
+    if phone:
+        parts.append(mask_phone(phone))
+    return " · ".join(parts)
+
+
 def humanise(value: str | None) -> str:
     """An enum value from Atomic as words; unknown values stay readable instead of failing."""
     text = (value or "").strip().replace("-", " ").replace("_", " ")
@@ -176,6 +188,28 @@ def _words_text(kind: str, value: str, language: str | None) -> str:
     # than the rest of the card's words.
     known = _WORDS.get((kind, value.strip().lower()))
     return str(known) if known is not None else humanise(value)
+
+
+def pending_change_words(
+    *,
+    type: str,
+    status: str,
+    title: str,
+    amount: Decimal | None,
+    start: datetime | None,
+    end: datetime | None,
+) -> str:
+    """What a plan's pending change does and when, in the reader's words: "Paused (Premium
+    Subscription, $22.99) from Nov 20, 2024 until Dec 20, 2024"."""
+    text = words_for("plan status", status) if status else words_for("change", type)
+    detail = ", ".join(part for part in (title, "" if amount is None else money(amount)) if part)
+    if detail:
+        text = f"{text} ({detail})"
+    if start is not None:
+        text += " " + gettext("from %(day)s") % {"day": day(start)}
+    if end is not None:
+        text += " " + gettext("until %(day)s") % {"day": day(end)}
+    return text
 
 
 def short_day(value: date | datetime | None) -> str:

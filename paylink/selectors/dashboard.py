@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
 
@@ -250,16 +252,13 @@ class Card:
     bills: tuple[BillView, ...]
     suggestions: tuple[SuggestionView, ...]
     history: tuple[HistoryEntry, ...]
-    # Actions on the account itself, not on one of its named bills.
-    account_actions: tuple[dict[str, Any], ...] = ()
+    # Its bills' actions, each with its bill's name where the account names several bills
+    # (`_actions_by_account`), then the actions on the account itself: the card's buttons.
+    actions: tuple[dict[str, Any], ...] = ()
 
     @property
     def state(self) -> str:
         return self.bills[0].state if self.bills else BillState.UNKNOWN.value
-
-    @property
-    def has_actions(self) -> bool:
-        return bool(self.account_actions) or any(b.actions for b in self.bills)
 
 
 @dataclass(frozen=True)
@@ -344,7 +343,12 @@ class DashboardReader:
         self.snapshot = snapshot
         self.filters = filters
         self.bounds = DayBounds.of(today, timezone.get_current_timezone())
-        self._state = bill_state_case(self.bounds)
+        self._account_bills: dict[int, list[Bill]] = {}
+
+    @cached_property
+    def _state(self) -> Case:
+        # Built only by the parts that ask SQL for states: the tiles and a status filter.
+        return bill_state_case(self.bounds)
 
     # The accounts, bills and suggestions the filters keep.
 
@@ -395,7 +399,28 @@ class DashboardReader:
             bounds=self.bounds,
         ).value
 
+    @cached_property
+    def _kinds(self) -> dict[str, tuple[int, Decimal]]:
+        """Every account of the person's, whatever the filters, counted and its savings summed
+        per type, in one grouped pass: the tiles' account count and savings (when no status
+        filter narrows them), how many accounts there are in all, and the type filter's choices.
+        """
+        groups = (
+            LinkedAccount.objects.filter(snapshot_id=self.snapshot.pk)
+            .values("kind")
+            .annotate(count=Count("pk"), savings=Sum("monthly_savings"))
+            .order_by()
+        )
+        return {group["kind"]: (group["count"], _cents(group["savings"])) for group in groups}
+
+    def types(self) -> tuple[str, ...]:
+        """Every account type among the person's accounts: the type filter's closed set."""
+        return tuple(sorted(kind for kind in self._kinds if kind))
+
     def summary(self) -> Summary:
+        # The accounts first, then the bills: the bills page, read next, finds the same bill
+        # rows still in the database's cache.
+        kinds = self._kinds
         # One pass over the bills, grouped by state (and, for bills still to come, whether
         # they fall in the window): the state is worked out once per bill, not once per total.
         window_end = self.bounds.start + timedelta(days=DUE_WINDOW_DAYS + 1)
@@ -419,18 +444,22 @@ class DashboardReader:
             elif state in (BillState.SOON, BillState.LATER) and group["in_window"]:
                 soon_total += _cents(group["total"])
                 soon_count += group["count"]
-        accounts = self.accounts().aggregate(count=Count("pk"), savings=Sum("monthly_savings"))
-        total = accounts["count"]
-        if self.filters.active:
-            total = LinkedAccount.objects.filter(snapshot_id=self.snapshot.pk).count()
+        total = sum(count for count, _ in kinds.values())
+        if self.filters.status:
+            kept = self.accounts().aggregate(count=Count("pk"), savings=Sum("monthly_savings"))
+            connected, savings = kept["count"], _cents(kept["savings"])
+        elif self.filters.type:
+            connected, savings = kinds.get(self.filters.type, (0, ZERO))
+        else:
+            connected, savings = total, sum((s for _, s in kinds.values()), ZERO)
         return Summary(
-            connected=accounts["count"],
+            connected=connected,
             due_soon_total=soon_total,
             due_soon_count=soon_count,
             overdue_total=overdue_total,
             overdue_count=overdue_count,
             monthly_spend=spend,
-            monthly_savings=_cents(accounts["savings"]),
+            monthly_savings=savings,
             filtered=self.filters.active,
             accounts_total=total,
             bills_total=bills_total,
@@ -440,13 +469,6 @@ class DashboardReader:
         """A page of bills; `count`, when the summary has already counted the bills the
         filters keep, spares the paginator counting them again."""
         # The state of the six rows shown is worked out here, not in SQL for every bill.
-        bills = (
-            self._bills(with_state=False)
-            .select_related(None)
-            .annotate(
-                account_atomic_id=F("account__atomic_id"), account_position=F("account__position")
-            )
-        )
         order: list[str | OrderBy]
         if self.filters.sort == BillSort.AMOUNT:
             order = [
@@ -457,11 +479,17 @@ class DashboardReader:
             ]
         else:
             order = [F("due_at").asc(nulls_last=True), "company_name", "pk"]
-        paginator = Paginator(bills.order_by(*order), BILLS_PER_PAGE)
+        # Every bill the filters keep is sorted by its ids alone; only the page's rows are read
+        # whole, in the same query (a sort of whole rows costs the more, the more columns).
+        ids = self._bills(with_state=False).order_by(*order).values_list("pk", flat=True)
+        paginator = Paginator(ids, BILLS_PER_PAGE)
         if count is not None:
             paginator.count = count  # a cached_property: set, it is not queried
         page: Page[Any] = paginator.get_page(number)
-        page.object_list = [self._bill_view(b) for b in page.object_list]
+        rows = Bill.objects.filter(pk__in=page.object_list).annotate(
+            account_atomic_id=F("account__atomic_id"), account_position=F("account__position")
+        )
+        page.object_list = [self._bill_view(b) for b in rows.order_by(*order)]
         return page
 
     def _bill_view(self, bill: Bill) -> BillView:
@@ -477,30 +505,78 @@ class DashboardReader:
         )
 
     def suggestions_page(self, number: int) -> Page:
-        suggestions = self._of_kept(Suggestion.objects).select_related("account")
-        order = [F("monthly_savings").desc(nulls_last=True), "account__position", "position"]
-        page = Paginator(suggestions.order_by(*order), SUGGESTIONS_PER_PAGE).get_page(number)
-        actions = self._actions_of({s.account_id for s in page.object_list})
-        page.object_list = [self._suggestion_view(s, actions) for s in page.object_list]
+        order: list[str | OrderBy] = [
+            F("monthly_savings").desc(nulls_last=True),
+            "account__position",
+            "position",
+        ]
+        # Sorted by their ids alone, the snapshot reached through each one's account: the
+        # accounts' positions then come from their (snapshot, position) index, not from their
+        # rows, which carry the cards. Only the page's rows are read whole.
+        ids = Suggestion.objects.filter(account__snapshot_id=self.snapshot.pk)
+        if self.filters.active:
+            ids = ids.filter(account__in=self.accounts().values("pk"))
+        paginator = Paginator(
+            ids.order_by(*order).values_list("pk", flat=True), SUGGESTIONS_PER_PAGE
+        )
+        paginator.count = self._of_kept(Suggestion.objects).count()  # counted without the join
+        page: Page[Any] = paginator.get_page(number)
+        rows = list(
+            Suggestion.objects.filter(pk__in=page.object_list)
+            .annotate(
+                company_name=F("account__company_name"),
+                account_atomic_id=F("account__atomic_id"),
+                account_position=F("account__position"),
+            )
+            .order_by(*order)
+        )
+        bills = self._bills_of({s.account_id for s in rows})
+        actions = _actions_by_account(
+            (b.account_id, b.actions, b.name, b.named) for own in bills.values() for b in own
+        )
+        page.object_list = [
+            self._suggestion_view(
+                s,
+                company_name=s.company_name,
+                atomic_id=s.account_atomic_id,
+                dom_id=dom_id_for(atomic_id=s.account_atomic_id, position=s.account_position),
+                actions=actions.get(s.account_id, []),
+            )
+            for s in rows
+        ]
         return page
 
-    def _actions_of(self, account_ids: set[int]) -> dict[int, list[dict[str, Any]]]:
-        rows = Bill.objects.filter(account_id__in=account_ids).order_by("position")
-        return _actions_by_account(rows.values_list("account_id", "actions", "name", "named"))
+    def _bills_of(self, account_ids: Collection[int]) -> dict[int, list[Bill]]:
+        """Each of these accounts' bills in order, read once per reader: the ways to save find
+        the bills of an account whose card is drawn already (`dashboard_for_snapshot` draws the
+        cards first)."""
+        unread = [pk for pk in account_ids if pk not in self._account_bills]
+        if unread:
+            for pk in unread:
+                self._account_bills[pk] = []
+            for bill in Bill.objects.filter(account_id__in=unread).order_by("position"):
+                self._account_bills[bill.account_id].append(bill)
+        return {pk: self._account_bills[pk] for pk in account_ids}
 
     def _suggestion_view(
-        self, suggestion: Suggestion, actions: dict[int, list[dict[str, Any]]]
+        self,
+        suggestion: Suggestion,
+        *,
+        company_name: str,
+        atomic_id: str,
+        dom_id: str,
+        actions: list[dict[str, Any]],
     ) -> SuggestionView:
-        account = suggestion.account
+        """`actions`: its account's (`_actions_by_account`), of which the one of the type that
+        carries out the suggestion's category becomes its button."""
         wanted = _CATEGORY_ACTION.get(suggestion.category, suggestion.category)
-        action = next((a for a in actions.get(account.pk, []) if a.get("type") == wanted), None)
         return SuggestionView(
             suggestion=suggestion,
-            company_name=account.company_name,
-            dom_id=dom_id_for(atomic_id=account.atomic_id, position=account.position),
-            account_atomic_id=account.atomic_id,
+            company_name=company_name,
+            dom_id=dom_id,
+            account_atomic_id=atomic_id,
             category_label=category_label_for(category=suggestion.category),
-            action=action,
+            action=next((a for a in actions if a.get("type") == wanted), None),
             counted=bool(suggestion.monthly_savings and suggestion.monthly_savings > 0),
         )
 
@@ -513,9 +589,7 @@ class DashboardReader:
         page: Page[Any] = paginator.get_page(number)
         rows: list[LinkedAccount] = list(page.object_list)
         ids = [r.pk for r in rows]
-        bills: dict[int, list[Bill]] = {}
-        for bill in Bill.objects.filter(account_id__in=ids):
-            bills.setdefault(bill.account_id, []).append(bill)
+        bills = self._bills_of(ids)
         suggestions: dict[int, list[Suggestion]] = {}
         order: list[str | OrderBy] = [F("monthly_savings").desc(nulls_last=True), "position"]
         for suggestion in Suggestion.objects.filter(account_id__in=ids).order_by(*order):
@@ -524,7 +598,7 @@ class DashboardReader:
         for row in rows:
             account = account_parse(row.card)
             dom_id = dom_id_for(atomic_id=row.atomic_id, position=row.position)
-            own = sorted(bills.get(row.pk, []), key=lambda b: b.position)
+            own = bills[row.pk]
             views = tuple(
                 BillView(
                     bill=b,
@@ -534,9 +608,10 @@ class DashboardReader:
                 )
                 for b in own
             )
-            for s in suggestions.get(row.pk, []):
-                s.account = row
             in_bills = {(a.get("type"), a.get("id")) for b in own for a in b.actions}
+            bill_actions = _actions_by_account(
+                (row.pk, b.actions, b.name, b.named) for b in own
+            ).get(row.pk, [])
             cards.append(
                 Card(
                     row=row,
@@ -546,15 +621,21 @@ class DashboardReader:
                     suggestions=tuple(
                         self._suggestion_view(
                             s,
-                            _actions_by_account((row.pk, b.actions, b.name, b.named) for b in own),
+                            company_name=row.company_name,
+                            atomic_id=row.atomic_id,
+                            dom_id=dom_id,
+                            actions=bill_actions,
                         )
                         for s in suggestions.get(row.pk, [])
                     ),
                     history=_recent_history(account=account),
-                    account_actions=tuple(
-                        {"type": a.type, "id": a.id, "automated": a.automated}
-                        for a in account.actions
-                        if (a.type, a.id) not in in_bills
+                    actions=(
+                        *bill_actions,
+                        *(
+                            {"type": a.type, "id": a.id, "automated": a.automated, "bill_name": ""}
+                            for a in account.actions
+                            if (a.type, a.id) not in in_bills
+                        ),
                     ),
                 )
             )
@@ -634,18 +715,27 @@ def dashboard_for_snapshot(
     if snapshot is None:
         return Dashboard(summary=_EMPTY, filters=filters)
     reader = DashboardReader(snapshot=snapshot, filters=filters, today=today)
+    # Read in the order that lets each part reuse what the one before read: the bills page
+    # after the tiles (the same bill rows), the cards before the ways to save (a way to save
+    # for an account whose card is drawn finds that account's bills, its actions, read).
     summary = reader.summary() if "summary" in parts else None
+    bills = (
+        reader.bills_page(pages.bills, count=summary.bills_total if summary else None)
+        if "bills" in parts
+        else None
+    )
+    cards = (
+        reader.cards_page(pages.cards, count=summary.connected if summary else None)
+        if "cards" in parts
+        else None
+    )
     return Dashboard(
         summary=summary or _EMPTY,
-        bills=reader.bills_page(pages.bills, count=summary.bills_total if summary else None)
-        if "bills" in parts
-        else None,
+        bills=bills,
         suggestions=reader.suggestions_page(pages.suggestions) if "suggestions" in parts else None,
-        cards=reader.cards_page(pages.cards, count=summary.connected if summary else None)
-        if "cards" in parts
-        else None,
+        cards=cards,
         filters=filters,
-        types=account_types_for(snapshot=snapshot) if "summary" in parts else (),
+        types=reader.types() if "summary" in parts else (),
         spending=reader.spending() if "spending" in parts else None,
     )
 

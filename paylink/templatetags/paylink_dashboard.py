@@ -10,12 +10,13 @@ from decimal import Decimal
 
 from django import template
 from django.core.paginator import Page
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 
 from paylink import formatting
 from paylink.formatting import day, money, month, words_for
-from paylink.payloads import HistoryEntry
+from paylink.payloads import Autopay, HistoryEntry, Identity, PendingChange
 from paylink.selectors.dashboard import Spending
 
 register = template.Library()
@@ -56,6 +57,42 @@ def cycle_words(cycle: str | None) -> str:
     return formatting.cycle_words(cycle or "")
 
 
+@register.filter
+def autopay_words(autopay: Autopay | None) -> str:
+    """`{{ billing.autopay|autopay_words }}`: On or Off where Atomic says so plainly, its own
+    status in words where it says something else, a dash where it says nothing."""
+    if autopay is None:
+        return formatting.MISSING
+    enabled = autopay.enabled
+    if enabled is None:
+        return words_for("autopay", autopay.status)
+    return pgettext("autopay", "On") if enabled else pgettext("autopay", "Off")
+
+
+@register.filter
+def pending_change(change: PendingChange) -> str:
+    """`{{ plan.pending_change|pending_change }}`: what the change does and when, in words."""
+    return formatting.pending_change_words(
+        type=change.type,
+        status=change.status,
+        title=change.title,
+        amount=change.amount,
+        start=change.start_date,
+        end=change.end_date,
+    )
+
+
+@register.filter
+def masked_holder(identity: Identity) -> str:
+    """`{{ identity|masked_holder }}`: an account holder's name, email and phone, masked."""
+    return formatting.masked_holder(
+        first_name=identity.first_name,
+        last_name=identity.last_name,
+        email=identity.email,
+        phone=identity.phone,
+    )
+
+
 _WIDTH = 240
 _HEIGHT = 72
 _BAR_GAP = 8
@@ -75,15 +112,20 @@ class Bar:
 
 @dataclass(frozen=True)
 class Chart:
-    """A few bars (and for the spending, a line through their tops) and a description for
-    screen readers; `chart.html` draws it."""
+    """A few bars (and for the spending, a line through their tops), a title and a description
+    for screen readers; `_chart.html` draws it, its ids after `id`."""
 
-    width: int
-    height: int
-    label_y: int
+    id: str
+    title: str
     bars: tuple[Bar, ...]
     points: str
     desc: str
+    # A card's payments as lines of text, for the list beside its chart.
+    lines: tuple[str, ...] = ()
+    # Drawn as they are: text, not numbers for the template to localise.
+    width: str = str(_WIDTH)
+    height: str = str(_HEIGHT)
+    label_y: str = str(_HEIGHT - 2)
 
 
 def _bars(amounts: list[Decimal], labels: list[str], headroom: int) -> tuple[Bar, ...]:
@@ -109,8 +151,8 @@ def _bars(amounts: list[Decimal], labels: list[str], headroom: int) -> tuple[Bar
 
 
 @register.simple_tag
-def history_chart(history: tuple[HistoryEntry, ...]) -> Chart | None:
-    """A card's recent payments as bars, described in words."""
+def history_chart(history: tuple[HistoryEntry, ...], company: str, dom_id: str) -> Chart | None:
+    """A card's recent payments as bars, described in words; its ids after the card's."""
     if not history:
         return None
     amounts = [h.amount or Decimal(0) for h in history]
@@ -131,7 +173,14 @@ def history_chart(history: tuple[HistoryEntry, ...]) -> Chart | None:
             "low": money(min(amounts)),
             "high": money(max(amounts)),
         }
-    return Chart(_WIDTH, _HEIGHT, _HEIGHT - 2, _bars(amounts, labels, 2), "", desc)
+    return Chart(
+        id=f"{dom_id}-chart",
+        title=gettext("%(company)s payments") % {"company": company},
+        bars=_bars(amounts, labels, 2),
+        points="",
+        desc=desc,
+        lines=tuple(f"{day(h.date)}: {money(h.amount)}" for h in history),
+    )
 
 
 @register.simple_tag
@@ -163,7 +212,9 @@ def spending_chart(spending: Spending) -> Chart | None:
             "top": month(highest.month),
             "top_amount": money(highest.total),
         }
-    return Chart(_WIDTH, _HEIGHT, _HEIGHT - 2, bars, points, desc)
+    return Chart(
+        id="spending-chart", title=gettext("Spending trend"), bars=bars, points=points, desc=desc
+    )
 
 
 @register.filter
@@ -171,25 +222,44 @@ def month_of(value: date) -> str:
     return month(value)
 
 
+# Each list that loads a page at a time: the URL of its items alone, and the heading the
+# dashboard's own link to its next page returns to.
+_LISTS = {
+    "bills": ("paylink:dashboard-bills", "bills-title"),
+    "suggestions": ("paylink:dashboard-suggestions", "savings-title"),
+    "cards": ("paylink:dashboard-cards", "accounts-title"),
+}
+
+
 @dataclass(frozen=True)
 class More:
-    """What a list's "show more" link says: how many the next page shows, how many remain."""
+    """What a list's "show more" link says: how many the next page shows, how many remain;
+    and where it leads: the dashboard at that page (`href`), or that page's items alone for
+    htmx to append (`items_url`)."""
 
     target: str
     number: int
     size: int
     remaining: int
+    href: str
+    items_url: str
 
 
 @register.simple_tag
-def more_after(page: Page | None, name: str) -> More | None:
-    """Under list `name`'s page, what its next page holds; None on the last page."""
+def more_after(page: Page | None, name: str, query: str = "") -> More | None:
+    """Under list `name`'s page, what its next page holds; None on the last page. `query` is
+    the filters' part of the links (`Filters.query`)."""
     if page is None or not page.has_next():
         return None
+    number = page.next_page_number()
     remaining = page.paginator.count - page.end_index()
+    items, heading = _LISTS[name]
+    where = f"?{name}={number}{query}"
     return More(
-        target=f"{name}-more-{page.next_page_number()}",
-        number=page.next_page_number(),
+        target=f"{name}-more-{number}",
+        number=number,
         size=min(page.paginator.per_page, remaining),
         remaining=remaining,
+        href=f"{reverse('paylink:dashboard')}{where}#{heading}",
+        items_url=f"{reverse(items)}{where}",
     )
