@@ -248,18 +248,23 @@ class More:
 @register.simple_tag
 def more_after(page: Page | None, name: str, query: str = "") -> More | None:
     """Under list `name`'s page, what its next page holds; None on the last page. `query` is
-    the filters' part of the links (`Filters.query`)."""
+    the filters' part of the links (`Filters.query`). A list of another page than the
+    dashboard (the month's bills) gets no links: its template writes its own."""
     if page is None or not page.has_next():
         return None
     number = page.next_page_number()
     remaining = page.paginator.count - page.end_index()
-    items, heading = _LISTS[name]
-    where = f"?{name}={number}{query}"
+    href = items_url = ""
+    if name in _LISTS:
+        items, heading = _LISTS[name]
+        where = f"?{name}={number}{query}"
+        href = f"{reverse('paylink:dashboard')}{where}#{heading}"
+        items_url = f"{reverse(items)}{where}"
     return More(
         target=f"{name}-more-{number}",
         number=number,
         size=min(page.paginator.per_page, remaining),
         remaining=remaining,
-        href=f"{reverse('paylink:dashboard')}{where}#{heading}",
-        items_url=f"{reverse(items)}{where}",
+        href=href,
+        items_url=items_url,
     )

@@ -81,8 +81,9 @@ def test_a_request_marks_the_time_and_syncs_after_commit(
     snapshot = AccountSnapshot.objects.get(profile=alice_profile)
     assert snapshot.sync_requested_at is not None
     atomic.accounts_get.assert_not_called()
-    assert len(callbacks) == 1
-    callbacks[0]()
+    # The sync is one of what waits for the commit (the person's kept page is retired too).
+    for callback in callbacks:
+        callback()
     atomic.accounts_get.assert_called_once_with(identifier="hub_alice")
     assert AccountSnapshot.objects.get(profile=alice_profile).version == 1
 
