@@ -218,10 +218,6 @@ class BillView:
     note: str
     dom_id: str
 
-    @property
-    def actions(self) -> list[dict[str, Any]]:
-        return [a for a in self.bill.actions if isinstance(a, dict)]
-
 
 @dataclass(frozen=True)
 class SuggestionView:
