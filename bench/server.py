@@ -195,7 +195,10 @@ def server_caches(caches: dict[str, Any]) -> dict[str, Any]:
     one under this run's own key prefix."""
     return {
         **caches,
-        "default": {**caches["default"], "KEY_PREFIX": os.environ["BENCH_CACHE_KEY_PREFIX"]},
+        "default": {
+            **caches["default"],
+            "KEY_PREFIX": os.environ.get("BENCH_CACHE_KEY_PREFIX", ""),
+        },
     }
 
 
