@@ -197,7 +197,7 @@ def server_caches(caches: dict[str, Any]) -> dict[str, Any]:
         **caches,
         "default": {
             **caches["default"],
-            "KEY_PREFIX": os.environ.get("BENCH_CACHE_KEY_PREFIX", "paylink-bench"),
+            "KEY_PREFIX": os.environ.get("BENCH_CACHE_KEY_PREFIX", ""),
         },
     }
 

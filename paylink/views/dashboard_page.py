@@ -276,8 +276,16 @@ def _snapshots_updated(*, pks: list[int], fields: frozenset[str], **kwargs: obje
 
 @receiver(post_save, sender=AccountSnapshot, dispatch_uid="paylink-page-snapshot-saved")
 def _snapshot_saved(
-    *, instance: AccountSnapshot, update_fields: frozenset[str] | None, **kwargs: object
+    *,
+    instance: AccountSnapshot,
+    created: bool,
+    update_fields: frozenset[str] | None,
+    **kwargs: object,
 ) -> None:
+    # A snapshot just made has no page yet: pages are kept only of a snapshot (and a deleted
+    # one's were retired with it).
+    if created:
+        return
     if update_fields is None or update_fields - _UNSHOWN:
         owner = Profile.objects.filter(pk=instance.profile_id).values_list("user_id", flat=True)
         _retire(list(owner))
