@@ -251,3 +251,33 @@ def test_after_a_claim_too_slow_to_run_whole_the_next_is_the_first_size_again(
     # 2 run whole; 4, of which 1 ran: back to 2, run whole; then 4 asked for, the last 2 had.
     assert sizes == [2, 4, 2, 2, 0]
     assert atomic.accounts_get.call_count == 7
+
+
+def test_after_a_short_claim_a_worker_waits_a_moment_before_the_next(broker, atomic, monkeypatch):
+    for name in ("alice", "bob", "carol"):
+        assert accounts_sync_request(profile=person(name))
+    worker = ClaimingWorker(
+        claim=20,
+        queue_names=["*"],
+        interval=1.0,
+        batch=False,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="worker-one",
+        excluded_queue_names=[],
+    )
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) == 2:
+            worker.running = False
+
+    monkeypatch.setattr(paylink_db_worker.time, "sleep", sleep)
+
+    worker.run()
+
+    # Three of twenty: a moment for more to come; then none at all: the whole interval.
+    assert waits == [paylink_db_worker.CLAIM_SETTLE_SECONDS, 1.0]
+    assert atomic.accounts_get.call_count == 3

@@ -10,7 +10,8 @@ The same options and behaviour as `db_worker`, with these differences:
   so that bookkeeping was a large part of it. (A job's `finished_at` is thus when the results
   of its claim were written.) Should the jobs prove slow (CLAIM_SECONDS spent) or the worker
   be asked to stop, the ones not yet started go back to the queue as they were. While claims
-  come back full and run whole in time, each takes twice the last, up to CLAIM_MOST.
+  come back full and run whole in time, each takes twice the last, up to CLAIM_MOST; after
+  one that came back short, the next waits a moment (CLAIM_SETTLE_SECONDS).
 - Jobs of a task listed in `paylink.tasks.RUN_TOGETHER` that were claimed side by side are run
   by one call of the function named there (webhook events: many to a transaction), each job
   still started, finished and logged as its own, under its own log fields.
@@ -56,6 +57,10 @@ CLAIM = 20
 # such as a burst of webhooks), each claim takes twice the last, up to this many: the claim's
 # own statements, and those of jobs run together, are then shared by more jobs.
 CLAIM_MOST = 100
+# After a claim that came back short (the queue nearly empty), the worker waits this long before
+# the next (never longer than --interval): keeping up with a stream of webhooks, it then takes
+# them a few at a time, each claim's statements shared, rather than one by one.
+CLAIM_SETTLE_SECONDS = 0.05
 # Past this many seconds into a claim, the jobs not yet started are handed back.
 CLAIM_SECONDS = 1.0
 
@@ -141,6 +146,8 @@ class ClaimingWorker(Worker):
             close_old_connections()
             if self.running and not claimed:
                 time.sleep(self.interval)
+            elif self.running and not self.batch and claimed and len(claimed) < self.claim:
+                time.sleep(min(self.interval, CLAIM_SETTLE_SECONDS))
 
     def _ready(self) -> QuerySet[DBTaskResult]:
         jobs = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
