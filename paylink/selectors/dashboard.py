@@ -550,8 +550,10 @@ class DashboardReader:
         if unread:
             for pk in unread:
                 self._account_bills[pk] = []
-            for bill in Bill.objects.filter(account_id__in=unread).order_by("position"):
+            for bill in Bill.objects.filter(account_id__in=unread):
                 self._account_bills[bill.account_id].append(bill)
+            for pk in unread:
+                self._account_bills[pk].sort(key=lambda b: b.position)
         return {pk: self._account_bills[pk] for pk in account_ids}
 
     def _suggestion_view(
