@@ -126,9 +126,20 @@ def _version_for_read(*, atomic_id: str, found: str | None) -> str:
     return cache.get(key) or ""
 
 
-def task_for_user_polling(*, user: User, atomic_id: str) -> tuple[Task, bool]:
+@dataclass(frozen=True)
+class PolledTask:
+    """What a poll of a task reads in its one cache round trip: the task, whether the last
+    background status check of it failed, and whether a new check is already settled for now
+    (a webhook told us its news lately, or this window's check was claimed by some poller)."""
+
+    task: Task
+    check_failed: bool
+    check_settled: bool
+
+
+def task_for_user_polling(*, user: User, atomic_id: str) -> PolledTask:
     """`task_for_user` from the shared cache when the row has not changed since it was cached,
-    and whether the last background status check of it failed: one cache round trip and no
+    with what the poll needs to know of its background check: one cache round trip and no
     query on a hit. The cached row is checked against `user`, so ids still leak nothing.
 
     A cached row is kept with the task's cache version as it was *before* the row was read, and
@@ -138,7 +149,11 @@ def task_for_user_polling(*, user: User, atomic_id: str) -> tuple[Task, bool]:
     key = task_cache_key(atomic_id=atomic_id)
     version_key = task_cache_version_key(atomic_id=atomic_id)
     failed_key = task_status_check_failed_key(atomic_id=atomic_id)
-    found = cache.get_many([key, version_key, failed_key])
+    told_key = task_told_key(atomic_id=atomic_id)
+    window_key = task_status_window_key(atomic_id=atomic_id)
+    found = cache.get_many([key, version_key, failed_key, told_key, window_key])
+    check_failed = bool(found.get(failed_key))
+    check_settled = told_key in found or window_key in found
     version = found.get(version_key)
     cached = found.get(key)
     if (
@@ -147,13 +162,13 @@ def task_for_user_polling(*, user: User, atomic_id: str) -> tuple[Task, bool]:
         and cached.get("version") == version
         and cached.get("user_id") == user.pk
     ):
-        return _task_from_cache_entry(cached), bool(found.get(failed_key))
+        return PolledTask(_task_from_cache_entry(cached), check_failed, check_settled)
     version = _version_for_read(atomic_id=atomic_id, found=version)
     task = task_for_user(user=user, atomic_id=atomic_id)
     if version and not version.startswith(_WRITING) and task.profile.user_id == user.pk:
         # A claimant's view of another's unconfirmed task is theirs alone: never shared.
         cache.set(key, _task_cache_entry(task=task, version=version), TASK_CACHE_SECONDS)
-    return task, bool(found.get(failed_key))
+    return PolledTask(task, check_failed, check_settled)
 
 
 def tasks_recent_for_user(*, user: User, limit: int = 10) -> QuerySet[Task]:
@@ -184,6 +199,11 @@ TOLD_WINDOWS = 6
 
 def task_told_key(*, atomic_id: str) -> str:
     return f"paylink:task-told:{atomic_id}"
+
+
+def task_status_window_key(*, atomic_id: str) -> str:
+    # Held for PAYLINK_STATUS_REFRESH_SECONDS by the one caller that may ask Atomic then.
+    return f"paylink:task-status:{atomic_id}"
 
 
 def task_told_recently(*, atomic_id: str) -> bool:

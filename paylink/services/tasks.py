@@ -20,6 +20,7 @@ from paylink.selectors.tasks import (
     task_cache_versions_new,
     task_cache_versions_writing,
     task_status_check_failed_key,
+    task_status_window_key,
     task_told_key,
     task_told_recently,
 )
@@ -476,20 +477,24 @@ def _status_window_claim(*, task: Task) -> bool:
     """True for the one caller per PAYLINK_STATUS_REFRESH_SECONDS per task that may ask Atomic
     (the shared cache decides, across every poller and process)."""
     return cache.add(
-        f"paylink:task-status:{task.atomic_id}", 1, settings.PAYLINK_STATUS_REFRESH_SECONDS
+        task_status_window_key(atomic_id=task.atomic_id), 1, settings.PAYLINK_STATUS_REFRESH_SECONDS
     )
 
 
-def task_status_check_request(*, task: Task) -> bool:
+def task_status_check_request(*, task: Task, settled: bool | None = None) -> bool:
     """Have `task_status_refresh` ask Atomic about `task` in the background, at most once per
     window (the same one a windowed refresh claims); True when a check was enqueued.
 
     For the task page's poll: a request never waits on Atomic, so a slow Atomic holds up no
-    web worker. The answer shows on a later poll, as any webhook's would.
+    web worker. The answer shows on a later poll, as any webhook's would. `settled` is what the
+    poll's own cache read found (`PolledTask.check_settled`): when True, a webhook told us lately
+    or the window is claimed, and the cache is not asked again; None asks it here.
     """
     if task.is_terminal and not task.awaiting_confirmation:
         return False
-    if task_told_recently(atomic_id=task.atomic_id):
+    if settled:
+        return False
+    if settled is None and task_told_recently(atomic_id=task.atomic_id):
         # A webhook told us about it moments ago: the row is as fresh as Atomic's answer.
         return False
     if not _status_window_claim(task=task):

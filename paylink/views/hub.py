@@ -154,9 +154,10 @@ def _finished_triggers(response: HttpResponse, *, task: Task) -> None:
 @require_safe
 def task_status(request: AuthedHttpRequest, task_id: str) -> HttpResponse:
     # Answered from the cached row; Atomic is asked in the background, never in the request.
-    task, check_failed = task_for_user_polling(user=request.user, atomic_id=task_id)
-    task_status_check_request(task=task)
-    context = {"task": task, "check_failed": check_failed}
+    polled = task_for_user_polling(user=request.user, atomic_id=task_id)
+    task = polled.task
+    task_status_check_request(task=task, settled=polled.check_settled)
+    context = {"task": task, "check_failed": polled.check_failed}
     if not request.htmx:
         return render(request, "paylink/task.html", context)
     response = render(request, "paylink/task.html#status", context)
@@ -169,10 +170,11 @@ def task_status(request: AuthedHttpRequest, task_id: str) -> HttpResponse:
 def task_outcome(request: AuthedHttpRequest, task_id: str) -> HttpResponse:
     """A plan action's progress and result, as the card it was started from shows them: the
     whole outcome once, then (htmx polling its line) the line alone until the task ends."""
-    task, check_failed = task_for_user_polling(user=request.user, atomic_id=task_id)
-    task_status_check_request(task=task)
+    polled = task_for_user_polling(user=request.user, atomic_id=task_id)
+    task = polled.task
+    task_status_check_request(task=task, settled=polled.check_settled)
     account = task_account_for_user(user=request.user, task=task) if task.is_terminal else None
-    context = {"task": task, "check_failed": check_failed, "account": account}
+    context = {"task": task, "check_failed": polled.check_failed, "account": account}
     htmx = request.htmx
     line = bool(htmx) and htmx.target == f"outcome-{task.atomic_id}-line"
     template = "paylink/_card_outcome.html#line" if line else "paylink/_card_outcome.html"

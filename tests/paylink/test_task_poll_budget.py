@@ -9,9 +9,11 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import cache, caches
 from django.utils import timezone
 
 from paylink.client import TaskStatusReport
+from paylink.lib.auth_backend import user_cache_key
 from paylink.models import Task
 from paylink.selectors.tasks import TaskPoll, task_poll
 from paylink.services.profiles import profile_for_user
@@ -156,3 +158,63 @@ def test_the_deadline_is_a_quarter_of_an_hour_by_default(settings):
 def test_a_final_task_has_no_poll_and_no_check_again(task):
     Task.objects.filter(pk=task.pk).update(status="completed")
     assert task_poll(task=aged(task, 3600)) == TaskPoll(interval=None)
+
+
+@pytest.fixture
+def cache_calls(monkeypatch):
+    """The names of the default cache's calls from now on (a call made inside another, as the
+    local memory cache's get_many calls its own get, is not a round trip of its own)."""
+    default = caches["default"]
+    calls: list[str] = []
+    depth = [0]
+
+    def counted(name, original):
+        def call(*args, **kwargs):
+            if not depth[0]:
+                calls.append(name)
+            depth[0] += 1
+            try:
+                return original(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+
+        return call
+
+    for name in ("get", "get_many", "has_key", "add", "set", "set_many"):
+        monkeypatch.setattr(default, name, counted(name, getattr(default, name)))
+    return calls
+
+
+def test_a_steady_poll_of_a_running_task_asks_the_cache_once_after_the_session(
+    alice, task, atomic, poll, settings, cache_calls
+):
+    settings.PAYLINK_STATUS_REFRESH_SECONDS = 60
+    atomic.task_status_get.return_value = processing()
+    cache.delete(user_cache_key(alice.pk))  # as if signing in were a while ago
+    poll(**HTMX)  # caches the row and claims this window's background check
+    atomic.task_status_get.assert_called_once_with(task_id="task-1")
+    poll(**HTMX)  # caches the row the check dropped
+    cache_calls.clear()
+
+    response = poll(**HTMX)
+
+    assert response.status_code == 200
+    # The session with its user's row, then the task with what its background check needs to
+    # know (the window already claimed): no further cache call, and Atomic not asked again.
+    assert cache_calls == ["get_many", "get_many"]
+    atomic.task_status_get.assert_called_once_with(task_id="task-1")
+
+
+def test_a_poll_right_after_a_webhook_asks_the_cache_once_after_the_session(
+    alice, task, atomic, poll, cache_calls
+):
+    atomic.task_status_get.return_value = processing()
+    cache.delete(user_cache_key(alice.pk))
+    task_told(atomic_id="task-1")
+    poll(**HTMX)
+    cache_calls.clear()
+
+    assert poll(**HTMX).status_code == 200
+
+    assert cache_calls == ["get_many", "get_many"]
+    atomic.task_status_get.assert_not_called()
