@@ -45,6 +45,7 @@ if TYPE_CHECKING:  # bench.run needs Django set up, which happens at run time
 ROOT = Path(__file__).resolve().parent.parent
 WRK = "/usr/bin/wrk"
 HEALTHZ = "/healthz (no I/O)"
+TRIVIAL = "trivial view"
 # Issue 26's targets for the server, as ratios of throughput costs at every concurrency:
 # the trivial signed-in view to /healthz, and the named pages to the trivial view (the task
 # poll's is the one `make bench` holds it to in process).
@@ -237,6 +238,8 @@ class Throughput:
     """Requests per second of each endpoint, per concurrency, one figure per repetition."""
 
     rates: dict[tuple[str, int], list[float]] = field(default_factory=dict)
+    # Cost of each run of an endpoint, as a multiple of its yardstick's runs on either side.
+    ratios: dict[tuple[str, int], list[float]] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)
     # Endpoints whose unrepeatable requests (signed webhooks) ran out and were sent again.
     repeated: set[str] = field(default_factory=set)
@@ -303,42 +306,66 @@ def wrk_run(
 def measure_concurrency(
     measured: list, *, host: str, levels: tuple[int, ...], repetitions: int, seconds: int
 ) -> Throughput:
-    """Each repetition drives every endpoint with wrk at each level in turn, so the ratios of
-    one repetition and level share the machine's state. The requests are recorded afresh
-    before each run (a poll's `after` is a moment ago). Cold renders (which prepare each
-    request) and work run in this process are left to the one-at-a-time table."""
+    """Each repetition drives every endpoint with wrk at each level in turn, each run of an
+    endpoint between two runs of its yardstick (/healthz's for the trivial view, the trivial
+    view's for every other), and takes its cost against the geometric mean of those two: the
+    machine's load drifting over the minutes of the table moves an endpoint and its yardstick
+    alike. The requests are recorded afresh before each run (a poll's `after` is a moment ago). Cold
+    renders (which prepare each request) and work run in this process are left to the
+    one-at-a-time table."""
     result = Throughput()
     live = [e for e in measured if not e.unavailable and e.prepare is None]
+    healthz = next((e for e in live if e.name == HEALTHZ), None)
+    trivial = next((e for e in live if e.name == TRIVIAL), None)
+    others = [e for e in live if e not in (healthz, trivial)]
     with tempfile.TemporaryDirectory(prefix="paylink-bench-wrk-") as tmp:
+
+        def run(endpoint: Endpoint | None, level: int) -> float:
+            """Requests per second of one run; NaN for none (a failure, a stall)."""
+            if endpoint is None or endpoint.name in result.failures:
+                return math.nan
+            sent = recorded(endpoint.request, POSTS_PER_SECOND * seconds)
+            if not sent:
+                return math.nan
+            outcome = wrk_run(
+                sent,
+                host=host,
+                concurrency=level,
+                seconds=seconds,
+                ok=endpoint.ok_statuses,
+                workdir=Path(tmp),
+            )
+            if outcome.wrong_status is not None or outcome.socket_errors:
+                wrong = outcome.wrong_status or f"{outcome.socket_errors} socket errors"
+                result.failures[endpoint.name] = f"answered {wrong} at c={level}"
+                return math.nan
+            if not outcome.rate:
+                # A stall on a busy machine: this run has no figure (a gap in the table).
+                result.empty.add((endpoint.name, level))
+                return math.nan
+            if outcome.repeated and sent[0].method != "GET":
+                result.repeated.add(endpoint.name)
+            result.rates.setdefault((endpoint.name, level), []).append(outcome.rate)
+            return outcome.rate
+
+        def bracketed(name: str, level: int, before: float, rate: float, after: float) -> None:
+            yardstick = [1 / r for r in (before, after) if not math.isnan(r)]
+            if math.isnan(rate) or not yardstick:
+                return
+            cost = (1 / rate) / statistics.geometric_mean(yardstick)
+            result.ratios.setdefault((name, level), []).append(cost)
+
         for _ in range(repetitions):
             for level in levels:
-                for endpoint in live:
-                    if endpoint.name in result.failures:
-                        continue
-                    sent = recorded(endpoint.request, POSTS_PER_SECOND * seconds)
-                    if not sent:
-                        continue
-                    run = wrk_run(
-                        sent,
-                        host=host,
-                        concurrency=level,
-                        seconds=seconds,
-                        ok=endpoint.ok_statuses,
-                        workdir=Path(tmp),
-                    )
-                    if run.wrong_status is not None or run.socket_errors:
-                        wrong = run.wrong_status or f"{run.socket_errors} socket errors"
-                        result.failures[endpoint.name] = f"answered {wrong} at c={level}"
-                        continue
-                    if not run.rate:
-                        # A stall on a busy machine: this repetition has no figure for it (a
-                        # gap, so the repetitions of every endpoint still line up).
-                        result.empty.add((endpoint.name, level))
-                        result.rates.setdefault((endpoint.name, level), []).append(math.nan)
-                        continue
-                    if run.repeated and sent[0].method != "GET":
-                        result.repeated.add(endpoint.name)
-                    result.rates.setdefault((endpoint.name, level), []).append(run.rate)
+                first = run(healthz, level)
+                rate = run(trivial, level)
+                bracketed(TRIVIAL, level, first, rate, run(healthz, level))
+                before = run(trivial, level)
+                for endpoint in others:
+                    rate = run(endpoint, level)
+                    after = run(trivial, level)
+                    bracketed(endpoint.name, level, before, rate, after)
+                    before = after
     return result
 
 
@@ -349,7 +376,7 @@ DRIVEN_WITHIN = 20
 
 
 def _driven(endpoint: Endpoint, measured: list[Endpoint]) -> bool:
-    trivial = next((e for e in measured if e.name == "trivial view" and e.samples), None)
+    trivial = next((e for e in measured if e.name == TRIVIAL and e.samples), None)
     if trivial is None or not endpoint.samples:
         return True
     cost = statistics.median(endpoint.samples) / statistics.median(trivial.samples)
@@ -357,7 +384,7 @@ def _driven(endpoint: Endpoint, measured: list[Endpoint]) -> bool:
 
 
 def _server_target(name: str) -> float | None:
-    if name == "trivial view":
+    if name == TRIVIAL:
         return TRIVIAL_TO_HEALTHZ
     return next(
         (ratio for prefix, ratio in SERVER_TARGETS.items() if name.startswith(prefix)), None
@@ -375,7 +402,8 @@ def report_concurrency(
     print(
         f"\nThroughput with 1 to {max(levels)} requests in flight, {repetitions} repetitions;"
         " cost = 1 / (requests per second), as a multiple of the trivial view's cost"
-        " (the trivial view's: of /healthz's). Median of the repetitions [min-max]."
+        " (the trivial view's: of /healthz's), each run against its yardstick's runs just before"
+        " and after it. Median of the repetitions [min-max]."
         f" Load generator: {WRK}, one thread, one connection per request in flight.\n"
     )
     header = f"{'endpoint':<32}" + "".join(f" {f'c={level}':>22}" for level in levels)
@@ -396,18 +424,11 @@ def report_concurrency(
         met_all: bool | None = None
         target = _server_target(name)
         for level in levels:
-            rates = result.rates.get((name, level))
-            if not rates:
-                cells.append(f"{'-':>22}")
-                continue
             if name == HEALTHZ:
-                figures = [rate for rate in rates if not math.isnan(rate)]
+                figures = result.rates.get((name, level), [])
                 unit = "/s"
             else:
-                yardstick = HEALTHZ if name == "trivial view" else "trivial view"
-                base = result.rates.get((yardstick, level), [])
-                pairs = zip(base, rates, strict=False)
-                figures = [b / r for b, r in pairs if not (math.isnan(b) or math.isnan(r))]
+                figures = result.ratios.get((name, level), [])
                 unit = "x"
             if not figures:
                 cells.append(f"{'-':>22}")

@@ -208,3 +208,50 @@ def test_the_bench_process_and_the_server_share_the_caches_keys(monkeypatch):
     assert shared["default"] == {"BACKEND": "x", "KEY_PREFIX": "paylink-bench-run1"}
     assert shared["throttle"] == caches["throttle"]
     assert caches["default"]["KEY_PREFIX"] == ""
+
+
+def test_each_run_is_judged_against_its_yardsticks_runs_on_either_side(monkeypatch, capsys):
+    # A machine slowing down steadily over the table: every run is 10% slower than the last.
+    # The page always costs twice the trivial view, the trivial view always 2.5x /healthz, so
+    # each ratio must come out at that whatever the drift (paired with a run of its yardstick
+    # minutes apart, it would not).
+    import bench.server as server
+
+    base_cost = {"/h": 1.0, "/t": 2.5, "/d": 5.0}
+    runs: list[str] = []
+
+    def wrk_run(sent, **kwargs):
+        runs.append(sent[0].url)
+        slowdown = 1.1 ** len(runs)
+        return server.WrkResult(
+            rate=1000 / (base_cost[sent[0].url] * slowdown),
+            wrong_status=None,
+            socket_errors=0,
+            repeated=False,
+        )
+
+    monkeypatch.setattr(server, "wrk_run", wrk_run)
+    client = ServerClient("http://127.0.0.1:9", ("sessionid", "abc"))
+    measured = [
+        Endpoint(HEALTHZ, lambda: client.get("/h").status_code),
+        Endpoint("trivial view", lambda: client.get("/t").status_code),
+        Endpoint("/ warm, 1 accounts", lambda: client.get("/d").status_code),
+        Endpoint("/ warm, 50 accounts", lambda: client.get("/d").status_code),
+    ]
+
+    result = measure_concurrency(
+        measured, host="127.0.0.1:9", levels=(1, 8), repetitions=3, seconds=1
+    )
+
+    # Each page's run sits between two of the trivial view's, the trivial view's between two
+    # of /healthz's.
+    assert runs[:7] == ["/h", "/t", "/h", "/t", "/d", "/t", "/d"]
+    for name in ("/ warm, 1 accounts", "/ warm, 50 accounts"):
+        for level in (1, 8):
+            assert result.ratios[(name, level)] == pytest.approx([2.0] * 3, rel=0.01)
+    assert result.ratios[("trivial view", 1)] == pytest.approx([2.5] * 3, rel=0.01)
+    missed = report_concurrency(
+        result, names=[e.name for e in measured], levels=(1, 8), repetitions=3
+    )
+    assert missed == 2  # both pages, at 2x against a target of 1.5x
+    assert "2.00x [2.00-2.00]" in capsys.readouterr().out
