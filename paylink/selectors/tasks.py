@@ -135,6 +135,35 @@ class PolledTask:
     task: Task
     check_failed: bool
     check_settled: bool
+    # The row's entry in the cache, as found or as just stored; None when none may be kept (a
+    # change being written, a claimant's view). Status lines drawn of this row are kept in it
+    # (`task_fragment_keep`).
+    entry: dict[str, Any] | None = None
+
+    def fragment(self, drawn_for: str) -> str | None:
+        """The status line drawn of this very row for `drawn_for`, if one was kept."""
+        return (self.entry or {}).get("drawn", {}).get(drawn_for)
+
+
+# Status lines kept per cached row: a row is polled in one or two languages, at an interval
+# that changes a few times before the task ends.
+TASK_FRAGMENTS_KEPT = 6
+
+
+def task_fragment_keep(*, polled: PolledTask, drawn_for: str, html: str) -> None:
+    """Keeps `html`, drawn of `polled.task` for `drawn_for` (all else it shows besides the row),
+    beside the cached row, so the next poll of the same row for the same is served it undrawn.
+    It lives and dies with the row's entry: a change to the task gives it a new version, and an
+    entry under an older one, this line with it, is never served again."""
+    if polled.entry is None:
+        return
+    drawn = dict(list(polled.entry.get("drawn", {}).items())[-(TASK_FRAGMENTS_KEPT - 1) :])
+    drawn[drawn_for] = html
+    cache.set(
+        task_cache_key(atomic_id=polled.task.atomic_id),
+        {**polled.entry, "drawn": drawn},
+        TASK_CACHE_SECONDS,
+    )
 
 
 def task_for_user_polling(*, user: User, atomic_id: str) -> PolledTask:
@@ -162,13 +191,15 @@ def task_for_user_polling(*, user: User, atomic_id: str) -> PolledTask:
         and cached.get("version") == version
         and cached.get("user_id") == user.pk
     ):
-        return PolledTask(_task_from_cache_entry(cached), check_failed, check_settled)
+        return PolledTask(_task_from_cache_entry(cached), check_failed, check_settled, cached)
     version = _version_for_read(atomic_id=atomic_id, found=version)
     task = task_for_user(user=user, atomic_id=atomic_id)
+    entry = None
     if version and not version.startswith(_WRITING) and task.profile.user_id == user.pk:
         # A claimant's view of another's unconfirmed task is theirs alone: never shared.
-        cache.set(key, _task_cache_entry(task=task, version=version), TASK_CACHE_SECONDS)
-    return PolledTask(task, check_failed, check_settled)
+        entry = _task_cache_entry(task=task, version=version)
+        cache.set(key, entry, TASK_CACHE_SECONDS)
+    return PolledTask(task, check_failed, check_settled, entry)
 
 
 def tasks_recent_for_user(*, user: User, limit: int = 10) -> QuerySet[Task]:

@@ -6,8 +6,9 @@ import logging
 
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HTMX_STOP_POLLING, trigger_client_event
@@ -20,6 +21,8 @@ from paylink.models import SdkEventKind, Task, TaskStatus
 from paylink.selectors.tasks import (
     task_account_for_user,
     task_for_user_polling,
+    task_fragment_keep,
+    task_poll,
     tasks_recent_for_user,
 )
 from paylink.services.access_tokens import access_token_issue
@@ -33,6 +36,7 @@ from paylink.services.sdk_events import (
     sdk_finish_record,
 )
 from paylink.services.tasks import TaskOwnershipError, TaskUnknownError, task_status_check_request
+from paylink.views.dashboard_page import release
 
 logger = logging.getLogger(__name__)
 
@@ -160,7 +164,17 @@ def task_status(request: AuthedHttpRequest, task_id: str) -> HttpResponse:
     context = {"task": task, "check_failed": polled.check_failed}
     if not request.htmx:
         return render(request, "paylink/task.html", context)
-    response = render(request, "paylink/task.html#status", context)
+    # All the line shows besides the row: the release, the address, the language, the check's
+    # failure and how often it polls now.
+    drawn_for = (
+        f"{release()}|{request.path_info}|{get_language()}|{polled.check_failed}|"
+        f"{task_poll(task=task)}"
+    )
+    html = polled.fragment(drawn_for)
+    if html is None:
+        html = render_to_string("paylink/task.html#status", context, request)
+        task_fragment_keep(polled=polled, drawn_for=drawn_for, html=html)
+    response = HttpResponse(html)
     if task.is_terminal:
         _finished_triggers(response, task=task)
     return response
