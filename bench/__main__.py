@@ -6,6 +6,8 @@ against gunicorn (from gunicorn.conf.py) on PostgreSQL and Redis with production
 one request at a time and then with 1, 8 and 32 in flight, repeated. Each figure is printed
 beside its target, judged met or MISSED; a MISSED target makes the command exit with 1.
 Endpoints that are missing are reported as not available instead of stopping the run.
+BENCH_ENDPOINTS="cold,month" times only the endpoints whose names hold one of those parts (with
+the trivial view and the pages their targets are relative to).
 """
 
 from __future__ import annotations

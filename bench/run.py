@@ -375,6 +375,18 @@ def flat_endpoints(make_client: MakeClient) -> list[Endpoint]:
     ]
 
 
+def selected(measured: list[Endpoint]) -> list[Endpoint]:
+    """BENCH_ENDPOINTS (parts of names, comma-separated) keeps only the endpoints it names,
+    with the trivial view and the pages their targets are relative to: a shorter run for one
+    question. Unset, every endpoint is kept."""
+    wanted = [w.strip() for w in os.environ.get("BENCH_ENDPOINTS", "").split(",") if w.strip()]
+    if not wanted:
+        return measured
+    kept = {e.name for e in measured if any(w in e.name for w in wanted)}
+    kept |= {e.target.relative_to for e in measured if e.name in kept} | {"trivial view"}
+    return [e for e in measured if e.name in kept]
+
+
 def dashboard_url() -> str | None:
     return url_or_none("paylink:dashboard")
 
@@ -535,7 +547,7 @@ def bench_run(*, rounds: int, warmup: int, atomic_delay: float) -> int:
     # Other work on the machine stretches the wall clock (not the CPU time): say how much there was.
     load_before = os.getloadavg()
     with mock.patch("paylink.client.atomic_client", return_value=AtomicStub(delay=atomic_delay)):
-        measured = endpoints(make_client)
+        measured = selected(endpoints(make_client))
         # The request, the database and the cache all run in this process: its CPU time is the
         # work, and the wall clock adds what it waited for (SQLite's writes reaching the disk).
         measure(measured, rounds=rounds, warmup=warmup, count_queries=True)

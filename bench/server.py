@@ -504,7 +504,7 @@ def _server_run(
     from django.test import Client
     from django.urls import reverse
 
-    from bench.run import Endpoint, endpoints, measure, report, user_with_accounts
+    from bench.run import Endpoint, endpoints, measure, report, selected, user_with_accounts
 
     atomic = _atomic_stand_in(atomic_delay)
     os.environ["ATOMIC_API_URL"] = f"http://127.0.0.1:{atomic.server_address[1]}"
@@ -527,7 +527,7 @@ def _server_run(
     largest = make_client(user_with_accounts(f"bench-warm-{LARGEST}", LARGEST)[0])
     dashboard = reverse("paylink:dashboard")
     measured = [Endpoint(HEALTHZ, lambda: anonymous.get("/healthz").status_code)]
-    for endpoint in endpoints(make_client):
+    for endpoint in selected(endpoints(make_client)):
         measured.append(endpoint)
         if endpoint.name == "/ warm, 1000 accounts":
             measured.append(

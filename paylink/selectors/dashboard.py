@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.models import User
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
@@ -506,10 +507,15 @@ class DashboardReader:
             "account__position",
             "position",
         ]
-        # Sorted by their ids alone, the snapshot reached through each one's account: the
-        # accounts' positions then come from their (snapshot, position) index, not from their
-        # rows, which carry the cards. Only the page's rows are read whole.
+        # Sorted by their ids alone, the snapshot reached through each one's account: SQLite
+        # then reads the accounts' positions from their (snapshot, position) index, not from
+        # their rows, which carry the cards. Only the page's rows are read whole.
         ids = Suggestion.objects.filter(account__snapshot_id=self.snapshot.pk)
+        if connection.vendor == "postgresql":
+            # PostgreSQL, told only the accounts' snapshot, reads every person's suggestions
+            # to join them to this person's accounts: their own snapshot's index keeps it to
+            # this person's.
+            ids = ids.filter(snapshot_id=self.snapshot.pk)
         if self.filters.active:
             ids = ids.filter(account__in=self.accounts().values("pk"))
         paginator = Paginator(
