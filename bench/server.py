@@ -8,6 +8,10 @@ reads), starts gunicorn and a stand-in for Atomic's status endpoint, and times e
 over HTTP: one at a time (latency, interleaved as in process, from this process), then with 1, 8
 and 32 requests in flight (throughput), repeated, each figure beside its target.
 
+BENCH_ENDPOINTS (comma-separated, e.g. `webhook`) times only the endpoints whose names contain
+one of its words, besides /healthz and the trivial view that the ratios are taken against (name
+with it any page a target is relative to, such as "/ cold, 1000"). Unset, every endpoint is timed.
+
 The throughput is Debian's wrk's (bin/ensure-wrk), a load generator the project did not write,
 replaying requests this process recorded (bench/replay.lua): the cookies a browser would send
 back (the session's, and those the host's answers set, such as the CSRF cookie), an htmx
@@ -45,6 +49,7 @@ if TYPE_CHECKING:  # bench.run needs Django set up, which happens at run time
 ROOT = Path(__file__).resolve().parent.parent
 WRK = "/usr/bin/wrk"
 HEALTHZ = "/healthz (no I/O)"
+YARDSTICKS = (HEALTHZ, "trivial view")
 # Issue 26's targets for the server, as ratios of throughput costs at every concurrency:
 # the trivial signed-in view to /healthz, and the named pages to the trivial view (the task
 # poll's is the one `make bench` holds it to in process).
@@ -342,6 +347,13 @@ def measure_concurrency(
     return result
 
 
+def _chosen(name: str, words: str) -> bool:
+    """Whether BENCH_ENDPOINTS (`words`) asks for the endpoint `name`: the yardsticks always,
+    every endpoint when it is empty, otherwise those whose names contain one of its words."""
+    wanted = [word.strip() for word in words.split(",") if word.strip()]
+    return not wanted or name in YARDSTICKS or any(word in name for word in wanted)
+
+
 # Pages costing more than this many trivial views, one at a time, are left to that table: the
 # requests a run of theirs leaves queued when wrk stops would hold the server into the next run
 # (their targets are `make bench`'s, relative to a cold dashboard).
@@ -512,6 +524,7 @@ def _server_run(
             measured.append(
                 Endpoint(f"/ warm, {LARGEST} accounts", lambda: largest.get(dashboard).status_code)
             )
+    measured = [e for e in measured if _chosen(e.name, os.environ.get("BENCH_ENDPOINTS", ""))]
     connection.close()
     env = {**os.environ, "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": str(workers)}
     os.environ["WEB_CONCURRENCY"] = str(workers)
