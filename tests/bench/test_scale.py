@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -189,7 +190,9 @@ def test_a_drain_whose_workers_serve_another_queue_is_missed(atomic, settings):
     assert WebhookEvent.objects.filter(state="received").count() == 1
 
 
-def test_a_burst_taken_in_with_no_worker_is_drained_by_the_workers_started_on_it(atomic, settings):
+def test_a_burst_taken_in_with_no_worker_is_drained_by_the_workers_started_on_it(
+    atomic: AtomicStandIn, settings: Any
+) -> None:
     settings.TASKS = {
         "default": {"BACKEND": django_settings.DATABASE_TASKS_BACKEND, "QUEUES": QUEUES}
     }
@@ -206,7 +209,9 @@ def test_a_burst_taken_in_with_no_worker_is_drained_by_the_workers_started_on_it
     assert WebhookEvent.objects.filter(state="processed").count() == 6
 
 
-def test_a_drain_alone_whose_workers_serve_another_queue_is_missed(atomic, settings):
+def test_a_drain_alone_whose_workers_serve_another_queue_is_missed(
+    atomic: AtomicStandIn, settings: Any
+) -> None:
     settings.TASKS = {
         "default": {"BACKEND": django_settings.DATABASE_TASKS_BACKEND, "QUEUES": QUEUES}
     }
