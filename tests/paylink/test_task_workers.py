@@ -86,6 +86,27 @@ def test_the_worker_runs_an_enqueued_sync_and_a_webhook_to_completion(broker, at
         assert snapshot.sync_queued_at is None
 
 
+def deliver_status(client: Any, profile: Profile, n: int, status: str) -> int:
+    """Atomic's news that task-`n` of `profile` is `status`, signed, as delivery `n` (ce-`n`,
+    sent within request `request-number-n`); the status answered."""
+    body = json.dumps(
+        {
+            "eventType": "task-status-updated",
+            "user": {"identifier": profile.identifier},
+            "data": {"taskId": f"task-{n}", "status": status},
+        }
+    ).encode()
+    signature = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    headers = {
+        "ce-id": f"ce-{n}",
+        "X-HMAC-Signature-Sha-256": signature,
+        "X-Request-ID": f"request-number-{n}",
+    }
+    return client.post(
+        "/webhooks/atomic/", data=body, content_type="application/json", headers=headers
+    ).status_code
+
+
 def claiming_worker(queue_names: tuple[str, ...] = ("*",), **options: Any) -> ClaimingWorker:
     return ClaimingWorker(
         queue_names=list(queue_names),
@@ -163,23 +184,7 @@ def test_webhooks_claimed_together_are_applied_in_one_call_each_job_its_own(brok
 
     alice = person("alice")
     for n in range(3):
-        body = json.dumps(
-            {
-                "eventType": "task-status-updated",
-                "user": {"identifier": alice.identifier},
-                "data": {"taskId": f"task-{n}", "status": "processing"},
-            }
-        ).encode()
-        signature = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-        headers = {
-            "ce-id": f"ce-{n}",
-            "X-HMAC-Signature-Sha-256": signature,
-            "X-Request-ID": f"request-number-{n}",
-        }
-        answer = client.post(
-            "/webhooks/atomic/", data=body, content_type="application/json", headers=headers
-        )
-        assert answer.status_code == 200
+        assert deliver_status(client, alice, n, "processing") == 200
 
     spy = mock.Mock(wraps=webhooks.webhook_events_process)
     with mock.patch.object(webhooks, "webhook_events_process", spy), log_lines() as lines:
@@ -291,23 +296,7 @@ def test_the_syncs_a_claim_of_webhooks_asks_for_are_queued_together_each_with_it
 
     people = [person(name) for name in ("alice", "bob", "carol")]
     for n, profile in enumerate(people):
-        body = json.dumps(
-            {
-                "eventType": "task-status-updated",
-                "user": {"identifier": profile.identifier},
-                "data": {"taskId": f"task-{n}", "status": "completed"},
-            }
-        ).encode()
-        signature = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-        headers = {
-            "ce-id": f"ce-{n}",
-            "X-HMAC-Signature-Sha-256": signature,
-            "X-Request-ID": f"request-number-{n}",
-        }
-        answer = client.post(
-            "/webhooks/atomic/", data=body, content_type="application/json", headers=headers
-        )
-        assert answer.status_code == 200
+        assert deliver_status(client, profile, n, "completed") == 200
 
     with CaptureQueriesContext(connection) as queries:
         claiming_worker(("webhooks",), claim=20).run()
