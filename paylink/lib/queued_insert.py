@@ -10,11 +10,12 @@ is the two steps in a transaction, the enqueue as the backend does it.
 The job row is the one `DatabaseBackend.enqueue` writes, its one argument the new row's id,
 plus the enqueuer's log fields under `log` (paylink/observability/log_context.py reads them
 there instead of the cache). `task_enqueued` is not sent for it: its receivers log the job and
-keep the log fields, which the row now carries.
+keep the log fields, which the row now carries. `jobs_enqueue` writes many jobs of one task
+(the accounts syncs a claim of webhooks asks for) in one INSERT the same way.
 
 Outside a transaction the statement goes out without Django's health check before it
 (CONN_HEALTH_CHECKS: a `SELECT 1` before a request's first statement on a kept connection, a
-round trip of its own and a fifth of a webhook's time): should it fail on a connection that
+round trip of its own, the webhook's only other one): should it fail on a connection that
 proves dead, that connection is closed and the statement sent once more on a new one, which is
 what the check would have done. Had the dead connection committed it before dying, the second
 is refused by the row's unique constraints, as any repeated delivery is (the webhook's ce-id and
