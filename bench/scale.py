@@ -9,7 +9,10 @@ the task workers each measured path needs.
 
 (a) the reconcile sweep with 10,000 then 100,000 people who all once opened Transact, 100 of
     them with an unsettled task, under the per-second budget;
-(b) a burst of signed webhooks taken in by gunicorn, then drained by 1, 2 and 4 workers;
+(b) a burst of signed webhooks taken in by gunicorn, then drained by 1, 2 and 4 workers; then
+    a burst taken in with no worker running and drained by as many started on it, the
+    workers' own rate without gunicorn and the sender on the same cores (BENCH_DRAIN_ALONE=0
+    leaves it out);
 (c) 100 pollers on one running task, served by 2 gunicorn processes, with the worker of the
     atomic queue running the status checks they ask for;
 (d) Refresh pressed 30 times at once by one person, then the atomic queue's worker;
@@ -66,6 +69,8 @@ EVENTS = int(os.environ.get("BENCH_EVENTS", "100000"))
 PORT = int(os.environ.get("BENCH_PORT", "0"))
 # How many workers drain the burst of (b), in turn.
 DRAIN_WORKERS = tuple(int(n) for n in os.environ.get("BENCH_DRAIN_WORKERS", "1,2,4").split(","))
+# (b) also drains a burst taken in while no worker runs (BENCH_DRAIN_ALONE=0 leaves it out).
+ALONE = os.environ.get("BENCH_DRAIN_ALONE", "1") != "0"
 # Which of (a) to (e) to run, e.g. BENCH_PARTS=cd.
 PARTS = os.environ.get("BENCH_PARTS", "abcde")
 SECRET = "bench-scale-secret"
@@ -575,6 +580,7 @@ def bench_webhooks(
     queue: str = "webhooks",
     first_wait: float = 120,
     drain_wait: float = 1800,
+    alone: bool = ALONE,
 ) -> None:
     from django.db.models import F, Max, Min
 
@@ -650,6 +656,68 @@ def bench_webhooks(
     if rates.get(1) and 4 in rates:
         # Four workers on two cores: shown, not judged (issue 26 asks for growth to 2).
         report.row("drain rate ratio, 4 / 1 workers", f"{rates[4] / rates[1]:.2f}")
+    if alone:
+        _drain_alone(post, workers, report, count=count, worker_counts=worker_counts, queue=queue)
+
+
+def _drain_alone(
+    post: Post,
+    workers: Workers,
+    report: Report,
+    *,
+    count: int,
+    worker_counts: tuple[int, ...],
+    queue: str,
+    drain_wait: float = 1800,
+) -> None:
+    """The burst taken in with no worker running, then drained by 1, 2... workers started on
+    it: the workers' own rate, from their first claim to their last result (a job's started_at
+    and finished_at), without gunicorn and the sender taking the cores as above."""
+    from django.db.models import Max, Min
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from paylink.models import WebhookEvent
+
+    report.say(f"    then {count:,} more taken in with no worker running, and drained by")
+    report.say("    workers started on them: rate from their first claim to their last result")
+    rates: dict[int, float] = {}
+    for round_number, workers_count in enumerate(worker_counts):
+        first = (len(worker_counts) + round_number) * (count + 1)
+        last = WebhookEvent.objects.aggregate(last=Max("pk"))["last"] or 0
+        moment = timezone.now()
+        started = time.perf_counter()
+        statuses = post(first, count)
+        taken = time.perf_counter() - started
+        report.row(
+            f"no worker: answers to the burst (round {round_number + 1})",
+            ", ".join(f"{n}x{status}" for status, n in sorted(statuses.items())),
+            f"all {count} 200",
+            statuses == Counter({200: count}),
+        )
+        report.row(
+            f"no worker: ingest (webhooks/s, round {round_number + 1})", f"{count / taken:.0f}"
+        )
+        with workers(queue, workers_count):
+            drained = _drained(WebhookEvent.objects.filter(pk__gt=last), count, drain_wait)
+        span = DBTaskResult.objects.filter(queue_name=queue, enqueued_at__gte=moment).aggregate(
+            start=Min("started_at"), end=Max("finished_at")
+        )
+        seconds = (span["end"] - span["start"]).total_seconds() if drained else 0.0
+        rates[workers_count] = count / seconds if seconds else 0.0
+        report.row(
+            f"{workers_count} worker(s) alone: drained",
+            "all" if drained else "not all",
+            f"all, within {drain_wait:g} s",
+            drained,
+        )
+        report.row(
+            f"{workers_count} worker(s) alone: drain rate (events/s)",
+            f"{rates[workers_count]:.0f}",
+        )
+    if rates.get(1) and rates.get(2):
+        ratio = rates[2] / rates[1]
+        report.row("drain alone: rate ratio, 2 / 1 workers", f"{ratio:.2f}", "> 1", ratio > 1)
 
 
 # --- (c) pollers and (d) Refresh --------------------------------------------------------------

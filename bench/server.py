@@ -8,6 +8,10 @@ reads), starts gunicorn and a stand-in for Atomic's status endpoint, and times e
 over HTTP: one at a time (latency, interleaved as in process, from this process), then with 1, 8
 and 32 requests in flight (throughput), repeated, each figure beside its target.
 
+BENCH_ENDPOINTS (comma-separated, e.g. `webhook`) times only the endpoints whose names contain
+one of its words, besides /healthz, the trivial view and the pages their targets are relative to
+(`bench.run.selected`). Unset, every endpoint is timed.
+
 The throughput is Debian's wrk's (bin/ensure-wrk), a load generator the project did not write,
 replaying requests this process recorded (bench/replay.lua): the cookies a browser would send
 back (the session's, and those the host's answers set, such as the CSRF cookie), an htmx

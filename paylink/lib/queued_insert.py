@@ -10,23 +10,34 @@ is the two steps in a transaction, the enqueue as the backend does it.
 The job row is the one `DatabaseBackend.enqueue` writes, its one argument the new row's id,
 plus the enqueuer's log fields under `log` (paylink/observability/log_context.py reads them
 there instead of the cache). `task_enqueued` is not sent for it: its receivers log the job and
-keep the log fields, which the row now carries.
+keep the log fields, which the row now carries. `jobs_enqueue` writes many jobs of one task
+(the accounts syncs a claim of webhooks asks for) in one INSERT the same way.
+
+Outside a transaction the statement goes out without Django's health check before it
+(CONN_HEALTH_CHECKS: a `SELECT 1` before a request's first statement on a kept connection, a
+round trip of its own, the webhook's only other one): should it fail on a connection that
+proves dead, that connection is closed and the statement sent once more on a new one, which is
+what the check would have done. Had the dead connection committed it before dying, the second
+is refused by the row's unique constraints, as any repeated delivery is (the webhook's ce-id and
+body digest).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connections, router, transaction
+from django.db import DatabaseError, connections, router, transaction
 from django.db.models import Field, Model
 from django.tasks import Task
+from django.utils.json import normalize_json
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult, get_date_max
 
-from paylink.observability.log_context import JOB_ROW_FIELDS, job_row_fields
+from paylink.observability.log_context import JOB_ROW_FIELDS, job_row_fields, log_context
 
 
 @dataclass(frozen=True)
@@ -75,14 +86,74 @@ def row_insert_queued(obj: Model, task: Task[Any, Any]) -> None:
         *_values(job, statement.job_fields, connection),
         json.dumps(job_row_fields()),
     ]
-    with savepoint_if_nested(alias), connection.cursor() as cursor:
-        cursor.execute(statement.sql, params)
-        (created,) = cursor.fetchone()
+    with savepoint_if_nested(alias):
+        created = _first_value_unchecked(connection, statement.sql, params)
     pk = obj._meta.pk
     assert pk is not None
     obj.pk = pk.to_python(created)
     obj._state.adding = False
     obj._state.db = alias
+
+
+def jobs_enqueue(
+    task: Task[Any, Any], calls: Sequence[tuple[list[Any], Mapping[str, str]]]
+) -> None:
+    """Enqueue `task` once for each call, with its arguments, as `task.enqueue(*arguments)` run
+    under `log_context(**fields)` would. With the database queue every job is written by one
+    INSERT, each row carrying its log fields (as `row_insert_queued`'s job does) where an
+    enqueue one at a time spent an INSERT, a commit and a cache write on each; `task_enqueued`
+    is not sent for them (the module's docstring)."""
+    backend = task.get_backend()
+    if not isinstance(backend, DatabaseBackend):
+        for arguments, fields in calls:
+            with log_context(**fields):
+                task.enqueue(*arguments)
+        return
+    if not calls:
+        return
+    backend.validate_task(task)
+    DBTaskResult.objects.bulk_create(
+        DBTaskResult(
+            id=backend._get_id(),
+            args_kwargs=normalize_json(
+                {"args": arguments, "kwargs": {}, JOB_ROW_FIELDS: dict(fields)}
+            ),
+            priority=task.priority,
+            task_path=task.module_path,
+            queue_name=task.queue_name,
+            run_after=task.run_after or get_date_max(),
+            backend_name=backend.alias,
+        )
+        for arguments, fields in calls
+    )
+
+
+def _first_value_unchecked(connection: Any, sql: str, params: list[Any]) -> Any:
+    """The first value `sql` returns. Outside a transaction, as the request's first statement on
+    a kept connection, Django's health check is skipped and the statement is the check: sent once
+    more, on a new connection, when it failed on one that proves dead (the module's docstring)."""
+    unchecked = (
+        not connection.in_atomic_block
+        and connection.connection is not None
+        and connection.health_check_enabled
+        and not connection.health_check_done
+    )
+    if unchecked:
+        connection.health_check_done = True
+    try:
+        return _first_value(connection, sql, params)
+    except DatabaseError:
+        # A refusal (a unique claim taken) on a live connection is the caller's to handle.
+        if not unchecked or connection.is_usable():
+            raise
+    connection.close()
+    return _first_value(connection, sql, params)
+
+
+def _first_value(connection: Any, sql: str, params: list[Any]) -> Any:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()[0]
 
 
 def _inserted_fields(model: type[Model], *, leave_out: str = "") -> tuple[Field[Any, Any], ...]:

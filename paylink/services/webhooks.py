@@ -41,9 +41,9 @@ from paylink.models import (
     WebhookEvent,
     WebhookState,
 )
-from paylink.observability.log_context import log_context
+from paylink.observability.log_context import job_row_fields, log_context
 from paylink.observability.metrics import webhook_processed
-from paylink.services.accounts import accounts_sync_request
+from paylink.services.accounts import accounts_sync_request, accounts_syncs_request
 from paylink.services.tasks import (
     TaskChange,
     TaskOwnershipError,
@@ -573,7 +573,7 @@ def _failure_record(*, event_id: int, error: Exception, retry: bool) -> None:
 
 class _OneByOne:
     """An event's records as `webhook_event_process` makes them, one event at a time: a query
-    for its person, `task_record` for its task, and the task told at once."""
+    for its person, `task_record` for its task, the task told and the sync asked for at once."""
 
     def profile(self, identifier: str) -> Profile | None:
         return Profile.objects.filter(identifier=identifier).first()
@@ -584,11 +584,15 @@ class _OneByOne:
     def told(self, atomic_id: str) -> None:
         task_told(atomic_id=atomic_id)
 
+    def sync(self, profile: Profile) -> None:
+        accounts_sync_request(profile=profile)
+
 
 class _Together:
     """The records of many events made together (`webhook_events_process`): their people read
-    in one query, their tasks locked in one and changed through one `TasksRecording`, and the
-    tasks told in one cache call, all written by `save`."""
+    in one query, their tasks locked in one and changed through one `TasksRecording`, the
+    tasks told in one cache call and the syncs asked for together (`accounts_syncs_request`),
+    all written by `save`."""
 
     def __init__(self, events: list[WebhookEvent], payloads: dict[int, dict[str, Any]]) -> None:
         identifiers = {dig(payload, "user", "identifier") for payload in payloads.values()}
@@ -601,6 +605,7 @@ class _Together:
         named |= {event.task_atomic_id for event in events if _may_be_stale(event)}
         self._recording = TasksRecording(atomic_ids=[atomic_id for atomic_id in named if atomic_id])
         self._told: set[str] = set()
+        self._syncs: list[tuple[Profile, dict[str, str]]] = []
 
     def profile(self, identifier: str) -> Profile | None:
         return self._profiles.get(identifier)
@@ -611,9 +616,14 @@ class _Together:
     def told(self, atomic_id: str) -> None:
         self._told.add(atomic_id)
 
+    def sync(self, profile: Profile) -> None:
+        # With the fields of the event asking, which its sync's job carries.
+        self._syncs.append((profile, job_row_fields()))
+
     def save(self) -> None:
         self._recording.save()
         tasks_told(atomic_ids=self._told)
+        accounts_syncs_request(requests=self._syncs)
 
 
 _ONE_BY_ONE = _OneByOne()
@@ -644,7 +654,7 @@ def _apply(payload: dict[str, Any], records: _OneByOne | _Together = _ONE_BY_ONE
         case "pay-link-accounts-updated":
             # A nudge, whatever data it carries: the accounts are always fetched from the API,
             # whose answer is the record the dashboard is built from.
-            accounts_sync_request(profile=profile)
+            records.sync(profile)
     # task-workflow-finished: kept on record (with its reason, if any), nothing to change.
     return ""
 
@@ -670,7 +680,7 @@ def _task_status(
     # Told, so the task page's poll need not ask Atomic for a while.
     records.told(change.task.atomic_id)
     if change.completed_now:
-        accounts_sync_request(profile=profile)
+        records.sync(profile)
     return ""
 
 

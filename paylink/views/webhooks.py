@@ -14,7 +14,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.urls import resolve
+from django.urls import ResolverMatch, URLResolver, get_resolver, get_urlconf
 from django.views.decorators.csrf import csrf_exempt
 
 from paylink.lib.request_body import (
@@ -100,8 +100,13 @@ class WebhookMiddleware:
 
     Placed after the request log and SecurityMiddleware, so a webhook still gets its log line
     and request id, its metrics, the HTTPS redirect and HSTS. The view is the one the URLconf
-    names for the path; as CommonMiddleware would, the host is checked against ALLOWED_HOSTS
-    (a 400 otherwise) and the answer given its Content-Length."""
+    names for the path (resolved once per URLconf, not once per request); as CommonMiddleware
+    would, the host is checked against ALLOWED_HOSTS (a 400 otherwise) and the answer given its
+    Content-Length."""
+
+    # The URLconf's resolver (a new one whenever Django clears its URL caches) and what it
+    # makes of WEBHOOK_PATH: the same for every request, and read only.
+    _resolved: tuple[URLResolver, ResolverMatch] | None = None
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -109,7 +114,7 @@ class WebhookMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path_info != WEBHOOK_PATH:
             return self.get_response(request)
-        match = resolve(request.path_info, getattr(request, "urlconf", None))
+        match = self._match(getattr(request, "urlconf", None))
         if match.func is not atomic_webhook:
             return self.get_response(request)
         request.get_host()
@@ -118,3 +123,10 @@ class WebhookMiddleware:
         # As CommonMiddleware sets it: without it the answer would go out chunked.
         response["Content-Length"] = str(len(response.content))
         return response
+
+    @classmethod
+    def _match(cls, urlconf: str | None) -> ResolverMatch:
+        resolver = get_resolver(urlconf or get_urlconf())
+        if cls._resolved is None or cls._resolved[0] is not resolver:
+            cls._resolved = (resolver, resolver.resolve(WEBHOOK_PATH))
+        return cls._resolved[1]

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -187,6 +188,48 @@ def test_a_drain_whose_workers_serve_another_queue_is_missed(atomic, settings):
     assert report.missed
     assert figure(report, "1 worker(s): the first webhook processed").met is False
     assert WebhookEvent.objects.filter(state="received").count() == 1
+
+
+def test_a_burst_taken_in_with_no_worker_is_drained_by_the_workers_started_on_it(
+    atomic: AtomicStandIn, settings: Any
+) -> None:
+    settings.TASKS = {
+        "default": {"BACKEND": django_settings.DATABASE_TASKS_BACKEND, "QUEUES": QUEUES}
+    }
+    report = Report(quiet=True)
+
+    scale._drain_alone(
+        post_in_process, database_workers, report, count=3, worker_counts=(1, 2), queue="webhooks"
+    )
+
+    assert figure(report, "no worker: answers to the burst (round 1)").met is True
+    for workers in (1, 2):
+        assert figure(report, f"{workers} worker(s) alone: drained").met is True
+        assert float(figure(report, f"{workers} worker(s) alone: drain rate (events/s)").value) > 0
+    assert WebhookEvent.objects.filter(state="processed").count() == 6
+
+
+def test_a_drain_alone_whose_workers_serve_another_queue_is_missed(
+    atomic: AtomicStandIn, settings: Any
+) -> None:
+    settings.TASKS = {
+        "default": {"BACKEND": django_settings.DATABASE_TASKS_BACKEND, "QUEUES": QUEUES}
+    }
+    report = Report(quiet=True)
+
+    # Broken: the workers serve the default queue, not the webhooks queue.
+    scale._drain_alone(
+        post_in_process,
+        database_workers,
+        report,
+        count=3,
+        worker_counts=(1,),
+        queue="default",
+        drain_wait=1.0,
+    )
+
+    assert figure(report, "1 worker(s) alone: drained").met is False
+    assert figure(report, "1 worker(s) alone: drain rate (events/s)").value == "0"
 
 
 # --- (c) pollers ----------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -85,9 +86,30 @@ def test_the_worker_runs_an_enqueued_sync_and_a_webhook_to_completion(broker, at
         assert snapshot.sync_queued_at is None
 
 
-def claiming_worker(**options) -> ClaimingWorker:
+def deliver_status(client: Any, profile: Profile, n: int, status: str) -> int:
+    """Atomic's news that task-`n` of `profile` is `status`, signed, as delivery `n` (ce-`n`,
+    sent within request `request-number-n`); the status answered."""
+    body = json.dumps(
+        {
+            "eventType": "task-status-updated",
+            "user": {"identifier": profile.identifier},
+            "data": {"taskId": f"task-{n}", "status": status},
+        }
+    ).encode()
+    signature = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    headers = {
+        "ce-id": f"ce-{n}",
+        "X-HMAC-Signature-Sha-256": signature,
+        "X-Request-ID": f"request-number-{n}",
+    }
+    return client.post(
+        "/webhooks/atomic/", data=body, content_type="application/json", headers=headers
+    ).status_code
+
+
+def claiming_worker(queue_names: tuple[str, ...] = ("*",), **options: Any) -> ClaimingWorker:
     return ClaimingWorker(
-        queue_names=["*"],
+        queue_names=list(queue_names),
         interval=0,
         batch=True,
         backend_name="default",
@@ -162,23 +184,7 @@ def test_webhooks_claimed_together_are_applied_in_one_call_each_job_its_own(brok
 
     alice = person("alice")
     for n in range(3):
-        body = json.dumps(
-            {
-                "eventType": "task-status-updated",
-                "user": {"identifier": alice.identifier},
-                "data": {"taskId": f"task-{n}", "status": "processing"},
-            }
-        ).encode()
-        signature = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-        headers = {
-            "ce-id": f"ce-{n}",
-            "X-HMAC-Signature-Sha-256": signature,
-            "X-Request-ID": f"request-number-{n}",
-        }
-        answer = client.post(
-            "/webhooks/atomic/", data=body, content_type="application/json", headers=headers
-        )
-        assert answer.status_code == 200
+        assert deliver_status(client, alice, n, "processing") == 200
 
     spy = mock.Mock(wraps=webhooks.webhook_events_process)
     with mock.patch.object(webhooks, "webhook_events_process", spy), log_lines() as lines:
@@ -281,3 +287,38 @@ def test_after_a_short_claim_a_worker_waits_a_moment_before_the_next(broker, ato
     # Three of twenty: a moment for more to come; then none at all: the whole interval.
     assert waits == [paylink_db_worker.CLAIM_SETTLE_SECONDS, 1.0]
     assert atomic.accounts_get.call_count == 3
+
+
+def test_the_syncs_a_claim_of_webhooks_asks_for_are_queued_together_each_with_its_request(
+    broker: Any, atomic: Any, client: Any
+) -> None:
+    from tests.paylink.observability.capture import log_lines
+
+    people = [person(name) for name in ("alice", "bob", "carol")]
+    for n, profile in enumerate(people):
+        assert deliver_status(client, profile, n, "completed") == 200
+
+    with CaptureQueriesContext(connection) as queries:
+        claiming_worker(("webhooks",), claim=20).run()
+
+    syncs = DBTaskResult.objects.filter(task_path="paylink.tasks.accounts_sync")
+    # Written by one statement, each row carrying the fields of the webhook that asked.
+    inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT")]
+    assert len([sql for sql in inserts if "dbtaskresult" in sql]) == 1
+    assert sorted((job.args_kwargs["args"], job.args_kwargs["log"]) for job in syncs) == [
+        ([profile.pk], {"request_id": f"request-number-{n}", "ce_id": f"ce-{n}"})
+        for n, profile in enumerate(people)
+    ]
+
+    with log_lines() as lines:
+        claiming_worker(("atomic",), claim=20).run()
+
+    assert set(DBTaskResult.objects.values_list("status", flat=True)) == {"SUCCESSFUL"}
+    assert atomic.accounts_get.call_count == 3
+    # Each sync's lines carry the request and ce-id of the webhook that asked for it.
+    started = [
+        (line["request_id"], line["ce_id"])
+        for line in lines.records()
+        if line["logger"] == "django.tasks" and line["message"].endswith("state=RUNNING")
+    ]
+    assert sorted(started) == [(f"request-number-{n}", f"ce-{n}") for n in range(3)]

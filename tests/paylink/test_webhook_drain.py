@@ -9,6 +9,7 @@ import hmac
 import json
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -17,7 +18,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from paylink.models import Task, WebhookEvent, WebhookState
+from paylink.models import AccountSnapshot, Task, WebhookEvent, WebhookState
 from paylink.observability.log_context import log_context
 from paylink.services import tasks as task_services
 from paylink.services.webhooks import (
@@ -281,3 +282,32 @@ def test_a_claim_costs_the_same_statements_for_three_events_as_for_twelve(
     assert statements(few) == statements(many)
     assert WebhookEvent.objects.exclude(state="processed").count() == 0
     assert Task.objects.filter(status="processing").count() == 12 + 3 + 12
+
+
+def test_a_claims_syncs_cost_the_same_statements_for_three_people_as_for_twelve(
+    db: None, receive: Callable[..., int], atomic: Any
+) -> None:
+    from tests.people import person_create, profile_of
+
+    people = [profile_of(person_create(f"person-{n}")) for n in range(12)]
+    # One already has a sync queued: its request is noted, covered by that sync.
+    AccountSnapshot.objects.create(profile=people[0], sync_queued_at=timezone.now())
+
+    def claim(count: int, prefix: str) -> Callable[[], None]:
+        events = [
+            receive(
+                "task_status_updated_completed",
+                taskId=f"{prefix}-{n}",
+                user={"identifier": profile.identifier},
+            )
+            for n, profile in enumerate(people[:count])
+        ]
+        return lambda: webhook_events_process(events=[(event_id, {}) for event_id in events])
+
+    few, many = claim(3, "few"), claim(12, "many")
+
+    assert statements(few) == statements(many)
+    snapshots = AccountSnapshot.objects.filter(profile__in=people)
+    assert snapshots.count() == 12
+    assert snapshots.filter(sync_queued_at=None).count() == 0
+    assert snapshots.filter(sync_requested_at=None).count() == 0

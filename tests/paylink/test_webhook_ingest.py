@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -27,7 +28,7 @@ DATABASE_QUEUE = "django_tasks_db.DatabaseBackend"
 
 
 @pytest.fixture
-def database_queue(settings):
+def database_queue(settings: Any) -> None:
     settings.ATOMIC_API_SECRET = SECRET
     settings.TASKS = {"default": {**settings.TASKS["default"], "BACKEND": DATABASE_QUEUE}}
 
@@ -49,7 +50,7 @@ def deliver(ce_id: str) -> tuple[int, list[str]]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_accepted_webhook_is_stored_and_queued_in_one_transaction(database_queue):
+def test_an_accepted_webhook_is_stored_and_queued_in_one_transaction(database_queue: None) -> None:
     status, statements = deliver("ce-one")
 
     assert status == 200
@@ -69,7 +70,7 @@ def test_an_accepted_webhook_is_stored_and_queued_in_one_transaction(database_qu
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_duplicate_leaves_no_half_written_event(database_queue):
+def test_a_duplicate_leaves_no_half_written_event(database_queue: None) -> None:
     deliver("ce-one")
 
     status, _ = deliver("ce-one")
@@ -83,3 +84,103 @@ def test_a_duplicate_leaves_no_half_written_event(database_queue):
     # no-op); none is the duplicate's.
     jobs = DBTaskResult.objects.values_list("args_kwargs", flat=True)
     assert {job["args"][0] for job in jobs} == {received.pk}
+
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="the event and its job go out as one statement on PostgreSQL only",
+)
+
+
+def kept_connection() -> None:
+    """The test's connection as a request finds a kept one: open, its health check due."""
+    connection.ensure_connection()
+    connection.health_check_done = False  # type: ignore[attr-defined]
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_kept_connection_is_not_checked_before_the_webhooks_one_statement(
+    database_queue: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kept_connection()
+    checks: list[bool] = []
+    check = connection.is_usable
+
+    def counted() -> bool:
+        checks.append(check())
+        return checks[-1]
+
+    monkeypatch.setattr(connection, "is_usable", counted)
+
+    status, statements = deliver("ce-one")
+
+    assert status == 200
+    # Django's check (a SELECT 1 of its own, not among the captured queries) was not made: the
+    # statement itself found the connection alive.
+    assert (statements, checks) == (["WITH"], [])
+    assert WebhookEvent.objects.get().state == WebhookState.RECEIVED
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_webhook_on_a_kept_connection_the_server_closed_is_stored_on_a_new_one(
+    database_queue: None,
+) -> None:
+    from django.db import connections
+
+    kept_connection()
+    backend = connection.connection.info.backend_pid
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s, 5000)", [backend])
+    finally:
+        other.close()
+
+    status, _ = deliver("ce-one")
+
+    assert status == 200
+    event = WebhookEvent.objects.get()
+    assert event.state == WebhookState.RECEIVED
+    assert DBTaskResult.objects.get().args_kwargs["args"] == [event.pk]
+    assert connection.connection.info.backend_pid != backend
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_copy_on_a_kept_connection_is_still_a_duplicate(database_queue: None) -> None:
+    deliver("ce-one")
+    kept_connection()
+
+    status, _ = deliver("ce-one")
+
+    assert status == 200
+    states = sorted(WebhookEvent.objects.values_list("state", flat=True))
+    assert states == sorted([WebhookState.RECEIVED, WebhookState.DUPLICATE])
+
+
+def test_the_webhook_path_is_resolved_once_per_urlconf(
+    db: None, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.urls import clear_url_caches
+    from django.urls.resolvers import URLResolver
+
+    settings.ATOMIC_API_SECRET = SECRET
+    # A resolver of this test's own, as after a start.
+    clear_url_caches()
+    resolved: list[str] = []
+    resolve = URLResolver.resolve
+
+    def counted(self: URLResolver, path: str) -> Any:
+        resolved.append(path)
+        return resolve(self, path)
+
+    monkeypatch.setattr(URLResolver, "resolve", counted)
+    assert [deliver(f"ce-{n}")[0] for n in range(3)] == [200, 200, 200]
+    assert resolved.count("/webhooks/atomic/") == 1
+
+    # Another URLconf (Django clears its URL caches) is asked again.
+    settings.ROOT_URLCONF = "bench.urls"
+    assert deliver("ce-3")[0] == 200
+    assert resolved.count("/webhooks/atomic/") == 2
