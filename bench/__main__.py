@@ -6,6 +6,8 @@ against gunicorn (from gunicorn.conf.py) on PostgreSQL and Redis with production
 one request at a time and then with 1, 8 and 32 in flight, repeated. Each figure is printed
 beside its target, judged met or MISSED; a MISSED target makes the command exit with 1.
 Endpoints that are missing are reported as not available instead of stopping the run.
+BENCH_ONLY="download,sync store" times only the endpoints whose names hold one of its parts
+(and the trivial view); everything is still set up.
 """
 
 from __future__ import annotations

@@ -235,7 +235,17 @@ def endpoints(make_client: MakeClient) -> list[Endpoint]:
                 webhook_request(make_client(None), webhook_url, owner),
             )
         )
-    return result + read_model_endpoints(make_client) + flat_endpoints(make_client)
+    found = result + read_model_endpoints(make_client) + flat_endpoints(make_client)
+    return endpoints_named(found)
+
+
+def endpoints_named(found: list[Endpoint]) -> list[Endpoint]:
+    """With BENCH_ONLY set, only the endpoints whose names hold one of its comma-separated
+    parts, and the trivial view (every ratio's yardstick): a run that asks one question."""
+    parts = [part.strip() for part in os.environ.get("BENCH_ONLY", "").split(",") if part.strip()]
+    if not parts:
+        return found
+    return [e for e in found if e.name == "trivial view" or any(p in e.name for p in parts)]
 
 
 def read_model_endpoints(make_client: MakeClient) -> list[Endpoint]:
