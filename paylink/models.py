@@ -214,20 +214,23 @@ class LinkedAccount(models.Model):
 
 class AccountsDownload(models.Model):
     """The accounts part of the person's data download as its first download after a sync
-    wrote it (`selectors.account_data`): the payload as JSON with account numbers masked, and
-    every bill as the download lists them. Good for the snapshot's `version` it names only: a
-    sync that stores new data moves the version, and the next download writes it again.
+    wrote it (`selectors.account_data`): the payload as JSON with account numbers masked, then
+    every bill as the download lists them, to the download's end; compressed as a piece of a
+    gzip body (`lib.gzip_pieces`), sent as it is to a client that takes gzip. Good for the
+    snapshot's `version` it names only: a sync that stores new data moves the version, and the
+    next download writes it again.
 
-    Kept apart from the snapshot, which many pages load: this is megabytes at 5,000 accounts.
+    Kept apart from the snapshot, which many pages load.
     """
 
     snapshot = models.OneToOneField(
         AccountSnapshot, on_delete=models.CASCADE, related_name="download"
     )
     version = models.PositiveIntegerField()
-    payload = models.TextField()
-    # JSON objects, comma-separated, in the order of their accounts and then their own.
-    bills = models.TextField()
+    # Raw deflate blocks, ended by a sync flush; the CRC-32 and length of the text they hold.
+    deflated = models.BinaryField()
+    crc32 = models.PositiveBigIntegerField()
+    size = models.PositiveBigIntegerField()
 
     def __str__(self) -> str:
         return f"Download of {self.snapshot}"
