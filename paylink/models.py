@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import DurationField, ExpressionWrapper, F, Q
 
+from paylink.lib.json_text import JsonTextField
 from paylink.lib.row_changes import SignallingQuerySet
 
 
@@ -166,7 +167,7 @@ class AccountSnapshot(models.Model):
     # (`LinkedAccount`, `Bill`...), written with it; a card reads its one account out of it.
     # A payload written without its digest (by hand, or before the rows existed) gets its
     # rows on the next read (`accounts_rows_ensure`).
-    payload = models.JSONField(default=dict, blank=True)
+    payload = JsonTextField(default=dict, blank=True)
 
     # Its update()s are told too (paylink/lib/row_changes.py): a kept dashboard page is retired
     # by every write (paylink/views/dashboard_page.py).
@@ -203,7 +204,7 @@ class LinkedAccount(models.Model):
     # What the account's card shows beyond these columns (company branding, plans, items, the
     # latest payments, identities, actions), in Atomic's shape (`account_rows.card_of`): a card
     # is drawn from its row, so no page decodes the payload, whatever its size.
-    card = models.JSONField(default=dict)
+    card = JsonTextField(default=dict)
 
     class Meta:
         indexes = [models.Index(fields=["snapshot", "position"])]
