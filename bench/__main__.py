@@ -7,7 +7,7 @@ one request at a time and then with 1, 8 and 32 in flight, repeated. Each figure
 beside its target, judged met or MISSED; a MISSED target makes the command exit with 1.
 Endpoints that are missing are reported as not available instead of stopping the run.
 BENCH_ENDPOINTS="cold,month" times only the endpoints whose names hold one of those parts (with
-the trivial view and the pages their targets are relative to).
+the trivial view and the pages their targets are relative to); everything is still set up.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import DurationField, ExpressionWrapper, F, Q
 
+from paylink.lib.json_text import JsonTextField
 from paylink.lib.row_changes import SignallingQuerySet
 
 
@@ -166,7 +167,7 @@ class AccountSnapshot(models.Model):
     # (`LinkedAccount`, `Bill`...), written with it; a card reads its one account out of it.
     # A payload written without its digest (by hand, or before the rows existed) gets its
     # rows on the next read (`accounts_rows_ensure`).
-    payload = models.JSONField(default=dict, blank=True)
+    payload = JsonTextField(default=dict, blank=True)
 
     # Its update()s are told too (paylink/lib/row_changes.py): a kept dashboard page is retired
     # by every write (paylink/views/dashboard_page.py).
@@ -203,7 +204,7 @@ class LinkedAccount(models.Model):
     # What the account's card shows beyond these columns (company branding, plans, items, the
     # latest payments, identities, actions), in Atomic's shape (`account_rows.card_of`): a card
     # is drawn from its row, so no page decodes the payload, whatever its size.
-    card = models.JSONField(default=dict)
+    card = JsonTextField(default=dict)
 
     class Meta:
         indexes = [models.Index(fields=["snapshot", "position"])]
@@ -214,20 +215,23 @@ class LinkedAccount(models.Model):
 
 class AccountsDownload(models.Model):
     """The accounts part of the person's data download as its first download after a sync
-    wrote it (`selectors.account_data`): the payload as JSON with account numbers masked, and
-    every bill as the download lists them. Good for the snapshot's `version` it names only: a
-    sync that stores new data moves the version, and the next download writes it again.
+    wrote it (`selectors.account_data`): the payload as JSON with account numbers masked, then
+    every bill as the download lists them, to the download's end; compressed as a piece of a
+    gzip body (`lib.gzip_pieces`), sent as it is to a client that takes gzip. Good for the
+    snapshot's `version` it names only: a sync that stores new data moves the version, and the
+    next download writes it again.
 
-    Kept apart from the snapshot, which many pages load: this is megabytes at 5,000 accounts.
+    Kept apart from the snapshot, which many pages load.
     """
 
     snapshot = models.OneToOneField(
         AccountSnapshot, on_delete=models.CASCADE, related_name="download"
     )
     version = models.PositiveIntegerField()
-    payload = models.TextField()
-    # JSON objects, comma-separated, in the order of their accounts and then their own.
-    bills = models.TextField()
+    # Raw deflate blocks, ended by a sync flush; the CRC-32 and length of the text they hold.
+    deflated = models.BinaryField()
+    crc32 = models.PositiveBigIntegerField()
+    size = models.PositiveBigIntegerField()
 
     def __str__(self) -> str:
         return f"Download of {self.snapshot}"

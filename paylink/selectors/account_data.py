@@ -9,10 +9,11 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import BinaryField, F, Func, TextField
+from django.db.models import TextField
 from django.db.models.functions import Cast
 
 from paylink.atomic_values import account_numbers_masked
+from paylink.lib.gzip_pieces import Deflated, deflated, gzip_joined, inflated
 from paylink.lib.vendor_json import JsonRejected, json_parse
 from paylink.models import (
     AccountsDownload,
@@ -153,21 +154,21 @@ def _masked_text(text: str) -> str:
     return "".join(parts)
 
 
-def _prepared(*, snapshot_id: int, version: int) -> tuple[bytes, bytes] | None:
-    """The accounts part as a download wrote it for this version of the snapshot, as the
-    database's own UTF-8 bytes (megabytes, never decoded into a str and encoded back)."""
+def _prepared(*, snapshot_id: int, version: int) -> Deflated | None:
+    """The accounts part as a download kept it for this version of the snapshot: compressed,
+    a hundredth of its text, sent as it is to a client that takes gzip."""
     found = (
         AccountsDownload.objects.filter(snapshot_id=snapshot_id, version=version)
-        .values_list(Utf8(F("payload")), Utf8(F("bills")))
+        .values_list("deflated", "crc32", "size")
         .first()
     )
-    return None if found is None else (bytes(found[0]), bytes(found[1]))
+    return None if found is None else Deflated(bytes(found[0]), found[1], found[2])
 
 
-def _prepare(*, snapshot_id: int, version: int) -> tuple[str, str]:
+def _prepare(*, snapshot_id: int, version: int) -> Deflated:
     """The accounts part read from the record and the bill rows, and kept for the next
     download of this version: the payload masked as text, never decoded whole; each bill's
-    columns as the host reads them."""
+    columns as the host reads them; then the download's end."""
     text = (
         AccountSnapshot.objects.filter(pk=snapshot_id)
         .values_list(Cast("payload", TextField()), flat=True)
@@ -175,23 +176,25 @@ def _prepare(*, snapshot_id: int, version: int) -> tuple[str, str]:
     )
     payload = _masked_text(text or "null")
     rows = Bill.objects.filter(snapshot_id=snapshot_id).order_by("account__position", "position")
-    bills = _ENCODER.encode(list(rows.values(*_BILL_FIELDS)))[1:-1]
+    bills = _ENCODER.encode(list(rows.values(*_BILL_FIELDS)))
+    accounts = deflated(f'{payload}}},"bills":{bills}}}'.encode())
+    kept = {"deflated": accounts.data, "crc32": accounts.crc32, "size": accounts.size}
     # Only forward: a download that read an older version does not overwrite a newer one.
-    kept = AccountsDownload.objects.filter(snapshot_id=snapshot_id, version__lte=version).update(
-        version=version, payload=payload, bills=bills
+    updated = AccountsDownload.objects.filter(snapshot_id=snapshot_id, version__lte=version).update(
+        version=version, **kept
     )
-    if not kept:
+    if not updated:
         with transaction.atomic():
             AccountsDownload.objects.get_or_create(
-                snapshot_id=snapshot_id,
-                defaults={"version": version, "payload": payload, "bills": bills},
+                snapshot_id=snapshot_id, defaults={"version": version, **kept}
             )
-    return payload, bills
+    return accounts
 
 
-def account_data_chunks(*, user: User) -> Iterator[str | bytes]:
-    """`account_data_for_user` as compact JSON, streamed. Also the bills as the host reads
-    them (`bills`).
+def account_data_pieces(*, user: User) -> tuple[bytes, Deflated | None]:
+    """`account_data_for_user` as compact JSON, and the bills as the host reads them (`bills`),
+    in two pieces: the text read for this request, and the accounts part that follows it,
+    compressed (None when there is no snapshot: the text is then the whole download).
 
     The accounts part (the payload, masked, and the bills) is megabytes at 5,000 accounts and
     changes only with a sync that stores new data: the first download of each version of the
@@ -210,29 +213,26 @@ def account_data_chunks(*, user: User) -> Iterator[str | bytes]:
         accounts_rows_ensure(snapshot=stored)
     data = account_data_for_user(user=user, with_accounts=False)
     snapshot = data.pop("accounts_snapshot")
-    yield _ENCODER.encode(data)[:-1]
-    yield ',"accounts_snapshot":'
+    head = _ENCODER.encode(data)[:-1] + ',"accounts_snapshot":'
     if snapshot is None or stored is None:
-        yield 'null,"bills":[]}'
-        return
-    yield _ENCODER.encode({"fetched_at": snapshot["fetched_at"]})[:-1] + ',"payload":'
+        return (head + 'null,"bills":[]}').encode(), None
+    head += _ENCODER.encode({"fetched_at": snapshot["fetched_at"]})[:-1] + ',"payload":'
     accounts = _prepared(snapshot_id=stored.pk, version=stored.version) or _prepare(
         snapshot_id=stored.pk, version=stored.version
     )
-    yield accounts[0]
-    yield '},"bills":['
-    yield accounts[1]
-    yield "]}"
+    return head.encode(), accounts
 
 
-class Utf8(Func):
-    """A text column as its UTF-8 bytes, as the database holds them: SQLite hands over the
-    text of a BLOB cast as it is; PostgreSQL converts."""
+def account_data_chunks(*, user: User) -> Iterator[bytes]:
+    """The download as JSON text, streamed: the kept accounts part inflated a chunk at a time."""
+    head, accounts = account_data_pieces(user=user)
+    yield head
+    if accounts is not None:
+        yield from inflated(accounts)
 
-    output_field = BinaryField()
 
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(compiler, connection, template="CAST(%(expressions)s AS BLOB)")
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(compiler, connection, template="convert_to(%(expressions)s, 'UTF8')")
+def account_data_gzip(*, user: User) -> bytes:
+    """The download as one gzip body: the kept accounts part sent as it was compressed."""
+    head, accounts = account_data_pieces(user=user)
+    pieces = [deflated(head)] if accounts is None else [deflated(head), accounts]
+    return b"".join(gzip_joined(pieces))

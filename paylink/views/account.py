@@ -7,6 +7,7 @@ from django.contrib.auth import logout
 from django.http import HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -15,8 +16,9 @@ from django.views.decorators.http import require_POST, require_safe
 from paylink import client
 from paylink.forms import AccountDeleteForm
 from paylink.lib.client_address import client_address
+from paylink.lib.gzip_pieces import accepts_gzip
 from paylink.lib.http import AuthedHttpRequest
-from paylink.selectors.account_data import account_data_chunks
+from paylink.selectors.account_data import account_data_chunks, account_data_gzip
 from paylink.services.account_deletion import account_delete
 
 
@@ -36,13 +38,22 @@ def account(request: AuthedHttpRequest) -> HttpResponse:
 @never_cache
 def account_export(request: AuthedHttpRequest) -> HttpResponseBase:
     response: HttpResponseBase
+    gzip = accepts_gzip(request.headers.get("Accept-Encoding", ""))
     if request.method == "HEAD":
         # The same answer without the body, and without gathering it.
         response = HttpResponse(content_type="application/json")
+    elif gzip:
+        # Megabytes of text at 5,000 accounts, kept compressed: sent as kept (a hundredth).
+        response = HttpResponse(
+            account_data_gzip(user=request.user), content_type="application/json"
+        )
     else:
         response = StreamingHttpResponse(
             account_data_chunks(user=request.user), content_type="application/json"
         )
+    if gzip:
+        response["Content-Encoding"] = "gzip"
+    patch_vary_headers(response, ["Accept-Encoding"])
     response["Content-Disposition"] = 'attachment; filename="payments-hub-data.json"'
     return response
 

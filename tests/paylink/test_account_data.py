@@ -375,3 +375,47 @@ def test_the_download_holds_the_masked_payload_and_every_bill_as_the_rows_read(
         assert data["accounts_snapshot"]["payload"] == account_numbers_masked(payload)
         rows = Bill.objects.order_by("account__position", "position").values(*_BILL_FIELDS)
         assert data["bills"] == json.loads(json.dumps(list(rows), cls=DjangoJSONEncoder))
+
+
+def test_a_client_that_takes_gzip_gets_the_same_download_compressed(alice_client, alices, bobs):
+    import gzip
+
+    plain = download(alice_client)[1]
+    for header in ("gzip, deflate", "gzip, deflate"):  # worked out, then as kept
+        response = alice_client.get(
+            reverse("paylink:account-export"), headers={"Accept-Encoding": header}
+        )
+        assert response.status_code == 200
+        assert response["Content-Encoding"] == "gzip"
+        assert "Accept-Encoding" in response["Vary"]
+        assert response["Content-Disposition"] == 'attachment; filename="payments-hub-data.json"'
+        assert len(response.content) < len(plain)
+        assert gzip.decompress(response.content) == plain
+    assert b"hub_bob" not in gzip.decompress(response.content)
+
+
+def test_the_kept_accounts_part_is_sent_as_kept_without_decoding_it(alice_client, alice_profile):
+    import gzip
+
+    from paylink.models import AccountsDownload
+    from paylink.services.accounts import accounts_store
+
+    accounts_store(profile=alice_profile, payload=HULU)
+    plain = download(alice_client)[1]
+    kept = bytes(AccountsDownload.objects.get().deflated)
+    response = alice_client.get(
+        reverse("paylink:account-export"), headers={"Accept-Encoding": "gzip"}
+    )
+    # The kept bytes, as they are, inside the body; the whole still reads as the download.
+    assert kept in response.content
+    assert gzip.decompress(response.content) == plain
+    assert b"8498390016491919" not in plain
+
+
+def test_a_client_that_refuses_gzip_gets_the_download_as_text(alice_client, alices):
+    response = alice_client.get(
+        reverse("paylink:account-export"), headers={"Accept-Encoding": "gzip;q=0, identity"}
+    )
+    assert not response.has_header("Content-Encoding")
+    assert "Accept-Encoding" in response["Vary"]
+    assert json.loads(b"".join(response.streaming_content))["profile"]["identifier"] == "hub_alice"

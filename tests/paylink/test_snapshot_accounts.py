@@ -221,3 +221,42 @@ def test_cards_read_only_their_own_accounts_out_of_the_payload(alice_profile):
     snapshot = accounts_store(profile=alice_profile, payload=payload)
     dashboard = dashboard_of(snapshot, today=TODAY, pages=None)
     assert [c.account.company.name for c in dashboard.cards] == [f"Biller {i}" for i in range(30)]
+
+
+def test_changed_accounts_are_written_over_in_place_never_deleted_and_written_back(
+    alice_profile,
+):
+    accounts_store(
+        profile=alice_profile, payload={"accounts": [small_account(i) for i in range(3)]}
+    )
+    keys = dict(LinkedAccount.objects.values_list("position", "pk"))
+    deleted_before = _account_rows_deleted()
+
+    changed = [small_account(i, amount=20 + i) for i in range(3)]
+    accounts_store(profile=alice_profile, payload={"accounts": changed})
+
+    # Each row keeps its key and holds the new content; none was deleted to be written back
+    # (every key pointing at a row deleted and written back is checked again at commit).
+    assert dict(LinkedAccount.objects.values_list("position", "pk")) == keys
+    assert list(
+        LinkedAccount.objects.order_by("position").values_list("monthly_amount", flat=True)
+    ) == [Decimal(20), Decimal(21), Decimal(22)]
+    assert [c["account"]["billing"]["amount"] for c in _cards()] == [20, 21, 22]
+    if deleted_before is not None:
+        assert _account_rows_deleted() == deleted_before
+
+
+def _cards() -> list[dict]:
+    return list(LinkedAccount.objects.order_by("position").values_list("card", flat=True))
+
+
+def _account_rows_deleted() -> int | None:
+    """PostgreSQL: the rows of the account table this transaction deleted (the test's own)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT n_tup_del FROM pg_stat_xact_user_tables WHERE relname = %s",
+            [LinkedAccount._meta.db_table],
+        )
+        return cursor.fetchone()[0]
