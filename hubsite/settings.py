@@ -418,6 +418,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+if TESTING:
+    # The tests' own, empty unless a test collects into it: what a release or a bench run
+    # collected into var/staticfiles is not scanned again by every test's WhiteNoise.
+    STATIC_ROOT = BASE_DIR / "var" / "test-staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

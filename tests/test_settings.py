@@ -148,3 +148,10 @@ def test_the_first_process_to_count_makes_the_metrics_folder(monkeypatch, tmp_pa
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(folder))
     metrics_folder_make()
     assert folder.is_dir()
+
+
+def test_the_tests_collect_into_a_folder_of_their_own(settings):
+    # What a release step or `python -m bench --server` collected into var/staticfiles (725
+    # files) would otherwise be scanned by WhiteNoise for every test client, tripling some files'
+    # run time.
+    assert settings.STATIC_ROOT == settings.BASE_DIR / "var" / "test-staticfiles"
