@@ -591,6 +591,7 @@ def bench_webhooks(
     report.say(f"    the {queue} queue; rate from the first event received")
     report.say("    to the last processed")
     rates: dict[int, float] = {}
+    ingest_rates: dict[int, float] = {}
     for round_number, workers_count in enumerate(worker_counts):
         first = round_number * (count + 1)
         with workers(queue, workers_count):
@@ -627,6 +628,7 @@ def bench_webhooks(
             f"all {count} 200",
             statuses == Counter({200: count}),
         )
+        ingest_rates[workers_count] = count / taken
         report.row(f"{workers_count} worker(s): ingest (webhooks/s)", f"{count / taken:.0f}")
         report.row(
             f"{workers_count} worker(s): drained",
@@ -650,14 +652,32 @@ def bench_webhooks(
             report.row(
                 f"{workers_count} worker(s): lag p99, received -> processed (s)", f"{p99:.1f}"
             )
-    if rates.get(1) and 2 in rates:
-        ratio = rates[2] / rates[1]
-        report.row("drain rate ratio, 2 / 1 workers", f"{ratio:.2f}", "> 1", ratio > 1)
+    drain_growth_row(report, rates=rates, ingest_rates=ingest_rates)
     if rates.get(1) and 4 in rates:
         # Four workers on two cores: shown, not judged (issue 26 asks for growth to 2).
         report.row("drain rate ratio, 4 / 1 workers", f"{rates[4] / rates[1]:.2f}")
     if alone:
         _drain_alone(post, workers, report, count=count, worker_counts=worker_counts, queue=queue)
+
+
+# A drain rate within this share of the ingest rate kept pace with it (the two are measured over
+# slightly different spans: the drain's from the first event received to the last processed).
+KEEPS_PACE = 0.9
+
+
+def drain_growth_row(
+    report: Report, *, rates: dict[int, float], ingest_rates: dict[int, float]
+) -> None:
+    """The drain rate of 2 workers against 1's, while gunicorn takes the burst in: judged
+    (> 1) only where 1 worker fell behind the ingest. Where it kept pace, a second had nothing
+    more to take: growth cannot show there, and is judged on the drain alone."""
+    if not rates.get(1) or 2 not in rates:
+        return
+    ratio = rates[2] / rates[1]
+    if rates[1] >= KEEPS_PACE * ingest_rates.get(1, math.inf):
+        report.row("drain rate ratio, 2 / 1 workers (1 kept pace)", f"{ratio:.2f}")
+    else:
+        report.row("drain rate ratio, 2 / 1 workers", f"{ratio:.2f}", "> 1", ratio > 1)
 
 
 def _drain_alone(

@@ -232,6 +232,20 @@ def test_a_drain_alone_whose_workers_serve_another_queue_is_missed(
     assert figure(report, "1 worker(s) alone: drain rate (events/s)").value == "0"
 
 
+def test_drain_growth_is_judged_only_where_one_worker_fell_behind_the_ingest() -> None:
+    kept_pace = Report(quiet=True)
+    scale.drain_growth_row(kept_pace, rates={1: 600, 2: 570}, ingest_rates={1: 620, 2: 600})
+    # One worker drained as fast as the burst came in: a second could not show growth here.
+    row = figure(kept_pace, "drain rate ratio, 2 / 1 workers (1 kept pace)")
+    assert (row.value, row.met) == ("0.95", None)
+    assert not kept_pace.missed
+
+    behind = Report(quiet=True)
+    scale.drain_growth_row(behind, rates={1: 300, 2: 280}, ingest_rates={1: 620, 2: 600})
+    assert figure(behind, "drain rate ratio, 2 / 1 workers").met is False
+    assert behind.missed
+
+
 # --- (c) pollers ----------------------------------------------------------------------------
 
 
