@@ -118,7 +118,9 @@ class ServerClient:
         if ServerClient.recording is None:
             return False
         cookie = self.cookie
-        sent = {**headers, **({"Cookie": cookie} if cookie else {})}
+        # As this client's own requests go (and a browser's): compressed answers accepted.
+        encoding = {"Accept-Encoding": str(self.http.headers["Accept-Encoding"])}
+        sent = {**encoding, **headers, **({"Cookie": cookie} if cookie else {})}
         ServerClient.recording.append(Recorded(method, url, sent, body))
         return True
 

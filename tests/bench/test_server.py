@@ -172,6 +172,8 @@ def test_recording_sends_nothing_and_keeps_the_headers():
     assert raw.startswith(b"GET /x HTTP/1.1\r\nHost: example:1\r\n")
     assert b"HX-Request: true\r\n" in raw
     assert b"Cookie: sessionid=abc\r\n" in raw
+    # What the client sends on its own requests, as a browser does: compressed answers taken.
+    assert b"Accept-Encoding: gzip, deflate" in raw
 
 
 def test_the_throughput_is_the_rate_wrk_measured(costs):
