@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.cache import cache, caches
+from django.core.cache import cache
 from django.utils import timezone
 
 from paylink.client import TaskStatusReport
@@ -18,6 +18,7 @@ from paylink.models import Task
 from paylink.selectors.tasks import TaskPoll, task_poll
 from paylink.services.profiles import profile_for_user
 from paylink.services.tasks import task_told
+from tests.cache_calls import cache_calls_counted
 
 pytestmark = pytest.mark.django_db
 
@@ -162,27 +163,7 @@ def test_a_final_task_has_no_poll_and_no_check_again(task):
 
 @pytest.fixture
 def cache_calls(monkeypatch):
-    """The names of the default cache's calls from now on (a call made inside another, as the
-    local memory cache's get_many calls its own get, is not a round trip of its own)."""
-    default = caches["default"]
-    calls: list[str] = []
-    depth = [0]
-
-    def counted(name, original):
-        def call(*args, **kwargs):
-            if not depth[0]:
-                calls.append(name)
-            depth[0] += 1
-            try:
-                return original(*args, **kwargs)
-            finally:
-                depth[0] -= 1
-
-        return call
-
-    for name in ("get", "get_many", "has_key", "add", "set", "set_many"):
-        monkeypatch.setattr(default, name, counted(name, getattr(default, name)))
-    return calls
+    return cache_calls_counted(monkeypatch)
 
 
 def test_a_steady_poll_of_a_running_task_asks_the_cache_once_after_the_session(

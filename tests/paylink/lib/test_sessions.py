@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.models import User
 from django.contrib.sessions.backends.cached_db import SessionStore as DjangoStore
-from django.core.cache import cache, caches
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.test import Client
 from django.urls import include, path
@@ -16,6 +16,7 @@ from django.urls import include, path
 from paylink.lib.auth_backend import user_cache_key
 from paylink.lib.row_cache import row_dump
 from paylink.lib.sessions import SessionStore, owner_tag
+from tests.cache_calls import cache_calls_counted
 
 pytestmark = pytest.mark.django_db
 
@@ -72,25 +73,7 @@ def test_a_signed_in_session_key_ends_with_its_owners_tag_not_their_id(alice):
 
 def test_a_signed_in_request_asks_the_cache_once(alice, monkeypatch):
     browser = signed_in(alice)
-    default = caches["default"]
-    calls: list[str] = []
-    depth = [0]
-
-    def counted(name, original):
-        def call(*args, **kwargs):
-            # The local memory cache's get_many calls its own get: a call inside one is not a trip.
-            if not depth[0]:
-                calls.append(name)
-            depth[0] += 1
-            try:
-                return original(*args, **kwargs)
-            finally:
-                depth[0] -= 1
-
-        return call
-
-    for name in ("get", "get_many", "has_key"):
-        monkeypatch.setattr(default, name, counted(name, getattr(default, name)))
+    calls = cache_calls_counted(monkeypatch)
 
     assert browser.get("/who/").content == b"alice"
     assert calls == ["get_many"]
