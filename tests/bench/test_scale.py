@@ -167,10 +167,15 @@ def database_workers(queue: str, count: int) -> Iterator[None]:
             thread.join(timeout=10)
 
 
-def test_a_drain_whose_workers_serve_another_queue_is_missed(atomic, settings):
+def database_queue(settings: Any) -> None:
+    """Jobs go to the database queue, with the host's queues, as the workers here read them."""
     settings.TASKS = {
         "default": {"BACKEND": django_settings.DATABASE_TASKS_BACKEND, "QUEUES": QUEUES}
     }
+
+
+def test_a_drain_whose_workers_serve_another_queue_is_missed(atomic, settings):
+    database_queue(settings)
     report = Report(quiet=True)
 
     # Broken: the workers serve the default queue, not the webhooks queue.
@@ -193,9 +198,7 @@ def test_a_drain_whose_workers_serve_another_queue_is_missed(atomic, settings):
 def test_a_burst_taken_in_with_no_worker_is_drained_by_the_workers_started_on_it(
     atomic: AtomicStandIn, settings: Any
 ) -> None:
-    settings.TASKS = {
-        "default": {"BACKEND": django_settings.DATABASE_TASKS_BACKEND, "QUEUES": QUEUES}
-    }
+    database_queue(settings)
     report = Report(quiet=True)
 
     scale._drain_alone(
@@ -212,9 +215,7 @@ def test_a_burst_taken_in_with_no_worker_is_drained_by_the_workers_started_on_it
 def test_a_drain_alone_whose_workers_serve_another_queue_is_missed(
     atomic: AtomicStandIn, settings: Any
 ) -> None:
-    settings.TASKS = {
-        "default": {"BACKEND": django_settings.DATABASE_TASKS_BACKEND, "QUEUES": QUEUES}
-    }
+    database_queue(settings)
     report = Report(quiet=True)
 
     # Broken: the workers serve the default queue, not the webhooks queue.
@@ -299,9 +300,7 @@ def atomic_queue_worker() -> Iterator[None]:
 
 
 def run_refresh(atomic: AtomicStandIn, settings) -> Report:
-    settings.TASKS = {
-        "default": {"BACKEND": django_settings.DATABASE_TASKS_BACKEND, "QUEUES": QUEUES}
-    }
+    database_queue(settings)
     scale._people(0, 3)
     report = Report(quiet=True)
     scale.bench_refresh(InProcessBrowser, atomic_queue_worker, atomic, report, presses=8, wait=0.5)
