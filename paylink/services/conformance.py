@@ -17,6 +17,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from django.db.models import TextField
+from django.db.models.functions import Cast
+
 from paylink import client
 from paylink.lib.vendor_json import JsonRejected, as_dict, as_list, json_object_parse, text
 from paylink.models import (
@@ -297,7 +300,12 @@ def _stored_webhooks() -> Iterable[tuple[dict[str, Any], dict[str, Any]]]:
 
 
 def _account_shapes(seen: dict[str, Counter[str]]) -> None:
-    payloads = AccountSnapshot.objects.exclude(payload={}).order_by("-fetched_at")
+    # Compared as text: the column is PostgreSQL's `json`, which has no equality of its own.
+    payloads = (
+        AccountSnapshot.objects.annotate(payload_text=Cast("payload", TextField()))
+        .exclude(payload_text="{}")
+        .order_by("-fetched_at")
+    )
     for payload in payloads.values_list("payload", flat=True)[:ROWS_READ]:
         for account in as_list(as_dict(payload).get("accounts")):
             account = as_dict(account)
