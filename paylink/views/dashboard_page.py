@@ -87,7 +87,7 @@ _RELEASE_SETTINGS = (
 def release() -> str:
     """What the page's markup comes from besides the person's data: the templates, the
     translations, the static files' names and the settings it prints. A deploy that changes
-    any of them draws every page again."""
+    any of them draws every page again (and every task status line kept by `hub.task_status`)."""
     digest = hashlib.sha256()
     templates: list[dict[str, Any]] = settings.TEMPLATES
     folders = [Path(d) for engine in templates for d in engine.get("DIRS", [])]
