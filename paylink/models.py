@@ -277,7 +277,13 @@ class Bill(models.Model):
     actions = models.JSONField(default=list)
 
     class Meta:
-        indexes = [models.Index(fields=["snapshot", "due_at"])]
+        # In the bills list's order: its first page is the index's first entries, not a sort
+        # of every bill (many share a due date). Also what the month view reads by due date.
+        indexes = [
+            models.Index(
+                fields=["snapshot", "due_at", "company_name", "id"], name="bill_list_order"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} {self.due_at}"

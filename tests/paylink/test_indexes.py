@@ -9,17 +9,21 @@ be a search by an index rather than a scan of every profile.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import QuerySet
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from bench.run import accounts_payload
 from paylink.models import Profile, SdkEvent, WebhookEvent, WebhookState
+from paylink.selectors.dashboard import DashboardReader, Filters
 from paylink.services.reconcile import reconcile_open_profiles, reconcile_open_profiles_query
+from tests.paylink.read_model import stored
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +35,18 @@ def plan(queryset: QuerySet[Any]) -> str:
                 cursor.execute("ANALYZE")
                 cursor.execute("SET LOCAL enable_seqscan = off")
         return queryset.explain()
+
+
+def plan_of_sql(sql: str) -> str:
+    """The plan of a query as it was sent (captured), as `plan` makes it."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ANALYZE")
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(f"EXPLAIN {sql}")
+        else:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
+        return "\n".join(" ".join(map(str, row)) for row in cursor.fetchall())
 
 
 def test_a_persons_webhook_events_are_found_by_their_identifier_index(alice_profile):
@@ -85,3 +101,25 @@ def test_reconciles_selection_is_a_search_of_its_partial_index():
     else:
         assert "SEARCH paylink_profile USING INDEX" in found
         assert "SCAN paylink_profile" not in found
+
+
+def test_the_bills_lists_first_page_is_read_from_its_index_in_order():
+    # Many bills share a due date: without the company and the id in the index, every one of
+    # the person's bills is sorted for the first six.
+    stored(accounts_payload(3), username="bob")
+    snapshot = stored(accounts_payload(40), username="alice")
+    reader = DashboardReader(snapshot=snapshot, filters=Filters(), today=date(2026, 11, 21))
+    with CaptureQueriesContext(connection) as queries:
+        page = reader.bills_page(1, count=40)
+    ranked = next(q["sql"] for q in queries.captured_queries if "LIMIT 6" in q["sql"])
+
+    found = plan_of_sql(ranked)
+
+    assert [view.bill.company_name for view in page] == [
+        f"Biller {n}" for n in (0, 1, 10, 11, 12, 13)
+    ]
+    assert "bill_list_order" in found
+    if connection.vendor == "postgresql":
+        assert 'Sort Key: "U0"' not in found
+    else:
+        assert "COVERING INDEX bill_list_order" in found
