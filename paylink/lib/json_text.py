@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import connection, models
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 
 
 class JsonTextField(models.JSONField):
@@ -40,27 +41,30 @@ def json_text_write(*, model: type[models.Model], pk: Any, field_name: str, text
     literal the server scans as SQL before it checks them as JSON, twice the time."""
     field = model._meta.get_field(field_name)
     key = model._meta.pk
-    assert key is not None  # every model has one
+    assert isinstance(field, JsonTextField) and key is not None  # a model's own column and key
+    column, where = field.column, key.column
+    assert column and where  # concrete fields, each with its column
     quote = connection.ops.quote_name
     cast = "::json" if connection.vendor == "postgresql" else ""
     # Names from the model's own metadata, quoted; the values go as parameters.
     sql = (
-        f"UPDATE {quote(model._meta.db_table)} SET {quote(field.column)} = %s{cast}"  # noqa: S608
-        f" WHERE {quote(key.column)} = %s"
+        f"UPDATE {quote(model._meta.db_table)} SET {quote(column)} = %s{cast}"  # noqa: S608
+        f" WHERE {quote(where)} = %s"
     )
     with _bound_cursor() as cursor:
         cursor.execute(sql, [text, pk])
 
 
-def _bound_cursor() -> Any:
+def _bound_cursor() -> CursorWrapper:
     """A cursor of the connection's, in its transaction and seen by its query log and
     wrappers as any other, that binds parameters on the server where the database can."""
     if connection.vendor != "postgresql":
         return connection.cursor()
-    from django.db.backends.postgresql.base import ServerBindingCursor
+    import psycopg
 
     connection.ensure_connection()
-    raw = ServerBindingCursor(connection.connection)
+    raw = psycopg.Cursor(connection.connection)
+    # What the connection's own make_cursor and make_debug_cursor wrap a cursor in.
     if connection.queries_logged:
-        return connection.make_debug_cursor(raw)
-    return connection.make_cursor(raw)
+        return CursorDebugWrapper(raw, connection)
+    return CursorWrapper(raw, connection)
