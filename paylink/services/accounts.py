@@ -13,12 +13,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, Value
-from django.db.models.functions import Cast
+from django.db.models import Q
 from django.utils import timezone
 
 from paylink import client, tasks
-from paylink.lib.json_text import JsonTextField
+from paylink.lib.json_text import json_text_write
 from paylink.lib.queued_insert import jobs_enqueue
 from paylink.models import AccountSnapshot, Profile
 from paylink.observability.metrics import accounts_sync_observed
@@ -83,13 +82,15 @@ def accounts_store(*, profile: Profile, payload: dict[str, Any]) -> AccountSnaps
             snapshot.payload = payload
             snapshot.payload_sha256 = encoded.sha256
             snapshot.version += 1
-            # The canonical text the digests were taken of is what is stored: encoded once.
-            fields["payload"] = Cast(Value(encoded.text), output_field=JsonTextField())
             fields["payload_sha256"] = encoded.sha256
             fields["version"] = snapshot.version
         # An unchanged payload is not written again.
         AccountSnapshot.objects.filter(pk=snapshot.pk).update(**fields)
         if changed:
+            # The canonical text the digests were taken of is what is stored: encoded once.
+            json_text_write(
+                model=AccountSnapshot, pk=snapshot.pk, field_name="payload", text=encoded.text
+            )
             accounts_rows_store(snapshot=snapshot, encoded=encoded)
     return snapshot
 

@@ -260,3 +260,13 @@ def _account_rows_deleted() -> int | None:
             [LinkedAccount._meta.db_table],
         )
         return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db
+def test_account_rows_leave_room_on_their_page_for_the_rewrite_of_a_changed_account():
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL storage setting")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'paylink_linkedaccount'")
+        (options,) = cursor.fetchone()
+    assert "fillfactor=60" in (options or [])

@@ -7,6 +7,7 @@ from django.db import connection
 
 from paylink.lib.json_text import JsonTextField
 from paylink.models import AccountSnapshot, LinkedAccount
+from paylink.services.account_rows import payload_encode
 from paylink.services.accounts import accounts_store
 from tests.atomic_json import atomic_json
 
@@ -58,3 +59,16 @@ def test_the_payload_and_the_cards_are_kept_as_json_text():
                 (kind,) = cursor.fetchone()
                 types[column] = kind.lower()
             assert types == {"payload": "text", "card": "text"}
+
+
+@pytest.mark.django_db
+def test_a_synced_payload_is_stored_as_the_canonical_text_its_digest_was_taken_of(
+    alice_profile,
+):
+    payload = atomic_json("accounts/apple_bills")
+    accounts_store(profile=alice_profile, payload=payload)
+    encoded = payload_encode(payload)
+    with connection.cursor() as cursor:
+        cast = "::text" if connection.vendor == "postgresql" else ""
+        cursor.execute(f"SELECT payload{cast}, payload_sha256 FROM paylink_accountsnapshot")
+        assert cursor.fetchone() == (encoded.text, encoded.sha256)
