@@ -25,6 +25,6 @@ def packed(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("paylink", "0096_json_text_columns")]
+    dependencies = [("paylink", "0097_bill_index_in_list_order")]
 
     operations = [migrations.RunPython(spaced, packed)]
