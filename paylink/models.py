@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import DurationField, ExpressionWrapper, F, Q
 
 from paylink.lib.json_text import JsonTextField
+from paylink.lib.nulls_last import NullsLastIndex
 from paylink.lib.row_changes import SignallingQuerySet
 
 
@@ -296,12 +297,28 @@ class Suggestion(models.Model):
         AccountSnapshot, on_delete=models.CASCADE, related_name="suggestions"
     )
     account = models.ForeignKey(LinkedAccount, on_delete=models.CASCADE, related_name="suggestions")
+    # Its account's `position`, kept equal to it by the sync (`account_rows`): the ways to save
+    # break ties on savings by it, read from the index below without joining the accounts.
+    account_position = models.PositiveIntegerField()
     position = models.PositiveSmallIntegerField()
     category = models.CharField(max_length=64, blank=True)
     monthly_savings = models.DecimalField(max_digits=14, decimal_places=2, null=True)
     short_description = models.CharField(max_length=500, blank=True)
     detailed_description = models.TextField(blank=True)
     button_title = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        # In the ways to save's order: their first page is the index's first entries, not a
+        # sort of every suggestion of the person's (many save the same).
+        indexes = [
+            NullsLastIndex(
+                F("snapshot"),
+                F("monthly_savings").desc(nulls_last=True),
+                F("account_position"),
+                F("position"),
+                name="suggestion_rank",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.short_description or self.category

@@ -18,7 +18,6 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.models import User
 from django.core.paginator import Page, Paginator
-from django.db import connection
 from django.db.models import (
     Case,
     Count,
@@ -502,33 +501,22 @@ class DashboardReader:
         )
 
     def suggestions_page(self, number: int) -> Page:
+        # Ties on savings are broken by the account's position as each row stores it: the
+        # first page is the first entries of the snapshot's `suggestion_rank` index, read
+        # in order, with no account joined and no sort of every suggestion of the person's.
         order: list[str | OrderBy] = [
             F("monthly_savings").desc(nulls_last=True),
-            "account__position",
+            "account_position",
             "position",
         ]
-        # Sorted by their ids alone, the snapshot reached through each one's account: SQLite
-        # then reads the accounts' positions from their (snapshot, position) index, not from
-        # their rows, which carry the cards. Only the page's rows are read whole.
-        ids = Suggestion.objects.filter(account__snapshot_id=self.snapshot.pk)
-        if connection.vendor == "postgresql":
-            # PostgreSQL, told only the accounts' snapshot, reads every person's suggestions
-            # to join them to this person's accounts: their own snapshot's index keeps it to
-            # this person's.
-            ids = ids.filter(snapshot_id=self.snapshot.pk)
-        if self.filters.active:
-            ids = ids.filter(account__in=self.accounts().values("pk"))
-        paginator = Paginator(
-            ids.order_by(*order).values_list("pk", flat=True), SUGGESTIONS_PER_PAGE
-        )
-        paginator.count = self._of_kept(Suggestion.objects).count()  # counted without the join
+        ids = self._of_kept(Suggestion.objects).order_by(*order).values_list("pk", flat=True)
+        paginator = Paginator(ids, SUGGESTIONS_PER_PAGE)
         page: Page[Any] = paginator.get_page(number)
         rows = list(
             Suggestion.objects.filter(pk__in=page.object_list)
             .annotate(
                 company_name=F("account__company_name"),
                 account_atomic_id=F("account__atomic_id"),
-                account_position=F("account__position"),
             )
             .order_by(*order)
         )

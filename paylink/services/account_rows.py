@@ -17,6 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import connection, models, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from paylink.bill_rules import account_savings, inactive_span, recurs_monthly
@@ -289,11 +290,12 @@ def accounts_rows_store(
 ) -> RowsWritten:
     """Bring the snapshot's rows in line with its payload, touching only what changed.
 
-    An account whose content (digest) is already stored keeps its rows (its position is
-    updated if it moved). A changed account with a stored row of the same account id is
-    renewed: the same row rewritten, with its bills, and its suggestions and payments only
-    where they came out different. Any other account gets new rows; the rows of accounts no
-    longer in the payload are deleted. Call inside the transaction that stored the payload;
+    An account whose content (digest) is already stored keeps its rows (its position, and
+    its suggestions' copy of it, are updated if it moved). A changed account with a stored
+    row of the same account id is renewed: the same row rewritten, with its bills, and its
+    suggestions and payments only where they came out different (the suggestions kept take
+    its position). Any other account gets new rows; the rows of accounts no longer in the
+    payload are deleted. Call inside the transaction that stored the payload;
     `encoded`, when the caller has it, spares encoding each account again.
     """
     if encoded is None:
@@ -333,6 +335,8 @@ def _rows_store(*, snapshot: AccountSnapshot, encoded: EncodedPayload) -> RowsWr
         )
     kept: list[int] = []
     moved: list[LinkedAccount] = []
+    # Accounts whose suggestions stay but move with them: their rows' `account_position`.
+    repositioned: list[int] = []
     changed: list[tuple[int, dict[str, Any]]] = []
     for position, raw in _raw_accounts(snapshot.payload):
         same = by_digest.get(encoded.account_digests[position])
@@ -343,6 +347,7 @@ def _rows_store(*, snapshot: AccountSnapshot, encoded: EncodedPayload) -> RowsWr
         kept.append(row.pk)
         if row.position != position:
             moved.append(LinkedAccount(pk=row.pk, position=position))
+            repositioned.append(row.pk)
     # What is left was changed or removed: a changed account takes the row of its id.
     left: dict[str, list[_Stored]] = defaultdict(list)
     for rows in by_digest.values():
@@ -371,6 +376,8 @@ def _rows_store(*, snapshot: AccountSnapshot, encoded: EncodedPayload) -> RowsWr
             if built.account[f"{kind}_digest"] == getattr(row, f"{kind}_digest"):
                 setattr(built, kind, [])
                 spared[kind].append(row.pk)
+                if kind == "suggestions" and row.position != position:
+                    repositioned.append(row.pk)
         renewed.append(built)
     gone = [row.pk for rows in left.values() for row in rows]
     rewritten = [r.account["id"] for r in renewed]
@@ -400,11 +407,29 @@ def _rows_store(*, snapshot: AccountSnapshot, encoded: EncodedPayload) -> RowsWr
             for built in (*renewed, *fresh):
                 for child in getattr(built, kind):
                     child["account_id"] = built.account["id"]
+                    if model is Suggestion:
+                        child["account_position"] = built.account["position"]
                     children.append(child)
             _insert(model, children)
+        _suggestions_follow(
+            snapshot=snapshot, accounts=repositioned, of=len(kept) + len(renewed) + len(fresh)
+        )
     return RowsWritten(
         created=len(fresh), moved=len(moved), deleted=len(gone), renewed=len(renewed)
     )
+
+
+def _suggestions_follow(*, snapshot: AccountSnapshot, accounts: list[int], of: int) -> None:
+    """The suggestions of `accounts` (of the snapshot's `of`), which moved, take their
+    accounts' positions again, in one statement: named by the accounts where they are the
+    fewer, else every suggestion of the snapshot's."""
+    if not accounts:
+        return
+    rows = Suggestion.objects.filter(snapshot_id=snapshot.pk)
+    if len(accounts) * 2 <= of:
+        rows = rows.filter(account_id__in=accounts)
+    owner = LinkedAccount.objects.filter(pk=OuterRef("account_id")).values("position")
+    rows.update(account_position=Subquery(owner))
 
 
 def _rows_delete(

@@ -12,8 +12,16 @@ import pytest
 from django.utils import translation
 
 from paylink.bill_rules import BillState
+from paylink.models import LinkedAccount, Suggestion
 from paylink.payloads import accounts_parse
-from paylink.selectors.dashboard import BILLS_PER_PAGE, CARDS_PER_PAGE, SUGGESTIONS_PER_PAGE, Pages
+from paylink.selectors.dashboard import (
+    BILLS_PER_PAGE,
+    CARDS_PER_PAGE,
+    SUGGESTIONS_PER_PAGE,
+    Filters,
+    Pages,
+)
+from paylink.services.accounts import accounts_store
 from tests.atomic_json import atomic_json
 from tests.paylink.read_model import dashboard_of
 
@@ -165,6 +173,57 @@ def test_it_sorts_suggestions_by_savings_across_accounts_and_sums_each_accounts_
     ]
     assert dashboard.summary.monthly_savings == Decimal("20.5")
     assert dashboard.summary.yearly_savings == Decimal("246.0")
+
+
+def test_ways_to_save_tied_on_savings_follow_their_accounts_order_after_a_sync_moves_them(
+    alice_profile,
+):
+    first = [biller(n, amount=100, due=None, savings=[5, None, 5]) for n in range(4)]
+    for n, account in enumerate(first):
+        account["account"]["type"] = "utility" if n == 2 else "subscription"
+    accounts_store(profile=alice_profile, payload={"accounts": first})
+    kept = set(Suggestion.objects.values_list("pk", flat=True))
+    changed = copy.deepcopy(first[1])
+    changed["account"]["billing"]["amount"] = 200
+
+    def ranked(payload: list[dict]) -> list[tuple[str, int]]:
+        """The ways to save after a sync of `payload`, whole, checked page by page and
+        type-filtered against it."""
+        snapshot = accounts_store(profile=alice_profile, payload={"accounts": payload})
+        # Every account kept its suggestions' rows, moved or changed beside them.
+        assert set(Suggestion.objects.values_list("pk", flat=True)) == kept
+        for suggestion in Suggestion.objects.select_related("account"):
+            assert suggestion.account_position == suggestion.account.position
+        whole = [
+            (s.company_name, s.suggestion.position)
+            for s in dashboard_of(snapshot, today=TODAY).suggestions
+        ]
+        paged = [
+            (s.company_name, s.suggestion.position)
+            for number in range(1, 5)
+            for s in dashboard_of(
+                snapshot, today=TODAY, pages=Pages(suggestions=number)
+            ).suggestions
+        ]
+        assert paged == whole
+        filtered = dashboard_of(snapshot, today=TODAY, filters=Filters(type="subscription"))
+        assert [(s.company_name, s.suggestion.position) for s in filtered.suggestions] == [
+            pair for pair in whole if pair[0] != "Biller 2"
+        ]
+        return whole
+
+    def tied(*order: int) -> list[tuple[str, int]]:
+        # Savings first (5, 5, then none), then the accounts' order, then the suggestions'.
+        names = [f"Biller {n}" for n in order]
+        return [*((n, p) for n in names for p in (0, 2)), *((n, 1) for n in names)]
+
+    # Biller 1 changed (a new bill amount) with the same suggestions and swapped places with
+    # Biller 2, which moved as it is: the accounts' keys no longer follow their positions.
+    assert ranked([first[0], first[2], changed, first[3]]) == tied(0, 2, 1, 3)
+    # Every account moved, as it is.
+    assert ranked([first[3], changed, first[2], first[0]]) == tied(3, 1, 2, 0)
+    by_key = list(LinkedAccount.objects.order_by("pk").values_list("company_name", "position"))
+    assert by_key == [("Biller 0", 3), ("Biller 1", 1), ("Biller 2", 2), ("Biller 3", 0)]
 
 
 def test_it_links_a_suggestion_to_a_matching_action_only():

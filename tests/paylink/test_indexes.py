@@ -123,3 +123,33 @@ def test_the_bills_lists_first_page_is_read_from_its_index_in_order():
         assert 'Sort Key: "U0"' not in found
     else:
         assert "COVERING INDEX bill_list_order" in found
+
+
+def test_the_ways_to_saves_first_page_is_read_from_their_index_in_order():
+    # Every suggestion of the bench's saves the same: without the account's position stored
+    # on each (and in the index), every one is joined to its account and sorted for three.
+    stored(accounts_payload(3), username="bob")
+    snapshot = stored(accounts_payload(40), username="alice")
+    reader = DashboardReader(snapshot=snapshot, filters=Filters(), today=date(2026, 11, 21))
+    with CaptureQueriesContext(connection) as queries:
+        page = reader.suggestions_page(1)
+    ranked = next(q["sql"] for q in queries.captured_queries if "LIMIT 3" in q["sql"])
+
+    found = plan_of_sql(ranked)
+
+    assert [(view.company_name, view.suggestion.position) for view in page] == [
+        ("Biller 0", 0),
+        ("Biller 1", 0),
+        ("Biller 2", 0),
+    ]
+    # The ranking (the subquery) reads the suggestions alone, no account joined.
+    assert "paylink_linkedaccount" not in ranked[ranked.index("IN (SELECT") : ranked.index("LIMIT")]
+    assert "suggestion_rank" in found
+    if connection.vendor == "postgresql":
+        assert 'Sort Key: "U0"' not in found
+    else:
+        # Only the outer query sorts, the page's three rows.
+        lines = [line.split(maxsplit=3) for line in found.splitlines()]
+        subquery = next(line[0] for line in lines if line[3] == "LIST SUBQUERY 1")
+        inner = [line[3] for line in lines if line[1] == subquery]
+        assert inner == ["SEARCH U0 USING COVERING INDEX suggestion_rank (snapshot_id=?)"]
