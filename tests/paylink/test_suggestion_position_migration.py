@@ -1,12 +1,12 @@
-"""Each stored suggestion takes its account's position (migration 0098), whatever order the
+"""Each stored suggestion takes its account's position (migration 0099), whatever order the
 accounts' keys are in."""
 
 from __future__ import annotations
 
 import pytest
 
-BEFORE = [("paylink", "0097_bill_index_in_list_order")]
-AFTER = [("paylink", "0098_suggestion_account_position")]
+BEFORE = [("paylink", "0098_linkedaccount_fillfactor")]
+AFTER = [("paylink", "0099_suggestion_account_position")]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -10,7 +10,7 @@ import paylink.lib.nulls_last
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("paylink", "0097_bill_index_in_list_order"),
+        ("paylink", "0098_linkedaccount_fillfactor"),
     ]
 
     operations = [
