@@ -185,7 +185,11 @@ class LinkedAccount(models.Model):
     payload stays the record, and `manage.py paylink_rows_refill` rebuilds every row from it.
     """
 
-    snapshot = models.ForeignKey(AccountSnapshot, on_delete=models.CASCADE, related_name="accounts")
+    # Found by its snapshot through the (snapshot, position) index: one of its own would only
+    # be one more index for every sync to write.
+    snapshot = models.ForeignKey(
+        AccountSnapshot, on_delete=models.CASCADE, related_name="accounts", db_index=False
+    )
     # Where the account stands in the payload's `accounts` list (raw index).
     position = models.PositiveIntegerField()
     # SHA-256 of the account's canonical JSON: unchanged content is never rewritten.
@@ -241,7 +245,10 @@ class AccountsDownload(models.Model):
 class Bill(models.Model):
     """One bill of an account: one of its named `bills[]`, or the account itself."""
 
-    snapshot = models.ForeignKey(AccountSnapshot, on_delete=models.CASCADE, related_name="bills")
+    # Found by its snapshot through `bill_list_order`, which leads with it (as above).
+    snapshot = models.ForeignKey(
+        AccountSnapshot, on_delete=models.CASCADE, related_name="bills", db_index=False
+    )
     account = models.ForeignKey(LinkedAccount, on_delete=models.CASCADE, related_name="bills")
     position = models.PositiveSmallIntegerField(default=0)
     # The bill's own name ("Apple TV+"), or the company's for an account's one bill.
@@ -293,8 +300,9 @@ class Bill(models.Model):
 class Suggestion(models.Model):
     """One of Atomic's suggestions for an account: a way to save."""
 
+    # Found by its snapshot through `suggestion_rank`, which leads with it (as above).
     snapshot = models.ForeignKey(
-        AccountSnapshot, on_delete=models.CASCADE, related_name="suggestions"
+        AccountSnapshot, on_delete=models.CASCADE, related_name="suggestions", db_index=False
     )
     account = models.ForeignKey(LinkedAccount, on_delete=models.CASCADE, related_name="suggestions")
     # Its account's `position`, kept equal to it by the sync (`account_rows`): the ways to save
