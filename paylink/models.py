@@ -169,6 +169,13 @@ class AccountSnapshot(models.Model):
     # A payload written without its digest (by hand, or before the rows existed) gets its
     # rows on the next read (`accounts_rows_ensure`).
     payload = JsonTextField(default=dict, blank=True)
+    # The dashboard's totals that do not depend on the day, of every row of the snapshot's
+    # (`selectors.snapshot_totals`): written with the rows, in the same transaction, by every
+    # writer of the rows, so an unfiltered dashboard reads them instead of totalling the rows.
+    # Null where not known (a snapshot written before they were kept): the dashboard then
+    # totals the rows in SQL, as it did, and the next write of the rows keeps them. A change
+    # to how any of them is counted must null them all (a migration), or they say the old rule.
+    totals = JsonTextField(null=True, blank=True)
 
     # Its update()s are told too (paylink/lib/row_changes.py): a kept dashboard page is retired
     # by every write (paylink/views/dashboard_page.py).

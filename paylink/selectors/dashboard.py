@@ -38,8 +38,16 @@ from paylink.bill_rules import BillState, DayBounds, bill_state, bill_state_case
 from paylink.formatting import short_day
 from paylink.models import AccountSnapshot, Bill, LinkedAccount, Payment, Suggestion
 from paylink.payloads import Account, HistoryEntry, account_parse
+from paylink.selectors.snapshot_totals import (
+    ZERO,
+    SnapshotTotals,
+    accounts_by_kind,
+    cents,
+    payments_by_month,
+    snapshot_totals_decode,
+    suggestions_count,
+)
 
-ZERO = Decimal("0")
 HISTORY_MONTHS = 6
 DUE_WINDOW_DAYS = 30
 # A first screenful of each list; the rest loads a page at a time on request.
@@ -153,6 +161,7 @@ def snapshot_for_user(*, user: User) -> AccountSnapshot | None:
         "fetched_at",
         "last_error",
         "last_error_at",
+        "totals",
     )[:1]
     return next(iter(found), None)
 
@@ -342,6 +351,15 @@ class DashboardReader:
         self._account_bills: dict[int, list[Bill]] = {}
 
     @cached_property
+    def _stored(self) -> SnapshotTotals | None:
+        """The snapshot's totals of every row, kept with the rows: what an unfiltered page
+        shows. A filtered page, or a snapshot whose totals are not known (or were not loaded),
+        totals in SQL instead, by the same queries."""
+        if self.filters.active or "totals" in self.snapshot.get_deferred_fields():
+            return None
+        return snapshot_totals_decode(self.snapshot.totals)
+
+    @cached_property
     def _state(self) -> Case:
         # Built only by the parts that ask SQL for states: the tiles and a status filter.
         return bill_state_case(self.bounds)
@@ -401,13 +419,9 @@ class DashboardReader:
         per type, in one grouped pass: the tiles' account count and savings (when no status
         filter narrows them), how many accounts there are in all, and the type filter's choices.
         """
-        groups = (
-            LinkedAccount.objects.filter(snapshot_id=self.snapshot.pk)
-            .values("kind")
-            .annotate(count=Count("pk"), savings=Sum("monthly_savings"))
-            .order_by()
-        )
-        return {group["kind"]: (group["count"], _cents(group["savings"])) for group in groups}
+        if self._stored is not None:
+            return self._stored.kinds
+        return accounts_by_kind(LinkedAccount.objects.filter(snapshot_id=self.snapshot.pk))
 
     def types(self) -> tuple[str, ...]:
         """Every account type among the person's accounts: the type filter's closed set."""
@@ -433,17 +447,17 @@ class DashboardReader:
             state = group["state"]
             bills_total += group["count"]
             if state not in (BillState.PAUSED, BillState.CANCELLED):
-                spend += _cents(group["spend"])
+                spend += cents(group["spend"])
             if state == BillState.OVERDUE:
-                overdue_total += _cents(group["total"])
+                overdue_total += cents(group["total"])
                 overdue_count += group["count"]
             elif state in (BillState.SOON, BillState.LATER) and group["in_window"]:
-                soon_total += _cents(group["total"])
+                soon_total += cents(group["total"])
                 soon_count += group["count"]
         total = sum(count for count, _ in kinds.values())
         if self.filters.status:
             kept = self.accounts().aggregate(count=Count("pk"), savings=Sum("monthly_savings"))
-            connected, savings = kept["count"], _cents(kept["savings"])
+            connected, savings = kept["count"], cents(kept["savings"])
         elif self.filters.type:
             connected, savings = kinds.get(self.filters.type, (0, ZERO))
         else:
@@ -509,8 +523,12 @@ class DashboardReader:
             "account_position",
             "position",
         ]
-        ids = self._of_kept(Suggestion.objects).order_by(*order).values_list("pk", flat=True)
+        kept = self._of_kept(Suggestion.objects)
+        ids = kept.order_by(*order).values_list("pk", flat=True)
         paginator = Paginator(ids, SUGGESTIONS_PER_PAGE)
+        stored = self._stored
+        # A cached_property: set, it is not queried again.
+        paginator.count = stored.suggestions if stored is not None else suggestions_count(kept)
         page: Page[Any] = paginator.get_page(number)
         rows = list(
             Suggestion.objects.filter(pk__in=page.object_list)
@@ -637,15 +655,14 @@ class DashboardReader:
     def spending(self) -> Spending:
         """Payments per month and account type, over the latest SPENDING_MONTHS months that
         have any (months in between with none count as zero), for the filtered accounts."""
-        payments = self._of_kept(Payment.objects)
-        totals = payments.values("paid_month", "kind").annotate(total=Sum("amount")).order_by()
+        stored = self._stored
+        by_month = (
+            stored.paid if stored is not None else payments_by_month(self._of_kept(Payment.objects))
+        )
         paid: dict[tuple[int, str], Decimal] = {}
-        for entry in totals:
-            month = entry["paid_month"]
+        for (month, kind), total in by_month.items():
             index = month.year * 12 + month.month - 1
-            paid[(index, entry["kind"])] = paid.get((index, entry["kind"]), ZERO) + _cents(
-                entry["total"]
-            )
+            paid[(index, kind)] = paid.get((index, kind), ZERO) + total
         if not paid:
             return Spending(types=(), months=())
         last = max(index for index, _ in paid)
@@ -680,11 +697,6 @@ def _actions_by_account(rows: Any) -> dict[int, list[dict[str, Any]]]:
             if isinstance(action, dict)
         ]
     return found
-
-
-def _cents(value: Decimal | None) -> Decimal:
-    # SQLite sums decimals as floats: back to cents.
-    return ZERO if value is None else Decimal(value).quantize(Decimal("0.01"))
 
 
 def _recent_history(*, account: Account) -> tuple[HistoryEntry, ...]:

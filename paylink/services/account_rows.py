@@ -32,6 +32,7 @@ from paylink.models import (
     Suggestion,
 )
 from paylink.payloads import Account, account_parse
+from paylink.selectors.snapshot_totals import snapshot_totals_compute, snapshot_totals_encode
 
 _CENT = Decimal("0.01")
 # The latest payments a card charts; older ones are in the payload and the payment rows.
@@ -414,6 +415,7 @@ def _rows_store(*, snapshot: AccountSnapshot, encoded: EncodedPayload) -> RowsWr
         _suggestions_follow(
             snapshot=snapshot, accounts=repositioned, of=len(kept) + len(renewed) + len(fresh)
         )
+        _totals_store(snapshot=snapshot)
     return RowsWritten(
         created=len(fresh), moved=len(moved), deleted=len(gone), renewed=len(renewed)
     )
@@ -457,6 +459,20 @@ def _rows_delete(
 def _rows_clear(*, snapshot: AccountSnapshot) -> None:
     for model in (Bill, Suggestion, Payment, LinkedAccount):
         model.objects.filter(snapshot_id=snapshot.pk)._raw_delete(connection.alias)
+    _totals_store(snapshot=snapshot, known=False)
+
+
+def _totals_store(*, snapshot: AccountSnapshot, known: bool = True) -> None:
+    """The snapshot's totals (`AccountSnapshot.totals`) of its rows as they now are, by the
+    queries the dashboard runs; or, not `known`, none. Every writer of the rows calls it, in
+    the transaction that wrote them. Not told as a change of the snapshot's: it only follows
+    the rows, and what wrote them retires the pages drawn of them, or not, as it did before."""
+    totals = None
+    if known:
+        totals = snapshot_totals_encode(snapshot_totals_compute(snapshot_id=snapshot.pk))
+    # The plain manager: its update() tells no one (`AccountSnapshot.objects` would).
+    AccountSnapshot._base_manager.filter(pk=snapshot.pk).update(totals=totals)
+    snapshot.totals = totals
 
 
 def _insert(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
@@ -590,6 +606,8 @@ def rows_rezone(*, profile: Profile) -> None:
     with transaction.atomic():
         Payment.objects.bulk_update(payments, ["paid_month"], batch_size=500)
         Bill.objects.bulk_update(bills, ["due_day", "due_dom"], batch_size=500)
+        # The spending by month moved with the payments.
+        _totals_store(snapshot=snapshot)
 
 
 # Key order and spacing must not count as a change, or every sync would bump the version.
@@ -672,3 +690,4 @@ def accounts_rows_ensure(*, snapshot: AccountSnapshot) -> None:
         if not locked.payload_sha256:
             accounts_rows_refill(snapshot=locked)
     snapshot.payload_sha256 = locked.payload_sha256
+    snapshot.totals = locked.totals

@@ -29,8 +29,14 @@ def snapshot_columns() -> list[str]:
 @pytest.mark.django_db
 def test_the_payload_is_the_snapshot_tables_last_column():
     # A column added later lands after the payload: move the payload back to the end in the
-    # same migration, as 0008 does.
-    assert snapshot_columns()[-1] == "payload"
+    # same migration, as 0008 and 0101 do on SQLite.
+    columns = snapshot_columns()
+    if connection.vendor == "sqlite":
+        assert columns[-1] == "payload"
+    else:
+        # PostgreSQL keeps a large payload out of line: the totals (0101) were added after it
+        # without rewriting every payload; every column before them is as 0008 left it.
+        assert columns[columns.index("payload") :] == ["payload", "totals"]
 
 
 @pytest.mark.django_db(transaction=True)
