@@ -6,6 +6,10 @@ from datetime import date
 from unittest import mock
 
 from django.contrib.auth.models import User
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from paylink.models import AccountSnapshot
 from paylink.selectors import dashboard as selectors
@@ -37,3 +41,16 @@ def dashboard_of(
         return dashboard_for_snapshot(
             snapshot=snapshot, today=today, pages=Pages(), filters=filters
         )
+
+
+def cold_page(user: User) -> tuple[int, str]:
+    """`user`'s dashboard drawn cold (nothing cached): how many queries it made, and its HTML."""
+    client = Client()
+    client.force_login(user)
+    # The session's first request also keeps the person's time zone in it.
+    client.get("/")
+    cache.clear()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/")
+    assert response.status_code == 200
+    return len(queries), response.content.decode()

@@ -11,20 +11,13 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from bench.run import user_with_accounts
+from tests.paylink.read_model import cold_page
 
 
 def dashboard_queries(username: str, count: int) -> tuple[int, str]:
     # The same users `make bench` measures, so the bound and the benchmark speak of one thing.
     user, _ = user_with_accounts(username, count)
-    client = Client()
-    client.force_login(user)
-    # The session's first request also keeps the person's time zone in it.
-    client.get("/")
-    cache.clear()
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get("/")
-    assert response.status_code == 200
-    return len(queries), response.content.decode()
+    return cold_page(user)
 
 
 def payload_reads(queries: CaptureQueriesContext) -> list[str]:

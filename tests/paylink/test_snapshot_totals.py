@@ -10,10 +10,6 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.cache import cache
-from django.db import connection
-from django.test import Client
-from django.test.utils import CaptureQueriesContext
 
 from bench.run import accounts_payload
 from paylink.models import AccountSnapshot, Payment, Profile
@@ -27,6 +23,7 @@ from paylink.selectors.snapshot_totals import (
 from paylink.services.account_rows import _rows_clear, accounts_rows_ensure, accounts_rows_refill
 from paylink.services.accounts import accounts_store
 from paylink.time_zone import time_zone_set
+from tests.paylink.read_model import cold_page
 
 pytestmark = pytest.mark.django_db
 
@@ -178,15 +175,9 @@ def test_kept_totals_read_back_exactly():
 def page_of(user: User) -> tuple[int, str]:
     """The dashboard drawn cold (nothing cached): its queries, and its HTML without what
     differs in each answer."""
-    client = Client()
-    client.force_login(user)
-    client.get("/")
-    cache.clear()
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get("/")
-    assert response.status_code == 200
+    count, html = cold_page(user)
     strip = re.compile(r'(nonce="|value="|data-csrf="|"X-CSRFToken": "|after=)[^"&]+')
-    return len(queries), strip.sub("", response.content.decode())
+    return count, strip.sub("", html)
 
 
 def test_an_unfiltered_cold_dashboard_reads_the_kept_totals_in_three_queries_fewer(alice):
