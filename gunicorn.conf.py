@@ -128,7 +128,10 @@ def address_free_or_exit(address: str) -> None:
     reuse_port the workers' sockets would bind beside it and share its connections."""
     from gunicorn.util import parse_address
 
-    host, port = parse_address(address)
+    parsed = parse_address(address)
+    if not isinstance(parsed, tuple):
+        return  # a unix socket's path or a file descriptor: nothing of reuse_port's to share
+    host, port = parsed
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         # As gunicorn binds (SO_REUSEADDR), less SO_REUSEPORT: only a listener refuses it.

@@ -126,6 +126,9 @@ def test_a_start_on_an_address_another_server_listens_on_is_refused(clean_env, t
         # Without reuse_port gunicorn's own bind would fail, so nothing is asked here.
         conf["on_starting"](SimpleNamespace(cfg=SimpleNamespace(reuse_port=False, bind=[address])))
     conf["on_starting"](server)  # free again
+    # A unix socket given beside reuse_port on the command line has no port to share.
+    unix = SimpleNamespace(cfg=SimpleNamespace(reuse_port=True, bind=["unix:/tmp/paylink.sock"]))
+    conf["on_starting"](unix)
 
 
 def _listeners(port: int) -> int:
