@@ -147,6 +147,11 @@ def test_the_fail_fault_makes_the_first_try_count_as_failed(sim, alice_id, webho
 
     processing = [r for r in received if json.loads(r.body)["data"].get("status") == "processing"]
     assert len(processing) == 1  # the failed try never reached the receiver
+    # The receiver sees the retry before the simulator records its answer: wait for the record.
+    wait_until(
+        lambda: deliveries_settled(sim, alice_id, count=5),
+        what="the simulator to record all five of alice's deliveries",
+    )
     delivery = next(
         d for d in sim.state()["deliveries"] if d["ce_id"] == processing[0].headers["ce-id"]
     )
