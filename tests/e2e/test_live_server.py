@@ -8,6 +8,7 @@ import threading
 import requests
 from django.contrib.auth.models import User
 from django.core.signals import request_started
+from django.db import connections
 from django.test import Client
 from django.urls import reverse
 
@@ -22,9 +23,16 @@ def test_a_test_clients_unread_stream_in_another_thread_is_not_the_live_servers(
     client = Client()
     client.force_login(alice)
     answers = []
-    reader = threading.Thread(
-        target=lambda: answers.append(client.get(reverse("paylink:account-export")))
-    )
+
+    def read() -> None:
+        try:
+            answers.append(client.get(reverse("paylink:account-export")))
+        finally:
+            # The thread's own connection, or it outlives the test and PostgreSQL refuses to
+            # drop the test database at the end of the run ("being accessed by other users").
+            connections.close_all()
+
+    reader = threading.Thread(target=read)
     reader.start()
     reader.join()
     assert answers[0].streaming
