@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from django.db import connections
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 CHROMIUM = os.environ.get("TEST_CHROMIUM") or "/usr/bin/chromium-headless-shell"
@@ -38,6 +39,11 @@ DEFAULT_TIMEOUT_MS = 15_000
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
+        # While the driver runs, asyncio counts its event loop as running in this thread, so
+        # Django keeps this thread's database connections apart (asgiref's Local, per context)
+        # from those it keeps when no loop runs. Closed now, or the connections opened since the
+        # first browser test outlive the driver and PostgreSQL refuses to drop the test database.
+        connections.close_all()
 
 
 @pytest.fixture(scope="session")
