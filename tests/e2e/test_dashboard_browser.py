@@ -3,6 +3,7 @@ through many accounts."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -16,6 +17,7 @@ from paylink.models import AccountSnapshot
 from paylink.payloads import accounts_parse
 from paylink.services.profiles import profile_for_user
 from tests.e2e.axe import AXE, AXE_RUN
+from tests.simprocess import NOWHERE
 from tests.transact_steps import FRAME, log_in
 from tests.waiting import wait_until
 
@@ -87,6 +89,43 @@ def test_in_the_newer_account_shape_alice_pauses_a_plan_atomic_does_for_her(
     expect(pause).to_contain_text("done for you")
     pause.click()
     _confirm_the_pause_in_transact(page)
+
+
+def test_a_pause_atomic_confirms_only_after_the_outcome_appeared_still_redraws_the_card(
+    signed_in: Page, host, alice, simulator, settings
+):
+    # The outcome's first answer finds the task still running, so its line polls; the page
+    # must hear of the end from the poll that brings it, as it does from a first answer.
+    settings.PAYLINK_STATUS_REFRESH_SECONDS = 1
+    page = signed_in
+    _connect(page, host, company="Streamly")
+    _snapshot_with(alice, 1)
+    page.goto(host + "/")
+    page.evaluate("window.__sameDocument = true")
+    simulator.configure(webhook_url=NOWHERE)
+    for endpoint in ("task-status", "task-details", "accounts"):
+        simulator.control_faults(endpoint=endpoint, kind="503", times=1000)
+    streamly = _card(page, "Streamly")
+    streamly.get_by_role("button", name="Pause plan").click()
+    frame = page.frame_locator(FRAME)
+    frame.get_by_role("button", name="Confirm").click()
+    expect(frame.get_by_role("heading", name="Your Streamly plan is paused")).to_be_visible(
+        timeout=SETTLE_MS
+    )
+    frame.get_by_role("button", name="Done").click()
+    line = streamly.locator(".card-outcome__line")
+    expect(line).to_have_attribute("hx-get", re.compile("outcome"), timeout=SETTLE_MS)
+    expect(streamly.locator("[data-plan-status]")).to_have_attribute("data-plan-status", "active")
+
+    # Atomic answers again: the line's next poll finds the task done, and the page redraws the
+    # card from the sync that completion brought, without a reload.
+    simulator.reset()
+    expect(streamly.locator("[data-plan-status]")).to_have_attribute(
+        "data-plan-status", "paused", timeout=SETTLE_MS
+    )
+    expect(streamly.locator(".card-outcome")).to_contain_text("Streamly is paused.")
+    expect(page.locator("#paylink-transact-messages")).to_have_text("")
+    assert page.evaluate("window.__sameDocument") is True
 
 
 def test_alice_sees_both_billers_and_pauses_one_without_a_reload(signed_in: Page, host, alice):

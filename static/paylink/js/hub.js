@@ -221,7 +221,9 @@
   });
 
   document.addEventListener("htmx:afterSwap", function (event) {
-    const line = event.detail.target;
+    // The line polls with an outerHTML swap: htmx names the line it replaced (now out of the
+    // page) as the target, and fires the event on the new one.
+    const line = event.target;
     if (line && line.classList && line.classList.contains("card-outcome__line")) {
       const entry = outcomeEntryOf(line);
       if (entry) {
