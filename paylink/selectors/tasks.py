@@ -15,7 +15,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from paylink.lib.row_cache import row_dump, row_load, row_shape
-from paylink.models import AccountSnapshot, Task, TaskClaim
+from paylink.models import AccountSnapshot, LinkedAccount, Task, TaskClaim
 from paylink.payloads import Account, accounts_parse
 
 
@@ -220,6 +220,18 @@ def task_account_for_user(*, user: User, task: Task) -> Account | None:
     if not payload:
         return None
     return next((a for a in accounts_parse(payload) if a.id == task.account_id), None)
+
+
+def task_company_name_for_user(*, user: User, task: Task) -> str:
+    """The company a task's outcome names: Atomic's name for it, else (Atomic not yet asked, or
+    not answering) the company of the account it was started from, as the dashboard shows it;
+    blank when neither is known."""
+    if task.company_name or not task.account_id:
+        return task.company_name
+    named = LinkedAccount.objects.filter(
+        snapshot__profile__user=user, atomic_id=task.account_id
+    ).values_list("company_name", flat=True)
+    return named.first() or ""
 
 
 # A webhook about a task is Atomic telling us its news: for this many status windows after one,

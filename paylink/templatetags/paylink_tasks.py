@@ -124,16 +124,12 @@ def task_kind(task: Task) -> str:
     return pgettext("request kind", "Request")
 
 
-@register.filter
-def task_company(task: Task) -> str:
-    return task.company_name or gettext("the company")
-
-
 @dataclass(frozen=True)
 class Outcome:
     """A card action's progress or result in one sentence naming the company and the change,
-    and for a failure the company's reason."""
+    and for a failure the company's reason; `company` as the title names it."""
 
+    company: str
     sentence: str
     reason: str = ""
 
@@ -209,18 +205,22 @@ def _failed(kind: str, company: str) -> str:
 
 
 @register.simple_tag
-def task_outcome(task: Task, account: Account | None = None) -> Outcome:
-    """`{% task_outcome task account as outcome %}`: the sentence a card shows for the action
-    `task` (started from it), with `account` as the stored accounts now show it, if known."""
+def task_outcome(task: Task, account: Account | None = None, company_name: str = "") -> Outcome:
+    """`{% task_outcome task account company_name as outcome %}`: the sentence a card shows for
+    the action `task` (started from it), with `account` as the stored accounts now show it, if
+    known, and `company_name` as `task_company_name_for_user` found it."""
     company = (
-        task.company_name or (account.company.name if account else "") or gettext("the company")
+        company_name
+        or task.company_name
+        or (account.company.name if account else "")
+        or gettext("the company")
     )
     kind = task.action_type if task.operation == "action" else ""
     match task.status:
         case TaskStatus.COMPLETED:
-            return Outcome(sentence=_completed(kind, company, account))
+            return Outcome(company, _completed(kind, company, account))
         case TaskStatus.FAILED:
             return Outcome(
-                sentence=_failed(kind, company), reason=fail_reason_sentence(task.fail_reason)
+                company, _failed(kind, company), reason=fail_reason_sentence(task.fail_reason)
             )
-    return Outcome(sentence=_in_progress(kind, company))
+    return Outcome(company, _in_progress(kind, company))

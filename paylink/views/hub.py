@@ -20,6 +20,7 @@ from paylink.lib.request_body import body_declared_too_large, body_length_unread
 from paylink.models import SdkEventKind, Task, TaskStatus
 from paylink.selectors.tasks import (
     task_account_for_user,
+    task_company_name_for_user,
     task_for_user_polling,
     task_fragment_keep,
     task_poll,
@@ -188,7 +189,12 @@ def task_outcome(request: AuthedHttpRequest, task_id: str) -> HttpResponse:
     task = polled.task
     task_status_check_request(task=task, settled=polled.check_settled)
     account = task_account_for_user(user=request.user, task=task) if task.is_terminal else None
-    context = {"task": task, "check_failed": polled.check_failed, "account": account}
+    context = {
+        "task": task,
+        "check_failed": polled.check_failed,
+        "account": account,
+        "company_name": task_company_name_for_user(user=request.user, task=task),
+    }
     htmx = request.htmx
     line = bool(htmx) and htmx.target == f"outcome-{task.atomic_id}-line"
     template = "paylink/_card_outcome.html#line" if line else "paylink/_card_outcome.html"

@@ -116,6 +116,8 @@ def test_a_pause_atomic_confirms_only_after_the_outcome_appeared_still_redraws_t
     line = streamly.locator(".card-outcome__line")
     expect(line).to_have_attribute("hx-get", re.compile("outcome"), timeout=SETTLE_MS)
     expect(streamly.locator("[data-plan-status]")).to_have_attribute("data-plan-status", "active")
+    # Atomic has not named the company yet: the card it was started from has.
+    expect(streamly.locator(".card-outcome__title")).to_have_text("Pause · Streamly")
 
     # Atomic answers again: the line's next poll finds the task done, and the page redraws the
     # card from the sync that completion brought, without a reload.

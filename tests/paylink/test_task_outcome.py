@@ -91,6 +91,27 @@ def test_an_outcome_in_progress_names_the_company_and_the_change_and_polls_its_l
     assert "outcome-t-1-title" not in line and "data-outcome-dismiss" not in line
 
 
+def test_an_outcome_atomic_has_not_named_yet_names_the_company_of_its_card(
+    alice_client, alice, bob, atomic
+):
+    # Atomic's task details not in yet (or not answering): the card the action was started
+    # from says which company it is, in the title, the sentence and the buttons alike.
+    accounts_store(profile=profile_for_user(user=alice), payload=HULU)
+    _task(alice, "t-1", operation="action", action_type="pause-plan", account_id=HULU_ID)
+    html = alice_client.get(_outcome_url("t-1"), headers=HTMX).content.decode()
+    assert 'tabindex="-1">Pause · Hulu</h4>' in html
+    assert "Pausing Hulu…" in html
+    assert '<span class="visually-hidden"> Pause · Hulu</span>' in html
+    assert "the company" not in html
+    # Only alice's own accounts name it: bob's outcome for the same account id says nothing.
+    _task(bob, "t-bob", operation="action", action_type="pause-plan", account_id=HULU_ID)
+    bob_client = type(alice_client)()
+    bob_client.force_login(bob)
+    html = bob_client.get(_outcome_url("t-bob"), headers=HTMX).content.decode()
+    assert 'tabindex="-1">Pause · the company</h4>' in html
+    assert "Hulu" not in html
+
+
 def test_a_completed_pause_says_until_when_the_account_says(alice_client, alice, atomic):
     accounts_store(profile=profile_for_user(user=alice), payload=HULU)
     _task(
