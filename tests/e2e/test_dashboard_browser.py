@@ -4,9 +4,11 @@ through many accounts."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
@@ -15,7 +17,8 @@ from paylink.bill_rules import account_savings
 from paylink.formatting import money
 from paylink.models import AccountSnapshot
 from paylink.payloads import accounts_parse
-from paylink.services.profiles import profile_for_user
+from paylink.services.profiles import profile_for_user, profile_language_set
+from tests.atomic_json import atomic_json
 from tests.e2e.axe import AXE, AXE_RUN
 from tests.simprocess import NOWHERE
 from tests.transact_steps import FRAME, log_in
@@ -279,3 +282,32 @@ def test_show_more_appends_the_next_accounts_and_bills_in_place(signed_in: Page,
     page.goto(host + "/?cards=2")
     expect(cards).to_have_count(6)
     expect(page.get_by_role("link", name="Earlier accounts")).to_be_visible()
+
+
+def test_on_a_phone_in_spanish_every_badge_on_a_card_fits_inside_it(signed_in: Page, host, alice):
+    # A bill due within the week: its badge, "Vence en 7 días o menos", is longer than half a
+    # card is wide on a 390-pixel phone.
+    payload = atomic_json("accounts/hulu")
+    due = timezone.now() + timedelta(days=3)
+    payload["accounts"][0]["account"]["billing"]["dueDate"] = due.isoformat()
+    profile_language_set(user=alice, language="es")
+    AccountSnapshot.objects.update_or_create(
+        profile=profile_for_user(user=alice),
+        defaults={"payload": payload, "version": 1, "fetched_at": timezone.now()},
+    )
+    page = signed_in
+    client = Client()
+    client.force_login(alice)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": host}]
+    )
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(host + "/")
+    card = page.locator("article.account-card")
+    expect(card.get_by_text("Vence en 7 días o menos")).to_be_visible()
+    right = card.bounding_box()["x"] + card.bounding_box()["width"]
+    badges = card.locator(".badge")
+    assert badges.count() >= 2
+    for index in range(badges.count()):
+        box = badges.nth(index).bounding_box()
+        assert box["x"] + box["width"] <= right, badges.nth(index).inner_text()
