@@ -20,7 +20,14 @@ from pathlib import Path
 
 import pytest
 from django.db import connections
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    expect,
+    sync_playwright,
+)
 
 CHROMIUM = os.environ.get("TEST_CHROMIUM") or "/usr/bin/chromium-headless-shell"
 CHROMIUM_ARGS = [
@@ -33,6 +40,9 @@ CHROMIUM_ARGS = [
 ]
 # Long enough for a slow shared machine, short enough that a broken flow fails quickly.
 DEFAULT_TIMEOUT_MS = 15_000
+# How long an `expect` waits unless it says: Playwright's own 5 s was too short for a step of
+# Transact's keyboard flow on this 2-core machine running the suite on four workers.
+expect.set_options(timeout=10_000)
 
 
 @pytest.fixture(scope="session")
