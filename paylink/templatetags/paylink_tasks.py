@@ -205,16 +205,11 @@ def _failed(kind: str, company: str) -> str:
 
 
 @register.simple_tag
-def task_outcome(task: Task, account: Account | None = None, company_name: str = "") -> Outcome:
+def task_outcome(task: Task, account: Account | None, company_name: str) -> Outcome:
     """`{% task_outcome task account company_name as outcome %}`: the sentence a card shows for
     the action `task` (started from it), with `account` as the stored accounts now show it, if
     known, and `company_name` as `task_company_name_for_user` found it."""
-    company = (
-        company_name
-        or task.company_name
-        or (account.company.name if account else "")
-        or gettext("the company")
-    )
+    company = company_name or (account.company.name if account else "") or gettext("the company")
     kind = task.action_type if task.operation == "action" else ""
     match task.status:
         case TaskStatus.COMPLETED:
