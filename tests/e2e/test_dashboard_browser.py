@@ -8,7 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.test import Client
+from django.conf import settings as django_settings
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
@@ -17,7 +17,7 @@ from paylink.bill_rules import account_savings
 from paylink.formatting import money
 from paylink.models import AccountSnapshot
 from paylink.payloads import accounts_parse
-from paylink.services.profiles import profile_for_user, profile_language_set
+from paylink.services.profiles import profile_for_user
 from tests.atomic_json import atomic_json
 from tests.e2e.axe import AXE, AXE_RUN
 from tests.simprocess import NOWHERE
@@ -290,16 +290,14 @@ def test_on_a_phone_in_spanish_every_badge_on_a_card_fits_inside_it(signed_in: P
     payload = atomic_json("accounts/hulu")
     due = timezone.now() + timedelta(days=3)
     payload["accounts"][0]["account"]["billing"]["dueDate"] = due.isoformat()
-    profile_language_set(user=alice, language="es")
     AccountSnapshot.objects.update_or_create(
         profile=profile_for_user(user=alice),
         defaults={"payload": payload, "version": 1, "fetched_at": timezone.now()},
     )
     page = signed_in
-    client = Client()
-    client.force_login(alice)
+    # Alice has saved no language of her own: the browser's choice, in the language cookie.
     page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": host}]
+        [{"name": django_settings.LANGUAGE_COOKIE_NAME, "value": "es", "url": host}]
     )
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(host + "/")
