@@ -26,10 +26,9 @@ run: $(STAMP)
 	@$(I18N) compilemessages $(I18N_IGNORE) -v 0
 	@bin/run
 
-# Two pytest workers more than there are cores: a worker spends part of its time waiting on the
-# browser, the simulator, loopback servers and wrk's timed runs, and the extra two keep every
-# core busy meanwhile (on 2 cores: 3 workers 103 s, 4 workers 92-95 s, with the cores busy).
-TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 2 )))
+# One pytest worker more than there are cores: a worker spends part of its time waiting on the
+# browser, the simulator and loopback servers, and the extra one keeps every core busy meanwhile.
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 
 ## The whole test suite, on every core (browser tests use Debian's chromium-headless-shell, installed if missing).
 ## The project's modules are compiled once up front, and the run may cache bytecode even where the
